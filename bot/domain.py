@@ -1,0 +1,80 @@
+"""Plain values shared by the pure language/logic code, the importers and storage.
+
+They carry no I/O so the grammar, the importers and the planners can be tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """How a deadline phrase schedules a task (DESIGN.md, "Deadline phrases")."""
+
+    ONCE = "once"
+    RECURRING = "recurring"
+    CONTINUOUS = "continuous"
+    UNSPECIFIED = "unspecified"
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class OccurrenceStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline phrase understood: its kind and its due dates (sorted, unique)."""
+
+    text: str
+    kind: Kind
+    dates: tuple[date, ...] = ()
+
+
+@dataclass
+class ParsedTask:
+    """One task as read from a plan, before it touches the database.
+
+    `lead` and `partners` are the names as written (NFC); storage resolves them to agencies.
+    `source` says where the task was found ("dòng 12", "bảng 2, hàng 5") for the preview.
+    """
+
+    title: str
+    lead: str = ""
+    partners: str = ""
+    deadline: str = ""
+    kind: Kind = Kind.UNSPECIFIED
+    dates: list[date] = field(default_factory=list)
+    activity: str = ""
+    output: str = ""
+    note: str = ""
+    number: str = ""
+    source: str = ""
+
+
+@dataclass
+class ParsedPlan:
+    """A whole plan read from a file: its facts, its tasks, and what the reader noticed."""
+
+    tasks: list[ParsedTask] = field(default_factory=list)
+    issuer: str | None = None
+    number: str | None = None
+    date: date | None = None
+    year: int | None = None
+    title: str | None = None
+    source_file: str = ""
+    source_hash: str = ""
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class ImportRefused(Exception):
+    """A file that is not a readable plan. `str(exc)` is a one-line reason for the user."""

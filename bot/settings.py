@@ -1,0 +1,94 @@
+"""Settings from the environment (and a `.env` file); every one has a working default but the tokens."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _hhmm(value: str) -> time:
+    hours, _, minutes = value.strip().partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
+class Settings(BaseSettings):
+    """DESIGN.md "Settings". Field names match the environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    nhacviec_db: str = "sqlite+aiosqlite:///nhacviec.db"
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: str | None = None
+    zalo_bot_token: str | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = None
+    nhacviec_admins: str = ""
+    nhacviec_timezone: str = "Asia/Ho_Chi_Minh"
+    nhacviec_remind_days: str = "7,3,1,0"
+    nhacviec_remind_at: str = "08:00"
+    nhacviec_quiet_hours: str = "21:00-07:00"
+    nhacviec_digest_at: str = "07:30"
+    nhacviec_tick_seconds: int = Field(default=60, ge=1)
+    nhacviec_quarter_report_day: str = "end"
+    nhacviec_max_file_mb: float = 20.0
+    nhacviec_language: str = "vi"
+
+    @field_validator("nhacviec_quarter_report_day")
+    @classmethod
+    def _check_quarter_day(cls, value: str) -> str:
+        value = value.strip().lower() or "end"
+        if value != "end" and not (value.isdigit() and 1 <= int(value) <= 31):
+            raise ValueError("NHACVIEC_QUARTER_REPORT_DAY must be 'end' or a day 1-31")
+        return value
+
+    @property
+    def db_url(self) -> str:
+        return self.nhacviec_db
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.nhacviec_timezone)
+
+    @property
+    def admins(self) -> set[str]:
+        """`telegram:123,zalo:abc` → {"telegram:123", "zalo:abc"}."""
+        return {a.strip() for a in self.nhacviec_admins.split(",") if a.strip()}
+
+    @property
+    def remind_days(self) -> tuple[int, ...]:
+        days = {int(d) for d in self.nhacviec_remind_days.split(",") if d.strip()}
+        return tuple(sorted(days, reverse=True))
+
+    @property
+    def remind_at(self) -> time:
+        return _hhmm(self.nhacviec_remind_at)
+
+    @property
+    def digest_at(self) -> time:
+        return _hhmm(self.nhacviec_digest_at)
+
+    @property
+    def quiet_hours(self) -> tuple[time, time] | None:
+        raw = self.nhacviec_quiet_hours.strip()
+        if not raw:
+            return None
+        start, _, end = raw.partition("-")
+        return _hhmm(start), _hhmm(end)
+
+    @property
+    def quarter_report_day(self) -> int | None:
+        """None means the quarter's last day."""
+        value = self.nhacviec_quarter_report_day
+        return None if value == "end" else int(value)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.nhacviec_max_file_mb * 1024 * 1024)

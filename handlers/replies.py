@@ -1,0 +1,87 @@
+"""What handlers take and give: channel adapters (Telegram, Zalo, console) only render these."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline choice. `data` is the callback payload (≤ 64 bytes, Telegram's limit)."""
+
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    """One message to send.
+
+    `blocks` are pieces of HTML-safe text (user and plan text already escaped with `esc`; only
+    <b>, <i>, <code> tags); a long reply is split *between* blocks, never inside one, so a
+    task is never cut in two. `to` is None for "answer in the same chat", or "channel:id" for
+    another account (e.g. an admin receiving a join request).
+    """
+
+    blocks: list[str]
+    buttons: list[list[Button]] = field(default_factory=list)
+    photo: bytes | None = None
+    to: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.blocks)
+
+
+@dataclass
+class Request:
+    """One incoming message or button press, as every channel sees it."""
+
+    channel: str  # "telegram" | "zalo" | "console"
+    account_id: str
+    chat_id: str
+    text: str = ""
+    chat_type: str = "private"  # "private" | "group"
+    callback: str | None = None  # payload of a pressed button
+    display_name: str = ""
+    mentioned: bool = False  # in a group: the bot was @mentioned
+    file_name: str | None = None
+    file_size: int | None = None
+    # Reads the attached file only when called: files of non-admins are never downloaded.
+    load_file: Callable[[], Awaitable[bytes]] | None = None
+
+    @property
+    def account(self) -> str:
+        return f"{self.channel}:{self.account_id}"
+
+
+def esc(text: object) -> str:
+    """Escape user or plan text for an HTML reply."""
+    return html.escape(str(text), quote=False)
+
+
+def split_blocks(blocks: list[str], limit: int) -> list[str]:
+    """Join blocks into messages of at most `limit` characters, cutting only between blocks.
+
+    A single block longer than the limit (a 10,000-character title) is cut at line breaks,
+    then hard, as a last resort.
+    """
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        pieces = [block]
+        if len(block) > limit:
+            pieces = [block[i : i + limit] for i in range(0, len(block), limit)]
+        for piece in pieces:
+            candidate = f"{current}\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                if current:
+                    messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages or [""]

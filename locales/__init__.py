@@ -1,0 +1,1 @@
+"""Gettext catalogs of Nhắc Việc: `vi` (message ids are Vietnamese) and `en`."""
