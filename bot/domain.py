@@ -78,3 +78,39 @@ class ParsedPlan:
 
 class ImportRefused(Exception):
     """A file that is not a readable plan. `str(exc)` is a one-line reason for the user."""
+
+
+@dataclass(frozen=True)
+class AgencyRecord:
+    """An agency as the pure code sees it (loaded from storage)."""
+
+    id: int
+    name: str
+    parent_id: int | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OccurrenceView:
+    """One due date of a task and its state."""
+
+    id: int
+    due: date
+    status: OccurrenceStatus = OccurrenceStatus.OPEN
+    done_at: date | None = None  # local date it was marked done
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A stored task with what questions, reminders and digests need, and nothing else."""
+
+    id: int
+    title: str
+    lead_id: int | None
+    lead: str  # display name of the lead agency (full name incl. parent), or the text as written
+    kind: Kind
+    deadline: str = ""
+    number: str = ""  # TT in the plan
+    partners: str = ""
+    plan: str = ""  # plan number or title
+    occurrences: tuple[OccurrenceView, ...] = ()
