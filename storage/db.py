@@ -1,0 +1,727 @@
+"""The one door to the database: `Storage` opens it, migrates it, and answers in plain values.
+
+Callers get `AgencyRecord`, `TaskView`, `UserRecord` … never ORM objects, so handlers and the
+pure planners cannot trigger lazy loads or hold sessions across awaits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
+from bot.text import fold, nfc
+from storage.models import Agency, ChatLink, Meta, Occurrence, Plan, ReminderLog, Task, TaskLead, User
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; every stored datetime is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    channel: str
+    account_id: str
+    name: str
+    agency_id: int | None
+    role: str
+    language: str
+    approved: bool
+    active: bool
+    remind_days: str | None = None
+    remind_at: str | None = None
+    muted: tuple[int, ...] = ()
+
+    @property
+    def address(self) -> str:
+        return f"{self.channel}:{self.account_id}"
+
+
+@dataclass(frozen=True)
+class ChatLinkRecord:
+    channel: str
+    chat_id: str
+    agency_id: int
+
+    @property
+    def address(self) -> str:
+        return f"{self.channel}:{self.chat_id}"
+
+
+@dataclass
+class SaveResult:
+    """What an import did (or would do, in a dry run)."""
+
+    plan_id: int | None
+    created: bool
+    tasks_added: int = 0
+    tasks_updated: int = 0
+    tasks_removed: int = 0
+    new_agencies: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    key: str
+    claimed: bool
+
+
+def split_account(address: str) -> tuple[str, str]:
+    """ "telegram:123" → ("telegram", "123"); a bare id means Telegram."""
+    channel, sep, account = address.strip().partition(":")
+    if not sep:
+        return "telegram", channel
+    return channel.lower(), account
+
+
+class Storage:
+    """Async access to every table. Create with `await Storage.open(url)`; `await close()` at the end."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._agencies_rev: int | None = None
+        self._agencies: list[AgencyRecord] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Storage:
+        engine = create_async_engine(url, **_engine_options(url))
+        if url.startswith("sqlite"):
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        storage = cls(engine)
+        if migrate:
+            await storage.migrate()
+        return storage
+
+    async def migrate(self) -> None:
+        """Apply Alembic migrations up to head (run on every start; a no-op when current)."""
+
+        def upgrade(sync_conn) -> None:  # type: ignore[no-untyped-def]
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = sync_conn
+            command.upgrade(cfg, "head")
+
+        async with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                # Two processes starting together must not both create the tables.
+                await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242)")
+            await conn.run_sync(upgrade)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # -- agencies --------------------------------------------------------------------------
+
+    async def agencies(self) -> list[AgencyRecord]:
+        """All agencies, cached until any process changes them (checked by one tiny query)."""
+        async with self.sessions() as s:
+            rev = await s.scalar(select(Meta.value).where(Meta.key == "agencies_rev")) or 0
+            if rev == self._agencies_rev:
+                return self._agencies
+            rows = (await s.execute(select(Agency).order_by(Agency.id))).scalars().all()
+        self._agencies = [_agency_record(a) for a in rows]
+        self._agencies_rev = rev
+        return self._agencies
+
+    async def add_agency(
+        self, name: str, *, parent_id: int | None = None, aliases: Sequence[str] = ()
+    ) -> int:
+        async with self.sessions.begin() as s:
+            agency = await self._get_or_create_agency(s, name, parent_id)
+            for alias in aliases:
+                if nfc(alias) and nfc(alias) not in agency.aliases:
+                    agency.aliases = [*agency.aliases, nfc(alias)]
+            await _bump(s, "agencies_rev")
+            return agency.id
+
+    async def add_alias(self, agency_id: int, alias: str) -> None:
+        async with self.sessions.begin() as s:
+            agency = await s.get(Agency, agency_id)
+            if agency is None:
+                raise KeyError(agency_id)
+            alias = nfc(alias)
+            if alias and alias not in agency.aliases:
+                agency.aliases = [*agency.aliases, alias]
+            await _bump(s, "agencies_rev")
+
+    async def _get_or_create_agency(self, s: AsyncSession, name: str, parent_id: int | None) -> Agency:
+        name = nfc(name)
+        found = await s.scalar(
+            select(Agency).where(Agency.folded == fold(name), Agency.parent_key == (parent_id or 0))
+        )
+        if found:
+            return found
+        agency = Agency(
+            name=name,
+            folded=fold(name),
+            parent_id=parent_id,
+            parent_key=parent_id or 0,
+            aliases=[],
+            created_at=utcnow(),
+        )
+        s.add(agency)
+        await s.flush()
+        return agency
+
+    # -- plans and tasks -------------------------------------------------------------------
+
+    async def save_plan(
+        self,
+        parsed: ParsedPlan,
+        lead_names: dict[str, list[tuple[str, str | None]]],
+        *,
+        dry_run: bool = False,
+    ) -> SaveResult:
+        """Insert or update a plan, its tasks and occurrences, keeping done status.
+
+        `lead_names` maps each task's lead text to the agencies it names, as (name, parent
+        name or None) pairs — the caller (the import handler) resolved them against the
+        directory. A dry run does everything inside a transaction and rolls it back, so what
+        it reports is exactly what a real import would do.
+        """
+        async with self.sessions() as s:
+            await s.begin()
+            try:
+                result = await self._save_plan(s, parsed, lead_names)
+                if dry_run:
+                    await s.rollback()
+                    result.plan_id = None
+                else:
+                    await s.commit()
+                return result
+            except BaseException:
+                await s.rollback()
+                raise
+
+    async def _save_plan(
+        self, s: AsyncSession, parsed: ParsedPlan, lead_names: dict[str, list[tuple[str, str | None]]]
+    ) -> SaveResult:
+        new_agencies: list[str] = []
+        agency_ids: dict[tuple[str, str | None], int] = {}
+
+        async def agency_id(name: str, parent: str | None) -> int:
+            key = (fold(name), fold(parent) if parent else None)
+            if key in agency_ids:
+                return agency_ids[key]
+            parent_id = await agency_id(parent, None) if parent else None
+            before = await s.scalar(
+                select(Agency.id).where(Agency.folded == fold(name), Agency.parent_key == (parent_id or 0))
+            )
+            agency = await self._get_or_create_agency(s, name, parent_id)
+            if before is None:
+                new_agencies.append(f"{agency.name} ({nfc(parent)})" if parent else agency.name)
+            agency_ids[key] = agency.id
+            return agency.id
+
+        issuer_id = await agency_id(parsed.issuer, None) if parsed.issuer else None
+        identity = plan_identity(parsed, issuer_id)
+        plan = await s.scalar(select(Plan).where(Plan.identity == identity))
+        created = plan is None
+        if plan is None:
+            plan = Plan(identity=identity, imported_at=utcnow())
+            s.add(plan)
+        plan.number = parsed.number
+        plan.issuer_id = issuer_id
+        plan.issued_on = parsed.date
+        plan.year = parsed.year
+        plan.title = parsed.title
+        plan.source_file = parsed.source_file
+        plan.source_hash = parsed.source_hash
+        plan.imported_at = utcnow()
+        await s.flush()
+
+        existing: dict[str, Task] = {}
+        if not created:
+            rows = (await s.execute(select(Task).where(Task.plan_id == plan.id))).scalars().all()
+            existing = {t.key: t for t in rows}
+        old_occurrences: dict[int, dict[date, Occurrence]] = {}
+        if existing:
+            occ_rows = (
+                (
+                    await s.execute(
+                        select(Occurrence).where(Occurrence.task_id.in_([t.id for t in existing.values()]))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for occ in occ_rows:
+                old_occurrences.setdefault(occ.task_id, {})[occ.due] = occ
+
+        result = SaveResult(plan_id=None, created=created)
+        seen: set[str] = set()
+        new_tasks: list[tuple[Task, list[int], list[date]]] = []
+        for position, pt in enumerate(parsed.tasks):
+            key = task_key(pt.title, pt.lead, seen)
+            seen.add(key)
+            leads = [await agency_id(n, p) for n, p in lead_names.get(pt.lead, [])]
+            task = existing.get(key)
+            if task is None:
+                task = Task(plan_id=plan.id, key=key)
+                s.add(task)
+                result.tasks_added += 1
+            else:
+                result.tasks_updated += 1
+            task.position = position
+            task.number = nfc(pt.number)[:50]
+            task.title = nfc(pt.title)
+            task.activity = nfc(pt.activity)
+            task.output = nfc(pt.output)
+            task.note = nfc(pt.note)
+            task.lead_text = nfc(pt.lead)
+            task.lead_id = leads[0] if leads else None
+            task.partners = nfc(pt.partners)
+            task.deadline = nfc(pt.deadline)
+            task.kind = str(pt.kind)
+            task.source = pt.source[:200]
+            new_tasks.append((task, leads, sorted(set(pt.dates))))
+        await s.flush()
+
+        removed = [t for k, t in existing.items() if k not in seen]
+        result.tasks_removed = len(removed)
+        for task in removed:
+            await s.delete(task)
+
+        kept_ids = [t.id for t, _, _ in new_tasks if t.id in old_occurrences or t.key in existing]
+        if kept_ids:
+            await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(kept_ids)))
+        lead_rows = []
+        occ_rows_new = []
+        for task, leads, dates in new_tasks:
+            for agency in dict.fromkeys(leads):
+                lead_rows.append({"task_id": task.id, "agency_id": agency})
+            old = old_occurrences.get(task.id, {})
+            for due in dates:
+                if due not in old:
+                    occ_rows_new.append(
+                        {"task_id": task.id, "due": due, "status": OccurrenceStatus.OPEN.value}
+                    )
+            for due, occ in old.items():
+                if due not in dates:
+                    await s.delete(occ)
+        if lead_rows:
+            await s.execute(TaskLead.__table__.insert(), lead_rows)
+        if occ_rows_new:
+            await s.execute(Occurrence.__table__.insert(), occ_rows_new)
+        if new_agencies:
+            await _bump(s, "agencies_rev")
+        result.new_agencies = new_agencies
+        result.plan_id = plan.id
+        await s.flush()
+        return result
+
+    async def plan_exists(self, parsed: ParsedPlan) -> bool:
+        async with self.sessions() as s:
+            issuer_id = None
+            if parsed.issuer:
+                issuer_id = await s.scalar(
+                    select(Agency.id).where(Agency.folded == fold(parsed.issuer), Agency.parent_key == 0)
+                )
+            return (
+                await s.scalar(select(Plan.id).where(Plan.identity == plan_identity(parsed, issuer_id)))
+            ) is not None
+
+    async def tasks_for_agencies(self, agency_ids: Iterable[int]) -> list[TaskView]:
+        """Tasks led (alone or jointly) by any of these agencies, with their occurrences."""
+        ids = list(set(agency_ids))
+        if not ids:
+            return []
+        async with self.sessions() as s:
+            task_ids = select(TaskLead.task_id).where(TaskLead.agency_id.in_(ids))
+            return await self._task_views(s, select(Task).where(Task.id.in_(task_ids)))
+
+    async def all_tasks(self) -> list[TaskView]:
+        async with self.sessions() as s:
+            return await self._task_views(s, select(Task))
+
+    async def _task_views(self, s: AsyncSession, query) -> list[TaskView]:  # type: ignore[no-untyped-def]
+        tasks = (await s.execute(query.order_by(Task.plan_id, Task.position))).scalars().all()
+        if not tasks:
+            return []
+        by_task: dict[int, list[OccurrenceView]] = {}
+        ids = [t.id for t in tasks]
+        plans: dict[int, str] = {}
+        for chunk in _chunks(ids, 5000):
+            occ = await s.execute(
+                select(
+                    Occurrence.id, Occurrence.task_id, Occurrence.due, Occurrence.status, Occurrence.done_at
+                )
+                .where(Occurrence.task_id.in_(chunk))
+                .order_by(Occurrence.due)
+            )
+            for oid, tid, due, status, done_at in occ:
+                done_on = _aware(done_at).date() if done_at else None
+                by_task.setdefault(tid, []).append(
+                    OccurrenceView(oid, due, OccurrenceStatus(status), done_on)
+                )
+        for pid, number, title in await s.execute(
+            select(Plan.id, Plan.number, Plan.title).where(Plan.id.in_({t.plan_id for t in tasks}))
+        ):
+            plans[pid] = number or title or ""
+        names = {a.id: a for a in await self.agencies()}
+        return [
+            TaskView(
+                id=t.id,
+                title=t.title,
+                lead_id=t.lead_id,
+                lead=_full_name(names, t.lead_id) if t.lead_id in names else t.lead_text,
+                kind=Kind(t.kind),
+                deadline=t.deadline,
+                number=t.number,
+                partners=t.partners,
+                plan=plans.get(t.plan_id, ""),
+                occurrences=tuple(by_task.get(t.id, ())),
+            )
+            for t in tasks
+        ]
+
+    async def counts(self) -> dict[str, int]:
+        async with self.sessions() as s:
+            return {
+                "plans": await s.scalar(select(func.count(Plan.id))) or 0,
+                "tasks": await s.scalar(select(func.count(Task.id))) or 0,
+                "occurrences": await s.scalar(select(func.count(Occurrence.id))) or 0,
+                "agencies": await s.scalar(select(func.count(Agency.id))) or 0,
+            }
+
+    async def occurrence(self, occurrence_id: int) -> tuple[TaskView, OccurrenceView] | None:
+        async with self.sessions() as s:
+            task_id = await s.scalar(select(Occurrence.task_id).where(Occurrence.id == occurrence_id))
+            if task_id is None:
+                return None
+            views = await self._task_views(s, select(Task).where(Task.id == task_id))
+        for occ in views[0].occurrences:
+            if occ.id == occurrence_id:
+                return views[0], occ
+        return None
+
+    async def task_lead_ids(self, task_id: int) -> set[int]:
+        async with self.sessions() as s:
+            return set(
+                (await s.execute(select(TaskLead.agency_id).where(TaskLead.task_id == task_id))).scalars()
+            )
+
+    async def mark_done(self, occurrence_id: int, *, by: str, at: datetime) -> bool:
+        """Mark one occurrence done; False when it was already done (nothing changes then)."""
+        async with self.sessions.begin() as s:
+            res = await s.execute(
+                update(Occurrence)
+                .where(Occurrence.id == occurrence_id, Occurrence.status != OccurrenceStatus.DONE.value)
+                .values(status=OccurrenceStatus.DONE.value, done_by=by, done_at=at)
+            )
+            return res.rowcount == 1
+
+    # -- users and groups ------------------------------------------------------------------
+
+    async def upsert_user(
+        self,
+        address: str,
+        *,
+        agency_id: int | None = None,
+        role: str | None = None,
+        approved: bool | None = None,
+        name: str | None = None,
+        language: str | None = None,
+        active: bool | None = None,
+    ) -> UserRecord:
+        channel, account = split_account(address)
+        async with self.sessions.begin() as s:
+            user = await s.scalar(select(User).where(User.channel == channel, User.account_id == account))
+            if user is None:
+                user = User(channel=channel, account_id=account, created_at=utcnow(), muted=[])
+                user.role, user.language, user.approved, user.active, user.name = (
+                    "officer",
+                    "vi",
+                    False,
+                    True,
+                    "",
+                )
+                s.add(user)
+            if agency_id is not None:
+                user.agency_id = agency_id
+            for attr, value in (
+                ("role", role),
+                ("approved", approved),
+                ("name", name),
+                ("language", language),
+                ("active", active),
+            ):
+                if value is not None:
+                    setattr(user, attr, value)
+            await s.flush()
+            return _user_record(user)
+
+    async def user(self, address: str) -> UserRecord | None:
+        channel, account = split_account(address)
+        async with self.sessions() as s:
+            user = await s.scalar(select(User).where(User.channel == channel, User.account_id == account))
+            return _user_record(user) if user else None
+
+    async def users(self) -> list[UserRecord]:
+        async with self.sessions() as s:
+            return [_user_record(u) for u in (await s.execute(select(User).order_by(User.id))).scalars()]
+
+    async def remove_user(self, address: str) -> bool:
+        channel, account = split_account(address)
+        async with self.sessions.begin() as s:
+            res = await s.execute(delete(User).where(User.channel == channel, User.account_id == account))
+            return res.rowcount > 0
+
+    async def set_reminder_prefs(
+        self,
+        address: str,
+        *,
+        remind_days: str | None = None,
+        remind_at: str | None = None,
+        muted: Sequence[int] | None = None,
+        reset: bool = False,
+    ) -> None:
+        channel, account = split_account(address)
+        async with self.sessions.begin() as s:
+            user = await s.scalar(select(User).where(User.channel == channel, User.account_id == account))
+            if user is None:
+                return
+            if reset:
+                user.remind_days, user.remind_at, user.muted = None, None, []
+            if remind_days is not None:
+                user.remind_days = remind_days
+            if remind_at is not None:
+                user.remind_at = remind_at
+            if muted is not None:
+                user.muted = sorted(set(muted))
+
+    async def link_chat(self, address: str, agency_id: int, *, by: str) -> None:
+        channel, chat_id = split_account(address)
+        async with self.sessions.begin() as s:
+            link = await s.scalar(
+                select(ChatLink).where(ChatLink.channel == channel, ChatLink.chat_id == chat_id)
+            )
+            if link is None:
+                link = ChatLink(channel=channel, chat_id=chat_id, created_at=utcnow())
+                s.add(link)
+            link.agency_id, link.linked_by, link.active = agency_id, by, True
+
+    async def chat_links(self) -> list[ChatLinkRecord]:
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(ChatLink.channel, ChatLink.chat_id, ChatLink.agency_id).where(
+                    ChatLink.active.is_(True)
+                )
+            )
+            return [ChatLinkRecord(*row) for row in rows]
+
+    async def deactivate(self, address: str) -> None:
+        """An account or group that blocked the bot (403): stop sending to it."""
+        channel, account = split_account(address)
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(User).where(User.channel == channel, User.account_id == account).values(active=False)
+            )
+            await s.execute(
+                update(ChatLink)
+                .where(ChatLink.channel == channel, ChatLink.chat_id == account)
+                .values(active=False)
+            )
+
+    # -- reminder claims -------------------------------------------------------------------
+
+    async def claimed_keys(self, keys: Iterable[str]) -> set[str]:
+        """Keys already in the log in a final state or claimed recently (not to be planned again)."""
+        keys = list(keys)
+        found: set[str] = set()
+        async with self.sessions() as s:
+            for chunk in _chunks(keys, 5000):
+                found.update(
+                    (await s.execute(select(ReminderLog.key).where(ReminderLog.key.in_(chunk)))).scalars()
+                )
+        return found
+
+    async def retryable_keys(
+        self, now: datetime, *, stale_after: timedelta, max_attempts: int = 5
+    ) -> set[str]:
+        """Claims whose send never finished (a crash) or failed transiently: worth another try."""
+        cutoff = now - stale_after
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(ReminderLog.key).where(
+                    ReminderLog.attempts < max_attempts,
+                    ((ReminderLog.status == "claimed") & (ReminderLog.claimed_at < cutoff))
+                    | ((ReminderLog.status == "failed") & (ReminderLog.claimed_at < cutoff)),
+                )
+            )
+            return set(rows.scalars())
+
+    async def claim(
+        self,
+        key: str,
+        *,
+        recipient: str,
+        occurrence_id: int | None,
+        lead: str,
+        now: datetime,
+        worker: str,
+        stale_after: timedelta = timedelta(minutes=10),
+        max_attempts: int = 5,
+    ) -> bool:
+        """Take the right to send `key`. Exactly one worker wins, on SQLite and PostgreSQL alike.
+
+        A new key is inserted (the unique index decides between racing workers). An existing
+        key is taken again only if its previous claim is stale (the sender died before
+        recording a result) or it failed transiently — by a conditional UPDATE that only one
+        worker can win.
+        """
+        try:
+            async with self.sessions.begin() as s:
+                s.add(
+                    ReminderLog(
+                        key=key,
+                        recipient=recipient,
+                        occurrence_id=occurrence_id,
+                        lead=lead,
+                        status="claimed",
+                        attempts=1,
+                        worker=worker,
+                        claimed_at=now,
+                    )
+                )
+            return True
+        except IntegrityError:
+            pass
+        cutoff = now - stale_after
+        async with self.sessions.begin() as s:
+            res = await s.execute(
+                update(ReminderLog)
+                .where(
+                    ReminderLog.key == key,
+                    ReminderLog.status.in_(["claimed", "failed"]),
+                    ReminderLog.claimed_at < cutoff,
+                    ReminderLog.attempts < max_attempts,
+                )
+                .values(status="claimed", claimed_at=now, worker=worker, attempts=ReminderLog.attempts + 1)
+            )
+            return res.rowcount == 1
+
+    async def finish_claim(
+        self, key: str, *, ok: bool, now: datetime, error: str | None = None, final: bool = False
+    ) -> None:
+        """Record the outcome: delivered, failed (retried later), or dead (never retried)."""
+        status = "delivered" if ok else ("dead" if final else "failed")
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(ReminderLog)
+                .where(ReminderLog.key == key)
+                .values(status=status, finished_at=now, error=(error or None) and error[:2000])
+            )
+
+    async def reminder_log(self) -> list[dict[str, object]]:
+        async with self.sessions() as s:
+            rows = (await s.execute(select(ReminderLog).order_by(ReminderLog.id))).scalars().all()
+            return [
+                {
+                    "key": r.key,
+                    "recipient": r.recipient,
+                    "status": r.status,
+                    "attempts": r.attempts,
+                    "error": r.error,
+                }
+                for r in rows
+            ]
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def plan_identity(parsed: ParsedPlan, issuer_id: int | None) -> str:
+    """How a re-import finds its plan: issuer + number when known, else the file's hash, else its title."""
+    if parsed.number:
+        return f"n:{issuer_id or 0}:{fold(parsed.number).replace(' ', '')}"
+    if parsed.title and parsed.year:
+        return f"t:{issuer_id or 0}:{parsed.year}:{fold(parsed.title)[:400]}"
+    return f"h:{parsed.source_hash or fold(parsed.source_file)}"
+
+
+def task_key(title: str, lead: str, seen: set[str]) -> str:
+    """A task's identity inside its plan: its folded title and lead (numbered when repeated)."""
+    base = f"{fold(title)[:200]}|{fold(lead)[:80]}"
+    key, n = base, 1
+    while key in seen:
+        n += 1
+        key = f"{base}#{n}"
+    return key
+
+
+def _full_name(names: dict[int, AgencyRecord], agency_id: int | None) -> str:
+    agency = names[agency_id]  # type: ignore[index]
+    if agency.parent_id and agency.parent_id in names:
+        return f"{agency.name} ({names[agency.parent_id].name})"
+    return agency.name
+
+
+def _agency_record(a: Agency) -> AgencyRecord:
+    return AgencyRecord(id=a.id, name=a.name, parent_id=a.parent_id, aliases=tuple(a.aliases or ()))
+
+
+def _user_record(u: User) -> UserRecord:
+    return UserRecord(
+        id=u.id,
+        channel=u.channel,
+        account_id=u.account_id,
+        name=u.name or "",
+        agency_id=u.agency_id,
+        role=u.role,
+        language=u.language or "vi",
+        approved=bool(u.approved),
+        active=bool(u.active),
+        remind_days=u.remind_days,
+        remind_at=u.remind_at,
+        muted=tuple(u.muted or ()),
+    )
+
+
+async def _bump(s: AsyncSession, key: str) -> None:
+    meta = await s.get(Meta, key)
+    if meta is None:
+        s.add(Meta(key=key, value=1))
+    else:
+        meta.value += 1
+
+
+def _chunks(items: Sequence, size: int):  # type: ignore[no-untyped-def]
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    """WAL and a busy timeout let a bot and a CLI (or two workers) share one SQLite file."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

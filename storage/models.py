@@ -1,0 +1,186 @@
+"""Tables of Nhắc Việc (the Alembic migrations in `storage/migrations` create them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Agency(Base):
+    """A cơ quan/đơn vị. Units named relatively ("Văn phòng Sở") have the plan's issuer as parent."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("folded", "parent_key", name="uq_agency_name_parent"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    folded: Mapped[str] = mapped_column(String(500), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="SET NULL"), nullable=True
+    )
+    # parent_id or 0: lets the unique constraint treat "no parent" as a value on every database.
+    parent_key: Mapped[int] = mapped_column(Integer, default=0)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Plan(Base):
+    """A plan (kế hoạch). Re-imports find it again by `identity` (issuer+number, else the file hash)."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity: Mapped[str] = mapped_column(String(600), unique=True)
+    number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    issuer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="SET NULL"), nullable=True
+    )
+    issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source_file: Mapped[str] = mapped_column(String(500), default="")
+    source_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    tasks: Mapped[list[Task]] = relationship(back_populates="plan", cascade="all, delete-orphan")
+
+
+class Task(Base):
+    """One task of a plan; its due dates are its occurrences."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_task_plan_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    number: Mapped[str] = mapped_column(String(50), default="")
+    title: Mapped[str] = mapped_column(Text)
+    activity: Mapped[str] = mapped_column(Text, default="")
+    output: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    lead_text: Mapped[str] = mapped_column(Text, default="")
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    partners: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(200), default="")
+
+    plan: Mapped[Plan] = relationship(back_populates="tasks")
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="Occurrence.due"
+    )
+
+
+class TaskLead(Base):
+    """Every lead agency of a task ("Phòng A, Trung tâm B" chủ trì together); `tasks.lead_id` is the first."""
+
+    __tablename__ = "task_leads"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Occurrence(Base):
+    """One due date of a task: each is done, open or overdue on its own."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (UniqueConstraint("task_id", "due", name="uq_occurrence_task_due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    due: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    done_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    task: Mapped[Task] = relationship(back_populates="occurrences")
+
+
+class User(Base):
+    """An account on one channel ("telegram:123"); one person may have one per channel."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "account_id", name="uq_user_account"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="SET NULL"), nullable=True
+    )
+    role: Mapped[str] = mapped_column(String(20), default="officer")
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Per-user reminder overrides (/nhacnho): lead days "7,3,1,0", hour "08:00", muted task ids.
+    remind_days: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    remind_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    muted: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChatLink(Base):
+    """A group chat linked to an agency (/lienket): that agency's reminders go there too."""
+
+    __tablename__ = "chat_links"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_chat_link"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    linked_by: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReminderLog(Base):
+    """Every reminder ever claimed. The unique `key` is what makes a send happen at most once."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (Index("ix_reminder_status", "status", "claimed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    recipient: Mapped[str] = mapped_column(String(150))
+    occurrence_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lead: Mapped[str] = mapped_column(String(20), default="")
+    status: Mapped[str] = mapped_column(String(20), default="claimed")  # claimed | delivered | failed | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    worker: Mapped[str] = mapped_column(String(100), default="")
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Meta(Base):
+    """Small counters, e.g. the agencies revision that tells a long-running bot to reload its directory."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,81 @@
+"""Shared fixtures: a database URL for every storage test, on SQLite and (when reachable) PostgreSQL.
+
+Each PostgreSQL test gets a database of its own, created on the server at 127.0.0.1:5432
+(`NHACVIEC_TEST_PG`, default `postgresql+asyncpg://postgres@127.0.0.1:5432/test`) and dropped
+afterwards, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from storage import Storage
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+if not SHARED.exists():
+    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+EXAMPLES = SHARED / "examples"
+PG_URL = os.environ.get("NHACVIEC_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+PG_AVAILABLE = _pg_reachable()
+if os.environ.get("CI") and not PG_AVAILABLE and not os.environ.get("NHACVIEC_ALLOW_NO_PG"):
+    raise RuntimeError("PostgreSQL is not reachable on 127.0.0.1:5432; .ci/run should have started it")
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'nhacviec.db'}"
+        return
+    if not PG_AVAILABLE:
+        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
+    name = f"nv_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    base = PG_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'nhacviec.db'}"
+
+
+@pytest.fixture
+async def storage(db_url: str) -> AsyncIterator[Storage]:
+    st = await Storage.open(db_url)
+    try:
+        yield st
+    finally:
+        await st.close()
