@@ -1,0 +1,517 @@
+"""Read a task table (CSV or XLSX) into a ParsedPlan, without touching the database.
+
+Offices keep plans as spreadsheets with a title block, a one- or two-row header, section rows
+("II | CẢI CÁCH THỂ CHẾ"), merged cells and footers. This module turns such a sheet into rows
+of text, finds the header (`headers.py`), and reads every data row into a `ParsedTask`,
+reporting rows it cannot read by number instead of failing the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+
+from bot.domain import Deadline, ImportRefused, Kind, ParsedPlan, ParsedTask
+from bot.i18n import _
+from bot.importing.guard import check_size, decode_text, sniff
+from bot.importing.headers import is_column_label_row, is_header_row, locate_header
+from bot.lang.deadlines import parse_deadline
+from bot.text import fold, nfc
+
+HEADER_SCAN_ROWS = 30
+MAX_ROWS = 200_000
+MAX_COLUMNS = 60
+LONG_CELL = 2_000
+_TRAILING_EMPTY_STOP = 5_000  # formatting-only rows at the end of a sheet
+_DELIMITERS = (",", ";", "\t", "|")
+
+_MARKER = r"(?:[ivxlc]{1,6}|[a-z]|\d{1,2})"
+_SECTION_NUMBER = re.compile(rf"^(?:phan |muc |chuong )?{_MARKER}[.)]?$")
+_SECTION_PREFIX = re.compile(r"^(?:phan |muc |chuong )?(?:[ivxlc]{1,6}|[a-z])[.)/-]\s*\S")
+_NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?$")
+_FOOTER = re.compile(r"^(?:noi nhan|kt\.? ?(?:chu tich|giam doc|truong)|tm\.? ?|nguoi lap|nguoi ky)\b")
+_EXCEL_ERROR = re.compile(r"^#(?:ref|n/a|value|name\?|div/0|num|null)!?$", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_PLAN_NUMBER = re.compile(r"\b(?:số|so)\s*:?\s*(\d+[^\s,;()]*/[^\s,;()]+)", re.IGNORECASE)
+_PLAN_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")
+_TITLE_START = (
+    "ke hoach",
+    "danh muc",
+    "danh sach",
+    "phu luc",
+    "bang ",
+    "chuong trinh",
+    "tong hop",
+    "nhiem vu",
+)
+_MOTTO = ("cong hoa xa hoi chu nghia", "doc lap - tu do", "doc lap tu do")
+_FIELDS = ("number", "title", "lead", "partners", "deadline", "output", "activity", "note")
+
+
+# --------------------------------------------------------------------------- rows → tasks
+
+
+def tasks_from_rows(
+    rows: Sequence[Sequence[object]],
+    *,
+    source_prefix: str = "",
+    first_row_number: int,
+    year: int | None,
+    today: date,
+    quarter_day: int | None = None,
+    columns: dict[str, int] | None = None,
+) -> tuple[list[ParsedTask], list[str], list[str]]:
+    """Read the data rows of a table into tasks: (tasks, warnings, errors).
+
+    `rows` are the rows AFTER the header and `columns` the map from `headers.find_header`.
+    Without `columns`, `rows` must start with the header itself (it is looked for). Row i is
+    numbered `first_row_number + i` in messages; `source` is "hàng N", or "<prefix>, hàng N"
+    when `source_prefix` is given (e.g. "Sheet1", "bảng 2"). Section rows, repeated headers,
+    "(1) (2) (3)" rows and empty rows are skipped; footers ("Nơi nhận:") end the table.
+    """
+    if columns is None:
+        found = locate_header([_texts(row) for row in rows[:HEADER_SCAN_ROWS]], HEADER_SCAN_ROWS)
+        if found is None:
+            return [], [], [_("Không tìm thấy dòng tiêu đề của bảng.")]
+        first_row_number += found[1] + 1
+        rows, columns = rows[found[1] + 1 :], found[2]
+    reader = _RowReader(columns, source_prefix, year, today, quarter_day)
+    texts = [_texts(row) for row in rows]
+    for index, cells in enumerate(texts):
+        if reader.read(cells, first_row_number + index, _next_filled(texts, index)) is _STOP:
+            break
+    return reader.tasks, reader.warnings, reader.errors
+
+
+_STOP = object()
+
+
+class _RowReader:
+    """Reads one row at a time; keeps the deadline cache and the collected messages."""
+
+    def __init__(
+        self, columns: dict[str, int], prefix: str, year: int | None, today: date, quarter_day: int | None
+    ) -> None:
+        self.columns = {k: v for k, v in columns.items() if k in _FIELDS}
+        self.prefix = prefix
+        self.year, self.today, self.quarter_day = year, today, quarter_day
+        self.tasks: list[ParsedTask] = []
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+        self._deadlines: dict[str, Deadline | None] = {}
+
+    def where(self, row_number: int) -> str:
+        if self.prefix:
+            return _("{prefix}, dòng {row}").format(prefix=self.prefix, row=row_number)
+        return _("Dòng {row}").format(row=row_number)
+
+    def read(self, cells: list[str], row_number: int, next_cells: list[str] | None) -> object:
+        if not any(cells):
+            return None
+        values = {name: (cells[col] if col < len(cells) else "") for name, col in self.columns.items()}
+        first = next((cell for cell in cells if cell), "")
+        if len(first) <= 40 and _FOOTER.match(fold(first)):
+            return _STOP
+        if is_column_label_row(cells) or is_header_row(cells, self.columns):
+            return None
+        if _is_section(cells, values, next_cells, self.columns):
+            return None
+        title = values.get("title", "")
+        where = self.where(row_number)
+        if not title:
+            self.errors.append(_("{where}: thiếu tên nhiệm vụ, bỏ qua dòng này.").format(where=where))
+            return None
+        if not any(ch.isalpha() for ch in title) or _EXCEL_ERROR.match(title) or len(title) < 3:
+            self.errors.append(
+                _("{where}: không đọc được tên nhiệm vụ “{title}”, bỏ qua dòng này.").format(
+                    where=where, title=_shorten(title)
+                )
+            )
+            return None
+        longest = max(len(cell) for cell in cells)
+        if longest > LONG_CELL:
+            self.warnings.append(
+                _("{where}: có ô rất dài ({length} ký tự), hãy kiểm tra lại.").format(
+                    where=where, length=longest
+                )
+            )
+        deadline_text = values.get("deadline", "")
+        deadline = self._deadline(deadline_text)
+        if deadline is None or deadline.kind == Kind.UNSPECIFIED:
+            if deadline_text:
+                message = _("{where}: chưa hiểu thời hạn “{deadline}”.")
+            else:
+                message = _("{where}: không có thời hạn.")
+            self.warnings.append(message.format(where=where, deadline=_shorten(deadline_text)))
+        source = f"{self.prefix}, hàng {row_number}" if self.prefix else f"hàng {row_number}"
+        self.tasks.append(
+            ParsedTask(
+                title=title,
+                lead=values.get("lead", ""),
+                partners=values.get("partners", ""),
+                deadline=deadline_text,
+                kind=deadline.kind if deadline else Kind.UNSPECIFIED,
+                dates=list(deadline.dates) if deadline else [],
+                activity=values.get("activity", ""),
+                output=values.get("output", ""),
+                note=values.get("note", ""),
+                number=values.get("number", ""),
+                source=source,
+            )
+        )
+        return None
+
+    def _deadline(self, text: str) -> Deadline | None:
+        """Parse once per distinct phrase: plans repeat "Quý II/2022" hundreds of times."""
+        if text not in self._deadlines:
+            try:
+                self._deadlines[text] = parse_deadline(
+                    text, today=self.today, year=self.year, quarter_day=self.quarter_day
+                )
+            except Exception:  # noqa: BLE001 - one odd phrase must not stop the import
+                self._deadlines[text] = None
+        return self._deadlines[text]
+
+
+def _is_section(
+    cells: list[str], values: dict[str, str], next_cells: list[str] | None, columns: dict[str, int]
+) -> bool:
+    """A heading that groups tasks ("II | CẢI CÁCH THỂ CHẾ", "A. Nhiệm vụ chung"), not a task."""
+    if any(values.get(name) for name in ("lead", "partners", "deadline", "output", "activity")):
+        return False
+    filled = [cell for cell in cells if cell]
+    if len(filled) > 2:
+        return False
+    number = fold(values.get("number", ""))
+    text = values.get("title", "") or filled[-1]
+    folded = fold(text)
+    if number and _SECTION_NUMBER.match(number) and not number.rstrip(".)").isdigit():
+        return True  # roman numeral or letter in the TT column
+    if not number and (_SECTION_PREFIX.match(folded) or _is_upper(text)):
+        return True
+    if len(filled) == 2 and not number and _SECTION_NUMBER.match(fold(filled[0])) and _is_upper(filled[1]):
+        return True
+    if number and _NUMBERED.match(number) and next_cells is not None:
+        # "1 | Lĩnh vực đất đai" followed by "1.1 | …": a numbered group heading.
+        col = columns.get("number")
+        following = fold(next_cells[col]) if col is not None and col < len(next_cells) else ""
+        return following.startswith(number.rstrip(".") + ".") and len(following) > len(number.rstrip("."))
+    return False
+
+
+def _is_upper(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+
+
+def _next_filled(rows: list[list[str]], index: int) -> list[str] | None:
+    for row in rows[index + 1 : index + 4]:
+        if any(row):
+            return row
+    return None
+
+
+def _texts(row: Iterable[object]) -> list[str]:
+    return [_cell_text(value) for value in row]
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text: real Excel dates as dd/mm/yyyy, 3.0 as "3", text NFC."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return nfc(value)
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == time() else value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, bool):
+        return "x" if value else ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return nfc(str(value))
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- whole files
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    issuer: str | None = None,
+    plan: str | None = None,
+    year: int | None = None,
+    today: date,
+    max_bytes: int = 20 * 1024 * 1024,
+    quarter_day: int | None = None,
+) -> ParsedPlan:
+    """Read a CSV or XLSX task table into a plan; raise `ImportRefused` if it is not one."""
+    check_size(len(data), max_bytes)
+    kind = sniff(data, filename)
+    warnings: list[str] = []
+    if kind == "xlsx":
+        sheet, rows, header = _read_workbook(data, warnings)
+        prefix = sheet
+    elif kind in ("csv", "text"):
+        rows, header = _read_csv(data)
+        prefix = ""
+    else:
+        raise ImportRefused(_("Tệp không phải bảng tính (CSV, XLSX)."))
+    first, last, columns = header
+    above = rows[:first]
+    data_rows = rows[last + 1 :]
+    title = _plan_title(above)
+    above_text = " ".join(cell for row in above for cell in row if cell)
+    plan_year = year or _guess_year(title, data_rows, columns.get("deadline"))
+    tasks, row_warnings, errors = tasks_from_rows(
+        data_rows,
+        source_prefix=prefix,
+        first_row_number=last + 2,
+        year=plan_year,
+        today=today,
+        quarter_day=quarter_day,
+        columns=columns,
+    )
+    if not tasks:
+        if errors:
+            raise ImportRefused(
+                _("Không đọc được nhiệm vụ nào trong bảng ({count} dòng lỗi, ví dụ: {example})").format(
+                    count=len(errors), example=errors[0]
+                )
+            )
+        raise ImportRefused(_("Bảng chỉ có dòng tiêu đề, không có nhiệm vụ nào."))
+    number = plan or _plan_number(above_text)
+    return ParsedPlan(
+        tasks=tasks,
+        issuer=issuer,
+        number=number,
+        date=_plan_date(above_text),
+        year=plan_year,
+        title=title,
+        source_file=filename,
+        source_hash=hashlib.sha256(data).hexdigest(),
+        warnings=warnings + row_warnings,
+        errors=errors,
+    )
+
+
+def detect_delimiter(text: str) -> str | None:
+    """The delimiter under which the first lines contain a recognisable header, or None."""
+    sample_lines = text[:65536].splitlines()[:60]
+    sample = "\n".join(sample_lines)
+    best: tuple[int, str] | None = None
+    for delimiter in _DELIMITERS:
+        if delimiter not in sample:
+            continue
+        try:
+            rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+        except csv.Error:
+            continue
+        found = locate_header([[nfc(cell) for cell in row] for row in rows], HEADER_SCAN_ROWS)
+        if found is not None and (best is None or len(found[2]) > best[0]):
+            best = (len(found[2]), delimiter)
+    return best[1] if best else None
+
+
+def _read_csv(data: bytes) -> tuple[list[list[str]], tuple[int, int, dict[str, int]]]:
+    text = decode_text(data)
+    delimiter = detect_delimiter(text)
+    if delimiter is None:
+        raise _no_header()
+    try:
+        rows = [[nfc(cell) for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise ImportRefused(_("Tệp CSV bị lỗi định dạng: {reason}").format(reason=exc)) from None
+    if len(rows) > MAX_ROWS:
+        raise _too_many_rows()
+    header = locate_header(rows, HEADER_SCAN_ROWS)
+    if header is None:
+        raise _no_header()
+    return rows, header
+
+
+def _read_workbook(
+    data: bytes, warnings: list[str]
+) -> tuple[str, list[list[str]], tuple[int, int, dict[str, int]]]:
+    """The first sheet with a recognisable header, merged cells filled down; others are noted."""
+    import openpyxl  # imported here: CSV-only callers should not pay for it
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
+        raise ImportRefused(_("Tệp Excel bị hỏng, không đọc được.")) from None
+    try:
+        chosen: tuple[str, list[list[str]], tuple[int, int, dict[str, int]]] | None = None
+        skipped: list[str] = []
+        for sheet in book.worksheets:
+            if not hasattr(sheet, "iter_rows"):
+                continue
+            try:
+                if chosen is not None:
+                    peek = _sheet_rows(book, sheet, limit=HEADER_SCAN_ROWS + 1)
+                    if locate_header(peek, HEADER_SCAN_ROWS) is not None:
+                        skipped.append(sheet.title)
+                    continue
+                rows = _sheet_rows(book, sheet, limit=None)
+            except ImportRefused:
+                raise
+            except Exception:  # noqa: BLE001
+                raise ImportRefused(_("Tệp Excel bị hỏng, không đọc được.")) from None
+            header = locate_header(rows, HEADER_SCAN_ROWS)
+            if header is not None:
+                chosen = (sheet.title, rows, header)
+    finally:
+        book.close()
+    if chosen is None:
+        raise _no_header()
+    if len(book.sheetnames) > 1:
+        warnings.append(
+            _("Chỉ đọc trang tính “{sheet}”; tệp còn {count} trang tính khác.").format(
+                sheet=chosen[0], count=len(book.sheetnames) - 1
+            )
+        )
+    if skipped:
+        warnings.append(
+            _(
+                "Trang tính {sheets} cũng có bảng nhiệm vụ nhưng không được nhập; hãy tách thành tệp riêng."
+            ).format(sheets=", ".join(f"“{name}”" for name in skipped))
+        )
+    return chosen
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _sheet_rows(book: object, sheet: object, *, limit: int | None) -> list[list[str]]:
+    """Cell texts of a read-only sheet (row i = Excel row i+1), vertical merges filled down."""
+    sheet.reset_dimensions()  # the stored dimension is often wrong; read what is there
+    rows: list[list[str]] = []
+    empty_run = 0
+    for values in sheet.iter_rows(values_only=True):
+        row = _texts(values[:MAX_COLUMNS])
+        while row and not row[-1]:
+            row.pop()
+        rows.append(row)
+        empty_run = 0 if row else empty_run + 1
+        if empty_run > _TRAILING_EMPTY_STOP or (limit is not None and len(rows) >= limit):
+            break
+        if len(rows) > MAX_ROWS:
+            raise _too_many_rows()
+    while rows and not rows[-1]:
+        rows.pop()
+    _fill_merged(rows, _merged_ranges(book, sheet))
+    return rows
+
+
+def _merged_ranges(book: object, sheet: object) -> list[tuple[int, int, int, int]]:
+    """Merged ranges (min_col, min_row, max_col, max_row), 1-based, from the sheet XML.
+
+    openpyxl's read-only mode (several times faster on big sheets) does not expose merged
+    cells; they sit in one small <mergeCells> element after the data, so read them there.
+    """
+    from openpyxl.utils import column_index_from_string
+
+    archive = getattr(book, "_archive", None)
+    path = getattr(sheet, "_worksheet_path", None)
+    if archive is None or path is None:
+        return []
+    xml = archive.read(path)
+    tail = xml[xml.rfind(b"sheetData>") :]
+    return [
+        (column_index_from_string(c1.decode()), int(r1), column_index_from_string(c2.decode()), int(r2))
+        for c1, r1, c2, r2 in _MERGE.findall(tail)
+    ]
+
+
+def _fill_merged(rows: list[list[str]], ranges: list[tuple[int, int, int, int]]) -> None:
+    """A cell merged over several rows (a lead for a group of tasks) applies to each row.
+
+    Only the first column of a range is filled: a merge across columns (a section heading,
+    the plan title) stays one value so it is not mistaken for a full row.
+    """
+    for min_col, min_row, _max_col, max_row in ranges:
+        if max_row <= min_row or min_row > len(rows):
+            continue
+        col = min_col - 1
+        top = rows[min_row - 1]
+        value = top[col] if col < len(top) else ""
+        if not value:
+            continue
+        for r in range(min_row, min(max_row, len(rows))):
+            row = rows[r]
+            if len(row) <= col:
+                row.extend([""] * (col + 1 - len(row)))
+            if not row[col]:
+                row[col] = value
+
+
+# --------------------------------------------------------------------------- plan facts
+
+
+def _plan_title(above: list[list[str]]) -> str | None:
+    """The plan's title from the rows above the header ("KẾ HOẠCH …", "Thực hiện … năm 2022")."""
+    cells: list[str] = []
+    for row in above:
+        for cell in row:
+            folded = fold(cell)
+            if not cell or cell in cells or any(m in folded for m in _MOTTO):
+                continue
+            if re.match(r"^[^,]{0,40}, ngay \S+ thang", folded) or re.match(r"^so\s*:", folded):
+                continue
+            if set(cell) <= set("-_=*. "):
+                continue
+            cells.append(cell)
+    start = next((i for i, cell in enumerate(cells) if fold(cell).startswith(_TITLE_START)), None)
+    if start is not None:
+        cells = cells[start:]
+    title = nfc(" ".join(cells))
+    return _shorten(title, 500) if title else None
+
+
+def _guess_year(title: str | None, rows: list[list[str]], deadline_col: int | None) -> int | None:
+    """The plan's year: "… năm 2022" in the title, else the commonest year among the deadlines."""
+    folded = fold(title)
+    match = re.search(r"nam (20\d\d)\b", folded) or _YEAR.search(folded)
+    if match:
+        return int(match[1])
+    if deadline_col is None:
+        return None
+    years = Counter(
+        int(y) for row in rows if deadline_col < len(row) for y in _YEAR.findall(row[deadline_col] or "")
+    )
+    return years.most_common(1)[0][0] if years else None
+
+
+def _plan_number(text: str) -> str | None:
+    match = _PLAN_NUMBER.search(text)
+    return match[1].rstrip(".") if match else None
+
+
+def _plan_date(text: str) -> date | None:
+    match = _PLAN_DATE.search(fold(text))
+    if not match:
+        return None
+    try:
+        return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+
+
+def _no_header() -> ImportRefused:
+    return ImportRefused(
+        _("Không tìm thấy dòng tiêu đề của bảng (cần cột “Nhiệm vụ” và cột “Chủ trì” hoặc “Thời hạn”).")
+    )
+
+
+def _too_many_rows() -> ImportRefused:
+    return ImportRefused(_("Bảng có quá nhiều dòng (hơn {limit}).").format(limit=MAX_ROWS))
