@@ -1,0 +1,458 @@
+"""The `nhacviec` command line (DESIGN.md, "The command line").
+
+Every command prints a clear one-line reason on stderr and exits 1 when it cannot do its job;
+no traceback ever reaches the user (set NHACVIEC_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.domain import ImportRefused
+from bot.i18n import _
+from bot.settings import Settings
+
+log = logging.getLogger("nhacviec")
+
+
+class CliError(Exception):
+    """A problem the user can fix; its text is shown as is."""
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            _("ngày không hợp lệ: {value} (cần YYYY-MM-DD)").format(value=value)
+        ) from exc
+
+
+def _datetime(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            _("thời điểm không hợp lệ: {value} (cần YYYY-MM-DDTHH:MM)").format(value=value)
+        ) from exc
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def _json_lines(stream) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:  # type: ignore[no-untyped-def]
+    """Yield (line number, object or None, error or None) for each non-empty input line."""
+    for number, line in enumerate(stream, 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            yield number, None, _("dòng {n}: không phải JSON").format(n=number)
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text", ""), str):
+            yield number, None, _('dòng {n}: cần một đối tượng JSON có khoá "text"').format(n=number)
+            continue
+        yield number, obj, None
+
+
+async def _context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from handlers.context import AppContext
+    from storage import Storage
+
+    settings = Settings()
+    url = args.db or settings.nhacviec_db
+    try:
+        storage = await Storage.open(url)
+    except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear line
+        raise CliError(
+            _("Không mở được cơ sở dữ liệu {url}: {error}").format(url=_safe_url(url), error=_first_line(exc))
+        ) from exc
+    return AppContext(storage=storage, settings=settings)
+
+
+def _safe_url(url: str) -> str:
+    """Hide a password in a database URL before showing it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "<URL>"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else exc.__class__.__name__
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+async def cmd_import(args: argparse.Namespace) -> int:
+    from handlers.importing import parse_file, save_parsed
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(_("Không tìm thấy tệp: {path}").format(path=args.file))
+    settings = Settings()
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        raise ImportRefused(
+            _("Tệp quá lớn ({size:.1f} MB, tối đa {limit:.0f} MB).").format(
+                size=size / 1024 / 1024, limit=settings.max_file_bytes / 1024 / 1024
+            )
+        )
+    data = path.read_bytes()
+    ctx = await _context(args)
+    try:
+        parsed = await parse_file(ctx, data, path.name, issuer=args.issuer, plan=args.plan, year=args.year)
+        if not parsed.tasks:
+            raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
+        report = await save_parsed(ctx, parsed, dry_run=args.dry_run)
+    finally:
+        await ctx.storage.close()
+    if args.json:
+        print(_dump(report.as_json()))
+        return 0
+    out = report.as_json()
+    print(
+        (_("Xem trước (chưa ghi gì): ") if args.dry_run else _("Đã nhập: "))
+        + _("{n} nhiệm vụ — kế hoạch {plan}, cơ quan ban hành {issuer}, năm {year}").format(
+            n=len(out["tasks"]),
+            plan=out["plan"] or _("chưa rõ"),
+            issuer=out["issuer"] or _("chưa rõ"),
+            year=out["year"] or _("chưa rõ"),
+        )
+    )
+    print(
+        _("Thêm {a}, cập nhật {u}, bỏ {r} nhiệm vụ.").format(
+            a=out["added"], u=out["updated"], r=out["removed"]
+        )
+    )
+    for task in out["tasks"]:
+        dates = ", ".join(date.fromisoformat(d).strftime("%d/%m/%Y") for d in task["dates"]) or task["kind"]
+        print(f"  [{task['source']}] {task['title'][:100]} — {task['lead'] or '?'} — {dates}")
+    if out["agencies"]:
+        print(_("Cơ quan mới: {names}").format(names="; ".join(out["agencies"])))
+    for warning in out["warnings"]:
+        print(_("Cảnh báo: {w}").format(w=warning))
+    for error in out["errors"]:
+        print(_("Lỗi: {e}").format(e=error))
+    return 0
+
+
+async def cmd_deadline(args: argparse.Namespace) -> int:
+    from bot.lang.deadlines import deadline_json, parse_deadline
+
+    settings = Settings()
+    quarter_day = settings.quarter_report_day
+
+    def answer(text: str, today: date) -> dict[str, Any]:
+        return deadline_json(parse_deadline(text, today=today, quarter_day=quarter_day))
+
+    default_today = args.today or date.today()
+    if args.text == "-":
+        for number, obj, error in _json_lines(sys.stdin):
+            if error:
+                print(_dump({"line": number, "error": error}), flush=True)
+                continue
+            try:
+                today = date.fromisoformat(obj["today"]) if obj.get("today") else default_today
+            except (TypeError, ValueError):
+                print(_dump({"line": number, "error": _("ngày không hợp lệ")}), flush=True)
+                continue
+            print(_dump(answer(obj.get("text", ""), today)), flush=True)
+        return 0
+    result = answer(args.text, default_today)
+    if args.json:
+        print(_dump(result))
+    else:
+        dates = ", ".join(date.fromisoformat(d).strftime("%d/%m/%Y") for d in result["dates"])
+        print(f"{result['kind']}: {dates or '—'}")
+    return 0
+
+
+async def cmd_ask(args: argparse.Namespace) -> int:
+    from handlers.ask import answer_question
+
+    ctx = await _context(args)
+    try:
+        if args.text == "-":
+            for number, obj, error in _json_lines(sys.stdin):
+                if error:
+                    print(_dump({"line": number, "error": error}), flush=True)
+                    continue
+                try:
+                    today = date.fromisoformat(obj["today"]) if obj.get("today") else ctx.today()
+                    result = await answer_question(
+                        ctx, obj.get("text", ""), agency=obj.get("agency"), today=today
+                    )
+                except (TypeError, ValueError) as exc:
+                    result = {"line": number, "error": _first_line(exc)}
+                print(_dump(result), flush=True)
+            return 0
+        result = await answer_question(ctx, args.text, agency=args.agency, today=args.today or ctx.today())
+    finally:
+        await ctx.storage.close()
+    print(_dump(result) if args.json else result["reply_text"])
+    return 0
+
+
+async def cmd_user(args: argparse.Namespace) -> int:
+    from bot.domain import Role
+    from storage.db import split_account
+
+    ctx = await _context(args)
+    try:
+        st = ctx.storage
+        if args.user_command == "add":
+            channel, account = split_account(args.account)
+            if channel not in ("telegram", "zalo") or not account:
+                raise CliError(_("Tài khoản phải có dạng telegram:123 hoặc zalo:abc"))
+            try:
+                role = Role(args.role)
+            except ValueError as exc:
+                raise CliError(_("Vai trò phải là officer, manager hoặc admin")) from exc
+            agency_id = await _resolve_agency(ctx, args.agency)
+            user = await st.upsert_user(
+                args.account, agency_id=agency_id, role=role.value, approved=True, active=True
+            )
+            names = {a.id: a.name for a in await st.agencies()}
+            print(
+                _("Đã thêm {account} — {agency} — {role}").format(
+                    account=user.address, agency=names.get(agency_id, ""), role=role.value
+                )
+            )
+        elif args.user_command == "list":
+            names = {a.id: a.name for a in await st.agencies()}
+            users = await st.users()
+            if args.json:
+                print(
+                    _dump(
+                        [
+                            {
+                                "account": u.address,
+                                "agency": names.get(u.agency_id),
+                                "role": u.role,
+                                "approved": u.approved,
+                                "active": u.active,
+                            }
+                            for u in users
+                        ]
+                    )
+                )
+            for u in users if not args.json else []:
+                state = _("đã duyệt") if u.approved else _("chờ duyệt")
+                if not u.active:
+                    state += ", " + _("ngừng nhận")
+                print(f"{u.address}\t{names.get(u.agency_id, '—')}\t{u.role}\t{state}")
+            if not users and not args.json:
+                print(_("Chưa có người dùng nào."))
+        elif args.user_command == "remove":
+            if not await st.remove_user(args.account):
+                raise CliError(_("Không có tài khoản {account}").format(account=args.account))
+            print(_("Đã xoá {account}").format(account=args.account))
+    finally:
+        await ctx.storage.close()
+    return 0
+
+
+async def _resolve_agency(ctx, name: str) -> int:  # type: ignore[no-untyped-def]
+    directory = await ctx.directory()
+    hit = directory.resolve(name)
+    if hit.agency_id is not None:
+        return hit.agency_id
+    if hit.suggestions:
+        raise CliError(
+            _("Không tìm thấy cơ quan “{name}”. Có phải: {suggestions}?").format(
+                name=name, suggestions="; ".join(hit.suggestions[:3])
+            )
+        )
+    # A new deployment has no plan yet: the first users create their agencies.
+    return await ctx.storage.add_agency(name)
+
+
+async def cmd_agency(args: argparse.Namespace) -> int:
+    ctx = await _context(args)
+    try:
+        if args.agency_command == "alias":
+            directory = await ctx.directory()
+            hit = directory.resolve(args.name)
+            if hit.agency_id is None:
+                raise CliError(_("Không tìm thấy cơ quan “{name}”.").format(name=args.name))
+            await ctx.storage.add_alias(hit.agency_id, args.alias)
+            print(
+                _("Đã thêm tên gọi khác “{alias}” cho {name}").format(
+                    alias=args.alias, name=directory.full_name(hit.agency_id)
+                )
+            )
+        elif args.agency_command == "list":
+            directory = await ctx.directory()
+            for agency in await ctx.storage.agencies():
+                extra = f"  [{', '.join(agency.aliases)}]" if agency.aliases else ""
+                print(f"{directory.full_name(agency.id)}{extra}")
+    finally:
+        await ctx.storage.close()
+    return 0
+
+
+async def cmd_remind(args: argparse.Namespace) -> int:
+    from handlers.reminders import run_tick
+
+    ctx = await _context(args)
+    try:
+        now = args.now or datetime.now(UTC)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=ctx.settings.tz)
+        ctx.clock = lambda: now
+        result = await run_tick(
+            ctx, sender=None if args.dry_run else await _cli_sender(ctx), dry_run=args.dry_run
+        )
+    finally:
+        await ctx.storage.close()
+    print(
+        _dump(result)
+        if args.json
+        else "\n".join(f"{r['to']}: {r['text'][:120]}" for r in result["reminders"])
+        or _("Không có nhắc việc nào đến giờ gửi.")
+    )
+    return 0
+
+
+async def _cli_sender(ctx):  # type: ignore[no-untyped-def]
+    from bot.channels.outbound import build_sender
+
+    sender = build_sender(ctx.settings)
+    if sender is None:
+        raise CliError(_("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN) để gửi nhắc việc."))
+    return sender
+
+
+async def cmd_digest(args: argparse.Namespace) -> int:
+    from handlers.digest import digest_for
+
+    ctx = await _context(args)
+    try:
+        result = await digest_for(ctx, agency=args.agency, today=args.today or ctx.today())
+    finally:
+        await ctx.storage.close()
+    print(_dump(result) if args.json else result["reply_text"])
+    return 0
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import run
+
+    return await run(Settings(), db=args.db)
+
+
+# -- parser and entry point -----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nhacviec", description=_("Nhắc Việc — trợ lý nhắc việc cho cơ quan nhà nước.")
+    )
+    parser.add_argument("--db", help=_("URL cơ sở dữ liệu SQLAlchemy (mặc định: NHACVIEC_DB)"))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "run", help=_("chạy bot trên các kênh đã cấu hình (không có token: trò chuyện trên console)")
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("import", help=_("nhập một kế hoạch (CSV, XLSX, DOCX, PDF, TXT)"))
+    p.add_argument("file")
+    p.add_argument("--issuer")
+    p.add_argument("--plan")
+    p.add_argument("--year", type=int)
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("ask", help=_("hỏi như trên chat"))
+    p.add_argument("text")
+    p.add_argument("--agency")
+    p.add_argument("--today", type=_date)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("deadline", help=_("đọc một thời hạn viết bằng tiếng Việt"))
+    p.add_argument("text")
+    p.add_argument("--today", type=_date)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_deadline)
+
+    p = sub.add_parser("remind", help=_("gửi (hoặc xem trước) các nhắc việc đến giờ"))
+    p.add_argument("--now", type=_datetime)
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_remind)
+
+    p = sub.add_parser("digest", help=_("báo cáo tổng hợp cho lãnh đạo"))
+    p.add_argument("--agency")
+    p.add_argument("--today", type=_date)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("user", help=_("quản lý người dùng"))
+    user_sub = p.add_subparsers(dest="user_command", required=True)
+    q = user_sub.add_parser("add")
+    q.add_argument("account", help="telegram:123 | zalo:abc")
+    q.add_argument("--agency", required=True)
+    q.add_argument("--role", default="officer", choices=["officer", "manager", "admin"])
+    q = user_sub.add_parser("list")
+    q.add_argument("--json", action="store_true")
+    q = user_sub.add_parser("remove")
+    q.add_argument("account")
+    p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("agency", help=_("quản lý cơ quan"))
+    agency_sub = p.add_subparsers(dest="agency_command", required=True)
+    q = agency_sub.add_parser("alias")
+    q.add_argument("name")
+    q.add_argument("alias")
+    agency_sub.add_parser("list")
+    p.set_defaults(func=cmd_agency)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=os.environ.get("NHACVIEC_LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    args = build_parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], Awaitable[int]] = args.func
+    try:
+        return asyncio.run(command(args))
+    except (CliError, ImportRefused) as exc:
+        print(_first_line(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a CLI user
+        if os.environ.get("NHACVIEC_DEBUG"):
+            raise
+        log.debug("command failed", exc_info=True)
+        print(_("Lỗi: {error}").format(error=_first_line(exc)), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
