@@ -135,6 +135,8 @@ class BackgroundHTTPServer:
 
             def setup(self) -> None:
                 super().setup()
+                # answers go out as two writes (head, body); without this Nagle + delayed ACK add 40 ms
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with owner._connections_lock:
                     owner._connections.add(self.connection)
 
