@@ -1,0 +1,638 @@
+"""The agency directory: names, abbreviations and relative names → one agency.
+
+Officers write agency names every way: "Sở TT&TT", "STTTT", "so thong tin truyen thong",
+"VP UBND tỉnh", "Văn phòng Sở" (meaning *their* Sở). The directory is built once from the stored
+agencies and then answers per question, so lookups go through an exact dictionary of
+"compact keys" (folded, punctuation and spaces removed) first; fuzzy matching with rapidfuzz is
+only a fallback, and it must never bend an unknown name onto a close one ("Sở Ngoại vụ" is not
+"Sở Nội vụ"): the distinctive words of a name (not "Sở", "tỉnh", "UBND"…) must match with at
+most a small typo.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot.domain import AgencyRecord
+from bot.text import fold, fold_words, nfc
+
+# Words dropped from initials and fuzzy cores (but initials are also tried with them).
+STOP_WORDS = frozenset({"va", "cua", "cac", "voi"})
+
+# Common word abbreviations: (long form, short form) on folded words.
+WORD_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    ("uy ban nhan dan", "ubnd"),
+    ("hoi dong nhan dan", "hdnd"),
+    ("van phong", "vp"),
+    ("thanh pho", "tp"),
+    ("cong an", "ca"),
+    ("trung tam", "tt"),
+    ("ban quan ly", "bql"),
+    ("mat tran to quoc", "mttq"),
+    ("thi xa", "tx"),
+)
+# Short forms expanded before fuzzy matching (only the unambiguous ones).
+_EXPAND = {"ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "vp": "van phong", "tp": "thanh pho"}
+
+# Kinds of agency, longest first: the word(s) a name starts with that say what it is, not which.
+TYPE_PREFIXES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "uy ban nhan dan",
+            "hoi dong nhan dan",
+            "uy ban mat tran to quoc",
+            "van phong",
+            "chi cuc",
+            "cuc",
+            "so",
+            "phong",
+            "ban",
+            "ban quan ly",
+            "trung tam",
+            "thanh tra",
+            "cong an",
+            "bo chi huy quan su",
+            "bo chi huy bo doi bien phong",
+            "bo",
+            "toa an nhan dan",
+            "vien kiem sat nhan dan",
+            "vien",
+            "benh vien",
+            "truong",
+            "dai",
+            "bao",
+            "hoi",
+            "lien doan",
+            "lien minh",
+            "doan",
+            "kho bac nha nuoc",
+            "kho bac",
+            "bao hiem xa hoi",
+            "ngan hang",
+            "quy",
+            "cang vu",
+            "tinh uy",
+            "huyen uy",
+            "thanh uy",
+            "dang uy",
+            "tong cong ty",
+            "cong ty",
+            "chi nhanh",
+            "tinh doan",
+            "hoi dong",
+        },
+        key=lambda p: -len(p),
+    )
+)
+# Place words that say where, not which ("Sở Tư pháp tỉnh" is "Sở Tư pháp").
+_PLACE_WORDS = frozenset({"tinh", "huyen"})
+
+# Words that start an agency name in a question. With diacritics the exact spelling is required
+# ("bạn", "hỏi", "quý", "đai" fold to the same letters as "Ban", "Hội", "Quỹ", "Đài").
+_TRIGGERS_ACCENTED = frozenset(
+    {
+        "sở",
+        "ubnd",
+        "ủy",
+        "uỷ",
+        "văn",
+        "vp",
+        "phòng",
+        "chi",
+        "cục",
+        "ban",
+        "trung",
+        "thanh",
+        "công",
+        "bộ",
+        "tòa",
+        "toà",
+        "viện",
+        "bệnh",
+        "trường",
+        "đài",
+        "báo",
+        "hội",
+        "liên",
+        "đoàn",
+        "kho",
+        "bảo",
+        "ngân",
+        "quỹ",
+        "cảng",
+        "tỉnh",
+        "huyện",
+        "đảng",
+        "tổng",
+        "hđnd",
+    }
+)
+_TRIGGERS_ASCII = frozenset(
+    {"so", "ubnd", "uy", "van", "vp", "phong", "chi", "cuc", "trung", "thanh", "cong", "benh", "hdnd", "kho"}
+)
+# Words that end an agency name inside a question.
+_BOUNDARY_WORDS = frozenset(
+    {
+        "co",
+        "viec",
+        "gi",
+        "nao",
+        "cua",
+        "toi",
+        "khong",
+        "nhung",
+        "cac",
+        "la",
+        "dang",
+        "can",
+        "phai",
+        "lam",
+        "nhiem",
+        "hay",
+        "duoc",
+        "chua",
+        "con",
+        "voi",
+        "cho",
+        "sao",
+        "ai",
+        "xem",
+        "liet",
+        "danh",
+        "minh",
+        "em",
+        "anh",
+        "chi",
+        "oi",
+        "nhe",
+        "a",
+        "trong",
+        "ve",
+        "bao",
+    }
+)
+# Derived abbreviations that are also everyday words are not used as keys.
+_COMMON_WORDS = frozenset(
+    {
+        "toi",
+        "viec",
+        "cua",
+        "gi",
+        "nao",
+        "co",
+        "thang",
+        "nam",
+        "quy",
+        "tuan",
+        "ngay",
+        "han",
+        "xong",
+        "tat",
+        "ca",
+        "cat",
+        "con",
+        "cho",
+        "ban",
+        "sao",
+        "tim",
+        "ai",
+        "ve",
+        "la",
+        "va",
+        "hay",
+        "qua",
+        "mai",
+        "nay",
+        "sau",
+        "so",
+        "ho",
+        "tin",
+        "tra",
+        "the",
+        "vui",
+        "bao",
+    }
+)
+_HARD_BREAK = re.compile(r"[?!.;:|()\[\]\n\"“”]")
+_TOKEN = re.compile(r"[\w&]+")
+_NON_KEY = re.compile(r"[^a-z0-9]")
+_VOWELS = re.compile(r"[aeiouy]")
+
+# Key kinds, best first: what the agency is called, then spellings of it, then initials.
+_NAME, _VARIANT, _INITIALS = 0, 1, 2
+
+
+@dataclass
+class Resolution:
+    """What a name resolved to: an agency (or None), how sure, and what else it may be."""
+
+    agency_id: int | None
+    score: float = 0.0
+    suggestions: list[str] = field(default_factory=list)
+    text: str = ""  # the words of the question read as the agency name
+
+
+def compact(text: str) -> str:
+    """The exact-match key: folded, only letters and digits ("Sở TT&TT" → "sotttt")."""
+    return _NON_KEY.sub("", fold(text))
+
+
+def _words(text: str) -> list[str]:
+    return fold_words(text).replace("&", " ").split()
+
+
+def _expand(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for index, word in enumerate(words):
+        if word == "ca" and index == 0:
+            out.extend(["cong", "an"])
+        else:
+            out.extend(_EXPAND.get(word, word).split())
+    return out
+
+
+def _type_of(words: list[str]) -> tuple[str, list[str]]:
+    """Split expanded folded words into (kind of agency, the rest)."""
+    joined = " ".join(words)
+    for prefix in TYPE_PREFIXES:
+        if joined == prefix or joined.startswith(prefix + " "):
+            return prefix, words[len(prefix.split()) :]
+    return "", words
+
+
+def _core(words: list[str]) -> tuple[str, str]:
+    """(kind, distinctive part) of a name: the part that must match for two names to be one."""
+    kind, rest = _type_of(words)
+    core = [w for w in rest if w not in STOP_WORDS and w not in _PLACE_WORDS]
+    if not core:
+        return kind, " ".join(w for w in words if w not in STOP_WORDS)
+    return kind, " ".join(core)
+
+
+def _substitutions(words: list[str]) -> Iterator[list[str]]:
+    """The name with common word abbreviations applied or undone, each alone and all at once."""
+    joined = " " + " ".join(words) + " "
+    forms = {joined}
+    for long, short in WORD_ABBREVIATIONS:
+        for form in list(forms):
+            if f" {long} " in form:
+                forms.add(form.replace(f" {long} ", f" {short} "))
+            if f" {short} " in form and short in _EXPAND.keys() | {"ca"}:
+                forms.add(form.replace(f" {short} ", f" {long} "))
+    for form in forms:
+        yield form.split()
+
+
+def _groups_initials(words: list[str], *, pairs: bool = True) -> Iterator[str]:
+    """Initials of the words: each syllable ("TN&MT"), and each two-syllable word ("TĐC")."""
+    content = [w for w in words if w not in STOP_WORDS]
+    yield "".join(w[0] for w in content)
+    yield "".join(w[0] for w in words)
+    if not pairs:
+        return
+    groups: list[list[str]] = [[]]
+    for w in words:
+        if w in STOP_WORDS:
+            groups.append([])
+        else:
+            groups[-1].append(w)
+    yield "".join(g[i][0] for g in groups for i in range(0, len(g), 2))
+
+
+def _derived_keys(name: str) -> Iterator[tuple[int, str]]:
+    """Every key a name is known by: (kind of key, compact key)."""
+    base = _words(name)
+    if not base:
+        return
+    yield _NAME, "".join(base)
+    for words in _substitutions(base):
+        yield _VARIANT, "".join(words)
+        yield _VARIANT, "".join(w for w in words if w not in STOP_WORDS)
+    expanded = _expand(base)
+    kind, rest = _type_of(expanded)
+    if len(expanded) >= 2:
+        for initials in _groups_initials(expanded, pairs=False):
+            yield _INITIALS, initials
+    if kind and rest:
+        kind_words = kind.split()
+        short_kinds = {"".join(kind_words), "".join(w[0] for w in kind_words)}
+        for long, short in WORD_ABBREVIATIONS:
+            if kind == long:
+                short_kinds.add(short)
+        tails = [rest]
+        if rest and rest[-1] in _PLACE_WORDS:
+            tails.append(rest[:-1])
+        for tail in tails:
+            if len(tail) < 2:
+                continue
+            for initials in _groups_initials(tail):
+                for short_kind in short_kinds:
+                    yield _INITIALS, short_kind + initials
+                    if tail is not rest:
+                        yield _INITIALS, short_kind + initials + rest[-1]
+
+
+@dataclass
+class _Entry:
+    id: int
+    name: str
+    parent_id: int | None
+    kind: str
+    core: str
+    expanded: str
+
+
+def _looks_abbreviated(token: str) -> bool:
+    """A token typed as an abbreviation: "STTTT", "TT&TT", "skhcn" (no vowel), "LĐ"."""
+    if "&" in token:
+        return True
+    letters = [c for c in token if c.isalpha()]
+    if sum(1 for c in letters if c.isupper()) >= 2:
+        return True
+    return not _VOWELS.search(fold(token)) and len(token) >= 2
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    folded = fold(ch)
+    return folded[0] if folded else " "
+
+
+def fold_aligned(text: str) -> str:
+    """`fold` that keeps every character in place, so spans found in it map back to `text`."""
+    return "".join(_fold_char(ch) for ch in text)
+
+
+class Directory:
+    """All agencies, with their keys, built once; resolution is then a dictionary lookup."""
+
+    def __init__(self, records: Iterable[AgencyRecord]) -> None:
+        self._records: dict[int, AgencyRecord] = {r.id: r for r in records}
+        self._children: dict[int, list[int]] = defaultdict(list)
+        for record in self._records.values():
+            if record.parent_id is not None and record.parent_id in self._records:
+                self._children[record.parent_id].append(record.id)
+        self._full: dict[int, str] = {}
+        self._keys: dict[str, dict[int, int]] = defaultdict(dict)  # key → {agency id: best key kind}
+        self._abbreviations: dict[int, set[str]] = defaultdict(set)
+        self._entries: list[_Entry] = []
+        for record in self._records.values():
+            self._index(record)
+        self._cores = [e.core for e in self._entries]
+        self._expanded_names = [e.expanded for e in self._entries]
+        self._max_key = max((len(k) for k in self._keys), default=0)
+
+    # -- building -------------------------------------------------------------------------
+
+    def _add_key(self, key: str, agency_id: int, kind: int) -> None:
+        if not key:
+            return
+        if kind == _INITIALS:
+            if len(key) < 3 or key in _COMMON_WORDS:
+                return
+            self._abbreviations[agency_id].add(key)
+        known = self._keys[key].get(agency_id)
+        if known is None or kind < known:
+            self._keys[key][agency_id] = kind
+
+    def _index(self, record: AgencyRecord) -> None:
+        names = [nfc(record.name), *(nfc(a) for a in record.aliases)]
+        full = self.full_name(record.id)
+        if full != names[0]:
+            names.append(full)
+        parent = self._records.get(record.parent_id) if record.parent_id is not None else None
+        if parent is not None:
+            # "Văn phòng Sở" of "Sở Công Thương" is also "Văn phòng Sở Công Thương".
+            own, up = _words(record.name), _words(parent.name)
+            names.append(" ".join(own + up))
+            for overlap in range(min(len(own), len(up)), 0, -1):
+                if own[-overlap:] == up[:overlap]:
+                    names.append(" ".join(own + up[overlap:]))
+                    break
+        for position, name in enumerate(names):
+            for kind, key in _derived_keys(name):
+                self._add_key(key, record.id, _NAME if position == 0 and kind == _NAME else kind)
+        for alias in record.aliases:
+            self._add_key(compact(alias), record.id, _NAME)
+        kind, core = _core(_expand(_words(record.name)))
+        self._entries.append(
+            _Entry(
+                record.id, record.name, record.parent_id, kind, core, " ".join(_expand(_words(record.name)))
+            )
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def __contains__(self, agency_id: object) -> bool:
+        return agency_id in self._records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def record(self, agency_id: int) -> AgencyRecord | None:
+        return self._records.get(agency_id)
+
+    def full_name(self, agency_id: int) -> str:
+        """The name that says which agency it is: a unit named relatively gets its parent added."""
+        cached = self._full.get(agency_id)
+        if cached is not None:
+            return cached
+        record = self._records.get(agency_id)
+        if record is None:
+            return ""
+        name = nfc(record.name)
+        parent = self._records.get(record.parent_id) if record.parent_id is not None else None
+        if parent is not None and parent.id != record.id:
+            parent_folded = fold_words(parent.name)
+            _, parent_core = _core(_expand(_words(parent.name)))
+            own = fold_words(name)
+            if parent_folded not in own and parent_core not in " ".join(_expand(own.split())):
+                name = (
+                    f"{name} ({self.full_name(parent.id) if parent.parent_id != record.id else parent.name})"
+                )
+        self._full[agency_id] = name
+        return name
+
+    def descendants(self, agency_id: int) -> set[int]:
+        """The agency itself and every unit under it (asking about an agency covers them)."""
+        found = {agency_id}
+        stack = [agency_id]
+        while stack:
+            for child in self._children.get(stack.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        return found
+
+    def abbreviations(self, agency_id: int) -> set[str]:
+        """The derived abbreviations of an agency, as compact keys ("stttt", "sotttt")."""
+        return set(self._abbreviations.get(agency_id, set()))
+
+    # -- resolving ------------------------------------------------------------------------
+
+    def _closeness(self, agency_id: int, asker_id: int | None) -> int:
+        """How near an agency is to the asker: lower is nearer (for relative names)."""
+        if asker_id is None or asker_id not in self._records:
+            record = self._records[agency_id]
+            return 2 if record.parent_id is None else 3
+        asker = self._records[asker_id]
+        record = self._records[agency_id]
+        if agency_id == asker_id or record.parent_id == asker_id:
+            return 0
+        if asker.parent_id is not None and (
+            record.parent_id == asker.parent_id or agency_id == asker.parent_id
+        ):
+            return 1
+        if agency_id in self.descendants(asker_id):
+            return 1
+        return 2 if record.parent_id is None else 3
+
+    def _pick(self, candidates: dict[int, int], asker_id: int | None, score: float) -> Resolution:
+        best_kind = min(candidates.values())
+        ids = [i for i, k in candidates.items() if k == best_kind]
+        if len(ids) == 1:
+            return Resolution(ids[0], score)
+        ranked = sorted(ids, key=lambda i: (self._closeness(i, asker_id), self.full_name(i)))
+        first, second = ranked[0], ranked[1]
+        if self._closeness(first, asker_id) < self._closeness(second, asker_id):
+            return Resolution(first, score * 0.99)
+        return Resolution(None, 0.0, [self.full_name(i) for i in ranked[:5]])
+
+    def _exact(self, key: str, asker_id: int | None, *, initials_ok: bool = True) -> Resolution | None:
+        candidates = self._keys.get(key)
+        if not candidates:
+            return None
+        if not initials_ok:
+            candidates = {i: k for i, k in candidates.items() if k != _INITIALS}
+            if not candidates:
+                return None
+        return self._pick(candidates, asker_id, 1.0)
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Agencies whose names look like `name`, for a "did you mean" line."""
+        query = " ".join(_expand(_words(name)))
+        if not query or not self._entries:
+            return []
+        found = process.extract(query, self._expanded_names, scorer=fuzz.ratio, score_cutoff=60, limit=limit)
+        return [self.full_name(self._entries[index].id) for _, _, index in found]
+
+    def _fuzzy(self, name: str, asker_id: int | None) -> Resolution:
+        words = _expand(_words(name))
+        kind, core = _core(words)
+        if not core or not self._entries:
+            return Resolution(None, 0.0, [])
+        allowed = len(core) // 5
+        hits: dict[int, int] = {}
+        for _, _, index in process.extract(core, self._cores, scorer=fuzz.ratio, score_cutoff=60, limit=20):
+            entry = self._entries[index]
+            if kind and entry.kind and kind != entry.kind:
+                continue
+            distance = Levenshtein.distance(core, entry.core, score_cutoff=allowed)
+            if distance <= allowed and distance <= len(entry.core) // 5:
+                hits[entry.id] = distance
+        if not hits:
+            return Resolution(None, 0.0, self.suggest(name))
+        best = min(hits.values())
+        score = 1.0 - best / max(len(core), 1)
+        return self._pick({i: d for i, d in hits.items() if d == best}, asker_id, score)
+
+    def resolve(self, name: str, *, asker_id: int | None = None) -> Resolution:
+        """The agency called `name` (exact keys first, then a strict fuzzy match), or suggestions."""
+        name = nfc(name)[:300]
+        key = compact(name)
+        if not key:
+            return Resolution(None, 0.0, [], name)
+        found = self._exact(key, asker_id)
+        if found is None:
+            words = _words(name)
+            if words and words[-1] in _PLACE_WORDS:
+                found = self._exact(compact(" ".join(words[:-1])), asker_id, initials_ok=False)
+        if found is None:
+            found = self._fuzzy(name, asker_id)
+        found.text = name
+        return found
+
+    def find_in_text(self, text: str, *, asker_id: int | None = None) -> tuple[Resolution, str] | None:
+        """The agency named inside a question, and the question without its name.
+
+        Exact keys are tried on every run of words (longest first); failing that, words that
+        start like an agency ("Sở …", "UBND …") are read up to the next question word and
+        resolved strictly. None when nothing in the text looks like an agency.
+        """
+        text = nfc(text)[:500]
+        folded = fold_aligned(text)
+        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        if not tokens:
+            return None
+        keys = [_NON_KEY.sub("", folded[a:b]) for a, b in tokens]
+        breaks = [
+            bool(_HARD_BREAK.search(text[tokens[i][1] : tokens[i + 1][0]])) for i in range(len(tokens) - 1)
+        ]
+        best: tuple[int, int, Resolution] | None = None
+        for i in range(len(tokens)):
+            key = ""
+            for j in range(i, min(len(tokens), i + 14)):
+                if j > i and breaks[j - 1]:
+                    break
+                key += keys[j]
+                if len(key) > self._max_key:
+                    break
+                if best is not None and j - i < best[1] - best[0]:
+                    continue
+                candidates = self._keys.get(key)
+                if not candidates:
+                    continue
+                span_tokens = [text[a:b] for a, b in tokens[i : j + 1]]
+                initials_ok = j - i <= 2 and any(_looks_abbreviated(t) for t in span_tokens)
+                found = self._exact(key, asker_id, initials_ok=initials_ok)
+                if found is None:
+                    continue
+                if best is None or (j - i) > (best[1] - best[0]):
+                    best = (i, j, found)
+        if best is None:
+            best = self._fuzzy_in_text(text, folded, tokens, breaks, asker_id)
+        if best is None:
+            return None
+        i, j, found = best
+        start, end = tokens[i][0], tokens[j][1]
+        found.text = text[start:end]
+        rest = nfc(text[:start] + " " + text[end:])
+        return found, rest
+
+    def _fuzzy_in_text(
+        self, text: str, folded: str, tokens: list[tuple[int, int]], breaks: list[bool], asker_id: int | None
+    ) -> tuple[int, int, Resolution] | None:
+        first_failure: tuple[int, int, Resolution] | None = None
+        for i, (a, b) in enumerate(tokens):
+            token = text[a:b]
+            lower = token.lower()
+            ascii_token = lower == folded[a:b]
+            if not (lower in _TRIGGERS_ACCENTED if not ascii_token else lower in _TRIGGERS_ASCII):
+                continue
+            j = i
+            while j + 1 < len(tokens) and j - i < 12 and not breaks[j]:
+                a2, b2 = tokens[j + 1]
+                if folded[a2:b2] in _BOUNDARY_WORDS or folded[a2:b2].isdigit():
+                    break
+                j += 1
+            if j == i and not _looks_abbreviated(token):
+                continue
+            best_here: tuple[int, int, Resolution] | None = None
+            for end in range(j, i, -1):
+                name = text[tokens[i][0] : tokens[end][1]]
+                found = self._fuzzy(name, asker_id)
+                if found.agency_id is not None and (best_here is None or found.score > best_here[2].score):
+                    best_here = (i, end, found)
+            if best_here is not None:
+                return best_here
+            if first_failure is None:
+                name = text[tokens[i][0] : tokens[j][1]]
+                first_failure = (i, j, Resolution(None, 0.0, self.suggest(name)))
+        return first_failure
