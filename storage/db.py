@@ -144,6 +144,11 @@ class Storage:
         self._agencies_rev = rev
         return self._agencies
 
+    async def revision(self, key: str) -> int:
+        """A counter bumped by every write of its kind ("tasks_rev", "agencies_rev"): cheap cache checks."""
+        async with self.sessions() as s:
+            return await s.scalar(select(Meta.value).where(Meta.key == key)) or 0
+
     async def add_agency(
         self, name: str, *, parent_id: int | None = None, aliases: Sequence[str] = ()
     ) -> int:
@@ -326,6 +331,7 @@ class Storage:
             await s.execute(Occurrence.__table__.insert(), occ_rows_new)
         if new_agencies:
             await _bump(s, "agencies_rev")
+        await _bump(s, "tasks_rev")
         result.new_agencies = new_agencies
         result.plan_id = plan.id
         await s.flush()
@@ -430,6 +436,8 @@ class Storage:
                 .where(Occurrence.id == occurrence_id, Occurrence.status != OccurrenceStatus.DONE.value)
                 .values(status=OccurrenceStatus.DONE.value, done_by=by, done_at=at)
             )
+            if res.rowcount == 1:
+                await _bump(s, "tasks_rev")
             return res.rowcount == 1
 
     # -- users and groups ------------------------------------------------------------------

@@ -1,0 +1,105 @@
+"""`nhacviec run`: open the database, start the configured channels and the reminder tick.
+
+With no token at all, the console chat runs instead, on the same handlers.
+One process serves Telegram and Zalo together with ONE scheduler, so each reminder is planned
+once and sent to each recipient's own channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.channels.base import Channel, Outbox
+from bot.i18n import _
+from bot.settings import Settings
+from handlers.context import AppContext
+from handlers.router import Router
+from storage import Storage
+
+log = logging.getLogger("nhacviec")
+
+
+def build_channels(settings: Settings, router: Router) -> list[Channel]:
+    channels: list[Channel] = []
+    if settings.telegram_bot_token:
+        from bot.channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(settings, router))
+    if settings.zalo_bot_token:
+        from bot.channels.zalo import ZaloChannel
+
+        channels.append(ZaloChannel(settings, router))
+    return channels
+
+
+def start_scheduler(ctx: AppContext, outbox: Outbox) -> AsyncIOScheduler:
+    """The periodic tick: plan reminders and digests from the data, claim, send, record."""
+    from handlers.reminders import run_digests, run_tick
+
+    scheduler = AsyncIOScheduler(timezone=ctx.settings.tz)
+
+    async def tick() -> None:
+        try:
+            await run_tick(ctx, sender=outbox)
+            await run_digests(ctx, sender=outbox)
+        except Exception:
+            log.exception("reminder tick failed; the next tick tries again")
+
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=ctx.settings.nhacviec_tick_seconds,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=ctx.clock(),
+        id="reminder-tick",
+    )
+    scheduler.start()
+    return scheduler
+
+
+async def run(settings: Settings, *, db: str | None = None) -> int:
+    storage = await Storage.open(db or settings.nhacviec_db)
+    ctx = AppContext(storage=storage, settings=settings)
+    router = Router(ctx)
+    channels = build_channels(settings, router)
+    try:
+        if not channels:
+            from bot.channels.console import CONSOLE_ACCOUNT, run_console
+
+            settings.nhacviec_admins = ",".join([*settings.admins, f"console:{CONSOLE_ACCOUNT}"])
+            await run_console(router)
+            return 0
+        outbox = Outbox(channels)
+        router.outbox = outbox
+        for channel in channels:
+            await channel.start()
+        scheduler = start_scheduler(ctx, outbox)
+        print(
+            _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
+            file=sys.stderr,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        scheduler.shutdown(wait=False)
+        for channel in channels:
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        return 0
+    finally:
+        await storage.close()
+
+
+if os.environ.get("NHACVIEC_DEBUG"):
+    logging.getLogger("nhacviec").setLevel(logging.DEBUG)

@@ -1,0 +1,77 @@
+"""The console chat: `nhacviec run` with no token talks on stdin/stdout through the same handlers.
+
+The console user is "console:local" and is treated as an admin, so a newcomer can try every
+command (including /import PATH) at once. Buttons show as numbered choices: type the number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.i18n import _
+from handlers.replies import Reply, Request
+from handlers.router import Router
+
+_TAGS = re.compile(r"<[^>]+>")
+CONSOLE_ACCOUNT = "local"
+
+
+def render(reply: Reply) -> str:
+    """Plain text of a reply, its buttons as numbered choices."""
+    text = html.unescape(_TAGS.sub("", reply.text))
+    buttons = [b for row in reply.buttons for b in row]
+    if buttons:
+        text += "\n" + "\n".join(f"  {n}. {b.label}" for n, b in enumerate(buttons, 1))
+        text += "\n" + _("(Gõ số để chọn)")
+    return text
+
+
+def _request(line: str) -> Request:
+    """ "/import path/to/file.xlsx" attaches that file, as a chat upload would."""
+    req = Request(
+        channel="console",
+        account_id=CONSOLE_ACCOUNT,
+        chat_id=CONSOLE_ACCOUNT,
+        text=line,
+        display_name="console",
+    )
+    match = re.match(r"^/(?:import|nhap)\s+(.+)$", line.strip())
+    if match:
+        path = Path(match.group(1).strip().strip('"'))
+        if path.is_file():
+            req.text = "/import"
+            req.file_name = path.name
+            req.file_size = path.stat().st_size
+
+            async def load() -> bytes:
+                return path.read_bytes()
+
+            req.load_file = load
+    return req
+
+
+async def run_console(router: Router, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    print(
+        _(
+            "Nhắc Việc — trò chuyện trên console (chưa có TELEGRAM_BOT_TOKEN / ZALO_BOT_TOKEN). Gõ /help; Ctrl-D để thoát."
+        ),
+        file=stdout,
+        flush=True,
+    )
+    loop = asyncio.get_running_loop()
+    while True:
+        print("> ", end="", file=stdout, flush=True)
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            print(file=stdout)
+            return
+        if not line.strip():
+            continue
+        for reply in await router.handle(_request(line.rstrip("\n"))):
+            prefix = f"[→ {reply.to}] " if reply.to and reply.to != f"console:{CONSOLE_ACCOUNT}" else ""
+            print(prefix + render(reply), file=stdout, flush=True)

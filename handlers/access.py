@@ -1,0 +1,187 @@
+"""Joining: an unknown account names its agency, confirms it, and waits for an admin's decision."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.i18n import _, use_language
+from handlers.replies import Button, Reply, esc
+
+if TYPE_CHECKING:
+    from handlers.router import Router, Turn
+
+
+async def start(turn: Turn, router: Router) -> list[Reply]:
+    from handlers.router import help_reply
+
+    if turn.approved:
+        name = ""
+        if turn.user and turn.user.agency_id is not None:
+            directory = await turn.ctx.directory()
+            if turn.user.agency_id in directory:
+                name = directory.full_name(turn.user.agency_id)
+        hello = (
+            _("Chào bạn! Bạn đang theo dõi việc của {agency}.").format(agency=f"<b>{esc(name)}</b>")
+            if name
+            else _("Chào bạn!")
+        )
+        return [Reply([hello]), help_reply(turn)]
+    if turn.req.chat_type == "group":
+        return [
+            Reply(
+                [
+                    _(
+                        "Chào cả nhóm! Quản trị viên hoặc lãnh đạo gõ /lienket TÊN CƠ QUAN để nhận nhắc việc của cơ quan đó ở nhóm này."
+                    )
+                ]
+            )
+        ]
+    if turn.user is not None and turn.user.agency_id is not None and turn.user.active:
+        return [Reply([_("Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt.")])]
+    router.state.waiting[turn.req.account] = ("join_agency", None)
+    return [
+        Reply(
+            [
+                _(
+                    "Chào bạn! Nhắc Việc giúp cán bộ theo dõi nhiệm vụ trong các kế hoạch và nhắc trước mỗi hạn."
+                ),
+                _("Để tham gia, hãy gõ tên cơ quan/đơn vị của bạn (ví dụ: Sở Tư pháp, Văn phòng UBND tỉnh)."),
+            ]
+        )
+    ]
+
+
+async def not_approved(turn: Turn, router: Router) -> list[Reply]:
+    if turn.req.chat_type == "group":
+        return [
+            Reply(
+                [
+                    _(
+                        "Nhóm này chưa được liên kết với cơ quan nào. Gõ /lienket TÊN CƠ QUAN (quản trị viên hoặc lãnh đạo)."
+                    )
+                ]
+            )
+        ]
+    if turn.user is not None and turn.user.agency_id is not None and turn.user.active:
+        return [
+            Reply(
+                [
+                    _(
+                        "Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt. Khi được duyệt, bạn sẽ nhận được thông báo."
+                    )
+                ]
+            )
+        ]
+    return await start(turn, router)
+
+
+async def agency_typed(turn: Turn, router: Router) -> list[Reply]:
+    """The account typed its agency: offer the best matches as buttons to confirm."""
+    text = turn.req.text.strip()
+    directory = await turn.ctx.directory()
+    hit = directory.resolve(text)
+    buttons: list[list[Button]] = []
+    if hit.agency_id is not None:
+        buttons.append([Button(directory.full_name(hit.agency_id), f"join:{hit.agency_id}")])
+    for name in hit.suggestions[:3]:
+        other = directory.resolve(name).agency_id
+        if other is not None and other != hit.agency_id:
+            buttons.append([Button(name, f"join:{other}")])
+    if not buttons:
+        return [
+            Reply(
+                [
+                    _("Không tìm thấy cơ quan “{name}”.").format(name=esc(text[:200])),
+                    _("Hãy gõ lại tên đầy đủ của cơ quan, hoặc liên hệ quản trị viên."),
+                ]
+            )
+        ]
+    buttons.append([Button(_("Không phải, gõ lại"), "join:retype")])
+    return [Reply([_("Bạn thuộc cơ quan nào dưới đây?")], buttons=buttons)]
+
+
+async def join_chosen(turn: Turn, router: Router, payload: str) -> list[Reply]:
+    if payload == "retype":
+        router.state.waiting[turn.req.account] = ("join_agency", None)
+        return [Reply([_("Hãy gõ tên cơ quan/đơn vị của bạn.")])]
+    if turn.approved:
+        return [Reply([_("Bạn đã là thành viên.")])]
+    directory = await turn.ctx.directory()
+    if not payload.isdigit() or int(payload) not in directory:
+        return [Reply([_("Nút này đã hết hiệu lực.")])]
+    agency_id = int(payload)
+    router.state.waiting.pop(turn.req.account, None)
+    user = await turn.ctx.storage.upsert_user(
+        turn.req.account, agency_id=agency_id, name=turn.req.display_name[:200], approved=False, active=True
+    )
+    agency = directory.full_name(agency_id)
+    replies = [
+        Reply(
+            [
+                _("Đã gửi yêu cầu tham gia ({agency}). Vui lòng chờ quản trị viên duyệt.").format(
+                    agency=esc(agency)
+                )
+            ]
+        )
+    ]
+    who = esc(turn.req.display_name or turn.req.account)
+    for admin in await _admins(turn):
+        with use_language(admin[1]):
+            replies.append(
+                Reply(
+                    [
+                        _("Yêu cầu tham gia: {who} ({account}) — {agency}").format(
+                            who=who, account=esc(turn.req.account), agency=esc(agency)
+                        )
+                    ],
+                    buttons=[
+                        [
+                            Button(_("Duyệt"), f"ap:{user.id}:{agency_id}"),
+                            Button(_("Từ chối"), f"rj:{user.id}"),
+                        ]
+                    ],
+                    to=admin[0],
+                )
+            )
+    if len(replies) == 1:
+        replies[0].blocks.append(_("Chưa có quản trị viên nào được cấu hình (NHACVIEC_ADMINS)."))
+    return replies
+
+
+async def _admins(turn: Turn) -> list[tuple[str, str]]:
+    """Admin addresses and their languages: NHACVIEC_ADMINS plus approved users with role admin."""
+    found: dict[str, str] = {a: "vi" for a in turn.ctx.settings.admins}
+    for user in await turn.ctx.storage.users():
+        if user.address in found:
+            found[user.address] = user.language
+        elif user.role == "admin" and user.approved and user.active:
+            found[user.address] = user.language
+    return list(found.items())
+
+
+async def decide(turn: Turn, router: Router, *, approve: bool, payload: str) -> list[Reply]:
+    if not turn.is_admin:
+        return [Reply([_("Chỉ quản trị viên mới duyệt được yêu cầu tham gia.")])]
+    parts = payload.split(":")
+    users = {u.id: u for u in await turn.ctx.storage.users()}
+    if not parts or not parts[0].isdigit() or int(parts[0]) not in users:
+        return [Reply([_("Yêu cầu này không còn nữa.")])]
+    user = users[int(parts[0])]
+    if approve:
+        if user.approved:
+            return [
+                Reply([_("Tài khoản {account} đã được duyệt trước đó.").format(account=esc(user.address))])
+            ]
+        agency_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else user.agency_id
+        await turn.ctx.storage.upsert_user(user.address, agency_id=agency_id, approved=True, active=True)
+        with use_language(user.language):
+            note = Reply(
+                [_("Yêu cầu tham gia của bạn đã được duyệt. Gõ /help để xem các lệnh.")], to=user.address
+            )
+        return [Reply([_("Đã duyệt {account}.").format(account=esc(user.address))]), note]
+    await turn.ctx.storage.upsert_user(user.address, approved=False, active=False)
+    with use_language(user.language):
+        note = Reply(
+            [_("Yêu cầu tham gia của bạn chưa được chấp nhận. Hãy liên hệ quản trị viên.")], to=user.address
+        )
+    return [Reply([_("Đã từ chối {account}.").format(account=esc(user.address))]), note]

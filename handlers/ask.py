@@ -1,0 +1,61 @@
+"""Answering a question: parse it (pure), fetch the tasks it needs, select and word the answer (pure)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from typing import Any
+
+from bot.domain import TaskView
+from bot.lang.answers import compose, search_topic, select, to_json
+from bot.lang.questions import Question, parse_question
+from handlers.context import AppContext
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def plain(blocks: list[str]) -> str:
+    """The text of HTML reply blocks, for the console, Zalo and JSON."""
+    return html.unescape(_TAGS.sub("", "\n".join(blocks)))
+
+
+async def tasks_for(ctx: AppContext, question: Question) -> list[TaskView]:
+    """Only the tasks the question can be about: an agency and its units, or all (topic search)."""
+    if question.intent == "topic" and question.agency_id is None:
+        return await ctx.all_tasks()
+    if question.agency_id is None:
+        return []
+    directory = await ctx.directory()
+    return await ctx.storage.tasks_for_agencies(directory.descendants(question.agency_id))
+
+
+async def ask(
+    ctx: AppContext, text: str, *, asker_id: int | None, today: date
+) -> tuple[dict[str, Any], list[str]]:
+    """The `ask` JSON (DESIGN.md) and the HTML blocks of the reply."""
+    directory = await ctx.directory()
+    question = parse_question(text, today=today, directory=directory, asker_id=asker_id)
+    tasks = await tasks_for(ctx, question)
+    if question.intent == "topic" and question.topic:
+        candidates = tasks
+        items = select(question, search_topic(question.topic, candidates), today)
+    else:
+        items = select(question, tasks, today)
+    label = directory.full_name(question.agency_id) if question.agency_id is not None else None
+    blocks = compose(question, items, today=today, agency_label=label)
+    result = to_json(question, items, blocks, directory)
+    result["reply_html"] = "\n".join(blocks)
+    result["reply"] = plain(blocks)
+    return result, blocks
+
+
+async def answer_question(ctx: AppContext, text: str, *, agency: str | None, today: date) -> dict[str, Any]:
+    """`nhacviec ask`: the asker is whoever belongs to `agency` (resolved like any name)."""
+    asker_id = None
+    if agency:
+        directory = await ctx.directory()
+        asker_id = directory.resolve(agency).agency_id
+    result, _blocks = await ask(ctx, text, asker_id=asker_id, today=today)
+    result["reply_text"] = result["reply"]
+    return result

@@ -1,0 +1,199 @@
+"""/import over chat: an admin sends a plan, sees a preview, and confirms before anything is written."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.domain import ImportRefused, ParsedPlan
+from bot.i18n import _
+from handlers.importing import parse_file, save_parsed
+from handlers.replies import Button, Reply, esc
+
+if TYPE_CHECKING:
+    from handlers.router import Router, Turn
+
+PREVIEW_TASKS = 5
+PREVIEW_WARNINGS = 5
+PENDING_TTL = 3600.0
+
+
+@dataclass
+class PendingImports:
+    """Previews waiting for Xác nhận / Huỷ, by token (kept in memory for an hour)."""
+
+    items: dict[str, tuple[str, ParsedPlan, bytes, float]] = field(default_factory=dict)
+
+    def add(self, account: str, parsed: ParsedPlan, data: bytes) -> str:
+        now = time.monotonic()
+        self.items = {k: v for k, v in self.items.items() if now - v[3] < PENDING_TTL}
+        token = secrets.token_hex(4)
+        self.items[token] = (account, parsed, data, now)
+        return token
+
+    def get(self, token: str, account: str) -> ParsedPlan | None:
+        item = self.items.get(token)
+        if item is None or item[0] != account or time.monotonic() - item[3] > PENDING_TTL:
+            return None
+        return item[1]
+
+    def replace(self, token: str, parsed: ParsedPlan) -> None:
+        account, _old, data, created = self.items[token]
+        self.items[token] = (account, parsed, data, created)
+
+    def data(self, token: str) -> bytes:
+        return self.items[token][2]
+
+    def pop(self, token: str) -> None:
+        self.items.pop(token, None)
+
+
+async def on_import(turn: Turn, router: Router) -> list[Reply]:
+    req = turn.req
+    if not turn.is_admin:
+        return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch. Tệp của bạn không được đọc.")])]
+    if req.file_name is None:
+        if req.load_file is None and req.channel == "zalo":
+            return [
+                Reply(
+                    [
+                        _(
+                            "Zalo chưa nhận tệp qua bot. Hãy nhập kế hoạch bằng Telegram hoặc lệnh: nhacviec import TỆP"
+                        )
+                    ]
+                )
+            ]
+        router.state.waiting[req.account] = ("import_file", None)
+        return [Reply([_("Hãy gửi tệp kế hoạch (XLSX, CSV, DOCX, PDF hoặc TXT).")])]
+    router.state.waiting.pop(req.account, None)
+    limit = turn.ctx.settings.max_file_bytes
+    if req.file_size is not None and req.file_size > limit:
+        return [
+            Reply(
+                [
+                    _("Tệp quá lớn ({size:.1f} MB, tối đa {limit:.0f} MB).").format(
+                        size=req.file_size / 1048576, limit=limit / 1048576
+                    )
+                ]
+            )
+        ]
+    if req.load_file is None:
+        return [Reply([_("Không tải được tệp. Hãy gửi lại.")])]
+    try:
+        data = await req.load_file()
+        parsed = await parse_file(turn.ctx, data, req.file_name)
+        if not parsed.tasks:
+            raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
+    except ImportRefused as exc:
+        return [
+            Reply(
+                [
+                    _("Không nhập được tệp “{name}”: {reason}").format(
+                        name=esc(req.file_name), reason=esc(str(exc))
+                    )
+                ]
+            )
+        ]
+    token = router.imports.add(req.account, parsed, data)
+    return await preview(turn, parsed, token)
+
+
+async def preview(turn: Turn, parsed: ParsedPlan, token: str) -> list[Reply]:
+    """What the import would do (computed by a rolled-back save), with the confirm buttons."""
+    report = await save_parsed(turn.ctx, parsed, dry_run=True)
+    unknown = _("chưa rõ")
+    blocks = [
+        f"<b>{_('Xem trước kế hoạch')}</b> — {esc(parsed.source_file)}",
+        _("Số nhiệm vụ: {n}").format(n=len(parsed.tasks)),
+        _("Cơ quan ban hành: {v}").format(v=esc(parsed.issuer or unknown)),
+        _("Số kế hoạch: {v}").format(v=esc(parsed.number or unknown)),
+        _("Năm: {v}").format(v=parsed.year or unknown),
+    ]
+    if not report.result.created:
+        blocks.append(
+            _("Kế hoạch này đã có: sẽ cập nhật (thêm {a}, sửa {u}, bỏ {r}); việc đã xong vẫn giữ.").format(
+                a=report.result.tasks_added, u=report.result.tasks_updated, r=report.result.tasks_removed
+            )
+        )
+    if report.result.new_agencies:
+        blocks.append(_("Cơ quan mới: {names}").format(names=esc("; ".join(report.result.new_agencies))))
+    for warning in parsed.warnings[:PREVIEW_WARNINGS]:
+        blocks.append("⚠️ " + esc(warning))
+    if len(parsed.warnings) > PREVIEW_WARNINGS:
+        blocks.append(_("… và {n} cảnh báo khác").format(n=len(parsed.warnings) - PREVIEW_WARNINGS))
+    for error in parsed.errors[:PREVIEW_WARNINGS]:
+        blocks.append("❌ " + esc(error))
+    blocks.append(f"<b>{_('Một số nhiệm vụ đầu:')}</b>")
+    for task in parsed.tasks[:PREVIEW_TASKS]:
+        dates = ", ".join(f"{d:%d/%m/%Y}" for d in task.dates) or esc(task.deadline or "—")
+        blocks.append(f"• [{esc(task.source)}] {esc(task.title[:200])} — {esc(task.lead or '?')} — {dates}")
+    buttons = [
+        [Button(_("Xác nhận"), f"imp:ok:{token}"), Button(_("Huỷ"), f"imp:no:{token}")],
+        [Button(_("Sửa cơ quan/số/năm"), f"imp:set:{token}")],
+    ]
+    return [Reply(blocks, buttons=buttons)]
+
+
+async def on_button(turn: Turn, router: Router, payload: str) -> list[Reply]:
+    if not turn.is_admin:
+        return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
+    action, _sep, token = payload.partition(":")
+    parsed = router.imports.get(token, turn.req.account)
+    if parsed is None:
+        return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
+    if action == "no":
+        router.imports.pop(token)
+        return [Reply([_("Đã huỷ, không ghi gì.")])]
+    if action == "set":
+        router.state.waiting[turn.req.account] = ("import_facts", token)
+        return [
+            Reply(
+                [
+                    _(
+                        "Gõ: cơ quan ban hành; số kế hoạch; năm — ví dụ: Sở Công Thương; 444/KH-SCT; 2022 (để trống phần chưa biết)."
+                    )
+                ]
+            )
+        ]
+    if action == "ok":
+        router.imports.pop(token)
+        report = await save_parsed(turn.ctx, parsed, dry_run=False)
+        r = report.result
+        return [
+            Reply(
+                [
+                    _("Đã nhập kế hoạch {plan}: thêm {a}, cập nhật {u}, bỏ {rm} nhiệm vụ.").format(
+                        plan=esc(parsed.number or parsed.title or parsed.source_file),
+                        a=r.tasks_added,
+                        u=r.tasks_updated,
+                        rm=r.tasks_removed,
+                    )
+                ]
+            )
+        ]
+    return [Reply([_("Nút này đã hết hiệu lực.")])]
+
+
+async def facts_typed(turn: Turn, router: Router, token: str) -> list[Reply]:
+    router.state.waiting.pop(turn.req.account, None)
+    parsed = router.imports.get(token, turn.req.account)
+    if parsed is None:
+        return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
+    parts = [p.strip() for p in turn.req.text.split(";")]
+    parts += [""] * (3 - len(parts))
+    issuer, number, year = parts[:3]
+    if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
+        return [Reply([_("Năm không hợp lệ: {y}").format(y=esc(year[:20]))])]
+    # Read the file again with the facts: a new year changes the due dates of "Quý II" and the like.
+    parsed = await parse_file(
+        turn.ctx,
+        router.imports.data(token),
+        parsed.source_file,
+        issuer=issuer[:300] or parsed.issuer,
+        plan=number[:100] or parsed.number,
+        year=int(year) if year else parsed.year,
+    )
+    router.imports.replace(token, parsed)
+    return await preview(turn, parsed, token)

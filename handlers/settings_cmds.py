@@ -1,0 +1,120 @@
+"""Per-account settings: /lang, /nhacnho (reminder days, hour, muting) and /lienket (groups)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bot.i18n import _, use_language
+from bot.text import fold
+from handlers.replies import Button, Reply, esc
+
+if TYPE_CHECKING:
+    from handlers.router import Turn
+
+_HOUR = re.compile(r"^(\d{1,2})(?:[:h](\d{2})?)?$")
+_DAYS = re.compile(r"^\d{1,2}(?:\s*,\s*\d{1,2})*$")
+
+
+async def language(turn: Turn) -> list[Reply]:
+    choice = fold(turn.args).strip()
+    if choice not in ("vi", "en"):
+        return [
+            Reply(
+                [_("Chọn ngôn ngữ:")],
+                buttons=[[Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")]],
+            )
+        ]
+    if turn.user is None:
+        await turn.ctx.storage.upsert_user(turn.req.account, language=choice, active=True)
+    else:
+        await turn.ctx.storage.upsert_user(turn.req.account, language=choice)
+    with use_language(choice):
+        return [Reply([_("Đã chuyển sang tiếng Việt.")])]
+
+
+async def reminders(turn: Turn) -> list[Reply]:
+    """/nhacnho — show; "/nhacnho 7,3,1" lead days; "/nhacnho 8:30" hour; "/nhacnho tat N" mute task N;
+    "/nhacnho bat N" unmute; "/nhacnho macdinh" back to the defaults."""
+    st, settings = turn.ctx.storage, turn.ctx.settings
+    args = turn.args.strip()
+    folded = fold(args)
+    user = turn.user
+    if user is None:
+        return [Reply([_("Tài khoản của bạn chưa tham gia.")])]
+    if folded in ("macdinh", "mac dinh", "default", "reset"):
+        await st.set_reminder_prefs(user.address, reset=True)
+    elif _DAYS.match(args):
+        days = sorted({int(d) for d in args.split(",")}, reverse=True)
+        if any(d > 60 for d in days):
+            return [Reply([_("Số ngày nhắc trước phải từ 0 đến 60.")])]
+        await st.set_reminder_prefs(user.address, remind_days=",".join(map(str, days)))
+    elif (m := _HOUR.match(args)) and args:
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if hour > 23 or minute > 59:
+            return [Reply([_("Giờ không hợp lệ. Ví dụ: /nhacnho 8:30")])]
+        await st.set_reminder_prefs(user.address, remind_at=f"{hour:02d}:{minute:02d}")
+    elif folded.split(" ")[0] in ("tat", "off", "bat", "on") and folded.split(" ")[-1].isdigit():
+        task_id = int(folded.split(" ")[-1])
+        muted = set(user.muted)
+        if folded.startswith(("tat", "off")):
+            muted.add(task_id)
+        else:
+            muted.discard(task_id)
+        await st.set_reminder_prefs(user.address, muted=sorted(muted))
+    elif args:
+        return [Reply([_("Không hiểu cài đặt “{args}”.").format(args=esc(args[:100])), *reminder_help()])]
+    user = await st.user(user.address) or user
+    days = user.remind_days or ",".join(map(str, settings.remind_days))
+    hour = user.remind_at or settings.nhacviec_remind_at
+    blocks = [
+        f"<b>{_('Cài đặt nhắc việc')}</b>",
+        _("Nhắc trước: {days} ngày, lúc {hour}.").format(days=esc(days), hour=esc(hour)),
+    ]
+    if user.muted:
+        blocks.append(_("Đã tắt nhắc cho các việc số: {ids}").format(ids=", ".join(map(str, user.muted))))
+    return [Reply(blocks + reminder_help())]
+
+
+def reminder_help() -> list[str]:
+    return [
+        _("Đổi số ngày: /nhacnho 7,3,1,0 — đổi giờ: /nhacnho 8:30"),
+        _("Tắt nhắc một việc: /nhacnho tat SỐ — bật lại: /nhacnho bat SỐ — mặc định: /nhacnho macdinh"),
+    ]
+
+
+async def link_group(turn: Turn) -> list[Reply]:
+    """/lienket TÊN CƠ QUAN in a group: that agency's reminders go to the group too."""
+    if turn.req.chat_type != "group":
+        return [Reply([_("Lệnh /lienket dùng trong nhóm chat.")])]
+    if not (turn.is_admin or (turn.user and turn.user.approved and turn.user.role == "manager")):
+        return [Reply([_("Chỉ quản trị viên hoặc lãnh đạo mới liên kết được nhóm.")])]
+    directory = await turn.ctx.directory()
+    name = turn.args.strip()
+    if not name:
+        if turn.user and turn.user.agency_id is not None:
+            agency_id = turn.user.agency_id
+        else:
+            return [Reply([_("Hãy ghi tên cơ quan: /lienket TÊN CƠ QUAN")])]
+    else:
+        hit = directory.resolve(name, asker_id=turn.user.agency_id if turn.user else None)
+        if hit.agency_id is None:
+            tips = (
+                [_("Có phải: {names}?").format(names=esc("; ".join(hit.suggestions)))]
+                if hit.suggestions
+                else []
+            )
+            return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(name[:200])), *tips])]
+        agency_id = hit.agency_id
+    if not turn.is_admin and turn.user and agency_id not in directory.descendants(turn.user.agency_id or -1):
+        return [Reply([_("Lãnh đạo chỉ liên kết được nhóm với cơ quan của mình hoặc đơn vị trực thuộc.")])]
+    await turn.ctx.storage.link_chat(f"{turn.req.channel}:{turn.req.chat_id}", agency_id, by=turn.req.account)
+    return [
+        Reply(
+            [
+                _("Đã liên kết nhóm này với {agency}. Nhắc việc của cơ quan sẽ được gửi vào nhóm.").format(
+                    agency=f"<b>{esc(directory.full_name(agency_id))}</b>"
+                )
+            ]
+        )
+    ]

@@ -1,0 +1,127 @@
+"""Task commands: questions, /viec, /quahan, /sapden, /xong (mark done) and /baocao."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.domain import OccurrenceStatus
+from bot.i18n import _
+from handlers.ask import ask
+from handlers.replies import Button, Reply, esc
+
+if TYPE_CHECKING:
+    from handlers.router import Turn
+
+DONE_MENU_LIMIT = 10
+
+
+def _asker(turn: Turn) -> int | None:
+    return turn.user.agency_id if turn.user else None
+
+
+async def question(turn: Turn, text: str | None = None) -> list[Reply]:
+    _result, blocks = await ask(
+        turn.ctx, text or turn.req.text, asker_id=_asker(turn), today=turn.ctx.today()
+    )
+    return [Reply(blocks)]
+
+
+async def my_tasks(turn: Turn, *, status: str | None) -> list[Reply]:
+    if _asker(turn) is None and not turn.args:
+        return [
+            Reply(
+                [
+                    _(
+                        "Tài khoản của bạn chưa gắn với cơ quan nào. Hãy hỏi kèm tên cơ quan, ví dụ: “Sở Tư pháp tháng này”."
+                    )
+                ]
+            )
+        ]
+    words = {None: "", "overdue": " quá hạn", "due_soon": " sắp đến hạn"}[status]
+    text = f"{turn.args} {words}".strip() if turn.args else f"việc của tôi{words}"
+    return await question(turn, text)
+
+
+async def _allowed_agencies(turn: Turn) -> set[int] | None:
+    """Agencies whose occurrences this account may mark done (None = all, for admins)."""
+    if turn.is_admin:
+        return None
+    if turn.user is None or turn.user.agency_id is None:
+        return set()
+    if turn.user.role == "manager":
+        directory = await turn.ctx.directory()
+        return directory.descendants(turn.user.agency_id)
+    return {turn.user.agency_id}
+
+
+async def done_menu(turn: Turn) -> list[Reply]:
+    """Open occurrences of my agency (overdue first, then the next ones), each with a button."""
+    if turn.user is None or turn.user.agency_id is None:
+        return [Reply([_("Tài khoản của bạn chưa gắn với cơ quan nào.")])]
+    directory = await turn.ctx.directory()
+    scope = (
+        directory.descendants(turn.user.agency_id)
+        if turn.user.role in ("manager", "admin")
+        else {turn.user.agency_id}
+    )
+    tasks = await turn.ctx.storage.tasks_for_agencies(scope)
+    today = turn.ctx.today()
+    horizon = today + timedelta(days=31)
+    items = [
+        (occ.due, task, occ)
+        for task in tasks
+        for occ in task.occurrences
+        if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
+    ]
+    items.sort(key=lambda x: (x[0], x[1].id))
+    if not items:
+        return [Reply([_("Không có việc nào đang mở trong 30 ngày tới.")])]
+    blocks = [f"<b>{_('Chọn việc đã xong:')}</b>"]
+    buttons = []
+    for n, (due, task, occ) in enumerate(items[:DONE_MENU_LIMIT], 1):
+        blocks.append(f"{n}. {due:%d/%m/%Y} — {esc(task.title)}")
+        buttons.append([Button(f"✅ {n}. {task.title[:40]}", f"done:{occ.id}")])
+    if len(items) > DONE_MENU_LIMIT:
+        blocks.append(_("… và {n} việc khác").format(n=len(items) - DONE_MENU_LIMIT))
+    return [Reply(blocks, buttons=buttons)]
+
+
+async def mark_done(turn: Turn, payload: str) -> list[Reply]:
+    if not payload.isdigit():
+        return [Reply([_("Nút này đã hết hiệu lực.")])]
+    found = await turn.ctx.storage.occurrence(int(payload))
+    if found is None:
+        return [Reply([_("Việc này không còn trong kế hoạch.")])]
+    task, occ = found
+    allowed = await _allowed_agencies(turn)
+    if allowed is not None and not (await turn.ctx.storage.task_lead_ids(task.id)) & allowed:
+        return [Reply([_("Chỉ cán bộ của đơn vị chủ trì hoặc lãnh đạo mới đánh dấu được việc này.")])]
+    changed = await turn.ctx.storage.mark_done(occ.id, by=turn.req.account, at=turn.ctx.clock())
+    if not changed:
+        return [Reply([_("Việc này đã được đánh dấu xong trước đó.")])]
+    return [
+        Reply(
+            [
+                _("Đã ghi nhận hoàn thành: {title} (hạn {due}).").format(
+                    title=f"<b>{esc(task.title)}</b>", due=f"{occ.due:%d/%m/%Y}"
+                )
+            ]
+        )
+    ]
+
+
+async def report(turn: Turn) -> list[Reply]:
+    from handlers.digest import digest_replies
+
+    if not turn.is_admin and (turn.user is None or turn.user.role not in ("manager", "admin")):
+        return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
+    agency_id = turn.user.agency_id if turn.user else None
+    if turn.args:
+        directory = await turn.ctx.directory()
+        agency_id = directory.resolve(turn.args).agency_id
+        if agency_id is None:
+            return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(turn.args[:200]))])]
+    if agency_id is None:
+        return [Reply([_("Hãy ghi tên cơ quan: /baocao TÊN CƠ QUAN")])]
+    return await digest_replies(turn.ctx, agency_id, today=turn.ctx.today(), with_chart=True)
