@@ -1,0 +1,125 @@
+"""Time one reminder-planning tick over 50,000 tasks and 5,000 recipients (target: ≤ 1 s).
+
+    /tmp/venv/bin/python benchmarks/reminders.py [--tasks 50000] [--users 5000] [--seed 1]
+
+The data is generated, seeded, and shaped like a province: 50 departments with 9 units each,
+tasks with 1-12 occurrences over the year (once, quarterly, monthly), past occurrences mostly
+done, officers following one unit, managers (1 in 10) following their department and its units,
+a few users with their own hour or lead days and muted tasks. It prints a full tick (every
+reminder still inside the catch-up horizon, as after a restart), an incremental tick (`since` =
+the previous minute, the normal case) and grouping of the full tick into messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+
+from bot.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
+from bot.reminders.planner import PlannerConfig, Recipient, group_for_delivery, plan_reminders
+
+YEAR = 2022
+MONTH_ENDS = [date(YEAR, m + 1, 1) - timedelta(days=1) for m in range(1, 12)] + [date(YEAR, 12, 31)]
+QUARTER_ENDS = [MONTH_ENDS[2], MONTH_ENDS[5], MONTH_ENDS[8], MONTH_ENDS[11]]
+
+
+def make_data(n_tasks: int, n_users: int, today: date, seed: int) -> tuple[list[TaskView], list[Recipient]]:
+    rng = random.Random(seed)
+    departments = list(range(1, 51))
+    units = {dept: [1000 + dept * 10 + i for i in range(9)] for dept in departments}
+    all_units = [u for dept in departments for u in [dept, *units[dept]]]
+    tasks: list[TaskView] = []
+    occ_id = 0
+    for task_id in range(1, n_tasks + 1):
+        shape = rng.random()
+        if shape < 0.5:
+            dues = [date(YEAR, 1, 1) + timedelta(days=rng.randrange(365))]
+        elif shape < 0.8:
+            dues = list(QUARTER_ENDS)
+        else:
+            dues = list(MONTH_ENDS)
+        occurrences = []
+        for due in dues:
+            occ_id += 1
+            done = due < today and rng.random() < 0.85
+            occurrences.append(
+                OccurrenceView(
+                    occ_id,
+                    due,
+                    OccurrenceStatus.DONE if done else OccurrenceStatus.OPEN,
+                    due - timedelta(days=rng.randrange(-5, 10)) if done else None,
+                )
+            )
+        lead_id = rng.choice(all_units)
+        tasks.append(
+            TaskView(
+                task_id,
+                f"Nhiệm vụ số {task_id}",
+                lead_id,
+                f"Đơn vị {lead_id}",
+                Kind.ONCE,
+                "",
+                "",
+                "",
+                "",
+                tuple(occurrences),
+            )
+        )
+    users: list[Recipient] = []
+    for n in range(n_users):
+        dept = rng.choice(departments)
+        if n % 10 == 0:
+            agencies = frozenset([dept, *units[dept]])
+        else:
+            agencies = frozenset([rng.choice([dept, *units[dept]])])
+        overrides: dict[str, object] = {}
+        if n % 50 == 1:
+            overrides["remind_at"] = clock(rng.choice([6, 14, 22]), 30)
+        if n % 70 == 2:
+            overrides["remind_days"] = (5, 2, 0)
+        if n % 30 == 3:
+            overrides["muted_task_ids"] = frozenset(rng.randrange(1, n_tasks) for _ in range(20))
+        users.append(Recipient(f"telegram:{100000 + n}", agencies, **overrides))  # type: ignore[arg-type]
+    return tasks, users
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=50_000)
+    parser.add_argument("--users", type=int, default=5_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    config = PlannerConfig()
+    now = datetime(YEAR, 6, 27, 8, 0, 30, tzinfo=config.tz)
+    tasks, users = make_data(args.tasks, args.users, now.date(), args.seed)
+    n_occ = sum(len(t.occurrences) for t in tasks)
+    print(f"data: {len(tasks):,} tasks, {n_occ:,} occurrences, {len(users):,} recipients")
+
+    best_full = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        planned = plan_reminders(tasks, users, now=now, config=config)
+        best_full = min(best_full, time.perf_counter() - start)
+    print(f"full tick (whole 7-day horizon): {best_full:.3f} s, {len(planned):,} reminders")
+
+    best_inc = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        recent = plan_reminders(tasks, users, now=now, config=config, since=now - timedelta(minutes=1))
+        best_inc = min(best_inc, time.perf_counter() - start)
+    print(f"incremental tick (since the last minute): {best_inc:.3f} s, {len(recent):,} reminders")
+
+    start = time.perf_counter()
+    deliveries = group_for_delivery(planned, now=now)
+    took = time.perf_counter() - start
+    catchups = sum(d.is_catchup for d in deliveries)
+    print(f"grouping the full tick: {took:.3f} s, {len(deliveries):,} messages ({catchups:,} catch-ups)")
+    print("target ≤ 1 s per tick:", "OK" if max(best_full, best_inc) <= 1.0 else "TOO SLOW")
+
+
+if __name__ == "__main__":
+    main()
