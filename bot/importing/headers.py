@@ -9,6 +9,7 @@ partners, not the lead).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.text import fold_words
 
@@ -31,8 +32,11 @@ _LEAD_EXACT = {"thuc hien", "to chuc thuc hien"}
 _SKIP = ("bat dau", "khoi cong", "kinh phi", "tinh hinh", "nguon von", "du toan")
 
 
+@lru_cache(maxsize=4096)
 def classify_header(cell: str) -> str | None:
     """The field a header cell names, or None when it is not a known column name."""
+    if not cell or len(cell) > _MAX_HEADER_LEN:
+        return None  # long cells are data; skip folding them (this runs on every data row)
     words = fold_words(cell)
     if not words or len(words) > _MAX_HEADER_LEN:
         return None
@@ -90,7 +94,9 @@ def locate_header(rows: list[list[str]], max_scan: int = 15) -> tuple[int, int, 
 def is_header_row(row: list[str], columns: dict[str, int]) -> bool:
     """A header repeated inside the data (a table split across pages)."""
     title_col = columns.get("title")
-    if title_col is None or title_col >= len(row) or classify_header(row[title_col] or "") != "title":
+    if title_col is None or title_col >= len(row) or len(row[title_col]) > 40:
+        return False  # header cells are short; long titles never need folding here
+    if classify_header(row[title_col]) != "title":
         return False
     return sum(1 for cell in row if cell and classify_header(cell)) >= 2
 
@@ -108,7 +114,10 @@ def _only_headers(row: list[str]) -> bool:
 
 def is_column_label_row(row: list[str]) -> bool:
     """The "(1) (2) (3)" or "A B C" row printed under many headers."""
-    filled = [fold_words(cell) or cell.strip() for cell in row if cell and cell.strip()]
+    filled = [cell.strip() for cell in row if cell and cell.strip()]
+    if len(filled) < 3 or any(len(cell) > 4 for cell in filled):
+        return False
+    filled = [fold_words(cell) or cell for cell in filled]
     return len(filled) >= 3 and all(
         _COLUMN_LABEL.match(cell.strip("()")) or _COLUMN_LABEL.match(cell) for cell in filled
     )

@@ -74,14 +74,27 @@ def tasks_from_rows(
     when `source_prefix` is given (e.g. "Sheet1", "bảng 2"). Section rows, repeated headers,
     "(1) (2) (3)" rows and empty rows are skipped; footers ("Nơi nhận:") end the table.
     """
+    texts = [_texts(row) for row in rows]
     if columns is None:
-        found = locate_header([_texts(row) for row in rows[:HEADER_SCAN_ROWS]], HEADER_SCAN_ROWS)
+        found = locate_header(texts[:HEADER_SCAN_ROWS], HEADER_SCAN_ROWS)
         if found is None:
             return [], [], [_("Không tìm thấy dòng tiêu đề của bảng.")]
         first_row_number += found[1] + 1
-        rows, columns = rows[found[1] + 1 :], found[2]
+        texts, columns = texts[found[1] + 1 :], found[2]
+    return _tasks_from_texts(texts, columns, source_prefix, first_row_number, year, today, quarter_day)
+
+
+def _tasks_from_texts(
+    texts: list[list[str]],
+    columns: dict[str, int],
+    source_prefix: str,
+    first_row_number: int,
+    year: int | None,
+    today: date,
+    quarter_day: int | None,
+) -> tuple[list[ParsedTask], list[str], list[str]]:
+    """`tasks_from_rows` for rows that are already NFC text (the file readers make them so)."""
     reader = _RowReader(columns, source_prefix, year, today, quarter_day)
-    texts = [_texts(row) for row in rows]
     for index, cells in enumerate(texts):
         if reader.read(cells, first_row_number + index, _next_filled(texts, index)) is _STOP:
             break
@@ -188,13 +201,11 @@ def _is_section(
     if len(filled) > 2:
         return False
     number = fold(values.get("number", ""))
-    text = values.get("title", "") or filled[-1]
-    folded = fold(text)
     if number and _SECTION_NUMBER.match(number) and not number.rstrip(".)").isdigit():
         return True  # roman numeral or letter in the TT column
-    if not number and (_SECTION_PREFIX.match(folded) or _is_upper(text)):
-        return True
-    if len(filled) == 2 and not number and _SECTION_NUMBER.match(fold(filled[0])) and _is_upper(filled[1]):
+    if len(filled) == 1 and (_SECTION_PREFIX.match(fold(filled[0])) or _is_upper(filled[0])):
+        return True  # "A. NHIỆM VỤ CHUNG" in one (merged) cell
+    if len(filled) == 2 and _SECTION_NUMBER.match(fold(filled[0])) and _is_upper(filled[1]):
         return True
     if number and _NUMBERED.match(number) and next_cells is not None:
         # "1 | Lĩnh vực đất đai" followed by "1.1 | …": a numbered group heading.
@@ -273,14 +284,8 @@ def read_table(
     title = _plan_title(above)
     above_text = " ".join(cell for row in above for cell in row if cell)
     plan_year = year or _guess_year(title, data_rows, columns.get("deadline"))
-    tasks, row_warnings, errors = tasks_from_rows(
-        data_rows,
-        source_prefix=prefix,
-        first_row_number=last + 2,
-        year=plan_year,
-        today=today,
-        quarter_day=quarter_day,
-        columns=columns,
+    tasks, row_warnings, errors = _tasks_from_texts(
+        data_rows, columns, prefix, last + 2, plan_year, today, quarter_day
     )
     if not tasks:
         if errors:
