@@ -1,0 +1,807 @@
+"""Tasks from the text of a plan, in the layouts real plans use.
+
+A plan written as prose assigns work in a few recurring shapes, and this module reads each:
+- a numbered item followed by field lines ("- Đơn vị chủ trì thực hiện: …", "- Thời gian: …");
+- a section per unit ("2.2.1. Văn phòng Ban chủ trì tham mưu:", "a) Sở Tư pháp:") whose
+  bullets are that unit's tasks;
+- a sentence that gives a unit a duty or a report with a date ("Văn phòng Sở có trách nhiệm …",
+  "Các phòng … báo cáo … trước ngày 10/12 hằng năm").
+Purpose, requirement, legal-basis and budget sections are never tasks, and an item that names
+no unit is content, not a task. Lines are matched on folded text with tolerance for scanner
+damage ("Pon vi chu tri thyc hién"), because many plans reach the office as scans. Pure code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from bot.domain import Deadline, Kind, ParsedTask
+from bot.i18n import _
+from bot.lang.agencies import fold_aligned
+from bot.lang.deadlines import parse_deadline
+from bot.text import fold, fold_words, nfc
+
+# ----------------------------------------------------------------------------- lines → blocks
+
+_ROMAN = re.compile(r"^(?=[IVX])[IVXl1]{1,5}\s*[.)]\s*")
+_NUMERIC = re.compile(r"^(\d{1,2}(?:\s?\.\s?\d{1,2}){0,4})\s*[.)](?![\d/])\s*")
+_ALPHA = re.compile(r"^([a-zđ])\s*\)\s*")
+_DASH = re.compile(r"^(?:[-–—•·▪●○]|\*(?=\s))\s*")
+_PLUS = re.compile(r"^\+\s*")
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_EMPHASIS = re.compile(r"\*{1,3}|_{2,3}")
+_END_OF_BODY = re.compile(r"^n\W?[oơ]\W?'?\s?i\s*n\S{0,4}(\s*\S{0,3})?\s*:")
+_APPENDIX = re.compile(r"^phu\s*luc\b")
+
+LEVEL_TOP, LEVEL_ALPHA, LEVEL_DASH, LEVEL_PLUS, LEVEL_TEXT = 0, 6, 7, 8, 9
+
+
+@dataclass
+class Block:
+    """One item of the plan: its marker level and its physical lines (source label, text)."""
+
+    level: int
+    lines: list[tuple[str, str]] = field(default_factory=list)
+    heading: bool = False
+
+    @property
+    def text(self) -> str:
+        return nfc(" ".join(text for _label, text in self.lines))
+
+    @property
+    def source(self) -> str:
+        return self.lines[0][0]
+
+
+def _is_upper(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= 4 and sum(ch.isupper() for ch in letters) / len(letters) >= 0.75
+
+
+def _clean_line(raw: str) -> str:
+    text = nfc(raw)
+    text = _MD_HEADING.sub("", text)
+    if text.startswith("* ") or text.startswith("- "):
+        return text[:2] + _EMPHASIS.sub("", text[2:]).strip()
+    return nfc(_EMPHASIS.sub("", text))
+
+
+def _marker(text: str) -> tuple[int, str, bool]:
+    """(level, text without marker, is a heading) of one line."""
+    match = _ROMAN.match(text)
+    if match and len(text) > match.end():
+        rest = text[match.end() :]
+        return LEVEL_TOP, rest, True
+    match = _NUMERIC.match(text)
+    if match:
+        depth = match[1].count(".") + 1
+        rest = text[match.end() :]
+        upper = _is_upper(rest) and len(rest) < 100
+        return (LEVEL_TOP if upper else depth), rest, upper
+    match = _ALPHA.match(text)
+    if match:
+        return LEVEL_ALPHA, text[match.end() :], False
+    match = _DASH.match(text)
+    if match and len(text) > match.end():
+        return LEVEL_DASH, text[match.end() :], False
+    match = _PLUS.match(text)
+    if match:
+        return LEVEL_PLUS, text[match.end() :], False
+    if _is_upper(text) and len(text) < 100:
+        return LEVEL_TOP, text, True
+    return LEVEL_TEXT, text, False
+
+
+def split_blocks(lines: Sequence[tuple[str, str]]) -> list[Block]:
+    """Join wrapped lines into items; a marker, or a blank line after a full stop, starts a new one.
+
+    Scans break paragraphs at every printed line and at page ends, so a line without a marker
+    continues the item above unless the item ended a sentence and a blank line follows.
+    The signature block ("Nơi nhận:") ends the body; a "Phụ lục" heading starts it again.
+    """
+    blocks: list[Block] = []
+    blank = False
+    stopped = False
+    for label, raw in lines:
+        text = _clean_line(raw)
+        if not text:
+            blank = True
+            continue
+        folded = fold(text)
+        if stopped:
+            if _APPENDIX.match(fold_words(text)):
+                stopped = False
+            else:
+                continue
+        if len(text) < 30 and _END_OF_BODY.match(folded):
+            stopped = True
+            continue
+        level, rest, heading = _marker(text)
+        current = blocks[-1] if blocks else None
+        open_paren = current is not None and current.text.count("(") > current.text.count(")")
+        continues = (open_paren and level in (LEVEL_TEXT, LEVEL_DASH)) or (
+            level == LEVEL_TEXT
+            and current is not None
+            and not (current.heading and not current.text.endswith((",", "-")))
+            and not (blank and current.text.endswith((".", ":", ";", "!", "?", "./.")) and rest[:1].isupper())
+        )
+        if continues and current is not None:
+            current.lines.append((label, rest if level == LEVEL_TEXT else text))
+        else:
+            blocks.append(Block(level, [(label, rest)], heading))
+        blank = False
+    return blocks
+
+
+# ----------------------------------------------------------------------------- vocabulary
+
+_FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "lead",
+        (
+            "don vi chu tri thuc hien",
+            "don vi chu tri",
+            "co quan chu tri",
+            "co quan chu tri thuc hien",
+            "chu tri thuc hien",
+            "chu tri",
+            "don vi thuc hien",
+            "co quan thuc hien",
+            "bo phan chu tri",
+            "trach nhiem thuc hien",
+            "phan cong thuc hien",
+        ),
+    ),
+    (
+        "partners",
+        (
+            "don vi phoi hop",
+            "co quan phoi hop",
+            "phoi hop thuc hien",
+            "phoi hop",
+            "don vi phoi hop thuc hien",
+        ),
+    ),
+    (
+        "deadline",
+        (
+            "thoi gian thuc hien",
+            "thoi gian hoan thanh",
+            "thoi han hoan thanh",
+            "thoi han",
+            "thoi gian",
+            "tien do thuc hien",
+            "tien do hoan thanh",
+            "thoi gian trinh",
+        ),
+    ),
+    ("output", ("san pham", "ket qua san pham", "san pham dau ra", "ket qua dau ra", "hinh thuc san pham")),
+    ("note", ("ghi chu", "kinh phi", "kinh phi thuc hien", "nguon kinh phi")),
+)
+_SKIP_HEADINGS = ("muc dich", "yeu cau", "can cu", "kinh phi", "muc tieu", "quan diem", "ket qua dat duoc")
+_AGENCY_HEADS = (
+    "van phong",
+    "phong",
+    "so",
+    "ban",
+    "thanh tra",
+    "trung tam",
+    "chi cuc",
+    "cuc",
+    "ubnd",
+    "uy ban",
+    "bao",
+    "dai",
+    "cong an",
+    "bo chi huy",
+    "thu truong",
+    "chu tich",
+    "giam doc",
+    "kho bac",
+    "hoi",
+    "lien doan",
+    "tinh doan",
+    "doan",
+    "vien",
+    "toa an",
+    "bhxh",
+    "bao hiem",
+    "cac",
+    "truong",
+    "lanh dao",
+    "bo",
+)
+_NOT_AGENCY = (
+    "ban hanh",
+    "phong chong",
+    "phong ngua",
+    "bao cao",
+    "bao dam",
+    "bao ve",
+    "dai hoi",
+    "hoi nghi",
+    "to chuc",
+    "cac noi dung",
+    "cac nhiem vu",
+    "cac chi so",
+    "cac van ban",
+    "cac giai phap",
+    "cac hoat dong",
+    "doi moi",
+    "cuc bo",
+    "so hoa",
+    "so lieu",
+    "truong hop",
+)
+_COLLECTIVE = re.compile(r"^(?:(?:thu )?truong |lanh dao )?cac\b")
+_DUTY = re.compile(
+    r"^(?:c\S{0,2} trach nhi\S{0,2}m|co trach nhiem|chiu trach nhiem|duoc giao|chu tri|la co quan|la don vi)\b"
+)
+_DUTY_PREFIX = re.compile(
+    r"^(?:c\S{0,2} trach nhi\S{0,2}m|co trach nhiem|chiu trach nhiem|duoc giao|la co quan[^,;:]*?,|la don vi[^,;:]*?,)\s*:?\s*"
+)
+_VERBS = (
+    "co trach nhiem",
+    "chiu trach nhiem",
+    "duoc giao",
+    "chu tri",
+    "chu dong",
+    "phoi hop",
+    "can cu",
+    "thuong xuyen",
+    "bao cao",
+    "tong hop",
+    "theo doi",
+    "don doc",
+    "kiem tra",
+    "huong dan",
+    "tham muu",
+    "xay dung",
+    "trien khai",
+    "thuc hien",
+    "to chuc",
+    "tiep tuc",
+    "giup",
+    "la co quan",
+    "la don vi",
+    "nghien cuu",
+    "rao soat",
+    "ra soat",
+    "cap nhat",
+    "dam bao",
+    "tang cuong",
+)
+_VERB_RE = re.compile(
+    r"(?<![\w&])(?:b\wo\s+c\w{1,2}o|c\S{0,2}\s+trach\s+nhi\S{0,2}m|chiu\s+trach\s+nhi\S{0,2}m|"
+    + "|".join(re.escape(v) for v in _VERBS)
+    + r")(?![\w&])"
+)
+_UNIT_TAIL = re.compile(
+    r"(?<![\w&])(?:chu tri|co trach nhiem|chiu trach nhiem|thuc hien|tham muu)(?![\w&]).*$"
+)
+
+# Deadline phrases inside a sentence (on aligned folded text). "trong năm 2022" inside a
+# sentence tells the scope, not a due date, so only explicit deadline words are taken.
+_DATE_PART = r"\d{1,2}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{4})?"
+_EXPLICIT = re.compile(
+    r"(?:tr[uwo]\S{0,3}(?=\s)|cham nhat(?:\s+(?:la|vao))?|han chot|hoan thanh tr[uwo]\S{0,3}|tu nay den|den)\s*(?:ngay\s*)?"
+    + _DATE_PART
+    + r"(?:\s+(?:hang|hang)\s+nam)?"
+    + r"|(?:truoc|cham nhat(?:\s+(?:la|vao))?|trong)\s+ngay\s+\d{1,2}\s+thang\s+\d{1,2}(?:\s+nam\s+\d{4})?"
+)
+_QUARTER = re.compile(
+    r"(?:(?:trong|truoc|cuoi|hoan thanh trong|hoan thanh truoc|vao)\s+)?quy\s+[ivxl1-4]{1,4}(?![\w])"
+    r"(?:\s*(?:-|–|,|va|den)\s*(?:quy\s+)?[ivxl1-4]{1,4}(?![\w]))*(?:\s*/\s*\d{4}|\s+nam\s+\d{4})?"
+)
+_MONTH = re.compile(r"(?:(?:trong|truoc|cuoi|hoan thanh trong|vao)\s+)thang\s+\d{1,2}\s*/\s*\d{4}")
+_RECURRING = re.compile(
+    r"(?:dinh ky\s*,?\s*)?(?:(?:hang|hang)\s+(?:thang|quy|nam)|(?:sau|6)\s+thang(?:\s+(?:mot lan|dau nam|cuoi nam))?)"
+    r"(?:\s*(?:,|va|hoac)\s*(?:(?:hang|hang)\s+(?:thang|quy|nam)|(?:sau|6)\s+thang|dinh ky|dot xuat))*"
+)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    start: int
+    end: int
+    explicit: bool  # a date or a quarter, not just a recurrence
+
+
+def deadline_phrases(text: str) -> list[Phrase]:
+    """Deadline phrases found in a sentence, in order, without overlaps."""
+    folded = fold_aligned(text)
+    found: list[Phrase] = []
+    for pattern, explicit in ((_EXPLICIT, True), (_QUARTER, True), (_MONTH, True), (_RECURRING, False)):
+        for match in pattern.finditer(folded):
+            if not explicit:
+                # A recurrence is a deadline only when it says "định kỳ" or follows a report/duty verb.
+                before = folded[max(0, match.start() - 60) : match.start()]
+                if "dinh ky" not in match[0] and not re.search(r"bao cao|gui|tong hop|bao cao", before):
+                    continue
+            if any(p.start < match.end() and match.start() < p.end for p in found):
+                continue
+            found.append(Phrase(match.start(), match.end(), explicit))
+    return sorted(found, key=lambda p: p.start)
+
+
+_OCR_ROMAN = re.compile(r"(?<![\w])([1lIiVv]{1,4})(?![\w])")
+
+
+def repair_quarters(text: str) -> str:
+    """Scanner-damaged quarter numerals ("Quý 11/2022", "Quy 1V") back to roman numerals."""
+    if "quy" not in fold(text):
+        return text
+
+    def fix(match: re.Match[str]) -> str:
+        token = match[1]
+        if token in {"1", "2", "3", "4"}:
+            return token
+        roman = token.replace("1", "I").replace("l", "I").replace("i", "I").replace("v", "V")
+        return roman if roman in {"I", "II", "III", "IV"} else token
+
+    return _OCR_ROMAN.sub(fix, text)
+
+
+# ----------------------------------------------------------------------------- recognisers
+
+
+def field_of(block: Block) -> tuple[str, str] | None:
+    """("lead"|"partners"|"deadline"|"output"|"note", value) when the item is a field line."""
+    text = block.text
+    colon = text.find(":")
+    if colon <= 0 or colon > 60:
+        return None
+    label = fold_words(text[:colon])
+    if not label or len(label.split()) > 7:
+        return None
+    best: tuple[float, str] | None = None
+    for name, labels in _FIELD_LABELS:
+        for candidate in labels:
+            score = fuzz.ratio(label, candidate)
+            if best is None or score > best[0]:
+                best = (score, name)
+    if best and best[0] >= 80:
+        return best[1], nfc(text[colon + 1 :]).strip(" .;")
+    return None
+
+
+def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) -> bool:
+    """Does a (folded, word-split) text start like an agency name ("Văn phòng Sở", "S& Nội vụ")?"""
+    if not folded_words or any(
+        folded_words.startswith(bad + " ") or folded_words == bad for bad in _NOT_AGENCY
+    ):
+        return False
+    words = folded_words.split()
+    first = words[0]
+    if (re.fullmatch(r"s[^\w\s]?\w?|s", first) and len(first) <= 3 and len(words) >= 2) or re.fullmatch(
+        r"s[&(]\w{3,}", first
+    ):
+        head_len = 1  # "Sở" read as "S&", "Sd", "S¢"; "S&Nivii" run together
+    else:
+        head_len = 0
+        for head in _AGENCY_HEADS:
+            head_words = head.split()
+            got = " ".join(words[: len(head_words)])
+            if got == head or (len(head) >= 5 and Levenshtein.normalized_similarity(got, head) >= 0.8):
+                head_len = len(head_words)
+                break
+    if not head_len:
+        return False
+    if strict_case is not None:
+        # An agency name has a capitalised word after its type word ("Thanh tra Ban", not
+        # "Thanh tra, kiểm tra"); "Các phòng, đơn vị" is a collective name.
+        rest = strict_case.split()[head_len:]
+        if rest and rest[0][:1] in ",;":
+            return False
+        collective = words[0] in ("cac", "truong", "thu", "lanh")
+        if not collective and rest and not any(word[:1].isupper() or "&" in word for word in rest[:4]):
+            return False
+    return True
+
+
+def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tuple[str, str]]] | None:
+    """(unit name, body lines) when an item opens a unit's section, e.g. "3. Sở Tư pháp:"."""
+    if block.level in (LEVEL_TEXT, LEVEL_PLUS) or not block.lines:
+        return None
+    first = block.lines[0][1]
+    name_lines = 1
+    while first.rstrip().endswith((";", ",")) and name_lines < len(block.lines) and name_lines < 3:
+        first = f"{first} {block.lines[name_lines][1]}"
+        name_lines += 1
+    text = nfc(first)
+    body = block.lines[name_lines:]
+    if text.endswith(":"):
+        text = text[:-1]
+    elif body or (next_block is not None and next_block.level > block.level):
+        pass
+    else:
+        return None
+    if block.level == LEVEL_DASH and not first.rstrip().endswith(":"):
+        return None
+    if block.heading and any(
+        word in fold_words(text) for word in ("thuc hien", "nhiem vu", "to chu", "giai phap", "noi dung")
+    ):
+        return None
+    if body and not first.rstrip().endswith(":"):
+        # A short line over a paragraph is a heading; a long one is the paragraph's first line.
+        if len(first) > 0.7 * max(len(line) for _label, line in body) or len(fold_words(first).split()) > 10:
+            return None
+    folded = fold_aligned(text)
+    tail = _UNIT_TAIL.search(folded)
+    name = text[: tail.start()] if tail else text
+    name = nfc(name).strip(" :;,.-–")
+    words = fold_words(name)
+    if not words or len(words.split()) > 16 or "." in name.rstrip(".")[-3:]:
+        return None
+    if not _starts_with_agency(words, strict_case=name):
+        return None
+    if tail and len(fold_words(text[tail.start() :]).split()) > 6:
+        return None  # "Sở X chủ trì triển khai …" is a sentence, not a heading
+    if not body and (next_block is None or next_block.level <= block.level):
+        return None
+    return name, body
+
+
+def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
+    """(subject, what it must do, told explicitly) for "Giao X …" / "X có trách nhiệm …" sentences."""
+    folded = fold_aligned(text)
+    offset = 0
+    told = False
+    match = re.match(r"\s*giao\s+(?:cho\s+)?", folded)
+    if match:
+        offset, told = match.end(), True
+    verb = _VERB_RE.search(folded, offset)
+    if verb is None or verb.start() - offset < 3:
+        return None
+    subject = nfc(text[offset : verb.start()]).strip(" ,;:-–")
+    words = fold_words(subject)
+    if not words or len(words.split()) > 18 or not _starts_with_agency(words, strict_case=subject):
+        return None
+    return subject, nfc(text[verb.start() :]), told
+
+
+_RECEIVER = re.compile(r"\(\s*qua\s+([^)]{3,80})\)")
+_TO = re.compile(
+    r"(?<![\w])(?:ve|gui)\s+((?:van phong|phong|so|ban|thanh tra|trung tam|ubnd|uy ban)\b[^,;.()]{0,60}?)(?=\s+(?:tr[uwo]\S{0,3}|de|cham|theo)(?!\w)|[,;.(]|$)"
+)
+_WITH = re.compile(
+    r"phoi hop\s+(?:chat che\s+)?voi\s+([^,;.()]{3,80}?)(?=\s+(?:de|trong|thuc hien|xay dung|trien khai|tham muu|to chuc)\b|[;.(]|$)"
+)
+
+
+def receivers(text: str) -> list[str]:
+    """Units a sentence sends work to ("(qua Phòng HC-TH)", "về Văn phòng Sở"): its partners."""
+    folded = fold_aligned(text)
+    out: list[str] = []
+    for pattern in (_RECEIVER, _TO, _WITH):
+        for match in pattern.finditer(folded):
+            name = nfc(text[match.start(1) : match.end(1)]).strip(" ,;:.")
+            if name and fold(name) not in {fold(o) for o in out}:
+                out.append(name)
+    return out
+
+
+# ----------------------------------------------------------------------------- the reader
+
+
+@dataclass
+class _Context:
+    year: int | None
+    today: date
+    quarter_day: int | None
+    known: list[str]
+    tasks: list[ParsedTask] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    cache: dict[str, Deadline] = field(default_factory=dict)
+
+    def deadline(self, text: str) -> Deadline:
+        if text not in self.cache:
+            try:
+                self.cache[text] = parse_deadline(
+                    repair_quarters(text), today=self.today, year=self.year, quarter_day=self.quarter_day
+                )
+            except Exception:  # noqa: BLE001 - one odd phrase must not stop the import
+                self.cache[text] = Deadline(text, Kind.UNSPECIFIED)
+        return self.cache[text]
+
+    def agency(self, name: str) -> str:
+        return resolve_agency(name, self.known)
+
+    def add(
+        self, title: str, lead: str, source: str, *, partners: str = "", deadline: str = "", **extra: str
+    ) -> None:
+        title = clean_title(title)
+        if len(fold_words(title)) < 4:
+            return
+        found = self.deadline(deadline) if deadline else Deadline("", Kind.UNSPECIFIED)
+        task = ParsedTask(
+            title=title,
+            lead=self.agency(lead),
+            partners=", ".join(self.agency(p) for p in split_names(partners)) if partners else "",
+            deadline=nfc(deadline),
+            kind=found.kind,
+            dates=list(found.dates),
+            source=source,
+            **extra,
+        )
+        self.tasks.append(task)
+
+
+def split_names(text: str) -> list[str]:
+    """Agencies listed in one cell: cut at ",", ";" or "và" only before another agency word."""
+    pieces = re.split(r"(\s*(?:;|,|\bvà\b|\bva\b)\s*)", nfc(text))
+    names: list[str] = []
+    separator = ""
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            separator = piece
+            continue
+        part = piece.strip(" .-–")
+        if not part:
+            continue
+        if names and not _starts_with_agency(fold_words(part)):
+            names[-1] = f"{names[-1]}{separator}{part}"
+        else:
+            names.append(part)
+    return names
+
+
+def resolve_agency(name: str, known: Iterable[str]) -> str:
+    """A lead as written, put back to a known agency's spelling when it is a damaged form of it."""
+    from bot.importing.plan_facts import match_known
+
+    name = nfc(name).strip(" .,;:-–")
+    if not name:
+        return ""
+    known = list(known)
+    if not known:
+        return name
+    exact = match_known(name, known)
+    if exact:
+        return exact
+    parts = split_names(name)
+    if len(parts) > 1:
+        return ", ".join(match_known(part, known) or part for part in parts)
+    return name
+
+
+def clean_title(text: str) -> str:
+    text = nfc(text).strip(" .;:,-–/")
+    text = re.sub(r"\s*\./\.?$", "", text)
+    text = re.sub(r"\s+([,;.:])", r"\1", text)
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _without(text: str, phrase: Phrase | None) -> str:
+    if phrase is None:
+        return text
+    joined = nfc(text[: phrase.start] + " " + text[phrase.end :])
+    return re.sub(r"\s+([,;.:])", r"\1", joined)
+
+
+def _is_skip_heading(block: Block) -> bool:
+    words = fold_words(block.text)
+    if not words or len(words.split()) > 10:
+        return False
+    return any(fuzz.partial_ratio(key, words) >= 86 for key in _SKIP_HEADINGS) and not any(
+        key in words for key in ("to chuc thuc hien", "nhiem vu")
+    )
+
+
+def extract_tasks(
+    lines: Sequence[tuple[str, str]],
+    *,
+    year: int | None,
+    today: date,
+    known_agencies: Iterable[str] = (),
+    quarter_day: int | None = None,
+) -> tuple[list[ParsedTask], list[str]]:
+    """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…")."""
+    ctx = _Context(year, today, quarter_day, list(known_agencies))
+    blocks = split_blocks(_after_header(lines))
+    skip_level: int | None = None
+    unit: tuple[str, int] | None = None
+    task_level: int | None = None
+    consumed: set[int] = set()
+    pending_partner_notes: list[tuple[str, str, str]] = []  # (unit, text, source)
+    for index, block in enumerate(blocks):
+        if index in consumed:
+            continue
+        if skip_level is not None:
+            giao = not block.heading and fold_words(block.text).startswith("giao ")
+            if (
+                not giao
+                and block.level > skip_level
+                or (block.level == skip_level and not block.heading and block.level >= LEVEL_ALPHA)
+            ):
+                continue
+            skip_level = None
+        if block.level <= LEVEL_ALPHA and _is_skip_heading(block):
+            skip_level, unit = block.level, None
+            continue
+        text = block.text
+        if fold_words(text).startswith(
+            ("can cu", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
+        ):
+            continue
+        # 1. an item followed by field lines
+        fields: list[tuple[str, str]] = []
+        cursor = index + 1
+        while cursor < len(blocks) and (found := field_of(blocks[cursor])) is not None:
+            fields.append(found)
+            cursor += 1
+        if fields and field_of(block) is None and any(name in ("lead", "deadline") for name, _v in fields):
+            consumed.update(range(index + 1, cursor))
+            values: dict[str, str] = {}
+            for name, value in fields:
+                values.setdefault(name, value)
+            lead = values.get("lead", "") or (unit[0] if unit else "")
+            ctx.add(
+                text,
+                lead,
+                block.source,
+                partners=values.get("partners", ""),
+                deadline=values.get("deadline", ""),
+                output=values.get("output", ""),
+                note=values.get("note", ""),
+            )
+            continue
+        # 2. a unit's section
+        heading = unit_heading(block, blocks[index + 1] if index + 1 < len(blocks) else None)
+        if heading is not None:
+            unit, task_level = (heading[0], block.level), None
+            if heading[1]:
+                body = Block(LEVEL_TEXT, heading[1])
+                _unit_task(ctx, unit[0], body, pending_partner_notes)
+                task_level = LEVEL_TEXT
+            continue
+        if unit is not None and block.level <= unit[1]:
+            unit, task_level = None, None
+        if unit is not None and not block.heading:
+            if task_level is None:
+                task_level = block.level
+            if block.level > task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit[0]):
+                ctx.tasks[-1].activity = nfc(f"{ctx.tasks[-1].activity} {text}")
+                continue
+            _unit_task(ctx, unit[0], block, pending_partner_notes)
+            continue
+        # 3. a sentence giving a unit a duty or a dated report
+        if not block.heading:
+            _duty_tasks(ctx, block)
+    for unit_name, note, source in pending_partner_notes:
+        _attach_partner(ctx, unit_name, note, source)
+    for task in ctx.tasks:
+        if task.kind == Kind.UNSPECIFIED:
+            if task.deadline:
+                message = _("{source}: chưa hiểu thời hạn “{deadline}” của nhiệm vụ “{title}”.")
+            else:
+                message = _("{source}: nhiệm vụ “{title}” không ghi thời hạn.")
+            ctx.warnings.append(
+                message.format(source=task.source, deadline=task.deadline, title=_short(task.title))
+            )
+        if not task.lead:
+            ctx.warnings.append(
+                _("{source}: nhiệm vụ “{title}” không ghi đơn vị chủ trì.").format(
+                    source=task.source, title=_short(task.title)
+                )
+            )
+    return ctx.tasks, ctx.warnings
+
+
+def _after_header(lines: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
+    """The lines after the plan's "KẾ HOẠCH" title line (the header is facts, not tasks)."""
+    seen = 0
+    for index, (_label, text) in enumerate(lines):
+        words = fold_words(_clean_line(text))
+        if not words:
+            continue
+        seen += 1
+        if seen > 25:
+            break
+        if re.match(r"^(?:ke hoach|chuong trinh|phuong an)\b", words) and len(words.split()) <= 14:
+            return lines[index + 1 :]
+    return lines
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[str, str, str]]) -> None:
+    text = block.text
+    if _starts_with_cooperation(text):
+        notes.append((unit_name, text, block.source))
+        return
+    phrases = deadline_phrases(text)
+    phrase = phrases[0] if phrases else None
+    deadline = text[phrase.start : phrase.end] if phrase else ""
+    ctx.add(_first_sentence(_without(text, phrase)), unit_name, block.source, deadline=deadline)
+
+
+def _starts_with_cooperation(text: str) -> bool:
+    head = " ".join(fold_words(text).split()[:2])
+    return Levenshtein.normalized_similarity(head, "phoi hop") >= 0.75
+
+
+def _first_sentence(text: str) -> str:
+    """Long bullets add context after the first sentence; the task is the first one."""
+    match = re.search(r"(?<=[^\d\s]{2})\.\s+(?=[A-ZĐÀ-Ỹ])", text)
+    if match and match.start() >= 25:
+        return text[: match.start()]
+    return text
+
+
+def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> None:
+    """ "Phối hợp với Văn phòng Ban xây dựng …" under a unit: a partner of that office's task."""
+    folded = fold_aligned(note)
+    match = re.match(r"\S+\s+\S+\s+(?:chat che\s+)?(?:v\S{1,3}\s+)?", folded)
+    rest = note[match.end() :] if match else note
+    best: tuple[float, ParsedTask] | None = None
+    for task in ctx.tasks:
+        if task.lead and fuzz.partial_ratio(fold(task.lead), fold(rest)[:80]) >= 85:
+            score = fuzz.token_set_ratio(fold_words(task.title), fold_words(rest))
+            if best is None or score > best[0]:
+                best = (score, task)
+    if best and best[0] >= 70:
+        partner = ctx.agency(unit_name)
+        if fold(partner) not in fold(best[1].partners):
+            best[1].partners = f"{best[1].partners}, {partner}" if best[1].partners else partner
+        return
+    phrases = deadline_phrases(note)
+    phrase = phrases[0] if phrases else None
+    ctx.add(
+        _without(note, phrase),
+        unit_name,
+        source,
+        deadline=note[phrase.start : phrase.end] if phrase else "",
+        partners=", ".join(receivers(note)),
+    )
+
+
+def _duty_tasks(ctx: _Context, block: Block) -> None:
+    """Tasks in "X có trách nhiệm …" / "X báo cáo … trước ngày …" sentences (one per dated part)."""
+    text = block.text
+    found = _subject_and_rest(text)
+    if found is None:
+        return
+    subject, rest, told = found
+    folded_rest = fold_aligned(rest)
+    phrases = deadline_phrases(rest)
+    collective = bool(_COLLECTIVE.match(fold_words(subject)))
+    duty = bool(_DUTY.match(folded_rest))
+    if not phrases and not told and (collective or not duty):
+        return
+    rest = nfc(rest[_DUTY_PREFIX.match(folded_rest).end() :]) if _DUTY_PREFIX.match(folded_rest) else rest
+    phrases = deadline_phrases(rest)
+    dated = [p for p in phrases if p.explicit]
+    if len(dated) >= 2:
+        # "… gửi về Sở (qua Phòng X) trước ngày 10/11 để tổng hợp … trước ngày 15/11": two tasks;
+        # the later part is done by the unit the first part reports to.
+        lead = subject
+        start = 0
+        for phrase in dated:
+            part = rest[start : phrase.end]
+            title = _without(part, Phrase(phrase.start - start, phrase.end - start, True))
+            title = nfc(title).lstrip(" ,;")
+            if fold_words(title).split()[:1] in (["de"], ["va"]):
+                title = title.split(" ", 1)[1] if " " in title else title
+            to = receivers(part)
+            ctx.add(
+                title, lead, block.source, deadline=rest[phrase.start : phrase.end], partners=", ".join(to)
+            )
+            via = _RECEIVER.search(fold_aligned(part))
+            if via:
+                lead = nfc(part[via.start(1) : via.end(1)])
+            start = phrase.end
+        return
+    phrase = phrases[0] if phrases else None
+    deadline = rest[phrase.start : phrase.end] if phrase else ""
+    title = _without(rest, phrase)
+    title = re.split(r"\s+(?:để|de)\s+(?:làm|lam)\s+(?:cơ sở|co so)\b", title)[0]
+    ctx.add(title, subject, block.source, deadline=deadline, partners=", ".join(receivers(rest)))
