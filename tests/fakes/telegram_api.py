@@ -48,6 +48,7 @@ import json
 import math
 import mimetypes
 import re
+import select
 import socket
 import threading
 import time
@@ -87,6 +88,7 @@ class IncomingRequest:
     query: str
     headers: dict[str, str]
     body: bytes
+    client_gone: Callable[[], bool] = lambda: False  # True once the client closed its connection
 
 
 @dataclass
@@ -158,6 +160,7 @@ class BackgroundHTTPServer:
                     query=query,
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=self._read_body(),
+                    client_gone=self._client_gone,
                 )
                 try:
                     answer = owner._serve(request)
@@ -181,6 +184,14 @@ class BackgroundHTTPServer:
                     self.wfile.write(answer.body)
                 except OSError:  # the client went away (e.g. a cancelled long poll)
                     self.close_connection = True
+
+            def _client_gone(self) -> bool:
+                # a long poll whose client went away must not swallow an update
+                try:
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
             def _read_body(self) -> bytes:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -366,6 +377,10 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+class ClientGone(Exception):
+    """The client closed the connection while a long poll was waiting."""
 
 
 def _bad(description: str) -> ApiError:
@@ -670,6 +685,7 @@ class FakeTelegramAPI:
         self._clock = clock
         self._wall_clock = wall_clock
         self._http = BackgroundHTTPServer(self._serve)
+        self._request_context = threading.local()
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._stopping = False
@@ -1016,6 +1032,7 @@ class FakeTelegramAPI:
         params.update(typed)
         files = {f.field: f for f in uploads}
 
+        self._request_context.client_gone = request.client_gone
         with self._lock:
             queue = self._failures.get(method)
             failure = queue.popleft() if queue else None
@@ -1038,6 +1055,9 @@ class FakeTelegramAPI:
             if method in _RATE_LIMITED_METHODS:
                 self._check_send_allowed(params)
             result = handler(params, files)
+        except ClientGone:
+            self._record(call, ApiError(0, "the client closed the connection"))
+            return Answer(drop=True)
         except ApiError as error:
             self._record(call, error)
             return Answer.json(error.payload(), error.code)
@@ -1330,7 +1350,9 @@ class FakeTelegramAPI:
                 remaining = deadline - time.monotonic()
                 if ready or self._stopping or remaining <= 0:
                     return json.loads(json.dumps(ready))
-                self._changed.wait(remaining)
+                self._changed.wait(min(remaining, 0.1))
+                if self._request_context.client_gone():
+                    raise ClientGone
 
     def _is_allowed(self, update: JSON) -> bool:
         if not self._allowed_updates:
