@@ -82,14 +82,10 @@ def sniff(data: bytes, filename: str) -> str:
         raise ImportRefused(
             _("Tệp là trang HTML/XML, không phải bảng tính; hãy mở bằng Excel và lưu lại dạng .xlsx.")
         )
-    name = filename.lower()
-    if name.endswith((".csv", ".tsv")):
+    if filename.lower().endswith((".csv", ".tsv")):
         return "csv"
-    if name.endswith((".xlsx", ".xlsm", ".xls", ".docx", ".doc", ".pdf")):
-        # The name promised a binary format but the content is plain text: trust the content.
-        return "csv" if _looks_like_table(text) else "text"
-    if name.endswith(".txt"):
-        return "text"
+    # Plain text of any other name: a table only if it clearly is one (a prose line with
+    # commas must not turn a plan's text copy into a CSV).
     return "csv" if _looks_like_table(text) else "text"
 
 
@@ -183,10 +179,26 @@ def _is_plain_text(text: str) -> bool:
 
 
 def _looks_like_table(text: str) -> bool:
-    """A delimited table with a recognisable header in its first lines."""
+    """A delimited table: a recognisable header, then rows with as many cells as it has."""
+    import csv
+
+    from bot.importing.headers import locate_header
     from bot.importing.tables import detect_delimiter  # the CSV reader owns the dialect logic
 
-    return detect_delimiter(text) is not None
+    delimiter = detect_delimiter(text)
+    if delimiter is None:
+        return False
+    sample = "\n".join(text[:65536].splitlines()[:60])
+    try:
+        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if any(row)]
+    except csv.Error:
+        return False
+    found = locate_header(rows, 30)
+    if found is None:
+        return False
+    width = len(rows[found[1]])
+    following = rows[found[1] + 1 : found[1] + 4]
+    return width >= 3 and bool(following) and all(len(row) == width for row in following)
 
 
 def _zip_kind(archive: zipfile.ZipFile) -> str:
