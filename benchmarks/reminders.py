@@ -15,12 +15,15 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import time as clock
+from typing import TypeVar
 
 from bot.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
 from bot.reminders.planner import PlannerConfig, Recipient, group_for_delivery, plan_reminders
 
+T = TypeVar("T")
 YEAR = 2022
 MONTH_ENDS = [date(YEAR, m + 1, 1) - timedelta(days=1) for m in range(1, 12)] + [date(YEAR, 12, 31)]
 QUARTER_ENDS = [MONTH_ENDS[2], MONTH_ENDS[5], MONTH_ENDS[8], MONTH_ENDS[11]]
@@ -94,31 +97,49 @@ def main() -> None:
     args = parser.parse_args()
 
     config = PlannerConfig()
-    now = datetime(YEAR, 6, 27, 8, 0, 30, tzinfo=config.tz)
-    tasks, users = make_data(args.tasks, args.users, now.date(), args.seed)
+    today = date(YEAR, 6, 20)
+    tasks, users = make_data(args.tasks, args.users, today, args.seed)
     n_occ = sum(len(t.occurrences) for t in tasks)
     print(f"data: {len(tasks):,} tasks, {n_occ:,} occurrences, {len(users):,} recipients")
+    scenarios = [
+        ("ordinary morning 2022-06-22 08:00", datetime(YEAR, 6, 22, 8, 0, 30, tzinfo=config.tz)),
+        ("quiet afternoon 2022-06-22 15:00", datetime(YEAR, 6, 22, 15, 0, 0, tzinfo=config.tz)),
+        (
+            "worst morning 2022-06-27 08:00 (d3 of a quarter end)",
+            datetime(YEAR, 6, 27, 8, 0, 30, tzinfo=config.tz),
+        ),
+    ]
+    worst = 0.0
+    for label, now in scenarios:
+        print(label)
+        for name, since in (
+            ("full tick (7-day horizon)", None),
+            ("incremental tick (last minute)", now - timedelta(minutes=1)),
+        ):
+            took, planned = _best_of(
+                lambda s=since, n=now: plan_reminders(tasks, users, now=n, config=config, since=s)
+            )
+            worst = max(worst, took)
+            print(f"  {name}: {took:.3f} s, {len(planned):,} reminders")
+            if since is None:
+                full = planned
+        took, deliveries = _best_of(lambda n=now, p=full: group_for_delivery(p, now=n))
+        catchups = sum(d.is_catchup for d in deliveries)
+        print(
+            f"  grouping the full tick into messages: {took:.3f} s, {len(deliveries):,} messages ({catchups:,} catch-ups)"
+        )
+    print(f"slowest planning tick: {worst:.3f} s — target ≤ 1 s:", "OK" if worst <= 1.0 else "TOO SLOW")
 
-    best_full = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        planned = plan_reminders(tasks, users, now=now, config=config)
-        best_full = min(best_full, time.perf_counter() - start)
-    print(f"full tick (whole 7-day horizon): {best_full:.3f} s, {len(planned):,} reminders")
 
-    best_inc = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        recent = plan_reminders(tasks, users, now=now, config=config, since=now - timedelta(minutes=1))
-        best_inc = min(best_inc, time.perf_counter() - start)
-    print(f"incremental tick (since the last minute): {best_inc:.3f} s, {len(recent):,} reminders")
-
-    start = time.perf_counter()
-    deliveries = group_for_delivery(planned, now=now)
-    took = time.perf_counter() - start
-    catchups = sum(d.is_catchup for d in deliveries)
-    print(f"grouping the full tick: {took:.3f} s, {len(deliveries):,} messages ({catchups:,} catch-ups)")
-    print("target ≤ 1 s per tick:", "OK" if max(best_full, best_inc) <= 1.0 else "TOO SLOW")
+def _best_of(run: Callable[[], T], times: int = 5) -> tuple[float, T]:
+    """The fastest of a few runs in CPU seconds (other processes on the machine add noise)."""
+    best = float("inf")
+    result: T
+    for _ in range(times):
+        start = time.process_time()
+        result = run()
+        best = min(best, time.process_time() - start)
+    return best, result
 
 
 if __name__ == "__main__":

@@ -293,7 +293,7 @@ def plan_reminders(
                             new(
                                 cls,
                                 (
-                                    prefix + address + suffix,
+                                    f"{prefix}{address}{suffix}",
                                     address,
                                     task,
                                     occ_id,
