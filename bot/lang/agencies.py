@@ -93,49 +93,25 @@ TYPE_PREFIXES: tuple[str, ...] = tuple(
 )
 # Place words that say where, not which ("Sở Tư pháp tỉnh" is "Sở Tư pháp").
 _PLACE_WORDS = frozenset({"tinh", "huyen"})
+# Administrative levels written right after the kind ("UBND *huyện* Bình Sơn", "Công an *xã* …").
+_LEVELS = ("thi xa", "thi tran", "thanh pho", "tinh", "huyen", "xa", "phuong", "quan")
 
-# Words that start an agency name in a question. With diacritics the exact spelling is required
-# ("bạn", "hỏi", "quý", "đai" fold to the same letters as "Ban", "Hội", "Quỹ", "Đài").
-_TRIGGERS_ACCENTED = frozenset(
-    {
-        "sở",
-        "ubnd",
-        "ủy",
-        "uỷ",
-        "văn",
-        "vp",
-        "phòng",
-        "chi",
-        "cục",
-        "ban",
-        "trung",
-        "thanh",
-        "công",
-        "bộ",
-        "tòa",
-        "toà",
-        "viện",
-        "bệnh",
-        "trường",
-        "đài",
-        "báo",
-        "hội",
-        "liên",
-        "đoàn",
-        "kho",
-        "bảo",
-        "ngân",
-        "quỹ",
-        "cảng",
-        "tỉnh",
-        "huyện",
-        "đảng",
-        "tổng",
-        "hđnd",
-    }
+# Words that start an agency name in a question, folded. A strong one that leads to no agency
+# is reported as "not found"; a weak one ("Ban", "Trường", "huyện") is only tried.
+_STRONG_TRIGGERS = frozenset(
+    """so;ubnd;uy ban;van phong;vp;chi cuc;cuc;phong;thanh tra;cong an;trung tam;hdnd;hoi dong nhan dan;
+    benh vien;kho bac;ban quan ly;ngan hang;tinh uy;huyen uy;thanh uy;tinh doan;lien doan;toa an;
+    vien kiem sat;bo chi huy;dang uy;ban dan toc""".replace("\n", "").split(";")
 )
-_TRIGGERS_ASCII = frozenset(
-    {"so", "ubnd", "uy", "van", "vp", "phong", "chi", "cuc", "trung", "thanh", "cong", "benh", "hdnd", "kho"}
+_WEAK_TRIGGERS = frozenset(
+    {"ban", "bo", "vien", "truong", "dai", "quy", "huyen", "tinh", "hoi", "doan", "bao"}
+)
+# Without diacritics these first words are everyday words too ("phong trao", "cuc ky", "bao cao").
+_ASCII_WEAK = frozenset({"phong", "cuc"})
+# With diacritics the first syllable must be spelled as in an agency name ("số" is not "Sở").
+_ACCENTED_FIRST = frozenset(
+    """sở ubnd ủy uỷ văn vp chi cục phòng thanh công trung hđnd hội bệnh kho ban ngân tỉnh huyện thành
+    liên tòa toà viện bộ đảng trường đài quỹ đoàn báo""".split()
 )
 # Words that end an agency name inside a question.
 _BOUNDARY_WORDS = frozenset(
@@ -267,13 +243,66 @@ def _type_of(words: list[str]) -> tuple[str, list[str]]:
     return "", words
 
 
-def _core(words: list[str]) -> tuple[str, str]:
-    """(kind, distinctive part) of a name: the part that must match for two names to be one."""
-    kind, rest = _type_of(words)
-    core = [w for w in rest if w not in STOP_WORDS and w not in _PLACE_WORDS]
+@lru_cache(maxsize=8192)
+def _analyse(name: str) -> tuple[str, str, str]:
+    """(kind, level, distinctive part) of a name: the distinctive part must match for two names
+    to be one agency; kind and level, when both names have them, must be equal.
+
+    A trailing "tỉnh"/"huyện" is a level only when written in lower case or typed without
+    capitals at all ("Thanh tra tỉnh"), never in a place name ("Sơn Tịnh").
+    """
+    originals = re.findall(r"\w+", nfc(name))
+    typed_lower = nfc(name) == nfc(name).lower()
+    pairs: list[tuple[str, bool]] = []  # (folded word, written lower-case)
+    for index, word in enumerate(originals):
+        folded = fold(word)
+        long = "cong an" if folded == "ca" and index == 0 else _EXPAND.get(folded)
+        if long:
+            pairs.extend((w, True) for w in long.split())
+        else:
+            pairs.append((folded, word == word.lower() or typed_lower))
+    words = [w for w, _ in pairs]
+    kind, rest_words = _type_of(words)
+    rest = pairs[len(words) - len(rest_words) :]
+    level = ""
+    for candidate in _LEVELS:
+        size = len(candidate.split())
+        if len(rest) > size and " ".join(w for w, _ in rest[:size]) == candidate:
+            level, rest = candidate, rest[size:]
+            break
+    if len(rest) > 1 and rest[-1][0] in _PLACE_WORDS and rest[-1][1]:
+        level = level or rest[-1][0]
+        rest = rest[:-1]
+    core = " ".join(w for w, _ in rest if w not in STOP_WORDS)
     if not core:
-        return kind, " ".join(w for w in words if w not in STOP_WORDS)
-    return kind, " ".join(core)
+        core = " ".join(w for w in words if w not in STOP_WORDS)
+    return kind, level, core
+
+
+def _close_enough(query: str, target: str) -> int | None:
+    """Edit distance when `query` is `target` with small typos, else None.
+
+    Word by word: each word equal, or a long word (≥ 4 letters) with one edit that keeps its
+    first letter ("truon" for "truong", not "Vinh" for "Bình", not "Ngoại" for "Nội"). Names
+    with a different number of words may differ only by spacing and one edit per 8 letters.
+    """
+    q_words, t_words = query.split(), target.split()
+    if len(q_words) == len(t_words):
+        total = 0
+        for q, t in zip(q_words, t_words, strict=True):
+            if q == t:
+                continue
+            if len(t) < 4 or q[:1] != t[:1]:
+                return None
+            distance = Levenshtein.distance(q, t, score_cutoff=1)
+            if distance > 1:
+                return None
+            total += distance
+        return total if total <= max(1, len(target) // 5) else None
+    q_flat, t_flat = query.replace(" ", ""), target.replace(" ", "")
+    allowed = len(t_flat) // 8
+    distance = Levenshtein.distance(q_flat, t_flat, score_cutoff=allowed)
+    return distance if distance <= allowed and q_flat[:1] == t_flat[:1] else None
 
 
 def _substitutions(words: list[str]) -> Iterator[list[str]]:
@@ -333,6 +362,8 @@ def _derived_keys(name: str) -> Iterator[tuple[int, str]]:
             if len(tail) < 2:
                 continue
             for initials in _groups_initials(tail):
+                if len(initials) < 2:
+                    continue
                 for short_kind in short_kinds:
                     yield _INITIALS, short_kind + initials
                     if tail is not rest:
@@ -345,6 +376,7 @@ class _Entry:
     name: str
     parent_id: int | None
     kind: str
+    level: str
     core: str
     expanded: str
 
@@ -386,6 +418,13 @@ class Directory:
         for record in self._records.values():
             self._index(record)
         self._cores = [e.core for e in self._entries]
+        # "Sở Nông nghiệp" is how people say "Sở Nông nghiệp và Phát triển nông thôn".
+        self._core_prefixes: dict[str, list[_Entry]] = defaultdict(list)
+        for entry in self._entries:
+            words = entry.core.split()
+            if entry.kind and entry.kind != entry.core.split()[0]:
+                for size in range(2, len(words)):
+                    self._core_prefixes[" ".join(words[:size])].append(entry)
         self._expanded_names = [e.expanded for e in self._entries]
         self._max_key = max((len(k) for k in self._keys), default=0)
 
@@ -421,12 +460,11 @@ class Directory:
                 self._add_key(key, record.id, _NAME if position == 0 and kind == _NAME else kind)
         for alias in record.aliases:
             self._add_key(compact(alias), record.id, _NAME)
-        kind, core = _core(_expand(_words(record.name)))
-        self._entries.append(
-            _Entry(
-                record.id, record.name, record.parent_id, kind, core, " ".join(_expand(_words(record.name)))
-            )
-        )
+        kind, level, core = _analyse(record.name)
+        if not level and parent is not None:
+            level = _analyse(parent.name)[1]  # a unit of a huyện is at the huyện's level
+        expanded = " ".join(_expand(_words(record.name)))
+        self._entries.append(_Entry(record.id, record.name, record.parent_id, kind, level, core, expanded))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -451,7 +489,7 @@ class Directory:
         parent = self._records.get(record.parent_id) if record.parent_id is not None else None
         if parent is not None and parent.id != record.id:
             parent_folded = fold_words(parent.name)
-            _, parent_core = _core(_expand(_words(parent.name)))
+            parent_core = _analyse(parent.name)[2]
             own = fold_words(name)
             if parent_folded not in own and parent_core not in " ".join(_expand(own.split())):
                 name = (
@@ -524,19 +562,25 @@ class Directory:
         return [self.full_name(self._entries[index].id) for _, _, index in found]
 
     def _fuzzy(self, name: str, asker_id: int | None) -> Resolution:
-        words = _expand(_words(name))
-        kind, core = _core(words)
+        kind, level, core = _analyse(name)
         if not core or not self._entries:
             return Resolution(None, 0.0, [])
-        allowed = len(core) // 5
         hits: dict[int, int] = {}
-        for _, _, index in process.extract(core, self._cores, scorer=fuzz.ratio, score_cutoff=60, limit=20):
+        for _, _, index in process.extract(core, self._cores, scorer=fuzz.ratio, score_cutoff=75, limit=30):
             entry = self._entries[index]
             if kind and entry.kind and kind != entry.kind:
                 continue
-            distance = Levenshtein.distance(core, entry.core, score_cutoff=allowed)
-            if distance <= allowed and distance <= len(entry.core) // 5:
+            if level and entry.level and level != entry.level:
+                continue
+            distance = _close_enough(core, entry.core)
+            if distance is not None:
                 hits[entry.id] = distance
+        if not hits and len(core.split()) >= 2:
+            for entry in self._core_prefixes.get(core, ()):
+                if (not kind or kind == entry.kind) and (
+                    not level or not entry.level or level == entry.level
+                ):
+                    hits[entry.id] = 1
         if not hits:
             return Resolution(None, 0.0, self.suggest(name))
         best = min(hits.values())
@@ -553,7 +597,13 @@ class Directory:
         if found is None:
             words = _words(name)
             if words and words[-1] in _PLACE_WORDS:
-                found = self._exact(compact(" ".join(words[:-1])), asker_id, initials_ok=False)
+                # "Sở Tư pháp tỉnh" is "Sở Tư pháp": only for agencies at the top, not units.
+                top = {
+                    i: k
+                    for i, k in self._keys.get(compact(" ".join(words[:-1])), {}).items()
+                    if k != _INITIALS and self._records[i].parent_id is None
+                }
+                found = self._pick(top, asker_id, 1.0) if top else None
         if found is None:
             found = self._fuzzy(name, asker_id)
         found.text = name
@@ -606,6 +656,18 @@ class Directory:
         rest = nfc(text[:start] + " " + text[end:])
         return found, rest
 
+    @staticmethod
+    def _trigger(folded: str, tokens: list[tuple[int, int]], i: int) -> bool | None:
+        """Whether words from token i start like an agency: True strong, False weak, None no."""
+        words = [folded[a:b] for a, b in tokens[i : i + 4]]
+        for size in range(len(words), 0, -1):
+            phrase = " ".join(words[:size])
+            if phrase in _STRONG_TRIGGERS:
+                return True
+            if phrase in _WEAK_TRIGGERS:
+                return False
+        return None
+
     def _fuzzy_in_text(
         self, text: str, folded: str, tokens: list[tuple[int, int]], breaks: list[bool], asker_id: int | None
     ) -> tuple[int, int, Resolution] | None:
@@ -614,8 +676,12 @@ class Directory:
             token = text[a:b]
             lower = token.lower()
             ascii_token = lower == folded[a:b]
-            if not (lower in _TRIGGERS_ACCENTED if not ascii_token else lower in _TRIGGERS_ASCII):
+            if not ascii_token and lower not in _ACCENTED_FIRST:
                 continue
+            strength = self._trigger(folded, tokens, i)
+            if strength is None:
+                continue
+            strong = strength and not (ascii_token and folded[a:b] in _ASCII_WEAK)
             j = i
             while j + 1 < len(tokens) and j - i < 12 and not breaks[j]:
                 a2, b2 = tokens[j + 1]
@@ -632,7 +698,7 @@ class Directory:
                     best_here = (i, end, found)
             if best_here is not None:
                 return best_here
-            if first_failure is None:
+            if first_failure is None and strong:
                 name = text[tokens[i][0] : tokens[j][1]]
                 first_failure = (i, j, Resolution(None, 0.0, self.suggest(name)))
         return first_failure

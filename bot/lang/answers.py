@@ -318,6 +318,8 @@ def compose(
     agency = agency_label or _("mọi cơ quan")
     if question.intent == "topic":
         topic = question.topic or ""
+        if not items and question.guessed_topic:
+            return _not_understood(question)
         if not items:
             return [esc(_("Không tìm thấy việc nào về “{topic}”.").format(topic=_short(topic)))]
         blocks: list[str] = []

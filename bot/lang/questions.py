@@ -62,13 +62,20 @@ _TOPIC_MARKERS = re.compile(
 )
 _TOPIC_VE = re.compile(r"(?:^|\s)ve\s+\w")
 _MY_WORDS = re.compile(r"\b(?:cua\s+)?(?:toi|minh|em|chung toi|don vi toi|co quan toi|tui)\b")
-_TASK_WORDS = re.compile(r"\b(?:viec|nhiem vu|cong viec|han|deadline|bao cao|nhac|lich)\b")
+_TASK_WORDS = re.compile(r"\b(?:viec|nhiem vu|cong viec|han|deadline)\b")
 
-# Words that carry no topic ("các việc về ISO 9001" → "iso 9001").
+# Phrases, then words, that carry no topic ("các việc về ISO 9001" → "iso 9001").
+_TOPIC_STOP_PHRASES = re.compile(
+    r"\b(?:nhiem vu|cong viec|chu tri|phu trach|thuc hien|dam nhan|dam nhiem|chiu trach nhiem|lien quan"
+    r"|tim kiem|tra cuu|chu de|noi dung|cho biet|bao nhieu|o dau|the nao|nhu the nao)\b"
+)
 TOPIC_STOP_WORDS = frozenset(
-    """ai chu tri phu trach thuc hien lam dam nhan nhiem chiu trach cac cai nhung viec nhiem vu cong
-    ve lien quan den toi nao gi co khong la cua tim kiem tra cuu xem cho biet hoi giup voi va thi
-    duoc nhe a oi ban minh em anh chi hay di noi dung chu de o dau the sao ke hoach bao nhieu""".split()
+    """ai cac cai nhung viec ve den toi nao gi co khong la cua tim xem cho biet hoi giup voi va thi
+    duoc nhe a oi ban minh em anh chi hay di o dau the sao lam nhe vay""".split()
+)
+# Messages that are not questions at all.
+_SMALL_TALK = frozenset(
+    """xin chao chao hello hi alo cam on thanks thank you help giup ok oke vang da uh um test""".split()
 )
 
 _WORD = re.compile(r"[\w&]+")
@@ -91,6 +98,7 @@ class Question:
     agency_ids: frozenset[int] = frozenset()
     asks_lead: bool = False  # "ai chủ trì …?"
     own_agency: bool = False  # the asker's agency was implied, not named
+    guessed_topic: bool = False  # a bare phrase read as a topic: "not understood" if nothing matches
     period_words: str = ""  # the words that named the period, as typed
 
 
@@ -111,9 +119,13 @@ def _status_label(status: str) -> str:
     }[status]
 
 
-def _topic_words(folded: str) -> str:
-    words = [w for w in _WORD.findall(folded) if w not in TOPIC_STOP_WORDS]
-    return " ".join(words)
+def _topic_words(original: str, folded: str) -> str:
+    """The content words of a question, as typed (the search folds them itself)."""
+    masked = _TOPIC_STOP_PHRASES.sub(lambda m: " " * len(m.group()), folded)
+    words = [
+        original[m.start() : m.end()] for m in _WORD.finditer(masked) if m.group() not in TOPIC_STOP_WORDS
+    ]
+    return " ".join(words)[:200]
 
 
 def parse_question(text: str, *, today: date, directory: Directory, asker_id: int | None) -> Question:
@@ -157,13 +169,13 @@ def _parse(text: str, *, today: date, directory: Directory, asker_id: int | None
     wants_topic = asks_lead is not None or topic_marker is not None
 
     found = directory.find_in_text(work, asker_id=asker_id)
-    rest_folded = folded
+    rest_original, rest_folded = work, folded
     if found is not None:
         resolution, rest = found
         if resolution.agency_id is not None:
             question.agency_id = resolution.agency_id
             understood.append(_("cơ quan: {name}").format(name=directory.full_name(resolution.agency_id)))
-            rest_folded = fold_aligned(rest)
+            rest_original, rest_folded = rest, fold_aligned(rest)
         elif not wants_topic:
             question.agency_name_asked = resolution.text
             question.suggestions = list(resolution.suggestions)
@@ -173,9 +185,11 @@ def _parse(text: str, *, today: date, directory: Directory, asker_id: int | None
         question.agency_id = asker_id
         question.own_agency = True
 
-    topic = _topic_words(rest_folded)
-    if asks_lead is not None:
-        topic = _topic_words(rest_folded[asks_lead.end() :]) or topic
+    topic = _topic_words(rest_original, rest_folded)
+    lead_words = _ASKS_LEAD.search(rest_folded)
+    if lead_words is not None:
+        after = lead_words.end()
+        topic = _topic_words(rest_original[after:], rest_folded[after:]) or topic
     if wants_topic and topic:
         question.intent = "topic"
         question.topic = topic
@@ -192,13 +206,16 @@ def _parse(text: str, *, today: date, directory: Directory, asker_id: int | None
         or _TASK_WORDS.search(rest_folded)
     ):
         question.intent = "tasks"
-    elif topic and len(topic) >= 3:
+    elif topic and len(topic) >= 3 and not set(fold_aligned(topic).split()) <= _SMALL_TALK:
         # A bare phrase ("chữ ký số") is most likely a topic; the answer says if nothing matches.
         question.intent = "topic"
         question.topic = topic
+        question.guessed_topic = True
         question.agency_id = None
         question.own_agency = False
 
+    if question.own_agency and question.intent == "tasks" and question.agency_id is not None:
+        understood.append(_("cơ quan: {name} (của bạn)").format(name=directory.full_name(question.agency_id)))
     if question.agency_id is not None:
         question.agency_ids = frozenset(directory.descendants(question.agency_id))
     question.understood = understood
