@@ -12,7 +12,14 @@ import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from tests.fakes.telegram_api import FakeTelegramAPI, RateLimits, message_entities, render_text
+from tests.fakes.telegram_api import (
+    FakeTelegramAPI,
+    RateLimits,
+    fast_request,
+    message_entities,
+    render_text,
+    shared_ssl_context,
+)
 
 USER = 501
 
@@ -25,9 +32,7 @@ def api() -> Iterator[FakeTelegramAPI]:
 
 @pytest.fixture
 async def bot(api: FakeTelegramAPI) -> AsyncIterator[telegram.Bot]:
-    async with telegram.Bot(
-        api.token, base_url=f"{api.base_url}/bot", base_file_url=f"{api.base_url}/file/bot"
-    ) as client:
+    async with api.bot() as client:  # == telegram.Bot(api.token, base_url=f"{api.base_url}/bot", …)
         yield client
 
 
@@ -192,7 +197,7 @@ async def test_rate_limits_reject_bursts_with_retry_after() -> None:
     with FakeTelegramAPI(
         enforce_limits=True, limits=RateLimits(global_per_second=3), clock=lambda: now[0]
     ) as api:
-        async with telegram.Bot(api.token, base_url=api.bot_api_url) as bot:
+        async with api.bot() as bot:
             await bot.send_message(1, "a")
             with pytest.raises(telegram.error.RetryAfter):
                 await bot.send_message(1, "b")  # 1 per second in a private chat
@@ -252,6 +257,8 @@ async def test_real_application_polls_handles_commands_and_buttons(api: FakeTele
         .token(api.token)
         .base_url(f"{api.base_url}/bot")
         .base_file_url(f"{api.base_url}/file/bot")
+        .request(fast_request())
+        .get_updates_request(fast_request())
         .build()
     )
     app.add_handler(CommandHandler("start", start))
@@ -271,7 +278,7 @@ async def test_real_application_polls_handles_commands_and_buttons(api: FakeTele
 
 
 async def test_raw_http_json_bodies_and_errors(api: FakeTelegramAPI) -> None:
-    async with httpx.AsyncClient(base_url=api.bot_api_url + api.token) as client:
+    async with httpx.AsyncClient(base_url=api.bot_api_url + api.token, verify=shared_ssl_context()) as client:
         sent = (await client.post("/sendMessage", json={"chat_id": USER, "text": "json"})).json()
         assert sent["ok"] and sent["result"]["text"] == "json"
         missing = await client.post("/unknownMethod", json={})
@@ -288,7 +295,7 @@ async def test_raw_http_json_bodies_and_errors(api: FakeTelegramAPI) -> None:
             "description": "Too Many Requests: retry after 1",
             "parameters": {"retry_after": 1},
         }
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=shared_ssl_context()) as client:
         assert (await client.get(f"{api.base_url}/botWRONG/getMe")).status_code == 401
 
 

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from tests.fakes.telegram_api import shared_ssl_context
 from tests.fakes.zalo_api import SECRET_HEADER, FakeZaloAPI
 
 USER = "e4ea2cd5189df1c3a88c"
@@ -26,7 +27,9 @@ def api() -> Iterator[FakeZaloAPI]:
 @pytest.fixture
 async def client(api: FakeZaloAPI) -> AsyncIterator[httpx.AsyncClient]:
     base = api.env()["ZALO_API_BASE_URL"]
-    async with httpx.AsyncClient(base_url=f"{base}/bot{api.token}", timeout=5) as http:
+    async with httpx.AsyncClient(
+        base_url=f"{base}/bot{api.token}", timeout=5, verify=shared_ssl_context()
+    ) as http:
         yield http
 
 
@@ -61,7 +64,7 @@ async def test_validation_and_unknown_things(api: FakeZaloAPI, client: httpx.Asy
     assert (await client.post("/sendPhoto", json={"chat_id": USER, "photo": "/tmp/a.png"})).status_code == 400
     missing = await client.post("/sendSomething", json={})
     assert missing.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
-    async with httpx.AsyncClient() as other:
+    async with httpx.AsyncClient(verify=shared_ssl_context()) as other:
         wrong = await other.post(f"{api.base_url}/botWRONG:TOKEN/getMe", json={})
     assert wrong.json()["error_code"] == 401
     assert api.messages_to(USER) == []
@@ -98,7 +101,7 @@ async def test_get_updates_answers_one_update_at_a_time_or_408(
 
 
 async def test_abandoned_poll_does_not_swallow_the_next_update(api: FakeZaloAPI) -> None:
-    async with httpx.AsyncClient(base_url=api.bot_url) as impatient:
+    async with httpx.AsyncClient(base_url=api.bot_url, verify=shared_ssl_context()) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             await impatient.post("/getUpdates", json={"timeout": 5}, timeout=0.1)
     # the server notices the closed connection and stops waiting for it
@@ -106,7 +109,7 @@ async def test_abandoned_poll_does_not_swallow_the_next_update(api: FakeZaloAPI)
         lambda: any(not c.ok and "closed" in (c.description or "") for c in api.calls("getUpdates"))
     )
     api.add_user_message(USER, "còn đó không")
-    async with httpx.AsyncClient(base_url=api.bot_url) as patient:
+    async with httpx.AsyncClient(base_url=api.bot_url, verify=shared_ssl_context()) as patient:
         answer = (await patient.post("/getUpdates", json={"timeout": 5})).json()
     assert answer["result"]["message"]["text"] == "còn đó không"
 
@@ -127,12 +130,12 @@ async def test_failures_can_be_injected(api: FakeZaloAPI, client: httpx.AsyncCli
     assert (await client.post("/sendMessage", json={"chat_id": USER, "text": "c"})).json()["ok"]
     assert [c.ok for c in api.calls("sendMessage")] == [False, False, True]
     assert api.messages_to(USER) == ["c"]
-    await api.wait_for_message(USER, "c")
+    assert (await api.wait_for_message(USER, "c")).text == "c"
 
 
 async def test_errors_can_come_with_http_200() -> None:
     with FakeZaloAPI(errors_with_http_200=True) as api:
-        async with httpx.AsyncClient(base_url=api.bot_url) as client:
+        async with httpx.AsyncClient(base_url=api.bot_url, verify=shared_ssl_context()) as client:
             answer = await client.post("/getUpdates", json={"timeout": 0})
     assert answer.status_code == 200 and answer.json()["error_code"] == 408
 

@@ -62,6 +62,7 @@ from .telegram_api import (
     IncomingRequest,
     RecordedCall,
     parse_body,
+    shared_ssl_context,
     wait_until,
 )
 
@@ -228,7 +229,7 @@ class FakeZaloAPI:
     ) -> httpx.Response:
         """POST an update to the bot's webhook as Zalo does (wrapped in ok/result, secret header)."""
         headers = {SECRET_HEADER: secret_token} if secret_token is not None else {}
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=shared_ssl_context()) as client:
             return await client.post(url, json={"ok": True, "result": update}, headers=headers)
 
     # ---- test side: failures -------------------------------------------------------------------
