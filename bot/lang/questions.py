@@ -70,8 +70,8 @@ _TOPIC_STOP_PHRASES = re.compile(
     r"|tim kiem|tra cuu|chu de|noi dung|cho biet|bao nhieu|o dau|the nao|nhu the nao)\b"
 )
 TOPIC_STOP_WORDS = frozenset(
-    """ai cac cai nhung viec ve den toi nao gi co khong la cua tim xem cho biet hoi giup voi va thi
-    duoc nhe a oi ban minh em anh chi hay di o dau the sao lam nhe vay""".split()
+    """ai cac nhung viec ve den toi nao gi co khong la cua tim xem cho biet giup voi va thi
+    duoc nhe a oi ban minh em anh chi hay di o dau sao lam vay""".split()
 )
 # Messages that are not questions at all.
 _SMALL_TALK = frozenset(
