@@ -166,7 +166,7 @@ def _docx_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[st
                 continue
             ppr = element.pPr
             numbered = ppr is not None and ppr.numPr is not None
-            style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            style = element.style or ""  # the style id ("ListNumber"): cheap, unlike `paragraph.style`
             if (numbered or style.lower().startswith("list")) and not re.match(
                 r"^\s*(?:[-–+•*]|\d+[.)]|[a-z]\))", text
             ):

@@ -30,7 +30,7 @@ from bot.text import fold, fold_words, nfc
 # ----------------------------------------------------------------------------- lines → blocks
 
 _ROMAN = re.compile(r"^(?=[IVX])[IVXl1]{1,5}\s*[.)]\s*")
-_NUMERIC = re.compile(r"^(\d{1,2}(?:\s?\.\s?\d{1,2}){0,4})\s*[.)](?![\d/])\s*")
+_NUMERIC = re.compile(r"^(\d{1,3}(?:\s?\.\s?\d{1,2}){0,4})\s*[.)](?![\d/])\s*")
 _ALPHA = re.compile(r"^([a-zđ])\s*\)\s*")
 _DASH = re.compile(r"^(?:[-–—•·▪●○]|\*(?=\s))\s*")
 _PLUS = re.compile(r"^\+\s*")
