@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
@@ -135,11 +136,12 @@ class _RowReader:
         if _is_section(cells, values, next_cells, self.columns):
             return None
         title = values.get("title", "")
-        where = self.where(row_number)
         if not title:
+            where = self.where(row_number)
             self.errors.append(_("{where}: thiếu tên nhiệm vụ, bỏ qua dòng này.").format(where=where))
             return None
         if not any(ch.isalpha() for ch in title) or _EXCEL_ERROR.match(title) or len(title) < 3:
+            where = self.where(row_number)
             self.errors.append(
                 _("{where}: không đọc được tên nhiệm vụ “{title}”, bỏ qua dòng này.").format(
                     where=where, title=_shorten(title)
@@ -150,7 +152,7 @@ class _RowReader:
         if longest > LONG_CELL:
             self.warnings.append(
                 _("{where}: có ô rất dài ({length} ký tự), hãy kiểm tra lại.").format(
-                    where=where, length=longest
+                    where=self.where(row_number), length=longest
                 )
             )
         deadline_text = values.get("deadline", "")
@@ -160,7 +162,9 @@ class _RowReader:
                 message = _("{where}: chưa hiểu thời hạn “{deadline}”.")
             else:
                 message = _("{where}: không có thời hạn.")
-            self.warnings.append(message.format(where=where, deadline=_shorten(deadline_text)))
+            self.warnings.append(
+                message.format(where=self.where(row_number), deadline=_shorten(deadline_text))
+            )
         source = f"{self.prefix}, hàng {row_number}" if self.prefix else f"hàng {row_number}"
         self.tasks.append(
             ParsedTask(
@@ -236,7 +240,7 @@ def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return nfc(value)
+        return _clean(value)
     if isinstance(value, datetime):
         return value.strftime("%d/%m/%Y") if value.time() == time() else value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
@@ -246,6 +250,15 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return nfc(str(value))
+
+
+def _clean(text: str) -> str:
+    """Same result as `bot.text.nfc`, about 4x faster: it runs on every cell of big sheets."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if "\ufeff" in text:
+        text = text.replace("\ufeff", "")
+    return " ".join(text.split())
 
 
 def _shorten(text: str, limit: int = 80) -> str:
@@ -334,7 +347,7 @@ def _read_csv(data: bytes) -> tuple[list[list[str]], tuple[int, int, dict[str, i
     if delimiter is None:
         raise _no_header()
     try:
-        rows = [[nfc(cell) for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        rows = [[_clean(cell) for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
         raise ImportRefused(_("Tệp CSV bị lỗi định dạng: {reason}").format(reason=exc)) from None
     if len(rows) > MAX_ROWS:
