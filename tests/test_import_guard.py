@@ -13,10 +13,12 @@ from datetime import date
 import docx
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.domain import ImportRefused
 from bot.importing.guard import check_size, check_zip, decode_text, sniff
-from bot.importing.tables import read_table
+from bot.importing.tables import read_table, tasks_from_rows
 
 TODAY = date(2022, 5, 1)
 FAST = 3.0  # seconds: a refusal must never make the admin wait
@@ -213,3 +215,32 @@ def test_sniff_decides_from_content() -> None:
 def test_check_zip_returns_an_open_archive() -> None:
     archive = check_zip(zipped({"xl/workbook.xml": b"<workbook/>"}))
     assert archive.read("xl/workbook.xml") == b"<workbook/>"
+
+
+# --------------------------------------------------------------------------- robustness
+
+_CELLS = st.one_of(
+    st.text(max_size=30), st.sampled_from(["II", "A.", "Nhiệm vụ", "TT", "Quý I", "", "1", "1.1"])
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000), st.sampled_from(["a.csv", "a.xlsx", "a.txt", "a"]))
+def test_any_bytes_give_a_plan_or_a_refusal(data: bytes, name: str) -> None:
+    try:
+        plan = read_table(b"TT,Nhiem vu,Chu tri\n" + data, name, today=TODAY)
+    except ImportRefused as refusal:
+        assert str(refusal)
+    else:
+        assert plan.tasks
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_CELLS, max_size=6), max_size=12))
+def test_any_rows_give_tasks_or_row_errors(rows: list[list[str]]) -> None:
+    columns = {"number": 0, "title": 1, "lead": 2, "deadline": 3}
+    tasks, warnings, errors = tasks_from_rows(
+        rows, columns=columns, first_row_number=1, year=None, today=TODAY, source_prefix=""
+    )
+    assert all(task.title for task in tasks)
+    assert all(isinstance(message, str) for message in warnings + errors)

@@ -208,9 +208,11 @@ def test_numbered_group_headings_are_not_tasks() -> None:
         "1.1,Rà soát thủ tục,Sở Tài nguyên và Môi trường,Quý II/2022",
         "1.2,Số hóa hồ sơ,Sở Tài nguyên và Môi trường,Quý III/2022",
         "2,Tổng kết năm,Sở Nội vụ,Trước ngày 15/12/2022",
+        "B,Nhiệm vụ khác,,",
+        "a),Rà soát quy chế,,",
     ]
     plan = read_table("\n".join(lines).encode(), "kh.csv", today=TODAY)
-    assert [t.number for t in plan.tasks] == ["1.1", "1.2", "2"]
+    assert [t.number for t in plan.tasks] == ["1.1", "1.2", "2", "a)"]
 
 
 def test_very_long_cell_is_kept_with_a_warning() -> None:

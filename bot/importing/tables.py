@@ -33,6 +33,8 @@ _DELIMITERS = (",", ";", "\t", "|")
 
 _MARKER = r"(?:[ivxlc]{1,6}|[a-z]|\d{1,2})"
 _SECTION_NUMBER = re.compile(rf"^(?:phan |muc |chuong )?{_MARKER}[.)]?$")
+# Sections are numbered "II", "A", "Phần I"; a lowercase "a)" is a sub-task.
+_SECTION_MARK = re.compile(r"^(?:(?:PHẦN|Phần|MỤC|Mục|CHƯƠNG|Chương) )?(?:[IVXLC]{1,6}|[A-Z])[.)]?$")
 _SECTION_PREFIX = re.compile(r"^(?:phan |muc |chuong )?(?:[ivxlc]{1,6}|[a-z])[.)/-]\s*\S")
 _NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?$")
 _FOOTER = re.compile(r"^(?:noi nhan|kt\.? ?(?:chu tich|giam doc|truong)|tm\.? ?|nguoi lap|nguoi ky)\b")
@@ -205,7 +207,7 @@ def _is_section(
     if len(filled) > 2:
         return False
     number = fold(values.get("number", ""))
-    if number and _SECTION_NUMBER.match(number) and not number.rstrip(".)").isdigit():
+    if number and _SECTION_MARK.match(values.get("number", "")):
         return True  # roman numeral or letter in the TT column
     if len(filled) == 1 and (_SECTION_PREFIX.match(fold(filled[0])) or _is_upper(filled[0])):
         return True  # "A. NHIỆM VỤ CHUNG" in one (merged) cell
