@@ -180,7 +180,7 @@ def search_topic(topic: str, tasks: Iterable[TaskView], limit: int = 10) -> list
         padded = f" {title} "
         phrase = sum(1 for p in pairs if f" {p} " in padded) / len(pairs) if pairs else overlap
         score = 55 * overlap + 20 * phrase + 0.15 * fuzz.token_set_ratio(query, title) + 0.10 * partial
-        if overlap < 0.5 and partial < 80 and len(unique) > 1:
+        if len(unique) > 1 and overlap < 0.6 and not (partial >= 90 and len(query) >= 6):
             continue
         scored.append((score, position, task))
     scored.sort(key=lambda s: (-s[0], s[1]))
