@@ -67,6 +67,8 @@ def sniff(data: bytes, filename: str) -> str:
         raise ImportRefused(_("Tệp rỗng, không có nội dung."))
     head = data[:8]
     if head.startswith(OLE_MAGIC[:4]):
+        if filename.lower().endswith((".doc", ".dot")):
+            raise ImportRefused(_("Tệp bị mã hoá hoặc là .doc cũ; hãy bỏ mật khẩu và lưu lại dạng .docx."))
         raise ImportRefused(_("Tệp bị mã hoá hoặc là .xls cũ; hãy bỏ mật khẩu và lưu lại dạng .xlsx."))
     if head.startswith(ZIP_MAGICS):
         return _zip_kind(check_zip(data))
