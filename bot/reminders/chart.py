@@ -1,0 +1,78 @@
+"""The digest as a picture: one horizontal stacked bar per unit, split into the four states.
+
+Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, safe in a worker
+thread). The default DejaVu Sans font has every Vietnamese letter.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot.i18n import _
+from bot.reminders.digest import STATES, Digest, StateCounts, state_labels
+from bot.reminders.messages import format_date
+
+COLOURS = {
+    "done_on_time": "#2e7d32",  # green
+    "done_late": "#f9a825",  # amber
+    "open_on_time": "#1e88e5",  # blue
+    "open_late": "#c62828",  # red
+}
+MAX_BARS = 25
+
+
+def digest_chart_png(digest: Digest, *, title: str | None = None) -> bytes:
+    """PNG bytes of the four states per unit (the busiest `MAX_BARS` units, the rest summed)."""
+    units = [(u.name, u.counts) for u in digest.units if u.counts.total]
+    if len(units) > MAX_BARS:
+        units.sort(key=lambda item: -item[1].total)
+        rest = units[MAX_BARS - 1 :]
+        units = units[: MAX_BARS - 1]
+        others = {state: sum(getattr(c, state) for _name, c in rest) for state in STATES}
+        units.append((_("Các đơn vị khác ({count})").format(count=len(rest)), StateCounts(**others)))
+    units.reverse()  # matplotlib draws the first bar at the bottom
+
+    height = 1.6 + 0.45 * max(len(units), 1)
+    figure = Figure(figsize=(10, height), dpi=110)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    labels = state_labels()
+    names = [textwrap.shorten(name, 60, placeholder="…") for name, _counts in units]
+    left = [0] * len(units)
+    widest = max((counts.total for _name, counts in units), default=0) or 1
+    for state in STATES:
+        values = [getattr(counts, state) for _name, counts in units]
+        bars = axes.barh(names, values, left=left, color=COLOURS[state], label=labels[state])
+        for bar, value in zip(bars, values, strict=True):
+            if value and value / widest >= 0.04:
+                axes.text(
+                    bar.get_x() + bar.get_width() / 2,
+                    bar.get_y() + bar.get_height() / 2,
+                    str(value),
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=8,
+                )
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    if not units:
+        axes.text(0.5, 0.5, _("Chưa có nhiệm vụ nào có thời hạn."), ha="center", va="center")
+        axes.set_axis_off()
+    axes.set_xlabel(_("Số lượt nhiệm vụ (theo từng hạn)"))
+    axes.set_title(
+        title or _("Tình hình thực hiện nhiệm vụ đến ngày {today}").format(today=format_date(digest.today)),
+        fontsize=11,
+    )
+    if units:
+        axes.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.5 / height * 2.2), ncol=2, fontsize=8, frameon=False
+        )
+        axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

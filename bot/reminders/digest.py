@@ -1,0 +1,256 @@
+"""The managers' digest: how an agency and its units are doing, overdue and due-soon work.
+
+What is counted (decided here, the same for the message, the chart and `nhacviec digest --json`):
+
+* Every OCCURRENCE of the tasks given whose lead agency is in `agency_ids` (the manager's agency
+  and the units under it) — a quarterly report is four deliverables, each counted on its own.
+  Storage expands recurring rules inside its window (the calendar year), so by default the counts
+  cover the plans' year; pass `period=(first, last)` to count only occurrences due in it.
+* Each occurrence is in exactly one of the four states the national task-tracking system uses:
+  - **hoàn thành đúng hạn** — done, `done_at <= due` (done without a recorded date counts here);
+  - **hoàn thành quá hạn** — done, `done_at > due`;
+  - **chưa hoàn thành trong hạn** — open, `due >= today` (not late yet, however far away);
+  - **chưa hoàn thành quá hạn** — open, `due < today`.
+* The late rate is the share of the quá hạn states (done late + open late) in all counted
+  occurrences — the national system's "tỷ lệ quá hạn"; 0 when nothing is counted.
+* Lists: open overdue occurrences, most late first; open occurrences due from today through
+  today + `soon_days` (7, as in questions' "sắp đến hạn"), soonest first.
+
+Continuous and unspecified tasks have no occurrence; they are only counted in `without_deadline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from bot.domain import OccurrenceStatus, TaskView
+from bot.i18n import _
+from bot.reminders.messages import days_phrase, format_date
+from bot.text import fold
+from handlers.replies import esc
+
+STATES = ("done_on_time", "done_late", "open_on_time", "open_late")
+
+
+def state_labels() -> dict[str, str]:
+    """The four states' names, in the current language (for messages and the chart)."""
+    return {
+        "done_on_time": _("Hoàn thành đúng hạn"),
+        "done_late": _("Hoàn thành quá hạn"),
+        "open_on_time": _("Chưa hoàn thành trong hạn"),
+        "open_late": _("Chưa hoàn thành quá hạn"),
+    }
+
+
+@dataclass
+class StateCounts:
+    """How many occurrences are in each of the four states."""
+
+    done_on_time: int = 0
+    done_late: int = 0
+    open_on_time: int = 0
+    open_late: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.done_on_time + self.done_late + self.open_on_time + self.open_late
+
+    @property
+    def late(self) -> int:
+        return self.done_late + self.open_late
+
+    @property
+    def late_rate(self) -> float:
+        """Share of occurrences that are (or were done) late, 0..1."""
+        return self.late / self.total if self.total else 0.0
+
+    def add(self, state: str) -> None:
+        setattr(self, state, getattr(self, state) + 1)
+
+    def as_dict(self) -> dict[str, int | float]:
+        return {
+            **{state: getattr(self, state) for state in STATES},
+            "total": self.total,
+            "late": self.late,
+            "late_rate": round(self.late_rate, 4),
+        }
+
+
+@dataclass(frozen=True)
+class UnitCounts:
+    agency_id: int
+    name: str
+    counts: StateCounts
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One occurrence in the overdue or due-soon list."""
+
+    task: TaskView
+    occurrence_id: int
+    due: date
+    days_left: int  # negative when overdue
+    unit: str
+
+
+@dataclass
+class Digest:
+    today: date
+    total: StateCounts = field(default_factory=StateCounts)
+    units: list[UnitCounts] = field(default_factory=list)
+    overdue: list[DigestItem] = field(default_factory=list)
+    due_soon: list[DigestItem] = field(default_factory=list)
+    without_deadline: int = 0
+    soon_days: int = 7
+
+
+def occurrence_state(status: OccurrenceStatus, due: date, done_at: date | None, today: date) -> str:
+    """Which of the four states one occurrence is in (see the module docstring)."""
+    if status == OccurrenceStatus.DONE:
+        return "done_late" if done_at is not None and done_at > due else "done_on_time"
+    return "open_on_time" if due >= today else "open_late"
+
+
+def build_digest(
+    tasks: Iterable[TaskView],
+    *,
+    agency_ids: set[int] | frozenset[int],
+    unit_names: dict[int, str],
+    today: date,
+    period: tuple[date, date] | None = None,
+    soon_days: int = 7,
+) -> Digest:
+    """Count and list the occurrences of the tasks led by `agency_ids` (pure; `today` injected)."""
+    digest = Digest(today=today, soon_days=soon_days)
+    per_unit: dict[int, UnitCounts] = {}
+    soon_until = today + timedelta(days=soon_days)
+    for task in tasks:
+        if task.lead_id is None or task.lead_id not in agency_ids:
+            continue
+        if not task.occurrences:
+            digest.without_deadline += 1
+            continue
+        name = unit_names.get(task.lead_id) or task.lead or f"#{task.lead_id}"
+        unit = per_unit.get(task.lead_id)
+        for occ in task.occurrences:
+            if period is not None and not (period[0] <= occ.due <= period[1]):
+                continue
+            if unit is None:
+                unit = per_unit[task.lead_id] = UnitCounts(task.lead_id, name, StateCounts())
+            state = occurrence_state(occ.status, occ.due, occ.done_at, today)
+            unit.counts.add(state)
+            digest.total.add(state)
+            if occ.status != OccurrenceStatus.OPEN:
+                continue
+            days_left = (occ.due - today).days
+            if days_left < 0:
+                digest.overdue.append(DigestItem(task, occ.id, occ.due, days_left, name))
+            elif occ.due <= soon_until:
+                digest.due_soon.append(DigestItem(task, occ.id, occ.due, days_left, name))
+    digest.units = sorted(per_unit.values(), key=lambda u: (fold(u.name), u.agency_id))
+    digest.overdue.sort(key=lambda i: (i.days_left, fold(i.unit), i.task.id, i.occurrence_id))
+    digest.due_soon.sort(key=lambda i: (i.days_left, fold(i.unit), i.task.id, i.occurrence_id))
+    return digest
+
+
+def _percent(rate: float) -> str:
+    """0.403 → "40,3%" (Vietnamese decimal comma)."""
+    return f"{rate * 100:.1f}".rstrip("0").rstrip(".").replace(".", ",") + "%"
+
+
+def _counts_lines(counts: StateCounts) -> list[str]:
+    labels = state_labels()
+    return [f"• {labels[state]}: {getattr(counts, state)}" for state in STATES]
+
+
+def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int = 20) -> list[str]:
+    """The digest as HTML blocks: totals, per unit, then the overdue and due-soon lists."""
+    blocks = [
+        _("📊 <b>Tổng hợp nhiệm vụ — {agency}</b> (ngày {today})").format(
+            agency=esc(agency_label), today=format_date(today)
+        )
+    ]
+    total = digest.total
+    if total.total == 0:
+        blocks.append(_("Chưa có nhiệm vụ nào có thời hạn."))
+    else:
+        summary = [
+            _("Tổng số: {count} lượt nhiệm vụ có hạn").format(count=total.total),
+            *_counts_lines(total),
+        ]
+        summary.append(_("Tỷ lệ quá hạn: {rate}").format(rate=_percent(total.late_rate)))
+        blocks.append("\n".join(summary))
+    if len(digest.units) > 1:
+        blocks.append(_("<b>Theo đơn vị</b> (đúng hạn / hoàn thành quá hạn / trong hạn / quá hạn):"))
+        for unit in digest.units:
+            c = unit.counts
+            blocks.append(
+                f"• {esc(unit.name)}: {c.done_on_time} / {c.done_late} / {c.open_on_time} / {c.open_late}"
+                + " — "
+                + _("quá hạn {rate}").format(rate=_percent(c.late_rate))
+            )
+    if digest.overdue:
+        blocks.append(_("⚠️ <b>Quá hạn ({count})</b>:").format(count=len(digest.overdue)))
+        for item in digest.overdue[:limit]:
+            blocks.append(
+                _("• <b>{title}</b> — hạn {due}, trễ {days} ngày — {unit}").format(
+                    title=esc(item.task.title),
+                    due=format_date(item.due),
+                    days=-item.days_left,
+                    unit=esc(item.unit),
+                )
+            )
+        if len(digest.overdue) > limit:
+            blocks.append(_("… và {count} việc quá hạn khác").format(count=len(digest.overdue) - limit))
+    if digest.due_soon:
+        blocks.append(
+            _("📅 <b>Đến hạn trong {days} ngày tới ({count})</b>:").format(
+                days=digest.soon_days, count=len(digest.due_soon)
+            )
+        )
+        for item in digest.due_soon[:limit]:
+            when = days_phrase(item.due, today)
+            blocks.append(
+                _("• <b>{title}</b> — hạn {due}, {when} — {unit}").format(
+                    title=esc(item.task.title), due=format_date(item.due), when=when, unit=esc(item.unit)
+                )
+            )
+        if len(digest.due_soon) > limit:
+            blocks.append(_("… và {count} việc sắp đến hạn khác").format(count=len(digest.due_soon) - limit))
+    if not digest.overdue and not digest.due_soon:
+        blocks.append(_("Không có việc quá hạn hay sắp đến hạn."))
+    if digest.without_deadline:
+        blocks.append(
+            _("Ngoài ra có {count} nhiệm vụ thường xuyên hoặc không ghi thời hạn.").format(
+                count=digest.without_deadline
+            )
+        )
+    return blocks
+
+
+def _item_json(item: DigestItem) -> dict[str, object]:
+    return {
+        "task_id": item.task.id,
+        "occurrence_id": item.occurrence_id,
+        "title": item.task.title,
+        "lead": item.unit,
+        "plan": item.task.plan,
+        "due": item.due.isoformat(),
+        "days_left": item.days_left,
+    }
+
+
+def digest_json(digest: Digest) -> dict[str, object]:
+    """The digest as plain JSON values (for `nhacviec digest --json`)."""
+    return {
+        "today": digest.today.isoformat(),
+        "total": digest.total.as_dict(),
+        "late_rate": round(digest.total.late_rate, 4),
+        "units": [{"agency_id": u.agency_id, "name": u.name, **u.counts.as_dict()} for u in digest.units],
+        "overdue": [{**_item_json(i), "days_late": -i.days_left} for i in digest.overdue],
+        "due_soon": [_item_json(i) for i in digest.due_soon],
+        "without_deadline": digest.without_deadline,
+    }
