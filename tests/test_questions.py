@@ -192,3 +192,9 @@ def test_never_raises(text: str) -> None:
     question = parse_question(text, today=TODAY, directory=directory, asker_id=1)
     assert question.intent in ("tasks", "topic", "unknown")
     assert question.status in ("open", "overdue", "due_soon", "done", "all")
+
+
+def test_unknown_abbreviation_is_reported(directory: Directory) -> None:
+    question = ask(directory, "SXD tháng 3")
+    assert question.agency_id is None and question.agency_name_asked == "SXD"
+    assert ask(directory, "STTTT tháng 3").agency_id == 3

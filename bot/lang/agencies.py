@@ -196,6 +196,7 @@ _COMMON_WORDS = frozenset(
         "bao",
     }
 )
+_UNKNOWN_ABBREVIATION = re.compile(r"(?:S|SO|SỞ|UBND|VP|CC|BQL)[A-ZĐ&]{2,7}")
 _HARD_BREAK = re.compile(r"[?!.;:|()\[\]\n\"“”]")
 _TOKEN = re.compile(r"[\w&]+")
 _NON_KEY = re.compile(r"[^a-z0-9]")
@@ -701,4 +702,10 @@ class Directory:
             if first_failure is None and strong:
                 name = text[tokens[i][0] : tokens[j][1]]
                 first_failure = (i, j, Resolution(None, 0.0, self.suggest(name)))
+        if first_failure is None:
+            # "SXD", "UBND-XYZ": written like an agency abbreviation, but no agency has it.
+            for i, (a, b) in enumerate(tokens):
+                token = text[a:b]
+                if _UNKNOWN_ABBREVIATION.fullmatch(token) and _looks_abbreviated(token):
+                    return i, i, Resolution(None, 0.0, [])
         return first_failure
