@@ -105,5 +105,49 @@ def compile_catalogs() -> None:
     catalog.cache_clear()
 
 
-if __name__ == "__main__":  # python -m bot.i18n
+def source_messages() -> dict[str, list[str]]:
+    """Every message id used in the code (`_()` and `ngettext()` calls), with where it is used."""
+    from babel.messages.extract import extract_from_dir
+
+    root = LOCALE_DIR.parent
+    found: dict[str, list[str]] = {}
+    for package in ("bot", "handlers", "storage"):
+        method_map = [("**.py", "python")]
+        keywords = {"_": None, "ngettext": (1, 2)}
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            root / package, method_map, keywords=keywords
+        ):
+            for msgid in message if isinstance(message, tuple) else (message,):
+                found.setdefault(msgid, []).append(f"{package}/{filename}:{lineno}")
+    return found
+
+
+def update_catalogs() -> None:
+    """Add every new message id of the code to both catalogs (keeping translations), drop unused ones."""
+    from babel.messages.pofile import read_po, write_po
+
+    used = source_messages()
+    for language in LANGUAGES:
+        po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        with po.open("rb") as fh:
+            cat = read_po(fh, locale=language)
+        for msgid, places in used.items():
+            message = cat.get(msgid)
+            if message is None:
+                message = cat.add(msgid, msgid if language == "vi" else "")
+            message.locations = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places]
+        for message in list(cat):
+            if message.id and message.id not in used:
+                cat.delete(message.id)
+        with po.open("wb") as fh:
+            write_po(fh, cat, width=100, sort_output=True)
     compile_catalogs()
+
+
+if __name__ == "__main__":  # python -m bot.i18n [update]
+    import sys
+
+    if sys.argv[1:] == ["update"]:
+        update_catalogs()
+    else:
+        compile_catalogs()

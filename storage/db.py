@@ -630,6 +630,52 @@ class Storage:
             )
             return res.rowcount == 1
 
+    async def claim_many(
+        self, rows: Sequence[tuple[str, str, int | None, str]], *, now: datetime, worker: str
+    ) -> set[str]:
+        """Claim many new keys in one statement: (key, recipient, occurrence id, lead) → the keys won.
+
+        INSERT … ON CONFLICT DO NOTHING RETURNING: a key some other worker (or an earlier run)
+        already holds is simply not returned. Stale claims are retaken one by one with `claim`.
+        """
+        won: set[str] = set()
+        if not rows:
+            return won
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        async with self.sessions.begin() as s:
+            for chunk in _chunks(list(rows), 500):
+                values = [
+                    {
+                        "key": key,
+                        "recipient": recipient,
+                        "occurrence_id": occurrence_id,
+                        "lead": lead,
+                        "status": "claimed",
+                        "attempts": 1,
+                        "worker": worker,
+                        "claimed_at": now,
+                    }
+                    for key, recipient, occurrence_id, lead in chunk
+                ]
+                stmt = insert(ReminderLog).values(values).on_conflict_do_nothing(index_elements=["key"])
+                won.update((await s.execute(stmt.returning(ReminderLog.key))).scalars())
+        return won
+
+    async def finish_claims(
+        self, keys: Sequence[str], *, ok: bool, now: datetime, error: str | None = None, final: bool = False
+    ) -> None:
+        status = "delivered" if ok else ("dead" if final else "failed")
+        async with self.sessions.begin() as s:
+            for chunk in _chunks(list(keys), 500):
+                await s.execute(
+                    update(ReminderLog)
+                    .where(ReminderLog.key.in_(chunk))
+                    .values(status=status, finished_at=now, error=(error or None) and error[:2000])
+                )
+
     async def finish_claim(
         self, key: str, *, ok: bool, now: datetime, error: str | None = None, final: bool = False
     ) -> None:

@@ -1,0 +1,70 @@
+"""Managers' digest: the four national-tracking states per unit, overdue and due-soon lists, a chart."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.i18n import _
+from bot.reminders.chart import digest_chart_png
+from bot.reminders.digest import build_digest, digest_blocks, digest_json
+from handlers.context import AppContext
+from handlers.replies import Reply, esc
+
+
+async def _digest(ctx: AppContext, agency_id: int, today: date):  # type: ignore[no-untyped-def]
+    directory = await ctx.directory()
+    scope = directory.descendants(agency_id)
+    tasks = await ctx.storage.tasks_for_agencies(scope)
+    names = {i: directory.full_name(i) for i in scope}
+    return build_digest(tasks, agency_ids=set(scope), unit_names=names, today=today), directory.full_name(
+        agency_id
+    )
+
+
+async def digest_replies(ctx: AppContext, agency_id: int, *, today: date, with_chart: bool) -> list[Reply]:
+    digest, label = await _digest(ctx, agency_id, today)
+    replies = [Reply(digest_blocks(digest, agency_label=label, today=today))]
+    if with_chart:
+        try:
+            replies.append(
+                Reply(
+                    [_("Biểu đồ tình hình thực hiện — {agency}").format(agency=esc(label))],
+                    photo=digest_chart_png(digest),
+                )
+            )
+        except Exception:  # noqa: BLE001 - the text digest matters; a chart failure must not hide it
+            pass
+    return replies
+
+
+async def digest_for(ctx: AppContext, *, agency: str | None, today: date) -> dict[str, Any]:
+    """`nhacviec digest`: one agency, or every top-level agency that has tasks."""
+    from handlers.ask import plain
+
+    directory = await ctx.directory()
+    if agency:
+        hit = directory.resolve(agency)
+        if hit.agency_id is None:
+            from bot.cli import CliError
+
+            raise CliError(_("Không tìm thấy cơ quan “{name}”.").format(name=agency))
+        ids = [hit.agency_id]
+    else:
+        ids = [a.id for a in await ctx.storage.agencies() if a.parent_id is None]
+    results = []
+    texts = []
+    for agency_id in ids:
+        digest, label = await _digest(ctx, agency_id, today)
+        blocks = digest_blocks(digest, agency_label=label, today=today)
+        data = digest_json(digest)
+        data["agency"] = label
+        data["reply"] = plain(blocks)
+        results.append(data)
+        texts.append(data["reply"])
+    if agency:
+        out = results[0]
+    else:
+        out = {"today": today.isoformat(), "agencies": results}
+    out["reply_text"] = "\n\n".join(texts)
+    return out

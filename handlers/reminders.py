@@ -1,0 +1,237 @@
+"""The reminder tick: plan (pure) → claim in the database → send → record the outcome.
+
+Never miss, never repeat:
+- the planner derives every reminder from the data with a stable key (bot.reminders.planner);
+- a key is claimed once (INSERT … ON CONFLICT DO NOTHING) *before* sending, so two workers or a
+  restart cannot both send it;
+- the outcome is recorded: delivered, failed (taken again after `CLAIM_TIMEOUT`, at most
+  `MAX_ATTEMPTS` times) or dead (403: the account blocked the bot and is marked inactive);
+- a claim whose sender died mid-send is stale after `CLAIM_TIMEOUT` and retried once by
+  whichever worker sees it first. That is the one window where a message can go out twice (sent,
+  then the process was killed before it recorded "delivered").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.channels.base import DeliveryError, Outbox
+from bot.i18n import use_language
+from bot.reminders.messages import reminder_blocks
+from bot.reminders.planner import (
+    PlannedReminder,
+    PlannerConfig,
+    Recipient,
+    group_for_delivery,
+    plan_reminders,
+)
+from handlers.context import AppContext
+from handlers.replies import Reply
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+SEND_CONCURRENCY = 30  # the channel's rate limiter keeps within Telegram's limits
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _hour(value: str | None) -> time | None:
+    if not value:
+        return None
+    hours, _sep, minutes = value.partition(":")
+    try:
+        return time(int(hours), int(minutes or 0))
+    except ValueError:
+        return None
+
+
+def _days(value: str | None) -> tuple[int, ...] | None:
+    if not value:
+        return None
+    try:
+        return tuple(sorted({int(d) for d in value.split(",") if d.strip()}, reverse=True)) or None
+    except ValueError:
+        return None
+
+
+async def recipients(ctx: AppContext) -> list[Recipient]:
+    """Approved, active accounts (officers: their agency; managers/admins: it and its units) and linked groups."""
+    directory = await ctx.directory()
+    found: list[Recipient] = []
+    for user in await ctx.storage.users():
+        if not (user.approved and user.active) or user.agency_id is None or user.agency_id not in directory:
+            continue
+        scope = {user.agency_id} if user.role == "officer" else directory.descendants(user.agency_id)
+        found.append(
+            Recipient(
+                address=user.address,
+                agency_ids=frozenset(scope),
+                remind_days=_days(user.remind_days),
+                remind_at=_hour(user.remind_at),
+                muted_task_ids=frozenset(user.muted),
+                language=user.language,
+                wants_digest=user.role in ("manager", "admin"),
+            )
+        )
+    for link in await ctx.storage.chat_links():
+        if link.agency_id in directory:
+            found.append(
+                Recipient(address=link.address, agency_ids=frozenset(directory.descendants(link.agency_id)))
+            )
+    return found
+
+
+async def run_tick(ctx: AppContext, *, sender: Outbox | None, dry_run: bool = False) -> dict[str, Any]:
+    """One tick. `sender=None` with dry_run lists what would be sent and claims nothing."""
+    now = ctx.now()
+    people = await recipients(ctx)
+    languages = {p.address: p.language for p in people}
+    planned = plan_reminders(
+        await ctx.all_tasks(), people, now=now, config=PlannerConfig.from_settings(ctx.settings)
+    )
+    if sender is not None:
+        planned = [r for r in planned if sender.can_send(r.recipient)]
+    by_key = {r.key: r for r in planned}
+    existing = await ctx.storage.claimed_keys(by_key)
+    fresh = [r for r in planned if r.key not in existing]
+    if dry_run:
+        deliveries = group_for_delivery(fresh, now=now)
+        return {
+            "now": now.isoformat(),
+            "reminders": [_describe(d, now, languages) for d in deliveries],
+            "claimed": 0,
+        }
+
+    won = await ctx.storage.claim_many(
+        [(r.key, r.recipient, r.occurrence_id, r.lead) for r in fresh], now=now, worker=WORKER
+    )
+    # Stale claims (a sender died) and transient failures: exactly one worker retakes each.
+    retry = await ctx.storage.retryable_keys(now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS)
+    for key in retry & existing:
+        r = by_key[key]
+        if await ctx.storage.claim(
+            key,
+            recipient=r.recipient,
+            occurrence_id=r.occurrence_id,
+            lead=r.lead,
+            now=now,
+            worker=WORKER,
+            stale_after=CLAIM_TIMEOUT,
+            max_attempts=MAX_ATTEMPTS,
+        ):
+            won.add(key)
+    claimed = [by_key[k] for k in by_key if k in won]
+    deliveries = group_for_delivery(claimed, now=now)
+    report = {
+        "now": now.isoformat(),
+        "reminders": [_describe(d, now, languages) for d in deliveries],
+        "claimed": len(won),
+    }
+    if sender is None:
+        return report
+
+    semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+    sent = failed = 0
+
+    async def deliver(delivery) -> None:  # type: ignore[no-untyped-def]
+        nonlocal sent, failed
+        keys = delivery.keys
+        async with semaphore:
+            try:
+                with use_language(languages.get(delivery.recipient, "vi")):
+                    reply = Reply(reminder_blocks(delivery, now.date()))
+                await sender.send(delivery.recipient, reply)
+            except DeliveryError as exc:
+                failed += 1
+                if exc.blocked:
+                    await ctx.storage.deactivate(delivery.recipient)
+                await ctx.storage.finish_claims(
+                    keys, ok=False, now=ctx.now(), error=str(exc), final=exc.blocked
+                )
+                log.warning("reminder to %s failed: %s", delivery.recipient, exc)
+                return
+            except Exception as exc:  # noqa: BLE001 - one bad send must not stop the others
+                failed += 1
+                await ctx.storage.finish_claims(keys, ok=False, now=ctx.now(), error=repr(exc))
+                log.exception("reminder to %s failed", delivery.recipient)
+                return
+            await ctx.storage.finish_claims(keys, ok=True, now=ctx.now())
+            sent += 1
+
+    await asyncio.gather(*(deliver(d) for d in deliveries))
+    report.update(sent=sent, failed=failed)
+    return report
+
+
+def _describe(delivery, now: datetime, languages: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from handlers.ask import plain
+
+    with use_language(languages.get(delivery.recipient, "vi")):
+        text = plain(reminder_blocks(delivery, now.date()))
+    return {
+        "to": delivery.recipient,
+        "catchup": delivery.is_catchup,
+        "keys": delivery.keys,
+        "items": [_item(r) for r in delivery.reminders],
+        "text": text,
+    }
+
+
+def _item(r: PlannedReminder) -> dict[str, Any]:
+    return {
+        "task": r.task.title,
+        "lead": r.task.lead,
+        "due": r.due.isoformat(),
+        "lead_time": r.lead,
+        "days_left": r.days_left,
+        "scheduled_at": r.scheduled_at.isoformat(),
+    }
+
+
+async def run_digests(ctx: AppContext, *, sender: Outbox) -> int:
+    """Managers' digest, Monday–Friday at NHACVIEC_DIGEST_AT, once per manager and day (claimed like a reminder)."""
+    from handlers.digest import digest_replies
+
+    now = ctx.now()
+    if now.weekday() >= 5 or now.time() < ctx.settings.digest_at:
+        return 0
+    count = 0
+    for user in await ctx.storage.users():
+        if (
+            not (user.approved and user.active and user.role in ("manager", "admin"))
+            or user.agency_id is None
+        ):
+            continue
+        if not sender.can_send(user.address):
+            continue
+        key = f"digest:{now.date().isoformat()}:{user.address}"
+        if not await ctx.storage.claim(
+            key,
+            recipient=user.address,
+            occurrence_id=None,
+            lead="digest",
+            now=now,
+            worker=WORKER,
+            stale_after=CLAIM_TIMEOUT,
+            max_attempts=MAX_ATTEMPTS,
+        ):
+            continue
+        try:
+            with use_language(user.language):
+                replies = await digest_replies(ctx, user.agency_id, today=now.date(), with_chart=False)
+            for reply in replies:
+                await sender.send(user.address, reply)
+        except DeliveryError as exc:
+            if exc.blocked:
+                await ctx.storage.deactivate(user.address)
+            await ctx.storage.finish_claim(key, ok=False, now=ctx.now(), error=str(exc), final=exc.blocked)
+            continue
+        await ctx.storage.finish_claim(key, ok=True, now=ctx.now())
+        count += 1
+    return count
