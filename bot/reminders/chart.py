@@ -60,7 +60,8 @@ def digest_chart_png(digest: Digest, *, title: str | None = None) -> bytes:
                 )
         left = [a + b for a, b in zip(left, values, strict=True)]
     if not units:
-        axes.text(0.5, 0.5, _("Chưa có nhiệm vụ nào có thời hạn."), ha="center", va="center")
+        message = _("Chưa có nhiệm vụ nào có thời hạn.")
+        axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes)
         axes.set_axis_off()
     axes.set_xlabel(_("Số lượt nhiệm vụ (theo từng hạn)"))
     axes.set_title(
@@ -68,11 +69,10 @@ def digest_chart_png(digest: Digest, *, title: str | None = None) -> bytes:
         fontsize=11,
     )
     if units:
-        axes.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.5 / height * 2.2), ncol=2, fontsize=8, frameon=False
-        )
         axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
+        legend_share = min(0.6 / height, 0.4)  # about 0.6 inch for the two legend rows
+        figure.legend(loc="lower center", ncol=2, fontsize=8, frameon=False)
+        figure.tight_layout(rect=(0, legend_share, 1, 1))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
