@@ -1,0 +1,601 @@
+"""The Telegram channel: python-telegram-bot v22 in front of the channel-agnostic `Router`.
+
+Why it looks the way it does:
+- The adapter only translates: an update becomes a `Request`, each `Reply` becomes one or more
+  Bot API calls. Every decision about *what* to say lives in `handlers/`.
+- Updates of different chats run concurrently, but one chat's updates are handled in order
+  (a lock per chat), so "/import" followed by the file, or a question typed right after a
+  button press, never overtake each other.
+- Sending goes through PTB's `AIORateLimiter` (≈30 messages/s overall, 20/min per group,
+  honours a 429's retry_after a few times); on top, `send` retries short network failures,
+  turns 403 into "stop writing to this account" and reports everything else as `DeliveryError`
+  so the reminder tick can decide what to do.
+- The bot token is part of every Bot API URL: nothing here logs URLs, the `httpx` logger is kept
+  at WARNING, and PTB's "token rejected" error (which quotes the token) is replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import re
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.channels.base import DeliveryError
+from bot.i18n import _, use_language
+from handlers.replies import Reply, Request, split_blocks
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from handlers.router import Router
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits on the server
+NETWORK_RETRIES = 2  # extra attempts of one call after a network error or timeout
+NETWORK_BACKOFF = 0.5  # seconds before the first retry; doubles each time
+CONCURRENT_UPDATES = 16
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_for_telegram(blocks: list[str], limit: int = TEXT_LIMIT) -> list[str]:
+    """`split_blocks`, tightened until every part also fits when measured in UTF-16 units."""
+    size = limit
+    while True:
+        parts = split_blocks(blocks, size)
+        if size <= 256 or all(utf16_len(p) <= limit for p in parts):
+            return parts
+        size -= 256
+
+
+def plain_text(markup: str) -> str:
+    """What an HTML part shows, for re-sending it without parse mode when Telegram refuses the markup."""
+    return html.unescape(_TAG.sub("", markup))
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons if row]
+    )
+
+
+def telegram_chat_id(chat_id: str | int) -> int | str:
+    """ "123" / "-100…" → int (what the Bot API and PTB's rate limiter expect); "@name" stays a string."""
+    if isinstance(chat_id, int):
+        return chat_id
+    text = str(chat_id).strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """PTB 22 gives `retry_after` as int seconds (timedelta once PTB_TIMEDELTA is on)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class _RedactToken(logging.Filter):
+    """Replaces the bot token in log records: PTB logs the API URL (token included) at DEBUG."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<TOKEN>"), ()
+        return True
+
+
+def hide_token_in_logs(token: str) -> None:
+    """Keep httpx quiet (it logs every URL at INFO) and redact the token in PTB's and httpx's loggers."""
+    for noisy in ("httpx", "httpcore"):
+        if logging.getLogger(noisy).getEffectiveLevel() < logging.WARNING:
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    names = {"telegram", "telegram.Bot", "telegram.ext.ExtBot", "httpx", "httpcore"}
+    names |= {n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "httpx", "httpcore"))}
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(_RedactToken(token))
+
+
+class _ChatLocks:
+    """One asyncio.Lock per chat, dropped once nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class TelegramChannel:
+    """Long polling (or a webhook when TELEGRAM_WEBHOOK_URL is set) feeding `router.handle`."""
+
+    name = "telegram"
+
+    def __init__(self, settings: Settings, router: Router) -> None:
+        if not settings.telegram_bot_token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        hide_token_in_logs(settings.telegram_bot_token)
+        self.settings = settings
+        self.router = router
+        self._locks = _ChatLocks()
+        self._started = False
+        self.app: Application = self._build_application()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _build_application(self) -> Application:
+        base = self.settings.telegram_api_base_url.rstrip("/")
+        app = (
+            ApplicationBuilder()
+            .token(self.settings.telegram_bot_token or "")
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .request(
+                HTTPXRequest(
+                    connection_pool_size=32,
+                    connect_timeout=10.0,
+                    read_timeout=20.0,
+                    write_timeout=30.0,  # photo uploads
+                    pool_timeout=10.0,
+                )
+            )
+            .get_updates_request(
+                # PTB adds the long-poll timeout to this read timeout for getUpdates.
+                HTTPXRequest(
+                    connection_pool_size=2, connect_timeout=10.0, read_timeout=10.0, pool_timeout=5.0
+                )
+            )
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .concurrent_updates(CONCURRENT_UPDATES)
+            .build()
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION | filters.Document.ALL),
+                self._on_message,
+            )
+        )
+        app.add_handler(CallbackQueryHandler(self._on_callback))
+        app.add_handler(ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_error_handler(self._on_error)
+        return app
+
+    async def start(self) -> None:
+        """Connect, start receiving updates in the background and publish the command menu."""
+        await self._initialize()
+        self.router.bot_username = self.app.bot.username or ""
+        await self.app.start()
+        updater = self.app.updater
+        if updater is None:  # pragma: no cover - the builder always makes one
+            raise RuntimeError("python-telegram-bot built no updater")
+        webhook = (self.settings.telegram_webhook_url or "").strip()
+        if webhook:
+            await updater.start_webhook(
+                listen="0.0.0.0",  # noqa: S104 - the webhook must be reachable by Telegram
+                port=self.settings.telegram_webhook_port,
+                url_path=urlparse(webhook).path.lstrip("/"),
+                webhook_url=webhook,
+                secret_token=self.settings.telegram_webhook_secret or None,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+                bootstrap_retries=3,
+            )
+        else:
+            await updater.start_polling(
+                timeout=POLL_TIMEOUT,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+                bootstrap_retries=3,
+            )
+        self._started = True
+        await self._publish_commands()
+
+    async def _initialize(self) -> None:
+        """`Application.initialize` (getMe), retried briefly on network errors, never quoting the token."""
+        for attempt in range(NETWORK_RETRIES + 2):
+            try:
+                await self.app.initialize()
+                return
+            except InvalidToken:
+                raise RuntimeError(
+                    _("Telegram từ chối TELEGRAM_BOT_TOKEN. Hãy kiểm tra lại token.")
+                ) from None
+            except NetworkError as exc:
+                if attempt == NETWORK_RETRIES + 1:
+                    raise RuntimeError(
+                        _("Không kết nối được Telegram: {error}").format(error=exc.message)
+                    ) from None
+                log.warning("Telegram not reachable (%s); retrying", exc.message)
+                await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
+
+    async def _publish_commands(self) -> None:
+        """setMyCommands in Vietnamese (default) and English; a failure only costs the menu."""
+        from handlers.router import command_descriptions
+
+        for language in ("vi", "en"):
+            with use_language(language):
+                commands = [BotCommand(name, text[:256]) for name, text in command_descriptions()]
+            try:
+                await self.app.bot.set_my_commands(
+                    commands, language_code=None if language == "vi" else language
+                )
+            except TelegramError as exc:
+                log.warning("setMyCommands (%s) failed: %s", language, exc.message)
+
+    async def stop(self) -> None:
+        """Stop fetching, finish the updates in hand, close connections (the reverse of start)."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        self._started = False
+
+    # -- incoming ----------------------------------------------------------------------------
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        req = self._message_request(message)
+        async with self._locks.hold(req.chat_id):
+            replies = await self.router.handle(req)
+            reply_to = message.message_id if req.chat_type == "group" else None
+            await self._deliver(req, replies, reply_to=reply_to)
+
+    def _message_request(self, message: Message) -> Request:
+        user = message.from_user
+        assert user is not None
+        chat = message.chat
+        is_group = chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        text = message.text if message.text is not None else (message.caption or "")
+        text, mentioned = self._strip_mention(message, text)
+        req = Request(
+            channel=self.name,
+            account_id=str(user.id),
+            chat_id=str(chat.id),
+            text=text,
+            chat_type="group" if is_group else "private",
+            display_name=user.full_name or (user.username or ""),
+            mentioned=mentioned,
+        )
+        document = message.document
+        # In a group, a shared file is the bot's business only with a command or a mention.
+        if document is not None and (not is_group or mentioned or text.lstrip().startswith("/")):
+            req.file_name = document.file_name or "tep"
+            req.file_size = document.file_size
+            req.load_file = self._file_loader(document.file_id)
+        return req
+
+    def _strip_mention(self, message: Message, text: str) -> tuple[str, bool]:
+        """Remove "@bot_username" from the text; a reply to one of the bot's messages counts too."""
+        username = (self.app.bot.username or "").lower()
+        bot_id = self.app.bot.id
+        mentioned = False
+        if message.text is not None:
+            entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+        else:
+            entities = message.parse_caption_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+        for entity, value in entities.items():
+            if (entity.type == MessageEntity.MENTION and username and value.lower() == f"@{username}") or (
+                entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id
+            ):
+                mentioned = True
+                text = text.replace(value, " ", 1)
+        if not mentioned and username:
+            # Entities missing (some clients, edited captions): a plain "@name" not glued to a command.
+            pattern = re.compile(rf"(?<![\w/@])@{re.escape(username)}(?!\w)", re.IGNORECASE)
+            if pattern.search(text):
+                mentioned = True
+                text = pattern.sub(" ", text)
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+            mentioned = True
+        if mentioned:
+            text = re.sub(r"[ \t]{2,}", " ", text).strip()
+        return text, mentioned
+
+    def _file_loader(self, file_id: str) -> Callable[[], Awaitable[bytes]]:
+        async def load() -> bytes:
+            telegram_file = await self.app.bot.get_file(file_id)
+            return bytes(await telegram_file.download_as_bytearray())
+
+        return load
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        await self._answer(query)
+        chat = query.message.chat if query.message is not None else None
+        chat_id = str(chat.id) if chat is not None else str(query.from_user.id)
+        is_group = chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        req = Request(
+            channel=self.name,
+            account_id=str(query.from_user.id),
+            chat_id=chat_id,
+            chat_type="group" if is_group else "private",
+            callback=query.data or "",
+            display_name=query.from_user.full_name or "",
+        )
+        async with self._locks.hold(chat_id):
+            await self._drop_keyboard(query)
+            replies = await self.router.handle(req)
+            await self._deliver(req, replies)
+
+    async def _answer(self, query: CallbackQuery) -> None:
+        """Stop the button's spinner at once; a stale query is not worth more than a debug line."""
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.debug("answerCallbackQuery failed: %s", exc.message)
+
+    async def _drop_keyboard(self, query: CallbackQuery) -> None:
+        """A choice was made: remove the buttons so they cannot be pressed twice."""
+        message = query.message
+        if message is None or not isinstance(message, Message) or message.reply_markup is None:
+            return
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError as exc:
+            log.debug("could not remove the keyboard: %s", exc.message)
+
+    async def _on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Blocked or removed from a group: stop writing there. Added to a group: say hello."""
+        change: ChatMemberUpdated | None = update.my_chat_member
+        if change is None:
+            return
+        address = f"{self.name}:{change.chat.id}"
+        status = change.new_chat_member.status
+        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            await self.router.ctx.storage.deactivate(address)
+            log.info("telegram chat %s blocked or removed the bot", change.chat.id)
+            return
+        if change.chat.type == ChatType.PRIVATE:
+            if await self.router.ctx.storage.user(address) is not None:
+                await self.router.ctx.storage.upsert_user(address, active=True)  # unblocked
+            return
+        was_in = change.old_chat_member.status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        if was_in:
+            return
+        req = Request(
+            channel=self.name,
+            account_id=str(change.from_user.id),
+            chat_id=str(change.chat.id),
+            text="/start",
+            chat_type="group",
+            display_name=change.from_user.full_name or "",
+        )
+        async with self._locks.hold(req.chat_id):
+            await self._deliver(req, await self.router.handle(req))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log with enough context to find the update, apologise, and keep going."""
+        error = context.error
+        if not isinstance(update, Update):
+            # Polling/network trouble outside any update: PTB retries by itself.
+            if isinstance(error, TelegramError):
+                log.warning("Telegram error outside an update: %s", error.message)
+            else:
+                log.error("error outside an update", exc_info=error)
+            return
+        user = update.effective_user
+        message = update.effective_message
+        text = (message.text or message.caption or "") if message is not None else ""
+        if update.callback_query is not None:
+            text = f"[button] {update.callback_query.data or ''}"
+        log.error(
+            "error handling update %s from telegram:%s (%r)",
+            update.update_id,
+            user.id if user else "?",
+            text[:40],
+            exc_info=error,
+        )
+        chat = update.effective_chat
+        if chat is None:
+            return
+        language = "vi"
+        with contextlib.suppress(Exception):
+            if user is not None:
+                record = await self.router.ctx.storage.user(f"{self.name}:{user.id}")
+                language = record.language if record else "vi"
+        with use_language(language):
+            apology = Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])
+        try:
+            await self.send(str(chat.id), apology)
+        except DeliveryError as exc:
+            log.warning("could not send the apology to telegram:%s: %s", chat.id, exc)
+
+    # -- outgoing ----------------------------------------------------------------------------
+
+    async def _deliver(self, req: Request, replies: list[Reply], *, reply_to: int | None = None) -> None:
+        """Send a turn's replies: same chat, another Telegram chat, or another channel via the outbox."""
+        first_here = True
+        for reply in replies:
+            target = reply.to
+            try:
+                if target is None:
+                    await self._send(req.chat_id, reply, reply_to=reply_to if first_here else None)
+                    first_here = False
+                elif target.startswith(f"{self.name}:"):
+                    await self._send(target.partition(":")[2], reply)
+                elif self.router.outbox is not None and self.router.outbox.can_send(target):
+                    await self.router.outbox.send(target, reply)
+                else:
+                    log.warning("no channel to deliver a reply to %s", target)
+            except DeliveryError as exc:
+                log.warning("reply to %s not delivered: %s", target or f"{self.name}:{req.chat_id}", exc)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Deliver one reply (reminders, digests, other channels' admin notes); raises DeliveryError."""
+        await self._send(chat_id, reply)
+
+    async def _send(self, chat_id: str | int, reply: Reply, *, reply_to: int | None = None) -> None:
+        target = telegram_chat_id(chat_id)
+        bot = self.app.bot
+        markup = keyboard(reply)
+        parts = split_for_telegram(reply.blocks) if any(b.strip() for b in reply.blocks) else []
+        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+
+        if reply.photo is not None:
+            caption = parts[0] if len(parts) == 1 and utf16_len(parts[0]) <= CAPTION_LIMIT else None
+            if caption is not None:
+                parts = []
+            photo = reply.photo
+            await self._call(
+                target,
+                lambda: bot.send_photo(
+                    target,
+                    photo,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML if caption else None,
+                    reply_markup=markup if not parts else None,
+                    reply_parameters=quote,
+                ),
+            )
+            quote = None
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self._send_text(target, part, markup if last else None, quote)
+            quote = None
+
+    async def _send_text(
+        self,
+        target: int | str,
+        part: str,
+        markup: InlineKeyboardMarkup | None,
+        quote: ReplyParameters | None,
+    ) -> None:
+        bot = self.app.bot
+        try:
+            await self._call(
+                target,
+                lambda: bot.send_message(
+                    target,
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=_NO_PREVIEW,
+                    reply_parameters=quote,
+                ),
+            )
+        except DeliveryError as exc:
+            if "parse entities" not in str(exc).lower():
+                raise
+            # A block cut inside a tag (a huge title) is refused: show it without formatting.
+            log.warning("Telegram refused the HTML of a message part; sending it as plain text")
+            text = plain_text(part).strip() or "…"
+            await self._call(
+                target,
+                lambda: bot.send_message(
+                    target,
+                    text[:TEXT_LIMIT],
+                    parse_mode=None,
+                    reply_markup=markup,
+                    link_preview_options=_NO_PREVIEW,
+                    reply_parameters=quote,
+                ),
+            )
+
+    async def _call(self, target: int | str, call: Callable[[], Awaitable[T]]) -> T:
+        """One Bot API call with the delivery rules: retry network trouble, never retry a block."""
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except RetryAfter as exc:  # still limited after AIORateLimiter's own retries
+                raise DeliveryError(
+                    f"rate limited: {exc.message}", retry_after=retry_after_seconds(exc)
+                ) from None
+            except Forbidden as exc:
+                await self._mark_blocked(target)
+                raise DeliveryError(f"blocked: {exc.message}", blocked=True) from None
+            except ChatMigrated as exc:  # a group became a supergroup: its id changed
+                raise DeliveryError(f"chat migrated to {exc.new_chat_id}") from None
+            except BadRequest as exc:  # (a NetworkError subclass in PTB) – retrying will not help
+                raise DeliveryError(f"refused: {exc.message}") from None
+            except NetworkError as exc:  # includes TimedOut
+                if attempt >= NETWORK_RETRIES:
+                    raise DeliveryError(f"network: {exc.message}") from None
+                await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
+                attempt += 1
+            except TelegramError as exc:
+                raise DeliveryError(f"telegram: {exc.message}") from None
+
+    async def _mark_blocked(self, target: int | str) -> None:
+        address = f"{self.name}:{target}"
+        log.info("%s blocked the bot or removed it; marking it inactive", address)
+        try:
+            await self.router.ctx.storage.deactivate(address)
+        except Exception:  # noqa: BLE001 - the DeliveryError still tells the caller
+            log.exception("could not mark %s inactive", address)
