@@ -85,6 +85,9 @@ ONCE = {
     "từ ngày 01/3 đến ngày 15/3/2022": ["2022-03-15"],
     "Năm 2022-2023": ["2023-12-31"],
     "Quý IV/2022 - Quý I": ["2023-03-31"],
+    "Tháng 1 năm sau": ["2023-01-31"],
+    "Quý I năm tới": ["2023-03-31"],
+    "tháng 3 năm nay": ["2022-03-31"],
     "6 tháng đầu năm 2022": ["2022-06-30"],
     "6 tháng cuối năm": ["2022-12-31"],
     "9 tháng đầu năm": ["2022-09-30"],
@@ -180,6 +183,11 @@ RECURRING = {
     "Hằng năm, trước ngày 15/12": ["2022-12-15"],
     "ngày 25 hằng tháng": [d[:8] + "25" for d in MONTH_ENDS],
     "hàng tháng, trước ngày 25": [d[:8] + "25" for d in MONTH_ENDS],
+    "Trước 10 hàng tháng": [d[:8] + "10" for d in MONTH_ENDS],
+    "Báo cáo quý": QUARTER_ENDS,
+    "Báo cáo quý trước ngày 15 tháng cuối quý": [d[:8] + "15" for d in QUARTER_ENDS],
+    "Báo cáo năm": ["2022-12-31"],
+    "Năm 2022 - 2025 (hằng năm)": ["2022-12-31", "2023-12-31", "2024-12-31", "2025-12-31"],
 }
 
 

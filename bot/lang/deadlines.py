@@ -42,14 +42,17 @@ Periods (`kind: once`, the due date is the period's last day)
   year takes that year (moved one year on if it would otherwise go backwards).
 - Ranges ("Quý I - II/2022", "tháng 3 - tháng 5/2022", "Từ tháng 3 đến tháng 6/2022", "Năm
   2022-2023") give the end of the range only.
-- A missing year is `year` (the plan's year), else today's year.
+- A missing year is `year` (the plan's year), else today's year; "năm nay" is that year and
+  "năm sau"/"năm tới" the next one ("Tháng 1 năm sau").
 - A day that falls inside a month/quarter/year also named in the phrase refines it:
   "Quý II/2022 (trước ngày 15/6/2022)" → 15/6 only.
 - An impossible day ("31/02/2022") is dropped; a phrase left with no date is `unspecified`.
 
 Recurring rules (`kind: recurring`, expanded inside `window`)
 ------------------------------------------------------------
-- "hàng/hằng/mỗi tháng", "01 tháng/lần" → every month end ("ngày 25 hằng tháng" → every 25th).
+- "hàng/hằng/mỗi tháng", "01 tháng/lần" → every month end ("ngày 25 hằng tháng", "trước 25
+  hàng tháng", "hằng tháng (trước ngày 25)" → every 25th).
+- "báo cáo tháng/quý/năm" (the periodic report, with no numeral after it) → that rule.
 - "hàng/hằng quý", "định kỳ hằng quý", "3 tháng" → every quarter end, or day `quarter_day` of
   the quarter's last month (clamped); a day in the phrase ("hằng quý, trước ngày 15") wins.
 - "6 tháng", "sáu tháng", "định kỳ 6 tháng", "2 lần/năm" → 30/6 and 31/12.
@@ -62,8 +65,9 @@ Recurring rules (`kind: recurring`, expanded inside `window`)
   "quý"/"tháng"/"năm" in the list is a rule too ("6 tháng, năm", "hàng tháng, quý, năm").
 - When `quarter_day` is set and the phrase has a quarterly rule, its half-year and year ends are
   the same reports (the Q2 and Q4 ones) and move to that day too.
-- Periods with a year written next to rules are kept as extra once dates; a bare year is the
-  rules' scope: "Hằng quý năm 2022" expands in 2022 when no `window` is given.
+- Periods with a year written next to rules are kept as extra once dates; a bare year (or
+  range of years) is the rules' scope: "Hằng quý năm 2022" expands in 2022 and "Năm 2022 -
+  2025 (hằng năm)" in 2022-2025 when no `window` is given.
 - Default window: the calendar year of `year` if given, else of `today`.
 
 Continuous and unspecified
@@ -253,10 +257,22 @@ def _quarter_no(tok: Token) -> int | None:
 class _Parser:
     """Reads the token list once, left to right, into items, rules and flags."""
 
-    __slots__ = ("toks", "n", "items", "rules", "cont", "bare_day", "weekday", "link", "rule_ctx")
+    __slots__ = (
+        "toks",
+        "n",
+        "items",
+        "rules",
+        "cont",
+        "bare_day",
+        "weekday",
+        "link",
+        "rule_ctx",
+        "this_year",
+    )
 
-    def __init__(self, toks: list[Token]) -> None:
+    def __init__(self, toks: list[Token], this_year: int) -> None:
         self.toks = toks
+        self.this_year = this_year
         self.n = len(toks)
         self.items: list[_Item] = []
         self.rules: list[_Rule] = []
@@ -287,8 +303,14 @@ class _Parser:
         if tag == "SY":
             assert isinstance(val, int)
             return val, j + 1
-        if tag == "Y" and (y := _year4(self.tok(j + 1))) is not None:
-            return y, j + 2
+        if tag == "Y":
+            nxt = self.tok(j + 1)
+            if (y := _year4(nxt)) is not None:
+                return y, j + 2
+            if nxt in (("SIX", "sau"), ("RANGE", "toi")):  # "năm sau", "năm tới"
+                return self.this_year + 1, j + 2
+            if nxt == ("RAW", "nay"):
+                return self.this_year, j + 2
         if (y := _year4(self.tok(j))) is not None:
             return y, j + 1
         return None, j
@@ -302,7 +324,10 @@ class _Parser:
         return None
 
     def bare_ok(self, i: int) -> bool:
-        """A lone "quý"/"tháng"/"năm" is a rule only inside a list of rules ("6 tháng, năm")."""
+        """A lone "quý"/"tháng"/"năm" is a rule inside a list of rules ("6 tháng, năm") or
+        after "báo cáo" ("báo cáo quý" is the quarterly report)."""
+        if self.tok(i - 1) == ("RAW", "cao") and self.tok(i - 2) == ("RAW", "bao"):
+            return self.tok(i + 1)[0] != "NUM"
         if not self.rule_ctx:
             return False
         before, after = self.tok(i - 1)[0], self.tok(i + 1)[0]
@@ -401,6 +426,9 @@ class _Parser:
             return i + 2
         if nxt == "LAN":
             return self.times_per(i, v)
+        if nxt == "EVERY" and self.tok(i + 2)[0] == "M" and 1 <= v <= 31:  # "trước 10 hàng tháng"
+            self.bare_day = v
+            return i + 1
         if (y4 := _year4(self.tok(i))) is not None:
             self.add(_Item("Y", year=y4, part=self.part_before(i), bare_year=True))
             return i + 1
@@ -482,10 +510,10 @@ class _Parser:
         return j
 
     def year(self, i: int) -> int:
-        y = _year4(self.tok(i + 1))
+        y, j = self.year_at(i)
         if y is not None:
             self.add(_Item("Y", year=y, part=self.part_before(i), bare_year=self.tok(i - 1)[0] != "PART"))
-            return i + 2
+            return j
         before = self.tok(i - 1)
         if self.bare_ok(i) or (self.rule_ctx and before == ("WHOLE", "ca")):
             self.rule("year")
@@ -678,11 +706,12 @@ def _resolve(
         prev_year = it.year
         prev_end = span[1] if span else prev_end
 
+    # A year written next to rules is their scope, not a due date ("Hằng quý năm 2022").
+    scope = [it.year for it in items if rules and it.unit == "Y" and it.part is None]
+
     # Ranges keep their end only.
     items = [it for k, it in enumerate(items) if not (k + 1 < len(items) and items[k + 1].link == "range")]
 
-    # A bare year next to rules is their scope, not a due date.
-    scope = [it.year for it in items if rules and it.unit == "Y" and it.part is None]
     if scope:
         items = [it for it in items if not (it.unit == "Y" and it.part is None)]
 
@@ -733,8 +762,8 @@ def _parse_uncached(
     f = _normalise(fold(raw))
     if not f:
         return Deadline(raw, Kind.UNSPECIFIED)
-    p = _Parser(_tokenise(f)).run()
-    default_year = year if year and 1 <= year <= 9999 else today.year
+    default_year = year if year and 1 <= year <= 9998 else today.year
+    p = _Parser(_tokenise(f), default_year).run()
     if window is None and year and 1 <= year <= 9999:
         window = (date(year, 1, 1), date(year, 12, 31))
     kind, dates = _resolve(p, default_year, window, quarter_day)
