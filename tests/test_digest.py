@@ -229,3 +229,18 @@ def test_bundle_text_and_english() -> None:
     assert reminder_blocks(Delivery("telegram:1", ()), now.date()) == []
     with use_language("en"):  # falls back to the Vietnamese ids until the catalog has them
         assert reminder_blocks(bundle, now.date())
+
+
+def test_digest_day_monday_to_friday_after_the_hour() -> None:
+    from bot.reminders.digest import digest_day, digest_key
+
+    kw = {"digest_at": time(7, 30), "tz": TZ, "quiet_hours": (time(21, 0), time(7, 0))}
+    friday = date(2022, 7, 8)
+    assert digest_day(datetime.combine(friday, time(7, 29), tzinfo=TZ), **kw) is None
+    assert digest_day(datetime.combine(friday, time(7, 30), tzinfo=TZ), **kw) == friday
+    assert digest_day(datetime.combine(friday, time(18, 0)), **kw) == friday  # naive = local, late
+    assert digest_day(datetime.combine(date(2022, 7, 9), time(9, 0), tzinfo=TZ), **kw) is None
+    assert digest_day(datetime(2022, 7, 8, 1, 0, tzinfo=ZoneInfo("UTC")), **kw) == friday  # 08:00 local
+    night = {**kw, "digest_at": time(22, 0)}
+    assert digest_day(datetime.combine(date(2022, 7, 9), time(7, 0), tzinfo=TZ), **night) == friday
+    assert digest_key("telegram:1", friday) == "digest:telegram:1:2022-07-08"

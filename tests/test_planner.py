@@ -275,7 +275,12 @@ def test_nothing_older_than_the_catchup_horizon() -> None:
 
 
 def test_since_returns_only_what_became_due_after_the_last_tick() -> None:
-    tasks = [task(1), task(2, dues=(date(2022, 7, 2),)), task(3, dues=(date(2022, 6, 1),)), task(4, dues=(date(2022, 7, 5),))]
+    tasks = [
+        task(1),
+        task(2, dues=(date(2022, 7, 2),)),
+        task(3, dues=(date(2022, 6, 1),)),
+        task(4, dues=(date(2022, 7, 5),)),
+    ]
     now = at(date(2022, 6, 29), 8, 1)  # task 3: its 4th nag goes out now too
     full = plan(tasks, now)
     assert sorted((r.task.id, r.lead) for r in full) == [(1, "d1"), (2, "d3"), (3, "nag4"), (4, "d7")]
@@ -310,3 +315,10 @@ def test_grouping_on_time_reminders_bundles_but_is_not_a_catchup() -> None:
     few = group_for_delivery(planned[:2], now=now)
     assert [len(d.reminders) for d in few] == [1, 1]
     assert group_for_delivery([], now=now) == []
+
+
+def test_grouping_accepts_a_naive_local_now() -> None:
+    tasks = [task(i, dues=(DUE,)) for i in range(1, 4)]
+    planned = plan(tasks, at(DUE, 12, 0))
+    [delivery] = group_for_delivery(planned, now=datetime(2022, 6, 30, 12, 0))
+    assert delivery.is_catchup  # sent at 08:00, now noon: missed

@@ -17,17 +17,22 @@ What is counted (decided here, the same for the message, the chart and `nhacviec
   today + `soon_days` (7, as in questions' "sắp đến hạn"), soonest first.
 
 Continuous and unspecified tasks have no occurrence; they are only counted in `without_deadline`.
+
+When it is sent (`digest_day`): Monday to Friday at `digest_at` local time (postponed out of quiet
+hours like reminders), claimed once per manager and day with `digest_key`; a digest missed
+because the bot was down goes out later the same day, never on a later day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.domain import OccurrenceStatus, TaskView
 from bot.i18n import _
 from bot.reminders.messages import days_phrase, format_date
+from bot.reminders.planner import postpone_out_of_quiet
 from bot.text import fold
 from handlers.replies import esc
 
@@ -154,6 +159,27 @@ def build_digest(
     digest.overdue.sort(key=lambda i: (i.days_left, fold(i.unit), i.task.id, i.occurrence_id))
     digest.due_soon.sort(key=lambda i: (i.days_left, fold(i.unit), i.task.id, i.occurrence_id))
     return digest
+
+
+def digest_day(
+    now: datetime, *, digest_at: time, tz: tzinfo, quiet_hours: tuple[time, time] | None = None
+) -> date | None:
+    """The working day whose digest is due at `now` (local), or None (weekend, or too early).
+
+    `now` may be naive (local) or aware. A `digest_at` inside quiet hours moves to their end;
+    when that is the next morning, the digest of a Friday goes out on Saturday morning.
+    """
+    local = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo else now
+    shift, at = postpone_out_of_quiet(digest_at, quiet_hours)
+    day = local.date() - timedelta(days=shift)
+    if day.weekday() >= 5 or local.time() < at:
+        return None
+    return day
+
+
+def digest_key(recipient: str, day: date) -> str:
+    """The claim key of one manager's digest for one working day."""
+    return f"digest:{recipient}:{day.isoformat()}"
 
 
 def _percent(rate: float) -> str:

@@ -342,7 +342,12 @@ def group_for_delivery(
     Without `now`, nothing counts as missed.
     """
     by_person: dict[str, list[PlannedReminder]] = defaultdict(list)
-    cutoff = now - late_after if now is not None else None
+    reminders = list(reminders)
+    cutoff: datetime | None = None
+    if now is not None and reminders:
+        if now.tzinfo is None:  # naive: local time, like in plan_reminders
+            now = now.replace(tzinfo=reminders[0].scheduled_at.tzinfo)
+        cutoff = now - late_after
     gc_was_enabled = gc.isenabled()
     gc.disable()  # see plan_reminders: many small acyclic objects
     try:
