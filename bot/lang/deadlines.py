@@ -512,7 +512,8 @@ class _Parser:
     def year(self, i: int) -> int:
         y, j = self.year_at(i)
         if y is not None:
-            self.add(_Item("Y", year=y, part=self.part_before(i), bare_year=self.tok(i - 1)[0] != "PART"))
+            plain = self.tok(i - 1)[0] not in ("PART", "WHOLE")  # not "cuối năm 2022", "cả năm 2022"
+            self.add(_Item("Y", year=y, part=self.part_before(i), bare_year=plain))
             return j
         before = self.tok(i - 1)
         if self.bare_ok(i) or (self.rule_ctx and before == ("WHOLE", "ca")):
@@ -738,7 +739,7 @@ def _resolve(
             window = (date(min(years), 1, 1), date(max(years), 12, 31))
         return Kind.RECURRING, tuple(sorted(once | _expand(rules, window, quarter_day)))
     if once:
-        if p.cont and all(it.unit == "Y" for it in items):
+        if p.cont and all(it.unit == "Y" and it.part is None for it in items):
             return Kind.CONTINUOUS, ()
         return Kind.ONCE, tuple(sorted(once))
     if p.cont:
