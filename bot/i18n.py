@@ -23,7 +23,8 @@ DOMAIN = "nhacviec"
 LANGUAGES = ("vi", "en")
 LOCALE_DIR = Path(locales.__file__).parent
 
-_current: ContextVar[str] = ContextVar("nhacviec_language", default=os.environ.get("NHACVIEC_LANGUAGE", "vi"))
+DEFAULT_LANGUAGE: str = os.environ.get("NHACVIEC_LANGUAGE", "vi")
+_current: ContextVar[str] = ContextVar("nhacviec_language", default=DEFAULT_LANGUAGE)  # noqa: B039 - a str is immutable
 
 
 class _PoTranslations(gettext.NullTranslations):
