@@ -34,6 +34,23 @@ finished lets a tick return only what became due since (a few reminders instead 
 current nag). Leaving it None (a start-up, an hourly full pass, a retry pass) re-derives every
 reminder still inside the horizon, which is what makes a lost tick harmless.
 
+One tick of the loop (storage and sending live outside this module)::
+
+    planned = plan_reminders(tasks, recipients, now=now, config=config, since=last_tick)
+    fresh = [r for r in planned if r.key not in await storage.claimed_keys(r.key for r in planned)]
+    claimed = [r for r in fresh if await storage.claim(r.key, recipient=r.recipient,
+               occurrence_id=r.occurrence_id, lead=r.lead, now=now, worker=me)]
+    for delivery in group_for_delivery(claimed, now=now):
+        blocks = messages.reminder_blocks(delivery, today)   # in the recipient's language
+        ok = send(delivery.recipient, blocks)
+        for key in delivery.keys: await storage.finish_claim(key, ok=ok, now=now)
+
+A failed or stale claim (`storage.retryable_keys`) is re-sent by a full pass (`since=None`):
+its key comes back as long as it is still the latest lead inside the horizon.
+
+Known limit: keys name the lead, not the date, so if a re-imported plan moves an occurrence's
+due date (same occurrence id) a lead already sent for the old date is not sent again.
+
 Speed: recipients are indexed by agency id and grouped by *schedule profile* (their lead days
 and hour); the latest lead of an occurrence is computed once per profile with integer
 arithmetic on day ordinals, then fanned out to the recipients of its lead agency.
