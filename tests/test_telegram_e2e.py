@@ -10,6 +10,7 @@ import csv
 import io
 import logging
 import random
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -471,6 +472,40 @@ async def test_groups_answer_only_commands_and_mentions(bot: Bot) -> None:
     await bot.says(USER, "/help@nhacviec_test_bot", "/viec", chat_id=group, chat_type="supergroup")
     assert len([c for c in bot.api.sent[since:] if c.method == "sendMessage"]) == 1
     assert bot.api.calls("getFile") == []
+
+
+# -- webhook ------------------------------------------------------------------------------------
+
+
+async def test_webhook_mode_receives_updates_with_the_secret(api: FakeTelegramAPI, sqlite_url: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    storage = await Storage.open(sqlite_url)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=api.base_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram-hook",
+        telegram_webhook_port=port,
+        telegram_webhook_secret="s3cret-value",
+        nhacviec_admins=f"telegram:{ADMIN}",
+    )
+    channel = TelegramChannel(
+        settings, Router(AppContext(storage=storage, settings=settings, clock=lambda: NOW))
+    )
+    await channel.start()
+    try:
+        assert api.webhook == {
+            "url": f"http://127.0.0.1:{port}/telegram-hook",
+            "secret_token": "s3cret-value",
+        }
+        api.add_user_message(ADMIN, "/help")
+        await api.wait_for_message(ADMIN, "/viec")
+        assert api.get_updates_calls == 0
+    finally:
+        await channel.stop()
+        await storage.close()
 
 
 # -- token hygiene --------------------------------------------------------------------------------

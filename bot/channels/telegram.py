@@ -217,6 +217,7 @@ class TelegramChannel:
             )
             .rate_limiter(AIORateLimiter(max_retries=3))
             .concurrent_updates(CONCURRENT_UPDATES)
+            .job_queue(None)  # reminders have their own scheduler in `nhacviec run`
             .build()
         )
         app.add_handler(
