@@ -1,0 +1,682 @@
+"""The Zalo channel: a thin async client of the Zalo Bot Platform Bot API in front of the `Router`.
+
+Why a client of our own (≈150 lines over httpx) and not a package:
+- `python-zalo-bot` is a fork of python-telegram-bot v20 with Telegram leftovers (passport,
+  credentials, files) renamed to Zalo; it pins its own HTTP stack, has no published tests for
+  the Zalo-specific parts (one update per getUpdates, 408 on an empty poll) and its webhook
+  example is a synchronous Flask app. `zalobot-python` / `pyZaloBotAPI` are synchronous
+  (requests) copies of pyTelegramBotAPI. None is both async and tested against this API.
+- The API is six JSON POSTs. httpx is already a dependency (python-telegram-bot uses it), so
+  the adapter controls timeouts, retries and error mapping itself and adds nothing to install.
+
+What the platform documents (bot.zaloplatforms.com/docs, 2025) and what we rely on:
+- Every method is `POST {ZALO_API_BASE_URL}/bot<TOKEN>/<method>` with a JSON body; answers are
+  `{"ok": true, "result": …}` or `{"ok": false, "error_code": N, "description": …}`. We read
+  `ok` whatever the HTTP status is.
+- getUpdates `{"timeout": "30"}` long-polls and answers ONE update; with nothing new it answers
+  error 408 "Request timeout" — that is "no update": we poll again at once. (Only when such an
+  answer comes back suspiciously fast do we pause, so a misbehaving server never makes a busy
+  loop.) Real errors back off exponentially, 0.5 s doubling to 30 s. getUpdates does not work
+  while a webhook is set, so polling mode deletes a leftover webhook first.
+- Webhook: setWebhook `{"url", "secret_token"}` (HTTPS, secret 8–256 characters); Zalo POSTs
+  `{"ok": true, "result": update}` with the header `X-Bot-Api-Secret-Token`; any call without
+  the right secret gets 403.
+- sendMessage text is 1–2000 characters: answers are split between blocks under
+  `TEXT_LIMIT` with `split_blocks`. There is no parse mode we can count on, so replies are sent
+  as plain text, buttons as a numbered list (the router maps "1", "2" to the buttons).
+- sendPhoto takes an image URL only (no upload). The digest chart is PNG bytes made on the fly
+  and we do not host files, so a chart goes out as its caption plus a note (text fallback).
+- sendChatAction `{"action": "typing"}` is sent when an answer takes longer than a moment.
+- Rate limits are not published. We throttle ourselves with token buckets (≈10 messages/s
+  overall, bursts of 5 then 1 message/s per chat — the Zalo app itself flags faster senders as
+  spam) and honour a 429's `retry_after` (`parameters.retry_after` or a Retry-After header).
+- Error mapping for `send` (documented codes are HTTP-like; descriptions are free text):
+  403 → the user blocked/unfollowed the bot or it was removed from the group: `blocked`;
+  400/404 whose description says the chat/user is not found or blocked → `blocked` too;
+  429 → `retry_after`; network errors and 5xx → 2 quick retries, then `DeliveryError`;
+  anything else (400, 401) → `DeliveryError` at once.
+- The token is part of every URL: nothing here logs URLs and the httpx logger stays at WARNING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import html
+import json
+import logging
+import re
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+from tornado.httpserver import HTTPServer
+from tornado.web import Application, RequestHandler
+
+from bot.channels.base import DeliveryError
+from bot.i18n import _, use_language
+from bot.text import fold, nfc
+from handlers.replies import Reply, Request, split_blocks
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from handlers.router import Router
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 2000  # sendMessage accepts 1–2000 characters
+POLL_TIMEOUT = 25.0  # seconds a getUpdates long poll waits on the server
+BACKOFF_START = 0.5  # seconds after the first failed poll; doubles each time
+BACKOFF_CAP = 30.0
+NETWORK_RETRIES = 2  # extra attempts of one send after a network error or a 5xx
+RETRY_PAUSE = 0.25  # seconds before the first such retry; doubles
+TYPING_AFTER = 0.4  # an answer not ready after this long gets a "typing…" indicator
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+DEFAULT_WEBHOOK_PORT = 8444
+SEEN_MESSAGES = 2000  # message ids remembered to drop a webhook redelivery
+
+_TAGS = re.compile(r"<[^>]+>")
+_GONE = re.compile(
+    r"block|unfollow|not\s+(a\s+)?follow|(chat|user|recipient|group)\s*(id\s*)?(is\s+)?not\s+found"
+    r"|not\s+found.*(chat|user|recipient)|kicked|removed|not\s+a\s+member",
+    re.IGNORECASE,
+)
+
+
+# ---- the thin API client -------------------------------------------------------------------
+
+
+class ZaloApiError(Exception):
+    """`{"ok": false, …}` from the Bot API; `code` 0 means the answer was not the API's JSON."""
+
+    def __init__(self, code: int, description: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"{code} {description}")
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+class ZaloBotClient:
+    """`POST {base}/bot{token}/{method}` with JSON; returns `result` or raises `ZaloApiError`."""
+
+    def __init__(self, token: str, base_url: str, *, http: httpx.AsyncClient | None = None) -> None:
+        self._url = f"{base_url.rstrip('/')}/bot{token}"
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(20.0, connect=10.0),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def call(
+        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any:
+        """One call. httpx errors (network, timeouts) propagate; API errors become ZaloApiError."""
+        kwargs: dict[str, Any] = {"json": params or {}}
+        if timeout is not None:
+            kwargs["timeout"] = httpx.Timeout(timeout, connect=10.0)
+        response = await self._http.post(f"{self._url}/{method}", **kwargs)
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            raise ZaloApiError(
+                response.status_code if response.status_code >= 400 else 0, "not a Bot API answer"
+            )
+        if body.get("ok"):
+            return body.get("result")
+        code = int(body.get("error_code") or response.status_code or 0)
+        return self._raise(code, str(body.get("description") or ""), body, response)
+
+    @staticmethod
+    def _raise(code: int, description: str, body: dict[str, Any], response: httpx.Response) -> Any:
+        retry_after: float | None = None
+        parameters = body.get("parameters")
+        raw = parameters.get("retry_after") if isinstance(parameters, dict) else None
+        raw = raw if raw is not None else response.headers.get("retry-after")
+        with contextlib.suppress(TypeError, ValueError):
+            retry_after = float(raw) if raw is not None else None
+        raise ZaloApiError(code, description, retry_after=retry_after)
+
+    async def get_me(self) -> dict[str, Any]:
+        return await self.call("getMe")
+
+    async def get_update(self, timeout: float) -> dict[str, Any] | None:
+        """One update, or None when the long poll ended with nothing new (error 408)."""
+        seconds = str(int(timeout)) if float(timeout).is_integer() else str(timeout)
+        try:
+            result = await self.call("getUpdates", {"timeout": seconds}, timeout=timeout + 10.0)
+        except ZaloApiError as exc:
+            if exc.code == 408:
+                return None
+            raise
+        return result if isinstance(result, dict) else None
+
+    async def send_message(self, chat_id: str, text: str) -> Any:
+        return await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+
+    async def send_photo(self, chat_id: str, photo_url: str, caption: str | None = None) -> Any:
+        params = {"chat_id": chat_id, "photo": photo_url}
+        if caption:
+            params["caption"] = caption
+        return await self.call("sendPhoto", params)
+
+    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
+        return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
+
+    async def set_webhook(self, url: str, secret_token: str) -> Any:
+        return await self.call("setWebhook", {"url": url, "secret_token": secret_token})
+
+    async def delete_webhook(self) -> Any:
+        return await self.call("deleteWebhook")
+
+    async def get_webhook_info(self) -> dict[str, Any]:
+        return await self.call("getWebhookInfo")
+
+
+# ---- throttling ----------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` saved up; `acquire` waits for one (FIFO)."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._stamp = clock()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            self._refill()
+            while self._tokens < 1:
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+                self._refill()
+            self._tokens -= 1
+
+    @property
+    def idle(self) -> bool:
+        self._refill()
+        return self._tokens >= self.burst and not self._lock.locked()
+
+
+class RateLimiter:
+    """An overall bucket plus one per chat (idle per-chat buckets are dropped)."""
+
+    def __init__(
+        self, *, overall: float = 10.0, overall_burst: int = 10, per_chat: float = 1.0, chat_burst: int = 5
+    ) -> None:
+        self._overall = TokenBucket(overall, overall_burst)
+        self._per_chat_rate = per_chat
+        self._chat_burst = chat_burst
+        self._chats: dict[str, TokenBucket] = {}
+
+    async def acquire(self, chat_id: str) -> None:
+        if len(self._chats) > 1000:
+            self._chats = {k: b for k, b in self._chats.items() if not b.idle}
+        bucket = self._chats.setdefault(chat_id, TokenBucket(self._per_chat_rate, self._chat_burst))
+        await bucket.acquire()
+        await self._overall.acquire()
+
+
+# ---- rendering -----------------------------------------------------------------------------
+
+
+def plain(block: str) -> str:
+    """HTML-safe reply text → what Zalo shows (it has no markup we can rely on)."""
+    return html.unescape(_TAGS.sub("", block))
+
+
+def render_parts(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
+    """The messages for one reply: plain text split under `limit`, buttons as numbered choices."""
+    blocks = [plain(b) for b in reply.blocks]
+    buttons = [b for row in reply.buttons for b in row]
+    if buttons:
+        choices = [f"{n}. {plain(b.label)}" for n, b in enumerate(buttons, 1)]
+        hint = (
+            _("(Trả lời 1 để chọn)")
+            if len(buttons) == 1
+            else _("(Trả lời bằng một số từ 1 đến {n} để chọn)").format(n=len(buttons))
+        )
+        blocks.append("\n".join([*choices, hint]))
+    parts = [p.strip() for p in split_blocks(blocks, limit)]
+    return [p for p in parts if p]
+
+
+# ---- the channel ---------------------------------------------------------------------------
+
+
+class _ChatLocks:
+    """One asyncio.Lock per chat, dropped once nobody holds or waits for it: keeps a chat in order."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class ZaloChannel:
+    """Long polling (or a webhook when ZALO_WEBHOOK_URL is set) feeding `router.handle`."""
+
+    name = "zalo"
+
+    def __init__(
+        self,
+        settings: Settings,
+        router: Router,
+        *,
+        poll_timeout: float = POLL_TIMEOUT,
+        rate_limiter: RateLimiter | None = None,
+        webhook_listen: tuple[str, int] | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        if not settings.zalo_bot_token:
+            raise ValueError("ZALO_BOT_TOKEN is not set")
+        for noisy in ("httpx", "httpcore"):  # they log request URLs, which contain the token
+            if logging.getLogger(noisy).getEffectiveLevel() < logging.WARNING:
+                logging.getLogger(noisy).setLevel(logging.WARNING)
+        self.settings = settings
+        self.router = router
+        self.client = ZaloBotClient(settings.zalo_bot_token, settings.zalo_api_base_url, http=http)
+        self.poll_timeout = poll_timeout
+        self.limiter = rate_limiter or RateLimiter()
+        self.webhook_url = (settings.zalo_webhook_url or "").strip()
+        self.webhook_secret = (settings.zalo_webhook_secret or "").strip() or secrets.token_urlsafe(32)
+        self._webhook_listen = webhook_listen
+        self.bot_info: dict[str, Any] = {}
+        self._mention_names: list[str] = []
+        self._locks = _ChatLocks()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._server: HTTPServer | None = None
+        self._stopping = asyncio.Event()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """getMe, then poll in the background or register the webhook; returns once running."""
+        self._stopping.clear()
+        self.bot_info = await self._get_me()
+        names = [self.bot_info.get(k) for k in ("display_name", "name", "account_name")]
+        self._mention_names = sorted({nfc(str(n)) for n in names if n}, key=len, reverse=True)
+        if self.webhook_url:
+            await self._start_webhook()
+        else:
+            await self._drop_leftover_webhook()
+            self._poller = asyncio.create_task(self._poll_forever(), name="zalo-poll")
+
+    async def _get_me(self) -> dict[str, Any]:
+        for attempt in range(NETWORK_RETRIES + 2):
+            try:
+                info = await self.client.get_me()
+                return info if isinstance(info, dict) else {}
+            except ZaloApiError as exc:
+                if exc.code == 401:
+                    raise RuntimeError(_("Zalo từ chối ZALO_BOT_TOKEN. Hãy kiểm tra lại token.")) from None
+                error = exc.description
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+            if attempt == NETWORK_RETRIES + 1:
+                raise RuntimeError(_("Không kết nối được Zalo: {error}").format(error=error))
+            log.warning("Zalo not reachable (%s); retrying", error)
+            await asyncio.sleep(BACKOFF_START * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def _drop_leftover_webhook(self) -> None:
+        """getUpdates is refused while a webhook is set (e.g. by an earlier run in webhook mode)."""
+        try:
+            info = await self.client.get_webhook_info()
+            if isinstance(info, dict) and info.get("url"):
+                log.info("a Zalo webhook is set; deleting it to use long polling")
+                await self.client.delete_webhook()
+        except (ZaloApiError, httpx.HTTPError) as exc:
+            log.warning("could not check the Zalo webhook: %s", exc)
+
+    async def stop(self) -> None:
+        """Stop receiving, let the updates in hand finish (briefly), close connections."""
+        self._stopping.set()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
+            self._poller = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=5.0)
+            for task in pending:
+                task.cancel()
+        await self.client.close()
+
+    # -- receiving: long polling -------------------------------------------------------------
+
+    async def _poll_forever(self) -> None:
+        """One update per getUpdates; 408 = nothing new; errors back off 0.5 s → 30 s."""
+        backoff = 0.0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                update = await self.client.get_update(self.poll_timeout)
+            except asyncio.CancelledError:
+                raise
+            except (ZaloApiError, httpx.HTTPError) as exc:
+                backoff = min(BACKOFF_CAP, backoff * 2 if backoff else BACKOFF_START)
+                level = (
+                    logging.ERROR
+                    if isinstance(exc, ZaloApiError) and exc.code in (401, 409)
+                    else logging.WARNING
+                )
+                log.log(level, "Zalo getUpdates failed (%s); retrying in %.1f s", _describe(exc), backoff)
+                await self._pause(backoff)
+                continue
+            except Exception:  # noqa: BLE001 - the loop must survive anything
+                backoff = min(BACKOFF_CAP, backoff * 2 if backoff else BACKOFF_START)
+                log.exception("unexpected error polling Zalo; retrying in %.1f s", backoff)
+                await self._pause(backoff)
+                continue
+            if update is None and time.monotonic() - started < self.poll_timeout / 2:
+                # "Nothing new" long before the timeout: the server is not long-polling. Do not spin.
+                backoff = min(BACKOFF_CAP, backoff * 2 if backoff else BACKOFF_START)
+                await self._pause(backoff)
+                continue
+            backoff = 0.0
+            if update is not None:
+                self._dispatch(update)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    def _dispatch(self, update: dict[str, Any]) -> None:
+        """Handle an update in the background (other chats keep moving; one chat stays in order)."""
+        task = asyncio.create_task(self._handle_update(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- receiving: webhook ------------------------------------------------------------------
+
+    async def _start_webhook(self) -> None:
+        parts = urlsplit(self.webhook_url)
+        host, port = self._webhook_listen or ("0.0.0.0", parts.port or DEFAULT_WEBHOOK_PORT)  # noqa: S104
+        path = parts.path or "/"
+        app = Application([(re.escape(path), _WebhookHandler, {"channel": self})])
+        server = HTTPServer(app, xheaders=True, max_body_size=1024 * 1024)
+        server.listen(port, address=host)
+        self._server = server
+        try:
+            await self.client.set_webhook(self.webhook_url, self.webhook_secret)
+        except (ZaloApiError, httpx.HTTPError) as exc:
+            server.stop()
+            self._server = None
+            raise RuntimeError(_("Zalo không nhận webhook: {error}").format(error=_describe(exc))) from None
+        log.info("Zalo webhook registered on port %s", port)
+
+    def secret_ok(self, given: str | None) -> bool:
+        return given is not None and hmac.compare_digest(given.encode(), self.webhook_secret.encode())
+
+    def accept_webhook_body(self, body: bytes) -> bool:
+        """Parse one pushed update and queue it; False when the body is not an update."""
+        try:
+            payload = json.loads(body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return False
+        if not isinstance(payload, dict):
+            return False
+        update = payload.get("result") if "result" in payload else payload
+        if not isinstance(update, dict):
+            return False
+        self._dispatch(update)
+        return True
+
+    # -- handling ----------------------------------------------------------------------------
+
+    async def _handle_update(self, update: dict[str, Any]) -> None:
+        message = update.get("message")
+        if not isinstance(message, dict):
+            return
+        sender = message.get("from") or {}
+        chat = message.get("chat") or {}
+        if not isinstance(sender, dict) or not isinstance(chat, dict) or sender.get("is_bot"):
+            return
+        account_id, chat_id = str(sender.get("id") or ""), str(chat.get("id") or sender.get("id") or "")
+        if not account_id or not chat_id or self._already_seen(message.get("message_id")):
+            return
+        is_group = str(chat.get("chat_type", "")).upper() == "GROUP"
+        event = str(update.get("event_name") or "")
+        text = message.get("text")
+        try:
+            async with self._locks.hold(chat_id):
+                if event == "message.text.received" or (not event and isinstance(text, str)):
+                    await self._on_text(account_id, chat_id, is_group, str(text or ""), sender)
+                else:
+                    await self._on_other(account_id, chat_id, is_group, event, message)
+        except Exception:  # noqa: BLE001 - one bad update must not stop the channel
+            log.exception("error handling a Zalo update from zalo:%s", account_id)
+
+    def _already_seen(self, message_id: object) -> bool:
+        """A webhook may deliver the same message twice; answer it once."""
+        if not message_id:
+            return False
+        key = str(message_id)
+        if key in self._seen:
+            return True
+        self._seen[key] = None
+        while len(self._seen) > SEEN_MESSAGES:
+            self._seen.popitem(last=False)
+        return False
+
+    async def _on_text(
+        self, account_id: str, chat_id: str, is_group: bool, text: str, sender: dict[str, Any]
+    ) -> None:
+        text, mentioned = self.strip_mention(text)
+        req = Request(
+            channel=self.name,
+            account_id=account_id,
+            chat_id=chat_id,
+            text=text,
+            chat_type="group" if is_group else "private",
+            display_name=str(
+                sender.get("display_name") or sender.get("first_name") or sender.get("name") or ""
+            ),
+            mentioned=mentioned,
+        )
+        await self._reactivate(req.account)
+        typing = asyncio.create_task(self._typing_later(chat_id))
+        try:
+            replies = await self.router.handle(req)
+        finally:
+            typing.cancel()
+        await self._deliver(chat_id, replies)
+
+    async def _typing_later(self, chat_id: str) -> None:
+        await asyncio.sleep(TYPING_AFTER)
+        try:
+            await self.client.send_chat_action(chat_id, "typing")
+        except (ZaloApiError, httpx.HTTPError) as exc:
+            log.debug("sendChatAction failed: %s", _describe(exc))
+
+    async def _on_other(
+        self, account_id: str, chat_id: str, is_group: bool, event: str, message: dict[str, Any]
+    ) -> None:
+        """Images, stickers, files, voice: say politely that only text is read (not in groups)."""
+        caption = str(message.get("caption") or "")
+        mentioned = self.strip_mention(caption)[1] if caption else False
+        if is_group and not mentioned:
+            return  # a sticker in a group is not the bot's business
+        user = await self.router.ctx.storage.user(f"{self.name}:{account_id}")
+        with use_language(user.language if user else "vi"):
+            blocks = [_("Nhắc Việc chỉ đọc tin nhắn chữ. Hãy gõ câu hỏi hoặc lệnh, ví dụ /help.")]
+            if event not in ("message.image.received", "message.sticker.received"):
+                blocks.append(
+                    _(
+                        "Tệp gửi qua Zalo không đến được bot; để nhập kế hoạch hãy dùng Telegram hoặc lệnh nhacviec import."
+                    )
+                )
+        await self._deliver(chat_id, [Reply(blocks)])
+
+    async def _reactivate(self, address: str) -> None:
+        """An approved account marked inactive (it had blocked the bot) writes again: it is back."""
+        storage = self.router.ctx.storage
+        user = await storage.user(address)
+        if user is not None and user.approved and not user.active:
+            await storage.upsert_user(address, active=True)
+
+    def strip_mention(self, text: str) -> tuple[str, bool]:
+        """ "@Nhắc Việc việc quá hạn" → ("việc quá hạn", True); "/viec@bot.NhacViec" → "/viec"."""
+        text = nfc(text) if text.strip() else ""
+        mentioned = False
+        for name in self._mention_names:
+            command = re.compile(rf"^(/\w+)@{re.escape(name)}(?![\w.])", re.IGNORECASE)
+            if command.search(text):
+                mentioned = True
+                text = command.sub(r"\1", text)
+            pattern = re.compile(rf"(?<![\w@])@{re.escape(name)}(?![\w.])", re.IGNORECASE)
+            if pattern.search(text):
+                mentioned = True
+                text = pattern.sub(" ", text)
+        if not mentioned:
+            folded = fold(text)
+            # Typed without diacritics or with other ones ("@Nhac Viec"): a mention, left in place.
+            mentioned = any(
+                re.search(rf"(?<![\w@])@{re.escape(fold(n))}(?![\w.])", folded) for n in self._mention_names
+            )
+        if mentioned:
+            text = re.sub(r"[ \t]{2,}", " ", text).strip()
+        return text, mentioned
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def _deliver(self, chat_id: str, replies: list[Reply]) -> None:
+        """Send one turn's replies: here, another Zalo chat, or another channel via the outbox."""
+        for reply in replies:
+            target = reply.to
+            try:
+                if target is None:
+                    await self.send(chat_id, reply)
+                elif target.startswith(f"{self.name}:"):
+                    await self.send(target.partition(":")[2], reply)
+                elif self.router.outbox is not None and self.router.outbox.can_send(target):
+                    await self.router.outbox.send(target, reply)
+                else:
+                    log.warning("no channel to deliver a reply to %s", target)
+            except DeliveryError as exc:
+                log.warning("reply to %s not delivered: %s", target or f"{self.name}:{chat_id}", exc)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Deliver one reply (split under 2000 characters); raises DeliveryError."""
+        parts = render_parts(reply)
+        if reply.photo is not None:
+            # sendPhoto takes a public image URL only and the chart is bytes we do not host:
+            # send its caption with a note instead (the numbers are in the text digest).
+            parts = render_parts(
+                Reply(
+                    [
+                        *reply.blocks,
+                        _(
+                            "(Zalo chưa nhận ảnh tải lên từ bot nên biểu đồ không gửi được; số liệu có trong báo cáo chữ.)"
+                        ),
+                    ],
+                    buttons=reply.buttons,
+                )
+            )
+        for part in parts:
+            await self._call(chat_id, lambda part=part: self.client.send_message(chat_id, part))
+        self._remember_choices(chat_id, reply)
+
+    def _remember_choices(self, chat_id: str, reply: Reply) -> None:
+        """The numbers shown in a chat are the buttons the router maps "1", "2" to.
+
+        The router remembers the buttons of replies to the chat a request came from; a reply
+        sent elsewhere (a join request to an admin, a reminder) is remembered here, once shown.
+        """
+        buttons = [b for row in reply.buttons for b in row]
+        if buttons:
+            self.router.state.buttons[f"{self.name}:{chat_id}"] = buttons
+
+    async def _call(self, chat_id: str, call: Callable[[], Any]) -> Any:
+        """One send with the delivery rules: throttle, retry network trouble, never retry a block."""
+        attempt = 0
+        while True:
+            await self.limiter.acquire(chat_id)
+            try:
+                return await call()
+            except ZaloApiError as exc:
+                if exc.code == 429:
+                    raise DeliveryError(
+                        f"rate limited: {exc.description}", retry_after=exc.retry_after or 1.0
+                    ) from None
+                if exc.code == 403 or (exc.code in (400, 404) and _GONE.search(exc.description)):
+                    await self._mark_blocked(chat_id)
+                    raise DeliveryError(f"blocked: {exc.description}", blocked=True) from None
+                if exc.code < 500 or attempt >= NETWORK_RETRIES:
+                    raise DeliveryError(f"zalo: {exc.code} {exc.description}") from None
+            except httpx.HTTPError as exc:
+                if attempt >= NETWORK_RETRIES:
+                    raise DeliveryError(f"network: {type(exc).__name__}") from None
+            await asyncio.sleep(RETRY_PAUSE * 2**attempt)
+            attempt += 1
+
+    async def _mark_blocked(self, chat_id: str) -> None:
+        address = f"{self.name}:{chat_id}"
+        log.info("%s blocked the bot or is gone; marking it inactive", address)
+        try:
+            await self.router.ctx.storage.deactivate(address)
+        except Exception:  # noqa: BLE001 - the DeliveryError still tells the caller
+            log.exception("could not mark %s inactive", address)
+
+
+def _describe(exc: BaseException) -> str:
+    """An error for the log, never the request URL (it carries the token)."""
+    if isinstance(exc, ZaloApiError):
+        return f"{exc.code} {exc.description}"
+    return type(exc).__name__
+
+
+class _WebhookHandler(RequestHandler):
+    """POST with the secret header → 200 and the update is queued; anything else → 403/400."""
+
+    def initialize(self, channel: ZaloChannel) -> None:
+        self.channel = channel
+
+    def post(self) -> None:
+        if not self.channel.secret_ok(self.request.headers.get(SECRET_HEADER)):
+            self.set_status(403)
+            self.finish({"ok": False, "description": "Forbidden"})
+            return
+        if not self.channel.accept_webhook_body(self.request.body):
+            self.set_status(400)
+            self.finish({"ok": False, "description": "Bad Request"})
+            return
+        self.finish({"ok": True})
+
+    def get(self) -> None:
+        self.set_status(403 if not self.channel.secret_ok(self.request.headers.get(SECRET_HEADER)) else 405)
+        self.finish()
