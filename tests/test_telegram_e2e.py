@@ -236,6 +236,15 @@ async def test_a_broken_file_gets_one_clear_message_and_nothing_is_written(bot: 
     assert (await bot.storage.counts()) == {"plans": 0, "tasks": 0, "occurrences": 0, "agencies": 0}
 
 
+async def test_a_file_telegram_will_not_serve_gets_a_clear_message(bot: Bot) -> None:
+    bot.api.fail_next("getFile", code=400, description="Bad Request: file is too big")
+    since = bot.mark()
+    bot.api.add_document(ADMIN, SAMPLE.read_bytes(), SAMPLE.name)
+    message = await bot.api.wait_for_message(ADMIN, since=since)
+    assert "Không tải được tệp" in (message.text or "") and "too big" in (message.text or "")
+    assert (await bot.storage.counts())["tasks"] == 0
+
+
 async def test_task_titles_are_escaped_in_the_html_sent(bot: Bot) -> None:
     title = "Kiểm tra <script>alert(1)</script> & báo cáo <b>đậm</b>"
     data = csv_bytes([["1", title, "Sở Tư pháp", "", "Trước ngày 20/06/2022", "Báo cáo"]])

@@ -62,6 +62,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import DeliveryError
+from bot.domain import ImportRefused
 from bot.i18n import _, use_language
 from handlers.replies import Reply, Request, split_blocks
 
@@ -368,8 +369,13 @@ class TelegramChannel:
 
     def _file_loader(self, file_id: str) -> Callable[[], Awaitable[bytes]]:
         async def load() -> bytes:
-            telegram_file = await self.app.bot.get_file(file_id)
-            return bytes(await telegram_file.download_as_bytearray())
+            try:
+                telegram_file = await self.app.bot.get_file(file_id)
+                return bytes(await telegram_file.download_as_bytearray())
+            except TelegramError as exc:  # e.g. "file is too big" (the Bot API serves up to 20 MB)
+                raise ImportRefused(
+                    _("Không tải được tệp từ Telegram: {error}").format(error=exc.message)
+                ) from None
 
         return load
 
