@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Kind
-from bot.lang.deadlines import _parse_uncached, parse_deadline
+from bot.lang.deadlines import _fold, _parse_uncached, parse_deadline
+from bot.text import fold, nfc
 
 TODAY = date(2022, 1, 5)
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -164,3 +165,10 @@ def test_never_raises_on_grammar_like_text_and_odd_arguments(
         window = (window[0], window[0] + timedelta(days=3 * 366)) if window[0].year < 9990 else None
     d = _parse_uncached(text, TODAY, year, window, qday)
     assert list(d.dates) == sorted(set(d.dates))
+
+
+@given(
+    st.one_of(st.text(max_size=60), st.text(alphabet=VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper() + " đĐ"))
+)
+def test_fast_fold_is_exactly_fold(text: str) -> None:
+    assert _fold(nfc(text)) == fold(nfc(text))
