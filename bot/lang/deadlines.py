@@ -315,8 +315,10 @@ class _Parser:
         self.link = None
 
     def year_at(self, j: int) -> tuple[int | None, int]:
-        """A year written right after a period: "/2022", "năm 2022" or " 2022"."""
+        """A year written right after a period: "/2022", "năm 2022", " 2022" or "-2022"."""
         tag, val = self.tok(j)
+        if tag == "RANGE" and (y := _year4(self.tok(j + 1))) is not None:  # "Quý II-2022"
+            return y, j + 2
         if tag == "SY":
             assert isinstance(val, int)
             return val, j + 1
