@@ -135,19 +135,22 @@ class Storage:
 
     async def agencies(self) -> list[AgencyRecord]:
         """All agencies, cached until any process changes them (checked by one tiny query)."""
-        async with self.sessions() as s:
-            rev = await s.scalar(select(Meta.value).where(Meta.key == "agencies_rev")) or 0
+        async with self.engine.connect() as conn:
+            rev = await conn.scalar(select(Meta.value).where(Meta.key == "agencies_rev")) or 0
             if rev == self._agencies_rev:
                 return self._agencies
-            rows = (await s.execute(select(Agency).order_by(Agency.id))).scalars().all()
-        self._agencies = [_agency_record(a) for a in rows]
+            rows = await conn.execute(
+                select(Agency.id, Agency.name, Agency.parent_id, Agency.aliases).order_by(Agency.id)
+            )
+            records = [AgencyRecord(id=i, name=n, parent_id=p, aliases=tuple(a or ())) for i, n, p, a in rows]
+        self._agencies = records
         self._agencies_rev = rev
         return self._agencies
 
     async def revision(self, key: str) -> int:
         """A counter bumped by every write of its kind ("tasks_rev", "agencies_rev"): cheap cache checks."""
-        async with self.sessions() as s:
-            return await s.scalar(select(Meta.value).where(Meta.key == key)) or 0
+        async with self.engine.connect() as conn:
+            return await conn.scalar(select(Meta.value).where(Meta.key == key)) or 0
 
     async def add_agency(
         self, name: str, *, parent_id: int | None = None, aliases: Sequence[str] = ()
@@ -353,54 +356,74 @@ class Storage:
         ids = list(set(agency_ids))
         if not ids:
             return []
-        async with self.sessions() as s:
-            task_ids = select(TaskLead.task_id).where(TaskLead.agency_id.in_(ids))
-            return await self._task_views(s, select(Task).where(Task.id.in_(task_ids)))
+        task_ids = select(TaskLead.task_id).where(TaskLead.agency_id.in_(ids))
+        return await self._task_views(Task.id.in_(task_ids))
 
     async def all_tasks(self) -> list[TaskView]:
-        async with self.sessions() as s:
-            return await self._task_views(s, select(Task))
+        return await self._task_views(None)
 
-    async def _task_views(self, s: AsyncSession, query) -> list[TaskView]:  # type: ignore[no-untyped-def]
-        tasks = (await s.execute(query.order_by(Task.plan_id, Task.position))).scalars().all()
-        if not tasks:
-            return []
+    async def _task_views(self, where) -> list[TaskView]:  # type: ignore[no-untyped-def]
+        """Plain rows (no ORM identity map: this is the hot path of every question and tick)."""
+        task_cols = select(
+            Task.id,
+            Task.title,
+            Task.lead_id,
+            Task.lead_text,
+            Task.kind,
+            Task.deadline,
+            Task.number,
+            Task.partners,
+            Task.plan_id,
+        ).order_by(Task.plan_id, Task.position)
+        occ_cols = select(
+            Occurrence.id, Occurrence.task_id, Occurrence.due, Occurrence.status, Occurrence.done_at
+        ).order_by(Occurrence.due)
+        plan_cols = select(Plan.id, Plan.number, Plan.title)
+        if where is not None:
+            task_cols = task_cols.where(where)
+            occ_cols = occ_cols.where(Occurrence.task_id.in_(select(Task.id).where(where)))
+            plan_cols = plan_cols.where(Plan.id.in_(select(Task.plan_id).where(where)))
+        async with self.engine.connect() as conn:  # Core connection: no ORM session overhead
+            tasks = (await conn.execute(task_cols)).all()
+            if not tasks:
+                return []
+            occurrences = (await conn.execute(occ_cols)).all()
+            plans = {pid: number or title or "" for pid, number, title in await conn.execute(plan_cols)}
         by_task: dict[int, list[OccurrenceView]] = {}
-        ids = [t.id for t in tasks]
-        plans: dict[int, str] = {}
-        for chunk in _chunks(ids, 5000):
-            occ = await s.execute(
-                select(
-                    Occurrence.id, Occurrence.task_id, Occurrence.due, Occurrence.status, Occurrence.done_at
-                )
-                .where(Occurrence.task_id.in_(chunk))
-                .order_by(Occurrence.due)
+        open_, done = OccurrenceStatus.OPEN, OccurrenceStatus.DONE
+        for oid, tid, due, status, done_at in occurrences:
+            done_on = _aware(done_at).date() if done_at else None
+            by_task.setdefault(tid, []).append(
+                OccurrenceView(oid, due, done if status == "done" else open_, done_on)
             )
-            for oid, tid, due, status, done_at in occ:
-                done_on = _aware(done_at).date() if done_at else None
-                by_task.setdefault(tid, []).append(
-                    OccurrenceView(oid, due, OccurrenceStatus(status), done_on)
+        names = {a.id: a for a in self._agencies}
+        if any(t.lead_id is not None and t.lead_id not in names for t in tasks):
+            names = {a.id: a for a in await self.agencies()}
+        full: dict[int, str] = {}
+        kinds = {k.value: k for k in Kind}
+        views = []
+        for tid, title, lead_id, lead_text, kind, deadline, number, partners, plan_id in tasks:
+            if lead_id in names:
+                if lead_id not in full:
+                    full[lead_id] = _full_name(names, lead_id)
+                lead = full[lead_id]
+            else:
+                lead = lead_text
+            views.append(
+                TaskView(
+                    id=tid,
+                    title=title,
+                    lead_id=lead_id,
+                    lead=lead,
+                    kind=kinds.get(kind, Kind.UNSPECIFIED),
+                    deadline=deadline,
+                    number=number,
+                    partners=partners,
+                    plan=plans.get(plan_id, ""),
+                    occurrences=tuple(by_task.get(tid, ())),
                 )
-        for pid, number, title in await s.execute(
-            select(Plan.id, Plan.number, Plan.title).where(Plan.id.in_({t.plan_id for t in tasks}))
-        ):
-            plans[pid] = number or title or ""
-        names = {a.id: a for a in await self.agencies()}
-        return [
-            TaskView(
-                id=t.id,
-                title=t.title,
-                lead_id=t.lead_id,
-                lead=_full_name(names, t.lead_id) if t.lead_id in names else t.lead_text,
-                kind=Kind(t.kind),
-                deadline=t.deadline,
-                number=t.number,
-                partners=t.partners,
-                plan=plans.get(t.plan_id, ""),
-                occurrences=tuple(by_task.get(t.id, ())),
             )
-            for t in tasks
-        ]
+        return views
 
     async def counts(self) -> dict[str, int]:
         async with self.sessions() as s:
@@ -414,9 +437,9 @@ class Storage:
     async def occurrence(self, occurrence_id: int) -> tuple[TaskView, OccurrenceView] | None:
         async with self.sessions() as s:
             task_id = await s.scalar(select(Occurrence.task_id).where(Occurrence.id == occurrence_id))
-            if task_id is None:
-                return None
-            views = await self._task_views(s, select(Task).where(Task.id == task_id))
+        if task_id is None:
+            return None
+        views = await self._task_views(Task.id == task_id)
         for occ in views[0].occurrences:
             if occ.id == occurrence_id:
                 return views[0], occ
@@ -730,10 +753,6 @@ def _full_name(names: dict[int, AgencyRecord], agency_id: int | None) -> str:
     if agency.parent_id and agency.parent_id in names:
         return f"{agency.name} ({names[agency.parent_id].name})"
     return agency.name
-
-
-def _agency_record(a: Agency) -> AgencyRecord:
-    return AgencyRecord(id=a.id, name=a.name, parent_id=a.parent_id, aliases=tuple(a.aliases or ()))
 
 
 def _user_record(u: User) -> UserRecord:

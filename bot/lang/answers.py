@@ -95,11 +95,11 @@ def _item(task: TaskView, chosen: list[OccurrenceView], today: date) -> AnswerIt
     return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1)
 
 
-def _sort_key(item: AnswerItem) -> tuple[int, date, str]:
+def _sort_key(item: AnswerItem) -> tuple[int, date, int]:
     due = item.due or date.max
     if item.state == "done":
         due = date.max - (item.due - date.min) if item.due else date.max  # latest done first
-    return STATES.index(item.state), due, fold_words(item.task.title)
+    return STATES.index(item.state), due, item.task.id  # ties keep the plan's order
 
 
 def _pool(question: Question, tasks: Iterable[TaskView]) -> list[TaskView]:
