@@ -6,6 +6,7 @@ stand-in server), and checks what the user sees and what the database holds.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import logging
@@ -445,6 +446,27 @@ async def test_429_left_after_retries_is_reported_with_retry_after(bot: Bot) -> 
     with pytest.raises(DeliveryError) as caught:
         await bot.channel.send(str(ADMIN), Reply(["x"]))
     assert caught.value.retry_after == 1 and not caught.value.blocked
+
+
+async def test_a_burst_of_reminders_stays_under_telegrams_limits(sqlite_url: str) -> None:
+    async with FakeTelegramAPI(token=TOKEN, enforce_limits=True) as api:
+        storage = await Storage.open(sqlite_url)
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            telegram_bot_token=TOKEN,
+            telegram_api_base_url=api.base_url,
+        )
+        channel = TelegramChannel(
+            settings, Router(AppContext(storage=storage, settings=settings, clock=lambda: NOW))
+        )
+        await channel.start()
+        try:
+            await asyncio.gather(*(channel.send(str(2000 + n), Reply([f"Nhắc việc {n}"])) for n in range(45)))
+        finally:
+            await channel.stop()
+            await storage.close()
+        assert api.rate_limited == 0
+        assert len([c for c in api.calls("sendMessage") if c.ok]) == 45
 
 
 async def test_other_failures_raise_delivery_error(bot: Bot) -> None:

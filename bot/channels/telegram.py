@@ -216,7 +216,18 @@ class TelegramChannel:
                     connection_pool_size=2, connect_timeout=10.0, read_timeout=10.0, pool_timeout=5.0
                 )
             )
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(
+                # aiolimiter is a leaky bucket: a full bucket plus one period's refill can pass within
+                # one window. Small buckets keep any 1 s under 30 sends (25/s sustained) and any
+                # minute under 20 sends per group (16/min sustained), so Telegram never says 429.
+                AIORateLimiter(
+                    overall_max_rate=5,
+                    overall_time_period=0.2,
+                    group_max_rate=4,
+                    group_time_period=15,
+                    max_retries=3,
+                )
+            )
             .concurrent_updates(CONCURRENT_UPDATES)
             .job_queue(None)  # reminders have their own scheduler in `nhacviec run`
             .build()
