@@ -41,13 +41,14 @@ def build_channels(settings: Settings, router: Router) -> list[Channel]:
 
 def start_scheduler(ctx: AppContext, outbox: Outbox) -> AsyncIOScheduler:
     """The periodic tick: plan reminders and digests from the data, claim, send, record."""
-    from handlers.reminders import run_digests, run_tick
+    from handlers.reminders import Ticker, run_digests
 
     scheduler = AsyncIOScheduler(timezone=ctx.settings.tz)
+    ticker = Ticker(ctx, outbox)
 
     async def tick() -> None:
         try:
-            await run_tick(ctx, sender=outbox)
+            await ticker.tick()
             await run_digests(ctx, sender=outbox)
         except Exception:
             log.exception("reminder tick failed; the next tick tries again")

@@ -87,13 +87,56 @@ async def recipients(ctx: AppContext) -> list[Recipient]:
     return found
 
 
-async def run_tick(ctx: AppContext, *, sender: Outbox | None, dry_run: bool = False) -> dict[str, Any]:
-    """One tick. `sender=None` with dry_run lists what would be sent and claims nothing."""
-    now = ctx.now()
+class Ticker:
+    """Runs ticks for a long-lived process: a full pass at start, hourly and after failures;
+    in between only what became due since the previous tick (the planner's `since`)."""
+
+    FULL_PASS_EVERY = timedelta(hours=1)
+
+    def __init__(self, ctx: AppContext, sender: Outbox) -> None:
+        self.ctx, self.sender = ctx, sender
+        self.last_now: datetime | None = None
+        self.last_full: datetime | None = None
+
+    async def tick(self) -> dict[str, Any]:
+        now = self.ctx.now()
+        full = (
+            self.last_now is None
+            or self.last_full is None
+            or now - self.last_full >= self.FULL_PASS_EVERY
+            or now < self.last_now  # the clock went back
+            or bool(
+                await self.ctx.storage.retryable_keys(
+                    now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS
+                )
+            )
+        )
+        report = await run_tick(self.ctx, sender=self.sender, since=None if full else self.last_now, now=now)
+        self.last_now = now
+        if full:
+            self.last_full = now
+        return report
+
+
+async def run_tick(
+    ctx: AppContext,
+    *,
+    sender: Outbox | None,
+    dry_run: bool = False,
+    since: datetime | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One tick. `sender=None` with dry_run lists what would be sent and claims nothing.
+
+    `since=None` is a full pass: every reminder still inside the catch-up horizon is derived and
+    checked against the log (start-up, hourly, retries). With `since`, only those that became due
+    after it.
+    """
+    now = now or ctx.now()
     people = await recipients(ctx)
     languages = {p.address: p.language for p in people}
     planned = plan_reminders(
-        await ctx.all_tasks(), people, now=now, config=PlannerConfig.from_settings(ctx.settings)
+        await ctx.all_tasks(), people, now=now, config=PlannerConfig.from_settings(ctx.settings), since=since
     )
     if sender is not None:
         planned = [r for r in planned if sender.can_send(r.recipient)]
@@ -112,7 +155,9 @@ async def run_tick(ctx: AppContext, *, sender: Outbox | None, dry_run: bool = Fa
         [(r.key, r.recipient, r.occurrence_id, r.lead) for r in fresh], now=now, worker=WORKER
     )
     # Stale claims (a sender died) and transient failures: exactly one worker retakes each.
-    retry = await ctx.storage.retryable_keys(now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS)
+    retry = set()
+    if since is None:
+        retry = await ctx.storage.retryable_keys(now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS)
     for key in retry & existing:
         r = by_key[key]
         if await ctx.storage.claim(
@@ -145,7 +190,7 @@ async def run_tick(ctx: AppContext, *, sender: Outbox | None, dry_run: bool = Fa
         async with semaphore:
             try:
                 with use_language(languages.get(delivery.recipient, "vi")):
-                    reply = Reply(reminder_blocks(delivery, now.date()))
+                    reply = Reply(reminder_blocks(delivery, now.astimezone(ctx.settings.tz).date()))
                 await sender.send(delivery.recipient, reply)
             except DeliveryError as exc:
                 failed += 1
@@ -173,7 +218,7 @@ def _describe(delivery, now: datetime, languages: dict[str, str]) -> dict[str, A
     from handlers.ask import plain
 
     with use_language(languages.get(delivery.recipient, "vi")):
-        text = plain(reminder_blocks(delivery, now.date()))
+        text = plain(reminder_blocks(delivery, now.date()))  # `now` is local (ctx.now())
     return {
         "to": delivery.recipient,
         "catchup": delivery.is_catchup,

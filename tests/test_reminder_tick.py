@@ -1,0 +1,205 @@
+"""The reminder tick against a real database: claims, sends, outcomes, two workers, restarts.
+
+Time is injected; a fake outbox records sends and can fail like Telegram does (429, 5xx,
+network errors, 403). Runs on SQLite and, when reachable, PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.channels.base import DeliveryError
+from bot.domain import Kind, ParsedPlan, ParsedTask
+from bot.settings import Settings
+from handlers.context import AppContext
+from handlers.reminders import Ticker, run_digests, run_tick
+from handlers.replies import Reply
+from storage import Storage
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class FakeOutbox:
+    """Records what would reach each chat; `fail` decides per send whether to raise."""
+
+    def __init__(self, fail: Callable[[str, int], DeliveryError | None] | None = None) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.attempts = 0
+        self.fail = fail
+
+    def can_send(self, address: str) -> bool:
+        return address.startswith(("telegram:", "zalo:"))
+
+    async def send(self, address: str, reply: Reply) -> None:
+        self.attempts += 1
+        await asyncio.sleep(0)
+        if self.fail is not None and (error := self.fail(address, self.attempts)) is not None:
+            raise error
+        self.sent.append((address, reply.text))
+
+
+def at(day: date, hour: int = 8, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
+
+
+async def seed(st: Storage, *dues: date) -> None:
+    tasks = [
+        ParsedTask(
+            title=f"Báo cáo <số {i}>", lead="Sở Tư pháp", deadline=d.isoformat(), kind=Kind.ONCE, dates=[d]
+        )
+        for i, d in enumerate(dues, 1)
+    ]
+    await st.save_plan(
+        ParsedPlan(tasks=tasks, number="1/KH", year=2022), {"Sở Tư pháp": [("Sở Tư pháp", None)]}
+    )
+    agency = (await st.agencies())[0].id
+    await st.upsert_user("telegram:1", agency_id=agency, role="officer", approved=True)
+    await st.upsert_user("zalo:z1", agency_id=agency, role="manager", approved=True)
+
+
+def ctx_at(st: Storage, now: datetime) -> AppContext:
+    return AppContext(storage=st, settings=Settings(nhacviec_quiet_hours="21:00-07:00"), clock=lambda: now)
+
+
+async def test_lead_times_sent_once_each(storage: Storage) -> None:
+    await seed(storage, date(2022, 6, 30))
+    box = FakeOutbox()
+    for day, expected in [
+        (date(2022, 6, 22), 0),
+        (date(2022, 6, 23), 2),
+        (date(2022, 6, 27), 4),
+        (date(2022, 6, 30), 8),
+    ]:
+        if day == date(2022, 6, 30):
+            await run_tick(ctx_at(storage, at(date(2022, 6, 29))), sender=box)
+        await run_tick(ctx_at(storage, at(day)), sender=box)
+        await run_tick(ctx_at(storage, at(day, 9)), sender=box)  # a later tick the same day sends nothing new
+        assert len(box.sent) == expected, (day, box.sent)
+    assert "Báo cáo &lt;số 1&gt;" in box.sent[0][1]
+    assert {a for a, _ in box.sent} == {"telegram:1", "zalo:z1"}
+
+
+async def test_quiet_hours_postpone(storage: Storage) -> None:
+    await seed(storage, date(2022, 6, 30))
+    await storage.set_reminder_prefs("telegram:1", remind_at="22:00")
+    box = FakeOutbox()
+    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 22, 30)), sender=box)
+    assert [a for a, _ in box.sent] == ["zalo:z1"]  # the 08:00 one; the officer's 22:00 waits
+    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 7, 0)), sender=box)
+    assert [a for a, _ in box.sent] == ["zalo:z1", "telegram:1"]
+
+
+async def test_done_occurrence_is_not_reminded_and_overdue_nagged_weekly(storage: Storage) -> None:
+    await seed(storage, date(2022, 6, 30), date(2022, 7, 15))
+    tasks = await storage.all_tasks()
+    done = next(t for t in tasks if t.occurrences[0].due == date(2022, 7, 15)).occurrences[0]
+    await storage.mark_done(done.id, by="telegram:1", at=at(date(2022, 7, 1)))
+    box = FakeOutbox()
+    await run_tick(ctx_at(storage, at(date(2022, 7, 7))), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 7, 8))), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 7, 14))), sender=box)
+    officer = [text for addr, text in box.sent if addr == "telegram:1"]
+    assert len(officer) == 2 and all("số 1" in t and "trễ" in t for t in officer)
+
+
+async def test_catch_up_after_downtime_is_one_message(storage: Storage) -> None:
+    await seed(storage, date(2022, 6, 24), date(2022, 6, 25), date(2022, 6, 26), date(2022, 6, 27))
+    box = FakeOutbox()
+    # The bot was down all week; it comes back in the afternoon.
+    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 15)), sender=box)
+    officer = [t for a, t in box.sent if a == "telegram:1"]
+    assert len(officer) == 1
+    assert all(f"số {i}" in officer[0] for i in range(1, 5))
+    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 16)), sender=box)
+    assert len([t for a, t in box.sent if a == "telegram:1"]) == 1
+
+
+async def test_two_workers_never_send_twice(db_url: str) -> None:
+    st1, st2 = await Storage.open(db_url), await Storage.open(db_url)
+    try:
+        await seed(st1, *(date(2022, 6, d) for d in range(20, 30)))
+        box1, box2 = FakeOutbox(), FakeOutbox()
+        now = at(date(2022, 6, 23))
+        for _ in range(3):
+            await asyncio.gather(
+                run_tick(ctx_at(st1, now), sender=box1), run_tick(ctx_at(st2, now), sender=box2)
+            )
+        sent = box1.sent + box2.sent
+        assert len(sent) == len(set(sent)) == 4  # 2 recipients, each one bundle or catch-up... once
+        log = await st1.reminder_log()
+        assert log and all(r["status"] == "delivered" for r in log)
+    finally:
+        await st1.close()
+        await st2.close()
+
+
+@pytest.mark.parametrize(
+    "error,final",
+    [
+        (DeliveryError("Too Many Requests", retry_after=3), False),
+        (DeliveryError("Bad Gateway"), False),
+        (DeliveryError("network down"), False),
+        (DeliveryError("Forbidden: bot was blocked by the user", blocked=True), True),
+    ],
+)
+async def test_failed_sends_are_recorded_and_retried_or_dropped(
+    storage: Storage, error: DeliveryError, final: bool
+) -> None:
+    await seed(storage, date(2022, 6, 30))
+    failing = FakeOutbox(fail=lambda addr, n: error if addr == "telegram:1" else None)
+    await run_tick(ctx_at(storage, at(date(2022, 6, 23))), sender=failing)
+    log = {r["recipient"]: r for r in await storage.reminder_log()}
+    assert log["telegram:1"]["status"] == ("dead" if final else "failed")
+    assert log["zalo:z1"]["status"] == "delivered"
+    user = await storage.user("telegram:1")
+    assert user.active is (not final)
+    healthy = FakeOutbox()
+    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 8, 2)), sender=healthy)
+    assert healthy.sent == []  # not before the claim timeout
+    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 8, 10)), sender=healthy)
+    assert [a for a, _ in healthy.sent] == ([] if final else ["telegram:1"])
+
+
+async def test_a_crash_mid_send_is_retried_after_the_timeout(storage: Storage) -> None:
+    await seed(storage, date(2022, 6, 30))
+    now = at(date(2022, 6, 23))
+    # A worker claimed the reminder and died before sending: the claim stays "claimed".
+    ctx = ctx_at(storage, now)
+    dry = await run_tick(ctx, sender=None, dry_run=True)
+    for item in dry["reminders"]:
+        for key in item["keys"]:
+            await storage.claim(
+                key, recipient=item["to"], occurrence_id=None, lead="d7", now=now, worker="dead"
+            )
+    box = FakeOutbox()
+    ticker = Ticker(ctx_at(storage, at(date(2022, 6, 23), 8, 1)), box)
+    await ticker.tick()
+    assert box.sent == []
+    ticker.ctx = ctx_at(storage, at(date(2022, 6, 23), 8, 6))
+    await ticker.tick()
+    assert sorted(a for a, _ in box.sent) == ["telegram:1", "zalo:z1"]
+
+
+async def test_dry_run_claims_nothing(storage: Storage) -> None:
+    await seed(storage, date(2022, 6, 30))
+    report = await run_tick(ctx_at(storage, at(date(2022, 6, 23))), sender=None, dry_run=True)
+    assert len(report["reminders"]) == 2 and report["claimed"] == 0
+    assert await storage.reminder_log() == []
+    assert report["reminders"][0]["items"][0]["due"] == "2022-06-30"
+
+
+async def test_digest_once_per_weekday(storage: Storage) -> None:
+    await seed(storage, date(2022, 6, 20), date(2022, 6, 30))
+    box = FakeOutbox()
+    monday = date(2022, 6, 27)
+    assert await run_digests(ctx_at(storage, at(monday, 7, 0)), sender=box) == 0  # before 07:30
+    assert await run_digests(ctx_at(storage, at(monday, 7, 31)), sender=box) == 1
+    assert await run_digests(ctx_at(storage, at(monday, 9, 0)), sender=box) == 0
+    assert [a for a, _ in box.sent] == ["zalo:z1"]  # managers only
+    assert "chưa hoàn thành quá hạn" in box.sent[0][1].lower()
+    assert await run_digests(ctx_at(storage, at(date(2022, 7, 2), 8)), sender=box) == 0  # Saturday
