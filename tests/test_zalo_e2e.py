@@ -333,3 +333,32 @@ async def test_wrong_token_stops_start_without_quoting_it(sqlite_url: str) -> No
         finally:
             await channel.stop()
             await ctx.storage.close()
+
+
+async def test_typing_indicator_before_a_slow_answer(sqlite_url: str) -> None:
+    async with FakeZaloAPI() as api:
+        ctx = await open_context(sqlite_url, api)
+        channel = ZaloChannel(
+            ctx.settings, Router(ctx), poll_timeout=POLL, rate_limiter=FAST, typing_after=0.0
+        )
+        await channel.start()
+        try:
+            await say(api, ADMIN, "Sở Tài nguyên và Môi trường có việc gì?")
+            methods = [c.method for c in api.sent]
+            assert methods[0] == "sendChatAction" and "sendMessage" in methods
+            assert api.calls("sendChatAction")[0].params == {"chat_id": ADMIN, "action": "typing"}
+        finally:
+            await channel.stop()
+            await ctx.storage.close()
+
+
+async def test_sends_are_throttled_per_chat(bot: Bot) -> None:
+    bot.channel.limiter = RateLimiter(overall=1000.0, overall_burst=1000, per_chat=20.0, chat_burst=2)
+    for n in range(6):
+        await bot.channel.send(USER, Reply([f"tin {n}"]))
+    await bot.channel.send("other", Reply(["không phải chờ"]))
+    calls = [c for c in bot.api.calls("sendMessage") if c.params["chat_id"] == USER]
+    # A burst of 2, then one every 50 ms: the 6th goes out ≥ 0.2 s after the 1st.
+    assert calls[-1].at - calls[0].at >= 0.18
+    other = bot.api.calls("sendMessage")[-1]
+    assert other.params["chat_id"] == "other" and other.at - calls[-1].at < 0.05

@@ -20,7 +20,11 @@ What the platform documents (bot.zaloplatforms.com/docs, 2025) and what we rely 
   while a webhook is set, so polling mode deletes a leftover webhook first.
 - Webhook: setWebhook `{"url", "secret_token"}` (HTTPS, secret 8–256 characters); Zalo POSTs
   `{"ok": true, "result": update}` with the header `X-Bot-Api-Secret-Token`; any call without
-  the right secret gets 403.
+  the right secret gets 403. The receiver is a small tornado server (installed with
+  python-telegram-bot's webhooks extra) listening on ZALO_WEBHOOK_URL's port, else 8444, on the
+  URL's path — put a TLS reverse proxy in front. Without ZALO_WEBHOOK_SECRET a random secret is
+  made at each start (we register it ourselves). Updates are acknowledged at once and handled
+  in the background; a redelivered message id is answered once.
 - sendMessage text is 1–2000 characters: answers are split between blocks under
   `TEXT_LIMIT` with `split_blocks`. There is no parse mode we can count on, so replies are sent
   as plain text, buttons as a numbered list (the router maps "1", "2" to the buttons).
@@ -295,6 +299,7 @@ class ZaloChannel:
         rate_limiter: RateLimiter | None = None,
         webhook_listen: tuple[str, int] | None = None,
         http: httpx.AsyncClient | None = None,
+        typing_after: float = TYPING_AFTER,
     ) -> None:
         if not settings.zalo_bot_token:
             raise ValueError("ZALO_BOT_TOKEN is not set")
@@ -305,6 +310,7 @@ class ZaloChannel:
         self.router = router
         self.client = ZaloBotClient(settings.zalo_bot_token, settings.zalo_api_base_url, http=http)
         self.poll_timeout = poll_timeout
+        self.typing_after = typing_after
         self.limiter = rate_limiter or RateLimiter()
         self.webhook_url = (settings.zalo_webhook_url or "").strip()
         self.webhook_secret = (settings.zalo_webhook_secret or "").strip() or secrets.token_urlsafe(32)
@@ -517,7 +523,7 @@ class ZaloChannel:
         await self._deliver(chat_id, replies)
 
     async def _typing_later(self, chat_id: str) -> None:
-        await asyncio.sleep(TYPING_AFTER)
+        await asyncio.sleep(self.typing_after)
         try:
             await self.client.send_chat_action(chat_id, "typing")
         except (ZaloApiError, httpx.HTTPError) as exc:
