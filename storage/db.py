@@ -259,79 +259,95 @@ class Storage:
         plan.imported_at = utcnow()
         await s.flush()
 
-        existing: dict[str, Task] = {}
+        # Bulk Core statements from here on: 20,000 ORM objects would dominate the import.
+        existing: dict[str, int] = {}
         if not created:
-            rows = (await s.execute(select(Task).where(Task.plan_id == plan.id))).scalars().all()
-            existing = {t.key: t for t in rows}
-        old_occurrences: dict[int, dict[date, Occurrence]] = {}
+            existing = dict((await s.execute(select(Task.key, Task.id).where(Task.plan_id == plan.id))).all())
+        old_occurrences: dict[int, dict[date, int]] = {}
         if existing:
-            occ_rows = (
-                (
-                    await s.execute(
-                        select(Occurrence).where(Occurrence.task_id.in_([t.id for t in existing.values()]))
-                    )
+            occ_rows = await s.execute(
+                select(Occurrence.task_id, Occurrence.due, Occurrence.id).where(
+                    Occurrence.task_id.in_(select(Task.id).where(Task.plan_id == plan.id))
                 )
-                .scalars()
-                .all()
             )
-            for occ in occ_rows:
-                old_occurrences.setdefault(occ.task_id, {})[occ.due] = occ
+            for task_id, due, occ_id in occ_rows:
+                old_occurrences.setdefault(task_id, {})[due] = occ_id
 
         result = SaveResult(plan_id=None, created=created)
         seen: set[str] = set()
-        new_tasks: list[tuple[Task, list[int], list[date]]] = []
+        inserts: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        plan_leads: dict[str, tuple[list[int], list[date]]] = {}
         for position, pt in enumerate(parsed.tasks):
             key = task_key(pt.title, pt.lead, seen)
             seen.add(key)
             leads = [await agency_id(n, p) for n, p in lead_names.get(pt.lead, [])]
-            task = existing.get(key)
-            if task is None:
-                task = Task(plan_id=plan.id, key=key)
-                s.add(task)
-                result.tasks_added += 1
+            row = {
+                "plan_id": plan.id,
+                "key": key,
+                "position": position,
+                "number": nfc(pt.number)[:50],
+                "title": nfc(pt.title),
+                "activity": nfc(pt.activity),
+                "output": nfc(pt.output),
+                "note": nfc(pt.note),
+                "lead_text": nfc(pt.lead),
+                "lead_id": leads[0] if leads else None,
+                "partners": nfc(pt.partners),
+                "deadline": nfc(pt.deadline),
+                "kind": str(pt.kind),
+                "source": pt.source[:200],
+            }
+            plan_leads[key] = (leads, sorted(set(pt.dates)))
+            if key in existing:
+                updates.append({**row, "tid": existing[key]})
             else:
-                result.tasks_updated += 1
-            task.position = position
-            task.number = nfc(pt.number)[:50]
-            task.title = nfc(pt.title)
-            task.activity = nfc(pt.activity)
-            task.output = nfc(pt.output)
-            task.note = nfc(pt.note)
-            task.lead_text = nfc(pt.lead)
-            task.lead_id = leads[0] if leads else None
-            task.partners = nfc(pt.partners)
-            task.deadline = nfc(pt.deadline)
-            task.kind = str(pt.kind)
-            task.source = pt.source[:200]
-            new_tasks.append((task, leads, sorted(set(pt.dates))))
-        await s.flush()
+                inserts.append(row)
+        result.tasks_added, result.tasks_updated = len(inserts), len(updates)
+        ids: dict[str, int] = {key: existing[key] for key in seen if key in existing}
+        task_table = Task.__table__
+        for chunk in _chunks(inserts, 2000):
+            returned = await s.execute(
+                task_table.insert().returning(task_table.c.key, task_table.c.id), chunk
+            )
+            ids.update(dict(returned.all()))
+        if updates:
+            from sqlalchemy import bindparam
 
-        removed = [t for k, t in existing.items() if k not in seen]
+            values = {c: bindparam(c) for c in updates[0] if c not in ("tid", "plan_id", "key")}
+            await s.execute(
+                task_table.update().where(task_table.c.id == bindparam("tid")).values(values),
+                updates,
+                execution_options={"synchronize_session": False},
+            )
+        removed = [tid for key, tid in existing.items() if key not in seen]
         result.tasks_removed = len(removed)
-        for task in removed:
-            await s.delete(task)
-
-        kept_ids = [t.id for t, _, _ in new_tasks if t.id in old_occurrences or t.key in existing]
-        if kept_ids:
-            await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(kept_ids)))
-        lead_rows = []
-        occ_rows_new = []
-        for task, leads, dates in new_tasks:
-            for agency in dict.fromkeys(leads):
-                lead_rows.append({"task_id": task.id, "agency_id": agency})
-            old = old_occurrences.get(task.id, {})
-            for due in dates:
-                if due not in old:
-                    occ_rows_new.append(
-                        {"task_id": task.id, "due": due, "status": OccurrenceStatus.OPEN.value}
-                    )
-            for due, occ in old.items():
-                if due not in dates:
-                    await s.delete(occ)
-        if lead_rows:
-            await s.execute(TaskLead.__table__.insert(), lead_rows)
-        if occ_rows_new:
-            await s.execute(Occurrence.__table__.insert(), occ_rows_new)
+        for chunk in _chunks(removed, 2000):
+            await s.execute(delete(Occurrence).where(Occurrence.task_id.in_(chunk)))
+            await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
+            await s.execute(delete(Task).where(Task.id.in_(chunk)))
+        kept = [ids[k] for k in seen if k in existing]
+        for chunk in _chunks(kept, 2000):
+            await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
+        lead_rows: list[dict[str, object]] = []
+        occ_new: list[dict[str, object]] = []
+        occ_gone: list[int] = []
+        for key, (leads, dates) in plan_leads.items():
+            task_id = ids[key]
+            lead_rows.extend({"task_id": task_id, "agency_id": agency} for agency in dict.fromkeys(leads))
+            old = old_occurrences.get(task_id, {})
+            occ_new.extend(
+                {"task_id": task_id, "due": due, "status": OccurrenceStatus.OPEN.value}
+                for due in dates
+                if due not in old
+            )
+            occ_gone.extend(occ_id for due, occ_id in old.items() if due not in dates)
+        for chunk in _chunks(occ_gone, 2000):
+            await s.execute(delete(Occurrence).where(Occurrence.id.in_(chunk)))
+        for chunk in _chunks(lead_rows, 5000):
+            await s.execute(TaskLead.__table__.insert(), chunk)
+        for chunk in _chunks(occ_new, 5000):
+            await s.execute(Occurrence.__table__.insert(), chunk)
         if new_agencies:
             await _bump(s, "agencies_rev")
         await _bump(s, "tasks_rev")
