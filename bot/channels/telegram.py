@@ -189,7 +189,6 @@ class TelegramChannel:
         self.settings = settings
         self.router = router
         self._locks = _ChatLocks()
-        self._started = False
         self.app: Application = self._build_application()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -270,7 +269,6 @@ class TelegramChannel:
                 drop_pending_updates=False,
                 bootstrap_retries=3,
             )
-        self._started = True
         await self._publish_commands()
 
     async def _initialize(self) -> None:
@@ -312,7 +310,6 @@ class TelegramChannel:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
-        self._started = False
 
     # -- incoming ----------------------------------------------------------------------------
 
