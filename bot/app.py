@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 
@@ -39,19 +38,27 @@ def build_channels(settings: Settings, router: Router) -> list[Channel]:
     return channels
 
 
-def start_scheduler(ctx: AppContext, outbox: Outbox) -> AsyncIOScheduler:
-    """The periodic tick: plan reminders and digests from the data, claim, send, record."""
+def start_scheduler(ctx: AppContext, outbox: Outbox) -> tuple[AsyncIOScheduler, asyncio.Lock]:
+    """The periodic tick: plan reminders and digests from the data, claim, send, record.
+
+    The returned lock is held while a tick runs, so shutting down can wait for it to finish
+    (a tick cut in half would leave claims to retry; closing storage under it would crash it).
+    """
     from handlers.reminders import Ticker, run_digests
 
     scheduler = AsyncIOScheduler(timezone=ctx.settings.tz)
     ticker = Ticker(ctx, outbox)
+    running = asyncio.Lock()
 
     async def tick() -> None:
-        try:
-            await ticker.tick()
-            await run_digests(ctx, sender=outbox)
-        except Exception:
-            log.exception("reminder tick failed; the next tick tries again")
+        async with running:
+            try:
+                await ticker.tick()
+                await run_digests(ctx, sender=outbox)
+            except asyncio.CancelledError:
+                log.info("reminder tick cancelled by shutdown")
+            except Exception:
+                log.exception("reminder tick failed; the next tick tries again")
 
     scheduler.add_job(
         tick,
@@ -63,7 +70,7 @@ def start_scheduler(ctx: AppContext, outbox: Outbox) -> AsyncIOScheduler:
         id="reminder-tick",
     )
     scheduler.start()
-    return scheduler
+    return scheduler, running
 
 
 async def run(settings: Settings, *, db: str | None = None) -> int:
@@ -82,7 +89,7 @@ async def run(settings: Settings, *, db: str | None = None) -> int:
         router.outbox = outbox
         for channel in channels:
             await channel.start()
-        scheduler = start_scheduler(ctx, outbox)
+        scheduler, ticking = start_scheduler(ctx, outbox)
         print(
             _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
             file=sys.stderr,
@@ -97,10 +104,9 @@ async def run(settings: Settings, *, db: str | None = None) -> int:
         for channel in channels:
             with contextlib.suppress(Exception):
                 await channel.stop()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(20):  # let a running tick record what it sent
+                await ticking.acquire()
         return 0
     finally:
         await storage.close()
-
-
-if os.environ.get("NHACVIEC_DEBUG"):
-    logging.getLogger("nhacviec").setLevel(logging.DEBUG)

@@ -119,8 +119,8 @@ class Router:
                 replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
         chat = f"{req.channel}:{req.chat_id}"
         for reply in replies:
-            if reply.to is None and reply.buttons:
-                self.state.buttons[chat] = [b for row in reply.buttons for b in row]
+            if reply.buttons:  # remembered where they are shown, so "1" there presses the first
+                self.state.buttons[reply.to or chat] = [b for row in reply.buttons for b in row]
         return replies
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
