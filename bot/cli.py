@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -312,35 +313,44 @@ async def cmd_agency(args: argparse.Namespace) -> int:
 
 
 async def cmd_remind(args: argparse.Namespace) -> int:
+    """Plan the reminders due at --now; list them (--dry-run) or claim and send them once."""
     from handlers.reminders import run_tick
 
     ctx = await _context(args)
+    channels = []
     try:
         now = args.now or datetime.now(UTC)
         if now.tzinfo is None:
             now = now.replace(tzinfo=ctx.settings.tz)
         ctx.clock = lambda: now
-        result = await run_tick(
-            ctx, sender=None if args.dry_run else await _cli_sender(ctx), dry_run=args.dry_run
-        )
+        sender = None
+        if not args.dry_run:
+            from bot.app import build_channels
+            from bot.channels.base import Outbox
+            from handlers.router import Router
+
+            channels = build_channels(ctx.settings, Router(ctx))
+            if not channels:
+                raise CliError(
+                    _("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN) để gửi nhắc việc.")
+                )
+            for channel in channels:
+                await channel.open_for_sending()
+            sender = Outbox(channels)
+        result = await run_tick(ctx, sender=sender, dry_run=args.dry_run)
     finally:
+        for channel in channels:
+            with contextlib.suppress(Exception):
+                await channel.stop()
         await ctx.storage.close()
-    print(
-        _dump(result)
-        if args.json
-        else "\n".join(f"{r['to']}: {r['text'][:120]}" for r in result["reminders"])
-        or _("Không có nhắc việc nào đến giờ gửi.")
-    )
+    if args.json:
+        print(_dump(result))
+    elif result["reminders"]:
+        for item in result["reminders"]:
+            print(f"{item['to']}: {item['text']}")
+    else:
+        print(_("Không có nhắc việc nào đến giờ gửi."))
     return 0
-
-
-async def _cli_sender(ctx):  # type: ignore[no-untyped-def]
-    from bot.channels.outbound import build_sender
-
-    sender = build_sender(ctx.settings)
-    if sender is None:
-        raise CliError(_("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN) để gửi nhắc việc."))
-    return sender
 
 
 async def cmd_digest(args: argparse.Namespace) -> int:

@@ -160,3 +160,19 @@ def test_ask_json_and_batch(db: Path) -> None:
     out = nv("ask", "-", db=db, stdin=batch)
     answers = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(answers) == 2 and answers[0]["agency"] is None and answers[0]["tasks"] == []
+
+
+def test_remind_dry_run_and_digest(db: Path) -> None:
+    nv("import", str(SAMPLE), db=db)
+    nv("user", "add", "telegram:7", "--agency", "Thanh tra tỉnh", db=db)
+    out = nv("remind", "--now", "2022-12-08T08:00", "--dry-run", "--json", db=db)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [r["to"] for r in data["reminders"]] == ["telegram:7"]
+    assert data["reminders"][0]["items"][0]["due"] == "2022-12-15"
+    again = json.loads(nv("remind", "--now", "2022-12-08T08:00", "--dry-run", "--json", db=db).stdout)
+    assert again["reminders"] == data["reminders"]  # a dry run claims nothing
+    no_channel = nv("remind", "--now", "2022-12-08T08:00", db=db)
+    assert no_channel.returncode == 1 and "TELEGRAM_BOT_TOKEN" in no_channel.stderr
+    digest = json.loads(nv("digest", "--agency", "UBND huyện Bình Sơn", "--today", "2022-12-12", "--json", db=db).stdout)
+    assert digest["agency"] == "UBND huyện Bình Sơn" and "Tổng kết công tác CCHC" in digest["reply"]

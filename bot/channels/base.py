@@ -27,6 +27,9 @@ class Channel(Protocol):
     async def start(self) -> None:
         """Begin receiving updates (polling or webhook) in the background; returns once running."""
 
+    async def open_for_sending(self) -> None:
+        """Connect for sending only, without receiving updates."""
+
     async def stop(self) -> None:
         """Stop receiving and release connections."""
 

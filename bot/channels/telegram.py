@@ -271,6 +271,10 @@ class TelegramChannel:
             )
         await self._publish_commands()
 
+    async def open_for_sending(self) -> None:
+        """Connect without receiving updates (`nhacviec remind` sends once and exits)."""
+        await self._initialize()
+
     async def _initialize(self) -> None:
         """`Application.initialize` (getMe), retried briefly on network errors, never quoting the token."""
         for attempt in range(NETWORK_RETRIES + 2):

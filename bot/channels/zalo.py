@@ -338,6 +338,10 @@ class ZaloChannel:
             await self._drop_leftover_webhook()
             self._poller = asyncio.create_task(self._poll_forever(), name="zalo-poll")
 
+    async def open_for_sending(self) -> None:
+        """Check the token without receiving updates (`nhacviec remind` sends once and exits)."""
+        self.bot_info = await self._get_me()
+
     async def _get_me(self) -> dict[str, Any]:
         for attempt in range(NETWORK_RETRIES + 2):
             try:
