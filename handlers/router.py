@@ -135,8 +135,8 @@ class Router:
 
         command, args = _split_command(req.text, self.bot_username)
         turn.args = args
-        if req.chat_type == "group" and command is None and not req.mentioned and req.file_name is None:
-            return []  # groups: only commands, mentions and buttons
+        if req.chat_type == "group" and command is None and not req.mentioned:
+            return []  # groups: only commands, mentions and buttons (a shared file is not an import)
         if command == "huy":
             self.state.waiting.pop(req.account, None)
             return [Reply([_("Đã huỷ.")])]
