@@ -114,3 +114,4 @@ class TaskView:
     partners: str = ""
     plan: str = ""  # plan number or title
     occurrences: tuple[OccurrenceView, ...] = ()
+    lead_ids: tuple[int, ...] = ()  # every lead agency (a cell may name several); lead_id is the first

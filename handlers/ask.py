@@ -27,7 +27,7 @@ async def tasks_for(ctx: AppContext, question: Question) -> list[TaskView]:
     if question.agency_id is None:
         return []
     directory = await ctx.directory()
-    return await ctx.storage.tasks_for_agencies(directory.descendants(question.agency_id))
+    return await ctx.tasks_for_agencies(directory.descendants(question.agency_id))
 
 
 async def ask(

@@ -26,8 +26,10 @@ class AppContext:
     storage: Storage
     settings: Settings
     clock: Callable[[], datetime] = system_clock
-    _directory: tuple[object, Directory] | None = field(default=None, repr=False)
-    _tasks: tuple[int, list[TaskView]] | None = field(default=None, repr=False)
+    _directory: tuple[int, Directory] | None = field(default=None, repr=False)
+    _tasks: tuple[int, list[TaskView], dict[int, list[TaskView]], dict[int, int]] | None = field(
+        default=None, repr=False
+    )
 
     def now(self) -> datetime:
         """The current time in the deployment's timezone."""
@@ -36,18 +38,51 @@ class AppContext:
     def today(self) -> date:
         return self.now().date()
 
-    async def directory(self) -> Directory:
-        """The agency directory, rebuilt only when storage says the agencies changed."""
+    async def _refresh(self) -> None:
+        """One query tells whether agencies or tasks changed (in this process or another one)."""
         from bot.lang.agencies import Directory
 
-        records = await self.storage.agencies()
-        if self._directory is None or self._directory[0] is not records:
-            self._directory = (records, Directory(records))
+        revs = await self.storage.revisions()
+        agencies_rev, tasks_rev = revs.get("agencies_rev", 0), revs.get("tasks_rev", 0)
+        if self._directory is None or self._directory[0] != agencies_rev:
+            self._directory = (agencies_rev, Directory(await self.storage.agencies()))
+            self._tasks = None  # lead names are part of the task views
+        if self._tasks is None or self._tasks[0] != tasks_rev:
+            tasks = await self.storage.all_tasks()
+            by_agency: dict[int, list[TaskView]] = {}
+            for task in tasks:
+                for agency_id in task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ()):
+                    by_agency.setdefault(agency_id, []).append(task)
+            self._tasks = (tasks_rev, tasks, by_agency, {t.id: i for i, t in enumerate(tasks)})
+
+    async def directory(self) -> Directory:
+        """The agency directory, rebuilt only when storage says the agencies changed."""
+        await self._refresh()
+        assert self._directory is not None
         return self._directory[1]
 
     async def all_tasks(self) -> list[TaskView]:
         """Every task (topic search, reminders), reloaded only after a write changed them."""
-        rev = await self.storage.revision("tasks_rev")
-        if self._tasks is None or self._tasks[0] != rev:
-            self._tasks = (rev, await self.storage.all_tasks())
+        await self._refresh()
+        assert self._tasks is not None
         return self._tasks[1]
+
+    async def tasks_for_agencies(self, agency_ids: set[int]) -> list[TaskView]:
+        """Tasks led by any of these agencies, from the in-memory copy (checked fresh first).
+
+        A long-running bot answers from memory; the database is asked only "did anything change?".
+        """
+        await self._refresh()
+        assert self._tasks is not None
+        by_agency = self._tasks[2]
+        seen: set[int] = set()
+        found = []
+        for agency_id in agency_ids:
+            for task in by_agency.get(agency_id, ()):
+                if task.id not in seen:
+                    seen.add(task.id)
+                    found.append(task)
+        if len(agency_ids) > 1:
+            position = self._tasks[3]
+            found.sort(key=lambda t: position[t.id])  # the plans' order, as storage gives it
+        return found

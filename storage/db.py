@@ -147,6 +147,11 @@ class Storage:
         self._agencies_rev = rev
         return self._agencies
 
+    async def revisions(self) -> dict[str, int]:
+        """All change counters in one query (a long-running bot checks them before each answer)."""
+        async with self.engine.connect() as conn:
+            return dict((await conn.execute(select(Meta.key, Meta.value))).all())
+
     async def revision(self, key: str) -> int:
         """A counter bumped by every write of its kind ("tasks_rev", "agencies_rev"): cheap cache checks."""
         async with self.engine.connect() as conn:
@@ -399,12 +404,18 @@ class Storage:
             task_cols = task_cols.where(where)
             occ_cols = occ_cols.where(Occurrence.task_id.in_(select(Task.id).where(where)))
             plan_cols = plan_cols.where(Plan.id.in_(select(Task.plan_id).where(where)))
+        lead_cols = select(TaskLead.task_id, TaskLead.agency_id)
+        if where is not None:
+            lead_cols = lead_cols.where(TaskLead.task_id.in_(select(Task.id).where(where)))
         async with self.engine.connect() as conn:  # Core connection: no ORM session overhead
             tasks = (await conn.execute(task_cols)).all()
             if not tasks:
                 return []
             occurrences = (await conn.execute(occ_cols)).all()
             plans = {pid: number or title or "" for pid, number, title in await conn.execute(plan_cols)}
+            leads: dict[int, list[int]] = {}
+            for task_id, agency_id in await conn.execute(lead_cols):
+                leads.setdefault(task_id, []).append(agency_id)
         by_task: dict[int, list[OccurrenceView]] = {}
         open_, done = OccurrenceStatus.OPEN, OccurrenceStatus.DONE
         for oid, tid, due, status, done_at in occurrences:
@@ -437,6 +448,7 @@ class Storage:
                     partners=partners,
                     plan=plans.get(plan_id, ""),
                     occurrences=tuple(by_task.get(tid, ())),
+                    lead_ids=tuple(leads.get(tid, ())),
                 )
             )
         return views
