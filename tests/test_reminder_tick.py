@@ -203,3 +203,22 @@ async def test_digest_once_per_weekday(storage: Storage) -> None:
     assert [a for a, _ in box.sent] == ["zalo:z1"]  # managers only
     assert "chưa hoàn thành quá hạn" in box.sent[0][1].lower()
     assert await run_digests(ctx_at(storage, at(date(2022, 7, 2), 8)), sender=box) == 0  # Saturday
+
+
+async def test_joint_leads_are_reminded_and_answered(storage: Storage) -> None:
+    from handlers.ask import ask
+
+    lead = "Sở Tư pháp, Sở Nội vụ"
+    task = ParsedTask(title="Rà soát văn bản", lead=lead, kind=Kind.ONCE, dates=[date(2022, 6, 30)])
+    await storage.save_plan(
+        ParsedPlan(tasks=[task], number="2/KH", year=2022), {lead: [("Sở Tư pháp", None), ("Sở Nội vụ", None)]}
+    )
+    ids = {a.name: a.id for a in await storage.agencies()}
+    await storage.upsert_user("telegram:1", agency_id=ids["Sở Tư pháp"], approved=True)
+    await storage.upsert_user("telegram:2", agency_id=ids["Sở Nội vụ"], approved=True)
+    box = FakeOutbox()
+    ctx = ctx_at(storage, at(date(2022, 6, 23)))
+    await run_tick(ctx, sender=box)
+    assert sorted(a for a, _ in box.sent) == ["telegram:1", "telegram:2"]
+    result, _blocks = await ask(ctx, "Sở Nội vụ năm nay", asker_id=None, today=date(2022, 6, 1))
+    assert [t["title"] for t in result["tasks"]] == ["Rà soát văn bản"]

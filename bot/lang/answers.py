@@ -102,11 +102,17 @@ def _sort_key(item: AnswerItem) -> tuple[int, date, int]:
     return STATES.index(item.state), due, item.task.id  # ties keep the plan's order
 
 
+def _leads(task: TaskView) -> tuple[int | None, ...]:
+    return task.lead_ids or (task.lead_id,)
+
+
 def _pool(question: Question, tasks: Iterable[TaskView]) -> list[TaskView]:
+    """Tasks led by the agency asked about (or its units); a joint lead counts as a lead."""
     if question.agency_ids:
-        return [t for t in tasks if t.lead_id in question.agency_ids]
+        wanted = question.agency_ids
+        return [t for t in tasks if any(lead in wanted for lead in _leads(t))]
     if question.agency_id is not None:
-        return [t for t in tasks if t.lead_id == question.agency_id]
+        return [t for t in tasks if question.agency_id in _leads(t)]
     return list(tasks)
 
 

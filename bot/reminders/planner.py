@@ -277,12 +277,19 @@ def plan_reminders(
     gc.disable()
     try:
         for task in tasks:
-            lead_id = task.lead_id
-            if lead_id is None or not task.occurrences:
+            leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+            if not leads or not task.occurrences:
                 continue
             task_id = task.id
             for profile, last_sent_ord, too_far_ord in plans:
-                people = profile.by_agency.get(lead_id)
+                if len(leads) == 1:
+                    people = profile.by_agency.get(leads[0])
+                else:  # joint leads: everyone of each lead agency, once
+                    joint: dict[str, object] = {}
+                    for lead_agency in leads:
+                        for person in profile.by_agency.get(lead_agency, ()):
+                            joint.setdefault(person[0], person)
+                    people = list(joint.values())
                 if not people:
                     continue
                 for occ in task.occurrences:
