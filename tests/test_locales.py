@@ -1,0 +1,44 @@
+"""Every user-facing sentence is in both catalogs, translated, and the compiled .mo match the .po."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALE_DIR, _, catalog, source_messages, use_language
+
+PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")
+
+
+def _po(language: str):  # type: ignore[no-untyped-def]
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "nhacviec.po").open("rb") as fh:
+        return read_po(fh, locale=language)
+
+
+def test_every_message_is_translated_with_the_same_placeholders() -> None:
+    used = source_messages()
+    en = _po("en")
+    vi = _po("vi")
+    missing = [m for m in used if vi.get(m) is None or en.get(m) is None or not en.get(m).string]
+    assert not missing, f"run `python -m bot.i18n update` and translate: {missing[:10]}"
+    for msgid in used:
+        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(en.get(msgid).string)), msgid
+
+
+def test_compiled_catalogs_match_their_sources() -> None:
+    for language in ("vi", "en"):
+        buffer = io.BytesIO()
+        write_mo(buffer, _po(language))
+        compiled = (LOCALE_DIR / language / "LC_MESSAGES" / "nhacviec.mo").read_bytes()
+        assert compiled == buffer.getvalue(), f"run `python -m bot.i18n` to recompile {language}"
+
+
+def test_language_switch() -> None:
+    catalog.cache_clear()
+    with use_language("en"):
+        assert _("Việc quá hạn") == "Overdue tasks"
+    with use_language("vi"):
+        assert _("Việc quá hạn") == "Việc quá hạn"
