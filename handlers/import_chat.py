@@ -105,7 +105,7 @@ async def preview(turn: Turn, parsed: ParsedPlan, token: str) -> list[Reply]:
     report = await save_parsed(turn.ctx, parsed, dry_run=True)
     unknown = _("chưa rõ")
     blocks = [
-        f"<b>{_('Xem trước kế hoạch')}</b> — {esc(parsed.source_file)}",
+        "<b>" + _("Xem trước kế hoạch") + f"</b> — {esc(parsed.source_file)}",
         _("Số nhiệm vụ: {n}").format(n=len(parsed.tasks)),
         _("Cơ quan ban hành: {v}").format(v=esc(parsed.issuer or unknown)),
         _("Số kế hoạch: {v}").format(v=esc(parsed.number or unknown)),
@@ -125,7 +125,7 @@ async def preview(turn: Turn, parsed: ParsedPlan, token: str) -> list[Reply]:
         blocks.append(_("… và {n} cảnh báo khác").format(n=len(parsed.warnings) - PREVIEW_WARNINGS))
     for error in parsed.errors[:PREVIEW_WARNINGS]:
         blocks.append("❌ " + esc(error))
-    blocks.append(f"<b>{_('Một số nhiệm vụ đầu:')}</b>")
+    blocks.append("<b>" + _("Một số nhiệm vụ đầu:") + "</b>")
     for task in parsed.tasks[:PREVIEW_TASKS]:
         dates = ", ".join(f"{d:%d/%m/%Y}" for d in task.dates) or esc(task.deadline or "—")
         blocks.append(f"• [{esc(task.source)}] {esc(task.title[:200])} — {esc(task.lead or '?')} — {dates}")

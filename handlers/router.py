@@ -196,7 +196,7 @@ class Router:
 
 
 def help_reply(turn: Turn) -> Reply:
-    lines = [f"<b>{_('Nhắc Việc — các lệnh')}</b>"]
+    lines = ["<b>" + _("Nhắc Việc — các lệnh") + "</b>"]
     lines += [f"/{name} — {esc(text)}" for name, text in command_descriptions()]
     lines.append("")
     lines.append(_("Hoặc hỏi bằng lời, ví dụ:"))

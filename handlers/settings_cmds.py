@@ -68,7 +68,7 @@ async def reminders(turn: Turn) -> list[Reply]:
     days = user.remind_days or ",".join(map(str, settings.remind_days))
     hour = user.remind_at or settings.nhacviec_remind_at
     blocks = [
-        f"<b>{_('Cài đặt nhắc việc')}</b>",
+        "<b>" + _("Cài đặt nhắc việc") + "</b>",
         _("Nhắc trước: {days} ngày, lúc {hour}.").format(days=esc(days), hour=esc(hour)),
     ]
     if user.muted:

@@ -77,7 +77,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     items.sort(key=lambda x: (x[0], x[1].id))
     if not items:
         return [Reply([_("Không có việc nào đang mở trong 30 ngày tới.")])]
-    blocks = [f"<b>{_('Chọn việc đã xong:')}</b>"]
+    blocks = ["<b>" + _("Chọn việc đã xong:") + "</b>"]
     buttons = []
     for n, (due, task, occ) in enumerate(items[:DONE_MENU_LIMIT], 1):
         blocks.append(f"{n}. {due:%d/%m/%Y} — {esc(task.title)}")

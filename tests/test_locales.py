@@ -42,3 +42,15 @@ def test_language_switch() -> None:
         assert _("Việc quá hạn") == "Overdue tasks"
     with use_language("vi"):
         assert _("Việc quá hạn") == "Việc quá hạn"
+
+
+def test_no_translation_inside_f_strings() -> None:
+    """Babel cannot extract `_()` written inside an f-string: such a sentence would never be translated."""
+    offenders = [
+        f"{path}:{n}"
+        for package in ("bot", "handlers", "storage")
+        for path in (LOCALE_DIR.parent / package).rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\{_\(|\{ngettext\(", line)
+    ]
+    assert not offenders, offenders
