@@ -428,7 +428,12 @@ async def test_a_blocked_user_writing_does_not_stop_the_bot(bot: Bot) -> None:
     bot.api.block_user(USER)
     bot.api.add_user_message(USER, "/help")
     await bot.api.wait_for(lambda: [c for c in bot.api.calls("sendMessage") if c.error_code == 403])
-    user = await bot.storage.user("telegram:5")
+    # The 403 is answered before the bot records it: wait for the write, polling the database.
+    for _ in range(300):
+        user = await bot.storage.user("telegram:5")
+        if user is not None and not user.active:
+            break
+        await asyncio.sleep(0.01)
     assert user is not None and not user.active
     await bot.says(ADMIN, "/help", "/viec")
 
