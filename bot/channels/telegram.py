@@ -22,7 +22,7 @@ import html
 import logging
 import re
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlparse
@@ -61,7 +61,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import DeliveryError
+from bot.channels.base import ChatLocks, DeliveryError
 from bot.domain import ImportRefused
 from bot.i18n import _, use_language
 from handlers.replies import Reply, Request, split_blocks
@@ -156,27 +156,6 @@ def hide_token_in_logs(token: str) -> None:
             logger.addFilter(_RedactToken(token))
 
 
-class _ChatLocks:
-    """One asyncio.Lock per chat, dropped once nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
 class TelegramChannel:
     """Long polling (or a webhook when TELEGRAM_WEBHOOK_URL is set) feeding `router.handle`."""
 
@@ -188,7 +167,7 @@ class TelegramChannel:
         hide_token_in_logs(settings.telegram_bot_token)
         self.settings = settings
         self.router = router
-        self._locks = _ChatLocks()
+        self._locks = ChatLocks()
         self.app: Application = self._build_application()
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -54,7 +54,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -62,7 +62,7 @@ import httpx
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
-from bot.channels.base import DeliveryError
+from bot.channels.base import ChatLocks, DeliveryError
 from bot.i18n import _, use_language
 from bot.text import fold, nfc
 from handlers.replies import Reply, Request, split_blocks
@@ -264,27 +264,6 @@ def render_parts(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
 # ---- the channel ---------------------------------------------------------------------------
 
 
-class _ChatLocks:
-    """One asyncio.Lock per chat, dropped once nobody holds or waits for it: keeps a chat in order."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
 class ZaloChannel:
     """Long polling (or a webhook when ZALO_WEBHOOK_URL is set) feeding `router.handle`."""
 
@@ -317,7 +296,7 @@ class ZaloChannel:
         self._webhook_listen = webhook_listen
         self.bot_info: dict[str, Any] = {}
         self._mention_names: list[str] = []
-        self._locks = _ChatLocks()
+        self._locks = ChatLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._server: HTTPServer | None = None
