@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.domain import TaskView
@@ -45,6 +45,9 @@ async def ask(
     label = directory.full_name(question.agency_id) if question.agency_id is not None else None
     blocks = compose(question, items, today=today, agency_label=label)
     result = to_json(question, items, blocks, directory)
+    if result.get("status") == "due_soon" and result.get("from") is None:
+        # "sắp đến hạn" with no period named is the window today … today + 7 (DESIGN.md).
+        result["from"], result["to"] = today.isoformat(), (today + timedelta(days=7)).isoformat()
     result["reply_html"] = "\n".join(blocks)
     result["reply"] = plain(blocks)
     return result, blocks
