@@ -106,20 +106,24 @@ def compile_catalogs() -> None:
     catalog.cache_clear()
 
 
-def source_messages() -> dict[str, list[str]]:
-    """Every message id used in the code (`_()` and `ngettext()` calls), with where it is used."""
+def source_messages() -> dict[str | tuple[str, str], list[str]]:
+    """Every message id used in the code, with where it is used.
+
+    `_()` ids are strings; `ngettext()` ids are (singular, plural) pairs (in Vietnamese both are
+    the same sentence; English needs the two forms).
+    """
     from babel.messages.extract import extract_from_dir
 
     root = LOCALE_DIR.parent
-    found: dict[str, list[str]] = {}
+    found: dict[str | tuple[str, str], list[str]] = {}
     for package in ("bot", "handlers", "storage"):
         method_map = [("**.py", "python")]
         keywords = {"_": None, "ngettext": (1, 2)}
         for filename, lineno, message, _comments, _context in extract_from_dir(
             root / package, method_map, keywords=keywords
         ):
-            for msgid in message if isinstance(message, tuple) else (message,):
-                found.setdefault(msgid, []).append(f"{package}/{filename}:{lineno}")
+            key = tuple(message[:2]) if isinstance(message, tuple) else message
+            found.setdefault(key, []).append(f"{package}/{filename}:{lineno}")
     return found
 
 
@@ -128,18 +132,28 @@ def update_catalogs() -> None:
     from babel.messages.pofile import read_po, write_po
 
     used = source_messages()
+    singular = {k[0] if isinstance(k, tuple) else k: k for k in used}
     for language in LANGUAGES:
         po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
         with po.open("rb") as fh:
             cat = read_po(fh, locale=language)
-        for msgid, places in used.items():
+        for key, places in used.items():
+            msgid = key[0] if isinstance(key, tuple) else key
             message = cat.get(msgid)
+            if message is not None and isinstance(message.id, tuple) != isinstance(key, tuple):
+                cat.delete(msgid)  # a sentence that became plural (or stopped being): translate anew
+                message = None
             if message is None:
-                message = cat.add(msgid, msgid if language == "vi" else "")
+                if isinstance(key, tuple):
+                    forms = (key[0],) if language == "vi" else ("", "")
+                    message = cat.add(key, forms)
+                else:
+                    message = cat.add(key, key if language == "vi" else "")
             message.locations = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places]
         for message in list(cat):
-            if message.id and message.id not in used:
-                cat.delete(message.id)
+            msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+            if msgid and msgid not in singular:
+                cat.delete(msgid)
         with po.open("wb") as fh:
             write_po(fh, cat, width=100, sort_output=True)
     compile_catalogs()

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain import OccurrenceStatus
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from handlers.ask import ask
 from handlers.replies import Button, Reply, esc
 
@@ -83,7 +83,11 @@ async def done_menu(turn: Turn) -> list[Reply]:
         blocks.append(f"{n}. {due:%d/%m/%Y} — {esc(task.title)}")
         buttons.append([Button(f"✅ {n}. {task.title[:40]}", f"done:{occ.id}")])
     if len(items) > DONE_MENU_LIMIT:
-        blocks.append(_("… và {n} việc khác").format(n=len(items) - DONE_MENU_LIMIT))
+        blocks.append(
+            ngettext("… và {n} việc khác", "… và {n} việc khác", len(items) - DONE_MENU_LIMIT).format(
+                n=len(items) - DONE_MENU_LIMIT
+            )
+        )
     return [Reply(blocks, buttons=buttons)]
 
 

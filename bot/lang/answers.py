@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from bot.domain import OccurrenceStatus, OccurrenceView, TaskView
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.lang.agencies import Directory
 from bot.lang.questions import Question
 from bot.text import fold_words
@@ -214,8 +214,8 @@ def _when(item: AnswerItem, today: date) -> str:
     if days == 0:
         return _("hôm nay")
     if days < 0:
-        return _("trễ {n} ngày").format(n=-days)
-    return _("còn {n} ngày").format(n=days)
+        return ngettext("trễ {n} ngày", "trễ {n} ngày", -days).format(n=-days)
+    return ngettext("còn {n} ngày", "còn {n} ngày", days).format(n=days)
 
 
 def _line(item: AnswerItem, today: date) -> str:
@@ -308,7 +308,13 @@ def _listing(items: list[AnswerItem], today: date, limit: int, header: str, *, g
         blocks.append(f"{prefix}\n{line}" if prefix else line)
         prefix = ""
     if len(items) > limit:
-        blocks.append(esc(_("… và {n} việc khác.").format(n=len(items) - limit)))
+        blocks.append(
+            esc(
+                ngettext("… và {n} việc khác.", "… và {n} việc khác.", len(items) - limit).format(
+                    n=len(items) - limit
+                )
+            )
+        )
     return blocks
 
 
@@ -333,10 +339,11 @@ def compose(
             top = items[0].task
             blocks.append(
                 _("{lead} chủ trì: {title}").format(
-                    lead=f"<b>{esc(_short(top.lead) or _('(chưa rõ)'))}</b>", title=esc(_short(top.title))
+                    lead="<b>" + esc(_short(top.lead) or _("(chưa rõ)")) + "</b>",
+                    title=esc(_short(top.title)),
                 )
             )
-        header = f"<b>{esc(_('Các việc về “{topic}”:').format(topic=_short(topic)))}</b>"
+        header = "<b>" + esc(_("Các việc về “{topic}”:").format(topic=_short(topic))) + "</b>"
         return blocks + _listing(items, today, limit, header, grouped=False)
     if not items:
         return [esc(_empty_sentence(question, agency, today))]
@@ -344,7 +351,9 @@ def compose(
     details = [d for d in (period_label(question), _status_text(question.status)) if d]
     if details:
         title = f"{title} — {', '.join(details)}"
-    header = f"<b>{esc(title)}</b> " + esc(_("({n} việc)").format(n=len(items)))
+    header = f"<b>{esc(title)}</b> " + esc(
+        ngettext("({n} việc)", "({n} việc)", len(items)).format(n=len(items))
+    )
     return _listing(items, today, limit, header, grouped=True)
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.domain import OccurrenceStatus, TaskView
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.reminders.messages import days_phrase, format_date
 from bot.reminders.planner import postpone_out_of_quiet
 from bot.text import fold
@@ -222,7 +222,11 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
         blocks.append(_("⚠️ <b>Quá hạn ({count})</b>:").format(count=len(digest.overdue)))
         for item in digest.overdue[:limit]:
             blocks.append(
-                _("• <b>{title}</b> — hạn {due}, trễ {days} ngày — {unit}").format(
+                ngettext(
+                    "• <b>{title}</b> — hạn {due}, trễ {days} ngày — {unit}",
+                    "• <b>{title}</b> — hạn {due}, trễ {days} ngày — {unit}",
+                    -item.days_left,
+                ).format(
                     title=esc(item.task.title),
                     due=format_date(item.due),
                     days=-item.days_left,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.reminders.planner import Delivery, PlannedReminder
 from handlers.replies import esc
 
@@ -22,10 +22,10 @@ def days_phrase(due: date, today: date) -> str:
     """ "còn 3 ngày" / "hôm nay là hạn" / "đã trễ 8 ngày"."""
     days = (due - today).days
     if days > 0:
-        return _("còn {days} ngày").format(days=days)
+        return ngettext("còn {days} ngày", "còn {days} ngày", days).format(days=days)
     if days == 0:
         return _("hôm nay là hạn")
-    return _("đã trễ {days} ngày").format(days=-days)
+    return ngettext("đã trễ {days} ngày", "đã trễ {days} ngày", -days).format(days=-days)
 
 
 def _details(reminder: PlannedReminder) -> str:
