@@ -152,11 +152,6 @@ class Storage:
         async with self.engine.connect() as conn:
             return dict((await conn.execute(select(Meta.key, Meta.value))).all())
 
-    async def revision(self, key: str) -> int:
-        """A counter bumped by every write of its kind ("tasks_rev", "agencies_rev"): cheap cache checks."""
-        async with self.engine.connect() as conn:
-            return await conn.scalar(select(Meta.value).where(Meta.key == key)) or 0
-
     async def add_agency(
         self, name: str, *, parent_id: int | None = None, aliases: Sequence[str] = ()
     ) -> int:
@@ -360,17 +355,6 @@ class Storage:
         result.plan_id = plan.id
         await s.flush()
         return result
-
-    async def plan_exists(self, parsed: ParsedPlan) -> bool:
-        async with self.sessions() as s:
-            issuer_id = None
-            if parsed.issuer:
-                issuer_id = await s.scalar(
-                    select(Agency.id).where(Agency.folded == fold(parsed.issuer), Agency.parent_key == 0)
-                )
-            return (
-                await s.scalar(select(Plan.id).where(Plan.identity == plan_identity(parsed, issuer_id)))
-            ) is not None
 
     async def tasks_for_agencies(self, agency_ids: Iterable[int]) -> list[TaskView]:
         """Tasks led (alone or jointly) by any of these agencies, with their occurrences."""
@@ -731,13 +715,7 @@ class Storage:
         self, key: str, *, ok: bool, now: datetime, error: str | None = None, final: bool = False
     ) -> None:
         """Record the outcome: delivered, failed (retried later), or dead (never retried)."""
-        status = "delivered" if ok else ("dead" if final else "failed")
-        async with self.sessions.begin() as s:
-            await s.execute(
-                update(ReminderLog)
-                .where(ReminderLog.key == key)
-                .values(status=status, finished_at=now, error=(error or None) and error[:2000])
-            )
+        await self.finish_claims([key], ok=ok, now=now, error=error, final=final)
 
     async def reminder_log(self) -> list[dict[str, object]]:
         async with self.sessions() as s:

@@ -330,24 +330,6 @@ def deadline_phrases(text: str) -> list[Phrase]:
     return sorted(found, key=lambda p: p.start)
 
 
-_OCR_ROMAN = re.compile(r"(?<![\w])([1lIiVv]{1,4})(?![\w])")
-
-
-def repair_quarters(text: str) -> str:
-    """Scanner-damaged quarter numerals ("Quý 11/2022", "Quy 1V") back to roman numerals."""
-    if "quy" not in fold(text):
-        return text
-
-    def fix(match: re.Match[str]) -> str:
-        token = match[1]
-        if token in {"1", "2", "3", "4"}:
-            return token
-        roman = token.replace("1", "I").replace("l", "I").replace("i", "I").replace("v", "V")
-        return roman if roman in {"I", "II", "III", "IV"} else token
-
-    return _OCR_ROMAN.sub(fix, text)
-
-
 # ----------------------------------------------------------------------------- recognisers
 
 
@@ -502,12 +484,10 @@ class _Context:
 
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
-            try:
-                self.cache[text] = parse_deadline(
-                    repair_quarters(text), today=self.today, year=self.year, quarter_day=self.quarter_day
-                )
-            except Exception:  # noqa: BLE001 - one odd phrase must not stop the import
-                self.cache[text] = Deadline(text, Kind.UNSPECIFIED)
+            # The grammar repairs damaged quarter numerals itself and never raises.
+            self.cache[text] = parse_deadline(
+                text, today=self.today, year=self.year, quarter_day=self.quarter_day
+            )
         return self.cache[text]
 
     def agency(self, name: str) -> str:
