@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,13 +9,7 @@ from bot.domain import TaskView
 from bot.lang.answers import compose, search_topic, select, to_json
 from bot.lang.questions import Question, parse_question
 from handlers.context import AppContext
-
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def plain(blocks: list[str]) -> str:
-    """The text of HTML reply blocks, for the console, Zalo and JSON."""
-    return html.unescape(_TAGS.sub("", "\n".join(blocks)))
+from handlers.replies import plain_text
 
 
 async def tasks_for(ctx: AppContext, question: Question) -> list[TaskView]:
@@ -49,7 +41,7 @@ async def ask(
         # "sắp đến hạn" with no period named is the window today … today + 7 (DESIGN.md).
         result["from"], result["to"] = today.isoformat(), (today + timedelta(days=7)).isoformat()
     result["reply_html"] = "\n".join(blocks)
-    result["reply"] = plain(blocks)
+    result["reply"] = plain_text("\n".join(blocks))
     return result, blocks
 
 

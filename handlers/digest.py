@@ -9,7 +9,7 @@ from bot.i18n import _
 from bot.reminders.chart import digest_chart_png
 from bot.reminders.digest import build_digest, digest_blocks, digest_json
 from handlers.context import AppContext
-from handlers.replies import Reply, esc
+from handlers.replies import Reply, esc, plain_text
 
 
 async def _digest(ctx: AppContext, agency_id: int, today: date):  # type: ignore[no-untyped-def]
@@ -40,8 +40,6 @@ async def digest_replies(ctx: AppContext, agency_id: int, *, today: date, with_c
 
 async def digest_for(ctx: AppContext, *, agency: str | None, today: date) -> dict[str, Any]:
     """`nhacviec digest`: one agency, or every top-level agency that has tasks."""
-    from handlers.ask import plain
-
     directory = await ctx.directory()
     if agency:
         hit = directory.resolve(agency)
@@ -59,7 +57,7 @@ async def digest_for(ctx: AppContext, *, agency: str | None, today: date) -> dic
         blocks = digest_blocks(digest, agency_label=label, today=today)
         data = digest_json(digest)
         data["agency"] = label
-        data["reply"] = plain(blocks)
+        data["reply"] = plain_text("\n".join(blocks))
         results.append(data)
         texts.append(data["reply"])
     if agency:

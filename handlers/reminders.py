@@ -31,7 +31,7 @@ from bot.reminders.planner import (
     plan_reminders,
 )
 from handlers.context import AppContext
-from handlers.replies import Reply
+from handlers.replies import Reply, plain_text
 
 log = logging.getLogger(__name__)
 
@@ -215,10 +215,8 @@ async def run_tick(
 
 
 def _describe(delivery, now: datetime, languages: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from handlers.ask import plain
-
     with use_language(languages.get(delivery.recipient, "vi")):
-        text = plain(reminder_blocks(delivery, now.date()))  # `now` is local (ctx.now())
+        text = plain_text("\n".join(reminder_blocks(delivery, now.date())))  # `now` is local (ctx.now())
     return {
         "to": delivery.recipient,
         "catchup": delivery.is_catchup,

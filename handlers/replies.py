@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -60,6 +61,14 @@ class Request:
 def esc(text: object) -> str:
     """Escape user or plan text for an HTML reply."""
     return html.escape(str(text), quote=False)
+
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def plain_text(markup: str) -> str:
+    """What HTML reply text shows as plain text: for channels without markup, the console and JSON."""
+    return html.unescape(_TAGS.sub("", markup))
 
 
 def split_blocks(blocks: list[str], limit: int) -> list[str]:

@@ -7,23 +7,21 @@ command (including /import PATH) at once. Buttons show as numbered choices: type
 from __future__ import annotations
 
 import asyncio
-import html
 import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from bot.i18n import _
-from handlers.replies import Reply, Request
+from handlers.replies import Reply, Request, plain_text
 from handlers.router import Router
 
-_TAGS = re.compile(r"<[^>]+>")
 CONSOLE_ACCOUNT = "local"
 
 
 def render(reply: Reply) -> str:
     """Plain text of a reply, its buttons as numbered choices."""
-    text = html.unescape(_TAGS.sub("", reply.text))
+    text = plain_text(reply.text)
     buttons = [b for row in reply.buttons for b in row]
     if buttons:
         text += "\n" + "\n".join(f"  {n}. {b.label}" for n, b in enumerate(buttons, 1))

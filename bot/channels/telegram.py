@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import re
 import warnings
@@ -64,7 +63,7 @@ from telegram.request import HTTPXRequest
 from bot.channels.base import ChatLocks, DeliveryError
 from bot.domain import ImportRefused
 from bot.i18n import _, use_language
-from handlers.replies import Reply, Request, split_blocks
+from handlers.replies import Reply, Request, plain_text, split_blocks
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -82,7 +81,6 @@ NETWORK_RETRIES = 2  # extra attempts of one call after a network error or timeo
 NETWORK_BACKOFF = 0.5  # seconds before the first retry; doubles each time
 CONCURRENT_UPDATES = 16
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-_TAG = re.compile(r"<[^>]*>")
 
 
 def utf16_len(text: str) -> int:
@@ -98,11 +96,6 @@ def split_for_telegram(blocks: list[str], limit: int = TEXT_LIMIT) -> list[str]:
         if size <= 256 or all(utf16_len(p) <= limit for p in parts):
             return parts
         size -= 256
-
-
-def plain_text(markup: str) -> str:
-    """What an HTML part shows, for re-sending it without parse mode when Telegram refuses the markup."""
-    return html.unescape(_TAG.sub("", markup))
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

@@ -47,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import html
 import json
 import logging
 import re
@@ -65,7 +64,7 @@ from tornado.web import Application, RequestHandler
 from bot.channels.base import ChatLocks, DeliveryError
 from bot.i18n import _, use_language
 from bot.text import fold, nfc
-from handlers.replies import Reply, Request, split_blocks
+from handlers.replies import Reply, Request, plain_text, split_blocks
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -84,7 +83,6 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 DEFAULT_WEBHOOK_PORT = 8444
 SEEN_MESSAGES = 2000  # message ids remembered to drop a webhook redelivery
 
-_TAGS = re.compile(r"<[^>]+>")
 _GONE = re.compile(
     r"block|unfollow|not\s+(a\s+)?follow|(chat|user|recipient|group)\s*(id\s*)?(is\s+)?not\s+found"
     r"|not\s+found.*(chat|user|recipient)|kicked|removed|not\s+a\s+member",
@@ -240,17 +238,12 @@ class RateLimiter:
 # ---- rendering -----------------------------------------------------------------------------
 
 
-def plain(block: str) -> str:
-    """HTML-safe reply text → what Zalo shows (it has no markup we can rely on)."""
-    return html.unescape(_TAGS.sub("", block))
-
-
 def render_parts(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
     """The messages for one reply: plain text split under `limit`, buttons as numbered choices."""
-    blocks = [plain(b) for b in reply.blocks]
+    blocks = [plain_text(b) for b in reply.blocks]
     buttons = [b for row in reply.buttons for b in row]
     if buttons:
-        choices = [f"{n}. {plain(b.label)}" for n, b in enumerate(buttons, 1)]
+        choices = [f"{n}. {plain_text(b.label)}" for n, b in enumerate(buttons, 1)]
         hint = (
             _("(Trả lời 1 để chọn)")
             if len(buttons) == 1
