@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from handlers.replies import Reply
+
+log = logging.getLogger(__name__)
 
 
 class ChatLocks:
@@ -76,3 +79,34 @@ class Outbox:
         if channel not in self.channels:
             raise DeliveryError(f"no channel {channel!r} configured", blocked=False)
         await self.channels[channel].send(chat_id, reply)
+
+
+async def deliver_turn(
+    channel: Channel,
+    chat_id: str,
+    replies: list[Reply],
+    outbox: Outbox | None,
+    send_here: Callable[[str, Reply, bool], Awaitable[None]] | None = None,
+) -> None:
+    """Send one turn's replies: to the chat it came from, to another chat of this channel, or to
+    another channel through the outbox. A reply that cannot be delivered is logged, not raised,
+    so the others still go out. `send_here(chat_id, reply, first)` lets a channel treat the first
+    reply in the same chat specially (Telegram answers it as a reply to the user's message)."""
+    first = True
+    for reply in replies:
+        target = reply.to
+        try:
+            if target is None:
+                if send_here is None:
+                    await channel.send(chat_id, reply)
+                else:
+                    await send_here(chat_id, reply, first)
+                first = False
+            elif target.startswith(f"{channel.name}:"):
+                await channel.send(target.partition(":")[2], reply)
+            elif outbox is not None and outbox.can_send(target):
+                await outbox.send(target, reply)
+            else:
+                log.warning("no channel to deliver a reply to %s", target)
+        except DeliveryError as exc:
+            log.warning("reply to %s not delivered: %s", target or f"{channel.name}:{chat_id}", exc)

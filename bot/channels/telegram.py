@@ -60,7 +60,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import ChatLocks, DeliveryError
+from bot.channels.base import ChatLocks, DeliveryError, deliver_turn
 from bot.domain import ImportRefused
 from bot.i18n import _, use_language
 from handlers.replies import Reply, Request, plain_text, split_blocks
@@ -471,22 +471,12 @@ class TelegramChannel:
     # -- outgoing ----------------------------------------------------------------------------
 
     async def _deliver(self, req: Request, replies: list[Reply], *, reply_to: int | None = None) -> None:
-        """Send a turn's replies: same chat, another Telegram chat, or another channel via the outbox."""
-        first_here = True
-        for reply in replies:
-            target = reply.to
-            try:
-                if target is None:
-                    await self._send(req.chat_id, reply, reply_to=reply_to if first_here else None)
-                    first_here = False
-                elif target.startswith(f"{self.name}:"):
-                    await self._send(target.partition(":")[2], reply)
-                elif self.router.outbox is not None and self.router.outbox.can_send(target):
-                    await self.router.outbox.send(target, reply)
-                else:
-                    log.warning("no channel to deliver a reply to %s", target)
-            except DeliveryError as exc:
-                log.warning("reply to %s not delivered: %s", target or f"{self.name}:{req.chat_id}", exc)
+        """Send a turn's replies; the first one in the same chat answers the user's message."""
+
+        async def here(chat_id: str, reply: Reply, first: bool) -> None:
+            await self._send(chat_id, reply, reply_to=reply_to if first else None)
+
+        await deliver_turn(self, req.chat_id, replies, self.router.outbox, here)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Deliver one reply (reminders, digests, other channels' admin notes); raises DeliveryError."""

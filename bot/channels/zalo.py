@@ -61,7 +61,7 @@ import httpx
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
-from bot.channels.base import ChatLocks, DeliveryError
+from bot.channels.base import ChatLocks, DeliveryError, deliver_turn
 from bot.i18n import _, use_language
 from bot.text import fold, nfc
 from handlers.replies import Reply, Request, plain_text, split_blocks
@@ -557,20 +557,7 @@ class ZaloChannel:
     # -- sending -----------------------------------------------------------------------------
 
     async def _deliver(self, chat_id: str, replies: list[Reply]) -> None:
-        """Send one turn's replies: here, another Zalo chat, or another channel via the outbox."""
-        for reply in replies:
-            target = reply.to
-            try:
-                if target is None:
-                    await self.send(chat_id, reply)
-                elif target.startswith(f"{self.name}:"):
-                    await self.send(target.partition(":")[2], reply)
-                elif self.router.outbox is not None and self.router.outbox.can_send(target):
-                    await self.router.outbox.send(target, reply)
-                else:
-                    log.warning("no channel to deliver a reply to %s", target)
-            except DeliveryError as exc:
-                log.warning("reply to %s not delivered: %s", target or f"{self.name}:{chat_id}", exc)
+        await deliver_turn(self, chat_id, replies, self.router.outbox)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Deliver one reply (split under 2000 characters); raises DeliveryError."""
