@@ -10,9 +10,15 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _hhmm(value: str) -> time:
+def parse_hhmm(value: str) -> time:
+    """ "08:00" → time(8, 0); raises ValueError on anything else."""
     hours, _, minutes = value.strip().partition(":")
     return time(int(hours), int(minutes or 0))
+
+
+def parse_days(value: str) -> tuple[int, ...]:
+    """ "7,3,1,0" → (7, 3, 1, 0): unique, largest first; raises ValueError on a non-number."""
+    return tuple(sorted({int(d) for d in value.split(",") if d.strip()}, reverse=True))
 
 
 class Settings(BaseSettings):
@@ -64,16 +70,15 @@ class Settings(BaseSettings):
 
     @property
     def remind_days(self) -> tuple[int, ...]:
-        days = {int(d) for d in self.nhacviec_remind_days.split(",") if d.strip()}
-        return tuple(sorted(days, reverse=True))
+        return parse_days(self.nhacviec_remind_days)
 
     @property
     def remind_at(self) -> time:
-        return _hhmm(self.nhacviec_remind_at)
+        return parse_hhmm(self.nhacviec_remind_at)
 
     @property
     def digest_at(self) -> time:
-        return _hhmm(self.nhacviec_digest_at)
+        return parse_hhmm(self.nhacviec_digest_at)
 
     @property
     def quiet_hours(self) -> tuple[time, time] | None:
@@ -81,7 +86,7 @@ class Settings(BaseSettings):
         if not raw:
             return None
         start, _, end = raw.partition("-")
-        return _hhmm(start), _hhmm(end)
+        return parse_hhmm(start), parse_hhmm(end)
 
     @property
     def quarter_report_day(self) -> int | None:

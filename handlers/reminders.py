@@ -30,6 +30,7 @@ from bot.reminders.planner import (
     group_for_delivery,
     plan_reminders,
 )
+from bot.settings import parse_days, parse_hhmm
 from handlers.context import AppContext
 from handlers.replies import Reply, plain_text
 
@@ -42,20 +43,16 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _hour(value: str | None) -> time | None:
-    if not value:
-        return None
-    hours, _sep, minutes = value.partition(":")
+    """A user's /nhacnho hour; a stored value that no longer parses means the default."""
     try:
-        return time(int(hours), int(minutes or 0))
+        return parse_hhmm(value) if value else None
     except ValueError:
         return None
 
 
 def _days(value: str | None) -> tuple[int, ...] | None:
-    if not value:
-        return None
     try:
-        return tuple(sorted({int(d) for d in value.split(",") if d.strip()}, reverse=True)) or None
+        return (parse_days(value) or None) if value else None
     except ValueError:
         return None
 
