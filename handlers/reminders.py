@@ -97,18 +97,19 @@ class Ticker:
 
     async def tick(self) -> dict[str, Any]:
         now = self.ctx.now()
+        retry = await self.ctx.storage.retryable_keys(
+            now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS
+        )
         full = (
             self.last_now is None
             or self.last_full is None
             or now - self.last_full >= self.FULL_PASS_EVERY
             or now < self.last_now  # the clock went back
-            or bool(
-                await self.ctx.storage.retryable_keys(
-                    now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS
-                )
-            )
+            or bool(retry)
         )
-        report = await run_tick(self.ctx, sender=self.sender, since=None if full else self.last_now, now=now)
+        report = await run_tick(
+            self.ctx, sender=self.sender, since=None if full else self.last_now, now=now, retry=retry
+        )
         self.last_now = now
         if full:
             self.last_full = now
@@ -122,6 +123,7 @@ async def run_tick(
     dry_run: bool = False,
     since: datetime | None = None,
     now: datetime | None = None,
+    retry: set[str] | None = None,
 ) -> dict[str, Any]:
     """One tick. `sender=None` with dry_run lists what would be sent and claims nothing.
 
@@ -152,8 +154,9 @@ async def run_tick(
         [(r.key, r.recipient, r.occurrence_id, r.lead) for r in fresh], now=now, worker=WORKER
     )
     # Stale claims (a sender died) and transient failures: exactly one worker retakes each.
-    retry = set()
-    if since is None:
+    if since is not None:
+        retry = set()
+    elif retry is None:  # the Ticker has already asked; a one-off tick asks here
         retry = await ctx.storage.retryable_keys(now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS)
     for key in retry & existing:
         r = by_key[key]
