@@ -66,7 +66,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 JSON = dict[str, Any]
@@ -672,7 +672,107 @@ def _decode_value(name: str, value: str) -> Any:
         return value
 
 
-class FakeTelegramAPI:
+class StandInAPI:
+    """What both stand-ins (Telegram, Zalo) share: lifecycle, recorded calls, failures, waiting.
+
+    Subclasses set `_http`, `_lock`, `_changed`, `_calls`, `_failures`, `_webhook`,
+    `_webhook_thread` and `_stopping` in their `__init__`, and name their methods in
+    `METHODS_BY_LOWER` and the calls a user would not notice in `HOUSEKEEPING`.
+    """
+
+    METHODS_BY_LOWER: dict[str, str] = {}
+    HOUSEKEEPING: frozenset[str] = frozenset()
+    _http: BackgroundHTTPServer
+    _lock: threading.RLock
+    _changed: threading.Condition
+    _calls: list[RecordedCall]
+    _failures: dict[str, deque[Failure]]
+    _webhook: JSON
+    _webhook_thread: threading.Thread | None
+    _stopping: bool
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        self._stopping = False
+        self._http.start()
+        return self
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        self._http.stop()
+        if self._webhook_thread is not None:
+            self._webhook_thread.join(timeout=2)
+            self._webhook_thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        return self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT` — the value for TELEGRAM_API_BASE_URL / ZALO_API_BASE_URL."""
+        return f"http://127.0.0.1:{self._http.port}"
+
+    # ---- test side: failures -------------------------------------------------------------------
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get no answer: the connection is closed (NetworkError)."""
+        self._queue_failure(method, Failure(drop=True), times)
+
+    def _queue_failure(self, method: str, failure: Failure, times: int) -> None:
+        name = self.METHODS_BY_LOWER.get(method.lower(), method)
+        with self._lock:
+            self._failures.setdefault(name, deque()).extend([failure] * times)
+
+    # ---- test side: outgoing -------------------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[RecordedCall]:
+        """Every recorded call (of `method`, if given), in order, failed ones included."""
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    @property
+    def sent(self) -> list[RecordedCall]:
+        """Recorded calls a user could notice (messages, edits, photos…), failed ones included."""
+        with self._lock:
+            return [c for c in self._calls if c.method not in self.HOUSEKEEPING]
+
+    @property
+    def webhook(self) -> JSON:
+        with self._lock:
+            return dict(self._webhook)
+
+    # ---- test side: waiting --------------------------------------------------------------------
+
+    async def wait_for(self, check: Callable[[], T | None], timeout: float = 5.0) -> T:
+        """Wait (polling every 10 ms) until `check()` is truthy; returns its value."""
+        return await wait_until(check, timeout, self._describe)
+
+    async def wait_for_sent(
+        self, expected: int | Callable[[RecordedCall], bool], timeout: float = 5.0
+    ) -> list[RecordedCall] | RecordedCall:
+        """An int: wait until `sent` has that many calls, return them. A predicate: the first match."""
+        if isinstance(expected, int):
+            return await self.wait_for(lambda: s if len(s := self.sent) >= expected else None, timeout)
+        return await self.wait_for(lambda: next((c for c in self.sent if expected(c)), None), timeout)
+
+    def _describe(self) -> str:
+        lines = [f"{c.method} {c.params!r} -> {'ok' if c.ok else c.error_code}" for c in self.sent[-15:]]
+        return "recorded calls:\n  " + ("\n  ".join(lines) if lines else "(none)")
+
+
+class FakeTelegramAPI(StandInAPI):
     """Stand-in Telegram Bot API on 127.0.0.1; use as a context manager or with start()/stop().
 
     Test side (thread-safe, callable from the event loop while PTB talks to the server):
@@ -684,6 +784,9 @@ class FakeTelegramAPI:
     - failures: `fail_next`, `drop_next`, `block_user`; counters: `get_updates_calls`,
       `rate_limited`, `conflicts`, `pending_updates`.
     """
+
+    METHODS_BY_LOWER = _METHOD_BY_LOWER
+    HOUSEKEEPING = HOUSEKEEPING_METHODS
 
     def __init__(
         self,
@@ -742,37 +845,6 @@ class FakeTelegramAPI:
         self.conflicts = 0
 
     # ---- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> FakeTelegramAPI:
-        self._stopping = False
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        with self._changed:
-            self._stopping = True
-            self._changed.notify_all()
-        self._http.stop()
-        if self._webhook_thread is not None:
-            self._webhook_thread.join(timeout=2)
-            self._webhook_thread = None
-
-    def __enter__(self) -> FakeTelegramAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> FakeTelegramAPI:
-        return self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await asyncio.to_thread(self.stop)
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT` — the value for TELEGRAM_API_BASE_URL."""
-        return f"http://127.0.0.1:{self._http.port}"
 
     @property
     def bot_api_url(self) -> str:
@@ -953,27 +1025,7 @@ class FakeTelegramAPI:
             )
         self._queue_failure(method, Failure(code=code, description=description, retry_after=after), times)
 
-    def drop_next(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` get no answer: the connection is closed (NetworkError)."""
-        self._queue_failure(method, Failure(drop=True), times)
-
-    def _queue_failure(self, method: str, failure: Failure, times: int) -> None:
-        name = _METHOD_BY_LOWER.get(method.lower(), method)
-        with self._lock:
-            self._failures.setdefault(name, deque()).extend([failure] * times)
-
     # ---- test side: outgoing -------------------------------------------------------------------
-
-    def calls(self, method: str | None = None) -> list[RecordedCall]:
-        """Every recorded call (of `method`, if given), in order, failed ones included."""
-        with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
-
-    @property
-    def sent(self) -> list[RecordedCall]:
-        """Recorded calls a user could notice (sendMessage, edits, answers, photos…), in order."""
-        with self._lock:
-            return [c for c in self._calls if c.method not in HOUSEKEEPING_METHODS]
 
     def messages_to(self, chat_id: int) -> list[str]:
         """Texts of the messages successfully sent to `chat_id` by sendMessage, as the user sees them."""
@@ -1013,24 +1065,7 @@ class FakeTelegramAPI:
         with self._lock:
             return len(self._updates)
 
-    @property
-    def webhook(self) -> JSON:
-        with self._lock:
-            return dict(self._webhook)
-
     # ---- test side: waiting --------------------------------------------------------------------
-
-    async def wait_for(self, check: Callable[[], T | None], timeout: float = 5.0) -> T:
-        """Wait (polling every 10 ms) until `check()` is truthy; returns its value."""
-        return await wait_until(check, timeout, self._describe)
-
-    async def wait_for_sent(
-        self, expected: int | Callable[[RecordedCall], bool], timeout: float = 5.0
-    ) -> list[RecordedCall] | RecordedCall:
-        """An int: wait until `sent` has that many calls, return them. A predicate: return the first match."""
-        if isinstance(expected, int):
-            return await self.wait_for(lambda: s if len(s := self.sent) >= expected else None, timeout)
-        return await self.wait_for(lambda: next((c for c in self.sent if expected(c)), None), timeout)
 
     async def wait_for_message(
         self, chat_id: int, contains: str | None = None, *, since: int = 0, timeout: float = 5.0
@@ -1045,10 +1080,6 @@ class FakeTelegramAPI:
             return None
 
         return await self.wait_for(find, timeout)
-
-    def _describe(self) -> str:
-        lines = [f"{c.method} {c.params!r} -> {'ok' if c.ok else c.error_code}" for c in self.sent[-15:]]
-        return "recorded calls:\n  " + ("\n  ".join(lines) if lines else "(none)")
 
     # ---- server side ---------------------------------------------------------------------------
 

@@ -38,7 +38,6 @@ a wrong token is 401 "Unauthorized"; an unknown method 404 "Not Found".
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import secrets
@@ -61,9 +60,9 @@ from .telegram_api import (
     Failure,
     IncomingRequest,
     RecordedCall,
+    StandInAPI,
     parse_body,
     shared_ssl_context,
-    wait_until,
 )
 
 T = TypeVar("T")
@@ -90,7 +89,7 @@ def zalo_id() -> str:
     return secrets.token_hex(10)
 
 
-class FakeZaloAPI:
+class FakeZaloAPI(StandInAPI):
     """Stand-in Zalo Bot API on 127.0.0.1; use as a context manager or with start()/stop().
 
     Test side (thread-safe): `add_user_message`, `add_image`, `add_sticker`, `add_unsupported`,
@@ -99,6 +98,9 @@ class FakeZaloAPI:
     `fail_next`, `drop_next`; counters `get_updates_calls`, `timeouts`, `pending_updates`;
     `await post_update_to_webhook(url, update, secret_token)` for the webhook side.
     """
+
+    METHODS_BY_LOWER = _METHOD_BY_LOWER
+    HOUSEKEEPING = HOUSEKEEPING_METHODS
 
     def __init__(
         self,
@@ -133,37 +135,6 @@ class FakeZaloAPI:
         self.timeouts = 0  # getUpdates answered 408 "Request timeout"
 
     # ---- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> FakeZaloAPI:
-        self._stopping = False
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        with self._changed:
-            self._stopping = True
-            self._changed.notify_all()
-        self._http.stop()
-        if self._webhook_thread is not None:
-            self._webhook_thread.join(timeout=2)
-            self._webhook_thread = None
-
-    def __enter__(self) -> FakeZaloAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> FakeZaloAPI:
-        return self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await asyncio.to_thread(self.stop)
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT` — the value for ZALO_API_BASE_URL."""
-        return f"http://127.0.0.1:{self._http.port}"
 
     @property
     def bot_url(self) -> str:
@@ -253,26 +224,7 @@ class FakeZaloAPI:
         failure = Failure(code=code, description=description or default, retry_after=retry_after)
         self._queue_failure(method, failure, times)
 
-    def drop_next(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` get no answer: the connection is closed."""
-        self._queue_failure(method, Failure(drop=True), times)
-
-    def _queue_failure(self, method: str, failure: Failure, times: int) -> None:
-        name = _METHOD_BY_LOWER.get(method.lower(), method)
-        with self._lock:
-            self._failures.setdefault(name, deque()).extend([failure] * times)
-
     # ---- test side: outgoing -------------------------------------------------------------------
-
-    def calls(self, method: str | None = None) -> list[RecordedCall]:
-        with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
-
-    @property
-    def sent(self) -> list[RecordedCall]:
-        """Recorded calls a user could notice (sendMessage, sendPhoto, …), failed ones included."""
-        with self._lock:
-            return [c for c in self._calls if c.method not in HOUSEKEEPING_METHODS]
 
     def messages_to(self, chat_id: str) -> list[str]:
         """Texts successfully sent to `chat_id` with sendMessage."""
@@ -287,23 +239,6 @@ class FakeZaloAPI:
         with self._lock:
             return len(self._updates)
 
-    @property
-    def webhook(self) -> JSON:
-        with self._lock:
-            return dict(self._webhook)
-
-    async def wait_for(self, check: Callable[[], T | None], timeout: float = 5.0) -> T:
-        """Wait (polling every 10 ms) until `check()` is truthy; returns its value."""
-        return await wait_until(check, timeout, self._describe)
-
-    async def wait_for_sent(
-        self, expected: int | Callable[[RecordedCall], bool], timeout: float = 5.0
-    ) -> list[RecordedCall] | RecordedCall:
-        """An int: wait until `sent` has that many calls, return them. A predicate: the first match."""
-        if isinstance(expected, int):
-            return await self.wait_for(lambda: s if len(s := self.sent) >= expected else None, timeout)
-        return await self.wait_for(lambda: next((c for c in self.sent if expected(c)), None), timeout)
-
     async def wait_for_message(
         self, chat_id: str, contains: str | None = None, *, since: int = 0, timeout: float = 5.0
     ) -> RecordedCall:
@@ -317,10 +252,6 @@ class FakeZaloAPI:
             return None
 
         return await self.wait_for(find, timeout)
-
-    def _describe(self) -> str:
-        lines = [f"{c.method} {c.params!r} -> {'ok' if c.ok else c.error_code}" for c in self.sent[-15:]]
-        return "recorded calls:\n  " + ("\n  ".join(lines) if lines else "(none)")
 
     # ---- server side ---------------------------------------------------------------------------
 
