@@ -6,7 +6,9 @@ pure planners cannot trigger lazy loads or hold sessions across awaits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -98,8 +100,20 @@ class Storage:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time; queueing this process's writes here (instead of letting
+        # several pooled connections race for the file lock) avoids "database is locked" under
+        # load. Other processes are waited for by SQLite's busy timeout. PostgreSQL needs no queue.
+        self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
         self._agencies_rev: int | None = None
         self._agencies: list[AgencyRecord] = []
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction that commits at the end: every write goes through here."""
+        async with self._write_lock, self.sessions.begin() as s:
+            yield s
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -155,7 +169,7 @@ class Storage:
     async def add_agency(
         self, name: str, *, parent_id: int | None = None, aliases: Sequence[str] = ()
     ) -> int:
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             agency = await self._get_or_create_agency(s, name, parent_id)
             for alias in aliases:
                 if nfc(alias) and nfc(alias) not in agency.aliases:
@@ -164,7 +178,7 @@ class Storage:
             return agency.id
 
     async def add_alias(self, agency_id: int, alias: str) -> None:
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             agency = await s.get(Agency, agency_id)
             if agency is None:
                 raise KeyError(agency_id)
@@ -208,7 +222,7 @@ class Storage:
         directory. A dry run does everything inside a transaction and rolls it back, so what
         it reports is exactly what a real import would do.
         """
-        async with self.sessions() as s:
+        async with self._write_lock, self.sessions() as s:
             await s.begin()
             try:
                 result = await self._save_plan(s, parsed, lead_names)
@@ -465,7 +479,7 @@ class Storage:
 
     async def mark_done(self, occurrence_id: int, *, by: str, at: datetime) -> bool:
         """Mark one occurrence done; False when it was already done (nothing changes then)."""
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             res = await s.execute(
                 update(Occurrence)
                 .where(Occurrence.id == occurrence_id, Occurrence.status != OccurrenceStatus.DONE.value)
@@ -489,7 +503,7 @@ class Storage:
         active: bool | None = None,
     ) -> UserRecord:
         channel, account = split_account(address)
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             user = await s.scalar(select(User).where(User.channel == channel, User.account_id == account))
             if user is None:
                 user = User(channel=channel, account_id=account, created_at=utcnow(), muted=[])
@@ -527,7 +541,7 @@ class Storage:
 
     async def remove_user(self, address: str) -> bool:
         channel, account = split_account(address)
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             res = await s.execute(delete(User).where(User.channel == channel, User.account_id == account))
             return res.rowcount > 0
 
@@ -541,7 +555,7 @@ class Storage:
         reset: bool = False,
     ) -> None:
         channel, account = split_account(address)
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             user = await s.scalar(select(User).where(User.channel == channel, User.account_id == account))
             if user is None:
                 return
@@ -556,7 +570,7 @@ class Storage:
 
     async def link_chat(self, address: str, agency_id: int, *, by: str) -> None:
         channel, chat_id = split_account(address)
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             link = await s.scalar(
                 select(ChatLink).where(ChatLink.channel == channel, ChatLink.chat_id == chat_id)
             )
@@ -577,7 +591,7 @@ class Storage:
     async def deactivate(self, address: str) -> None:
         """An account or group that blocked the bot (403): stop sending to it."""
         channel, account = split_account(address)
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             await s.execute(
                 update(User).where(User.channel == channel, User.account_id == account).values(active=False)
             )
@@ -635,7 +649,7 @@ class Storage:
         worker can win.
         """
         try:
-            async with self.sessions.begin() as s:
+            async with self.write() as s:
                 s.add(
                     ReminderLog(
                         key=key,
@@ -652,7 +666,7 @@ class Storage:
         except IntegrityError:
             pass
         cutoff = now - stale_after
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             res = await s.execute(
                 update(ReminderLog)
                 .where(
@@ -680,7 +694,7 @@ class Storage:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             for chunk in _chunks(list(rows), 500):
                 values = [
                     {
@@ -703,7 +717,7 @@ class Storage:
         self, keys: Sequence[str], *, ok: bool, now: datetime, error: str | None = None, final: bool = False
     ) -> None:
         status = "delivered" if ok else ("dead" if final else "failed")
-        async with self.sessions.begin() as s:
+        async with self.write() as s:
             for chunk in _chunks(list(keys), 500):
                 await s.execute(
                     update(ReminderLog)
