@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import time
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -24,7 +25,11 @@ def parse_days(value: str) -> tuple[int, ...]:
 class Settings(BaseSettings):
     """DESIGN.md "Settings". Field names match the environment variables."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # `NHACVIEC_ENV_FILE` names another file, or none when empty (the test suite sets it empty so
+    # a developer's `.env` never changes what the tests see).
+    model_config = SettingsConfigDict(
+        env_file=os.environ.get("NHACVIEC_ENV_FILE", ".env") or None, env_file_encoding="utf-8", extra="ignore"
+    )
 
     nhacviec_db: str = "sqlite+aiosqlite:///nhacviec.db"
     telegram_bot_token: str | None = None

@@ -14,13 +14,19 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pytest
+# Tests run the same on any machine: no developer's `.env` and none of their settings leak in
+# (also into the `nhacviec` subprocesses the tests start, which inherit this environment).
+for _name in [n for n in os.environ if n.startswith(("NHACVIEC_", "TELEGRAM_", "ZALO_"))]:
+    if _name not in ("NHACVIEC_TEST_PG", "NHACVIEC_ALLOW_NO_PG"):
+        del os.environ[_name]
+os.environ["NHACVIEC_ENV_FILE"] = ""
 
-from storage import Storage
+import pytest  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():
-    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+from storage import Storage  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"  # CI and every checkout have ../shared beside the repository
 EXAMPLES = SHARED / "examples"
 PG_URL = os.environ.get("NHACVIEC_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 

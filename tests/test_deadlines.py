@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bot.domain import Deadline, Kind
 from bot.lang.deadlines import deadline_json, expand, parse_deadline
+from tests.conftest import EXAMPLES as SHARED_EXAMPLES
 
-EXAMPLES = Path("/work/shared/examples/deadlines.jsonl")
-if not EXAMPLES.exists():  # the examples also travel beside the repository
-    EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples" / "deadlines.jsonl"
+EXAMPLES = SHARED_EXAMPLES / "deadlines.jsonl"
 TODAY = date(2022, 1, 5)
 
 
@@ -295,5 +293,8 @@ def test_real_plan_phrases_from_gold_files() -> None:
         plan = json.loads(path.read_text(encoding="utf-8"))
         for task in plan["tasks"]:
             text = task.get("deadline_text", task.get("deadline", "")) or ""
-            d = parse_deadline(text, today=date(plan["year"], 1, 5), year=plan["year"])
+            # DESIGN.md: recurring rules expand over the plan's period from its signing date on.
+            start = date.fromisoformat(plan["signed"]) if plan.get("signed") else date(plan["year"], 1, 1)
+            window = (start, date(plan["year"], 12, 31))
+            d = parse_deadline(text, today=date(plan["year"], 1, 5), year=plan["year"], window=window)
             assert [x.isoformat() for x in d.dates] == task["dates"], (path.name, text)

@@ -16,8 +16,8 @@ from rapidfuzz import fuzz
 
 from bot.importing.documents import extract_from_text
 from bot.text import fold_words
+from tests.conftest import EXAMPLES
 
-EXAMPLES = Path("/work/shared/examples")
 GOLD = sorted((EXAMPLES / "gold").glob("*.gold.json"))
 TODAY = date(2022, 1, 5)
 

@@ -6,7 +6,6 @@ import hashlib
 import io
 import unicodedata
 from datetime import date, datetime
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -14,9 +13,10 @@ import pytest
 from bot.domain import ImportRefused, Kind
 from bot.importing.headers import classify_header, find_header
 from bot.importing.tables import read_table, tasks_from_rows
+from tests.conftest import EXAMPLES
 
 TODAY = date(2022, 5, 1)
-SAMPLE = Path("/work/shared/examples/tables/ke-hoach-mau-2022.csv")
+SAMPLE = EXAMPLES / "tables" / "ke-hoach-mau-2022.csv"
 
 
 def xlsx_bytes(build) -> bytes:

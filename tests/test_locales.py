@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import re
 
-from babel.messages.mofile import write_mo
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALE_DIR, _, catalog, source_messages, use_language
@@ -38,12 +38,31 @@ def test_every_message_is_translated_with_the_same_placeholders() -> None:
     assert not missing, f"run `python -m bot.i18n update` and translate: {missing[:10]}"
 
 
+def _meaning(catalog: Catalog) -> dict[object, object]:
+    """What a catalog says, without its header or tool stamps: message id → translation(s).
+
+    Only entries a compiled catalog carries count: translated, not fuzzy (Babel leaves fuzzy
+    and empty entries out of the .mo). Plural entries keep every form.
+    """
+    said: dict[object, object] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        forms = tuple(message.string) if isinstance(message.string, list | tuple) else (message.string,)
+        if not all(forms):
+            continue
+        said[tuple(message.id) if isinstance(message.id, list | tuple) else message.id] = forms
+    return said
+
+
 def test_compiled_catalogs_match_their_sources() -> None:
+    """The .mo says what its .po says (ids, plural forms, translations); Babel's header stamps don't count."""
     for language in ("vi", "en"):
-        buffer = io.BytesIO()
-        write_mo(buffer, _po(language))
-        compiled = (LOCALE_DIR / language / "LC_MESSAGES" / "nhacviec.mo").read_bytes()
-        assert compiled == buffer.getvalue(), f"run `python -m bot.i18n` to recompile {language}"
+        source = _po(language)
+        with (LOCALE_DIR / language / "LC_MESSAGES" / "nhacviec.mo").open("rb") as fh:
+            compiled = read_mo(fh)
+        assert _meaning(compiled) == _meaning(source), f"run `python -m bot.i18n` to recompile {language}"
+        assert compiled.plural_forms == source.plural_forms, language
 
 
 def test_language_switch() -> None:

@@ -1,11 +1,10 @@
-"""The agreed question examples (/work/shared/examples/queries.jsonl) pass in full."""
+"""The agreed question examples (../shared/examples/queries.jsonl) pass in full."""
 
 from __future__ import annotations
 
 import csv
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,8 @@ from bot.lang.answers import compose, select, to_json
 from bot.lang.deadlines import parse_deadline
 from bot.lang.questions import parse_question
 from bot.text import fold
+from tests.conftest import EXAMPLES
 
-EXAMPLES = Path("/work/shared/examples")
 QUERIES = EXAMPLES / "queries.jsonl"
 TABLE = EXAMPLES / "tables" / "ke-hoach-mau-2022.csv"
 
