@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from bot.lang.periods import find_period_span
-from bot.text import fold
+from bot.core.lang.periods import find_period_span
+from bot.core.text import fold
 
 TODAY = date(2025, 11, 20)
 CASES: list[tuple[str, date]] = [

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import date
 
-from bot.lang.deadlines import _parse_cached, _parse_uncached, parse_deadline
+from bot.core.lang.deadlines import _parse_cached, _parse_uncached, parse_deadline
 
 TARGET = 20_000
 TODAY = date(2022, 3, 15)

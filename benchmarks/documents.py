@@ -10,7 +10,7 @@ import sys
 import time
 from datetime import date
 
-from bot.importing.documents import read_document
+from bot.core.importing.documents import read_document
 
 BUDGET_SECONDS = 2.0
 PAGES = 50

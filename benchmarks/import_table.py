@@ -18,7 +18,7 @@ from pathlib import Path
 
 import openpyxl
 
-from bot.importing.tables import read_table
+from bot.core.importing.tables import read_table
 
 HEADER = ["TT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành", "Kết quả/Sản phẩm"]
 LEADS = ["Sở Tài nguyên và Môi trường", "Sở Nội vụ", "Công an tỉnh", "UBND huyện Bình Sơn", "Sở Tư pháp"]

@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.domain import Kind, ParsedPlan, ParsedTask  # noqa: E402
-from bot.lang.deadlines import parse_deadline  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from handlers.ask import ask  # noqa: E402
-from handlers.context import AppContext  # noqa: E402
-from storage import Storage  # noqa: E402
+from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.lang.deadlines import parse_deadline
+from bot.settings import Settings
+from handlers.ask import ask
+from handlers.context import AppContext
+from storage import Storage
 
 TOPICS = [
     "Tài chính",

@@ -10,9 +10,9 @@ import statistics
 import time
 from datetime import date
 
-from bot.domain import AgencyRecord
-from bot.lang.agencies import Directory
-from bot.lang.questions import parse_question
+from bot.core.domain import AgencyRecord
+from bot.core.lang.agencies import Directory
+from bot.core.lang.questions import parse_question
 
 SYLLABLES = (
     "an binh son tinh duc pho minh long nghia hanh mo ba to tra bong tay ly quang ngai hoa "

@@ -20,8 +20,8 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock
 from typing import TypeVar
 
-from bot.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
-from bot.reminders.planner import PlannerConfig, Recipient, group_for_delivery, plan_reminders
+from bot.core.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
+from bot.core.reminders.planner import PlannerConfig, Recipient, group_for_delivery, plan_reminders
 
 T = TypeVar("T")
 YEAR = 2022

@@ -18,15 +18,15 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.channels.base import Outbox  # noqa: E402
-from bot.channels.telegram import TelegramChannel  # noqa: E402
-from bot.domain import Kind, ParsedPlan, ParsedTask  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from handlers.context import AppContext  # noqa: E402
-from handlers.reminders import run_tick  # noqa: E402
-from handlers.router import Router  # noqa: E402
-from storage import Storage  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
+from bot.channels.base import Outbox
+from bot.channels.telegram import TelegramChannel
+from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.settings import Settings
+from handlers.context import AppContext
+from handlers.router import Router
+from handlers.tick import run_tick
+from storage import Storage
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 
 async def main(count: int) -> None:

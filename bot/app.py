@@ -15,10 +15,11 @@ import sys
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.channels.base import Channel, Outbox
-from bot.i18n import _
+from bot.channels.base import Channel
+from bot.core.i18n import _
 from bot.settings import Settings
 from handlers.context import AppContext
+from handlers.ports import Outbox
 from handlers.router import Router
 from storage import Storage
 
@@ -44,7 +45,7 @@ def start_scheduler(ctx: AppContext, outbox: Outbox) -> tuple[AsyncIOScheduler, 
     The returned lock is held while a tick runs, so shutting down can wait for it to finish
     (a tick cut in half would leave claims to retry; closing storage under it would crash it).
     """
-    from handlers.reminders import Ticker, run_digests
+    from handlers.tick import Ticker, run_digests
 
     scheduler = AsyncIOScheduler(timezone=ctx.settings.tz)
     ticker = Ticker(ctx, outbox)

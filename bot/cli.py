@@ -18,15 +18,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain import ImportRefused
-from bot.i18n import _
-from bot.settings import Settings
+from pydantic import ValidationError
+
+from bot.core.domain import ImportRefused, UserError
+from bot.core.i18n import _, set_default_language
+from bot.settings import Settings, settings_error
 
 log = logging.getLogger("nhacviec")
-
-
-class CliError(Exception):
-    """A problem the user can fix; its text is shown as is."""
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -75,12 +73,12 @@ async def _context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from handlers.context import AppContext
     from storage import Storage
 
-    settings = Settings()
+    settings: Settings = args.settings
     url = args.db or settings.nhacviec_db
     try:
         storage = await Storage.open(url)
-    except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear line
-        raise CliError(
+    except Exception as exc:
+        raise UserError(
             _("Không mở được cơ sở dữ liệu {url}: {error}").format(url=_safe_url(url), error=_first_line(exc))
         ) from exc
     return AppContext(storage=storage, settings=settings)
@@ -92,7 +90,7 @@ def _safe_url(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "<URL>"
 
 
@@ -109,8 +107,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        raise CliError(_("Không tìm thấy tệp: {path}").format(path=args.file))
-    settings = Settings()
+        raise UserError(_("Không tìm thấy tệp: {path}").format(path=args.file))
+    settings: Settings = args.settings
     size = path.stat().st_size
     if size > settings.max_file_bytes:
         raise ImportRefused(
@@ -158,9 +156,9 @@ async def cmd_import(args: argparse.Namespace) -> int:
 
 
 async def cmd_deadline(args: argparse.Namespace) -> int:
-    from bot.lang.deadlines import deadline_json, parse_deadline
+    from bot.core.lang.deadlines import deadline_json, parse_deadline
 
-    settings = Settings()
+    settings: Settings = args.settings
     quarter_day = settings.quarter_report_day
 
     def answer(text: str, today: date) -> dict[str, Any]:
@@ -215,7 +213,7 @@ async def cmd_ask(args: argparse.Namespace) -> int:
 
 
 async def cmd_user(args: argparse.Namespace) -> int:
-    from bot.domain import Role
+    from bot.core.domain import Role
     from storage.db import split_account
 
     ctx = await _context(args)
@@ -224,11 +222,11 @@ async def cmd_user(args: argparse.Namespace) -> int:
         if args.user_command == "add":
             channel, account = split_account(args.account)
             if channel not in ("telegram", "zalo") or not account:
-                raise CliError(_("Tài khoản phải có dạng telegram:123 hoặc zalo:abc"))
+                raise UserError(_("Tài khoản phải có dạng telegram:123 hoặc zalo:abc"))
             try:
                 role = Role(args.role)
             except ValueError as exc:
-                raise CliError(_("Vai trò phải là officer, manager hoặc admin")) from exc
+                raise UserError(_("Vai trò phải là officer, manager hoặc admin")) from exc
             agency_id = await _resolve_agency(ctx, args.agency)
             user = await st.upsert_user(
                 args.account, agency_id=agency_id, role=role.value, approved=True, active=True
@@ -266,7 +264,7 @@ async def cmd_user(args: argparse.Namespace) -> int:
                 print(_("Chưa có người dùng nào."))
         elif args.user_command == "remove":
             if not await st.remove_user(args.account):
-                raise CliError(_("Không có tài khoản {account}").format(account=args.account))
+                raise UserError(_("Không có tài khoản {account}").format(account=args.account))
             print(_("Đã xoá {account}").format(account=args.account))
     finally:
         await ctx.storage.close()
@@ -279,7 +277,7 @@ async def _resolve_agency(ctx, name: str) -> int:  # type: ignore[no-untyped-def
     if hit.agency_id is not None:
         return hit.agency_id
     if hit.suggestions:
-        raise CliError(
+        raise UserError(
             _("Không tìm thấy cơ quan “{name}”. Có phải: {suggestions}?").format(
                 name=name, suggestions="; ".join(hit.suggestions[:3])
             )
@@ -295,7 +293,7 @@ async def cmd_agency(args: argparse.Namespace) -> int:
             directory = await ctx.directory()
             hit = directory.resolve(args.name)
             if hit.agency_id is None:
-                raise CliError(_("Không tìm thấy cơ quan “{name}”.").format(name=args.name))
+                raise UserError(_("Không tìm thấy cơ quan “{name}”.").format(name=args.name))
             await ctx.storage.add_alias(hit.agency_id, args.alias)
             print(
                 _("Đã thêm tên gọi khác “{alias}” cho {name}").format(
@@ -314,7 +312,7 @@ async def cmd_agency(args: argparse.Namespace) -> int:
 
 async def cmd_remind(args: argparse.Namespace) -> int:
     """Plan the reminders due at --now; list them (--dry-run) or claim and send them once."""
-    from handlers.reminders import run_tick
+    from handlers.tick import run_tick
 
     ctx = await _context(args)
     channels = []
@@ -326,12 +324,12 @@ async def cmd_remind(args: argparse.Namespace) -> int:
         sender = None
         if not args.dry_run:
             from bot.app import build_channels
-            from bot.channels.base import Outbox
+            from handlers.ports import Outbox
             from handlers.router import Router
 
             channels = build_channels(ctx.settings, Router(ctx))
             if not channels:
-                raise CliError(
+                raise UserError(
                     _("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN) để gửi nhắc việc.")
                 )
             for channel in channels:
@@ -368,7 +366,7 @@ async def cmd_digest(args: argparse.Namespace) -> int:
 async def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run
 
-    return await run(Settings(), db=args.db)
+    return await run(args.settings, db=args.db)
 
 
 # -- parser and entry point -----------------------------------------------------------------
@@ -447,16 +445,23 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("NHACVIEC_LOG_LEVEL", "WARNING"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(settings_error(exc), file=sys.stderr)
+        return 1
+    set_default_language(settings.nhacviec_language)
     args = build_parser().parse_args(argv)
+    args.settings = settings
     command: Callable[[argparse.Namespace], Awaitable[int]] = args.func
     try:
         return asyncio.run(command(args))
-    except (CliError, ImportRefused) as exc:
+    except UserError as exc:
         print(_first_line(exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a CLI user
+    except Exception as exc:
         if os.environ.get("NHACVIEC_DEBUG"):
             raise
         log.debug("command failed", exc_info=True)

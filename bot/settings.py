@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 from datetime import time
 from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.i18n import _
+
+if TYPE_CHECKING:
+    from bot.core.reminders.planner import PlannerConfig
 
 
 def parse_hhmm(value: str) -> time:
@@ -99,6 +105,28 @@ class Settings(BaseSettings):
         value = self.nhacviec_quarter_report_day
         return None if value == "end" else int(value)
 
+    def planner_config(self, **overrides: object) -> PlannerConfig:
+        """The reminder planner's config as plain values (the core never reads settings itself)."""
+        from bot.core.reminders.planner import DEFAULT_REMIND_DAYS, PlannerConfig
+
+        values: dict[str, object] = {
+            "remind_days": self.remind_days or DEFAULT_REMIND_DAYS,
+            "remind_at": self.remind_at,
+            "quiet_hours": self.quiet_hours,
+            "tz": self.tz,
+        }
+        values.update(overrides)
+        return PlannerConfig(**values)  # type: ignore[arg-type]
+
     @property
     def max_file_bytes(self) -> int:
         return int(self.nhacviec_max_file_mb * 1024 * 1024)
+
+
+def settings_error(exc: ValidationError) -> str:
+    """One line naming each bad variable and what it expects (never the value: it may be a secret)."""
+    parts = []
+    for error in exc.errors():
+        name = ".".join(str(x) for x in error.get("loc", ())).upper() or "?"
+        parts.append(f"{name}: {error.get('msg', 'invalid')}")
+    return _("Cấu hình sai: {errors}").format(errors="; ".join(parts))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.i18n import _, use_language
-from handlers.replies import Button, Reply, esc
+from bot.core.i18n import _, use_language
+from bot.core.markup import esc
+from handlers.help import help_reply
+from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
-    from handlers.router import Router, Turn
+    from handlers.conversation import Conversation, Turn
 
 
-async def start(turn: Turn, router: Router) -> list[Reply]:
-    from handlers.router import help_reply
+async def start(turn: Turn, conv: Conversation) -> list[Reply]:
 
     if turn.approved:
         name = ""
@@ -25,7 +26,7 @@ async def start(turn: Turn, router: Router) -> list[Reply]:
             if name
             else _("Chào bạn!")
         )
-        return [Reply([hello]), help_reply(turn)]
+        return [Reply([hello]), help_reply()]
     if turn.req.chat_type == "group":
         return [
             Reply(
@@ -38,7 +39,7 @@ async def start(turn: Turn, router: Router) -> list[Reply]:
         ]
     if turn.user is not None and turn.user.agency_id is not None and turn.user.active:
         return [Reply([_("Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt.")])]
-    router.state.waiting[turn.req.account] = ("join_agency", None)
+    conv.state.waiting[turn.req.account] = ("join_agency", None)
     return [
         Reply(
             [
@@ -51,7 +52,7 @@ async def start(turn: Turn, router: Router) -> list[Reply]:
     ]
 
 
-async def not_approved(turn: Turn, router: Router) -> list[Reply]:
+async def not_approved(turn: Turn, conv: Conversation) -> list[Reply]:
     if turn.req.chat_type == "group":
         return [
             Reply(
@@ -72,10 +73,10 @@ async def not_approved(turn: Turn, router: Router) -> list[Reply]:
                 ]
             )
         ]
-    return await start(turn, router)
+    return await start(turn, conv)
 
 
-async def agency_typed(turn: Turn, router: Router) -> list[Reply]:
+async def agency_typed(turn: Turn, conv: Conversation) -> list[Reply]:
     """The account typed its agency: offer the best matches as buttons to confirm."""
     text = turn.req.text.strip()
     directory = await turn.ctx.directory()
@@ -100,9 +101,9 @@ async def agency_typed(turn: Turn, router: Router) -> list[Reply]:
     return [Reply([_("Bạn thuộc cơ quan nào dưới đây?")], buttons=buttons)]
 
 
-async def join_chosen(turn: Turn, router: Router, payload: str) -> list[Reply]:
+async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     if payload == "retype":
-        router.state.waiting[turn.req.account] = ("join_agency", None)
+        conv.state.waiting[turn.req.account] = ("join_agency", None)
         return [Reply([_("Hãy gõ tên cơ quan/đơn vị của bạn.")])]
     if turn.approved:
         return [Reply([_("Bạn đã là thành viên.")])]
@@ -110,7 +111,7 @@ async def join_chosen(turn: Turn, router: Router, payload: str) -> list[Reply]:
     if not payload.isdigit() or int(payload) not in directory:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     agency_id = int(payload)
-    router.state.waiting.pop(turn.req.account, None)
+    conv.state.waiting.pop(turn.req.account, None)
     user = await turn.ctx.storage.upsert_user(
         turn.req.account, agency_id=agency_id, name=turn.req.display_name[:200], approved=False, active=True
     )
@@ -159,7 +160,7 @@ async def _admins(turn: Turn) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-async def decide(turn: Turn, router: Router, *, approve: bool, payload: str) -> list[Reply]:
+async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới duyệt được yêu cầu tham gia.")])]
     parts = payload.split(":")

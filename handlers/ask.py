@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from bot.domain import TaskView
-from bot.lang.answers import compose, search_topic, select, to_json
-from bot.lang.questions import Question, parse_question
+from bot.core.domain import TaskView
+from bot.core.lang.answers import compose, search_topic, select, to_json
+from bot.core.lang.questions import Question, parse_question
+from bot.core.markup import plain_text
 from handlers.context import AppContext
-from handlers.replies import plain_text
 
 
 async def tasks_for(ctx: AppContext, question: Question) -> list[TaskView]:

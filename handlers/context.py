@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from bot.domain import TaskView
+from bot.core.domain import TaskView
 from bot.settings import Settings
 from storage import Storage
 
 if TYPE_CHECKING:
-    from bot.lang.agencies import Directory
+    from bot.core.lang.agencies import Directory
 
 
 def system_clock() -> datetime:
@@ -40,7 +40,7 @@ class AppContext:
 
     async def _refresh(self) -> None:
         """One query tells whether agencies or tasks changed (in this process or another one)."""
-        from bot.lang.agencies import Directory
+        from bot.core.lang.agencies import Directory
 
         revs = await self.storage.revisions()
         agencies_rev, tasks_rev = revs.get("agencies_rev", 0), revs.get("tasks_rev", 0)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.i18n import _
-from bot.reminders.chart import digest_chart_png
-from bot.reminders.digest import build_digest, digest_blocks, digest_json
+from bot.core.domain import UserError
+from bot.core.i18n import _
+from bot.core.markup import esc, plain_text
+from bot.core.reminders.chart import digest_chart_png
+from bot.core.reminders.digest import build_digest, digest_blocks, digest_json
 from handlers.context import AppContext
-from handlers.replies import Reply, esc, plain_text
+from handlers.replies import Reply
 
 
 async def _digest(ctx: AppContext, agency_id: int, today: date):  # type: ignore[no-untyped-def]
@@ -33,7 +35,7 @@ async def digest_replies(ctx: AppContext, agency_id: int, *, today: date, with_c
                     photo=digest_chart_png(digest),
                 )
             )
-        except Exception:  # noqa: BLE001 - the text digest matters; a chart failure must not hide it
+        except Exception:
             pass
     return replies
 
@@ -44,9 +46,7 @@ async def digest_for(ctx: AppContext, *, agency: str | None, today: date) -> dic
     if agency:
         hit = directory.resolve(agency)
         if hit.agency_id is None:
-            from bot.cli import CliError
-
-            raise CliError(_("Không tìm thấy cơ quan “{name}”.").format(name=agency))
+            raise UserError(_("Không tìm thấy cơ quan “{name}”.").format(name=agency))
         ids = [hit.agency_id]
     else:
         ids = [a.id for a in await ctx.storage.agencies() if a.parent_id is None]

@@ -2,55 +2,22 @@
 
 from __future__ import annotations
 
-import secrets
-import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.domain import ImportRefused, ParsedPlan
-from bot.i18n import _
+from bot.core.domain import ImportRefused, ParsedPlan
+from bot.core.i18n import _
+from bot.core.markup import esc
 from handlers.importing import parse_file, save_parsed
-from handlers.replies import Button, Reply, esc
+from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
-    from handlers.router import Router, Turn
+    from handlers.conversation import Conversation, Turn
 
 PREVIEW_TASKS = 5
 PREVIEW_WARNINGS = 5
-PENDING_TTL = 3600.0
 
 
-@dataclass
-class PendingImports:
-    """Previews waiting for Xác nhận / Huỷ, by token (kept in memory for an hour)."""
-
-    items: dict[str, tuple[str, ParsedPlan, bytes, float]] = field(default_factory=dict)
-
-    def add(self, account: str, parsed: ParsedPlan, data: bytes) -> str:
-        now = time.monotonic()
-        self.items = {k: v for k, v in self.items.items() if now - v[3] < PENDING_TTL}
-        token = secrets.token_hex(4)
-        self.items[token] = (account, parsed, data, now)
-        return token
-
-    def get(self, token: str, account: str) -> ParsedPlan | None:
-        item = self.items.get(token)
-        if item is None or item[0] != account or time.monotonic() - item[3] > PENDING_TTL:
-            return None
-        return item[1]
-
-    def replace(self, token: str, parsed: ParsedPlan) -> None:
-        account, _old, data, created = self.items[token]
-        self.items[token] = (account, parsed, data, created)
-
-    def data(self, token: str) -> bytes:
-        return self.items[token][2]
-
-    def pop(self, token: str) -> None:
-        self.items.pop(token, None)
-
-
-async def on_import(turn: Turn, router: Router) -> list[Reply]:
+async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
     req = turn.req
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch. Tệp của bạn không được đọc.")])]
@@ -65,9 +32,9 @@ async def on_import(turn: Turn, router: Router) -> list[Reply]:
                     ]
                 )
             ]
-        router.state.waiting[req.account] = ("import_file", None)
+        conv.state.waiting[req.account] = ("import_file", None)
         return [Reply([_("Hãy gửi tệp kế hoạch (XLSX, CSV, DOCX, PDF hoặc TXT).")])]
-    router.state.waiting.pop(req.account, None)
+    conv.state.waiting.pop(req.account, None)
     limit = turn.ctx.settings.max_file_bytes
     if req.file_size is not None and req.file_size > limit:
         return [
@@ -96,7 +63,7 @@ async def on_import(turn: Turn, router: Router) -> list[Reply]:
                 ]
             )
         ]
-    token = router.imports.add(req.account, parsed, data)
+    token = conv.imports.add(req.account, parsed, data)
     return await preview(turn, parsed, token)
 
 
@@ -136,18 +103,18 @@ async def preview(turn: Turn, parsed: ParsedPlan, token: str) -> list[Reply]:
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_button(turn: Turn, router: Router, payload: str) -> list[Reply]:
+async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
     action, _sep, token = payload.partition(":")
-    parsed = router.imports.get(token, turn.req.account)
+    parsed = conv.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
     if action == "no":
-        router.imports.pop(token)
+        conv.imports.pop(token)
         return [Reply([_("Đã huỷ, không ghi gì.")])]
     if action == "set":
-        router.state.waiting[turn.req.account] = ("import_facts", token)
+        conv.state.waiting[turn.req.account] = ("import_facts", token)
         return [
             Reply(
                 [
@@ -158,7 +125,7 @@ async def on_button(turn: Turn, router: Router, payload: str) -> list[Reply]:
             )
         ]
     if action == "ok":
-        router.imports.pop(token)
+        conv.imports.pop(token)
         report = await save_parsed(turn.ctx, parsed, dry_run=False)
         r = report.result
         return [
@@ -176,9 +143,9 @@ async def on_button(turn: Turn, router: Router, payload: str) -> list[Reply]:
     return [Reply([_("Nút này đã hết hiệu lực.")])]
 
 
-async def facts_typed(turn: Turn, router: Router, token: str) -> list[Reply]:
-    router.state.waiting.pop(turn.req.account, None)
-    parsed = router.imports.get(token, turn.req.account)
+async def facts_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]:
+    conv.state.waiting.pop(turn.req.account, None)
+    parsed = conv.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
     parts = [p.strip() for p in turn.req.text.split(";")]
@@ -189,11 +156,11 @@ async def facts_typed(turn: Turn, router: Router, token: str) -> list[Reply]:
     # Read the file again with the facts: a new year changes the due dates of "Quý II" and the like.
     parsed = await parse_file(
         turn.ctx,
-        router.imports.data(token),
+        conv.imports.data(token),
         parsed.source_file,
         issuer=issuer[:300] or parsed.issuer,
         plan=number[:100] or parsed.number,
         year=int(year) if year else parsed.year,
     )
-    router.imports.replace(token, parsed)
+    conv.imports.replace(token, parsed)
     return await preview(turn, parsed, token)

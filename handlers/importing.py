@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.domain import ParsedPlan
-from bot.importing.leads import place_leads
-from bot.importing.reader import read_plan
+from bot.core.domain import ParsedPlan
+from bot.core.importing.leads import place_leads
+from bot.core.importing.reader import read_plan
 from handlers.context import AppContext
 from storage.db import SaveResult
 

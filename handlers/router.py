@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
-from bot.channels.base import Outbox
-from bot.i18n import _, use_language
+from bot.core.i18n import _, use_language
+from bot.core.markup import esc
 from handlers import access, import_chat, settings_cmds, tasks_cmds
 from handlers.context import AppContext
-from handlers.replies import Button, Reply, Request, esc
+from handlers.conversation import Conversation, Turn
+from handlers.help import help_reply
+from handlers.ports import Outbox
+from handlers.replies import Button, Reply, Request
 from storage.db import UserRecord
 
 log = logging.getLogger(__name__)
@@ -47,64 +48,42 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
 
-def command_descriptions() -> list[tuple[str, str]]:
-    """For /help and Telegram's setMyCommands (in the current language)."""
-    return [
-        ("viec", _("Việc của tôi")),
-        ("quahan", _("Việc quá hạn")),
-        ("sapden", _("Việc sắp đến hạn (7 ngày tới)")),
-        ("xong", _("Đánh dấu một việc đã xong")),
-        ("baocao", _("Báo cáo tổng hợp (lãnh đạo)")),
-        ("nhacnho", _("Cài đặt nhắc việc của tôi")),
-        ("import", _("Nhập kế hoạch (quản trị)")),
-        ("lienket", _("Liên kết nhóm chat với cơ quan")),
-        ("lang", _("Đổi ngôn ngữ (vi/en)")),
-        ("help", _("Hướng dẫn")),
-        ("start", _("Bắt đầu")),
-    ]
-
-
-@dataclass
-class Turn:
-    """One request being handled, with who sent it."""
-
-    ctx: AppContext
-    req: Request
-    user: UserRecord | None
-    is_admin: bool
-    args: str = ""
-
-    @property
-    def approved(self) -> bool:
-        return self.is_admin or bool(self.user and self.user.approved)
-
-    @property
-    def language(self) -> str:
-        return self.user.language if self.user else "vi"
-
-
-@dataclass
-class ChatState:
-    """What the bot waits for from one account, and the buttons it last showed per chat."""
-
-    waiting: dict[str, tuple[str, Any]] = field(default_factory=dict)  # account → (what, data)
-    buttons: dict[str, list[Button]] = field(default_factory=dict)  # chat address → flat buttons
-
-
 class Router:
     """Channel-agnostic handling of every message and button press."""
 
     def __init__(self, ctx: AppContext, *, bot_username: str = "") -> None:
         self.ctx = ctx
-        self.state = ChatState()
+        self.conv = Conversation()
         self.bot_username = bot_username
-        self.imports = import_chat.PendingImports()
         self.outbox: Outbox | None = None  # set by `nhacviec run`: delivers replies addressed to other chats
 
     async def is_admin(self, address: str, user: UserRecord | None) -> bool:
         if address in self.ctx.settings.admins:
             return True
         return bool(user and user.approved and user.active and user.role == "admin")
+
+    # -- what channel adapters report; they never touch storage themselves -------------------
+
+    async def account_blocked(self, address: str) -> None:
+        """The account blocked the bot or removed it from a group: stop writing there."""
+        await self.ctx.storage.deactivate(address)
+
+    async def account_back(self, address: str) -> None:
+        """An account marked inactive (it had blocked the bot) writes or unblocks again."""
+        user = await self.ctx.storage.user(address)
+        if user is not None and not user.active:
+            await self.ctx.storage.upsert_user(address, active=True)
+
+    async def language_of(self, address: str) -> str:
+        """The language to answer an account in outside a turn (an apology, an unsupported message)."""
+        user = await self.ctx.storage.user(address)
+        return user.language if user else "vi"
+
+    def buttons_shown(self, address: str, buttons: list[Button]) -> None:
+        """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later
+        "1", "2" there presses them."""
+        if buttons:
+            self.conv.state.buttons[address] = buttons
 
     async def handle(self, req: Request) -> list[Reply]:
         """Never raises for bad input; an unexpected error is logged and answered with an apology."""
@@ -120,14 +99,14 @@ class Router:
         chat = f"{req.channel}:{req.chat_id}"
         for reply in replies:
             if reply.buttons:  # remembered where they are shown, so "1" there presses the first
-                self.state.buttons[reply.to or chat] = [b for row in reply.buttons for b in row]
+                self.conv.state.buttons[reply.to or chat] = [b for row in reply.buttons for b in row]
         return replies
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         req = turn.req
         chat = f"{req.channel}:{req.chat_id}"
         if req.callback is None:
-            choice = _numbered_choice(req.text, self.state.buttons.get(chat))
+            choice = _numbered_choice(req.text, self.conv.state.buttons.get(chat))
             if choice is not None:
                 req.callback = choice.data
         if req.callback is not None:
@@ -138,25 +117,25 @@ class Router:
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
         if command == "huy":
-            self.state.waiting.pop(req.account, None)
+            self.conv.state.waiting.pop(req.account, None)
             return [Reply([_("Đã huỷ.")])]
         if command in ("start", "help"):
-            return await access.start(turn, self) if command == "start" else [help_reply(turn)]
+            return await access.start(turn, self.conv) if command == "start" else [help_reply()]
         if command == "lang":
             return await settings_cmds.language(turn)
         if req.file_name is not None or command == "import":
-            return await import_chat.on_import(turn, self)
+            return await import_chat.on_import(turn, self.conv)
 
-        waiting = self.state.waiting.get(req.account)
+        waiting = self.conv.state.waiting.get(req.account)
         if command is None and waiting is not None:
             what, data = waiting
             if what == "join_agency":
-                return await access.agency_typed(turn, self)
+                return await access.agency_typed(turn, self.conv)
             if what == "import_facts":
-                return await import_chat.facts_typed(turn, self, data)
+                return await import_chat.facts_typed(turn, self.conv, data)
 
         if not turn.approved:
-            return await access.not_approved(turn, self)
+            return await access.not_approved(turn, self.conv)
         if command == "viec":
             return await tasks_cmds.my_tasks(turn, status=None)
         if command == "quahan":
@@ -172,44 +151,27 @@ class Router:
         if command == "lienket":
             return await settings_cmds.link_group(turn)
         if command is not None:
-            return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply(turn)]
+            return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():
-            return [help_reply(turn)]
+            return [help_reply()]
         return await tasks_cmds.question(turn)
 
     async def _callback(self, turn: Turn, data: str) -> list[Reply]:
         kind, _sep, rest = data.partition(":")
         if kind == "join":
-            return await access.join_chosen(turn, self, rest)
+            return await access.join_chosen(turn, self.conv, rest)
         if kind in ("ap", "rj"):
-            return await access.decide(turn, self, approve=kind == "ap", payload=rest)
+            return await access.decide(turn, self.conv, approve=kind == "ap", payload=rest)
         if kind == "imp":
-            return await import_chat.on_button(turn, self, rest)
+            return await import_chat.on_button(turn, self.conv, rest)
         if kind == "lang":
             turn.args = rest
             return await settings_cmds.language(turn)
         if not turn.approved:
-            return await access.not_approved(turn, self)
+            return await access.not_approved(turn, self.conv)
         if kind == "done":
             return await tasks_cmds.mark_done(turn, rest)
         return [Reply([_("Nút này đã hết hiệu lực.")])]
-
-
-def help_reply(turn: Turn) -> Reply:
-    lines = ["<b>" + _("Nhắc Việc — các lệnh") + "</b>"]
-    lines += [f"/{name} — {esc(text)}" for name, text in command_descriptions()]
-    lines.append("")
-    lines.append(_("Hoặc hỏi bằng lời, ví dụ:"))
-    lines += [f"• {esc(x)}" for x in examples()]
-    return Reply(lines)
-
-
-def examples() -> list[str]:
-    return [
-        _("việc của Văn phòng Sở tháng này"),
-        _("Sở Tư pháp có việc gì quá hạn?"),
-        _("ai chủ trì chữ ký số?"),
-    ]
 
 
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\S+))?\s*(.*)$", re.DOTALL)

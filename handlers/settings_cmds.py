@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.i18n import _, use_language
-from bot.text import fold
-from handlers.replies import Button, Reply, esc
+from bot.core.i18n import _, use_language
+from bot.core.markup import esc
+from bot.core.text import fold
+from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
-    from handlers.router import Turn
+    from handlers.conversation import Turn
 
 _HOUR = re.compile(r"^(\d{1,2})(?:[:h](\d{2})?)?$")
 _DAYS = re.compile(r"^\d{1,2}(?:\s*,\s*\d{1,2})*$")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.domain import OccurrenceStatus
-from bot.i18n import _, ngettext
+from bot.core.domain import OccurrenceStatus
+from bot.core.i18n import _, ngettext
+from bot.core.markup import esc
 from handlers.ask import ask
-from handlers.replies import Button, Reply, esc
+from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
-    from handlers.router import Turn
+    from handlers.conversation import Turn
 
 DONE_MENU_LIMIT = 10
 

@@ -19,8 +19,8 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
-from bot.text import fold, nfc
+from bot.core.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
+from bot.core.text import fold, nfc
 from storage.models import Agency, ChatLink, Meta, Occurrence, Plan, ReminderLog, Task, TaskLead, User
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import AgencyRecord
-from bot.lang.agencies import Directory, compact
+from bot.core.domain import AgencyRecord
+from bot.core.lang.agencies import Directory, compact
 
 NAMES = [
     "Sở Tài nguyên và Môi trường",  # 1

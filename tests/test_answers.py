@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from bot.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, TaskView
-from bot.lang.agencies import Directory
-from bot.lang.answers import compose, search_topic, select, to_json
-from bot.lang.questions import Question, parse_question
+from bot.core.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, TaskView
+from bot.core.lang.agencies import Directory
+from bot.core.lang.answers import compose, search_topic, select, to_json
+from bot.core.lang.questions import Question, parse_question
 
 TODAY = date(2022, 7, 5)
 DONE = OccurrenceStatus.DONE

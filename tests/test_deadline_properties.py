@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain import Kind
-from bot.lang.deadlines import _fold, _parse_uncached, parse_deadline
-from bot.text import fold, nfc
+from bot.core.domain import Kind
+from bot.core.lang.deadlines import _fold, _parse_uncached, parse_deadline
+from bot.core.text import fold, nfc
 
 TODAY = date(2022, 1, 5)
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}

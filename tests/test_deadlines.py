@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from bot.domain import Deadline, Kind
-from bot.lang.deadlines import deadline_json, expand, parse_deadline
+from bot.core.domain import Deadline, Kind
+from bot.core.lang.deadlines import deadline_json, expand, parse_deadline
 from tests.conftest import EXAMPLES as SHARED_EXAMPLES
 
 EXAMPLES = SHARED_EXAMPLES / "deadlines.jsonl"

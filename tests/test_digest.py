@@ -6,12 +6,12 @@ import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
-from bot.i18n import use_language
-from bot.reminders.chart import digest_chart_png
-from bot.reminders.digest import build_digest, digest_blocks, digest_json, occurrence_state
-from bot.reminders.messages import days_phrase, reminder_blocks
-from bot.reminders.planner import Delivery, PlannerConfig, Recipient, group_for_delivery, plan_reminders
+from bot.core.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
+from bot.core.i18n import use_language
+from bot.core.reminders.chart import digest_chart_png
+from bot.core.reminders.digest import build_digest, digest_blocks, digest_json, occurrence_state
+from bot.core.reminders.messages import days_phrase, reminder_blocks
+from bot.core.reminders.planner import Delivery, PlannerConfig, Recipient, group_for_delivery, plan_reminders
 
 TODAY = date(2022, 7, 10)
 DEPT, OFFICE, INSPECT, OTHER = 1, 2, 3, 9
@@ -232,7 +232,7 @@ def test_bundle_text_and_english() -> None:
 
 
 def test_digest_day_monday_to_friday_after_the_hour() -> None:
-    from bot.reminders.digest import digest_day, digest_key
+    from bot.core.reminders.digest import digest_day, digest_key
 
     kw = {"digest_at": time(7, 30), "tz": TZ, "quiet_hours": (time(21, 0), time(7, 0))}
     friday = date(2022, 7, 8)

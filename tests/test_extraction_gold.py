@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz
 
-from bot.importing.documents import extract_from_text
-from bot.text import fold_words
+from bot.core.importing.documents import extract_from_text
+from bot.core.text import fold_words
 from tests.conftest import EXAMPLES
 
 GOLD = sorted((EXAMPLES / "gold").glob("*.gold.json"))

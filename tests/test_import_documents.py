@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from bot.domain import ImportRefused, Kind
-from bot.importing.documents import extract_from_text, plan_facts, read_document
+from bot.core.domain import ImportRefused, Kind
+from bot.core.importing.documents import extract_from_text, plan_facts, read_document
 
 TODAY = date(2022, 1, 5)
 

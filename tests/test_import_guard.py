@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain import ImportRefused
-from bot.importing.guard import check_size, check_zip, decode_text, sniff
-from bot.importing.tables import read_table, tasks_from_rows
+from bot.core.domain import ImportRefused
+from bot.core.importing.guard import check_size, check_zip, decode_text, sniff
+from bot.core.importing.tables import read_table, tasks_from_rows
 
 TODAY = date(2022, 5, 1)
 FAST = 3.0  # seconds: a refusal must never make the admin wait

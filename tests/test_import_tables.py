@@ -10,9 +10,9 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from bot.domain import ImportRefused, Kind
-from bot.importing.headers import classify_header, find_header
-from bot.importing.tables import read_table, tasks_from_rows
+from bot.core.domain import ImportRefused, Kind
+from bot.core.importing.headers import classify_header, find_header
+from bot.core.importing.tables import read_table, tasks_from_rows
 from tests.conftest import EXAMPLES
 
 TODAY = date(2022, 5, 1)

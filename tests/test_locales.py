@@ -8,11 +8,26 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR, _, catalog, source_messages, use_language
+from bot.core.i18n import LOCALE_DIR, _, catalog, use_language
 
 # `_(` or `ngettext(` inside the braces of an f-string, however deeply nested in other calls.
 _FSTRING_CALL = re.compile(r"""\bf["'][^"']*\{[^}]*\b(?:_|ngettext)\(""")
 PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")
+
+
+def source_messages() -> dict[object, list[str]]:
+    """Every message id used in the code (Babel's extractor): `_()` ids are strings, `ngettext()`
+    ids (singular, plural) pairs."""
+    from babel.messages.extract import extract_from_dir
+
+    found: dict[object, list[str]] = {}
+    for package in ("bot", "handlers", "storage"):
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            LOCALE_DIR.parent / package, [("**.py", "python")], keywords={"_": None, "ngettext": (1, 2)}
+        ):
+            key = tuple(message[:2]) if isinstance(message, tuple) else message
+            found.setdefault(key, []).append(f"{package}/{filename}:{lineno}")
+    return found
 
 
 def _po(language: str):  # type: ignore[no-untyped-def]
@@ -35,7 +50,7 @@ def test_every_message_is_translated_with_the_same_placeholders() -> None:
             continue
         for form in forms:
             assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(form)), msgid
-    assert not missing, f"run `python -m bot.i18n update` and translate: {missing[:10]}"
+    assert not missing, f"run `bash .ci/catalogs`, translate the new entries in locales/en, run it again: {missing[:10]}"
 
 
 def _meaning(catalog: Catalog) -> dict[object, object]:
@@ -61,7 +76,7 @@ def test_compiled_catalogs_match_their_sources() -> None:
         source = _po(language)
         with (LOCALE_DIR / language / "LC_MESSAGES" / "nhacviec.mo").open("rb") as fh:
             compiled = read_mo(fh)
-        assert _meaning(compiled) == _meaning(source), f"run `python -m bot.i18n` to recompile {language}"
+        assert _meaning(compiled) == _meaning(source), f"run `bash .ci/catalogs` to recompile {language}"
         assert compiled.plural_forms == source.plural_forms, language
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
-from bot.reminders.planner import (
+from bot.core.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
+from bot.core.reminders.planner import (
     PlannerConfig,
     Recipient,
     group_for_delivery,
@@ -247,7 +247,7 @@ def test_config_from_settings() -> None:
         nhacviec_quiet_hours="",
         nhacviec_timezone="Asia/Bangkok",
     )
-    config = PlannerConfig.from_settings(s, nag_every_days=3)
+    config = s.planner_config(nag_every_days=3)
     assert config.remind_days == (10, 2) and config.remind_at == time(9, 15)
     assert config.quiet_hours is None and config.nag_every_days == 3
     assert str(config.tz) == "Asia/Bangkok"

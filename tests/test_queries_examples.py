@@ -8,12 +8,12 @@ from datetime import date
 
 import pytest
 
-from bot.domain import AgencyRecord, OccurrenceView, TaskView
-from bot.lang.agencies import Directory
-from bot.lang.answers import compose, select, to_json
-from bot.lang.deadlines import parse_deadline
-from bot.lang.questions import parse_question
-from bot.text import fold
+from bot.core.domain import AgencyRecord, OccurrenceView, TaskView
+from bot.core.lang.agencies import Directory
+from bot.core.lang.answers import compose, select, to_json
+from bot.core.lang.deadlines import parse_deadline
+from bot.core.lang.questions import parse_question
+from bot.core.text import fold
 from tests.conftest import EXAMPLES
 
 QUERIES = EXAMPLES / "queries.jsonl"

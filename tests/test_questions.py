@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain import AgencyRecord
-from bot.lang.agencies import Directory
-from bot.lang.periods import find_period
-from bot.lang.questions import parse_question
-from bot.text import fold
+from bot.core.domain import AgencyRecord
+from bot.core.lang.agencies import Directory
+from bot.core.lang.periods import find_period
+from bot.core.lang.questions import parse_question
+from bot.core.text import fold
 
 TODAY = date(2022, 5, 10)  # a Tuesday
 

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.channels.base import DeliveryError
-from bot.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.domain import Kind, ParsedPlan, ParsedTask
 from bot.settings import Settings
 from handlers.context import AppContext
-from handlers.reminders import Ticker, run_digests, run_tick
+from handlers.ports import DeliveryError
 from handlers.replies import Reply
+from handlers.tick import Ticker, run_digests, run_tick
 from storage import Storage
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-from bot.domain import Kind, OccurrenceStatus, ParsedPlan, ParsedTask
+from bot.core.domain import Kind, OccurrenceStatus, ParsedPlan, ParsedTask
 from storage import Storage
 
 

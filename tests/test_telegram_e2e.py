@@ -18,13 +18,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.channels.base import DeliveryError, Outbox
 from bot.channels.telegram import TelegramChannel, split_for_telegram
-from bot.domain import OccurrenceStatus
+from bot.core.domain import OccurrenceStatus
+from bot.core.markup import esc
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.replies import Button, Reply, esc
+from handlers.ports import DeliveryError, Outbox
+from handlers.replies import Button, Reply
 from handlers.router import Router
 from storage import Storage
 from storage.models import Occurrence

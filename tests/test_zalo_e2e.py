@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bot.channels.base import DeliveryError
 from bot.channels.zalo import TEXT_LIMIT, RateLimiter, ZaloChannel, render_parts
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
+from handlers.ports import DeliveryError
 from handlers.replies import Button, Reply
 from handlers.router import Router
 from storage import Storage

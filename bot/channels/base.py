@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
+from handlers.ports import DeliveryError, Outbox
 from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -35,21 +36,9 @@ class ChatLocks:
                 self._locks[key] = (lock, users - 1)
 
 
-class DeliveryError(Exception):
-    """A send that did not go through.
-
-    `blocked`: the account blocked the bot or left (403) — mark it inactive, never retry.
-    `retry_after`: the server asked to wait (429) — the caller may try again later.
-    Otherwise a transient failure (network, 5xx) that a later tick retries.
-    """
-
-    def __init__(self, message: str, *, blocked: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.blocked = blocked
-        self.retry_after = retry_after
-
-
 class Channel(Protocol):
+    """A channel adapter: a `handlers.ports.Sender` that can also start and stop receiving."""
+
     name: str  # "telegram" | "zalo"
 
     async def start(self) -> None:
@@ -63,22 +52,6 @@ class Channel(Protocol):
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Deliver one reply to a chat (split under the channel's length limit); raise DeliveryError."""
-
-
-class Outbox:
-    """Routes a reply addressed "channel:id" to the right adapter."""
-
-    def __init__(self, channels: list[Channel]) -> None:
-        self.channels = {c.name: c for c in channels}
-
-    def can_send(self, address: str) -> bool:
-        return address.partition(":")[0] in self.channels
-
-    async def send(self, address: str, reply: Reply) -> None:
-        channel, _sep, chat_id = address.partition(":")
-        if channel not in self.channels:
-            raise DeliveryError(f"no channel {channel!r} configured", blocked=False)
-        await self.channels[channel].send(chat_id, reply)
 
 
 async def deliver_turn(

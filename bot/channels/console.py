@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.i18n import _
-from handlers.replies import Reply, Request, plain_text
+from bot.core.i18n import _
+from bot.core.markup import plain_text
+from handlers.replies import Reply, Request
 from handlers.router import Router
 
 CONSOLE_ACCOUNT = "local"

@@ -60,10 +60,12 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import ChatLocks, DeliveryError, deliver_turn
-from bot.domain import ImportRefused
-from bot.i18n import _, use_language
-from handlers.replies import Reply, Request, plain_text, split_blocks
+from bot.channels.base import ChatLocks, deliver_turn
+from bot.core.domain import ImportRefused
+from bot.core.i18n import _, use_language
+from bot.core.markup import plain_text, split_blocks
+from handlers.ports import DeliveryError
+from handlers.replies import Reply, Request
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -226,7 +228,7 @@ class TelegramChannel:
         webhook = (self.settings.telegram_webhook_url or "").strip()
         if webhook:
             await updater.start_webhook(
-                listen="0.0.0.0",  # noqa: S104 - the webhook must be reachable by Telegram
+                listen="0.0.0.0",
                 port=self.settings.telegram_webhook_port,
                 url_path=urlparse(webhook).path.lstrip("/"),
                 webhook_url=webhook,
@@ -268,7 +270,7 @@ class TelegramChannel:
 
     async def _publish_commands(self) -> None:
         """setMyCommands in Vietnamese (default) and English; a failure only costs the menu."""
-        from handlers.router import command_descriptions
+        from handlers.help import command_descriptions
 
         for language in ("vi", "en"):
             with use_language(language):
@@ -410,12 +412,11 @@ class TelegramChannel:
         address = f"{self.name}:{change.chat.id}"
         status = change.new_chat_member.status
         if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            await self.router.ctx.storage.deactivate(address)
+            await self.router.account_blocked(address)
             log.info("telegram chat %s blocked or removed the bot", change.chat.id)
             return
         if change.chat.type == ChatType.PRIVATE:
-            if await self.router.ctx.storage.user(address) is not None:
-                await self.router.ctx.storage.upsert_user(address, active=True)  # unblocked
+            await self.router.account_back(address)  # unblocked
             return
         was_in = change.old_chat_member.status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
         if was_in:
@@ -459,8 +460,7 @@ class TelegramChannel:
         language = "vi"
         with contextlib.suppress(Exception):
             if user is not None:
-                record = await self.router.ctx.storage.user(f"{self.name}:{user.id}")
-                language = record.language if record else "vi"
+                language = await self.router.language_of(f"{self.name}:{user.id}")
         with use_language(language):
             apology = Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])
         try:
@@ -578,6 +578,6 @@ class TelegramChannel:
         address = f"{self.name}:{target}"
         log.info("%s blocked the bot or removed it; marking it inactive", address)
         try:
-            await self.router.ctx.storage.deactivate(address)
-        except Exception:  # noqa: BLE001 - the DeliveryError still tells the caller
+            await self.router.account_blocked(address)
+        except Exception:
             log.exception("could not mark %s inactive", address)

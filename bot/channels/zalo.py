@@ -61,10 +61,12 @@ import httpx
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
-from bot.channels.base import ChatLocks, DeliveryError, deliver_turn
-from bot.i18n import _, use_language
-from bot.text import fold, nfc
-from handlers.replies import Reply, Request, plain_text, split_blocks
+from bot.channels.base import ChatLocks, deliver_turn
+from bot.core.i18n import _, use_language
+from bot.core.markup import plain_text, split_blocks
+from bot.core.text import fold, nfc
+from handlers.ports import DeliveryError
+from handlers.replies import Reply, Request
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -379,7 +381,7 @@ class ZaloChannel:
                 log.log(level, "Zalo getUpdates failed (%s); retrying in %.1f s", _describe(exc), backoff)
                 await self._pause(backoff)
                 continue
-            except Exception:  # noqa: BLE001 - the loop must survive anything
+            except Exception:
                 backoff = min(BACKOFF_CAP, backoff * 2 if backoff else BACKOFF_START)
                 log.exception("unexpected error polling Zalo; retrying in %.1f s", backoff)
                 await self._pause(backoff)
@@ -407,7 +409,7 @@ class ZaloChannel:
 
     async def _start_webhook(self) -> None:
         parts = urlsplit(self.webhook_url)
-        host, port = self._webhook_listen or ("0.0.0.0", parts.port or DEFAULT_WEBHOOK_PORT)  # noqa: S104
+        host, port = self._webhook_listen or ("0.0.0.0", parts.port or DEFAULT_WEBHOOK_PORT)
         path = parts.path or "/"
         app = Application([(re.escape(path), _WebhookHandler, {"channel": self})])
         server = HTTPServer(app, xheaders=True, max_body_size=1024 * 1024)
@@ -460,7 +462,7 @@ class ZaloChannel:
                     await self._on_text(account_id, chat_id, is_group, str(text or ""), sender)
                 else:
                     await self._on_other(account_id, chat_id, is_group, event, message)
-        except Exception:  # noqa: BLE001 - one bad update must not stop the channel
+        except Exception:
             log.exception("error handling a Zalo update from zalo:%s", account_id)
 
     def _already_seen(self, message_id: object) -> bool:
@@ -513,8 +515,7 @@ class ZaloChannel:
         mentioned = self.strip_mention(caption)[1] if caption else False
         if is_group and not mentioned:
             return  # a sticker in a group is not the bot's business
-        user = await self.router.ctx.storage.user(f"{self.name}:{account_id}")
-        with use_language(user.language if user else "vi"):
+        with use_language(await self.router.language_of(f"{self.name}:{account_id}")):
             blocks = [_("Nhắc Việc chỉ đọc tin nhắn chữ. Hãy gõ câu hỏi hoặc lệnh, ví dụ /help.")]
             if event not in ("message.image.received", "message.sticker.received"):
                 blocks.append(
@@ -526,10 +527,7 @@ class ZaloChannel:
 
     async def _reactivate(self, address: str) -> None:
         """An approved account marked inactive (it had blocked the bot) writes again: it is back."""
-        storage = self.router.ctx.storage
-        user = await storage.user(address)
-        if user is not None and user.approved and not user.active:
-            await storage.upsert_user(address, active=True)
+        await self.router.account_back(address)
 
     def strip_mention(self, text: str) -> tuple[str, bool]:
         """ "@Nhắc Việc việc quá hạn" → ("việc quá hạn", True); "/viec@bot.NhacViec" → "/viec"."""
@@ -586,9 +584,7 @@ class ZaloChannel:
         The router remembers the buttons of replies to the chat a request came from; a reply
         sent elsewhere (a join request to an admin, a reminder) is remembered here, once shown.
         """
-        buttons = [b for row in reply.buttons for b in row]
-        if buttons:
-            self.router.state.buttons[f"{self.name}:{chat_id}"] = buttons
+        self.router.buttons_shown(f"{self.name}:{chat_id}", [b for row in reply.buttons for b in row])
 
     async def _call(self, chat_id: str, call: Callable[[], Any]) -> Any:
         """One send with the delivery rules: throttle, retry network trouble, never retry a block."""
@@ -617,8 +613,8 @@ class ZaloChannel:
         address = f"{self.name}:{chat_id}"
         log.info("%s blocked the bot or is gone; marking it inactive", address)
         try:
-            await self.router.ctx.storage.deactivate(address)
-        except Exception:  # noqa: BLE001 - the DeliveryError still tells the caller
+            await self.router.account_blocked(address)
+        except Exception:
             log.exception("could not mark %s inactive", address)
 
 

@@ -157,7 +157,7 @@ class BackgroundHTTPServer:
                     with owner._connections_lock:
                         owner._connections.discard(self.connection)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _handle(self) -> None:

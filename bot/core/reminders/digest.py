@@ -29,12 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from bot.domain import OccurrenceStatus, TaskView
-from bot.i18n import _, ngettext
-from bot.reminders.messages import days_phrase, format_date
-from bot.reminders.planner import postpone_out_of_quiet
-from bot.text import fold
-from handlers.replies import esc
+from bot.core.domain import OccurrenceStatus, TaskView
+from bot.core.i18n import _, ngettext
+from bot.core.markup import esc
+from bot.core.reminders.messages import days_phrase, format_date
+from bot.core.reminders.planner import postpone_out_of_quiet
+from bot.core.text import fold
 
 STATES = ("done_on_time", "done_late", "open_on_time", "open_late")
 

@@ -15,8 +15,8 @@ from datetime import date
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from bot.lang.agencies import fold_aligned
-from bot.text import fold, fold_words, nfc
+from bot.core.lang.agencies import fold_aligned
+from bot.core.text import fold, fold_words, nfc
 
 # Typical issuers of provincial plans: a damaged header close to one of these is shown like it.
 AGENCY_TYPES: tuple[str, ...] = (

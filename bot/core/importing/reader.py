@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from bot.domain import ParsedPlan
-from bot.importing.guard import check_size, sniff
+from bot.core.domain import ParsedPlan
+from bot.core.importing.guard import check_size, sniff
 
 
 def read_plan(
@@ -28,7 +28,7 @@ def read_plan(
     check_size(len(data), max_bytes)
     kind = sniff(data, filename)
     if kind in ("csv", "xlsx"):
-        from bot.importing.tables import read_table
+        from bot.core.importing.tables import read_table
 
         parsed = read_table(
             data,
@@ -41,7 +41,7 @@ def read_plan(
             quarter_day=quarter_day,
         )
     else:
-        from bot.importing.documents import read_document
+        from bot.core.importing.documents import read_document
 
         parsed = read_document(
             data,

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.i18n import _
-from bot.lang.agencies import Directory, fold_aligned
-from bot.lang.periods import find_period_span
-from bot.text import nfc
+from bot.core.i18n import _
+from bot.core.lang.agencies import Directory, fold_aligned
+from bot.core.lang.periods import find_period_span
+from bot.core.text import nfc
 
 MAX_CHARS = 500  # longer messages are pasted text, not questions: read only their start
 

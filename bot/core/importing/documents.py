@@ -15,11 +15,11 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 
-from bot.domain import ImportRefused, ParsedPlan, ParsedTask
-from bot.i18n import _
-from bot.importing.layouts import extract_tasks
-from bot.importing.plan_facts import plan_facts, plan_title_and_year
-from bot.text import nfc
+from bot.core.domain import ImportRefused, ParsedPlan, ParsedTask
+from bot.core.i18n import _
+from bot.core.importing.extraction import extract_tasks
+from bot.core.importing.plan_facts import plan_facts, plan_title_and_year
+from bot.core.text import nfc
 
 __all__ = ["extract_from_text", "plan_facts", "read_document"]
 
@@ -47,7 +47,7 @@ def read_document(
     elif kind == "pdf":
         lines, tables = _pdf_content(data)
     elif kind == "text":
-        from bot.importing.guard import decode_text
+        from bot.core.importing.guard import decode_text
 
         text = decode_text(data)
         lines = [(_("dòng {n}").format(n=n), line) for n, line in enumerate(text.splitlines(), start=1)]
@@ -139,7 +139,7 @@ def _docx_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[st
     Automatic list numbering is not in a paragraph's text, so a numbered or bulleted paragraph
     gets a "- " marker; merged cells are read once per row.
     """
-    from bot.importing.guard import check_zip
+    from bot.core.importing.guard import check_zip
 
     check_zip(data)
     try:
@@ -148,7 +148,7 @@ def _docx_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[st
         from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - any parse failure is an unreadable file
+    except Exception as exc:
         raise ImportRefused(
             _("Không mở được tệp Word (.docx): tệp bị hỏng hoặc không đúng định dạng.")
         ) from exc
@@ -199,9 +199,9 @@ def _tasks_from_tables(
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """Appendix tables through the spreadsheet reader; a table continued on the next page
     without its own header (or with the header repeated) is read with the header above it."""
-    from bot.importing.headers import find_header
-    from bot.importing.layouts import resolve_agency
-    from bot.importing.tables import tasks_from_rows
+    from bot.core.importing.extraction import resolve_agency
+    from bot.core.importing.headers import find_header
+    from bot.core.importing.tables import tasks_from_rows
 
     tasks: list[ParsedTask] = []
     warnings: list[str] = []
@@ -239,7 +239,7 @@ def _tasks_from_tables(
 
 def _merge(text_tasks: list[ParsedTask], table_tasks: list[ParsedTask]) -> list[ParsedTask]:
     """Table tasks first (the appendix is the authoritative list), then text tasks not in it."""
-    from bot.text import fold_words
+    from bot.core.text import fold_words
 
     seen = {fold_words(task.title) for task in table_tasks}
     return table_tasks + [task for task in text_tasks if fold_words(task.title) not in seen]
@@ -254,7 +254,7 @@ def _pdf_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[str
         import pdfplumber
 
         pdf = pdfplumber.open(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - any parse failure is an unreadable file
+    except Exception as exc:
         raise ImportRefused(_("Không mở được tệp PDF: tệp bị hỏng hoặc có mật khẩu.")) from exc
     lines: list[tuple[str, str]] = []
     tables: list[list[list[str]]] = []
@@ -271,7 +271,7 @@ def _pdf_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[str
                     rows = [[nfc(cell) if cell else "" for cell in row] for row in table]
                     if len(rows) >= 2 and max(len(r) for r in rows) >= 3:
                         tables.append(rows)
-            except Exception:  # noqa: BLE001,S112 - a table that cannot be read is read as text
+            except Exception:
                 continue
     if letters < _MIN_TEXT_CHARS:
         raise ImportRefused(

@@ -6,7 +6,7 @@ needs as values and never raises; anything it does not understand is `unspecifie
 
 How a phrase is read
 --------------------
-1. **Fold** (exactly `bot.text.fold`, computed with one `str.translate` for Vietnamese letters):
+1. **Fold** (exactly `bot.core.text.fold`, computed with one `str.translate` for Vietnamese letters):
    case, diacritics and đ are dropped, so "QUÝ", "Quy" and "quý" are one word and "Nãm"/"nàm"
    are "nam". Everything below works on the folded text.
 2. **Repair OCR damage**: dashes (– — − ~) become "-"; a digit split by a space inside a date
@@ -97,8 +97,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from bot.domain import Deadline, Kind
-from bot.text import fold, nfc
+from bot.core.domain import Deadline, Kind
+from bot.core.text import fold, nfc
 
 __all__ = ["deadline_json", "expand", "parse_deadline"]
 
@@ -163,7 +163,7 @@ def _fix_ocr_date(m: re.Match[str]) -> str:
 
 
 def _fold(text: str) -> str:
-    """`bot.text.fold` of NFC text, with one `str.translate` for Vietnamese letters (the hot path).
+    """`bot.core.text.fold` of NFC text, with one `str.translate` for Vietnamese letters (the hot path).
 
     Whatever the table does not cover falls back to `fold`, so the result is always `fold`'s.
     """
@@ -350,7 +350,7 @@ class _Parser:
         if tag == "PART":
             return val  # type: ignore[return-value]
         if tag == "WEEK" and self.tok(i - 2)[0] == "RAW":
-            return _PART_OF_TUAN.get(self.tok(i - 2)[1])  # type: ignore[arg-type]
+            return _PART_OF_TUAN.get(str(self.tok(i - 2)[1]))
         return None
 
     def bare_ok(self, i: int) -> bool:
@@ -420,6 +420,9 @@ class _Parser:
 
     # -- branches -----------------------------------------------------------------------------
     def date(self, i: int) -> int:
+        d: int
+        m: int
+        y: int | None
         d, m, y = self.tok(i)[1]  # type: ignore[misc]
         j = i + 1
         if y is None:
@@ -451,8 +454,7 @@ class _Parser:
                 return i + 2  # "trong (vòng) 6 tháng": a duration, not a rule
             return self.months_count(i + 2, v)
         if nxt == "SY" and 1 <= v <= 12:
-            y = self.tok(i + 1)[1]
-            self.add(_Item("M", v, year=y, part=self.part_before(i)))  # type: ignore[arg-type]
+            self.add(_Item("M", v, year=self.tok(i + 1)[1], part=self.part_before(i)))  # type: ignore[arg-type]
             return i + 2
         if nxt == "LAN":
             return self.times_per(i, v)
@@ -817,7 +819,7 @@ def _parse_cached(
     """Plans repeat the same few phrases; the answer is pure, so it can be shared."""
     try:
         return _parse_uncached(text, today, year, window, quarter_day)
-    except Exception:  # noqa: BLE001 - the grammar must never break an import
+    except Exception:
         return Deadline(nfc(text) if isinstance(text, str) else "", Kind.UNSPECIFIED)
 
 

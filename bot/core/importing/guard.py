@@ -14,8 +14,8 @@ import unicodedata
 import zipfile
 import zlib
 
-from bot.domain import ImportRefused
-from bot.i18n import _
+from bot.core.domain import ImportRefused
+from bot.core.i18n import _
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -184,8 +184,7 @@ def _looks_like_table(text: str) -> bool:
     """A delimited table: a recognisable header, then rows with as many cells as it has."""
     import csv
 
-    from bot.importing.headers import locate_header
-    from bot.importing.tables import detect_delimiter  # the CSV reader owns the dialect logic
+    from bot.core.importing.headers import detect_delimiter, locate_header
 
     delimiter = detect_delimiter(text)
     if delimiter is None:

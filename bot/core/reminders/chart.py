@@ -12,9 +12,9 @@ import textwrap
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.i18n import _
-from bot.reminders.digest import STATES, Digest, StateCounts, state_labels
-from bot.reminders.messages import format_date
+from bot.core.i18n import _
+from bot.core.reminders.digest import STATES, Digest, StateCounts, state_labels
+from bot.core.reminders.messages import format_date
 
 COLOURS = {
     "done_on_time": "#2e7d32",  # green

@@ -1,7 +1,7 @@
 """Which reminders are due now — derived from the tasks, never stored as scheduler jobs.
 
 The reminder schedule of one OPEN occurrence (due date D) for one recipient is a fixed list of
-*leads*, each sent on a local day at the recipient's hour (`remind_at`, default from settings):
+*leads*, each sent on a local day at the recipient's hour (`remind_at`, default from the deployment's config):
 
 * ``d7``, ``d3``, ``d1``, ``d0`` — on D-7, D-3, D-1 and D (the `remind_days`);
 * ``nag1``, ``nag2``, … — once the occurrence is overdue, weekly on D+7, D+14, … until done.
@@ -64,13 +64,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from operator import itemgetter
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.domain import OccurrenceStatus, TaskView
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
+from bot.core.domain import OccurrenceStatus, TaskView
 
 DEFAULT_REMIND_DAYS: tuple[int, ...] = (7, 3, 1, 0)
 
@@ -121,17 +118,6 @@ class PlannerConfig:
     tz: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     nag_every_days: int = 7  # 0 turns the overdue nags off
     catchup_horizon: timedelta = timedelta(days=7)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: object) -> PlannerConfig:
-        values: dict[str, object] = {
-            "remind_days": settings.remind_days or DEFAULT_REMIND_DAYS,
-            "remind_at": settings.remind_at,
-            "quiet_hours": settings.quiet_hours,
-            "tz": settings.tz,
-        }
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
 
 
 def in_quiet_hours(moment: time, quiet_hours: tuple[time, time] | None) -> bool:
@@ -285,10 +271,10 @@ def plan_reminders(
                 if len(leads) == 1:
                     people = profile.by_agency.get(leads[0])
                 else:  # joint leads: everyone of each lead agency, once
-                    joint: dict[str, object] = {}
+                    joint: dict[str, tuple[str, frozenset[int] | None]] = {}
                     for lead_agency in leads:
-                        for person in profile.by_agency.get(lead_agency, ()):
-                            joint.setdefault(person[0], person)
+                        for entry in profile.by_agency.get(lead_agency, ()):
+                            joint.setdefault(entry[0], entry)
                     people = list(joint.values())
                 if not people:
                     continue

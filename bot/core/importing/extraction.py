@@ -21,11 +21,11 @@ from datetime import date
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from bot.domain import Deadline, Kind, ParsedTask
-from bot.i18n import _
-from bot.lang.agencies import fold_aligned
-from bot.lang.deadlines import parse_deadline
-from bot.text import fold, fold_words, nfc
+from bot.core.domain import Deadline, Kind, ParsedTask
+from bot.core.i18n import _
+from bot.core.lang.agencies import fold_aligned
+from bot.core.lang.deadlines import parse_deadline
+from bot.core.text import fold, fold_words, nfc
 
 # ----------------------------------------------------------------------------- lines → blocks
 
@@ -534,7 +534,7 @@ def split_names(text: str) -> list[str]:
 
 def resolve_agency(name: str, known: Iterable[str]) -> str:
     """A lead as written, put back to a known agency's spelling when it is a damaged form of it."""
-    from bot.importing.plan_facts import match_known
+    from bot.core.importing.plan_facts import match_known
 
     name = nfc(name).strip(" .,;:-–")
     if not name:
@@ -757,7 +757,8 @@ def _duty_tasks(ctx: _Context, block: Block) -> None:
     duty = bool(_DUTY.match(folded_rest))
     if not phrases and not told and (collective or not duty):
         return
-    rest = nfc(rest[_DUTY_PREFIX.match(folded_rest).end() :]) if _DUTY_PREFIX.match(folded_rest) else rest
+    prefix = _DUTY_PREFIX.match(folded_rest)
+    rest = nfc(rest[prefix.end() :]) if prefix else rest
     phrases = deadline_phrases(rest)
     dated = [p for p in phrases if p.explicit]
     if len(dated) >= 2:
@@ -780,8 +781,8 @@ def _duty_tasks(ctx: _Context, block: Block) -> None:
                 lead = nfc(part[via.start(1) : via.end(1)])
             start = phrase.end
         return
-    phrase = phrases[0] if phrases else None
-    deadline = rest[phrase.start : phrase.end] if phrase else ""
-    title = _without(rest, phrase)
+    chosen = phrases[0] if phrases else None
+    deadline = rest[chosen.start : chosen.end] if chosen else ""
+    title = _without(rest, chosen)
     title = re.split(r"\s+(?:để|de)\s+(?:làm|lam)\s+(?:cơ sở|co so)\b", title)[0]
     ctx.add(title, subject, block.source, deadline=deadline, partners=", ".join(receivers(rest)))

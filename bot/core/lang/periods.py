@@ -1,6 +1,6 @@
 """Periods named in a question ("tuần sau", "quý 3", "từ 1/3 đến 15/3") → a date range.
 
-Pure: `today` is passed in. The text is already folded (`bot.text.fold`), so every pattern
+Pure: `today` is passed in. The text is already folded (`bot.core.text.fold`), so every pattern
 works with and without diacritics. Patterns are tried from the most specific to the least
 ("ngày 15 tháng 3 năm 2022" must not be read as "tháng 3 năm 2022").
 """

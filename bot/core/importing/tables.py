@@ -16,20 +16,25 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
+from typing import Any
 
-from bot.domain import Deadline, ImportRefused, Kind, ParsedPlan, ParsedTask
-from bot.i18n import _
-from bot.importing.guard import check_size, decode_text, sniff
-from bot.importing.headers import is_column_label_row, is_header_row, locate_header
-from bot.lang.deadlines import parse_deadline
-from bot.text import fold, nfc
+from bot.core.domain import Deadline, ImportRefused, Kind, ParsedPlan, ParsedTask
+from bot.core.i18n import _
+from bot.core.importing.guard import check_size, decode_text, sniff
+from bot.core.importing.headers import (
+    HEADER_SCAN_ROWS,
+    detect_delimiter,
+    is_column_label_row,
+    is_header_row,
+    locate_header,
+)
+from bot.core.lang.deadlines import parse_deadline
+from bot.core.text import fold, nfc
 
-HEADER_SCAN_ROWS = 30
 MAX_ROWS = 200_000
 MAX_COLUMNS = 60
 LONG_CELL = 2_000
 _TRAILING_EMPTY_STOP = 5_000  # formatting-only rows at the end of a sheet
-_DELIMITERS = (",", ";", "\t", "|")
 
 _MARKER = r"(?:[ivxlc]{1,6}|[a-z]|\d{1,2})"
 _SECTION_NUMBER = re.compile(rf"^(?:phan |muc |chuong )?{_MARKER}[.)]?$")
@@ -192,7 +197,7 @@ class _RowReader:
                 self._deadlines[text] = parse_deadline(
                     text, today=self.today, year=self.year, quarter_day=self.quarter_day
                 )
-            except Exception:  # noqa: BLE001 - one odd phrase must not stop the import
+            except Exception:
                 self._deadlines[text] = None
         return self._deadlines[text]
 
@@ -255,7 +260,7 @@ def _cell_text(value: object) -> str:
 
 
 def _clean(text: str) -> str:
-    """Same result as `bot.text.nfc`, about 4x faster: it runs on every cell of big sheets."""
+    """Same result as `bot.core.text.nfc`, about 4x faster: it runs on every cell of big sheets."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if "\ufeff" in text:
@@ -325,24 +330,6 @@ def read_table(
     )
 
 
-def detect_delimiter(text: str) -> str | None:
-    """The delimiter under which the first lines contain a recognisable header, or None."""
-    sample_lines = text[:65536].splitlines()[:60]
-    sample = "\n".join(sample_lines)
-    best: tuple[int, str] | None = None
-    for delimiter in _DELIMITERS:
-        if delimiter not in sample:
-            continue
-        try:
-            rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
-        except csv.Error:
-            continue
-        found = locate_header([[nfc(cell) for cell in row] for row in rows], HEADER_SCAN_ROWS)
-        if found is not None and (best is None or len(found[2]) > best[0]):
-            best = (len(found[2]), delimiter)
-    return best[1] if best else None
-
-
 def _read_csv(data: bytes) -> tuple[list[list[str]], tuple[int, int, dict[str, int]]]:
     text = decode_text(data)
     delimiter = detect_delimiter(text)
@@ -368,7 +355,7 @@ def _read_workbook(
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
+    except Exception:
         raise ImportRefused(_("Tệp Excel bị hỏng, không đọc được.")) from None
     try:
         chosen: tuple[str, list[list[str]], tuple[int, int, dict[str, int]]] | None = None
@@ -385,7 +372,7 @@ def _read_workbook(
                 rows = _sheet_rows(book, sheet, limit=None)
             except ImportRefused:
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception:
                 raise ImportRefused(_("Tệp Excel bị hỏng, không đọc được.")) from None
             header = locate_header(rows, HEADER_SCAN_ROWS)
             if header is not None:
@@ -412,7 +399,7 @@ def _read_workbook(
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
-def _sheet_rows(book: object, sheet: object, *, limit: int | None) -> list[list[str]]:
+def _sheet_rows(book: Any, sheet: Any, *, limit: int | None) -> list[list[str]]:
     """Cell texts of a read-only sheet (row i = Excel row i+1), vertical merges filled down."""
     sheet.reset_dimensions()  # the stored dimension is often wrong; read what is there
     rows: list[list[str]] = []

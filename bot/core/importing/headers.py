@@ -8,10 +8,15 @@ partners, not the lead).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from functools import lru_cache
 
-from bot.text import fold_words
+from bot.core.text import fold_words, nfc
+
+HEADER_SCAN_ROWS = 30  # a header is looked for in a table's first rows only
+_DELIMITERS = (",", ";", "\t", "|")
 
 FIELDS = ("number", "title", "lead", "partners", "deadline", "output", "activity", "note")
 _MAX_HEADER_LEN = 80
@@ -121,3 +126,21 @@ def is_column_label_row(row: list[str]) -> bool:
     return len(filled) >= 3 and all(
         _COLUMN_LABEL.match(cell.strip("()")) or _COLUMN_LABEL.match(cell) for cell in filled
     )
+
+
+def detect_delimiter(text: str) -> str | None:
+    """The delimiter under which the first lines contain a recognisable header, or None."""
+    sample_lines = text[:65536].splitlines()[:60]
+    sample = "\n".join(sample_lines)
+    best: tuple[int, str] | None = None
+    for delimiter in _DELIMITERS:
+        if delimiter not in sample:
+            continue
+        try:
+            rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+        except csv.Error:
+            continue
+        found = locate_header([[nfc(cell) for cell in row] for row in rows], HEADER_SCAN_ROWS)
+        if found is not None and (best is None or len(found[2]) > best[0]):
+            best = (len(found[2]), delimiter)
+    return best[1] if best else None

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.i18n import _, ngettext
-from bot.reminders.planner import Delivery, PlannedReminder
-from handlers.replies import esc
+from bot.core.i18n import _, ngettext
+from bot.core.markup import esc
+from bot.core.reminders.planner import Delivery, PlannedReminder
 
 
 def format_date(day: date) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.text import fold, nfc
+from bot.core.text import fold, nfc
 
 AGENCY_WORDS = (
     "so",

@@ -20,8 +20,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from bot.domain import AgencyRecord
-from bot.text import fold, fold_words, nfc
+from bot.core.domain import AgencyRecord
+from bot.core.text import fold, fold_words, nfc
 
 # Words dropped from initials and fuzzy cores (but initials are also tried with them).
 STOP_WORDS = frozenset({"va", "cua", "cac", "voi"})
@@ -461,11 +461,11 @@ class Directory:
                 self._add_key(key, record.id, _NAME if position == 0 and kind == _NAME else kind)
         for alias in record.aliases:
             self._add_key(compact(alias), record.id, _NAME)
-        kind, level, core = _analyse(record.name)
+        unit_kind, level, core = _analyse(record.name)
         if not level and parent is not None:
             level = _analyse(parent.name)[1]  # a unit of a huyện is at the huyện's level
         expanded = " ".join(_expand(_words(record.name)))
-        self._entries.append(_Entry(record.id, record.name, record.parent_id, kind, level, core, expanded))
+        self._entries.append(_Entry(record.id, record.name, record.parent_id, unit_kind, level, core, expanded))
 
     # -- reading --------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The reminder tick: plan (pure) → claim in the database → send → record the outcome.
 
 Never miss, never repeat:
-- the planner derives every reminder from the data with a stable key (bot.reminders.planner);
+- the planner derives every reminder from the data with a stable key (bot.core.reminders.planner);
 - a key is claimed once (INSERT … ON CONFLICT DO NOTHING) *before* sending, so two workers or a
   restart cannot both send it;
 - the outcome is recorded: delivered, failed (taken again after `CLAIM_TIMEOUT`, at most
@@ -20,19 +20,19 @@ import socket
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.channels.base import DeliveryError, Outbox
-from bot.i18n import use_language
-from bot.reminders.messages import reminder_blocks
-from bot.reminders.planner import (
+from bot.core.i18n import use_language
+from bot.core.markup import plain_text
+from bot.core.reminders.messages import reminder_blocks
+from bot.core.reminders.planner import (
     PlannedReminder,
-    PlannerConfig,
     Recipient,
     group_for_delivery,
     plan_reminders,
 )
 from bot.settings import parse_days, parse_hhmm
 from handlers.context import AppContext
-from handlers.replies import Reply, plain_text
+from handlers.ports import DeliveryError, Outbox
+from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ async def run_tick(
     people = await recipients(ctx)
     languages = {p.address: p.language for p in people}
     planned = plan_reminders(
-        await ctx.all_tasks(), people, now=now, config=PlannerConfig.from_settings(ctx.settings), since=since
+        await ctx.all_tasks(), people, now=now, config=ctx.settings.planner_config(), since=since
     )
     if sender is not None:
         planned = [r for r in planned if sender.can_send(r.recipient)]
@@ -201,7 +201,7 @@ async def run_tick(
                 )
                 log.warning("reminder to %s failed: %s", delivery.recipient, exc)
                 return
-            except Exception as exc:  # noqa: BLE001 - one bad send must not stop the others
+            except Exception as exc:
                 failed += 1
                 await ctx.storage.finish_claims(keys, ok=False, now=ctx.now(), error=repr(exc))
                 log.exception("reminder to %s failed", delivery.recipient)

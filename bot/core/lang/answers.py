@@ -16,12 +16,12 @@ from typing import Any
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from bot.domain import OccurrenceStatus, OccurrenceView, TaskView
-from bot.i18n import _, ngettext
-from bot.lang.agencies import Directory
-from bot.lang.questions import Question
-from bot.text import fold_words
-from handlers.replies import esc
+from bot.core.domain import OccurrenceStatus, OccurrenceView, TaskView
+from bot.core.i18n import _, ngettext
+from bot.core.lang.agencies import Directory
+from bot.core.lang.questions import Question
+from bot.core.markup import esc
+from bot.core.text import fold_words
 
 DUE_SOON_DAYS = 7
 MAX_TITLE = 300  # characters of a title shown in a list (the task itself keeps all of it)

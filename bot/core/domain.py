@@ -76,7 +76,11 @@ class ParsedPlan:
     errors: list[str] = field(default_factory=list)
 
 
-class ImportRefused(Exception):
+class UserError(Exception):
+    """A request that cannot be done as asked; `str(exc)` is one sentence for the user, shown as is."""
+
+
+class ImportRefused(UserError):
     """A file that is not a readable plan. `str(exc)` is a one-line reason for the user."""
 
 

@@ -1,0 +1,55 @@
+"""What the channel adapters implement for the handlers: sending a reply, and how a send fails.
+
+The handlers (the reminder tick, the router's replies to other chats) only ever see these; the
+adapters in `bot/channels/` implement them, so nothing here imports a channel.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from handlers.replies import Reply
+
+
+class DeliveryError(Exception):
+    """A send that did not go through.
+
+    `blocked`: the account blocked the bot or left (403) — mark it inactive, never retry.
+    `retry_after`: the server asked to wait (429) — the caller may try again later.
+    `unknown`: the request went out but no answer came (a timeout after sending): it may have
+    been delivered, so it must not be blindly repeated.
+    Otherwise a transient failure (network, 5xx) that a later tick retries.
+    """
+
+    def __init__(
+        self, message: str, *, blocked: bool = False, retry_after: float | None = None, unknown: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.blocked = blocked
+        self.retry_after = retry_after
+        self.unknown = unknown
+
+
+class Sender(Protocol):
+    """A channel as the handlers see it: a name and a way to deliver one reply to one chat."""
+
+    name: str  # "telegram" | "zalo"
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Deliver one reply to a chat (split under the channel's length limit); raise DeliveryError."""
+
+
+class Outbox:
+    """Routes a reply addressed "channel:id" to the sender of that channel."""
+
+    def __init__(self, senders: list[Sender]) -> None:
+        self.channels = {s.name: s for s in senders}
+
+    def can_send(self, address: str) -> bool:
+        return address.partition(":")[0] in self.channels
+
+    async def send(self, address: str, reply: Reply) -> None:
+        channel, _sep, chat_id = address.partition(":")
+        if channel not in self.channels:
+            raise DeliveryError(f"no channel {channel!r} configured", blocked=False)
+        await self.channels[channel].send(chat_id, reply)
