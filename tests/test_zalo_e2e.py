@@ -26,7 +26,9 @@ NOW = datetime(2022, 5, 10, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
 ADMIN = "admin1"
 USER = "u1"
 POLL = 0.5  # seconds of each long poll in these tests
-FAST = RateLimiter(overall=1000.0, overall_burst=1000, per_chat=1000.0, chat_burst=1000)
+def fast() -> RateLimiter:
+    """No throttling to speak of (a new limiter per test: aiolimiter binds to one event loop)."""
+    return RateLimiter(overall=1000.0, overall_burst=1000, per_chat=1000.0, chat_burst=1000)
 
 
 @dataclass
@@ -54,7 +56,7 @@ async def bot(sqlite_url: str) -> AsyncIterator[Bot]:
     async with FakeZaloAPI() as api:
         ctx = await open_context(sqlite_url, api)
         router = Router(ctx)
-        channel = ZaloChannel(ctx.settings, router, poll_timeout=POLL, rate_limiter=FAST)
+        channel = ZaloChannel(ctx.settings, router, poll_timeout=POLL, rate_limiter=fast())
         await channel.start()
         try:
             yield Bot(api, ctx, router, channel)
@@ -267,7 +269,7 @@ async def test_outbox_delivers_replies_for_other_channels(sqlite_url: str) -> No
         ctx = await open_context(sqlite_url, api, nhacviec_admins="telegram:42")
         router = Router(ctx)
         router.outbox = Outbox()  # type: ignore[assignment]
-        channel = ZaloChannel(ctx.settings, router, poll_timeout=POLL, rate_limiter=FAST)
+        channel = ZaloChannel(ctx.settings, router, poll_timeout=POLL, rate_limiter=fast())
         await channel.start()
         try:
             await say(api, USER, "/start")
@@ -291,7 +293,7 @@ async def test_webhook_mode_checks_the_secret(sqlite_url: str) -> None:
         url = f"http://127.0.0.1:{free_port()}/zalo/hook"
         secret = "s3cret-token-for-tests"
         ctx = await open_context(sqlite_url, api, zalo_webhook_url=url, zalo_webhook_secret=secret)
-        channel = ZaloChannel(ctx.settings, Router(ctx), rate_limiter=FAST)
+        channel = ZaloChannel(ctx.settings, Router(ctx), rate_limiter=fast())
         await channel.start()
         try:
             assert api.webhook["url"] == url and api.webhook["secret_token"] == secret
@@ -339,7 +341,7 @@ async def test_typing_indicator_before_a_slow_answer(sqlite_url: str) -> None:
     async with FakeZaloAPI() as api:
         ctx = await open_context(sqlite_url, api)
         channel = ZaloChannel(
-            ctx.settings, Router(ctx), poll_timeout=POLL, rate_limiter=FAST, typing_after=0.0
+            ctx.settings, Router(ctx), poll_timeout=POLL, rate_limiter=fast(), typing_after=0.0
         )
         await channel.start()
         try:

@@ -1,4 +1,6 @@
-"""The Zalo channel: a thin async client of the Zalo Bot Platform Bot API in front of the `Router`.
+"""The Zalo channel: polling or a webhook in front of the `Router`, sends with Zalo's rules.
+
+Three modules: `zalo_api` (the HTTP client), `zalo_webhook` (the receiver) and this one.
 
 Why a client of our own (≈150 lines over httpx) and not a package:
 - `python-zalo-bot` is a fork of python-telegram-bot v20 with Telegram leftovers (passport,
@@ -20,8 +22,7 @@ What the platform documents (bot.zaloplatforms.com/docs, 2025) and what we rely 
   while a webhook is set, so polling mode deletes a leftover webhook first.
 - Webhook: setWebhook `{"url", "secret_token"}` (HTTPS, secret 8–256 characters); Zalo POSTs
   `{"ok": true, "result": update}` with the header `X-Bot-Api-Secret-Token`; any call without
-  the right secret gets 403. The receiver is a small tornado server (installed with
-  python-telegram-bot's webhooks extra) listening on ZALO_WEBHOOK_URL's port, else 8444, on the
+  the right secret gets 403. The receiver is a small tornado server (`zalo_webhook`) listening on ZALO_WEBHOOK_URL's port, else 8444, on the
   URL's path — put a TLS reverse proxy in front. Without ZALO_WEBHOOK_SECRET a random secret is
   made at each start (we register it ourselves). Updates are acknowledged at once and handled
   in the background; a redelivered message id is answered once.
@@ -46,8 +47,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
 import re
 import secrets
@@ -58,10 +57,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from tornado.httpserver import HTTPServer
-from tornado.web import Application, RequestHandler
+from aiolimiter import AsyncLimiter
 
 from bot.channels.base import ChatLocks, deliver_turn
+from bot.channels.zalo_api import ZaloApiError, ZaloBotClient, describe
+from bot.channels.zalo_webhook import WebhookServer
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
 from bot.core.text import fold, nfc
@@ -81,7 +81,6 @@ BACKOFF_CAP = 30.0
 NETWORK_RETRIES = 2  # extra attempts of one send after a network error or a 5xx
 RETRY_PAUSE = 0.25  # seconds before the first such retry; doubles
 TYPING_AFTER = 0.4  # an answer not ready after this long gets a "typing…" indicator
-SECRET_HEADER = "X-Bot-Api-Secret-Token"
 DEFAULT_WEBHOOK_PORT = 8444
 SEEN_MESSAGES = 2000  # message ids remembered to drop a webhook redelivery
 
@@ -92,147 +91,28 @@ _GONE = re.compile(
 )
 
 
-# ---- the thin API client -------------------------------------------------------------------
-
-
-class ZaloApiError(Exception):
-    """`{"ok": false, …}` from the Bot API; `code` 0 means the answer was not the API's JSON."""
-
-    def __init__(self, code: int, description: str, *, retry_after: float | None = None) -> None:
-        super().__init__(f"{code} {description}")
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
-
-
-class ZaloBotClient:
-    """`POST {base}/bot{token}/{method}` with JSON; returns `result` or raises `ZaloApiError`."""
-
-    def __init__(self, token: str, base_url: str, *, http: httpx.AsyncClient | None = None) -> None:
-        self._url = f"{base_url.rstrip('/')}/bot{token}"
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(20.0, connect=10.0),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        )
-
-    async def close(self) -> None:
-        await self._http.aclose()
-
-    async def call(
-        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
-    ) -> Any:
-        """One call. httpx errors (network, timeouts) propagate; API errors become ZaloApiError."""
-        kwargs: dict[str, Any] = {"json": params or {}}
-        if timeout is not None:
-            kwargs["timeout"] = httpx.Timeout(timeout, connect=10.0)
-        response = await self._http.post(f"{self._url}/{method}", **kwargs)
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
-        if not isinstance(body, dict):
-            raise ZaloApiError(
-                response.status_code if response.status_code >= 400 else 0, "not a Bot API answer"
-            )
-        if body.get("ok"):
-            return body.get("result")
-        code = int(body.get("error_code") or response.status_code or 0)
-        return self._raise(code, str(body.get("description") or ""), body, response)
-
-    @staticmethod
-    def _raise(code: int, description: str, body: dict[str, Any], response: httpx.Response) -> Any:
-        retry_after: float | None = None
-        parameters = body.get("parameters")
-        raw = parameters.get("retry_after") if isinstance(parameters, dict) else None
-        raw = raw if raw is not None else response.headers.get("retry-after")
-        with contextlib.suppress(TypeError, ValueError):
-            retry_after = float(raw) if raw is not None else None
-        raise ZaloApiError(code, description, retry_after=retry_after)
-
-    async def get_me(self) -> dict[str, Any]:
-        return await self.call("getMe")
-
-    async def get_update(self, timeout: float) -> dict[str, Any] | None:
-        """One update, or None when the long poll ended with nothing new (error 408)."""
-        seconds = str(int(timeout)) if float(timeout).is_integer() else str(timeout)
-        try:
-            result = await self.call("getUpdates", {"timeout": seconds}, timeout=timeout + 10.0)
-        except ZaloApiError as exc:
-            if exc.code == 408:
-                return None
-            raise
-        return result if isinstance(result, dict) else None
-
-    async def send_message(self, chat_id: str, text: str) -> Any:
-        return await self.call("sendMessage", {"chat_id": chat_id, "text": text})
-
-    async def send_photo(self, chat_id: str, photo_url: str, caption: str | None = None) -> Any:
-        params = {"chat_id": chat_id, "photo": photo_url}
-        if caption:
-            params["caption"] = caption
-        return await self.call("sendPhoto", params)
-
-    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
-        return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
-
-    async def set_webhook(self, url: str, secret_token: str) -> Any:
-        return await self.call("setWebhook", {"url": url, "secret_token": secret_token})
-
-    async def delete_webhook(self) -> Any:
-        return await self.call("deleteWebhook")
-
-    async def get_webhook_info(self) -> dict[str, Any]:
-        return await self.call("getWebhookInfo")
-
-
-# ---- throttling ----------------------------------------------------------------------------
-
-
-class TokenBucket:
-    """`rate` tokens a second, at most `burst` saved up; `acquire` waits for one (FIFO)."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = float(burst)
-        self._stamp = clock()
-        self._lock = asyncio.Lock()
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            self._refill()
-            while self._tokens < 1:
-                await asyncio.sleep((1 - self._tokens) / self.rate)
-                self._refill()
-            self._tokens -= 1
-
-    @property
-    def idle(self) -> bool:
-        self._refill()
-        return self._tokens >= self.burst and not self._lock.locked()
+# ---- throttling# ---- throttling ----------------------------------------------------------------------------
 
 
 class RateLimiter:
-    """An overall bucket plus one per chat (idle per-chat buckets are dropped)."""
+    """An overall leaky bucket plus one per chat, on aiolimiter (idle per-chat buckets are dropped).
+
+    `chat_burst` messages may go to one chat at once, then `per_chat` a second; all chats
+    together get `overall` a second with bursts of `overall_burst`.
+    """
 
     def __init__(
         self, *, overall: float = 10.0, overall_burst: int = 10, per_chat: float = 1.0, chat_burst: int = 5
     ) -> None:
-        self._overall = TokenBucket(overall, overall_burst)
-        self._per_chat_rate = per_chat
+        self._overall = AsyncLimiter(overall_burst, overall_burst / overall)
         self._chat_burst = chat_burst
-        self._chats: dict[str, TokenBucket] = {}
+        self._chat_period = chat_burst / per_chat
+        self._chats: dict[str, AsyncLimiter] = {}
 
     async def acquire(self, chat_id: str) -> None:
         if len(self._chats) > 1000:
-            self._chats = {k: b for k, b in self._chats.items() if not b.idle}
-        bucket = self._chats.setdefault(chat_id, TokenBucket(self._per_chat_rate, self._chat_burst))
+            self._chats = {k: b for k, b in self._chats.items() if not b.has_capacity(self._chat_burst)}
+        bucket = self._chats.setdefault(chat_id, AsyncLimiter(self._chat_burst, self._chat_period))
         await bucket.acquire()
         await self._overall.acquire()
 
@@ -294,7 +174,7 @@ class ZaloChannel:
         self._locks = ChatLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
-        self._server: HTTPServer | None = None
+        self._server: WebhookServer | None = None
         self._stopping = asyncio.Event()
         self._seen: OrderedDict[str, None] = OrderedDict()
 
@@ -378,7 +258,7 @@ class ZaloChannel:
                     if isinstance(exc, ZaloApiError) and exc.code in (401, 409)
                     else logging.WARNING
                 )
-                log.log(level, "Zalo getUpdates failed (%s); retrying in %.1f s", _describe(exc), backoff)
+                log.log(level, "Zalo getUpdates failed (%s); retrying in %.1f s", describe(exc), backoff)
                 await self._pause(backoff)
                 continue
             except Exception:
@@ -410,35 +290,16 @@ class ZaloChannel:
     async def _start_webhook(self) -> None:
         parts = urlsplit(self.webhook_url)
         host, port = self._webhook_listen or ("0.0.0.0", parts.port or DEFAULT_WEBHOOK_PORT)
-        path = parts.path or "/"
-        app = Application([(re.escape(path), _WebhookHandler, {"channel": self})])
-        server = HTTPServer(app, xheaders=True, max_body_size=1024 * 1024)
-        server.listen(port, address=host)
+        server = WebhookServer(parts.path or "/", self.webhook_secret, self._dispatch)
+        server.start(host, port)
         self._server = server
         try:
             await self.client.set_webhook(self.webhook_url, self.webhook_secret)
         except (ZaloApiError, httpx.HTTPError) as exc:
             server.stop()
             self._server = None
-            raise RuntimeError(_("Zalo không nhận webhook: {error}").format(error=_describe(exc))) from None
+            raise RuntimeError(_("Zalo không nhận webhook: {error}").format(error=describe(exc))) from None
         log.info("Zalo webhook registered on port %s", port)
-
-    def secret_ok(self, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(given.encode(), self.webhook_secret.encode())
-
-    def accept_webhook_body(self, body: bytes) -> bool:
-        """Parse one pushed update and queue it; False when the body is not an update."""
-        try:
-            payload = json.loads(body or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return False
-        if not isinstance(payload, dict):
-            return False
-        update = payload.get("result") if "result" in payload else payload
-        if not isinstance(update, dict):
-            return False
-        self._dispatch(update)
-        return True
 
     # -- handling ----------------------------------------------------------------------------
 
@@ -505,7 +366,7 @@ class ZaloChannel:
         try:
             await self.client.send_chat_action(chat_id, "typing")
         except (ZaloApiError, httpx.HTTPError) as exc:
-            log.debug("sendChatAction failed: %s", _describe(exc))
+            log.debug("sendChatAction failed: %s", describe(exc))
 
     async def _on_other(
         self, account_id: str, chat_id: str, is_group: bool, event: str, message: dict[str, Any]
@@ -616,32 +477,3 @@ class ZaloChannel:
             await self.router.account_blocked(address)
         except Exception:
             log.exception("could not mark %s inactive", address)
-
-
-def _describe(exc: BaseException) -> str:
-    """An error for the log, never the request URL (it carries the token)."""
-    if isinstance(exc, ZaloApiError):
-        return f"{exc.code} {exc.description}"
-    return type(exc).__name__
-
-
-class _WebhookHandler(RequestHandler):
-    """POST with the secret header → 200 and the update is queued; anything else → 403/400."""
-
-    def initialize(self, channel: ZaloChannel) -> None:
-        self.channel = channel
-
-    def post(self) -> None:
-        if not self.channel.secret_ok(self.request.headers.get(SECRET_HEADER)):
-            self.set_status(403)
-            self.finish({"ok": False, "description": "Forbidden"})
-            return
-        if not self.channel.accept_webhook_body(self.request.body):
-            self.set_status(400)
-            self.finish({"ok": False, "description": "Bad Request"})
-            return
-        self.finish({"ok": True})
-
-    def get(self) -> None:
-        self.set_status(403 if not self.channel.secret_ok(self.request.headers.get(SECRET_HEADER)) else 405)
-        self.finish()
