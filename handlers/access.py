@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from handlers.help import help_reply
@@ -155,7 +156,7 @@ async def _admins(turn: Turn) -> list[tuple[str, str]]:
     for user in await turn.ctx.storage.users():
         if user.address in found:
             found[user.address] = user.language
-        elif user.role == "admin" and user.approved and user.active:
+        elif user.role == Role.ADMIN and user.approved and user.active:
             found[user.address] = user.language
     return list(found.items())
 

@@ -23,11 +23,11 @@ async def tasks_for(ctx: AppContext, question: Question) -> list[TaskView]:
 
 
 async def ask(
-    ctx: AppContext, text: str, *, asker_id: int | None, today: date
+    ctx: AppContext, text: str, *, asker_id: int | None, today: date, status: str | None = None
 ) -> tuple[dict[str, Any], list[str]]:
-    """The `ask` JSON (DESIGN.md) and the HTML blocks of the reply."""
+    """The `ask` JSON (DESIGN.md) and the HTML blocks of the reply (`status`: a command's own)."""
     directory = await ctx.directory()
-    question = parse_question(text, today=today, directory=directory, asker_id=asker_id)
+    question = parse_question(text, today=today, directory=directory, asker_id=asker_id, status=status)
     tasks = await tasks_for(ctx, question)
     if question.intent == "topic" and question.topic:
         candidates = tasks

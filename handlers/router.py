@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from handlers import access, import_chat, settings_cmds, tasks_cmds
@@ -60,7 +61,7 @@ class Router:
     async def is_admin(self, address: str, user: UserRecord | None) -> bool:
         if address in self.ctx.settings.admins:
             return True
-        return bool(user and user.approved and user.active and user.role == "admin")
+        return bool(user and user.approved and user.active and user.role == Role.ADMIN)
 
     # -- what channel adapters report; they never touch storage themselves -------------------
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.text import fold
+from bot.settings import parse_days, parse_hhmm
 from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
@@ -46,15 +48,16 @@ async def reminders(turn: Turn) -> list[Reply]:
     if folded in ("macdinh", "mac dinh", "default", "reset"):
         await st.set_reminder_prefs(user.address, reset=True)
     elif _DAYS.match(args):
-        days = sorted({int(d) for d in args.split(",")}, reverse=True)
+        days = parse_days(args)
         if any(d > 60 for d in days):
             return [Reply([_("Số ngày nhắc trước phải từ 0 đến 60.")])]
         await st.set_reminder_prefs(user.address, remind_days=",".join(map(str, days)))
     elif (m := _HOUR.match(args)) and args:
-        hour, minute = int(m.group(1)), int(m.group(2) or 0)
-        if hour > 23 or minute > 59:
+        try:
+            at = parse_hhmm(f"{m.group(1)}:{m.group(2) or 0}")
+        except ValueError:
             return [Reply([_("Giờ không hợp lệ. Ví dụ: /nhacnho 8:30")])]
-        await st.set_reminder_prefs(user.address, remind_at=f"{hour:02d}:{minute:02d}")
+        await st.set_reminder_prefs(user.address, remind_at=at.strftime("%H:%M"))
     elif folded.split(" ")[0] in ("tat", "off", "bat", "on") and folded.split(" ")[-1].isdigit():
         task_id = int(folded.split(" ")[-1])
         muted = set(user.muted)
@@ -88,7 +91,7 @@ async def link_group(turn: Turn) -> list[Reply]:
     """/lienket TÊN CƠ QUAN in a group: that agency's reminders go to the group too."""
     if turn.req.chat_type != "group":
         return [Reply([_("Lệnh /lienket dùng trong nhóm chat.")])]
-    if not (turn.is_admin or (turn.user and turn.user.approved and turn.user.role == "manager")):
+    if not (turn.is_admin or (turn.user and turn.user.approved and turn.user.role == Role.MANAGER)):
         return [Reply([_("Chỉ quản trị viên hoặc lãnh đạo mới liên kết được nhóm.")])]
     directory = await turn.ctx.directory()
     name = turn.args.strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.core.domain import OccurrenceStatus
+from bot.core.domain import OccurrenceStatus, Role, visible_agencies
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from handlers.ask import ask
@@ -39,9 +39,10 @@ async def my_tasks(turn: Turn, *, status: str | None) -> list[Reply]:
                 ]
             )
         ]
-    words = {None: "", "overdue": " quá hạn", "due_soon": " sắp đến hạn"}[status]
-    text = f"{turn.args} {words}".strip() if turn.args else f"việc của tôi{words}"
-    return await question(turn, text)
+    _result, blocks = await ask(
+        turn.ctx, turn.args, asker_id=_asker(turn), today=turn.ctx.today(), status=status or "open"
+    )
+    return [Reply(blocks)]
 
 
 async def _allowed_agencies(turn: Turn) -> set[int] | None:
@@ -50,10 +51,8 @@ async def _allowed_agencies(turn: Turn) -> set[int] | None:
         return None
     if turn.user is None or turn.user.agency_id is None:
         return set()
-    if turn.user.role == "manager":
-        directory = await turn.ctx.directory()
-        return directory.descendants(turn.user.agency_id)
-    return {turn.user.agency_id}
+    directory = await turn.ctx.directory()
+    return visible_agencies(turn.user.role, turn.user.agency_id, directory.descendants)
 
 
 async def done_menu(turn: Turn) -> list[Reply]:
@@ -61,11 +60,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     if turn.user is None or turn.user.agency_id is None:
         return [Reply([_("Tài khoản của bạn chưa gắn với cơ quan nào.")])]
     directory = await turn.ctx.directory()
-    scope = (
-        directory.descendants(turn.user.agency_id)
-        if turn.user.role in ("manager", "admin")
-        else {turn.user.agency_id}
-    )
+    scope = visible_agencies(turn.user.role, turn.user.agency_id, directory.descendants)
     tasks = await turn.ctx.storage.tasks_for_agencies(scope)
     today = turn.ctx.today()
     horizon = today + timedelta(days=31)
@@ -119,7 +114,7 @@ async def mark_done(turn: Turn, payload: str) -> list[Reply]:
 async def report(turn: Turn) -> list[Reply]:
     from handlers.digest import digest_replies
 
-    if not turn.is_admin and (turn.user is None or turn.user.role not in ("manager", "admin")):
+    if not turn.is_admin and (turn.user is None or not Role(turn.user.role).oversees_units):
         return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
     agency_id = turn.user.agency_id if turn.user else None
     if turn.args:

@@ -20,6 +20,7 @@ import socket
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from bot.core.domain import Role, visible_agencies
 from bot.core.i18n import use_language
 from bot.core.markup import plain_text
 from bot.core.reminders.messages import reminder_blocks
@@ -64,7 +65,7 @@ async def recipients(ctx: AppContext) -> list[Recipient]:
     for user in await ctx.storage.users():
         if not (user.approved and user.active) or user.agency_id is None or user.agency_id not in directory:
             continue
-        scope = {user.agency_id} if user.role == "officer" else directory.descendants(user.agency_id)
+        scope = visible_agencies(user.role, user.agency_id, directory.descendants)
         found.append(
             Recipient(
                 address=user.address,
@@ -73,7 +74,7 @@ async def recipients(ctx: AppContext) -> list[Recipient]:
                 remind_at=_hour(user.remind_at),
                 muted_task_ids=frozenset(user.muted),
                 language=user.language,
-                wants_digest=user.role in ("manager", "admin"),
+                wants_digest=Role(user.role).oversees_units,
             )
         )
     for link in await ctx.storage.chat_links():
@@ -247,7 +248,7 @@ async def run_digests(ctx: AppContext, *, sender: Outbox) -> int:
     count = 0
     for user in await ctx.storage.users():
         if (
-            not (user.approved and user.active and user.role in ("manager", "admin"))
+            not (user.approved and user.active and Role(user.role).oversees_units)
             or user.agency_id is None
         ):
             continue

@@ -5,6 +5,7 @@ They carry no I/O so the grammar, the importers and the planners can be tested a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -20,9 +21,22 @@ class Kind(StrEnum):
 
 
 class Role(StrEnum):
+    """What an account may do. One rule for what it sees: `visible_agencies`."""
+
     OFFICER = "officer"
     MANAGER = "manager"
     ADMIN = "admin"
+
+    @property
+    def oversees_units(self) -> bool:
+        """Managers and admins answer for their agency and every unit under it (and get the digest)."""
+        return self is not Role.OFFICER
+
+
+def visible_agencies(role: str, agency_id: int, units_of: Callable[[int], set[int]]) -> set[int]:
+    """The agencies an account works for: its own, and for a manager/admin the units under it too
+    (`units_of(id)` is the agency with everything below it, e.g. `Directory.descendants`)."""
+    return units_of(agency_id) if Role(role).oversees_units else {agency_id}
 
 
 class OccurrenceStatus(StrEnum):

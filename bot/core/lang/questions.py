@@ -128,15 +128,23 @@ def _topic_words(original: str, folded: str) -> str:
     return " ".join(words)[:200]
 
 
-def parse_question(text: str, *, today: date, directory: Directory, asker_id: int | None) -> Question:
-    """Read a question. Without an agency it is about the asker's own agency."""
+def parse_question(
+    text: str, *, today: date, directory: Directory, asker_id: int | None, status: str | None = None
+) -> Question:
+    """Read a question. Without an agency it is about the asker's own agency.
+
+    `status` is a command's own (/viec "open", /quahan "overdue", /sapden "due_soon"): the text is
+    then only what was typed after the command (an agency, a period), possibly nothing.
+    """
     try:
-        return _parse(text, today=today, directory=directory, asker_id=asker_id)
+        return _parse(text, today=today, directory=directory, asker_id=asker_id, status=status)
     except Exception:  # a question must never crash the bot; answer "not understood" instead
         return Question(text=nfc(text)[:MAX_CHARS], intent="unknown", agency_id=asker_id)
 
 
-def _parse(text: str, *, today: date, directory: Directory, asker_id: int | None) -> Question:
+def _parse(
+    text: str, *, today: date, directory: Directory, asker_id: int | None, status: str | None = None
+) -> Question:
     original = nfc(text)[:MAX_CHARS]
     work, folded = original, fold_aligned(original)
     question = Question(text=original, intent="unknown")
@@ -154,14 +162,20 @@ def _parse(text: str, *, today: date, directory: Directory, asker_id: int | None
         )
 
     status_named = False
-    for status, pattern in _STATUS_PATTERNS:
+    for named, pattern in _STATUS_PATTERNS:
         match = pattern.search(folded)
         if match:
-            question.status = status
+            question.status = named
             status_named = True
             work, folded = _mask(work, folded, match.span())
-            understood.append(_("trạng thái: {status}").format(status=_status_label(status)))
+            if status is None:
+                understood.append(_("trạng thái: {status}").format(status=_status_label(named)))
             break
+    if status is not None:  # the command's status wins over words typed after it
+        question.status = status
+        status_named = True
+        if status != "open":
+            understood.append(_("trạng thái: {status}").format(status=_status_label(status)))
 
     asks_lead = _ASKS_LEAD.search(folded)
     topic_marker = _TOPIC_MARKERS.search(folded) or _TOPIC_VE.search(folded)
