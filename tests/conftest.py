@@ -12,6 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 # Tests run the same on any machine: no developer's `.env` and none of their settings leak in
@@ -24,10 +25,12 @@ os.environ["NHACVIEC_ENV_FILE"] = ""
 import pytest  # noqa: E402
 
 from storage import Storage  # noqa: E402
+from tests.chat import Chat, open_chat  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"  # CI and every checkout have ../shared beside the repository
 EXAMPLES = SHARED / "examples"
+CHAT_NOW = datetime(2022, 6, 20, 9, 0, tzinfo=UTC)  # the sample plan is of 2022
 PG_URL = os.environ.get("NHACVIEC_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
@@ -85,3 +88,10 @@ async def storage(db_url: str) -> AsyncIterator[Storage]:
         yield st
     finally:
         await st.close()
+
+
+@pytest.fixture
+async def chat(sqlite_url: str) -> AsyncIterator[Chat]:
+    """The bot in process (tests/chat.py), on a fresh SQLite file; `telegram:1` is an admin."""
+    async for opened in open_chat(sqlite_url, now=CHAT_NOW, nhacviec_admins="telegram:1"):
+        yield opened
