@@ -310,6 +310,72 @@ async def cmd_agency(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_json(plan) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {
+        "id": plan.id,
+        "number": plan.number,
+        "title": plan.title,
+        "issuer": plan.issuer,
+        "year": plan.year,
+        "period": list(plan.period) if plan.period else None,
+        "archived": plan.archived,
+        "tasks": plan.tasks,
+        "occurrences": plan.occurrences,
+        "open": plan.open_occurrences,
+    }
+
+
+async def _one_plan(ctx, ref: str):  # type: ignore[no-untyped-def]
+    found = await ctx.storage.find_plans(ref)
+    if not found:
+        raise UserError(_("Không có kế hoạch “{plan}” (ghi số hiệu hoặc mã số của kế hoạch).").format(plan=ref))
+    if len(found) > 1:
+        raise UserError(
+            _("Có {n} kế hoạch số “{plan}”: hãy ghi mã số ({ids}).").format(
+                n=len(found), plan=ref, ids=", ".join(str(p.id) for p in found)
+            )
+        )
+    return found[0]
+
+
+async def cmd_plan(args: argparse.Namespace) -> int:
+    """`plan list [--json]`, `plan archive PLAN`, `plan restore PLAN` (PLAN: its number or id)."""
+    ctx = await _context(args)
+    try:
+        if args.plan_command == "list":
+            plans = await ctx.storage.plans()
+            if args.json:
+                print(_dump([_plan_json(p) for p in plans]))
+                return 0
+            for p in plans:
+                years = f"{p.period[0]}–{p.period[1]}" if p.period else (str(p.year) if p.year else "—")
+                state = _("đã lưu trữ") if p.archived else _("đang theo dõi")
+                print(
+                    f"{p.id}\t{p.number or '—'}\t{years}\t{state}\t"
+                    + _("{tasks} nhiệm vụ, {open} hạn chưa xong").format(tasks=p.tasks, open=p.open_occurrences)
+                    + f"\t{(p.title or '')[:80]}"
+                )
+            if not plans:
+                print(_("Chưa có kế hoạch nào."))
+            return 0
+        plan = await _one_plan(ctx, args.plan)
+        archive = args.plan_command == "archive"
+        changed = await ctx.storage.set_plan_archived(plan.id, archived=archive, by="cli", at=datetime.now(UTC))
+        if archive:
+            print(
+                (_("Đã lưu trữ kế hoạch {plan}: không còn nhắc việc.") if changed else _("Kế hoạch {plan} đã được lưu trữ trước đó."))
+                .format(plan=plan.label)
+            )
+        else:
+            print(
+                (_("Đã khôi phục kế hoạch {plan}.") if changed else _("Kế hoạch {plan} đang được theo dõi."))
+                .format(plan=plan.label)
+            )
+    finally:
+        await ctx.storage.close()
+    return 0
+
+
 async def cmd_remind(args: argparse.Namespace) -> int:
     """Plan the reminders due at --now; list them (--dry-run) or claim and send them once."""
     from handlers.tick import run_tick
@@ -437,6 +503,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("alias")
     agency_sub.add_parser("list")
     p.set_defaults(func=cmd_agency)
+
+    p = sub.add_parser("plan", help=_("các kế hoạch: xem, lưu trữ, khôi phục"))
+    plan_sub = p.add_subparsers(dest="plan_command", required=True)
+    q = plan_sub.add_parser("list")
+    q.add_argument("--json", action="store_true")
+    for name in ("archive", "restore"):
+        q = plan_sub.add_parser(name)
+        q.add_argument("plan", help=_("số hiệu hoặc mã số của kế hoạch"))
+    p.set_defaults(func=cmd_plan)
     return parser
 
 

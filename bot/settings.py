@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     nhacviec_tick_seconds: int = Field(default=60, ge=1)
     nhacviec_quarter_report_day: str = "end"
     nhacviec_max_file_mb: float = 20.0
+    nhacviec_nag_weeks: int = Field(default=4, ge=0)  # weekly overdue nags stop after this many weeks
     nhacviec_language: str = "vi"
 
     @field_validator("nhacviec_quarter_report_day")
@@ -114,6 +115,7 @@ class Settings(BaseSettings):
             "remind_at": self.remind_at,
             "quiet_hours": self.quiet_hours,
             "tz": self.tz,
+            "max_nags": self.nhacviec_nag_weeks,
         }
         values.update(overrides)
         return PlannerConfig(**values)  # type: ignore[arg-type]

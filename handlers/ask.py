@@ -9,6 +9,7 @@ from bot.core.domain import TaskView
 from bot.core.lang.answers import compose, search_topic, select, to_json
 from bot.core.lang.questions import Question, parse_question
 from bot.core.markup import plain_text
+from bot.core.plans import wants_archived
 from handlers.context import AppContext
 
 
@@ -27,8 +28,11 @@ async def ask(
 ) -> tuple[dict[str, Any], list[str]]:
     """The `ask` JSON (DESIGN.md) and the HTML blocks of the reply (`status`: a command's own)."""
     directory = await ctx.directory()
+    text, with_archived = wants_archived(text)
     question = parse_question(text, today=today, directory=directory, asker_id=asker_id, status=status)
     tasks = await tasks_for(ctx, question)
+    if not with_archived:  # archived plans leave answers unless asked ("kể cả kế hoạch đã lưu trữ")
+        tasks = [t for t in tasks if not t.archived]
     if question.intent == "topic" and question.topic:
         candidates = tasks
         items = select(question, search_topic(question.topic, candidates), today)

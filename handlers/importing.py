@@ -9,6 +9,7 @@ from typing import Any
 from bot.core.domain import ParsedPlan
 from bot.core.importing.leads import place_leads
 from bot.core.importing.reader import read_plan
+from bot.core.plans import bound_to_period
 from handlers.context import AppContext
 from storage.db import SaveResult
 
@@ -27,6 +28,7 @@ class ImportReport:
             "issuer": p.issuer,
             "year": p.year,
             "date": p.date.isoformat() if p.date else None,
+            "period": list(p.period) if p.period else None,
             "title": p.title,
             "tasks": [
                 {
@@ -77,6 +79,7 @@ async def parse_file(
 
 async def save_parsed(ctx: AppContext, parsed: ParsedPlan, *, dry_run: bool) -> ImportReport:
     """Place every lead on an agency (known, or new) and save; a dry run rolls everything back."""
+    bound_to_period(parsed, today=ctx.today(), quarter_day=ctx.settings.quarter_report_day)
     directory = await ctx.directory()
     by_id = {a.id: a for a in await ctx.storage.agencies()}
     issuer_id = directory.resolve(parsed.issuer).agency_id if parsed.issuer else None

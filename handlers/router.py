@@ -19,7 +19,7 @@ import re
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
-from handlers import access, import_chat, settings_cmds, tasks_cmds
+from handlers import access, import_chat, plans_cmds, settings_cmds, tasks_cmds
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lang": ("lang", "ngonngu", "language"),
     "lienket": ("lienket", "link"),
     "huy": ("huy", "cancel"),
+    "kehoach": ("kehoach", "plans"),
 }
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
@@ -151,6 +152,8 @@ class Router:
             return await settings_cmds.reminders(turn)
         if command == "lienket":
             return await settings_cmds.link_group(turn)
+        if command == "kehoach":
+            return await plans_cmds.plans(turn)
         if command is not None:
             return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():
@@ -172,6 +175,8 @@ class Router:
             return await access.not_approved(turn, self.conv)
         if kind == "done":
             return await tasks_cmds.mark_done(turn, rest)
+        if kind == "plan":
+            return await plans_cmds.on_button(turn, rest)
         return [Reply([_("Nút này đã hết hiệu lực.")])]
 
 

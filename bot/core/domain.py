@@ -74,6 +74,9 @@ class ParsedTask:
     source: str = ""
 
 
+_Day = date  # `ParsedPlan.date` shadows the type's name inside the class
+
+
 @dataclass
 class ParsedPlan:
     """A whole plan read from a file: its facts, its tasks, and what the reader noticed."""
@@ -84,6 +87,9 @@ class ParsedPlan:
     date: date | None = None
     year: int | None = None
     title: str | None = None
+    # The years the plan covers ("giai đoạn 2026 - 2030" → (2026, 2030)); None: its year.
+    period: tuple[int, int] | None = None
+    signed: _Day | None = None  # the signing date, when the reader tells it apart from `date`
     source_file: str = ""
     source_hash: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -116,6 +122,12 @@ class OccurrenceView:
     due: date
     status: OccurrenceStatus = OccurrenceStatus.OPEN
     done_at: date | None = None  # local date it was marked done
+    done_by: str = ""  # "telegram:123" of who marked it
+    note: str = ""  # the result's note
+    file_name: str = ""  # the report file sent with the result
+    in_progress: bool = False  # "đang thực hiện" (open, someone said work is under way)
+    progress_note: str = ""
+    original_due: date | None = None  # the due date before an approved extension
 
 
 @dataclass(frozen=True)
@@ -133,3 +145,5 @@ class TaskView:
     plan: str = ""  # plan number or title
     occurrences: tuple[OccurrenceView, ...] = ()
     lead_ids: tuple[int, ...] = ()  # every lead agency (a cell may name several); lead_id is the first
+    plan_id: int | None = None
+    archived: bool = False  # its plan is archived: no reminders, left out of answers unless asked

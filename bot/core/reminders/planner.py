@@ -4,13 +4,17 @@ The reminder schedule of one OPEN occurrence (due date D) for one recipient is a
 *leads*, each sent on a local day at the recipient's hour (`remind_at`, default from the deployment's config):
 
 * ``d7``, ``d3``, ``d1``, ``d0`` — on D-7, D-3, D-1 and D (the `remind_days`);
-* ``nag1``, ``nag2``, … — once the occurrence is overdue, weekly on D+7, D+14, … until done.
+* ``nag1``, ``nag2``, … — once the occurrence is overdue, weekly on D+7, D+14, … until done, at
+  most `max_nags` of them (NHACVIEC_NAG_WEEKS, 4): after that the occurrence is only shown as
+  overdue in answers and digests.
 
 A send time that falls inside the quiet hours is postponed to their end (quiet hours may wrap
 midnight: with 21:00-07:00 a 22:00 reminder goes out at 07:00 the next morning).
 
 **Never miss, never repeat.** Each planned reminder carries a claim key
-``f"{occurrence_id}:{recipient}:{lead}"`` (e.g. ``"42:telegram:123:d3"``). The key depends only
+``f"{occurrence_id}@{due}:{recipient}:{lead}"`` (e.g. ``"42@2022-06-30:telegram:123:d3"``): it
+names the due date, so an occurrence whose due date moves (an approved extension) is reminded
+anew for its new date. The key depends only
 on the data, never on `now`, so every tick that sees the same reminder produces the same key;
 the storage layer claims a key once (unique index) before sending, so a restart, a crash or a
 second worker never sends it twice. `plan_reminders(now=…)` returns, for each (open occurrence,
@@ -48,8 +52,7 @@ One tick of the loop (storage and sending live outside this module)::
 A failed or stale claim (`storage.retryable_keys`) is re-sent by a full pass (`since=None`):
 its key comes back as long as it is still the latest lead inside the horizon.
 
-Known limit: keys name the lead, not the date, so if a re-imported plan moves an occurrence's
-due date (same occurrence id) a lead already sent for the old date is not sent again.
+Occurrences of archived plans (`TaskView.archived`) produce nothing.
 
 Speed: recipients are indexed by agency id and grouped by *schedule profile* (their lead days
 and hour); the latest lead of an occurrence is computed once per profile with integer
@@ -93,7 +96,7 @@ class PlannedReminder(NamedTuple):
     """One reminder to claim and send. A NamedTuple (not a dataclass) because a tick may build
     hundreds of thousands of them and tuples are several times cheaper to create."""
 
-    key: str  # claim key: f"{occurrence_id}:{recipient}:{lead}"
+    key: str  # claim key: f"{occurrence_id}@{due}:{recipient}:{lead}"
     recipient: str
     task: TaskView
     occurrence_id: int
@@ -103,9 +106,10 @@ class PlannedReminder(NamedTuple):
     scheduled_at: datetime  # aware, local: when it was meant to go out (after quiet hours)
 
 
-def reminder_key(occurrence_id: int, recipient: str, lead: str) -> str:
-    """The unique claim key of one reminder; stable across ticks, restarts and workers."""
-    return f"{occurrence_id}:{recipient}:{lead}"
+def reminder_key(occurrence_id: int, recipient: str, lead: str, due: date) -> str:
+    """The unique claim key of one reminder; stable across ticks, restarts and workers, and new
+    when the occurrence's due date moves."""
+    return f"{occurrence_id}@{due.isoformat()}:{recipient}:{lead}"
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class PlannerConfig:
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(7, 0))
     tz: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     nag_every_days: int = 7  # 0 turns the overdue nags off
+    max_nags: int | None = 4  # weekly nags stop after this many (NHACVIEC_NAG_WEEKS); None: never
     catchup_horizon: timedelta = timedelta(days=7)
 
 
@@ -168,7 +173,8 @@ class _Profile:
         self.max_day = self.days[0] if self.days else 0
         self.min_day = self.days[-1] if self.days else 0
         self.shift, self.at = postpone_out_of_quiet(at, config.quiet_hours)
-        self.nag = config.nag_every_days
+        self.nag = config.nag_every_days if config.max_nags != 0 else 0
+        self.max_nags = config.max_nags
         # smallest remind day >= k, for k in [min_day, max_day]
         self.lead_for_k: dict[int, int] = {}
         for k in range(self.min_day, self.max_day + 1):
@@ -188,6 +194,8 @@ class _Profile:
             best = self.lead_for_k[k] if k >= self.min_day else self.min_day
         if self.nag > 0 and -k >= self.nag:
             weeks = -k // self.nag
+            if self.max_nags is not None:
+                weeks = min(weeks, self.max_nags)  # the last nag stays the latest lead: it ages out
             nag_days = -weeks * self.nag
             if best is None or nag_days < best:
                 return nag_days, f"nag{weeks}"
@@ -264,7 +272,7 @@ def plan_reminders(
     try:
         for task in tasks:
             leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
-            if not leads or not task.occurrences:
+            if not leads or not task.occurrences or task.archived:
                 continue
             task_id = task.id
             for profile, last_sent_ord, too_far_ord in plans:
@@ -294,7 +302,7 @@ def plan_reminders(
                         continue
                     days_left = due_ord - today_ord
                     occ_id = occ.id
-                    prefix = f"{occ_id}:"
+                    prefix = f"{occ_id}@{due.isoformat()}:"
                     suffix = f":{lead}"
                     for address, muted in people:
                         if muted is not None and task_id in muted:

@@ -1,0 +1,83 @@
+"""A plan's life in pure code: the years it covers, and due dates bounded by them.
+
+- **Period** (DESIGN.md "The domain"): the years a plan covers. The extraction reads it from the
+  document into `ParsedPlan.period`; when it did not, a title that says "giai đoạn 2026 - 2030"
+  (or "2026-2030") gives it; otherwise the plan's year alone.
+- **Bounded occurrences**: recurring rules expand over every year of the period, from the signing
+  date on when it falls inside the period ("hằng năm" in a 2026–2030 plan → five due dates), and
+  no due date of any task lies past the period's last day.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot.core.domain import Kind, ParsedPlan
+from bot.core.lang.deadlines import parse_deadline
+from bot.core.text import fold
+
+_PERIOD = re.compile(r"(?:giai\s*doan\s*|nam\s+|\b)((?:19|20)\d\d)\s*(?:-|–|—|den|toi)\s*((?:19|20)\d\d)\b")
+
+
+_WITH_ARCHIVED = re.compile(
+    r"[,;(]?\s*(?:ke\s*ca|bao\s*gom|gom\s*ca|ca)\s+(?:cac\s+)?(?:ke\s*hoach\s+)?(?:da\s+)?luu\s*tru\)?"
+)
+
+
+def wants_archived(text: str) -> tuple[str, bool]:
+    """A question that asks to include archived plans ("… kể cả kế hoạch đã lưu trữ"): the
+    question without those words, and True; otherwise the text unchanged and False."""
+    folded = fold(text)
+    match = _WITH_ARCHIVED.search(folded)
+    if not match or len(folded) != len(text):
+        return (text, bool(match))
+    return (text[: match.start()] + text[match.end() :]).strip(), True
+
+
+def period_from_text(text: str | None) -> tuple[int, int] | None:
+    """ "Kế hoạch … giai đoạn 2026 - 2030" → (2026, 2030); None when no range of years is written."""
+    match = _PERIOD.search(fold(text))
+    if not match:
+        return None
+    first, last = int(match.group(1)), int(match.group(2))
+    if not (first <= last <= first + 20):
+        return None
+    return first, last
+
+
+def plan_period(parsed: ParsedPlan) -> tuple[int, int] | None:
+    """The years the plan covers: what the reader found, else its title's range, else its year."""
+    if parsed.period is not None:
+        return parsed.period
+    found = period_from_text(parsed.title)
+    if found is not None:
+        return found
+    return (parsed.year, parsed.year) if parsed.year else None
+
+
+def bound_to_period(parsed: ParsedPlan, *, today: date, quarter_day: int | None = None) -> None:
+    """Expand recurring tasks over the plan's period and drop every due date past its end (in place).
+
+    Sets `parsed.period`. A one-year plan whose signing date is not known keeps the dates the
+    reader gave (its whole year).
+    """
+    period = plan_period(parsed)
+    if period is None:
+        return
+    parsed.period = period
+    first, last = period
+    start, end = date(first, 1, 1), date(last, 12, 31)
+    signed = parsed.signed or parsed.date
+    if signed is not None and start < signed <= end:
+        start = signed
+    default_window = parsed.year is not None and (start, end) == (date(parsed.year, 1, 1), date(parsed.year, 12, 31))
+    for task in parsed.tasks:
+        if task.kind == Kind.RECURRING and task.deadline and not default_window:
+            found = parse_deadline(
+                task.deadline, today=today, year=first, window=(start, end), quarter_day=quarter_day
+            )
+            if found.kind == Kind.RECURRING:
+                task.dates = list(found.dates)
+        if any(d > end for d in task.dates):
+            task.dates = [d for d in task.dates if d <= end]
