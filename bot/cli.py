@@ -376,6 +376,47 @@ async def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _actor(ctx, by: str | None):  # type: ignore[no-untyped-def]
+    """`--by CHANNEL:ID` acts as that account (its rights); without it the command line is an admin."""
+    from handlers.results import Actor
+
+    if not by:
+        return Actor("cli", None, True)
+    user = await ctx.storage.user(by)
+    if user is None:
+        raise UserError(_("Không có tài khoản {account}").format(account=by))
+    return Actor(user.address, user, by in ctx.settings.admins or user.role == "admin")
+
+
+async def cmd_done(args: argparse.Namespace) -> int:
+    """`done OCCURRENCE_ID [--note] [--file PATH] [--by]` and `undone OCCURRENCE_ID [--by]`."""
+    from handlers import results
+
+    file: dict[str, Any] = {}
+    if getattr(args, "file", None):
+        path = Path(args.file)
+        if not path.is_file():
+            raise UserError(_("Không tìm thấy tệp: {path}").format(path=args.file))
+        file = {"file_id": f"local:{path.resolve()}", "file_name": path.name, "file_size": path.stat().st_size}
+    ctx = await _context(args)
+    try:
+        actor = await _actor(ctx, args.by)
+        if args.command == "undone":
+            task = await results.undo_done(ctx, args.occurrence, actor)
+            print(_("Đã hoàn tác: {title} trở lại chưa xong.").format(title=task.title))
+            return 0
+        task, changed = await results.mark_done(ctx, args.occurrence, actor, note=args.note, **file)
+        if changed:
+            print(_("Đã ghi nhận hoàn thành: {title}").format(title=task.title))
+        elif args.note or file:
+            print(_("Việc đã xong từ trước; đã thêm ghi chú/tệp: {title}").format(title=task.title))
+        else:
+            print(_("Việc này đã được đánh dấu xong trước đó."))
+    finally:
+        await ctx.storage.close()
+    return 0
+
+
 async def cmd_remind(args: argparse.Namespace) -> int:
     """Plan the reminders due at --now; list them (--dry-run) or claim and send them once."""
     from handlers.tick import run_tick
@@ -503,6 +544,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("alias")
     agency_sub.add_parser("list")
     p.set_defaults(func=cmd_agency)
+
+    p = sub.add_parser("done", help=_("đánh dấu một kỳ hạn đã xong (kèm ghi chú, tệp báo cáo)"))
+    p.add_argument("occurrence", type=int, help=_("mã kỳ hạn (ask --json: occurrence)"))
+    p.add_argument("--note")
+    p.add_argument("--file")
+    p.add_argument("--by", help="telegram:123 | zalo:abc")
+    p.set_defaults(func=cmd_done)
+
+    p = sub.add_parser("undone", help=_("hoàn tác việc đã đánh dấu xong (trong 24 giờ)"))
+    p.add_argument("occurrence", type=int)
+    p.add_argument("--by", help="telegram:123 | zalo:abc")
+    p.set_defaults(func=cmd_done)
 
     p = sub.add_parser("plan", help=_("các kế hoạch: xem, lưu trữ, khôi phục"))
     plan_sub = p.add_subparsers(dest="plan_command", required=True)

@@ -48,6 +48,7 @@ class Request:
     mentioned: bool = False  # in a group: the bot was @mentioned
     file_name: str | None = None
     file_size: int | None = None
+    file_id: str | None = None  # the channel's own reference to the file (Telegram file_id)
     # Reads the attached file only when called: files of non-admins are never downloaded.
     load_file: Callable[[], Awaitable[bytes]] | None = None
 

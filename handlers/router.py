@@ -19,7 +19,7 @@ import re
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
-from handlers import access, import_chat, plans_cmds, settings_cmds, tasks_cmds
+from handlers import access, import_chat, plans_cmds, results_chat, settings_cmds, tasks_cmds
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lienket": ("lienket", "link"),
     "huy": ("huy", "cancel"),
     "kehoach": ("kehoach", "plans"),
+    "chuaxong": ("chuaxong", "undone", "hoantac"),
+    "dangthuchien": ("dangthuchien", "dang", "progress"),
 }
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
@@ -125,6 +127,11 @@ class Router:
             return await access.start(turn, self.conv) if command == "start" else [help_reply()]
         if command == "lang":
             return await settings_cmds.language(turn)
+        waiting_result = self.conv.state.waiting.get(req.account)
+        if command is None and waiting_result is not None and waiting_result[0] in results_chat.WAITS:
+            return await results_chat.evidence(turn, self.conv, waiting_result)
+        if command == "xong" and req.file_name is not None and turn.approved:
+            return await results_chat.done_with_file(turn, self.conv)
         if req.file_name is not None or command == "import":
             return await import_chat.on_import(turn, self.conv)
 
@@ -154,6 +161,10 @@ class Router:
             return await settings_cmds.link_group(turn)
         if command == "kehoach":
             return await plans_cmds.plans(turn)
+        if command == "chuaxong":
+            return await results_chat.undo_menu(turn)
+        if command == "dangthuchien":
+            return await results_chat.progress_menu(turn)
         if command is not None:
             return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():
@@ -174,7 +185,11 @@ class Router:
         if not turn.approved:
             return await access.not_approved(turn, self.conv)
         if kind == "done":
-            return await tasks_cmds.mark_done(turn, rest)
+            return await results_chat.on_done_button(turn, self.conv, rest)
+        if kind == "undo":
+            return await results_chat.on_undo_button(turn, rest)
+        if kind == "prog":
+            return await results_chat.on_progress_button(turn, self.conv, rest)
         if kind == "plan":
             return await plans_cmds.on_button(turn, rest)
         return [Reply([_("Nút này đã hết hiệu lực.")])]

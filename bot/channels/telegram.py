@@ -323,6 +323,7 @@ class TelegramChannel:
         if document is not None and (not is_group or mentioned or text.lstrip().startswith("/")):
             req.file_name = document.file_name or "tep"
             req.file_size = document.file_size
+            req.file_id = document.file_id  # kept as a report file's reference (/xong)
             req.load_file = self._file_loader(document.file_id)
         return req
 

@@ -21,6 +21,7 @@ from bot.core.i18n import _, ngettext
 from bot.core.lang.agencies import Directory
 from bot.core.lang.questions import Question
 from bot.core.markup import esc
+from bot.core.results import occurrence_facts
 from bot.core.text import fold_words
 
 DUE_SOON_DAYS = 7
@@ -36,6 +37,7 @@ class AnswerItem:
     due: date | None
     state: str  # "overdue" | "due_soon" | "later" | "done" | "continuous"
     others: int = 0  # further occurrences of the same task that also matched
+    occurrence: OccurrenceView | None = None  # the occurrence shown (its result, progress, extension)
 
 
 @dataclass
@@ -92,7 +94,7 @@ def _item(task: TaskView, chosen: list[OccurrenceView], today: date) -> AnswerIt
         first = open_ones[0]
     else:
         first = max(chosen, key=lambda o: o.due)
-    return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1)
+    return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1, first)
 
 
 def _sort_key(item: AnswerItem) -> tuple[int, date, int]:
@@ -230,6 +232,7 @@ def _line(item: AnswerItem, today: date) -> str:
         parts.append(f"({esc(when)})")
     if item.others > 0:
         parts.append(esc(_("và {n} kỳ khác").format(n=item.others)))
+    parts.extend(occurrence_facts(item.occurrence))
     return " ".join(parts[:1]) + ("\n   " + " ".join(parts[1:]) if len(parts) > 1 else "")
 
 
@@ -392,6 +395,13 @@ def to_json(
                 "due": item.due.isoformat() if item.due else None,
                 "number": item.task.number,
                 "state": item.state,
+                "occurrence": item.occurrence.id if item.occurrence else None,
+                "in_progress": bool(item.occurrence and item.occurrence.in_progress),
+                "note": (item.occurrence.note or item.occurrence.progress_note) if item.occurrence else "",
+                "file": item.occurrence.file_name if item.occurrence else "",
+                "original_due": item.occurrence.original_due.isoformat()
+                if item.occurrence and item.occurrence.original_due
+                else None,
             }
             for item in items
         ],
