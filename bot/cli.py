@@ -470,6 +470,30 @@ async def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_export(args: argparse.Namespace) -> int:
+    """`export --agency NAME [--from D] [--to D] [--today D] --out FILE.xlsx`."""
+    from handlers.export import export_to_file
+
+    if args.start and args.end and args.start > args.end:
+        raise UserError(_("--from phải trước --to"))
+    ctx = await _context(args)
+    try:
+        data, content = await export_to_file(
+            ctx, args.agency, today=args.today or ctx.today(), start=args.start, end=args.end
+        )
+    finally:
+        await ctx.storage.close()
+    out = Path(args.out)
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        raise UserError(_("Không ghi được tệp {path}: {error}").format(path=args.out, error=_first_line(exc))) from exc
+    print(
+        _("Đã xuất {n} dòng ({units} đơn vị) vào {path}").format(n=len(data.rows), units=len(data.units), path=out)
+    )
+    return 0
+
+
 async def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run
 
@@ -544,6 +568,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("alias")
     agency_sub.add_parser("list")
     p.set_defaults(func=cmd_agency)
+
+    p = sub.add_parser("export", help=_("xuất báo cáo Excel của một cơ quan"))
+    p.add_argument("--agency", required=True)
+    p.add_argument("--from", dest="start", type=_date)
+    p.add_argument("--to", dest="end", type=_date)
+    p.add_argument("--today", type=_date)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("done", help=_("đánh dấu một kỳ hạn đã xong (kèm ghi chú, tệp báo cáo)"))
     p.add_argument("occurrence", type=int, help=_("mã kỳ hạn (ask --json: occurrence)"))

@@ -28,6 +28,9 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     photo: bytes | None = None
     to: str | None = None
+    # A file to send with the text: (file name, content). Channels that take no files (Zalo, the
+    # console) send the text only, so the text must stand on its own.
+    document: tuple[str, bytes] | None = None
 
     @property
     def text(self) -> str:

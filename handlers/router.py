@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "kehoach": ("kehoach", "plans"),
     "chuaxong": ("chuaxong", "undone", "hoantac"),
     "dangthuchien": ("dangthuchien", "dang", "progress"),
+    "xuat": ("xuat", "export"),
 }
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
@@ -161,6 +162,10 @@ class Router:
             return await settings_cmds.link_group(turn)
         if command == "kehoach":
             return await plans_cmds.plans(turn)
+        if command == "xuat":
+            from handlers.export import export_command
+
+            return await export_command(turn)
         if command == "chuaxong":
             return await results_chat.undo_menu(turn)
         if command == "dangthuchien":

@@ -32,6 +32,7 @@ from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     MessageEntity,
@@ -508,9 +509,20 @@ class TelegramChannel:
             )
             quote = None
         for index, part in enumerate(parts):
-            last = index == len(parts) - 1
+            last = index == len(parts) - 1 and reply.document is None
             await self._send_text(target, part, markup if last else None, quote)
             quote = None
+        if reply.document is not None:  # a report (/xuat): after its summary, with the buttons
+            name, content = reply.document
+            await self._call(
+                target,
+                lambda: bot.send_document(
+                    target,
+                    InputFile(content, filename=name),
+                    reply_markup=markup,
+                    reply_parameters=quote,
+                ),
+            )
 
     async def _send_text(
         self,
