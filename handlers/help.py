@@ -15,6 +15,7 @@ def command_descriptions() -> list[tuple[str, str]]:
         ("sapden", _("Việc sắp đến hạn (7 ngày tới)")),
         ("xong", _("Đánh dấu một việc đã xong")),
         ("dangthuchien", _("Báo một việc đang thực hiện")),
+        ("giahan", _("Xin gia hạn một việc")),
         ("chuaxong", _("Hoàn tác việc đã đánh dấu xong (24 giờ)")),
         ("baocao", _("Báo cáo tổng hợp (lãnh đạo)")),
         ("xuat", _("Xuất báo cáo Excel (lãnh đạo)")),

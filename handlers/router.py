@@ -19,7 +19,8 @@ import re
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
-from handlers import access, import_chat, plans_cmds, results_chat, settings_cmds, tasks_cmds
+from bot.core.text import fold
+from handlers import access, extensions, import_chat, plans_cmds, results_chat, settings_cmds, tasks_cmds
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
@@ -49,7 +50,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "chuaxong": ("chuaxong", "undone", "hoantac"),
     "dangthuchien": ("dangthuchien", "dang", "progress"),
     "xuat": ("xuat", "export"),
+    "giahan": ("giahan", "extend", "extension"),
 }
+_ASK_EXTENSION = {"xin gia han", "gia han", "toi muon xin gia han", "xin gia han thoi han"}
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
 
@@ -131,6 +134,8 @@ class Router:
         waiting_result = self.conv.state.waiting.get(req.account)
         if command is None and waiting_result is not None and waiting_result[0] in results_chat.WAITS:
             return await results_chat.evidence(turn, self.conv, waiting_result)
+        if command is None and waiting_result is not None and waiting_result[0] in extensions.WAITS:
+            return await extensions.typed(turn, self.conv, waiting_result)
         if command == "xong" and req.file_name is not None and turn.approved:
             return await results_chat.done_with_file(turn, self.conv)
         if req.file_name is not None or command == "import":
@@ -162,6 +167,8 @@ class Router:
             return await settings_cmds.link_group(turn)
         if command == "kehoach":
             return await plans_cmds.plans(turn)
+        if command == "giahan" or (command is None and fold(req.text).strip(" .!?") in _ASK_EXTENSION):
+            return await extensions.menu(turn)
         if command == "xuat":
             from handlers.export import export_command
 
@@ -195,6 +202,10 @@ class Router:
             return await results_chat.on_undo_button(turn, rest)
         if kind == "prog":
             return await results_chat.on_progress_button(turn, self.conv, rest)
+        if kind == "ext":
+            return await extensions.chosen(turn, self.conv, rest)
+        if kind in ("xa", "xr"):
+            return await extensions.decide(turn, self.conv, approve=kind == "xa", payload=rest)
         if kind == "plan":
             return await plans_cmds.on_button(turn, rest)
         return [Reply([_("Nút này đã hết hiệu lực.")])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from bot.core.domain import OccurrenceStatus, OccurrenceView
@@ -38,3 +39,34 @@ def occurrence_facts(occ: OccurrenceView | None) -> list[str]:
         if occ.progress_note:
             facts.append(f"— <i>{esc(_short(occ.progress_note))}</i>")
     return facts
+
+
+_NEW_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2,4}))?(?!\d)")
+
+
+def parse_extension(text: str, *, today: date) -> tuple[date, str] | None:
+    """ "15/7/2022 chờ số liệu của Sở Tài chính" → (the new due date, the reason).
+
+    The date is day/month[/year] (a missing year: this year, or the next one when the day has
+    passed); the reason is the rest of the text, without a leading "vì", "do", "lý do:" or dash.
+    None when no valid date is written.
+    """
+    match = _NEW_DATE.search(text)
+    if not match:
+        return None
+    day, month = int(match.group(1)), int(match.group(2))
+    year_text = match.group(3)
+    year = int(year_text) + (2000 if year_text and len(year_text) == 2 else 0) if year_text else today.year
+    try:
+        found = date(year, month, day)
+    except ValueError:
+        return None
+    if not year_text and found < today:
+        try:
+            found = date(year + 1, month, day)
+        except ValueError:
+            return None
+    rest = (text[: match.start()] + " " + text[match.end() :]).strip()
+    rest = re.sub(r"^(?:đến\s+ngày|đến|tới|ngày|sang)\s+", "", rest, flags=re.IGNORECASE)
+    rest = re.sub(r"^[\s,;:–—-]*(?:(?:lý|ly)\s*do|vì|vi|do|bởi\s+vì)?\s*[:,–—-]?\s*", "", rest, flags=re.IGNORECASE)
+    return found, rest.strip(" ,;:–—-")
