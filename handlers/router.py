@@ -202,6 +202,8 @@ class Router:
             return await results_chat.on_undo_button(turn, rest)
         if kind == "prog":
             return await results_chat.on_progress_button(turn, self.conv, rest)
+        if kind == "dg":
+            return await settings_cmds.digest_button(turn, rest)
         if kind == "ext":
             return await extensions.chosen(turn, self.conv, rest)
         if kind in ("xa", "xr"):

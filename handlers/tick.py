@@ -254,6 +254,9 @@ async def run_digests(ctx: AppContext, *, sender: Outbox) -> int:
             continue
         if not sender.can_send(user.address):
             continue
+        rhythm = user.digest or "daily"  # /nhacnho: daily, weekly (Monday) or off
+        if rhythm == "off" or (rhythm == "weekly" and now.weekday() != 0):
+            continue
         key = f"digest:{now.date().isoformat()}:{user.address}"
         if not await ctx.storage.claim(
             key,
