@@ -40,7 +40,7 @@ async def ask(
         items = select(question, tasks, today)
     label = directory.full_name(question.agency_id) if question.agency_id is not None else None
     blocks = compose(question, items, today=today, agency_label=label)
-    result = to_json(question, items, blocks, directory)
+    result = to_json(question, items, blocks, directory, today)
     if result.get("status") == "due_soon" and result.get("from") is None:
         # "sắp đến hạn" with no period named is the window today … today + 7 (DESIGN.md).
         result["from"], result["to"] = today.isoformat(), (today + timedelta(days=7)).isoformat()

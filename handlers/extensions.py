@@ -18,6 +18,7 @@ from bot.core.markup import esc
 from bot.core.results import parse_extension
 from handlers import results
 from handlers.replies import Button, Reply
+from handlers.results_chat import fresh, stamp
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
@@ -63,7 +64,7 @@ async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     found = await turn.ctx.storage.occurrence(int(payload))
     if found is None or found[1].status != OccurrenceStatus.OPEN:
         return [Reply([_("Việc này không còn mở.")])]
-    conv.state.waiting[turn.req.account] = ("ext_date", int(payload))
+    conv.state.waiting[turn.req.account] = ("ext_date", stamp(turn, int(payload)))
     return [
         Reply(
             [
@@ -96,8 +97,13 @@ async def _deciders(turn: Turn, task_lead_ids: set[int]) -> list[tuple[str, str]
     return list(found.items())
 
 
-async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> list[Reply]:
-    what, ref = waiting
+async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> list[Reply] | None:
+    """The new date and reason (or a manager's reason to reject); None when the wait is over."""
+    what, data = waiting
+    ref = fresh(turn, data)
+    if not isinstance(ref, int):
+        conv.state.waiting.pop(turn.req.account, None)
+        return None
     if what == "ext_reject":
         return await _rejected_with_reason(turn, conv, ref)
     parsed = parse_extension(turn.req.text, today=turn.ctx.today())
@@ -170,7 +176,7 @@ async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str)
     if ext.requested_by == turn.req.account or not await _may_decide(turn, ext.occurrence_id):
         return [Reply([_("Chỉ lãnh đạo của đơn vị chủ trì mới duyệt được đề nghị gia hạn.")])]
     if not approve:
-        conv.state.waiting[turn.req.account] = ("ext_reject", ext.id)
+        conv.state.waiting[turn.req.account] = ("ext_reject", stamp(turn, ext.id))
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
     try:
         decided = await turn.ctx.storage.decide_extension(ext.id, approve=True, by=turn.req.account, at=turn.ctx.clock())

@@ -21,6 +21,20 @@ if TYPE_CHECKING:
 
 WAITS = ("done_evidence", "progress_note")
 MENU_LIMIT = 10
+EVIDENCE_WINDOW = 15 * 60  # seconds: a later message is a message of its own, not the note
+
+
+def stamp(turn: Turn, ref: object) -> list[object]:
+    """What is remembered while waiting for a follow-up: the reference and when (plain JSON values)."""
+    return [ref, turn.ctx.clock().timestamp()]
+
+
+def fresh(turn: Turn, data: object) -> object | None:
+    """The reference of a follow-up still inside EVIDENCE_WINDOW, else None."""
+    if not isinstance(data, (list, tuple)) or len(data) != 2:
+        return None
+    ref, since = data
+    return ref if turn.ctx.clock().timestamp() - float(since) <= EVIDENCE_WINDOW else None
 
 
 def _actor(turn: Turn) -> results.Actor:
@@ -44,7 +58,7 @@ async def done_with_file(turn: Turn, conv: Conversation) -> list[Reply]:
 
     if turn.req.channel != "telegram" or turn.req.file_id is None:
         return [Reply([_("Kênh này chưa nhận tệp báo cáo; hãy gửi ghi chú bằng chữ.")])]
-    conv.state.waiting[turn.req.account] = ("done_file", _file(turn))
+    conv.state.waiting[turn.req.account] = ("done_file", stamp(turn, _file(turn)))
     return await done_menu(turn)
 
 
@@ -52,7 +66,9 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
     if not payload.isdigit():
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     waiting = conv.state.waiting.get(turn.req.account)
-    attached = waiting[1] if waiting and waiting[0] == "done_file" else None
+    attached = fresh(turn, waiting[1]) if waiting and waiting[0] == "done_file" else None
+    if not isinstance(attached, dict):
+        attached = None
     try:
         task, changed = await results.mark_done(turn.ctx, int(payload), _actor(turn), **(attached or {}))
     except UserError as exc:
@@ -66,15 +82,19 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
     if attached:
         blocks.append(_("Đã lưu tệp báo cáo {name}.").format(name=f"<i>{esc(attached['file_name'])}</i>"))
     else:
-        conv.state.waiting[turn.req.account] = ("done_evidence", int(payload))
+        conv.state.waiting[turn.req.account] = ("done_evidence", stamp(turn, int(payload)))
         blocks.append(_("Nếu có, gửi ghi chú kết quả hoặc tệp báo cáo ngay trong tin nhắn tiếp theo."))
     return [Reply(blocks, buttons=[[Button(_("Hoàn tác"), f"undo:{payload}")]])]
 
 
-async def evidence(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> list[Reply]:
-    """The message after a result or a progress mark: its note (and, for a result, its file)."""
-    what, occurrence_id = waiting
+async def evidence(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> list[Reply] | None:
+    """The message after a result or a progress mark: its note (and, for a result, its file).
+    None when the wait is over (EVIDENCE_WINDOW): the message is then handled as any other."""
+    what, data = waiting
     conv.state.waiting.pop(turn.req.account, None)
+    occurrence_id = fresh(turn, data)
+    if not isinstance(occurrence_id, int):
+        return None
     note = turn.req.text.strip() or None
     if what == "progress_note":
         if not note:
@@ -156,7 +176,7 @@ async def on_progress_button(turn: Turn, conv: Conversation, payload: str) -> li
         task = await results.mark_in_progress(turn.ctx, int(payload), _actor(turn), note=None)
     except UserError as exc:
         return [Reply([esc(str(exc))])]
-    conv.state.waiting[turn.req.account] = ("progress_note", int(payload))
+    conv.state.waiting[turn.req.account] = ("progress_note", stamp(turn, int(payload)))
     return [
         Reply(
             [

@@ -131,11 +131,14 @@ class Router:
             return await access.start(turn, self.conv) if command == "start" else [help_reply()]
         if command == "lang":
             return await settings_cmds.language(turn)
-        waiting_result = self.conv.state.waiting.get(req.account)
-        if command is None and waiting_result is not None and waiting_result[0] in results_chat.WAITS:
-            return await results_chat.evidence(turn, self.conv, waiting_result)
-        if command is None and waiting_result is not None and waiting_result[0] in extensions.WAITS:
-            return await extensions.typed(turn, self.conv, waiting_result)
+        # A note or file after /xong, a progress note, an extension's date and reason (issue 17).
+        follow_up = self.conv.state.waiting.get(req.account) if command is None else None
+        if follow_up is not None and follow_up[0] in results_chat.WAITS:
+            if (replies := await results_chat.evidence(turn, self.conv, follow_up)) is not None:
+                return replies
+        elif follow_up is not None and follow_up[0] in extensions.WAITS:
+            if (replies := await extensions.typed(turn, self.conv, follow_up)) is not None:
+                return replies
         if command == "xong" and req.file_name is not None and turn.approved:
             return await results_chat.done_with_file(turn, self.conv)
         if req.file_name is not None or command == "import":

@@ -137,6 +137,7 @@ def test_cli_done_with_note_and_file_then_undone(tmp_path: Path) -> None:
     done = json.loads(nv("ask", "so tai nguyen moi truong da xong", "--today", "2022-06-20", "--json", db=db).stdout)
     [item] = [t for t in done["tasks"] if t["occurrence"] == occ_id]
     assert item["note"] == "Đã nộp" and item["file"] == "bao-cao.pdf"
+    assert item["national_state"] == "done_late"  # marked today, long after its 2022 due date
     assert nv("undone", str(occ_id), db=db).returncode == 0
     again = nv("undone", str(occ_id), db=db)
     assert again.returncode == 1 and "chưa được đánh dấu xong" in again.stderr

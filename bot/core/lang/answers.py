@@ -376,8 +376,18 @@ def answer(question: Question, tasks: Iterable[TaskView], *, today: date, agency
     return Answer(items, compose(question, items, today=today, agency_label=agency_label))
 
 
+def _national_state(occ: OccurrenceView, today: date) -> str:
+    from bot.core.reminders.digest import occurrence_state
+
+    return occurrence_state(occ.status, occ.due, occ.done_at, today)
+
+
 def to_json(
-    question: Question, items: list[AnswerItem], blocks: list[str], directory: Directory
+    question: Question,
+    items: list[AnswerItem],
+    blocks: list[str],
+    directory: Directory,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """The `nhacviec ask --json` shape (DESIGN.md), plus what was understood."""
     return {
@@ -396,6 +406,8 @@ def to_json(
                 "number": item.task.number,
                 "state": item.state,
                 "occurrence": item.occurrence.id if item.occurrence else None,
+                # one of the four national states (bot.core.reminders.digest), as of `today`
+                "national_state": _national_state(item.occurrence, today) if item.occurrence and today else None,
                 "in_progress": bool(item.occurrence and item.occurrence.in_progress),
                 "note": (item.occurrence.note or item.occurrence.progress_note) if item.occurrence else "",
                 "file": item.occurrence.file_name if item.occurrence else "",
