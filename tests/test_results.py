@@ -143,3 +143,24 @@ def test_cli_done_with_note_and_file_then_undone(tmp_path: Path) -> None:
     assert again.returncode == 1 and "chưa được đánh dấu xong" in again.stderr
     missing = nv("done", "999999", db=db)
     assert missing.returncode == 1
+
+
+async def test_a_message_long_after_xong_is_a_question_not_the_note(chat: Chat) -> None:
+    await _officer(chat)
+    await chat.say("/xong", account="telegram:5")
+    await chat.press("1.", account="telegram:5")
+    later = CHAT_NOW + timedelta(minutes=20)
+    chat.ctx.clock = lambda: later
+    answer = " ".join(await chat.say("so tai nguyen moi truong nam nay", account="telegram:5"))
+    assert "Đã lưu ghi chú" not in answer and "Tài nguyên" in answer
+    [occ] = [o for t in await chat.ctx.storage.all_tasks() for o in t.occurrences if o.status == OccurrenceStatus.DONE]
+    assert occ.note == ""
+
+
+async def test_a_note_within_the_window_is_kept(chat: Chat) -> None:
+    await _officer(chat)
+    await chat.say("/xong", account="telegram:5")
+    await chat.press("1.", account="telegram:5")
+    later = CHAT_NOW + timedelta(minutes=10)
+    chat.ctx.clock = lambda: later
+    assert "Đã lưu ghi chú" in " ".join(await chat.say("Xong, đã nộp", account="telegram:5"))
