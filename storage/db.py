@@ -348,12 +348,13 @@ class Storage:
         old_occurrences: dict[int, dict[date, int]] = {}
         if existing:
             occ_rows = await s.execute(
-                select(Occurrence.task_id, Occurrence.due, Occurrence.id).where(
+                select(Occurrence.task_id, Occurrence.due, Occurrence.id, Occurrence.original_due).where(
                     Occurrence.task_id.in_(select(Task.id).where(Task.plan_id == plan.id))
                 )
             )
-            for task_id, due, occ_id in occ_rows:
-                old_occurrences.setdefault(task_id, {})[due] = occ_id
+            for task_id, due, occ_id, original_due in occ_rows:
+                # an extended occurrence is the plan's date it was moved from (issue 17)
+                old_occurrences.setdefault(task_id, {})[original_due or due] = occ_id
 
         result = SaveResult(plan_id=None, created=created)
         seen: set[str] = set()

@@ -99,3 +99,20 @@ async def test_chat_request_rejected_with_a_reason(chat: Chat) -> None:
     assert told and "không lùi được" in told[-1]
     tasks = await chat.ctx.storage.all_tasks()
     assert all(o.original_due is None for t in tasks for o in t.occurrences)
+
+
+async def test_a_reimport_keeps_an_extended_occurrence(storage: Storage) -> None:
+    from bot.core.domain import Kind, ParsedPlan, ParsedTask
+
+    await seed(storage, date(2022, 6, 30))
+    [task] = await storage.all_tasks()
+    occ = task.occurrences[0]
+    ext = await storage.request_extension(occ.id, by="telegram:1", at=at(date(2022, 6, 1)), new_due=date(2022, 7, 15), reason="r")
+    await storage.decide_extension(ext.id, approve=True, by="zalo:z1", at=at(date(2022, 6, 2)))
+    again = ParsedTask(title="Báo cáo <số 1>", lead="Sở Tư pháp", deadline="2022-06-30", kind=Kind.ONCE, dates=[date(2022, 6, 30)])
+    result = await storage.save_plan(
+        ParsedPlan(tasks=[again], number="1/KH", year=2022), {"Sở Tư pháp": [("Sở Tư pháp", None)]}
+    )
+    assert result.tasks_updated == 1
+    [kept] = (await storage.all_tasks())[0].occurrences
+    assert (kept.id, kept.due, kept.original_due) == (occ.id, date(2022, 7, 15), date(2022, 6, 30))
