@@ -50,6 +50,21 @@ def test_the_period_is_read_from_the_title() -> None:
     assert period_from_text(TITLE) == (2026, 2030)
     assert period_from_text("Kế hoạch cải cách hành chính năm 2022") is None
     assert period_from_text("Kế hoạch 2021-2025") == (2021, 2025)
+    # a one-year plan naming the programme it serves is a one-year plan
+    quoted = "Hưởng ứng phong trào thi đua “Đẩy mạnh cải cách hành chính tỉnh giai đoạn 2021-2025”"
+    assert period_from_text(quoted) is None
+    assert period_from_text("Kế hoạch thực hiện Chương trình CCHC giai đoạn 2021-2030 năm 2022") is None
+
+
+def test_the_sample_plans_of_2022_stay_one_year_plans() -> None:
+    from bot.core.importing.reader import read_plan
+    from bot.core.plans import plan_period
+    from tests.conftest import EXAMPLES
+
+    for path in sorted((EXAMPLES / "plans").iterdir()):
+        parsed = read_plan(path.read_bytes(), path.name, today=date(2022, 3, 1))
+        period = plan_period(parsed)
+        assert period is not None and period[0] == period[1], (path.name, period)
 
 
 def test_yearly_task_of_a_2026_2030_plan_gives_five_occurrences_and_nothing_after() -> None:

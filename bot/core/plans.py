@@ -35,10 +35,21 @@ def wants_archived(text: str) -> tuple[str, bool]:
     return (text[: match.start()] + text[match.end() :]).strip(), True
 
 
+_QUOTED = re.compile(r"“[^”]*”?|\"[^\"]*\"?|«[^»]*»?")
+_ONE_YEAR = re.compile(r"\bnam\s+((?:19|20)\d\d)\b(?!\s*(?:-|–|—|den|toi)\s*(?:19|20)\d\d)")
+
+
 def period_from_text(text: str | None) -> tuple[int, int] | None:
-    """ "Kế hoạch … giai đoạn 2026 - 2030" → (2026, 2030); None when no range of years is written."""
-    match = _PERIOD.search(fold(text))
-    if not match:
+    """ "Kế hoạch … giai đoạn 2026 - 2030" → (2026, 2030); None when no range of years is written.
+
+    Conservative, because a one-year plan often names a longer programme it implements: a range
+    inside quotation marks (“Đẩy mạnh cải cách hành chính … giai đoạn 2021-2025”) is that
+    programme's, and a title that also names one year ("… giai đoạn 2021-2030 năm 2022") is a
+    plan for that year.
+    """
+    folded = _QUOTED.sub(" ", fold(text))
+    match = _PERIOD.search(folded)
+    if not match or _ONE_YEAR.search(folded[: match.start()] + " " + folded[match.end() :]):
         return None
     first, last = int(match.group(1)), int(match.group(2))
     if not (first <= last <= first + 20):
@@ -51,7 +62,7 @@ def plan_period(parsed: ParsedPlan) -> tuple[int, int] | None:
     if parsed.period is not None:
         return parsed.period
     found = period_from_text(parsed.title)
-    if found is not None:
+    if found is not None and (parsed.year is None or found[0] - 1 <= parsed.year <= found[1]):
         return found
     return (parsed.year, parsed.year) if parsed.year else None
 
