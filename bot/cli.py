@@ -39,6 +39,19 @@ def _date(value: str) -> date:
         ) from exc
 
 
+def _period(value: str) -> tuple[int, int]:
+    first, _sep, last = value.replace("–", "-").partition("-")
+    try:
+        years = int(first), int(last or first)
+    except ValueError:
+        years = (0, -1)
+    if not (1900 <= years[0] <= years[1] <= years[0] + 20):
+        raise argparse.ArgumentTypeError(
+            _("giai đoạn không hợp lệ: {value} (cần YYYY-YYYY)").format(value=value)
+        )
+    return years
+
+
 def _datetime(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
@@ -120,6 +133,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
     ctx = await _context(args)
     try:
         parsed = await parse_file(ctx, data, path.name, issuer=args.issuer, plan=args.plan, year=args.year)
+        if args.period:  # the admin's fact wins, like --year (issue 17)
+            parsed.period = args.period
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
         report = await save_parsed(ctx, parsed, dry_run=args.dry_run)
@@ -520,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--issuer")
     p.add_argument("--plan")
     p.add_argument("--year", type=int)
+    p.add_argument("--period", type=_period, help=_("các năm của kế hoạch, ví dụ 2026-2030"))
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import)

@@ -174,3 +174,19 @@ async def test_kehoach_lists_plans_and_archives_with_a_button(chat: Chat) -> Non
     assert "Đã khôi phục" in " ".join(await chat.press("Khôi phục"))
     refused = " ".join(await chat.say("/kehoach", account="telegram:9"))
     assert "Các kế hoạch" not in refused
+
+
+def test_cli_import_with_a_period_expands_yearly_tasks(tmp_path: Path) -> None:
+    table = tmp_path / "ke-hoach-2026-2030.csv"
+    table.write_text(
+        "STT,Nội dung,Cơ quan chủ trì,Cơ quan phối hợp,Thời gian hoàn thành,Sản phẩm\n"
+        "1,Báo cáo kết quả cải cách hành chính,Sở Nội vụ,,Hằng năm,Báo cáo\n",
+        encoding="utf-8",
+    )
+    out = nv("import", str(table), "--year", "2026", "--period", "2026-2030", "--json", db=tmp_path / "nv.db")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["period"] == [2026, 2030]
+    assert data["tasks"][0]["dates"] == [f"{y}-12-31" for y in range(2026, 2031)]
+    bad = nv("import", str(table), "--period", "2030-2026", db=tmp_path / "nv.db")
+    assert bad.returncode != 0
