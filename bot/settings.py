@@ -41,12 +41,15 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
-    telegram_webhook_port: int = 8443
+    telegram_webhook_listen: str = "127.0.0.1"  # the address the webhook server binds (a proxy in front)
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_webhook_secret: str | None = None
     zalo_bot_token: str | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: str | None = None
+    zalo_webhook_listen: str = "127.0.0.1"
+    zalo_webhook_port: int | None = Field(default=None, ge=1, le=65535)  # default: the URL's port, else 8444
     nhacviec_admins: str = ""
     nhacviec_timezone: str = "Asia/Ho_Chi_Minh"
     nhacviec_remind_days: str = "7,3,1,0"

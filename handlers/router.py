@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
@@ -79,6 +80,17 @@ class Router:
         """The language to answer an account in outside a turn (an apology, an unsupported message)."""
         user = await self.ctx.storage.user(address)
         return user.language if user else "vi"
+
+    async def webhook_secret(self, channel: str) -> str:
+        """The secret every pushed update of `channel` must carry: the configured one, else one
+        generated once and kept in the database, so every process behind the webhook shares it."""
+        configured = {
+            "telegram": self.ctx.settings.telegram_webhook_secret,
+            "zalo": self.ctx.settings.zalo_webhook_secret,
+        }.get(channel)
+        if configured and configured.strip():
+            return configured.strip()
+        return await self.ctx.storage.shared_value(f"{channel}_webhook_secret", lambda: secrets.token_urlsafe(32))
 
     def buttons_shown(self, address: str, buttons: list[Button]) -> None:
         """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later

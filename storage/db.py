@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
 from bot.core.text import fold, nfc
-from storage.models import Agency, ChatLink, Meta, Occurrence, Plan, ReminderLog, Task, TaskLead, User
+from storage.models import (
+    Agency,
+    ChatLink,
+    Meta,
+    Occurrence,
+    Plan,
+    ReminderLog,
+    SharedValue,
+    Task,
+    TaskLead,
+    User,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -144,6 +155,21 @@ class Storage:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    # -- shared values ---------------------------------------------------------------------
+
+    async def shared_value(self, key: str, make: Callable[[], str]) -> str:
+        """The value stored under `key`, made with `make()` and stored by whichever process asks
+        first (INSERT … ON CONFLICT DO NOTHING): every process of a deployment gets the same one."""
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        async with self.write() as s:
+            await s.execute(
+                insert(SharedValue).values(key=key, value=make()).on_conflict_do_nothing(index_elements=["key"])
+            )
+            return str(await s.scalar(select(SharedValue.value).where(SharedValue.key == key)))
 
     # -- agencies --------------------------------------------------------------------------
 

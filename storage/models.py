@@ -184,3 +184,13 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SharedValue(Base):
+    """A value every process of one deployment must agree on and nobody configured, e.g. a
+    generated webhook secret (Telegram and Zalo check it on every pushed update)."""
+
+    __tablename__ = "shared_values"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

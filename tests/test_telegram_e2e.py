@@ -591,3 +591,65 @@ async def test_a_rejected_token_is_not_quoted(api: FakeTelegramAPI, sqlite_url: 
         assert "WRONG-SECRET" not in str(caught.value)
     finally:
         await storage.close()
+
+
+async def test_webhook_without_a_configured_secret_generates_one_and_refuses_forged_updates(
+    api: FakeTelegramAPI, sqlite_url: str
+) -> None:
+    """No TELEGRAM_WEBHOOK_SECRET: a secret is generated once, kept in the database (a second
+    process gets the same), registered with setWebhook; a POST without it is refused unread."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    storage = await Storage.open(sqlite_url)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=api.base_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram-hook",
+        telegram_webhook_port=port,
+        nhacviec_admins=f"telegram:{ADMIN}",
+    )
+    router = Router(AppContext(storage=storage, settings=settings, clock=lambda: NOW))
+    handled: list[object] = []
+    original = router.handle
+
+    async def spy(req):  # type: ignore[no-untyped-def]
+        handled.append(req)
+        return await original(req)
+
+    router.handle = spy  # type: ignore[method-assign]
+    channel = TelegramChannel(settings, router)
+    await channel.start()
+    try:
+        secret = api.webhook["secret_token"]
+        assert secret and len(secret) >= 32
+        other = await Storage.open(sqlite_url)
+        try:
+            other_router = Router(AppContext(storage=other, settings=settings, clock=lambda: NOW))
+            assert await other_router.webhook_secret("telegram") == secret
+        finally:
+            await other.close()
+        forged = {
+            "update_id": 999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": ADMIN, "type": "private"},
+                "from": {"id": ADMIN, "is_bot": False, "first_name": "A"},
+                "text": "/help",
+            },
+        }
+        async with httpx.AsyncClient() as http:
+            url = f"http://127.0.0.1:{port}/telegram-hook"
+            no_secret = await http.post(url, json=forged)
+            wrong = await http.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"})
+        assert no_secret.status_code == 403 and wrong.status_code == 403
+        api.add_user_message(ADMIN, "/help")  # the stand-in posts with the registered secret
+        await api.wait_for_message(ADMIN, "/viec")
+        assert len(handled) == 1
+    finally:
+        await channel.stop()
+        await storage.close()

@@ -227,12 +227,14 @@ class TelegramChannel:
             raise RuntimeError("python-telegram-bot built no updater")
         webhook = (self.settings.telegram_webhook_url or "").strip()
         if webhook:
+            # Every pushed update must carry the secret (PTB answers 403 otherwise): a forged
+            # update from anyone who can reach the port is never handled.
             await updater.start_webhook(
-                listen="0.0.0.0",
+                listen=self.settings.telegram_webhook_listen,
                 port=self.settings.telegram_webhook_port,
                 url_path=urlparse(webhook).path.lstrip("/"),
                 webhook_url=webhook,
-                secret_token=self.settings.telegram_webhook_secret or None,
+                secret_token=await self.router.webhook_secret(self.name),
                 allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
                 bootstrap_retries=3,
