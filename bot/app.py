@@ -75,7 +75,7 @@ def start_scheduler(ctx: AppContext, outbox: Outbox) -> tuple[AsyncIOScheduler, 
 
 
 async def run(settings: Settings, *, db: str | None = None) -> int:
-    storage = await Storage.open(db or settings.nhacviec_db)
+    storage = await Storage.open(db or settings.nhacviec_db, redact=settings.redactor())
     ctx = AppContext(storage=storage, settings=settings)
     router = Router(ctx)
     channels = build_channels(settings, router)

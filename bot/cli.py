@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 
 from bot.core.domain import ImportRefused, UserError
 from bot.core.i18n import _, set_default_language
+from bot.logs import configure as configure_logging
 from bot.settings import Settings, settings_error
 
 log = logging.getLogger("nhacviec")
@@ -76,7 +76,7 @@ async def _context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     settings: Settings = args.settings
     url = args.db or settings.nhacviec_db
     try:
-        storage = await Storage.open(url)
+        storage = await Storage.open(url, redact=settings.redactor())
     except Exception as exc:
         raise UserError(
             _("Không mở được cơ sở dữ liệu {url}: {error}").format(url=_safe_url(url), error=_first_line(exc))
@@ -441,15 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=os.environ.get("NHACVIEC_LOG_LEVEL", "WARNING"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = Settings()
     except ValidationError as exc:
         print(settings_error(exc), file=sys.stderr)
         return 1
+    redact = settings.redactor()
+    configure_logging(settings.nhacviec_log_level, redact)  # one line a record, secrets masked
     set_default_language(settings.nhacviec_language)
     args = build_parser().parse_args(argv)
     args.settings = settings
@@ -457,15 +455,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(command(args))
     except UserError as exc:
-        print(_first_line(exc), file=sys.stderr)
+        print(redact(_first_line(exc)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        if os.environ.get("NHACVIEC_DEBUG"):
+        if settings.nhacviec_debug:
             raise
         log.debug("command failed", exc_info=True)
-        print(_("Lỗi: {error}").format(error=_first_line(exc)), file=sys.stderr)
+        print(redact(_("Lỗi: {error}").format(error=_first_line(exc))), file=sys.stderr)
         return 1
 
 

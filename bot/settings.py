@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.core.i18n import _
 
 if TYPE_CHECKING:
+    from bot.core.redact import Redactor
     from bot.core.reminders.planner import PlannerConfig
 
 
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
     nhacviec_quarter_report_day: str = "end"
     nhacviec_max_file_mb: float = 20.0
     nhacviec_language: str = "vi"
+    nhacviec_log_level: str = "WARNING"
+    nhacviec_debug: bool = False  # the CLI re-raises unexpected errors (a developer's traceback)
 
     @field_validator("nhacviec_quarter_report_day")
     @classmethod
@@ -107,6 +110,27 @@ class Settings(BaseSettings):
         """None means the quarter's last day."""
         value = self.nhacviec_quarter_report_day
         return None if value == "end" else int(value)
+
+    def secrets(self) -> list[str]:
+        """Everything that must never reach a log, a reply, stderr or the database."""
+        from sqlalchemy.engine import make_url
+
+        found = [
+            self.telegram_bot_token,
+            self.zalo_bot_token,
+            self.telegram_webhook_secret,
+            self.zalo_webhook_secret,
+        ]
+        try:
+            found.append(make_url(self.nhacviec_db).password)
+        except Exception:
+            pass
+        return [s for s in found if s]
+
+    def redactor(self) -> Redactor:
+        from bot.core.redact import Redactor
+
+        return Redactor(self.secrets())
 
     def planner_config(self, **overrides: object) -> PlannerConfig:
         """The reminder planner's config as plain values (the core never reads settings itself)."""

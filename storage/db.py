@@ -108,8 +108,10 @@ def split_account(address: str) -> tuple[str, str]:
 class Storage:
     """Async access to every table. Create with `await Storage.open(url)`; `await close()` at the end."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, redact: Callable[[str], str] | None = None) -> None:
         self.engine = engine
+        # Every error text stored (a failed send's reason) goes through this: no secret in the database.
+        self.redact: Callable[[str], str] = redact or (lambda text: text)
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing this process's writes here (instead of letting
         # several pooled connections race for the file lock) avoids "database is locked" under
@@ -129,11 +131,13 @@ class Storage:
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, url: str, *, migrate: bool = True) -> Storage:
+    async def open(
+        cls, url: str, *, migrate: bool = True, redact: Callable[[str], str] | None = None
+    ) -> Storage:
         engine = create_async_engine(url, **_engine_options(url))
         if url.startswith("sqlite"):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        storage = cls(engine)
+        storage = cls(engine, redact=redact)
         if migrate:
             await storage.migrate()
         return storage
@@ -748,7 +752,7 @@ class Storage:
                 await s.execute(
                     update(ReminderLog)
                     .where(ReminderLog.key.in_(chunk))
-                    .values(status=status, finished_at=now, error=(error or None) and error[:2000])
+                    .values(status=status, finished_at=now, error=(error or None) and self.redact(error)[:2000])
                 )
 
     async def finish_claim(

@@ -64,6 +64,7 @@ from bot.channels.base import ChatLocks, deliver_turn
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
+from bot.core.redact import RedactingFilter, Redactor
 from handlers.ports import DeliveryError
 from handlers.replies import Reply, Request
 
@@ -124,20 +125,6 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class _RedactToken(logging.Filter):
-    """Replaces the bot token in log records: PTB logs the API URL (token included) at DEBUG."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<TOKEN>"), ()
-        return True
-
-
 def hide_token_in_logs(token: str) -> None:
     """Keep httpx quiet (it logs every URL at INFO) and redact the token in PTB's and httpx's loggers."""
     for noisy in ("httpx", "httpcore"):
@@ -145,10 +132,11 @@ def hide_token_in_logs(token: str) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     names = {"telegram", "telegram.Bot", "telegram.ext.ExtBot", "httpx", "httpcore"}
     names |= {n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "httpx", "httpcore"))}
+    redact = Redactor([token])
     for name in names:
         logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
-            logger.addFilter(_RedactToken(token))
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter(redact))
 
 
 class TelegramChannel:
