@@ -19,14 +19,30 @@ if TYPE_CHECKING:
 
 
 def parse_hhmm(value: str) -> time:
-    """ "08:00" → time(8, 0); raises ValueError on anything else."""
+    """ "08:00" or "8" → time(8, 0); raises ValueError on anything else ("8h", "25:00")."""
     hours, _, minutes = value.strip().partition(":")
+    if not hours.strip().isdigit() or (minutes and not minutes.strip().isdigit()):
+        raise ValueError("cần giờ dạng HH:MM, ví dụ 08:00 (expected HH:MM)")
     return time(int(hours), int(minutes or 0))
 
 
 def parse_days(value: str) -> tuple[int, ...]:
     """ "7,3,1,0" → (7, 3, 1, 0): unique, largest first; raises ValueError on a non-number."""
-    return tuple(sorted({int(d) for d in value.split(",") if d.strip()}, reverse=True))
+    days = tuple(sorted({int(d) for d in value.split(",") if d.strip()}, reverse=True))
+    if any(d < 0 or d > 366 for d in days):
+        raise ValueError("cần các số ngày 0–366 cách nhau bởi dấu phẩy, ví dụ 7,3,1,0")
+    return days
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+    """ "21:00-07:00" → (21:00, 07:00); empty → None (no quiet hours)."""
+    raw = value.strip()
+    if not raw:
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise ValueError("cần dạng HH:MM-HH:MM, ví dụ 21:00-07:00, hoặc để trống")
+    return parse_hhmm(start), parse_hhmm(end)
 
 
 class Settings(BaseSettings):
@@ -69,8 +85,47 @@ class Settings(BaseSettings):
     def _check_quarter_day(cls, value: str) -> str:
         value = value.strip().lower() or "end"
         if value != "end" and not (value.isdigit() and 1 <= int(value) <= 31):
-            raise ValueError("NHACVIEC_QUARTER_REPORT_DAY must be 'end' or a day 1-31")
+            raise ValueError("cần 'end' hoặc một ngày 1–31 (expected 'end' or a day 1-31)")
         return value
+
+    # Every value is checked when the settings are read, so a bad one stops the program at start
+    # with a line naming the variable (`settings_error`), not at the first tick.
+    @field_validator("nhacviec_remind_at", "nhacviec_digest_at")
+    @classmethod
+    def _check_hour(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value.strip()
+
+    @field_validator("nhacviec_remind_days")
+    @classmethod
+    def _check_days(cls, value: str) -> str:
+        try:
+            parse_days(value)
+        except ValueError:
+            raise ValueError("cần các số ngày cách nhau bởi dấu phẩy, ví dụ 7,3,1,0") from None
+        return value
+
+    @field_validator("nhacviec_quiet_hours")
+    @classmethod
+    def _check_quiet(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @field_validator("nhacviec_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ValueError, KeyError, OSError):
+            raise ValueError("không biết múi giờ này (expected e.g. Asia/Ho_Chi_Minh)") from None
+        return value.strip()
+
+    @field_validator("nhacviec_log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("cần DEBUG, INFO, WARNING, ERROR hoặc CRITICAL")
+        return value.strip().upper()
 
     @property
     def db_url(self) -> str:
@@ -85,25 +140,21 @@ class Settings(BaseSettings):
         """`telegram:123,zalo:abc` → {"telegram:123", "zalo:abc"}."""
         return {a.strip() for a in self.nhacviec_admins.split(",") if a.strip()}
 
-    @property
+    @cached_property
     def remind_days(self) -> tuple[int, ...]:
         return parse_days(self.nhacviec_remind_days)
 
-    @property
+    @cached_property
     def remind_at(self) -> time:
         return parse_hhmm(self.nhacviec_remind_at)
 
-    @property
+    @cached_property
     def digest_at(self) -> time:
         return parse_hhmm(self.nhacviec_digest_at)
 
-    @property
+    @cached_property
     def quiet_hours(self) -> tuple[time, time] | None:
-        raw = self.nhacviec_quiet_hours.strip()
-        if not raw:
-            return None
-        start, _, end = raw.partition("-")
-        return parse_hhmm(start), parse_hhmm(end)
+        return parse_quiet_hours(self.nhacviec_quiet_hours)
 
     @property
     def quarter_report_day(self) -> int | None:

@@ -9,7 +9,7 @@ from bot.core.domain import OccurrenceStatus, Role, visible_agencies
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from handlers.ask import ask
-from handlers.replies import Button, Reply
+from handlers.replies import Button, Reply, payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -88,9 +88,10 @@ async def done_menu(turn: Turn) -> list[Reply]:
 
 
 async def mark_done(turn: Turn, payload: str) -> list[Reply]:
-    if not payload.isdigit():
+    occurrence_id = payload_id(payload)
+    if occurrence_id is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
-    found = await turn.ctx.storage.occurrence(int(payload))
+    found = await turn.ctx.storage.occurrence(occurrence_id)
     if found is None:
         return [Reply([_("Việc này không còn trong kế hoạch.")])]
     task, occ = found
