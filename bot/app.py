@@ -100,7 +100,11 @@ async def run(settings: Settings, *, db: str | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.file_lost.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+        lost = storage.file_lost.is_set()
         scheduler.shutdown(wait=False)
         for channel in channels:
             with contextlib.suppress(Exception):
@@ -108,6 +112,12 @@ async def run(settings: Settings, *, db: str | None = None) -> int:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(20):  # let a running tick record what it sent
                 await ticking.acquire()
+        if lost:
+            print(
+                _("Dừng: tệp cơ sở dữ liệu đã bị xoá hoặc thay thế trong khi bot chạy; không ghi gì thêm."),
+                file=sys.stderr,
+            )
+            return 1
         return 0
     finally:
         await storage.close()

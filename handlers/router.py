@@ -17,7 +17,7 @@ import logging
 import re
 import secrets
 
-from bot.core.domain import Role
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from handlers import access, import_chat, settings_cmds, tasks_cmds
@@ -106,6 +106,9 @@ class Router:
         with use_language(turn.language):
             try:
                 replies = await self._dispatch(turn)
+            except UserError as exc:  # the database is full, unreachable…: one sentence, logged
+                log.warning("could not handle a request from %s: %s", req.account, exc)
+                replies = [Reply([esc(str(exc))])]
             except Exception:
                 log.exception("error handling %s from %s", (req.text or req.callback or "")[:80], req.account)
                 replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -15,12 +17,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.core.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
+from bot.core.i18n import _
 from bot.core.text import fold, nfc
+from storage.errors import DatabaseFileLost, StorageError, explain
 from storage.models import (
     Agency,
     ChatLink,
@@ -35,6 +39,9 @@ from storage.models import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -121,12 +128,34 @@ class Storage:
         )
         self._agencies_rev: int | None = None
         self._agencies: list[AgencyRecord] = []
+        self._file: tuple[str, tuple[int, int] | None] | None = None  # SQLite: (path, (device, inode))
+        self.file_lost = asyncio.Event()  # set when the SQLite file is found deleted or replaced
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction that commits at the end: every write goes through here."""
+        self.check_file()
         async with self._write_lock, self.sessions.begin() as s:
             yield s
+
+    def check_file(self) -> None:
+        """A SQLite file deleted or replaced while we run must not get our writes (they would go into
+        the deleted inode and be lost): the file's identity is compared with the one we opened."""
+        if self._file is None:
+            return
+        path, identity = self._file
+        try:
+            stat = os.stat(path)
+            now = (stat.st_dev, stat.st_ino)
+        except OSError:
+            now = None
+        if now != identity:
+            self.file_lost.set()
+            raise DatabaseFileLost(
+                _("Tệp cơ sở dữ liệu {path} đã bị xoá hoặc thay thế; không ghi gì thêm. Hãy khởi động lại bot.").format(
+                    path=path
+                )
+            )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -134,12 +163,21 @@ class Storage:
     async def open(
         cls, url: str, *, migrate: bool = True, redact: Callable[[str], str] | None = None
     ) -> Storage:
+        path = _sqlite_path(url)
+        if path is not None and not os.path.isdir(os.path.dirname(path)):
+            raise StorageError(
+                _("Không có thư mục {folder} để chứa tệp cơ sở dữ liệu.").format(folder=os.path.dirname(path))
+            )
         engine = create_async_engine(url, **_engine_options(url))
         if url.startswith("sqlite"):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "handle_error", _explain_error)
         storage = cls(engine, redact=redact)
         if migrate:
             await storage.migrate()
+        if path is not None and os.path.exists(path):
+            stat = os.stat(path)
+            storage._file = (path, (stat.st_dev, stat.st_ino))
         return storage
 
     async def migrate(self) -> None:
@@ -252,19 +290,32 @@ class Storage:
         directory. A dry run does everything inside a transaction and rolls it back, so what
         it reports is exactly what a real import would do.
         """
-        async with self._write_lock, self.sessions() as s:
-            await s.begin()
-            try:
-                result = await self._save_plan(s, parsed, lead_names)
-                if dry_run:
+        for attempt in range(3):
+            self.check_file()
+            async with self._write_lock, self.sessions() as s:
+                await s.begin()
+                try:
+                    if self.engine.dialect.name == "postgresql":
+                        # Imports from several processes at once (three admins confirming one new
+                        # plan) take turns, so the second finds what the first created.
+                        await s.execute(text("SELECT pg_advisory_xact_lock(4243)"))
+                    result = await self._save_plan(s, parsed, lead_names)
+                    if dry_run:
+                        await s.rollback()
+                        result.plan_id = None
+                    else:
+                        await s.commit()
+                    return result
+                except IntegrityError:
+                    # A lost race with another process (an agency or plan it created first):
+                    # the next attempt sees its rows.
                     await s.rollback()
-                    result.plan_id = None
-                else:
-                    await s.commit()
-                return result
-            except BaseException:
-                await s.rollback()
-                raise
+                    if attempt == 2:
+                        raise
+                except BaseException:
+                    await s.rollback()
+                    raise
+        raise AssertionError("unreachable")
 
     async def _save_plan(
         self, s: AsyncSession, parsed: ParsedPlan, lead_names: dict[str, list[tuple[str, str | None]]]
@@ -833,6 +884,30 @@ async def _bump(s: AsyncSession, key: str) -> None:
 def _chunks(items: Sequence, size: int):  # type: ignore[no-untyped-def]
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL (None for memory databases and other servers)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or not database or ":memory:" in database:
+        return None
+    if database.startswith("file:"):  # a URI filename (…?mode=ro&uri=true)
+        database = database[len("file:") :].split("?", 1)[0]
+    return os.path.abspath(database)
+
+
+def _explain_error(context) -> None:  # type: ignore[no-untyped-def]
+    """SQLAlchemy's handle_error hook: a database failure we recognise becomes a StorageError with
+    one sentence for the user; the driver's details go to the log (one line, redacted there)."""
+    if getattr(context, "is_pre_ping", False):
+        return  # the pool reconnects by itself
+    explained = explain(context.original_exception)
+    if explained is not None:
+        log.warning("database error: %s", str(context.original_exception).splitlines()[0][:300])
+        raise explained from context.sqlalchemy_exception
 
 
 def _engine_options(url: str) -> dict[str, object]:
