@@ -77,8 +77,11 @@ def start_scheduler(ctx: AppContext, outbox: Outbox) -> tuple[AsyncIOScheduler, 
 async def run(settings: Settings, *, db: str | None = None) -> int:
     storage = await Storage.open(db or settings.nhacviec_db, redact=settings.redactor())
     ctx = AppContext(storage=storage, settings=settings)
-    router = Router(ctx)
+    outbox = Outbox()
+    router = Router(ctx, outbox=outbox)
     channels = build_channels(settings, router)
+    for channel in channels:
+        outbox.add(channel)
     try:
         if not channels:
             from bot.channels.console import CONSOLE_ACCOUNT, run_console
@@ -86,8 +89,6 @@ async def run(settings: Settings, *, db: str | None = None) -> int:
             settings.nhacviec_admins = ",".join([*settings.admins, f"console:{CONSOLE_ACCOUNT}"])
             await run_console(router)
             return 0
-        outbox = Outbox(channels)
-        router.outbox = outbox
         for channel in channels:
             await channel.start()
         scheduler, ticking = start_scheduler(ctx, outbox)

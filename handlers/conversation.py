@@ -15,7 +15,8 @@ from typing import Any
 
 from bot.core.domain import ParsedPlan
 from handlers.context import AppContext
-from handlers.replies import Button, Request
+from handlers.ports import DeliveryError, Outbox
+from handlers.replies import Button, Reply, Request
 from storage.db import UserRecord
 
 PENDING_TTL = 3600.0
@@ -30,6 +31,17 @@ class Turn:
     user: UserRecord | None
     is_admin: bool
     args: str = ""
+    outbox: Outbox | None = None
+
+    async def notify(self, text: str) -> None:
+        """Say something in this chat before the answer is ready (a long import's progress); a
+        channel that cannot be reached mid-turn (the console) simply shows the answer later."""
+        address = f"{self.req.channel}:{self.req.chat_id}"
+        if self.outbox is not None and self.outbox.can_send(address):
+            try:
+                await self.outbox.send(address, Reply([text]))
+            except DeliveryError:
+                pass
 
     @property
     def approved(self) -> bool:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
 
 PREVIEW_TASKS = 5
+PROGRESS_ABOVE_BYTES = 512 * 1024  # a file this big takes a moment: say so first
 PREVIEW_WARNINGS = 5
 
 
@@ -50,6 +51,12 @@ async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
         return [Reply([_("Không tải được tệp. Hãy gửi lại.")])]
     try:
         data = await req.load_file()
+        if len(data) > PROGRESS_ABOVE_BYTES:
+            await turn.notify(
+                _("Đang đọc tệp “{name}” ({size:.1f} MB), xin chờ trong giây lát…").format(
+                    name=esc(req.file_name), size=len(data) / 1048576
+                )
+            )
         parsed = await parse_file(turn.ctx, data, req.file_name)
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -61,8 +62,14 @@ async def parse_file(
     year: int | None = None,
     today: date | None = None,
 ) -> ParsedPlan:
-    """Read a file into a plan (raises ImportRefused); no database write."""
-    return read_plan(
+    """Read a file into a plan (raises ImportRefused); no database write.
+
+    The reading runs in a worker thread, so the other chats are answered meanwhile (a
+    190,000-row spreadsheet takes seconds to read).
+    """
+    known = [a.name for a in await ctx.storage.agencies()]
+    return await asyncio.to_thread(
+        read_plan,
         data,
         filename,
         today=today or ctx.today(),
@@ -71,7 +78,7 @@ async def parse_file(
         year=year,
         max_bytes=ctx.settings.max_file_bytes,
         quarter_day=ctx.settings.quarter_report_day,
-        known_agencies=[a.name for a in await ctx.storage.agencies()],
+        known_agencies=known,
     )
 
 

@@ -53,11 +53,13 @@ ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliase
 class Router:
     """Channel-agnostic handling of every message and button press."""
 
-    def __init__(self, ctx: AppContext, *, bot_username: str = "") -> None:
+    def __init__(self, ctx: AppContext, *, bot_username: str = "", outbox: Outbox | None = None) -> None:
         self.ctx = ctx
         self.conv = Conversation()
         self.bot_username = bot_username
-        self.outbox: Outbox | None = None  # set by `nhacviec run`: delivers replies addressed to other chats
+        # Delivers replies addressed to other chats and progress notes (`nhacviec run` gives it;
+        # a router without one, like the console's, answers only in the chat of the request).
+        self.outbox = outbox
 
     async def is_admin(self, address: str, user: UserRecord | None) -> bool:
         if address in self.ctx.settings.admins:
@@ -102,7 +104,7 @@ class Router:
         """Never raises for bad input; an unexpected error is logged and answered with an apology."""
         req.text = (req.text or "")[:MAX_TEXT]
         user = await self.ctx.storage.user(req.account)
-        turn = Turn(self.ctx, req, user, await self.is_admin(req.account, user))
+        turn = Turn(self.ctx, req, user, await self.is_admin(req.account, user), outbox=self.outbox)
         with use_language(turn.language):
             try:
                 replies = await self._dispatch(turn)

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy import and_, delete, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.core.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
 from bot.core.i18n import _
+from bot.core.importing.identity import StoredTask, TaskMatcher, pair_moved_dates
 from bot.core.text import fold, nfc
 from storage.errors import DatabaseFileLost, StorageError, explain
 from storage.models import (
@@ -355,9 +356,21 @@ class Storage:
         await s.flush()
 
         # Bulk Core statements from here on: 20,000 ORM objects would dominate the import.
-        existing: dict[str, int] = {}
+        existing: dict[str, int] = {}  # stored key → id, archived tasks included (they may come back)
+        stored: list[StoredTask] = []
+        was_archived: set[int] = set()
         if not created:
-            existing = dict((await s.execute(select(Task.key, Task.id).where(Task.plan_id == plan.id))).all())
+            for task_id, key, title, lead_text, archived_at in await s.execute(
+                select(Task.id, Task.key, Task.title, Task.lead_text, Task.archived_at)
+                .where(Task.plan_id == plan.id)
+                .order_by(Task.archived_at.is_not(None), Task.position)
+            ):
+                existing[key] = task_id
+                stored.append(StoredTask(task_id, title, lead_text))
+                if archived_at is not None:
+                    was_archived.add(task_id)
+        matcher = TaskMatcher(stored)
+        key_of = {task_id: key for key, task_id in existing.items()}
         old_occurrences: dict[int, dict[date, int]] = {}
         if existing:
             occ_rows = await s.execute(
@@ -369,12 +382,13 @@ class Storage:
                 old_occurrences.setdefault(task_id, {})[due] = occ_id
 
         result = SaveResult(plan_id=None, created=created)
-        seen: set[str] = set()
+        seen: set[str] = set(existing)  # a new task's key must not be a stored one's
         inserts: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []
         plan_leads: dict[str, tuple[list[int], list[date]]] = {}
         for position, pt in enumerate(parsed.tasks):
-            key = task_key(pt.title, pt.lead, seen)
+            same = matcher.take(pt.title, pt.lead)
+            key = key_of[same] if same is not None else task_key(pt.title, pt.lead, seen)
             seen.add(key)
             leads = [await agency_id(n, p) for n, p in lead_names.get(pt.lead, [])]
             row = {
@@ -394,12 +408,13 @@ class Storage:
                 "source": pt.source[:200],
             }
             plan_leads[key] = (leads, sorted(set(pt.dates)))
-            if key in existing:
-                updates.append({**row, "tid": existing[key]})
+            if same is not None:
+                updates.append({**row, "tid": same, "archived_at": None})
             else:
-                inserts.append(row)
-        result.tasks_added, result.tasks_updated = len(inserts), len(updates)
-        ids: dict[str, int] = {key: existing[key] for key in seen if key in existing}
+                inserts.append({**row, "archived_at": None})
+        result.tasks_added = len(inserts) + len(matcher.taken & was_archived)
+        result.tasks_updated = len(updates) - len(matcher.taken & was_archived)
+        ids: dict[str, int] = {key_of[t]: t for t in matcher.taken}
         task_table = Task.__table__
         for chunk in _chunks(inserts, 2000):
             returned = await s.execute(
@@ -415,30 +430,37 @@ class Storage:
                 updates,
                 execution_options={"synchronize_session": False},
             )
-        removed = [tid for key, tid in existing.items() if key not in seen]
+        # Tasks the plan no longer has are archived with their history (and come back with it).
+        removed = [tid for tid in existing.values() if tid not in matcher.taken and tid not in was_archived]
         result.tasks_removed = len(removed)
+        archived_now = utcnow()
         for chunk in _chunks(removed, 2000):
-            await s.execute(delete(Occurrence).where(Occurrence.task_id.in_(chunk)))
-            await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
-            await s.execute(delete(Task).where(Task.id.in_(chunk)))
-        kept = [ids[k] for k in seen if k in existing]
+            await s.execute(update(Task).where(Task.id.in_(chunk)).values(archived_at=archived_now))
+        kept = sorted(matcher.taken)
         for chunk in _chunks(kept, 2000):
             await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
         lead_rows: list[dict[str, object]] = []
         occ_new: list[dict[str, object]] = []
         occ_gone: list[int] = []
+        occ_moved: list[dict[str, object]] = []
         for key, (leads, dates) in plan_leads.items():
             task_id = ids[key]
             lead_rows.extend({"task_id": task_id, "agency_id": agency} for agency in dict.fromkeys(leads))
-            old = old_occurrences.get(task_id, {})
-            occ_new.extend(
-                {"task_id": task_id, "due": due, "status": OccurrenceStatus.OPEN.value}
-                for due in dates
-                if due not in old
-            )
-            occ_gone.extend(occ_id for due, occ_id in old.items() if due not in dates)
+            moved, came, gone = pair_moved_dates(old_occurrences.get(task_id, {}), dates)
+            occ_moved.extend({"oid": occ_id, "new_due": due} for occ_id, due in moved.items())
+            occ_new.extend({"task_id": task_id, "due": due, "status": OccurrenceStatus.OPEN.value} for due in came)
+            occ_gone.extend(gone)
         for chunk in _chunks(occ_gone, 2000):
             await s.execute(delete(Occurrence).where(Occurrence.id.in_(chunk)))
+        if occ_moved:
+            from sqlalchemy import bindparam
+
+            await s.execute(
+                Occurrence.__table__.update()
+                .where(Occurrence.__table__.c.id == bindparam("oid"))
+                .values(due=bindparam("new_due")),
+                occ_moved,
+            )
         for chunk in _chunks(lead_rows, 5000):
             await s.execute(TaskLead.__table__.insert(), chunk)
         for chunk in _chunks(occ_new, 5000):
@@ -463,7 +485,10 @@ class Storage:
         return await self._task_views(None)
 
     async def _task_views(self, where) -> list[TaskView]:  # type: ignore[no-untyped-def]
-        """Plain rows (no ORM identity map: this is the hot path of every question and tick)."""
+        """Plain rows (no ORM identity map: this is the hot path of every question and tick).
+        Archived tasks (gone from their plan's last import) are not among them."""
+        live = Task.archived_at.is_(None)
+        where = live if where is None else and_(live, where)
         task_cols = select(
             Task.id,
             Task.title,
@@ -547,6 +572,8 @@ class Storage:
         if task_id is None:
             return None
         views = await self._task_views(Task.id == task_id)
+        if not views:  # the task was archived (its plan no longer has it)
+            return None
         for occ in views[0].occurrences:
             if occ.id == occurrence_id:
                 return views[0], occ

@@ -85,6 +85,8 @@ class Task(Base):
     deadline: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(200), default="")
+    # Set when a re-import no longer has the task: kept with its history, back if it returns.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     occurrences: Mapped[list[Occurrence]] = relationship(

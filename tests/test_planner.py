@@ -78,7 +78,9 @@ def test_each_lead_time_goes_out_at_remind_at(now: datetime, expected_lead: str,
     assert reminder.lead == expected_lead
     assert reminder.days_left == days_left
     assert reminder.scheduled_at == at(now.date(), 8, 0)
-    assert reminder.key == f"100:telegram:1:{expected_lead}" == reminder_key(100, "telegram:1", expected_lead)
+    assert reminder.key == f"100@2022-06-30:telegram:1:{expected_lead}" == reminder_key(
+        100, DUE, "telegram:1", expected_lead
+    )
     assert reminder.recipient == "telegram:1" and reminder.due == DUE and reminder.occurrence_id == 100
 
 
@@ -90,7 +92,7 @@ def test_nothing_before_the_hour_or_far_from_the_due_date() -> None:
 def test_between_leads_the_latest_passed_one_is_returned_again_with_the_same_key() -> None:
     first = plan([task()], at(DUE - timedelta(days=7), 8, 0))
     later = plan([task()], at(DUE - timedelta(days=5), 16, 30))  # d7 passed, d3 not yet
-    assert [r.key for r in first] == [r.key for r in later] == ["100:telegram:1:d7"]
+    assert [r.key for r in first] == [r.key for r in later] == ["100@2022-06-30:telegram:1:d7"]
     assert later[0].scheduled_at == first[0].scheduled_at
     assert later[0].days_left == 5
 
@@ -101,7 +103,7 @@ def test_key_is_the_same_for_any_now_before_the_next_lead(minutes: int) -> None:
     """Between d3 (27/06 08:00) and d1 (29/06 08:00) every tick plans exactly the d3 key."""
     now = at(date(2022, 6, 27), 8, 0) + timedelta(minutes=minutes)
     result = plan([task()], now)
-    expected = "100:telegram:1:d3" if now < at(date(2022, 6, 29), 8, 0) else "100:telegram:1:d1"
+    expected = "100@2022-06-30:telegram:1:d3" if now < at(date(2022, 6, 29), 8, 0) else "100@2022-06-30:telegram:1:d1"
     assert [r.key for r in result] == [expected]
 
 
@@ -178,7 +180,7 @@ def test_overdue_occurrence_is_nagged_weekly_until_done() -> None:
     assert leads(plan([overdue], at(date(2022, 6, 7), 9, 0))) == ["d0"]
     assert leads(plan([overdue], at(date(2022, 6, 8), 7, 59))) == ["d0"]
     [nag] = plan([overdue], at(date(2022, 6, 8), 8, 0))
-    assert (nag.lead, nag.days_left, nag.key) == ("nag1", -7, "100:telegram:1:nag1")
+    assert (nag.lead, nag.days_left, nag.key) == ("nag1", -7, "100@2022-06-01:telegram:1:nag1")
     assert leads(plan([overdue], at(date(2022, 6, 14), 20, 0))) == ["nag1"]
     assert leads(plan([overdue], at(date(2022, 6, 15), 8, 0))) == ["nag2"]
     assert leads(plan([overdue], at(date(2022, 9, 1), 8, 0))) == ["nag13"]
@@ -224,7 +226,7 @@ def test_only_recipients_of_the_lead_agency_and_not_muted() -> None:
 def test_same_address_twice_is_one_recipient() -> None:
     again = Recipient("telegram:1", frozenset({AGENCY, UNIT}))
     result = plan([task(1), task(2, lead_id=UNIT)], at(DUE, 8, 0), recipients=[ALICE, again])
-    assert sorted(r.key for r in result) == ["100:telegram:1:d0", "200:telegram:1:d0"]
+    assert sorted(r.key for r in result) == ["100@2022-06-30:telegram:1:d0", "200@2022-06-30:telegram:1:d0"]
 
 
 def test_per_user_lead_days_and_hour() -> None:
@@ -259,10 +261,10 @@ def test_config_from_settings() -> None:
 def test_after_downtime_only_the_latest_passed_lead_is_returned() -> None:
     # down from before d7 until after d3: only d3, never d7 (neither now nor later)
     now = at(DUE - timedelta(days=2), 10, 0)
-    assert [r.key for r in plan([task()], now)] == ["100:telegram:1:d3"]
+    assert [r.key for r in plan([task()], now)] == ["100@2022-06-30:telegram:1:d3"]
     for minutes in range(0, 60 * 48, 37):
         later = now + timedelta(minutes=minutes)
-        assert "100:telegram:1:d7" not in {r.key for r in plan([task()], later)}
+        assert "100@2022-06-30:telegram:1:d7" not in {r.key for r in plan([task()], later)}
 
 
 def test_nothing_older_than_the_catchup_horizon() -> None:
@@ -322,3 +324,12 @@ def test_grouping_accepts_a_naive_local_now() -> None:
     planned = plan(tasks, at(DUE, 12, 0))
     [delivery] = group_for_delivery(planned, now=datetime(2022, 6, 30, 12, 0))
     assert delivery.is_catchup  # sent at 08:00, now noon: missed
+
+
+def test_a_moved_due_date_gets_its_reminders_again() -> None:
+    """DESIGN.md: the claim key names the occurrence and its due date."""
+    [before] = plan([task(dues=(DUE,))], at(DUE - timedelta(days=3), 9, 0))
+    moved = DUE + timedelta(days=7)
+    [after] = plan([task(dues=(moved,))], at(moved - timedelta(days=3), 9, 0))
+    assert before.occurrence_id == after.occurrence_id and before.lead == after.lead
+    assert before.key != after.key

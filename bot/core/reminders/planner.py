@@ -10,7 +10,7 @@ A send time that falls inside the quiet hours is postponed to their end (quiet h
 midnight: with 21:00-07:00 a 22:00 reminder goes out at 07:00 the next morning).
 
 **Never miss, never repeat.** Each planned reminder carries a claim key
-``f"{occurrence_id}:{recipient}:{lead}"`` (e.g. ``"42:telegram:123:d3"``). The key depends only
+``f"{occurrence_id}@{due}:{recipient}:{lead}"`` (e.g. ``"42@2022-06-30:telegram:123:d3"``). The key depends only
 on the data, never on `now`, so every tick that sees the same reminder produces the same key;
 the storage layer claims a key once (unique index) before sending, so a restart, a crash or a
 second worker never sends it twice. `plan_reminders(now=…)` returns, for each (open occurrence,
@@ -48,8 +48,8 @@ One tick of the loop (storage and sending live outside this module)::
 A failed or stale claim (`storage.retryable_keys`) is re-sent by a full pass (`since=None`):
 its key comes back as long as it is still the latest lead inside the horizon.
 
-Known limit: keys name the lead, not the date, so if a re-imported plan moves an occurrence's
-due date (same occurrence id) a lead already sent for the old date is not sent again.
+Keys name the due date too: when a re-import or an approved extension moves an occurrence's due
+date (same occurrence id, done status kept), its reminders are planned anew for the new date.
 
 Speed: recipients are indexed by agency id and grouped by *schedule profile* (their lead days
 and hour); the latest lead of an occurrence is computed once per profile with integer
@@ -93,7 +93,7 @@ class PlannedReminder(NamedTuple):
     """One reminder to claim and send. A NamedTuple (not a dataclass) because a tick may build
     hundreds of thousands of them and tuples are several times cheaper to create."""
 
-    key: str  # claim key: f"{occurrence_id}:{recipient}:{lead}"
+    key: str  # claim key: f"{occurrence_id}@{due}:{recipient}:{lead}"
     recipient: str
     task: TaskView
     occurrence_id: int
@@ -103,9 +103,10 @@ class PlannedReminder(NamedTuple):
     scheduled_at: datetime  # aware, local: when it was meant to go out (after quiet hours)
 
 
-def reminder_key(occurrence_id: int, recipient: str, lead: str) -> str:
-    """The unique claim key of one reminder; stable across ticks, restarts and workers."""
-    return f"{occurrence_id}:{recipient}:{lead}"
+def reminder_key(occurrence_id: int, due: date, recipient: str, lead: str) -> str:
+    """The unique claim key of one reminder; stable across ticks, restarts and workers, and new
+    when the occurrence's due date moves."""
+    return f"{occurrence_id}@{due.isoformat()}:{recipient}:{lead}"
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ def plan_reminders(
                         continue
                     days_left = due_ord - today_ord
                     occ_id = occ.id
-                    prefix = f"{occ_id}:"
+                    prefix = f"{occ_id}@{due.isoformat()}:"
                     suffix = f":{lead}"
                     for address, muted in people:
                         if muted is not None and task_id in muted:

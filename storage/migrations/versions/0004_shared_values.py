@@ -1,4 +1,4 @@
-"""shared values (generated webhook secrets)
+"""shared values (generated webhook secrets), archived tasks, claim keys that name the due date
 
 Revision ID: 0004
 Revises: 0001
@@ -22,7 +22,26 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
+    # A task that disappears from a re-imported plan is archived with its history, not deleted.
+    with op.batch_alter_table("tasks") as batch:
+        batch.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
+    # Claim keys now name the due date ("42@2022-06-30:telegram:1:d3"): rewrite the old ones so
+    # a reminder already sent is not sent again after the upgrade.
+    conn = op.get_bind()
+    rows = conn.execute(
+        sa.text("SELECT r.key, o.due FROM reminder_log r JOIN occurrences o ON o.id = r.occurrence_id")
+    ).all()
+    for key, due in rows:
+        occurrence, sep, rest = str(key).partition(":")
+        if not sep or "@" in occurrence:
+            continue
+        conn.execute(
+            sa.text("UPDATE reminder_log SET key = :new WHERE key = :old"),
+            {"new": f"{occurrence}@{str(due)[:10]}:{rest}", "old": key},
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("archived_at")
     op.drop_table("shared_values")
