@@ -51,7 +51,8 @@ class AppContext:
             tasks = await self.storage.all_tasks()
             by_agency: dict[int, list[TaskView]] = {}
             for task in tasks:
-                for agency_id in task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ()):
+                leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+                for agency_id in dict.fromkeys((*leads, *task.partner_ids)):
                     by_agency.setdefault(agency_id, []).append(task)
             self._tasks = (tasks_rev, tasks, by_agency, {t.id: i for i, t in enumerate(tasks)})
 
@@ -68,7 +69,7 @@ class AppContext:
         return self._tasks[1]
 
     async def tasks_for_agencies(self, agency_ids: set[int]) -> list[TaskView]:
-        """Tasks led by any of these agencies, from the in-memory copy (checked fresh first).
+        """Tasks led or coordinated by any of these agencies, from the in-memory copy (checked fresh first).
 
         A long-running bot answers from memory; the database is asked only "did anything change?".
         """

@@ -21,7 +21,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
 from bot.text import fold, nfc
-from storage.models import Agency, ChatLink, Meta, Occurrence, Plan, ReminderLog, Task, TaskLead, User
+from storage.models import (
+    Agency,
+    ChatLink,
+    Meta,
+    Occurrence,
+    Plan,
+    ReminderLog,
+    Task,
+    TaskLead,
+    TaskPartner,
+    User,
+)
+
+# Where an agency goes: None (the top), an agency id, a name at the top, or a chain of names to
+# create from the top (or from an agency id first): (12, "Văn phòng Sở").
+ParentRef = int | str | tuple[int | str, ...] | None
+Place = tuple[str, ParentRef]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -211,21 +227,25 @@ class Storage:
     async def save_plan(
         self,
         parsed: ParsedPlan,
-        lead_names: dict[str, list[tuple[str, str | None]]],
+        lead_names: dict[str, list[Place]],
         *,
         dry_run: bool = False,
+        partner_names: dict[str, list[Place]] | None = None,
+        issuer_id: int | None = None,
     ) -> SaveResult:
         """Insert or update a plan, its tasks and occurrences, keeping done status.
 
-        `lead_names` maps each task's lead text to the agencies it names, as (name, parent
-        name or None) pairs — the caller (the import handler) resolved them against the
-        directory. A dry run does everything inside a transaction and rolls it back, so what
+        `lead_names` (and `partner_names`) map each task's lead (partners) text to the agencies it
+        names, as (name, parent) pairs — the caller (the import handler) placed them in the
+        directory; a parent is an agency id, a top-level name, or a chain (see `ParentRef`).
+        `issuer_id` is the issuer when the directory knows it (else `parsed.issuer` is found or
+        created at the top). A dry run does everything inside a transaction and rolls it back, so what
         it reports is exactly what a real import would do.
         """
         async with self._write_lock, self.sessions() as s:
             await s.begin()
             try:
-                result = await self._save_plan(s, parsed, lead_names)
+                result = await self._save_plan(s, parsed, lead_names, partner_names or {}, issuer_id)
                 if dry_run:
                     await s.rollback()
                     result.plan_id = None
@@ -237,26 +257,50 @@ class Storage:
                 raise
 
     async def _save_plan(
-        self, s: AsyncSession, parsed: ParsedPlan, lead_names: dict[str, list[tuple[str, str | None]]]
+        self,
+        s: AsyncSession,
+        parsed: ParsedPlan,
+        lead_names: dict[str, list[Place]],
+        partner_names: dict[str, list[Place]],
+        known_issuer: int | None,
     ) -> SaveResult:
         new_agencies: list[str] = []
-        agency_ids: dict[tuple[str, str | None], int] = {}
+        agency_ids: dict[tuple[str, int | None], int] = {}
+        names: dict[int, str] = {}
 
-        async def agency_id(name: str, parent: str | None) -> int:
-            key = (fold(name), fold(parent) if parent else None)
+        async def parent_of(parent: ParentRef) -> int | None:
+            if parent is None:
+                return None
+            if isinstance(parent, int):
+                return parent
+            if isinstance(parent, str):
+                return await agency_id(parent, None)
+            current: int | None = None
+            for step in parent:
+                current = step if isinstance(step, int) else await agency_id(step, current)
+            return current
+
+        async def agency_id(name: str, parent: ParentRef) -> int:
+            parent_id = await parent_of(parent)
+            key = (fold(name), parent_id)
             if key in agency_ids:
                 return agency_ids[key]
-            parent_id = await agency_id(parent, None) if parent else None
             before = await s.scalar(
                 select(Agency.id).where(Agency.folded == fold(name), Agency.parent_key == (parent_id or 0))
             )
             agency = await self._get_or_create_agency(s, name, parent_id)
+            names[agency.id] = agency.name
             if before is None:
-                new_agencies.append(f"{agency.name} ({nfc(parent)})" if parent else agency.name)
+                if parent_id is not None and parent_id not in names:
+                    names[parent_id] = (await s.get(Agency, parent_id)).name  # type: ignore[union-attr]
+                new_agencies.append(f"{agency.name} ({names[parent_id]})" if parent_id else agency.name)
             agency_ids[key] = agency.id
             return agency.id
 
-        issuer_id = await agency_id(parsed.issuer, None) if parsed.issuer else None
+        if known_issuer is not None:
+            issuer_id: int | None = known_issuer
+        else:
+            issuer_id = await agency_id(parsed.issuer, None) if parsed.issuer else None
         identity = plan_identity(parsed, issuer_id)
         plan = await s.scalar(select(Plan).where(Plan.identity == identity))
         created = plan is None
@@ -292,10 +336,15 @@ class Storage:
         inserts: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []
         plan_leads: dict[str, tuple[list[int], list[date]]] = {}
+        plan_partners: dict[str, list[int]] = {}
         for position, pt in enumerate(parsed.tasks):
             key = task_key(pt.title, pt.lead, seen)
             seen.add(key)
             leads = [await agency_id(n, p) for n, p in lead_names.get(pt.lead, [])]
+            partners = (
+                [await agency_id(n, p) for n, p in partner_names.get(pt.partners, [])] if pt.partners else []
+            )
+            plan_partners[key] = [a for a in dict.fromkeys(partners) if a not in leads]
             row = {
                 "plan_id": plan.id,
                 "key": key,
@@ -339,16 +388,20 @@ class Storage:
         for chunk in _chunks(removed, 2000):
             await s.execute(delete(Occurrence).where(Occurrence.task_id.in_(chunk)))
             await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
+            await s.execute(delete(TaskPartner).where(TaskPartner.task_id.in_(chunk)))
             await s.execute(delete(Task).where(Task.id.in_(chunk)))
         kept = [ids[k] for k in seen if k in existing]
         for chunk in _chunks(kept, 2000):
             await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
+            await s.execute(delete(TaskPartner).where(TaskPartner.task_id.in_(chunk)))
         lead_rows: list[dict[str, object]] = []
+        partner_rows: list[dict[str, object]] = []
         occ_new: list[dict[str, object]] = []
         occ_gone: list[int] = []
         for key, (leads, dates) in plan_leads.items():
             task_id = ids[key]
             lead_rows.extend({"task_id": task_id, "agency_id": agency} for agency in dict.fromkeys(leads))
+            partner_rows.extend({"task_id": task_id, "agency_id": agency} for agency in plan_partners[key])
             old = old_occurrences.get(task_id, {})
             occ_new.extend(
                 {"task_id": task_id, "due": due, "status": OccurrenceStatus.OPEN.value}
@@ -360,6 +413,8 @@ class Storage:
             await s.execute(delete(Occurrence).where(Occurrence.id.in_(chunk)))
         for chunk in _chunks(lead_rows, 5000):
             await s.execute(TaskLead.__table__.insert(), chunk)
+        for chunk in _chunks(partner_rows, 5000):
+            await s.execute(TaskPartner.__table__.insert(), chunk)
         for chunk in _chunks(occ_new, 5000):
             await s.execute(Occurrence.__table__.insert(), chunk)
         if new_agencies:
@@ -371,12 +426,13 @@ class Storage:
         return result
 
     async def tasks_for_agencies(self, agency_ids: Iterable[int]) -> list[TaskView]:
-        """Tasks led (alone or jointly) by any of these agencies, with their occurrences."""
+        """Tasks led (alone or jointly) or coordinated by any of these agencies, with their occurrences."""
         ids = list(set(agency_ids))
         if not ids:
             return []
         task_ids = select(TaskLead.task_id).where(TaskLead.agency_id.in_(ids))
-        return await self._task_views(Task.id.in_(task_ids))
+        partner_ids = select(TaskPartner.task_id).where(TaskPartner.agency_id.in_(ids))
+        return await self._task_views(Task.id.in_(task_ids) | Task.id.in_(partner_ids))
 
     async def all_tasks(self) -> list[TaskView]:
         return await self._task_views(None)
@@ -403,8 +459,10 @@ class Storage:
             occ_cols = occ_cols.where(Occurrence.task_id.in_(select(Task.id).where(where)))
             plan_cols = plan_cols.where(Plan.id.in_(select(Task.plan_id).where(where)))
         lead_cols = select(TaskLead.task_id, TaskLead.agency_id)
+        partner_cols = select(TaskPartner.task_id, TaskPartner.agency_id)
         if where is not None:
             lead_cols = lead_cols.where(TaskLead.task_id.in_(select(Task.id).where(where)))
+            partner_cols = partner_cols.where(TaskPartner.task_id.in_(select(Task.id).where(where)))
         async with self.engine.connect() as conn:  # Core connection: no ORM session overhead
             tasks = (await conn.execute(task_cols)).all()
             if not tasks:
@@ -414,6 +472,9 @@ class Storage:
             leads: dict[int, list[int]] = {}
             for task_id, agency_id in await conn.execute(lead_cols):
                 leads.setdefault(task_id, []).append(agency_id)
+            partner_map: dict[int, list[int]] = {}
+            for task_id, agency_id in await conn.execute(partner_cols):
+                partner_map.setdefault(task_id, []).append(agency_id)
         by_task: dict[int, list[OccurrenceView]] = {}
         open_, done = OccurrenceStatus.OPEN, OccurrenceStatus.DONE
         for oid, tid, due, status, done_at in occurrences:
@@ -447,6 +508,7 @@ class Storage:
                     plan=plans.get(plan_id, ""),
                     occurrences=tuple(by_task.get(tid, ())),
                     lead_ids=tuple(leads.get(tid, ())),
+                    partner_ids=tuple(partner_map.get(tid, ())),
                 )
             )
         return views
