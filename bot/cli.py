@@ -189,7 +189,7 @@ async def cmd_deadline(args: argparse.Namespace) -> int:
 
 
 async def cmd_ask(args: argparse.Namespace) -> int:
-    from handlers.ask import answer_question
+    from handlers.ask import UnknownAgency, answer_question
 
     ctx = await _context(args)
     try:
@@ -203,11 +203,18 @@ async def cmd_ask(args: argparse.Namespace) -> int:
                     result = await answer_question(
                         ctx, obj.get("text", ""), agency=obj.get("agency"), today=today
                     )
+                except UnknownAgency as exc:
+                    result = {"line": number, "error": _first_line(exc), "suggestions": exc.suggestions}
                 except (TypeError, ValueError) as exc:
                     result = {"line": number, "error": _first_line(exc)}
                 print(_dump(result), flush=True)
             return 0
-        result = await answer_question(ctx, args.text, agency=args.agency, today=args.today or ctx.today())
+        try:
+            result = await answer_question(
+                ctx, args.text, agency=args.agency, today=args.today or ctx.today()
+            )
+        except UnknownAgency as exc:
+            raise CliError(str(exc)) from exc
     finally:
         await ctx.storage.close()
     print(_dump(result) if args.json else result["reply_text"])

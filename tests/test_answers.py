@@ -160,7 +160,10 @@ def test_not_found_agency_offers_suggestions() -> None:
 
 
 def test_not_understood_says_what_was_understood_and_gives_examples() -> None:
-    question = ask("xin chào")
+    question = ask("xin chào")  # a greeting gets a friendly reply with examples
+    blocks = compose(question, [], today=TODAY, agency_label=None)
+    assert "Xin chào" in blocks[0] and blocks[-1].count("•") == 3
+    question = ask("???")
     blocks = compose(question, [], today=TODAY, agency_label=None)
     assert "chưa hiểu" in blocks[0]
     assert blocks[-1].count("•") == 3
@@ -204,7 +207,9 @@ def test_json_shape() -> None:
         "lead": "Sở Tư pháp",
         "due": "2022-07-05",
         "number": "3",
+        "plan": "",
         "state": "due_soon",
+        "role": "lead",
     }
     assert result["reply"] == "\n".join(blocks)
     assert isinstance(result["understood"], list) and result["suggestions"] == []

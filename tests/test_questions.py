@@ -165,9 +165,14 @@ def test_topic_inside_an_agency(directory: Directory) -> None:
     assert question.intent == "topic" and question.agency_id == 9 and question.topic == "ISO 9001"
 
 
-@pytest.mark.parametrize("text", ["xin chào", "hello", "   ", "???", "ok"])
+@pytest.mark.parametrize("text", ["   ", "???"])
 def test_not_understood(directory: Directory, text: str) -> None:
     assert ask(directory, text).intent == "unknown"
+
+
+@pytest.mark.parametrize("text", ["xin chào", "hello", "ok", "Chào bạn!", "cảm ơn nhiều nhé", "thanks"])
+def test_greetings_and_thanks(directory: Directory, text: str) -> None:
+    assert ask(directory, text).intent == "greeting"
 
 
 def test_understood_pieces(directory: Directory) -> None:

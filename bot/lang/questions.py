@@ -86,7 +86,7 @@ class Question:
     """What a question asks. `agency_ids` is the agency and the units under it."""
 
     text: str
-    intent: str  # "tasks" | "topic" | "unknown"
+    intent: str  # "tasks" | "topic" | "greeting" | "unknown"
     agency_id: int | None = None
     agency_name_asked: str | None = None  # words naming an agency that was NOT found
     suggestions: list[str] = field(default_factory=list)
@@ -128,6 +128,18 @@ def _topic_words(original: str, folded: str) -> str:
     return " ".join(words)[:200]
 
 
+# Greetings and thanks, folded: answered with a short friendly reply and examples.
+_GREETING = re.compile(
+    r"^\W*(?:(?:xin\s+)?chao|hello|hi|alo|hey|cam\s+on|thanks?|thank\s+you|tks|thks|ok|oke|okay"
+    r"|chuc\s+(?:buoi\s+)?sang(?:\s+tot\s+lanh)?|good\s+morning|bye|tam\s+biet)"
+    r"(?:\s+(?:ban|bot|nhe|nha|a|nhieu|em|anh|chi|nhac\s+viec|moi\s+nguoi|ca\s+nha|rat\s+nhieu|you))*\W*$"
+)
+
+
+def _is_greeting(folded: str) -> bool:
+    return bool(_GREETING.match(" ".join(folded.split())))
+
+
 def parse_question(text: str, *, today: date, directory: Directory, asker_id: int | None) -> Question:
     """Read a question. Without an agency it is about the asker's own agency."""
     try:
@@ -140,6 +152,9 @@ def _parse(text: str, *, today: date, directory: Directory, asker_id: int | None
     original = nfc(text)[:MAX_CHARS]
     work, folded = original, fold_aligned(original)
     question = Question(text=original, intent="unknown")
+    if _is_greeting(folded):
+        question.intent = "greeting"
+        return question
     understood: list[str] = []
 
     found_period = find_period_span(folded, today)
