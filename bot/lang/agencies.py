@@ -42,17 +42,17 @@ _LEVELS = vocabulary.LEVELS
 _STRONG_TRIGGERS = frozenset(
     """so;ubnd;uy ban;van phong;vp;chi cuc;cuc;phong;thanh tra;cong an;trung tam;hdnd;hoi dong nhan dan;
     benh vien;kho bac;ban quan ly;ngan hang;tinh uy;huyen uy;thanh uy;tinh doan;lien doan;toa an;
-    vien kiem sat;bo chi huy;dang uy;ban dan toc""".replace("\n", "").split(";")
+    vien kiem sat;bo chi huy;dang uy;ban dan toc;xa;phuong;thi tran;thi xa""".replace("\n", "").split(";")
 )
 _WEAK_TRIGGERS = frozenset(
     {"ban", "bo", "vien", "truong", "dai", "quy", "huyen", "tinh", "hoi", "doan", "bao"}
 )
 # Without diacritics these first words are everyday words too ("phong trao", "cuc ky", "bao cao").
-_ASCII_WEAK = frozenset({"phong", "cuc"})
+_ASCII_WEAK = frozenset({"phong", "cuc", "xa", "phuong", "thi"})
 # With diacritics the first syllable must be spelled as in an agency name ("số" is not "Sở").
 _ACCENTED_FIRST = frozenset(
     """sở ubnd ủy uỷ văn vp chi cục phòng thanh công trung hđnd hội bệnh kho ban ngân tỉnh huyện thành
-    liên tòa toà viện bộ đảng trường đài quỹ đoàn báo""".split()
+    liên tòa toà viện bộ đảng trường đài quỹ đoàn báo xã phường thị""".split()
 )
 # Words that end an agency name inside a question.
 _BOUNDARY_WORDS = frozenset(
@@ -421,6 +421,15 @@ class Directory:
                 self._add_key(key, record.id, kind)
         for alias in record.aliases:
             self._add_key(compact(alias), record.id, _NAME)
+        # "UBND huyện Bình Sơn" is also what people call "huyện Bình Sơn", "xã Bình Hải".
+        expanded_words = _expand(_words(record.name))
+        kind_words, place = _type_of(expanded_words)
+        if (
+            kind_words == "uy ban nhan dan"
+            and len(place) >= 2
+            and place[0] in vocabulary.LOCAL_LEVELS + ("thi", "thanh")
+        ):
+            self._add_key("".join(place), record.id, _VARIANT)
         kind, level, core = _analyse(record.name)
         if not level and parent is not None:
             level = _analyse(parent.name)[1]  # a unit of a huyện is at the huyện's level

@@ -206,7 +206,9 @@ def search_topic(topic: str, tasks: Iterable[TaskView], limit: int = 10) -> list
         padded = f" {title} "
         phrase = sum(1 for p in pairs if f" {p} " in padded) / len(pairs) if pairs else overlap
         score = 55 * overlap + 20 * phrase + 0.15 * fuzz.token_set_ratio(query, title) + 0.10 * partial
-        if len(unique) > 1 and overlap < 0.6 and not (partial >= 90 and len(query) >= 6):
+        # The topic is a phrase: every content word of it must be in the title ("chữ ký số" is
+        # not a task about "số hóa"), unless the title holds the phrase nearly as typed.
+        if len(unique) > 1 and overlap < 1.0 and not (partial >= 95 and len(query) >= 6):
             continue
         scored.append((score, position, task))
     scored.sort(key=lambda s: (-s[0], s[1]))

@@ -14,6 +14,7 @@ from datetime import date
 
 from bot.i18n import _
 from bot.lang.agencies import Directory, fold_aligned
+from bot.lang.chat_text import normalize_typing
 from bot.lang.periods import find_period_span
 from bot.text import nfc
 
@@ -149,9 +150,11 @@ def parse_question(text: str, *, today: date, directory: Directory, asker_id: in
 
 
 def _parse(text: str, *, today: date, directory: Directory, asker_id: int | None) -> Question:
-    original = nfc(text)[:MAX_CHARS]
+    typed = nfc(text)[:MAX_CHARS]
+    # "quas hanj", "vuj", "k", "j": read as meant (the question keeps what was typed).
+    original = normalize_typing(typed)
     work, folded = original, fold_aligned(original)
-    question = Question(text=original, intent="unknown")
+    question = Question(text=typed, intent="unknown")
     if _is_greeting(folded):
         question.intent = "greeting"
         return question
