@@ -91,6 +91,20 @@ def _preview(placement: Placement, role: str) -> dict[str, Any]:
     }
 
 
+def placement_line(name: dict[str, Any]) -> str:
+    """One name of the preview in words: "[chủ trì] Văn phòng Sở → Sở Y tế › Văn phòng Sở"."""
+    role = _("chủ trì") if name["role"] == "lead" else _("phối hợp")
+    if name["status"] == "matched":
+        where = name["match"]
+    elif name["status"] == "ambiguous":
+        where = _("chưa rõ: {choices}").format(choices="; ".join(name["choices"][:5]))
+    elif name["new_under"]:
+        where = _("mới, thuộc {parent}").format(parent=name["new_under"])
+    else:
+        where = _("mới, cấp trên cùng")
+    return f"[{role}] {name['written']} → {where}"
+
+
 async def save_parsed(
     ctx: AppContext, parsed: ParsedPlan, *, dry_run: bool, matches: dict[str, str] | None = None
 ) -> ImportReport:

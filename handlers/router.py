@@ -154,6 +154,8 @@ class Router:
                 return await access.agency_typed(turn, self)
             if what == "import_facts":
                 return await import_chat.facts_typed(turn, self, data)
+            if what == "import_match":
+                return await import_chat.matches_typed(turn, self, data)
 
         if not turn.approved:
             return await access.not_approved(turn, self)

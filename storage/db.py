@@ -203,6 +203,93 @@ class Storage:
                 agency.aliases = [*agency.aliases, alias]
             await _bump(s, "agencies_rev")
 
+    async def rename_agency(self, agency_id: int, name: str) -> None:
+        """A new name (the old one stays an alias, so plans and people who use it still find it)."""
+        name = nfc(name).strip()
+        async with self.write() as s:
+            agency = await s.get(Agency, agency_id)
+            if agency is None:
+                raise KeyError(agency_id)
+            clash = await s.scalar(
+                select(Agency.id).where(
+                    Agency.folded == fold(name),
+                    Agency.parent_key == agency.parent_key,
+                    Agency.id != agency_id,
+                )
+            )
+            if clash is not None:
+                raise ValueError(name)
+            if fold(agency.name) != fold(name) and agency.name not in agency.aliases:
+                agency.aliases = [*agency.aliases, agency.name]
+            agency.name, agency.folded = name, fold(name)
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")  # lead names are part of the task views
+
+    async def move_agency(self, agency_id: int, parent_id: int | None) -> None:
+        """Put an agency (and the units under it) under another parent, or at the top (None)."""
+        async with self.write() as s:
+            agency = await s.get(Agency, agency_id)
+            if agency is None:
+                raise KeyError(agency_id)
+            current = parent_id
+            while current is not None:  # never under itself
+                if current == agency_id:
+                    raise ValueError("cycle")
+                current = await s.scalar(select(Agency.parent_id).where(Agency.id == current))
+            clash = await s.scalar(
+                select(Agency.id).where(
+                    Agency.folded == agency.folded,
+                    Agency.parent_key == (parent_id or 0),
+                    Agency.id != agency_id,
+                )
+            )
+            if clash is not None:
+                raise ValueError(agency.name)
+            agency.parent_id, agency.parent_key = parent_id, parent_id or 0
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")
+
+    async def merge_agencies(self, source_id: int, target_id: int) -> None:
+        """`source` becomes `target`: its tasks (led and coordinated), users, group links, plans,
+        units and names follow; the source's names stay as aliases of the target (its history)."""
+        if source_id == target_id:
+            return
+        async with self.write() as s:
+            await self._merge(s, source_id, target_id)
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")
+
+    async def _merge(self, s: AsyncSession, source_id: int, target_id: int) -> None:
+        source, target = await s.get(Agency, source_id), await s.get(Agency, target_id)
+        if source is None or target is None:
+            raise KeyError(source_id if source is None else target_id)
+        current: int | None = target.parent_id
+        while current is not None:
+            if current == source_id:
+                raise ValueError("cycle")
+            current = await s.scalar(select(Agency.parent_id).where(Agency.id == current))
+        for table in (TaskLead, TaskPartner):
+            both = select(table.task_id).where(table.agency_id == target_id)
+            await s.execute(delete(table).where(table.agency_id == source_id, table.task_id.in_(both)))
+            await s.execute(update(table).where(table.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(Task).where(Task.lead_id == source_id).values(lead_id=target_id))
+        await s.execute(update(User).where(User.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(ChatLink).where(ChatLink.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(Plan).where(Plan.issuer_id == source_id).values(issuer_id=target_id))
+        for child in (await s.execute(select(Agency).where(Agency.parent_id == source_id))).scalars().all():
+            twin = await s.scalar(
+                select(Agency.id).where(Agency.folded == child.folded, Agency.parent_key == target_id)
+            )
+            if twin is not None:
+                await self._merge(s, child.id, twin)
+            else:
+                child.parent_id, child.parent_key = target_id, target_id
+        names = [n for n in (source.name, *source.aliases) if n and fold(n) != target.folded]
+        target.aliases = list(dict.fromkeys([*target.aliases, *names]))
+        await s.flush()
+        await s.delete(source)
+        await s.flush()
+
     async def _get_or_create_agency(self, s: AsyncSession, name: str, parent_id: int | None) -> Agency:
         name = nfc(name)
         found = await s.scalar(
