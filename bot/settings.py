@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     nhacviec_quarter_report_day: str = "end"
     nhacviec_max_file_mb: float = 20.0
     nhacviec_language: str = "vi"
+    nhacviec_remind_partners: str = "off"
+    nhacviec_province: str = ""
+
+    @field_validator("nhacviec_remind_partners")
+    @classmethod
+    def _check_on_off(cls, value: str) -> str:
+        if value.strip().lower() not in ("on", "off", "1", "0", "true", "false", "yes", "no"):
+            raise ValueError("on or off")
+        return value.strip().lower()
+
+    @property
+    def remind_partners(self) -> bool:
+        return self.nhacviec_remind_partners in ("on", "1", "true", "yes")
 
     @field_validator("nhacviec_quarter_report_day")
     @classmethod

@@ -194,7 +194,11 @@ def _parent_of(directory: Directory, written: str) -> tuple[str, int | None, tup
         head_folded,
     )
     if kind_only:
-        own = f"{own} {tail[0]}" if parent_kind == "so" else (f"{own} {level}" if level else own)
+        own = (
+            f"{own} {tail[0]}"
+            if parent_kind == "so"
+            else (f"{own} {' '.join(tail[: len(level.split())])}" if level else own)
+        )
     written_own = own
     # The written part before the parent keeps its own dash/comma spelling.
     cut = re.search(r"\s+(?=" + re.escape(tail[0]) + r"\b)", nfc(written))

@@ -121,6 +121,7 @@ class PlannerConfig:
     tz: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     nag_every_days: int = 7  # 0 turns the overdue nags off
     catchup_horizon: timedelta = timedelta(days=7)
+    remind_partners: bool = False  # NHACVIEC_REMIND_PARTNERS: coordinating agencies are reminded too
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> PlannerConfig:
@@ -129,6 +130,7 @@ class PlannerConfig:
             "remind_at": settings.remind_at,
             "quiet_hours": settings.quiet_hours,
             "tz": settings.tz,
+            "remind_partners": settings.remind_partners,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -225,6 +227,7 @@ def plan_reminders(
     yield hundreds of thousands of reminders; `group_for_delivery` orders each person's list.
     """
     tz = config.tz
+    remind_partners = config.remind_partners
     local_now = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo else now
     aware_now = local_now.replace(tzinfo=tz)
     window_start = aware_now - config.catchup_horizon
@@ -278,6 +281,8 @@ def plan_reminders(
     try:
         for task in tasks:
             leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+            if remind_partners and task.partner_ids:
+                leads = tuple(dict.fromkeys((*leads, *task.partner_ids)))
             if not leads or not task.occurrences:
                 continue
             task_id = task.id

@@ -143,7 +143,11 @@ def repair(conn: sa.Connection) -> None:
             continue  # the parent is not known: nothing tells where it belongs
         own = " ".join(head)
         if fold(own) in ("van phong", "thanh tra"):
-            own = f"{own} {tail[0]}" if kind == "so" else (f"{own} {level}" if level else own)
+            own = (
+                f"{own} {tail[0]}"
+                if kind == "so"
+                else (f"{own} {' '.join(tail[: len(level.split())])}" if level else own)
+            )
         target = by_key.get((fold(own), parent_id))
         if target is None:
             conn.execute(
