@@ -21,6 +21,7 @@ from typing import Any
 from bot.domain import ImportRefused
 from bot.i18n import _
 from bot.settings import Settings
+from bot.text import fold
 
 log = logging.getLogger("nhacviec")
 
@@ -386,6 +387,33 @@ async def cmd_agency(args: argparse.Namespace) -> int:
                 ) from exc
             fresh = await ctx.directory()
             print(_("Đã chuyển: {path}").format(path=" › ".join(fresh.path(agency_id))))
+        elif command == "seed":
+            from handlers.places import UnknownProvince, load_places
+
+            try:
+                places = load_places(args.province)
+            except UnknownProvince as exc:
+                raise CliError(
+                    _("Không có tỉnh “{name}”. Các tỉnh: {names}").format(name=args.province, names=str(exc))
+                ) from exc
+            top = directory.resolve("UBND tỉnh")
+            province_id = top.agency_id
+            if province_id is None:
+                province_id = await ctx.storage.add_agency(f"UBND tỉnh {places.province}")
+            added = 0
+            for ward in places.wards:
+                hit = directory.resolve(ward.ubnd_name)
+                if hit.agency_id is not None and fold(directory.record(hit.agency_id).name) == fold(
+                    ward.ubnd_name
+                ):
+                    continue  # already known (from a plan): kept as it is
+                await ctx.storage.add_agency(ward.ubnd_name, parent_id=province_id)
+                added += 1
+            print(
+                _("Đã thêm {n} UBND xã/phường của {province} (có sẵn {known}).").format(
+                    n=added, province=places.province, known=len(places.wards) - added
+                )
+            )
         elif command == "merge":
             source = _existing_agency(directory, args.source)
             target = _existing_agency(directory, args.target)
@@ -547,6 +575,8 @@ def build_parser() -> argparse.ArgumentParser:
     target = q.add_mutually_exclusive_group(required=True)
     target.add_argument("--parent")
     target.add_argument("--top", action="store_true", help=_("đưa lên cấp trên cùng"))
+    q = agency_sub.add_parser("seed", help=_("tạo UBND của mọi xã/phường một tỉnh"))
+    q.add_argument("--province", required=True)
     q = agency_sub.add_parser("merge")
     q.add_argument("source", metavar="FROM")
     q.add_argument("target", metavar="INTO")

@@ -330,3 +330,41 @@ def test_cli_tree_preview_corrections_and_unknown_agency(tmp_path: Path) -> None
     assert merged.returncode == 0, merged.stderr
     ask = json.loads(_nv("ask", "có việc gì", "--json", "--today", "2026-10-14", db=db).stdout)
     assert len(ask["tasks"]) == 3  # no agency: every agency's tasks
+
+
+def test_places_let_typos_land_only_on_real_wards() -> None:
+    from bot.lang.places import Places
+
+    places = Places.from_names("Quảng Ngãi", ["Xã Tịnh Khê", "Phường Cẩm Thành", "Xã Bình Sơn"])
+    records = [
+        AgencyRecord(1, "UBND tỉnh"),
+        AgencyRecord(2, "UBND xã Tịnh Khê", 1),
+        AgencyRecord(3, "UBND xã Bình Hải"),
+    ]
+    directory = Directory(records, places=places)
+    assert directory.resolve("xã Tịnh Khe").agency_id == 2  # a typo of a real ward
+    assert directory.resolve("UBND xã Tịnh Khê").agency_id == 2
+    # "Bình Hải" is an agency from a plan (kept, though the package does not know it) …
+    assert directory.resolve("xã Bình Hải").agency_id == 3
+    # … but "Bình Sơn" is another real ward: never bent onto "Bình Hải"-like names, and an
+    # unknown commune is not invented.
+    assert directory.resolve("UBND xã Bình Hả").agency_id is None
+    found = directory.find_in_text("xã Bình Thạnh quá hạn")
+    assert found is not None and found[0].agency_id is None
+
+
+def test_load_places_and_seed_from_the_package(tmp_path: Path) -> None:
+    pytest.importorskip("vietnam_provinces")
+    from handlers.places import load_places
+
+    places = load_places("tỉnh Quảng Ngãi")
+    assert places.province == "Quảng Ngãi" and len(places.wards) > 50 and places.knows("Tịnh Khê")
+    db = tmp_path / "nv.db"
+    out = _nv("agency", "seed", "--province", "Quảng Ngãi", db=db)
+    assert out.returncode == 0, out.stderr
+    tree = _nv("agency", "list", "--tree", db=db).stdout
+    assert tree.startswith("UBND tỉnh Quảng Ngãi") and "\n    UBND xã Tịnh Khê  #" in tree
+    again = _nv("agency", "seed", "--province", "Quảng Ngãi", db=db)
+    assert again.returncode == 0 and "Đã thêm 0 " in again.stdout
+    bad = _nv("agency", "seed", "--province", "Atlantis", db=db)
+    assert bad.returncode == 1 and "Quảng Ngãi" in bad.stderr

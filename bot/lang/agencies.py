@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.domain import AgencyRecord
 from bot.lang import vocabulary
+from bot.lang.places import Places
 from bot.text import fold, fold_words, nfc
 
 # Words dropped from initials and fuzzy cores (but initials are also tried with them).
@@ -349,8 +350,11 @@ def fold_aligned(text: str) -> str:
 class Directory:
     """All agencies, with their keys, built once; resolution is then a dictionary lookup."""
 
-    def __init__(self, records: Iterable[AgencyRecord]) -> None:
+    def __init__(self, records: Iterable[AgencyRecord], *, places: Places | None = None) -> None:
         self._records: dict[int, AgencyRecord] = {r.id: r for r in records}
+        # The province's communes and wards (NHACVIEC_PROVINCE): typos in a commune's name are
+        # corrected only onto a real ward, and a commune the province does not have is not invented.
+        self.places = places or Places()
         self._children: dict[int, list[int]] = defaultdict(list)
         for record in self._records.values():
             if record.parent_id is not None and record.parent_id in self._records:
@@ -596,6 +600,13 @@ class Directory:
             if level and entry.level and level != entry.level:
                 continue
             distance = _close_enough(core, entry.core)
+            if (
+                distance
+                and self.places
+                and level in vocabulary.LOCAL_LEVELS
+                and not self._typo_of_a_ward(name, core, entry.core)
+            ):
+                continue
             if distance is not None:
                 hits[entry.id] = distance
         if not hits and len(core.split()) >= 2:
@@ -611,6 +622,14 @@ class Directory:
         best = min(hits.values())
         score = 1.0 - best / max(len(core), 1)
         return self._pick({i: d for i, d in hits.items() if d == best}, asker_id, score)
+
+    def _typo_of_a_ward(self, name: str, core: str, target: str) -> bool:
+        """ "xã Tinh Khe" may be "UBND xã Tịnh Khê" only when the province has a ward Tịnh Khê and
+        the words typed are not the name of another ward."""
+        typed = " ".join(re.findall(r"\w+", nfc(name))[-len(core.split()) :])
+        if self.places.knows(typed) or self.places.knows(typed, exact=False):
+            return False  # a real ward of its own (or the same name): never bent onto another
+        return self.places.knows(target, exact=False)
 
     def resolve(self, name: str, *, asker_id: int | None = None) -> Resolution:
         """The agency called `name` (exact keys first, then a strict fuzzy match), or suggestions."""
