@@ -512,12 +512,17 @@ class Storage:
         await s.flush()
         return result
 
-    async def tasks_for_agencies(self, agency_ids: Iterable[int]) -> list[TaskView]:
-        """Tasks led (alone or jointly) or coordinated by any of these agencies, with their occurrences."""
+    async def tasks_for_agencies(
+        self, agency_ids: Iterable[int], *, partners: bool = False
+    ) -> list[TaskView]:
+        """Tasks led (alone or jointly) by any of these agencies — and with `partners`, also those
+        they coordinate — with their occurrences."""
         ids = list(set(agency_ids))
         if not ids:
             return []
         task_ids = select(TaskLead.task_id).where(TaskLead.agency_id.in_(ids))
+        if not partners:
+            return await self._task_views(Task.id.in_(task_ids))
         partner_ids = select(TaskPartner.task_id).where(TaskPartner.agency_id.in_(ids))
         return await self._task_views(Task.id.in_(task_ids) | Task.id.in_(partner_ids))
 
