@@ -368,3 +368,24 @@ def test_load_places_and_seed_from_the_package(tmp_path: Path) -> None:
     assert again.returncode == 0 and "Đã thêm 0 " in again.stdout
     bad = _nv("agency", "seed", "--province", "Atlantis", db=db)
     assert bad.returncode == 1 and "Quảng Ngãi" in bad.stderr
+
+
+def test_question_names_a_parent_the_unit_does_not_have() -> None:
+    from bot.lang.questions import parse_question
+
+    directory = Directory(
+        [
+            AgencyRecord(1, "Sở Y tế"),
+            AgencyRecord(2, "Thanh tra Sở", 1),
+            AgencyRecord(3, "Các sở, ban, ngành", 4),
+            AgencyRecord(4, "UBND tỉnh"),
+        ]
+    )
+    question = parse_question("thanh tra sở ngoại vụ", today=TODAY, directory=directory, asker_id=1)
+    assert question.agency_id is None and question.agency_name_asked  # not Sở Y tế's Thanh tra
+    question = parse_question("thanh tra sở tháng này", today=TODAY, directory=directory, asker_id=1)
+    assert question.agency_id == 2
+    question = parse_question("các sở ban ngành", today=TODAY, directory=directory, asker_id=1)
+    assert question.agency_id == 3  # a collective only one issuer has
+    question = parse_question("UBND H. Bình Sơn", today=TODAY, directory=directory, asker_id=1)
+    assert question.agency_name_asked and "huyện" in question.agency_name_asked

@@ -522,6 +522,11 @@ class Directory:
         if scoped:
             scope = self._scope(asker_id)
             near = {i: k for i, k in scoped.items() if self._records[i].parent_id in scope}
+            if not near and not found and len(scoped) == 1:
+                # A collective name ("các sở, ban, ngành") only one issuer uses is that one.
+                (only,) = scoped
+                if vocabulary.is_collective(fold(self._records[only].name)):
+                    near = dict(scoped)
             if near:
                 found = {**found}
                 for i, k in near.items():
@@ -733,6 +738,17 @@ class Directory:
         k = j + 1
         if k >= len(words) or breaks[j]:
             return None
+        if words[j] == "so":  # "Thanh tra Sở | Ngoại vụ": the Sở is named
+            stops = ("thang", "quy", "nam", "tuan", "ngay", "tinh")
+            if words[k] in _BOUNDARY_WORDS or words[k].isdigit() or words[k] in stops:
+                return None
+            end = k
+            while end + 1 < len(words) and end - k < 5 and not breaks[end]:
+                after = words[end + 1]
+                if after in _BOUNDARY_WORDS or after.isdigit() or after in stops:
+                    break
+                end += 1
+            return end
         if words[k] in ("thi", "thanh") and k + 1 < len(words) and words[k + 1] in ("xa", "tran", "pho"):
             k += 1
         elif words[k] not in ("huyen", "xa", "phuong", "so", "ubnd", "quan"):

@@ -24,7 +24,6 @@ SHORTHAND = {
     "k": "không",
     "ko": "không",
     "kg": "không",
-    "kh": "không",
     "khg": "không",
     "hok": "không",
     "hem": "không",
@@ -67,8 +66,28 @@ def _vni(word: str) -> str | None:
     return candidate if _SYLLABLE.fullmatch(candidate) else None
 
 
+# Place abbreviations before a capitalised name: "H. Bình Sơn", "TP. Quảng Ngãi", "X. Tịnh Khê".
+_PLACE_ABBREVIATION = re.compile(r"\b(H|X|P|TP|Tp|TX|Tx|TT)\.\s*(?=[^\W\d_])")
+_PLACE_WORDS = {
+    "H": "huyện",
+    "X": "xã",
+    "P": "phường",
+    "TP": "thành phố",
+    "Tp": "thành phố",
+    "TX": "thị xã",
+    "Tx": "thị xã",
+    "TT": "thị trấn",
+}
+
+
+def _place_abbreviation(match: re.Match[str]) -> str:
+    following = match.string[match.end() : match.end() + 1]
+    return f"{_PLACE_WORDS[match.group(1)]} " if following.isupper() else match.group()
+
+
 def normalize_typing(text: str) -> str:
     """The text with typing leftovers repaired (same words, same order, same punctuation)."""
+    text = _PLACE_ABBREVIATION.sub(_place_abbreviation, text)
 
     def fix(match: re.Match[str]) -> str:
         word = match.group()

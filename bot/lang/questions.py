@@ -132,7 +132,7 @@ def _topic_words(original: str, folded: str) -> str:
 # Greetings and thanks, folded: answered with a short friendly reply and examples.
 _GREETING = re.compile(
     r"^\W*(?:(?:xin\s+)?chao|hello|hi|alo|hey|cam\s+on|thanks?|thank\s+you|tks|thks|ok|oke|okay"
-    r"|chuc\s+(?:buoi\s+)?sang(?:\s+tot\s+lanh)?|good\s+morning|bye|tam\s+biet)"
+    r"|chuc\s+(?:buoi\s+)?sang(?:\s+tot\s+lanh)?|chao\s+buoi\s+(?:sang|trua|chieu|toi)|good\s+morning|bye|tam\s+biet)"
     r"(?:\s+(?:ban|bot|nhe|nha|a|nhieu|em|anh|chi|nhac\s+viec|moi\s+nguoi|ca\s+nha|rat\s+nhieu|you))*\W*$"
 )
 
