@@ -211,6 +211,8 @@ def test_json_shape() -> None:
         "plan": "",
         "state": "due_soon",
         "role": "lead",
+        "occurrence": result["tasks"][1]["occurrence"],
     }
+    assert isinstance(result["tasks"][1]["occurrence"], int)
     assert result["reply"] == "\n".join(blocks)
     assert isinstance(result["understood"], list) and result["suggestions"] == []

@@ -37,6 +37,7 @@ class AnswerItem:
     state: str  # "overdue" | "due_soon" | "later" | "done" | "continuous"
     others: int = 0  # further occurrences of the same task that also matched
     role: str = "lead"  # "lead" | "partner": how the asked agency takes part in the task
+    occurrence_id: int | None = None  # the occurrence `due` belongs to
 
 
 @dataclass
@@ -93,7 +94,7 @@ def _item(task: TaskView, chosen: list[OccurrenceView], today: date, role: str =
         first = open_ones[0]
     else:
         first = max(chosen, key=lambda o: o.due)
-    return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1, role)
+    return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1, role, first.id)
 
 
 def _sort_key(item: AnswerItem) -> tuple[int, date, int]:
@@ -454,6 +455,7 @@ def to_json(
                 "plan": item.task.plan,
                 "state": item.state,
                 "role": item.role,
+                "occurrence": item.occurrence_id,
             }
             for item in items
         ],
