@@ -232,6 +232,15 @@ def test_migration_repairs_units_merged_by_an_older_import(db_url: str) -> None:
                 _plan("UBND tỉnh", "3/KH", _task("C", "Phòng Nội vụ huyện Bình Sơn")),
                 {"Phòng Nội vụ huyện Bình Sơn": [("Phòng Nội vụ huyện Bình Sơn", None)]},
             )
+            await st.save_plan(
+                _plan("UBND huyện Bình Sơn", "5/KH", _task("D", "Văn phòng HĐND và UBND huyện")),
+                {
+                    "Văn phòng HĐND và UBND huyện": [
+                        ("Văn phòng HĐND", "UBND huyện Bình Sơn"),
+                        ("UBND huyện", None),
+                    ]
+                },
+            )
             async with st.engine.begin() as conn:
                 await conn.run_sync(_migration().repair)  # the migration's own code
             st._agencies_rev = -1
@@ -240,6 +249,10 @@ def test_migration_repairs_units_merged_by_an_older_import(db_url: str) -> None:
             assert directory.path(tasks["A"].lead_ids[0]) == ["Sở Y tế", "Văn phòng Sở"]
             assert directory.path(tasks["B"].lead_ids[0]) == ["Sở Tư pháp", "Văn phòng Sở"]
             assert directory.path(tasks["C"].lead_ids[0]) == ["UBND huyện Bình Sơn", "Phòng Nội vụ"]
+            assert [directory.path(i) for i in tasks["D"].lead_ids] == [
+                ["UBND huyện Bình Sơn", "Văn phòng HĐND và UBND huyện"]
+            ]
+            assert directory.resolve("UBND huyện").agency_id is None  # the bare one is gone
         finally:
             await st.close()
 

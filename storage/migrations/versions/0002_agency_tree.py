@@ -8,7 +8,10 @@ Repairs what an older import could get wrong, where the data tells:
 - a relative unit ("Văn phòng Sở", "Thanh tra Sở", "Phòng …") of one issuer leading tasks of
   another issuer's plan: those tasks get a unit of the same name under their plan's issuer;
 - a top-level agency whose name carries its parent ("Phòng Nội vụ huyện Bình Sơn", "Văn phòng Sở
-  Y tế") whose parent exists: moved under it (merged into a same-named unit already there).
+  Y tế") whose parent exists: moved under it (merged into a same-named unit already there);
+- "Văn phòng HĐND và UBND huyện" cut at "và" into "Văn phòng HĐND" and a top-level "UBND huyện":
+  the office gets its whole name back, and the bare "UBND huyện" (no place: no agency) loses
+  those tasks (and goes when nothing else uses it).
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ def repair(conn: sa.Connection) -> None:
                 {"n": new, "t": task_id, "a": old},
             )
 
-    changed = False
+    changed = _repair_compound_offices(conn, agencies, by_key, fold)
     # 1. Relative units leading another issuer's tasks.
     rows = conn.execute(
         sa.text(
@@ -168,6 +171,78 @@ def repair(conn: sa.Connection) -> None:
         updated = conn.execute(sa.text("UPDATE meta SET value = value + 1 WHERE key = 'agencies_rev'"))
         if not updated.rowcount:
             conn.execute(sa.text("INSERT INTO meta (key, value) VALUES ('agencies_rev', 1)"))
+
+
+def _repair_compound_offices(conn: sa.Connection, agencies: dict, by_key: dict, fold) -> bool:  # type: ignore[no-untyped-def, type-arg]
+    import re
+
+    compound = re.compile(
+        r"v[aă]n ph[oò]ng h[dđ]nd v[aà] ubnd(?: (?:huy[eệ]n|th[aà]nh ph[oố]|th[iị] x[aã]))?", re.I
+    )
+    bare = {
+        i
+        for i, a in agencies.items()
+        if a["folded"] in ("ubnd huyen", "ubnd thanh pho", "ubnd thi xa") and a["parent_id"] is None
+    }
+    offices = {i for i, a in agencies.items() if a["folded"] == "van phong hdnd"}
+    if not offices:
+        return False
+    rows = conn.execute(
+        sa.text("SELECT t.id, t.lead_text, tl.agency_id FROM tasks t JOIN task_leads tl ON tl.task_id = t.id")
+    ).all()
+    leads: dict[int, tuple[str, set[int]]] = {}
+    for task_id, lead_text, agency_id in rows:
+        leads.setdefault(task_id, (lead_text or "", set()))[1].add(agency_id)
+    changed = False
+    for task_id, (lead_text, ids) in leads.items():
+        match = compound.search(lead_text)
+        office = next(iter(ids & offices), None)
+        if match is None or office is None:
+            continue
+        name = match.group()
+        parent_id = agencies[office]["parent_id"]
+        target = by_key.get((fold(name), parent_id or 0))
+        if target is None:
+            conn.execute(
+                sa.text("UPDATE agencies SET name = :n, folded = :f WHERE id = :i"),
+                {"n": name, "f": fold(name), "i": office},
+            )
+            by_key.pop((agencies[office]["folded"], parent_id or 0), None)
+            agencies[office].update(name=name, folded=fold(name))
+            by_key[(fold(name), parent_id or 0)] = office
+            offices.discard(office)
+        elif target != office:
+            merge(conn, office, target)
+            offices.discard(office)
+        for wrong in ids & bare:
+            conn.execute(
+                sa.text("DELETE FROM task_leads WHERE task_id = :t AND agency_id = :a"),
+                {"t": task_id, "a": wrong},
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE tasks SET lead_id = (SELECT MIN(agency_id) FROM task_leads WHERE task_id = :t) "
+                    "WHERE id = :t AND lead_id = :a"
+                ),
+                {"t": task_id, "a": wrong},
+            )
+        changed = True
+    for wrong in bare:
+        used = any(
+            conn.execute(sa.text(f"SELECT 1 FROM {table} WHERE {column} = :a"), {"a": wrong}).first()
+            for table, column in (
+                ("task_leads", "agency_id"),
+                ("task_partners", "agency_id"),
+                ("users", "agency_id"),
+                ("chat_links", "agency_id"),
+                ("plans", "issuer_id"),
+                ("agencies", "parent_id"),
+            )
+        )
+        if not used and changed:
+            conn.execute(sa.text("DELETE FROM agencies WHERE id = :a"), {"a": wrong})
+            agencies.pop(wrong, None)
+    return changed
 
 
 def merge(conn: sa.Connection, source: int, target: int) -> None:
