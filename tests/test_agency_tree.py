@@ -402,3 +402,40 @@ def test_question_names_a_parent_the_unit_does_not_have() -> None:
     assert question.agency_id == 3  # a collective only one issuer has
     question = parse_question("UBND H. Bình Sơn", today=TODAY, directory=directory, asker_id=1)
     assert question.agency_name_asked and "huyện" in question.agency_name_asked
+
+
+@pytest.mark.parametrize(
+    "written,expected",
+    [
+        ("Văn phòng Sở (chủ trì)", ("matched", "Sở Y tế › Văn phòng Sở")),
+        ("Thanh tra Sở (Sở Tư pháp)", ("matched", "Sở Tư pháp › Thanh tra Sở")),
+        ("Văn phòng Sở (Sở Công Thương)", ("new", "Sở Công Thương › Văn phòng Sở")),
+        ("Sở, ban, ngành", ("new", "Sở Y tế › Sở, ban, ngành")),
+        (
+            "Trung tâm Y tế huyện, thị xã, thành phố",
+            ("new", "Sở Y tế › Trung tâm Y tế huyện, thị xã, thành phố"),
+        ),
+        ("Phòng Y tế huyện Bình Sơn", ("matched", "UBND huyện Bình Sơn › Phòng Y tế")),
+        (
+            "Phòng Lao động - Thương binh và Xã hội",
+            ("new", "Sở Y tế › Phòng Lao động - Thương binh và Xã hội"),
+        ),
+        ("Văn phòng UBND tỉnh", ("matched", "Văn phòng UBND tỉnh")),
+        ("Thanh tra tỉnh", ("new", "Thanh tra tỉnh")),
+        ("SỞ TƯ PHÁP", ("matched", "Sở Tư pháp")),
+    ],
+)
+def test_names_as_plans_write_them(written: str, expected: tuple[str, str]) -> None:
+    directory = Directory(
+        [
+            AgencyRecord(1, "Sở Y tế"),
+            AgencyRecord(2, "Văn phòng Sở", 1),
+            AgencyRecord(4, "Văn phòng UBND tỉnh"),
+            AgencyRecord(5, "Sở Tư pháp"),
+            AgencyRecord(6, "Thanh tra Sở", 5),
+            AgencyRecord(7, "UBND huyện Bình Sơn"),
+            AgencyRecord(8, "Phòng Y tế", 7),
+        ]
+    )
+    [placement] = place_names(written, directory=directory, issuer_id=1)
+    assert (placement.status, placement.label()) == expected

@@ -230,6 +230,15 @@ def place_names(
     return list(unique.values())
 
 
+# Notes written in brackets after a name: its role in the task, not part of the name.
+_ROLE_NOTE = re.compile(
+    r"\s*[(\[]\s*(?:cơ quan |đơn vị )?(?:chủ trì|phối hợp|thường trực|tham mưu|đầu mối|nếu có|chính|"
+    r"chu tri|phoi hop|thuong truc|tham muu|dau moi|neu co)[^)\]]*[)\]]\s*",
+    re.IGNORECASE,
+)
+_BRACKETED_PARENT = re.compile(r"^(?P<unit>[^()]+?)\s*\((?P<parent>[^()]+)\)\s*$")
+
+
 def _place_one(
     written: str,
     directory: Directory,
@@ -237,6 +246,17 @@ def _place_one(
     issuer: str | None,
     issuer_chain: tuple[int | str, ...],
 ) -> Placement:
+    name = _ROLE_NOTE.sub(" ", written).strip(" ,;.-")
+    if name and name != written:
+        placement = _place_one(name, directory, issuer_id, issuer, issuer_chain)
+        placement.written = written
+        return placement
+    bracketed = _BRACKETED_PARENT.match(written)
+    if bracketed and vocabulary.is_relative(fold(bracketed["unit"])):
+        # "Văn phòng Sở (Sở Y tế)": the directory's own way of writing a unit with its parent.
+        parent = directory.resolve(bracketed["parent"])
+        chain: tuple[int | str, ...] = () if parent.agency_id is not None else (bracketed["parent"].strip(),)
+        return _under(directory, written, bracketed["unit"].strip(), parent.agency_id, chain)
     folded = fold(written)
     if issuer_id is not None:
         record = directory.record(issuer_id)

@@ -123,6 +123,7 @@ _RELATIVE_WHOLE = re.compile(
 _COLLECTIVE = re.compile(
     r"^(?:cac|nhung)\s|\s(?:cac|nhung)\s+(?:xa|phuong|thi tran|huyen|so|phong|don vi|co quan|ban|nganh|dia phuong|truong|tinh)\b"
     r"|^(?:ubnd|uy ban nhan dan)\s+cap\s+(?:xa|huyen)\b|\bdia phuong\s+lien quan\b|\bdon vi\s+lien quan\b"
+    r"|^(?:cac\s+)?so\s+ban\s+nganh\b|^(?:cac\s+)?so\s+nganh\b"
 )
 # Units that name their kind and a subject, so they are units of the implied parent when
 # they name no place: "Phòng Tư pháp", "Phòng Kế hoạch - Tài chính", "Trung tâm Y tế".
@@ -161,18 +162,19 @@ def _names_place(words: str) -> bool:
         two = " ".join(items[index : index + 2])
         level = two if two in ("thi xa", "thi tran", "thanh pho") else word
         after = items[index + len(level.split()) :]
-        if level in _SPLIT_LEVELS and after and after[0] not in _NOT_PLACE_AFTER.get(level, ("va",)):
+        if level in _SPLIT_LEVELS and after and after[0] not in _NOT_PLACE_AFTER.get(level, _LIST):
             return True
     return False
 
 
 # Levels that start a parent inside a unit's name ("quận" is left out: "quản lý" folds to it).
 _SPLIT_LEVELS = ("thi xa", "thi tran", "thanh pho", "huyen", "xa", "phuong")
-# Words after a level word that make it an ordinary word ("xã hội", "phương án").
+# Words after a level word that make it an ordinary word ("xã hội", "phương án") or a list of
+# levels ("huyện, thị xã, thành phố": every district, not one).
+_LIST = ("va", "thi", "thanh", "xa", "phuong", "huyen", "quan", "tinh", "cac")
 _NOT_PLACE_AFTER = {
-    "xa": ("va", "hoi"),
-    "phuong": ("va", "an", "tien", "thuc", "phap", "huong", "thuc"),
-    "huyen": ("va",),
+    "xa": (*_LIST, "hoi"),
+    "phuong": (*_LIST, "an", "tien", "thuc", "phap", "huong"),
 }
 
 
@@ -207,7 +209,7 @@ def split_parent(folded: str) -> tuple[int, str, str] | None:
             after = words[index + len(level.split()) :]
             if (
                 after
-                and after[0] not in _NOT_PLACE_AFTER.get(level, ("va",))
+                and after[0] not in _NOT_PLACE_AFTER.get(level, _LIST)
                 and index >= kind_len + (0 if kind_len == 2 else 1)
             ):
                 return index, "ubnd", level
