@@ -525,7 +525,8 @@ class Directory:
             if not near and not found and len(scoped) == 1:
                 # A collective name ("các sở, ban, ngành") only one issuer uses is that one.
                 (only,) = scoped
-                if vocabulary.is_collective(fold(self._records[only].name)):
+                # … by its name as written: "UBND huyện" is not "UBND các huyện".
+                if scoped[only] == _NAME and vocabulary.is_collective(fold(self._records[only].name)):
                     near = dict(scoped)
             if near:
                 found = {**found}

@@ -133,6 +133,8 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
     if question.agency_name_asked and question.agency_id is None:
         return []  # an agency was named and not found: never answer about another one
     pooled = _pool(question, tasks)
+    if question.role is not None:
+        pooled = [(t, role) for t, role in pooled if role == question.role]
     roles = {t.id: role for t, role in pooled}
     pool = [t for t, _ in pooled]
     if question.intent == "topic":
@@ -168,7 +170,7 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
 def overdue_elsewhere(question: Question, tasks: Iterable[TaskView], today: date) -> int:
     """How many tasks of the asked agency are overdue (for an empty answer: "nothing this month,
     but 3 overdue")."""
-    pool = [t for t, role in _pool(question, tasks) if role == "lead"]
+    pool = [t for t, role in _pool(question, tasks) if role == (question.role or "lead")]
     return sum(1 for t in pool if any(not _is_done(o) and o.due < today for o in t.occurrences))
 
 
@@ -404,7 +406,9 @@ def compose(
         title = f"{title} — {', '.join(details)}"
     leads = [item for item in items if item.role == "lead"]
     partners = [item for item in items if item.role == "partner"]
-    if partners:
+    if partners and not leads:
+        count = ngettext("({n} việc phối hợp)", "({n} việc phối hợp)", len(partners)).format(n=len(partners))
+    elif partners:
         count = _("({leads} chủ trì, {partners} phối hợp)").format(leads=len(leads), partners=len(partners))
     else:
         count = ngettext("({n} việc)", "({n} việc)", len(items)).format(n=len(items))

@@ -62,6 +62,10 @@ _TOPIC_MARKERS = re.compile(
     r"|\bnoi dung\b|\bchu de\b"
 )
 _TOPIC_VE = re.compile(r"(?:^|\s)ve\s+\w")
+# "các việc phối hợp", "việc … chủ trì": which part of an agency's tasks is asked for.
+_ROLE_WORDS = re.compile(
+    r"\b(?:(?:cac\s+)?(?:viec|nhiem vu|cong viec)\s+(?:duoc\s+)?)?(?:phoi hop|chu tri)\b(?:\s+thuc\s+hien)?"
+)
 _MY_WORDS = re.compile(r"\b(?:cua\s+)?(?:toi|minh|em|chung toi|don vi toi|co quan toi|tui)\b")
 _TASK_WORDS = re.compile(r"\b(?:viec|nhiem vu|cong viec|han|deadline)\b")
 
@@ -101,6 +105,7 @@ class Question:
     own_agency: bool = False  # the asker's agency was implied, not named
     guessed_topic: bool = False  # a bare phrase read as a topic: "not understood" if nothing matches
     period_words: str = ""  # the words that named the period, as typed
+    role: str | None = None  # "partner": only tasks coordinated ("việc phối hợp"); "lead": only led ones
 
 
 def _mask(text: str, folded: str, span: tuple[int, int]) -> tuple[str, str]:
@@ -180,6 +185,12 @@ def _parse(text: str, *, today: date, directory: Directory, asker_id: int | None
             work, folded = _mask(work, folded, match.span())
             understood.append(_("trạng thái: {status}").format(status=_status_label(status)))
             break
+
+    role_words = _ROLE_WORDS.search(folded)
+    if role_words is not None and not _ASKS_LEAD.search(folded):
+        question.role = "partner" if "phoi hop" in role_words.group() else "lead"
+        work, folded = _mask(work, folded, role_words.span())
+        understood.append(_("chỉ việc phối hợp") if question.role == "partner" else _("chỉ việc chủ trì"))
 
     asks_lead = _ASKS_LEAD.search(folded)
     topic_marker = _TOPIC_MARKERS.search(folded) or _TOPIC_VE.search(folded)

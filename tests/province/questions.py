@@ -93,6 +93,10 @@ TUNED: list[tuple[str, str | None, str, list[str] | str | None]] = [
     ("partners", SNV, "Công an tỉnh tháng 12", ["U10"]),
     ("partners", SNV, "Văn phòng UBND tỉnh quý này", ["U3"]),
     ("partners", SNV, "Sở Thông tin và Truyền thông có việc gì quá hạn", ["U1"]),
+    ("partners", SYT, "Sở Nội vụ có gì phối hợp không", ["U2"]),
+    ("partners", SNV, "Sở Tư pháp phối hợp", ["U4"]),
+    ("partners", SNV, "UBND huyện Bình Sơn phối hợp những việc gì", ["U15", "U11", "B5", "U13"]),
+    ("partners", SNV, "việc Sở Y tế chủ trì quá hạn", ["U1", "U12", "Y2", "Y5"]),
     ("small talk", SNV, "xin chào", GREETING),
     ("small talk", SNV, "cảm ơn bạn nhé", GREETING),
 ]
