@@ -144,6 +144,13 @@ _TOKEN = re.compile(r"[\w&]+")
 _NON_KEY = re.compile(r"[^a-z0-9]")
 _VOWELS = re.compile(r"[aeiouy]")
 
+# "UBND huyện", "UBND xã" with no place: the asker's own district/commune.
+_OWN_UBND_KEYS = {
+    f"{kind}{level.replace(' ', '')}": level
+    for kind in ("ubnd", "uybannhandan")
+    for level in ("huyen", "xa", "phuong", "thi xa", "thanh pho", "thi tran", "quan")
+}
+
 # Key kinds, best first: what the agency is called, then spellings of it, then initials.
 _NAME, _VARIANT, _INITIALS = 0, 1, 2
 
@@ -517,7 +524,7 @@ class Directory:
 
     def _candidates(self, key: str, asker_id: int | None) -> dict[int, int]:
         """Agencies known by a key: everyone's full names, and relative names inside the asker's scope."""
-        found = self._keys.get(key) or {}
+        found = self._keys.get(key) or self._own_ubnd(key, asker_id)
         scoped = self._scoped.get(key)
         if scoped:
             scope = self._scope(asker_id)
@@ -534,6 +541,17 @@ class Directory:
                     if i not in found or k < found[i]:
                         found[i] = k
         return found
+
+    def _own_ubnd(self, key: str, asker_id: int | None) -> dict[int, int]:
+        """ "UBND huyện" said by an officer of a district: that district's UBND (nearest up)."""
+        level = _OWN_UBND_KEYS.get(key)
+        if level is None or asker_id is None or asker_id not in self._records:
+            return {}
+        for agency_id in (asker_id, *self.ancestors(asker_id)):
+            kind, own_level, _core = _analyse(self._records[agency_id].name)
+            if kind == "uy ban nhan dan" and own_level == level:
+                return {agency_id: _VARIANT}
+        return {}
 
     def relative_matches(self, name: str) -> list[int]:
         """Relative units of any parent called `name` ("Văn phòng Sở": every Sở's), for suggestions."""
@@ -686,7 +704,7 @@ class Directory:
                     break
                 if best is not None and j - i < best[1] - best[0]:
                     continue
-                if key not in self._keys and key not in self._scoped:
+                if key not in self._keys and key not in self._scoped and key not in _OWN_UBND_KEYS:
                     continue
                 span_tokens = [text[a:b] for a, b in tokens[i : j + 1]]
                 initials_ok = j - i <= 2 and any(_looks_abbreviated(t) for t in span_tokens)

@@ -73,6 +73,8 @@ TUNED: list[tuple[str, str | None, str, list[str] | str | None]] = [
     ("hierarchy", SNV, "UBND huyện Tư Nghĩa quý này", ["U6", "N1", "N2"]),
     ("hierarchy", BS, "việc của tôi quá hạn", ["B3"]),
     ("hierarchy", "Phòng Nội vụ (UBND huyện Bình Sơn)", "việc của tôi quý này", ["B1", "B4", "U5"]),
+    ("hierarchy", "Phòng Nội vụ (UBND huyện Bình Sơn)", "UBND huyện có việc gì quá hạn", ["B3"]),
+    ("unknown names", SNV, "UBND huyện quá hạn", NOT_FOUND),
     ("hierarchy", SNV, "Sở Tư pháp tất cả", ["U2", "U8", "P1", "P2", "P3", "P4", "P5", "P6", "U4"]),
     ("joint leads", SNV, "Sở Tài chính có việc gì", ["U12"]),
     ("joint leads", SNV, "Sở Tài chính quá hạn", ["U12"]),
