@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     nhacviec_language: str = "vi"
     nhacviec_log_level: str = "WARNING"
     nhacviec_debug: bool = False  # the CLI re-raises unexpected errors (a developer's traceback)
+    nhacviec_remind_partners: str = "off"
+    nhacviec_province: str = ""
+
+    @field_validator("nhacviec_remind_partners")
+    @classmethod
+    def _check_on_off(cls, value: str) -> str:
+        if value.strip().lower() not in ("on", "off", "1", "0", "true", "false", "yes", "no"):
+            raise ValueError("on or off")
+        return value.strip().lower()
+
+    @property
+    def remind_partners(self) -> bool:
+        return self.nhacviec_remind_partners in ("on", "1", "true", "yes")
 
     @field_validator("nhacviec_quarter_report_day")
     @classmethod
@@ -192,6 +205,7 @@ class Settings(BaseSettings):
             "remind_at": self.remind_at,
             "quiet_hours": self.quiet_hours,
             "tz": self.tz,
+            "remind_partners": self.remind_partners,
         }
         values.update(overrides)
         return PlannerConfig(**values)  # type: ignore[arg-type]

@@ -65,6 +65,8 @@ class PendingImports:
     """Previews waiting for Xác nhận / Huỷ, by token (kept in memory for an hour)."""
 
     items: dict[str, tuple[str, ParsedPlan, bytes, float]] = field(default_factory=dict)
+    # Corrections typed by the admin: name as written in the plan → the agency it means.
+    matches: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, account: str, parsed: ParsedPlan, data: bytes) -> str:
         now = time.monotonic()
@@ -88,6 +90,7 @@ class PendingImports:
 
     def pop(self, token: str) -> None:
         self.items.pop(token, None)
+        self.matches.pop(token, None)
 
 
 @dataclass

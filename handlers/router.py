@@ -151,6 +151,8 @@ class Router:
                 return await access.agency_typed(turn, self.conv)
             if what == "import_facts":
                 return await import_chat.facts_typed(turn, self.conv, data)
+            if what == "import_match":
+                return await import_chat.matches_typed(turn, self.conv, data)
 
         if not turn.approved:
             return await access.not_approved(turn, self.conv)

@@ -36,8 +36,14 @@ from storage.models import (
     SharedValue,
     Task,
     TaskLead,
+    TaskPartner,
     User,
 )
+
+# Where an agency goes: None (the top), an agency id, a name at the top, or a chain of names to
+# create from the top (or from an agency id first): (12, "Văn phòng Sở").
+ParentRef = int | str | tuple[int | str, ...] | None
+Place = tuple[str, ParentRef]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -256,6 +262,93 @@ class Storage:
                 agency.aliases = [*agency.aliases, alias]
             await _bump(s, "agencies_rev")
 
+    async def rename_agency(self, agency_id: int, name: str) -> None:
+        """A new name (the old one stays an alias, so plans and people who use it still find it)."""
+        name = nfc(name).strip()
+        async with self.write() as s:
+            agency = await s.get(Agency, agency_id)
+            if agency is None:
+                raise KeyError(agency_id)
+            clash = await s.scalar(
+                select(Agency.id).where(
+                    Agency.folded == fold(name),
+                    Agency.parent_key == agency.parent_key,
+                    Agency.id != agency_id,
+                )
+            )
+            if clash is not None:
+                raise ValueError(name)
+            if fold(agency.name) != fold(name) and agency.name not in agency.aliases:
+                agency.aliases = [*agency.aliases, agency.name]
+            agency.name, agency.folded = name, fold(name)
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")  # lead names are part of the task views
+
+    async def move_agency(self, agency_id: int, parent_id: int | None) -> None:
+        """Put an agency (and the units under it) under another parent, or at the top (None)."""
+        async with self.write() as s:
+            agency = await s.get(Agency, agency_id)
+            if agency is None:
+                raise KeyError(agency_id)
+            current = parent_id
+            while current is not None:  # never under itself
+                if current == agency_id:
+                    raise ValueError("cycle")
+                current = await s.scalar(select(Agency.parent_id).where(Agency.id == current))
+            clash = await s.scalar(
+                select(Agency.id).where(
+                    Agency.folded == agency.folded,
+                    Agency.parent_key == (parent_id or 0),
+                    Agency.id != agency_id,
+                )
+            )
+            if clash is not None:
+                raise ValueError(agency.name)
+            agency.parent_id, agency.parent_key = parent_id, parent_id or 0
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")
+
+    async def merge_agencies(self, source_id: int, target_id: int) -> None:
+        """`source` becomes `target`: its tasks (led and coordinated), users, group links, plans,
+        units and names follow; the source's names stay as aliases of the target (its history)."""
+        if source_id == target_id:
+            return
+        async with self.write() as s:
+            await self._merge(s, source_id, target_id)
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")
+
+    async def _merge(self, s: AsyncSession, source_id: int, target_id: int) -> None:
+        source, target = await s.get(Agency, source_id), await s.get(Agency, target_id)
+        if source is None or target is None:
+            raise KeyError(source_id if source is None else target_id)
+        current: int | None = target.parent_id
+        while current is not None:
+            if current == source_id:
+                raise ValueError("cycle")
+            current = await s.scalar(select(Agency.parent_id).where(Agency.id == current))
+        for table in (TaskLead, TaskPartner):
+            both = select(table.task_id).where(table.agency_id == target_id)
+            await s.execute(delete(table).where(table.agency_id == source_id, table.task_id.in_(both)))
+            await s.execute(update(table).where(table.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(Task).where(Task.lead_id == source_id).values(lead_id=target_id))
+        await s.execute(update(User).where(User.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(ChatLink).where(ChatLink.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(Plan).where(Plan.issuer_id == source_id).values(issuer_id=target_id))
+        for child in (await s.execute(select(Agency).where(Agency.parent_id == source_id))).scalars().all():
+            twin = await s.scalar(
+                select(Agency.id).where(Agency.folded == child.folded, Agency.parent_key == target_id)
+            )
+            if twin is not None:
+                await self._merge(s, child.id, twin)
+            else:
+                child.parent_id, child.parent_key = target_id, target_id
+        names = [n for n in (source.name, *source.aliases) if n and fold(n) != target.folded]
+        target.aliases = list(dict.fromkeys([*target.aliases, *names]))
+        await s.flush()
+        await s.delete(source)
+        await s.flush()
+
     async def _get_or_create_agency(self, s: AsyncSession, name: str, parent_id: int | None) -> Agency:
         name = nfc(name)
         found = await s.scalar(
@@ -280,15 +373,19 @@ class Storage:
     async def save_plan(
         self,
         parsed: ParsedPlan,
-        lead_names: dict[str, list[tuple[str, str | None]]],
+        lead_names: dict[str, list[Place]],
         *,
         dry_run: bool = False,
+        partner_names: dict[str, list[Place]] | None = None,
+        issuer_id: int | None = None,
     ) -> SaveResult:
         """Insert or update a plan, its tasks and occurrences, keeping done status.
 
-        `lead_names` maps each task's lead text to the agencies it names, as (name, parent
-        name or None) pairs — the caller (the import handler) resolved them against the
-        directory. A dry run does everything inside a transaction and rolls it back, so what
+        `lead_names` (and `partner_names`) map each task's lead (partners) text to the agencies it
+        names, as (name, parent) pairs — the caller (the import handler) placed them in the
+        directory; a parent is an agency id, a top-level name, or a chain (see `ParentRef`).
+        `issuer_id` is the issuer when the directory knows it (else `parsed.issuer` is found or
+        created at the top). A dry run does everything inside a transaction and rolls it back, so what
         it reports is exactly what a real import would do.
         """
         for attempt in range(3):
@@ -300,7 +397,7 @@ class Storage:
                         # Imports from several processes at once (three admins confirming one new
                         # plan) take turns, so the second finds what the first created.
                         await s.execute(text("SELECT pg_advisory_xact_lock(4243)"))
-                    result = await self._save_plan(s, parsed, lead_names)
+                    result = await self._save_plan(s, parsed, lead_names, partner_names or {}, issuer_id)
                     if dry_run:
                         await s.rollback()
                         result.plan_id = None
@@ -319,26 +416,50 @@ class Storage:
         raise AssertionError("unreachable")
 
     async def _save_plan(
-        self, s: AsyncSession, parsed: ParsedPlan, lead_names: dict[str, list[tuple[str, str | None]]]
+        self,
+        s: AsyncSession,
+        parsed: ParsedPlan,
+        lead_names: dict[str, list[Place]],
+        partner_names: dict[str, list[Place]],
+        known_issuer: int | None,
     ) -> SaveResult:
         new_agencies: list[str] = []
-        agency_ids: dict[tuple[str, str | None], int] = {}
+        agency_ids: dict[tuple[str, int | None], int] = {}
+        names: dict[int, str] = {}
 
-        async def agency_id(name: str, parent: str | None) -> int:
-            key = (fold(name), fold(parent) if parent else None)
+        async def parent_of(parent: ParentRef) -> int | None:
+            if parent is None:
+                return None
+            if isinstance(parent, int):
+                return parent
+            if isinstance(parent, str):
+                return await agency_id(parent, None)
+            current: int | None = None
+            for step in parent:
+                current = step if isinstance(step, int) else await agency_id(step, current)
+            return current
+
+        async def agency_id(name: str, parent: ParentRef) -> int:
+            parent_id = await parent_of(parent)
+            key = (fold(name), parent_id)
             if key in agency_ids:
                 return agency_ids[key]
-            parent_id = await agency_id(parent, None) if parent else None
             before = await s.scalar(
                 select(Agency.id).where(Agency.folded == fold(name), Agency.parent_key == (parent_id or 0))
             )
             agency = await self._get_or_create_agency(s, name, parent_id)
+            names[agency.id] = agency.name
             if before is None:
-                new_agencies.append(f"{agency.name} ({nfc(parent)})" if parent else agency.name)
+                if parent_id is not None and parent_id not in names:
+                    names[parent_id] = (await s.get(Agency, parent_id)).name  # type: ignore[union-attr]
+                new_agencies.append(f"{agency.name} ({names[parent_id]})" if parent_id else agency.name)
             agency_ids[key] = agency.id
             return agency.id
 
-        issuer_id = await agency_id(parsed.issuer, None) if parsed.issuer else None
+        if known_issuer is not None:
+            issuer_id: int | None = known_issuer
+        else:
+            issuer_id = await agency_id(parsed.issuer, None) if parsed.issuer else None
         identity = plan_identity(parsed, issuer_id)
         plan = await s.scalar(select(Plan).where(Plan.identity == identity))
         created = plan is None
@@ -386,11 +507,16 @@ class Storage:
         inserts: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []
         plan_leads: dict[str, tuple[list[int], list[date]]] = {}
+        plan_partners: dict[str, list[int]] = {}
         for position, pt in enumerate(parsed.tasks):
             same = matcher.take(pt.title, pt.lead)
             key = key_of[same] if same is not None else task_key(pt.title, pt.lead, seen)
             seen.add(key)
             leads = [await agency_id(n, p) for n, p in lead_names.get(pt.lead, [])]
+            partners = (
+                [await agency_id(n, p) for n, p in partner_names.get(pt.partners, [])] if pt.partners else []
+            )
+            plan_partners[key] = [a for a in dict.fromkeys(partners) if a not in leads]
             row = {
                 "plan_id": plan.id,
                 "key": key,
@@ -439,7 +565,9 @@ class Storage:
         kept = sorted(matcher.taken)
         for chunk in _chunks(kept, 2000):
             await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
+            await s.execute(delete(TaskPartner).where(TaskPartner.task_id.in_(chunk)))
         lead_rows: list[dict[str, object]] = []
+        partner_rows: list[dict[str, object]] = []
         occ_new: list[dict[str, object]] = []
         occ_gone: list[int] = []
         occ_moved: list[dict[str, object]] = []
@@ -450,6 +578,7 @@ class Storage:
             occ_moved.extend({"oid": occ_id, "new_due": due} for occ_id, due in moved.items())
             occ_new.extend({"task_id": task_id, "due": due, "status": OccurrenceStatus.OPEN.value} for due in came)
             occ_gone.extend(gone)
+            partner_rows.extend({"task_id": task_id, "agency_id": agency} for agency in plan_partners[key])
         for chunk in _chunks(occ_gone, 2000):
             await s.execute(delete(Occurrence).where(Occurrence.id.in_(chunk)))
         if occ_moved:
@@ -463,6 +592,8 @@ class Storage:
             )
         for chunk in _chunks(lead_rows, 5000):
             await s.execute(TaskLead.__table__.insert(), chunk)
+        for chunk in _chunks(partner_rows, 5000):
+            await s.execute(TaskPartner.__table__.insert(), chunk)
         for chunk in _chunks(occ_new, 5000):
             await s.execute(Occurrence.__table__.insert(), chunk)
         if new_agencies:
@@ -473,13 +604,19 @@ class Storage:
         await s.flush()
         return result
 
-    async def tasks_for_agencies(self, agency_ids: Iterable[int]) -> list[TaskView]:
-        """Tasks led (alone or jointly) by any of these agencies, with their occurrences."""
+    async def tasks_for_agencies(
+        self, agency_ids: Iterable[int], *, partners: bool = False
+    ) -> list[TaskView]:
+        """Tasks led (alone or jointly) by any of these agencies — and with `partners`, also those
+        they coordinate — with their occurrences."""
         ids = list(set(agency_ids))
         if not ids:
             return []
         task_ids = select(TaskLead.task_id).where(TaskLead.agency_id.in_(ids))
-        return await self._task_views(Task.id.in_(task_ids))
+        if not partners:
+            return await self._task_views(Task.id.in_(task_ids))
+        partner_ids = select(TaskPartner.task_id).where(TaskPartner.agency_id.in_(ids))
+        return await self._task_views(Task.id.in_(task_ids) | Task.id.in_(partner_ids))
 
     async def all_tasks(self) -> list[TaskView]:
         return await self._task_views(None)
@@ -509,8 +646,10 @@ class Storage:
             occ_cols = occ_cols.where(Occurrence.task_id.in_(select(Task.id).where(where)))
             plan_cols = plan_cols.where(Plan.id.in_(select(Task.plan_id).where(where)))
         lead_cols = select(TaskLead.task_id, TaskLead.agency_id)
+        partner_cols = select(TaskPartner.task_id, TaskPartner.agency_id)
         if where is not None:
             lead_cols = lead_cols.where(TaskLead.task_id.in_(select(Task.id).where(where)))
+            partner_cols = partner_cols.where(TaskPartner.task_id.in_(select(Task.id).where(where)))
         async with self.engine.connect() as conn:  # Core connection: no ORM session overhead
             tasks = (await conn.execute(task_cols)).all()
             if not tasks:
@@ -520,6 +659,9 @@ class Storage:
             leads: dict[int, list[int]] = {}
             for task_id, agency_id in await conn.execute(lead_cols):
                 leads.setdefault(task_id, []).append(agency_id)
+            partner_map: dict[int, list[int]] = {}
+            for task_id, agency_id in await conn.execute(partner_cols):
+                partner_map.setdefault(task_id, []).append(agency_id)
         by_task: dict[int, list[OccurrenceView]] = {}
         open_, done = OccurrenceStatus.OPEN, OccurrenceStatus.DONE
         for oid, tid, due, status, done_at in occurrences:
@@ -553,6 +695,7 @@ class Storage:
                     plan=plans.get(plan_id, ""),
                     occurrences=tuple(by_task.get(tid, ())),
                     lead_ids=tuple(leads.get(tid, ())),
+                    partner_ids=tuple(partner_map.get(tid, ())),
                 )
             )
         return views

@@ -105,6 +105,17 @@ class TaskLead(Base):
     )
 
 
+class TaskPartner(Base):
+    """Every coordinating agency of a task ("phối hợp"): its tasks are shown apart from those it leads."""
+
+    __tablename__ = "task_partners"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Occurrence(Base):
     """One due date of a task: each is done, open or overdue on its own."""
 

@@ -210,6 +210,25 @@ async def test_admin_imports_a_csv_after_a_preview_and_a_confirmation(bot: Bot) 
     assert bot.api.callback_answers(), "every button press is answered"
 
 
+async def test_admin_corrects_an_agency_match_in_the_preview(bot: Bot) -> None:
+    await bot.storage.add_agency("Sở Nội vụ")
+    since = bot.mark()
+    bot.api.add_document(ADMIN, SAMPLE.read_bytes(), SAMPLE.name, caption="/import")
+    preview = await bot.api.wait_for_message(ADMIN, "Xem trước", since=since)
+    assert "Sở Tài nguyên và Môi trường → mới, cấp trên cùng" in (preview.text or "")
+    assert "Sở Nội vụ → Sở Nội vụ" in (preview.text or "")  # a partner, matched
+    since = bot.mark()
+    await bot.press(ADMIN, preview, "imp:map:")
+    await bot.api.wait_for_message(ADMIN, "tên như trong kế hoạch", since=since)
+    preview = await bot.says(ADMIN, "Sở Tài nguyên và Môi trường = Sở Nội vụ", "Xem trước")
+    assert "[chủ trì] Sở Tài nguyên và Môi trường → Sở Nội vụ" in (preview.text or "")
+    since = bot.mark()
+    await bot.press(ADMIN, preview, "imp:ok:")
+    await bot.api.wait_for_message(ADMIN, "Đã nhập kế hoạch", since=since)
+    task = next(t for t in await bot.storage.all_tasks() if t.title == "Số hóa hồ sơ đăng ký đất đai")
+    assert task.lead == "Sở Nội vụ"
+
+
 async def test_import_command_then_file(bot: Bot) -> None:
     await bot.says(ADMIN, "/import", "gửi tệp")
     since = bot.mark()

@@ -133,3 +133,4 @@ class TaskView:
     plan: str = ""  # plan number or title
     occurrences: tuple[OccurrenceView, ...] = ()
     lead_ids: tuple[int, ...] = ()  # every lead agency (a cell may name several); lead_id is the first
+    partner_ids: tuple[int, ...] = ()  # every coordinating agency (phối hợp)

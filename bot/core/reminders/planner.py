@@ -119,6 +119,7 @@ class PlannerConfig:
     tz: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     nag_every_days: int = 7  # 0 turns the overdue nags off
     catchup_horizon: timedelta = timedelta(days=7)
+    remind_partners: bool = False  # NHACVIEC_REMIND_PARTNERS: coordinating agencies are reminded too
 
 
 def in_quiet_hours(moment: time, quiet_hours: tuple[time, time] | None) -> bool:
@@ -212,6 +213,7 @@ def plan_reminders(
     yield hundreds of thousands of reminders; `group_for_delivery` orders each person's list.
     """
     tz = config.tz
+    remind_partners = config.remind_partners
     local_now = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo else now
     aware_now = local_now.replace(tzinfo=tz)
     window_start = aware_now - config.catchup_horizon
@@ -265,6 +267,8 @@ def plan_reminders(
     try:
         for task in tasks:
             leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+            if remind_partners and task.partner_ids:
+                leads = tuple(dict.fromkeys((*leads, *task.partner_ids)))
             if not leads or not task.occurrences:
                 continue
             task_id = task.id
