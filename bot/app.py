@@ -75,10 +75,13 @@ def start_scheduler(ctx: AppContext, outbox: Outbox) -> tuple[AsyncIOScheduler, 
 
 
 async def run(settings: Settings, *, db: str | None = None) -> int:
-    storage = await Storage.open(db or settings.nhacviec_db)
+    storage = await Storage.open(db or settings.nhacviec_db, redact=settings.redactor())
     ctx = AppContext(storage=storage, settings=settings)
-    router = Router(ctx)
+    outbox = Outbox()
+    router = Router(ctx, outbox=outbox)
     channels = build_channels(settings, router)
+    for channel in channels:
+        outbox.add(channel)
     try:
         if not channels:
             from bot.channels.console import CONSOLE_ACCOUNT, run_console
@@ -86,8 +89,6 @@ async def run(settings: Settings, *, db: str | None = None) -> int:
             settings.nhacviec_admins = ",".join([*settings.admins, f"console:{CONSOLE_ACCOUNT}"])
             await run_console(router)
             return 0
-        outbox = Outbox(channels)
-        router.outbox = outbox
         for channel in channels:
             await channel.start()
         scheduler, ticking = start_scheduler(ctx, outbox)
@@ -100,7 +101,11 @@ async def run(settings: Settings, *, db: str | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.file_lost.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+        lost = storage.file_lost.is_set()
         scheduler.shutdown(wait=False)
         for channel in channels:
             with contextlib.suppress(Exception):
@@ -108,6 +113,12 @@ async def run(settings: Settings, *, db: str | None = None) -> int:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(20):  # let a running tick record what it sent
                 await ticking.acquire()
+        if lost:
+            print(
+                _("Dừng: tệp cơ sở dữ liệu đã bị xoá hoặc thay thế trong khi bot chạy; không ghi gì thêm."),
+                file=sys.stderr,
+            )
+            return 1
         return 0
     finally:
         await storage.close()

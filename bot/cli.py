@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime
@@ -22,6 +21,8 @@ from pydantic import ValidationError
 
 from bot.core.domain import ImportRefused, UserError
 from bot.core.i18n import _, set_default_language
+from bot.core.text import fold
+from bot.logs import configure as configure_logging
 from bot.settings import Settings, settings_error
 
 log = logging.getLogger("nhacviec")
@@ -89,7 +90,7 @@ async def _context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     settings: Settings = args.settings
     url = args.db or settings.nhacviec_db
     try:
-        storage = await Storage.open(url)
+        storage = await Storage.open(url, redact=settings.redactor())
     except Exception as exc:
         raise UserError(
             _("Không mở được cơ sở dữ liệu {url}: {error}").format(url=_safe_url(url), error=_first_line(exc))
@@ -116,7 +117,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 async def cmd_import(args: argparse.Namespace) -> int:
-    from handlers.importing import parse_file, save_parsed
+    from handlers.importing import parse_file, placement_line, save_parsed
 
     path = Path(args.file)
     if not path.is_file():
@@ -137,7 +138,16 @@ async def cmd_import(args: argparse.Namespace) -> int:
             parsed.period = args.period
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
-        report = await save_parsed(ctx, parsed, dry_run=args.dry_run)
+        matches: dict[str, str] = {}
+        for item in args.match or ():
+            written, sep, target = item.partition("=")
+            if not sep or not written.strip() or not target.strip():
+                raise UserError(_("--match phải có dạng “tên như trong kế hoạch=cơ quan”"))
+            matches[written.strip()] = target.strip()
+        try:
+            report = await save_parsed(ctx, parsed, dry_run=args.dry_run, matches=matches)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
     finally:
         await ctx.storage.close()
     if args.json:
@@ -161,6 +171,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
     for task in out["tasks"]:
         dates = ", ".join(date.fromisoformat(d).strftime("%d/%m/%Y") for d in task["dates"]) or task["kind"]
         print(f"  [{task['source']}] {task['title'][:100]} — {task['lead'] or '?'} — {dates}")
+    for name in out["names"]:
+        print("  " + placement_line(name))
     if out["agencies"]:
         print(_("Cơ quan mới: {names}").format(names="; ".join(out["agencies"])))
     for warning in out["warnings"]:
@@ -202,7 +214,7 @@ async def cmd_deadline(args: argparse.Namespace) -> int:
 
 
 async def cmd_ask(args: argparse.Namespace) -> int:
-    from handlers.ask import answer_question
+    from handlers.ask import UnknownAgency, answer_question
 
     ctx = await _context(args)
     try:
@@ -216,11 +228,18 @@ async def cmd_ask(args: argparse.Namespace) -> int:
                     result = await answer_question(
                         ctx, obj.get("text", ""), agency=obj.get("agency"), today=today
                     )
+                except UnknownAgency as exc:
+                    result = {"line": number, "error": _first_line(exc), "suggestions": exc.suggestions}
                 except (TypeError, ValueError) as exc:
                     result = {"line": number, "error": _first_line(exc)}
                 print(_dump(result), flush=True)
             return 0
-        result = await answer_question(ctx, args.text, agency=args.agency, today=args.today or ctx.today())
+        try:
+            result = await answer_question(
+                ctx, args.text, agency=args.agency, today=args.today or ctx.today()
+            )
+        except UnknownAgency as exc:
+            raise UserError(str(exc)) from exc
     finally:
         await ctx.storage.close()
     print(_dump(result) if args.json else result["reply_text"])
@@ -301,11 +320,35 @@ async def _resolve_agency(ctx, name: str) -> int:  # type: ignore[no-untyped-def
     return await ctx.storage.add_agency(name)
 
 
+def _existing_agency(directory, name: str) -> int:  # type: ignore[no-untyped-def]
+    """An agency an admin names: any name the directory resolves, or "#ID"; else an error."""
+    if name.startswith("#") and name[1:].isdigit() and int(name[1:]) in directory:
+        return int(name[1:])
+    hit = directory.resolve(name)
+    if hit.agency_id is not None:
+        return hit.agency_id
+    message = _("Không tìm thấy cơ quan “{name}”.").format(name=name)
+    suggestions = hit.suggestions or directory.suggest(name)
+    if suggestions:
+        message += " " + _("Có phải: {names}?").format(names="; ".join(suggestions[:3]))
+    raise UserError(message)
+
+
+def _tree_lines(directory, parent: int | None = None, depth: int = 0) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    for agency_id in directory.children(parent):
+        record = directory.record(agency_id)
+        extra = f"  [{', '.join(record.aliases)}]" if record.aliases else ""
+        yield f"{'    ' * depth}{record.name}  #{agency_id}{extra}"
+        if depth < 20:
+            yield from _tree_lines(directory, agency_id, depth + 1)
+
+
 async def cmd_agency(args: argparse.Namespace) -> int:
     ctx = await _context(args)
     try:
-        if args.agency_command == "alias":
-            directory = await ctx.directory()
+        directory = await ctx.directory()
+        command = args.agency_command
+        if command == "alias":
             hit = directory.resolve(args.name)
             if hit.agency_id is None:
                 raise UserError(_("Không tìm thấy cơ quan “{name}”.").format(name=args.name))
@@ -315,11 +358,89 @@ async def cmd_agency(args: argparse.Namespace) -> int:
                     alias=args.alias, name=directory.full_name(hit.agency_id)
                 )
             )
-        elif args.agency_command == "list":
-            directory = await ctx.directory()
+        elif command == "list" and args.json:
+            rows = [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "full_name": directory.full_name(a.id),
+                    "parent_id": a.parent_id,
+                    "path": directory.path(a.id),
+                    "aliases": list(a.aliases),
+                }
+                for a in await ctx.storage.agencies()
+            ]
+            print(_dump(rows))
+        elif command == "list" and args.tree:
+            for line in _tree_lines(directory):
+                print(line)
+        elif command == "list":
             for agency in await ctx.storage.agencies():
                 extra = f"  [{', '.join(agency.aliases)}]" if agency.aliases else ""
                 print(f"{directory.full_name(agency.id)}{extra}")
+        elif command == "rename":
+            agency_id = _existing_agency(directory, args.name)
+            old = directory.full_name(agency_id)
+            try:
+                await ctx.storage.rename_agency(agency_id, args.new)
+            except ValueError as exc:
+                raise UserError(_("Đã có cơ quan “{name}” cùng cấp.").format(name=args.new)) from exc
+            print(_("Đã đổi tên {old} thành {new}").format(old=old, new=args.new))
+        elif command == "move":
+            agency_id = _existing_agency(directory, args.name)
+            parent_id = None if args.top else _existing_agency(directory, args.parent)
+            try:
+                await ctx.storage.move_agency(agency_id, parent_id)
+            except ValueError as exc:
+                raise UserError(
+                    _("Không thể chuyển {name} vào {parent}.").format(
+                        name=directory.full_name(agency_id),
+                        parent=directory.full_name(parent_id) if parent_id else "—",
+                    )
+                ) from exc
+            fresh = await ctx.directory()
+            print(_("Đã chuyển: {path}").format(path=" › ".join(fresh.path(agency_id))))
+        elif command == "seed":
+            from handlers.places import UnknownProvince, load_places
+
+            try:
+                places = load_places(args.province)
+            except UnknownProvince as exc:
+                raise UserError(
+                    _("Không có tỉnh “{name}”. Các tỉnh: {names}").format(name=args.province, names=str(exc))
+                ) from exc
+            top = directory.resolve("UBND tỉnh")
+            province_id = top.agency_id
+            if province_id is None:
+                province_id = await ctx.storage.add_agency(f"UBND tỉnh {places.province}")
+            added = 0
+            for ward in places.wards:
+                hit = directory.resolve(ward.ubnd_name)
+                if hit.agency_id is not None and fold(directory.record(hit.agency_id).name) == fold(
+                    ward.ubnd_name
+                ):
+                    continue  # already known (from a plan): kept as it is
+                await ctx.storage.add_agency(ward.ubnd_name, parent_id=province_id)
+                added += 1
+            print(
+                _("Đã thêm {n} UBND xã/phường của {province} (có sẵn {known}).").format(
+                    n=added, province=places.province, known=len(places.wards) - added
+                )
+            )
+        elif command == "merge":
+            source = _existing_agency(directory, args.source)
+            target = _existing_agency(directory, args.target)
+            if source == target:
+                raise UserError(_("Hai tên là cùng một cơ quan."))
+            try:
+                await ctx.storage.merge_agencies(source, target)
+            except ValueError as exc:
+                raise UserError(_("Không thể gộp một cơ quan vào đơn vị của chính nó.")) from exc
+            print(
+                _("Đã gộp {source} vào {target}").format(
+                    source=directory.full_name(source), target=directory.full_name(target)
+                )
+            )
     finally:
         await ctx.storage.close()
     return 0
@@ -538,6 +659,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, help=_("các năm của kế hoạch, ví dụ 2026-2030"))
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--match",
+        action="append",
+        metavar="WRITTEN=AGENCY",
+        help=_("sửa một tên trong bản xem trước: tên như trong kế hoạch=cơ quan có sẵn (lặp lại được)"),
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("ask", help=_("hỏi như trên chat"))
@@ -582,7 +709,22 @@ def build_parser() -> argparse.ArgumentParser:
     q = agency_sub.add_parser("alias")
     q.add_argument("name")
     q.add_argument("alias")
-    agency_sub.add_parser("list")
+    q = agency_sub.add_parser("list")
+    q.add_argument("--tree", action="store_true", help=_("hiện cây cơ quan"))
+    q.add_argument("--json", action="store_true")
+    q = agency_sub.add_parser("rename")
+    q.add_argument("name")
+    q.add_argument("new")
+    q = agency_sub.add_parser("move")
+    q.add_argument("name")
+    target = q.add_mutually_exclusive_group(required=True)
+    target.add_argument("--parent")
+    target.add_argument("--top", action="store_true", help=_("đưa lên cấp trên cùng"))
+    q = agency_sub.add_parser("seed", help=_("tạo UBND của mọi xã/phường một tỉnh"))
+    q.add_argument("--province", required=True)
+    q = agency_sub.add_parser("merge")
+    q.add_argument("source", metavar="FROM")
+    q.add_argument("target", metavar="INTO")
     p.set_defaults(func=cmd_agency)
 
     p = sub.add_parser("export", help=_("xuất báo cáo Excel của một cơ quan"))
@@ -617,15 +759,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=os.environ.get("NHACVIEC_LOG_LEVEL", "WARNING"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = Settings()
     except ValidationError as exc:
         print(settings_error(exc), file=sys.stderr)
         return 1
+    redact = settings.redactor()
+    configure_logging(settings.nhacviec_log_level, redact)  # one line a record, secrets masked
     set_default_language(settings.nhacviec_language)
     args = build_parser().parse_args(argv)
     args.settings = settings
@@ -633,15 +773,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(command(args))
     except UserError as exc:
-        print(_first_line(exc), file=sys.stderr)
+        print(redact(_first_line(exc)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        if os.environ.get("NHACVIEC_DEBUG"):
+        if settings.nhacviec_debug:
             raise
         log.debug("command failed", exc_info=True)
-        print(_("Lỗi: {error}").format(error=_first_line(exc)), file=sys.stderr)
+        print(redact(_("Lỗi: {error}").format(error=_first_line(exc))), file=sys.stderr)
         return 1
 
 

@@ -14,18 +14,35 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.core.i18n import _
 
 if TYPE_CHECKING:
+    from bot.core.redact import Redactor
     from bot.core.reminders.planner import PlannerConfig
 
 
 def parse_hhmm(value: str) -> time:
-    """ "08:00" → time(8, 0); raises ValueError on anything else."""
+    """ "08:00" or "8" → time(8, 0); raises ValueError on anything else ("8h", "25:00")."""
     hours, _, minutes = value.strip().partition(":")
+    if not hours.strip().isdigit() or (minutes and not minutes.strip().isdigit()):
+        raise ValueError("cần giờ dạng HH:MM, ví dụ 08:00 (expected HH:MM)")
     return time(int(hours), int(minutes or 0))
 
 
 def parse_days(value: str) -> tuple[int, ...]:
     """ "7,3,1,0" → (7, 3, 1, 0): unique, largest first; raises ValueError on a non-number."""
-    return tuple(sorted({int(d) for d in value.split(",") if d.strip()}, reverse=True))
+    days = tuple(sorted({int(d) for d in value.split(",") if d.strip()}, reverse=True))
+    if any(d < 0 or d > 366 for d in days):
+        raise ValueError("cần các số ngày 0–366 cách nhau bởi dấu phẩy, ví dụ 7,3,1,0")
+    return days
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+    """ "21:00-07:00" → (21:00, 07:00); empty → None (no quiet hours)."""
+    raw = value.strip()
+    if not raw:
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise ValueError("cần dạng HH:MM-HH:MM, ví dụ 21:00-07:00, hoặc để trống")
+    return parse_hhmm(start), parse_hhmm(end)
 
 
 class Settings(BaseSettings):
@@ -41,12 +58,15 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
-    telegram_webhook_port: int = 8443
+    telegram_webhook_listen: str = "127.0.0.1"  # the address the webhook server binds (a proxy in front)
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_webhook_secret: str | None = None
     zalo_bot_token: str | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: str | None = None
+    zalo_webhook_listen: str = "127.0.0.1"
+    zalo_webhook_port: int | None = Field(default=None, ge=1, le=65535)  # default: the URL's port, else 8444
     nhacviec_admins: str = ""
     nhacviec_timezone: str = "Asia/Ho_Chi_Minh"
     nhacviec_remind_days: str = "7,3,1,0"
@@ -58,14 +78,68 @@ class Settings(BaseSettings):
     nhacviec_max_file_mb: float = 20.0
     nhacviec_nag_weeks: int = Field(default=4, ge=0)  # weekly overdue nags stop after this many weeks
     nhacviec_language: str = "vi"
+    nhacviec_log_level: str = "WARNING"
+    nhacviec_debug: bool = False  # the CLI re-raises unexpected errors (a developer's traceback)
+    nhacviec_remind_partners: str = "off"
+    nhacviec_province: str = ""
+
+    @field_validator("nhacviec_remind_partners")
+    @classmethod
+    def _check_on_off(cls, value: str) -> str:
+        if value.strip().lower() not in ("on", "off", "1", "0", "true", "false", "yes", "no"):
+            raise ValueError("on or off")
+        return value.strip().lower()
+
+    @property
+    def remind_partners(self) -> bool:
+        return self.nhacviec_remind_partners in ("on", "1", "true", "yes")
 
     @field_validator("nhacviec_quarter_report_day")
     @classmethod
     def _check_quarter_day(cls, value: str) -> str:
         value = value.strip().lower() or "end"
         if value != "end" and not (value.isdigit() and 1 <= int(value) <= 31):
-            raise ValueError("NHACVIEC_QUARTER_REPORT_DAY must be 'end' or a day 1-31")
+            raise ValueError("cần 'end' hoặc một ngày 1–31 (expected 'end' or a day 1-31)")
         return value
+
+    # Every value is checked when the settings are read, so a bad one stops the program at start
+    # with a line naming the variable (`settings_error`), not at the first tick.
+    @field_validator("nhacviec_remind_at", "nhacviec_digest_at")
+    @classmethod
+    def _check_hour(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value.strip()
+
+    @field_validator("nhacviec_remind_days")
+    @classmethod
+    def _check_days(cls, value: str) -> str:
+        try:
+            parse_days(value)
+        except ValueError:
+            raise ValueError("cần các số ngày cách nhau bởi dấu phẩy, ví dụ 7,3,1,0") from None
+        return value
+
+    @field_validator("nhacviec_quiet_hours")
+    @classmethod
+    def _check_quiet(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @field_validator("nhacviec_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ValueError, KeyError, OSError):
+            raise ValueError("không biết múi giờ này (expected e.g. Asia/Ho_Chi_Minh)") from None
+        return value.strip()
+
+    @field_validator("nhacviec_log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("cần DEBUG, INFO, WARNING, ERROR hoặc CRITICAL")
+        return value.strip().upper()
 
     @property
     def db_url(self) -> str:
@@ -80,31 +154,48 @@ class Settings(BaseSettings):
         """`telegram:123,zalo:abc` → {"telegram:123", "zalo:abc"}."""
         return {a.strip() for a in self.nhacviec_admins.split(",") if a.strip()}
 
-    @property
+    @cached_property
     def remind_days(self) -> tuple[int, ...]:
         return parse_days(self.nhacviec_remind_days)
 
-    @property
+    @cached_property
     def remind_at(self) -> time:
         return parse_hhmm(self.nhacviec_remind_at)
 
-    @property
+    @cached_property
     def digest_at(self) -> time:
         return parse_hhmm(self.nhacviec_digest_at)
 
-    @property
+    @cached_property
     def quiet_hours(self) -> tuple[time, time] | None:
-        raw = self.nhacviec_quiet_hours.strip()
-        if not raw:
-            return None
-        start, _, end = raw.partition("-")
-        return parse_hhmm(start), parse_hhmm(end)
+        return parse_quiet_hours(self.nhacviec_quiet_hours)
 
     @property
     def quarter_report_day(self) -> int | None:
         """None means the quarter's last day."""
         value = self.nhacviec_quarter_report_day
         return None if value == "end" else int(value)
+
+    def secrets(self) -> list[str]:
+        """Everything that must never reach a log, a reply, stderr or the database."""
+        from sqlalchemy.engine import make_url
+
+        found = [
+            self.telegram_bot_token,
+            self.zalo_bot_token,
+            self.telegram_webhook_secret,
+            self.zalo_webhook_secret,
+        ]
+        try:
+            found.append(make_url(self.nhacviec_db).password)
+        except Exception:
+            pass
+        return [s for s in found if s]
+
+    def redactor(self) -> Redactor:
+        from bot.core.redact import Redactor
+
+        return Redactor(self.secrets())
 
     def planner_config(self, **overrides: object) -> PlannerConfig:
         """The reminder planner's config as plain values (the core never reads settings itself)."""
@@ -116,6 +207,7 @@ class Settings(BaseSettings):
             "quiet_hours": self.quiet_hours,
             "tz": self.tz,
             "max_nags": self.nhacviec_nag_weeks,
+            "remind_partners": self.remind_partners,
         }
         values.update(overrides)
         return PlannerConfig(**values)  # type: ignore[arg-type]

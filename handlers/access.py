@@ -8,7 +8,7 @@ from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from handlers.help import help_reply
-from handlers.replies import Button, Reply
+from handlers.replies import Button, Reply, payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
@@ -109,9 +109,9 @@ async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Repl
     if turn.approved:
         return [Reply([_("Bạn đã là thành viên.")])]
     directory = await turn.ctx.directory()
-    if not payload.isdigit() or int(payload) not in directory:
+    agency_id = payload_id(payload)
+    if agency_id is None or agency_id not in directory:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
-    agency_id = int(payload)
     conv.state.waiting.pop(turn.req.account, None)
     user = await turn.ctx.storage.upsert_user(
         turn.req.account, agency_id=agency_id, name=turn.req.display_name[:200], approved=False, active=True
@@ -166,15 +166,16 @@ async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str)
         return [Reply([_("Chỉ quản trị viên mới duyệt được yêu cầu tham gia.")])]
     parts = payload.split(":")
     users = {u.id: u for u in await turn.ctx.storage.users()}
-    if not parts or not parts[0].isdigit() or int(parts[0]) not in users:
+    user_id = payload_id(parts[0]) if parts else None
+    if user_id is None or user_id not in users:
         return [Reply([_("Yêu cầu này không còn nữa.")])]
-    user = users[int(parts[0])]
+    user = users[user_id]
     if approve:
         if user.approved:
             return [
                 Reply([_("Tài khoản {account} đã được duyệt trước đó.").format(account=esc(user.address))])
             ]
-        agency_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else user.agency_id
+        agency_id = (payload_id(parts[1]) if len(parts) > 1 else None) or user.agency_id
         await turn.ctx.storage.upsert_user(user.address, agency_id=agency_id, approved=True, active=True)
         with use_language(user.language):
             note = Reply(

@@ -6,19 +6,32 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.core.domain import TaskView
-from bot.core.lang.answers import compose, search_topic, select, to_json
+from bot.core.i18n import _
+from bot.core.lang.answers import compose, overdue_elsewhere, search_topic, select, to_json
 from bot.core.lang.questions import Question, parse_question
 from bot.core.markup import plain_text
 from bot.core.plans import wants_archived
 from handlers.context import AppContext
 
 
+class UnknownAgency(ValueError):
+    """`nhacviec ask --agency NAME` with a name the directory does not know."""
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        self.name, self.suggestions = name, suggestions
+        message = _("Không tìm thấy cơ quan “{name}”.").format(name=name)
+        if suggestions:
+            message += " " + _("Có phải: {names}?").format(names="; ".join(suggestions[:3]))
+        super().__init__(message)
+
+
 async def tasks_for(ctx: AppContext, question: Question) -> list[TaskView]:
-    """Only the tasks the question can be about: an agency and its units, or all (topic search)."""
-    if question.intent == "topic" and question.agency_id is None:
-        return await ctx.all_tasks()
-    if question.agency_id is None:
+    """Only the tasks the question can be about: an agency and its units (led or coordinated),
+    or all of them (topic search; an account with no agency asks about every agency)."""
+    if question.agency_name_asked and question.agency_id is None:
         return []
+    if question.agency_id is None:
+        return await ctx.all_tasks()
     directory = await ctx.directory()
     return await ctx.tasks_for_agencies(directory.descendants(question.agency_id))
 
@@ -39,7 +52,8 @@ async def ask(
     else:
         items = select(question, tasks, today)
     label = directory.full_name(question.agency_id) if question.agency_id is not None else None
-    blocks = compose(question, items, today=today, agency_label=label)
+    overdue = overdue_elsewhere(question, tasks, today) if not items and question.intent == "tasks" else 0
+    blocks = compose(question, items, today=today, agency_label=label, overdue=overdue)
     result = to_json(question, items, blocks, directory, today)
     if result.get("status") == "due_soon" and result.get("from") is None:
         # "sắp đến hạn" with no period named is the window today … today + 7 (DESIGN.md).
@@ -50,11 +64,17 @@ async def ask(
 
 
 async def answer_question(ctx: AppContext, text: str, *, agency: str | None, today: date) -> dict[str, Any]:
-    """`nhacviec ask`: the asker is whoever belongs to `agency` (resolved like any name)."""
+    """`nhacviec ask`: the asker is whoever belongs to `agency` (resolved like any name).
+
+    An unknown `agency` raises `UnknownAgency` (with the closest names), never "no agency".
+    """
     asker_id = None
     if agency:
         directory = await ctx.directory()
-        asker_id = directory.resolve(agency).agency_id
+        hit = directory.resolve(agency)
+        if hit.agency_id is None:
+            raise UnknownAgency(agency, hit.suggestions or directory.suggest(agency))
+        asker_id = hit.agency_id
     result, _blocks = await ask(ctx, text, asker_id=asker_id, today=today)
     result["reply_text"] = result["reply"]
     return result

@@ -45,15 +45,27 @@ class AppContext:
         revs = await self.storage.revisions()
         agencies_rev, tasks_rev = revs.get("agencies_rev", 0), revs.get("tasks_rev", 0)
         if self._directory is None or self._directory[0] != agencies_rev:
-            self._directory = (agencies_rev, Directory(await self.storage.agencies()))
+            self._directory = (agencies_rev, Directory(await self.storage.agencies(), places=self.places()))
             self._tasks = None  # lead names are part of the task views
         if self._tasks is None or self._tasks[0] != tasks_rev:
             tasks = await self.storage.all_tasks()
             by_agency: dict[int, list[TaskView]] = {}
             for task in tasks:
-                for agency_id in task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ()):
+                leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+                for agency_id in dict.fromkeys((*leads, *task.partner_ids)):
                     by_agency.setdefault(agency_id, []).append(task)
             self._tasks = (tasks_rev, tasks, by_agency, {t.id: i for i, t in enumerate(tasks)})
+
+    def places(self):  # type: ignore[no-untyped-def]
+        """The communes and wards of NHACVIEC_PROVINCE (empty when not set or not known)."""
+        from handlers.places import UnknownProvince, load_places
+
+        try:
+            return load_places(self.settings.nhacviec_province)
+        except (UnknownProvince, ImportError):
+            from bot.core.lang.places import Places
+
+            return Places()
 
     async def directory(self) -> Directory:
         """The agency directory, rebuilt only when storage says the agencies changed."""
@@ -68,7 +80,7 @@ class AppContext:
         return self._tasks[1]
 
     async def tasks_for_agencies(self, agency_ids: set[int]) -> list[TaskView]:
-        """Tasks led by any of these agencies, from the in-memory copy (checked fresh first).
+        """Tasks led or coordinated by any of these agencies, from the in-memory copy (checked fresh first).
 
         A long-running bot answers from memory; the database is asked only "did anything change?".
         """

@@ -15,7 +15,8 @@ from typing import Any
 
 from bot.core.domain import ParsedPlan
 from handlers.context import AppContext
-from handlers.replies import Button, Request
+from handlers.ports import DeliveryError, Outbox
+from handlers.replies import Button, Reply, Request
 from storage.db import UserRecord
 
 PENDING_TTL = 3600.0
@@ -30,6 +31,17 @@ class Turn:
     user: UserRecord | None
     is_admin: bool
     args: str = ""
+    outbox: Outbox | None = None
+
+    async def notify(self, text: str) -> None:
+        """Say something in this chat before the answer is ready (a long import's progress); a
+        channel that cannot be reached mid-turn (the console) simply shows the answer later."""
+        address = f"{self.req.channel}:{self.req.chat_id}"
+        if self.outbox is not None and self.outbox.can_send(address):
+            try:
+                await self.outbox.send(address, Reply([text]))
+            except DeliveryError:
+                pass
 
     @property
     def approved(self) -> bool:
@@ -53,6 +65,8 @@ class PendingImports:
     """Previews waiting for Xác nhận / Huỷ, by token (kept in memory for an hour)."""
 
     items: dict[str, tuple[str, ParsedPlan, bytes, float]] = field(default_factory=dict)
+    # Corrections typed by the admin: name as written in the plan → the agency it means.
+    matches: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, account: str, parsed: ParsedPlan, data: bytes) -> str:
         now = time.monotonic()
@@ -76,6 +90,7 @@ class PendingImports:
 
     def pop(self, token: str) -> None:
         self.items.pop(token, None)
+        self.matches.pop(token, None)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.results import parse_extension
 from handlers import results
-from handlers.replies import Button, Reply
+from handlers.replies import Button, Reply, payload_id
 from handlers.results_chat import fresh, stamp
 
 if TYPE_CHECKING:
@@ -59,12 +59,13 @@ async def menu(turn: Turn) -> list[Reply]:
 
 
 async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
-    if not payload.isdigit():
+    ref = payload_id(payload)
+    if ref is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
-    found = await turn.ctx.storage.occurrence(int(payload))
+    found = await turn.ctx.storage.occurrence(ref)
     if found is None or found[1].status != OccurrenceStatus.OPEN:
         return [Reply([_("Việc này không còn mở.")])]
-    conv.state.waiting[turn.req.account] = ("ext_date", stamp(turn, int(payload)))
+    conv.state.waiting[turn.req.account] = ("ext_date", stamp(turn, ref))
     return [
         Reply(
             [
@@ -168,7 +169,7 @@ async def _may_decide(turn: Turn, occurrence_id: int) -> bool:
 
 
 async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
-    ext = await turn.ctx.storage.extension(int(payload)) if payload.isdigit() else None
+    ext = await turn.ctx.storage.extension(ref) if (ref := payload_id(payload)) is not None else None
     if ext is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     if ext.status != "pending":

@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING
 from bot.core.domain import ImportRefused, ParsedPlan
 from bot.core.i18n import _
 from bot.core.markup import esc
-from handlers.importing import parse_file, save_parsed
+from handlers.importing import parse_file, placement_line, save_parsed
 from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
 
 PREVIEW_TASKS = 5
+PROGRESS_ABOVE_BYTES = 512 * 1024  # a file this big takes a moment: say so first
 PREVIEW_WARNINGS = 5
+PREVIEW_NAMES = 20
 
 
 async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
@@ -50,6 +52,12 @@ async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
         return [Reply([_("Không tải được tệp. Hãy gửi lại.")])]
     try:
         data = await req.load_file()
+        if len(data) > PROGRESS_ABOVE_BYTES:
+            await turn.notify(
+                _("Đang đọc tệp “{name}” ({size:.1f} MB), xin chờ trong giây lát…").format(
+                    name=esc(req.file_name), size=len(data) / 1048576
+                )
+            )
         parsed = await parse_file(turn.ctx, data, req.file_name)
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
@@ -67,11 +75,25 @@ async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
     return await preview(turn, parsed, token)
 
 
-async def preview(turn: Turn, parsed: ParsedPlan, token: str) -> list[Reply]:
-    """What the import would do (computed by a rolled-back save), with the confirm buttons."""
-    report = await save_parsed(turn.ctx, parsed, dry_run=True)
+async def preview(
+    turn: Turn, parsed: ParsedPlan, token: str, matches: dict[str, str] | None = None
+) -> list[Reply]:
+    """What the import would do (computed by a rolled-back save), with the confirm buttons.
+
+    `matches` are the admin's corrections so far (name as written → agency); one that names no
+    agency is dropped (`matches` is changed in place) and the preview says why.
+    """
+    problem = None
+    try:
+        report = await save_parsed(turn.ctx, parsed, dry_run=True, matches=matches)
+    except ValueError as exc:
+        problem = str(exc)
+        if matches is not None:
+            matches.clear()
+        report = await save_parsed(turn.ctx, parsed, dry_run=True)
     unknown = _("chưa rõ")
-    blocks = [
+    blocks = [esc(problem)] if problem else []
+    blocks += [
         "<b>" + _("Xem trước kế hoạch") + f"</b> — {esc(parsed.source_file)}",
         _("Số nhiệm vụ: {n}").format(n=len(parsed.tasks)),
         _("Cơ quan ban hành: {v}").format(v=esc(parsed.issuer or unknown)),
@@ -84,6 +106,11 @@ async def preview(turn: Turn, parsed: ParsedPlan, token: str) -> list[Reply]:
                 a=report.result.tasks_added, u=report.result.tasks_updated, r=report.result.tasks_removed
             )
         )
+    if report.placements:
+        lines = [esc(placement_line(name)) for name in report.placements[:PREVIEW_NAMES]]
+        if len(report.placements) > PREVIEW_NAMES:
+            lines.append(esc(_("… và {n} tên khác").format(n=len(report.placements) - PREVIEW_NAMES)))
+        blocks.append("<b>" + _("Cơ quan trong kế hoạch:") + "</b>\n" + "\n".join(lines))
     if report.result.new_agencies:
         blocks.append(_("Cơ quan mới: {names}").format(names=esc("; ".join(report.result.new_agencies))))
     for warning in parsed.warnings[:PREVIEW_WARNINGS]:
@@ -98,7 +125,10 @@ async def preview(turn: Turn, parsed: ParsedPlan, token: str) -> list[Reply]:
         blocks.append(f"• [{esc(task.source)}] {esc(task.title[:200])} — {esc(task.lead or '?')} — {dates}")
     buttons = [
         [Button(_("Xác nhận"), f"imp:ok:{token}"), Button(_("Huỷ"), f"imp:no:{token}")],
-        [Button(_("Sửa cơ quan/số/năm"), f"imp:set:{token}")],
+        [
+            Button(_("Sửa cơ quan/số/năm"), f"imp:set:{token}"),
+            Button(_("Sửa tên cơ quan"), f"imp:map:{token}"),
+        ],
     ]
     return [Reply(blocks, buttons=buttons)]
 
@@ -124,9 +154,24 @@ async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]
                 ]
             )
         ]
+    if action == "map":
+        conv.state.waiting[turn.req.account] = ("import_match", token)
+        return [
+            Reply(
+                [
+                    _(
+                        "Gõ mỗi dòng: tên như trong kế hoạch = cơ quan đúng — ví dụ: Văn phòng Sở = Văn phòng Sở Y tế"
+                    )
+                ]
+            )
+        ]
     if action == "ok":
+        matches = conv.imports.matches.get(token, {})
         conv.imports.pop(token)
-        report = await save_parsed(turn.ctx, parsed, dry_run=False)
+        try:
+            report = await save_parsed(turn.ctx, parsed, dry_run=False, matches=matches)
+        except ValueError as exc:
+            return [Reply([esc(str(exc))])]
         r = report.result
         return [
             Reply(
@@ -163,4 +208,18 @@ async def facts_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]
         year=int(year) if year else parsed.year,
     )
     conv.imports.replace(token, parsed)
-    return await preview(turn, parsed, token)
+    return await preview(turn, parsed, token, conv.imports.matches.get(token))
+
+
+async def matches_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]:
+    """The admin's corrections ("Văn phòng Sở = Văn phòng Sở Y tế", one a line) → a new preview."""
+    conv.state.waiting.pop(turn.req.account, None)
+    parsed = conv.imports.get(token, turn.req.account)
+    if parsed is None:
+        return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
+    found = conv.imports.matches.setdefault(token, {})
+    for line in turn.req.text.splitlines():
+        written, sep, target = line.partition("=")
+        if sep and written.strip() and target.strip():
+            found[written.strip()[:300]] = target.strip()[:300]
+    return await preview(turn, parsed, token, found)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from bot.core.domain import ParsedPlan
-from bot.core.importing.leads import place_leads
+from bot.core.i18n import _
+from bot.core.importing.leads import Placement, place_names
 from bot.core.importing.reader import read_plan
 from bot.core.plans import bound_to_period
+from bot.core.text import fold
 from handlers.context import AppContext
 from storage.db import SaveResult
 
@@ -19,6 +22,7 @@ class ImportReport:
     parsed: ParsedPlan
     result: SaveResult
     dry_run: bool
+    placements: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """DESIGN.md `import` shape (identical with and without --dry-run, plus counts)."""
@@ -43,6 +47,7 @@ class ImportReport:
                 for t in p.tasks
             ],
             "agencies": self.result.new_agencies,
+            "names": self.placements,
             "warnings": p.warnings,
             "errors": p.errors,
             "dry_run": self.dry_run,
@@ -63,8 +68,14 @@ async def parse_file(
     year: int | None = None,
     today: date | None = None,
 ) -> ParsedPlan:
-    """Read a file into a plan (raises ImportRefused); no database write."""
-    return read_plan(
+    """Read a file into a plan (raises ImportRefused); no database write.
+
+    The reading runs in a worker thread, so the other chats are answered meanwhile (a
+    190,000-row spreadsheet takes seconds to read).
+    """
+    known = [a.name for a in await ctx.storage.agencies()]
+    return await asyncio.to_thread(
+        read_plan,
         data,
         filename,
         today=today or ctx.today(),
@@ -73,30 +84,96 @@ async def parse_file(
         year=year,
         max_bytes=ctx.settings.max_file_bytes,
         quarter_day=ctx.settings.quarter_report_day,
-        known_agencies=[a.name for a in await ctx.storage.agencies()],
+        known_agencies=known,
     )
 
 
-async def save_parsed(ctx: AppContext, parsed: ParsedPlan, *, dry_run: bool) -> ImportReport:
-    """Place every lead on an agency (known, or new) and save; a dry run rolls everything back."""
+def _preview(placement: Placement, role: str) -> dict[str, Any]:
+    """One name of the plan as the preview shows it: matched (full path), new under …, or ambiguous."""
+    return {
+        "written": placement.written,
+        "role": role,
+        "status": placement.status,
+        "match": placement.label() if placement.status == "matched" else None,
+        "new_under": " › ".join(placement.path[:-1]) or None if placement.status == "new" else None,
+        "choices": list(placement.choices),
+    }
+
+
+def placement_line(name: dict[str, Any]) -> str:
+    """One name of the preview in words: "[chủ trì] Văn phòng Sở → Sở Y tế › Văn phòng Sở"."""
+    role = _("chủ trì") if name["role"] == "lead" else _("phối hợp")
+    if name["status"] == "matched":
+        where = name["match"]
+    elif name["status"] == "ambiguous":
+        where = _("chưa rõ: {choices}").format(choices="; ".join(name["choices"][:5]))
+    elif name["new_under"]:
+        where = _("mới, thuộc {parent}").format(parent=name["new_under"])
+    else:
+        where = _("mới, cấp trên cùng")
+    return f"[{role}] {name['written']} → {where}"
+
+
+async def save_parsed(
+    ctx: AppContext, parsed: ParsedPlan, *, dry_run: bool, matches: dict[str, str] | None = None
+) -> ImportReport:
+    """Place every lead and partner on an agency (known, or new) and save; a dry run rolls back.
+
+    `matches` lets an admin correct the preview: a name as written → the agency it means
+    (any name the directory resolves, e.g. a full name "Văn phòng Sở (Sở Y tế)").
+    """
     bound_to_period(parsed, today=ctx.today(), quarter_day=ctx.settings.quarter_report_day)
     directory = await ctx.directory()
-    by_id = {a.id: a for a in await ctx.storage.agencies()}
     issuer_id = directory.resolve(parsed.issuer).agency_id if parsed.issuer else None
     if issuer_id is not None:
-        parsed.issuer = by_id[issuer_id].name
+        record = directory.record(issuer_id)
+        assert record is not None
+        parsed.issuer = record.name
+    corrections: dict[str, int] = {}
+    for written, target in (matches or {}).items():
+        hit = directory.resolve(target)
+        if hit.agency_id is None:
+            raise ValueError(
+                _("Không tìm thấy cơ quan “{name}”.").format(name=target)
+                + (
+                    " " + _("Có phải: {names}?").format(names="; ".join(hit.suggestions[:3]))
+                    if hit.suggestions
+                    else ""
+                )
+            )
+        corrections[fold(written)] = hit.agency_id
 
-    def known(name: str) -> tuple[str, str | None] | None:
-        agency_id = directory.resolve(name, asker_id=issuer_id).agency_id
-        if agency_id is None:
-            return None
-        agency = by_id[agency_id]
-        parent = by_id.get(agency.parent_id) if agency.parent_id else None
-        return agency.name, parent.name if parent else None
+    def placed(text: str) -> list[Placement]:
+        found = place_names(text, directory=directory, issuer_id=issuer_id, issuer=parsed.issuer)
+        out = []
+        for placement in found:
+            target = corrections.get(fold(placement.written))
+            if target is not None:
+                record = directory.record(target)
+                assert record is not None
+                placement = Placement(
+                    placement.written,
+                    record.name,
+                    record.parent_id,
+                    target,
+                    "matched",
+                    directory.path(target),
+                )
+            out.append(placement)
+        return out
 
-    leads = {}
+    leads: dict[str, list[tuple[str, Any]]] = {}
+    partners: dict[str, list[tuple[str, Any]]] = {}
+    preview: dict[tuple[str, str], dict[str, Any]] = {}
     for task in parsed.tasks:
-        if task.lead not in leads:
-            leads[task.lead] = place_leads(task.lead, issuer=parsed.issuer, known=known)
-    result = await ctx.storage.save_plan(parsed, leads, dry_run=dry_run)
-    return ImportReport(parsed=parsed, result=result, dry_run=dry_run)
+        for text, table, role in ((task.lead, leads, "lead"), (task.partners, partners, "partner")):
+            if not text or text in table:
+                continue
+            placements = placed(text)
+            table[text] = [p.place for p in placements]
+            for placement in placements:
+                preview.setdefault((fold(placement.written), role), _preview(placement, role))
+    result = await ctx.storage.save_plan(
+        parsed, leads, dry_run=dry_run, partner_names=partners, issuer_id=issuer_id
+    )
+    return ImportReport(parsed=parsed, result=result, dry_run=dry_run, placements=list(preview.values()))

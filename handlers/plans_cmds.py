@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.i18n import _
 from bot.core.markup import esc
-from handlers.replies import Button, Reply
+from handlers.replies import Button, Reply, payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -48,7 +48,7 @@ async def on_button(turn: Turn, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới quản lý được các kế hoạch.")])]
     action, _sep, ref = payload.partition(":")
-    found = await turn.ctx.storage.find_plans(ref) if ref.isdigit() else []
+    found = await turn.ctx.storage.find_plans(ref) if payload_id(ref) is not None else []
     if action not in ("a", "r") or not found:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     plan = found[0]

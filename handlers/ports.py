@@ -42,8 +42,12 @@ class Sender(Protocol):
 class Outbox:
     """Routes a reply addressed "channel:id" to the sender of that channel."""
 
-    def __init__(self, senders: list[Sender]) -> None:
-        self.channels = {s.name: s for s in senders}
+    def __init__(self, senders: list[Sender] | None = None) -> None:
+        self.channels = {s.name: s for s in senders or ()}
+
+    def add(self, sender: Sender) -> None:
+        """Register a channel once it is built (the router is built first: channels need it)."""
+        self.channels[sender.name] = sender
 
     def can_send(self, address: str) -> bool:
         return address.partition(":")[0] in self.channels

@@ -58,3 +58,16 @@ class Request:
     @property
     def account(self) -> str:
         return f"{self.channel}:{self.account_id}"
+
+
+MAX_ID = 2**31 - 1  # the databases' INTEGER range (PostgreSQL int4)
+
+
+def payload_id(text: str) -> int | None:
+    """A record id from button data or a typed number: ASCII digits within the database's
+    integer range; anything else (a forged payload, a 30-digit number) is None, never an error."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None

@@ -14,7 +14,7 @@ from bot.core.domain import OccurrenceStatus, UserError
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from handlers import results
-from handlers.replies import Button, Reply
+from handlers.replies import Button, Reply, payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
@@ -63,18 +63,19 @@ async def done_with_file(turn: Turn, conv: Conversation) -> list[Reply]:
 
 
 async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
-    if not payload.isdigit():
+    ref = payload_id(payload)
+    if ref is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     waiting = conv.state.waiting.get(turn.req.account)
     attached = fresh(turn, waiting[1]) if waiting and waiting[0] == "done_file" else None
     if not isinstance(attached, dict):
         attached = None
     try:
-        task, changed = await results.mark_done(turn.ctx, int(payload), _actor(turn), **(attached or {}))
+        task, changed = await results.mark_done(turn.ctx, ref, _actor(turn), **(attached or {}))
     except UserError as exc:
         return [Reply([esc(str(exc))])]
     conv.state.waiting.pop(turn.req.account, None)
-    found = await turn.ctx.storage.occurrence(int(payload))
+    found = await turn.ctx.storage.occurrence(ref)
     due = f"{found[1].due:%d/%m/%Y}" if found else ""
     if not changed and not attached:
         return [Reply([_("Việc này đã được đánh dấu xong trước đó.")])]
@@ -82,9 +83,9 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
     if attached:
         blocks.append(_("Đã lưu tệp báo cáo {name}.").format(name=f"<i>{esc(attached['file_name'])}</i>"))
     else:
-        conv.state.waiting[turn.req.account] = ("done_evidence", stamp(turn, int(payload)))
+        conv.state.waiting[turn.req.account] = ("done_evidence", stamp(turn, ref))
         blocks.append(_("Nếu có, gửi ghi chú kết quả hoặc tệp báo cáo ngay trong tin nhắn tiếp theo."))
-    return [Reply(blocks, buttons=[[Button(_("Hoàn tác"), f"undo:{payload}")]])]
+    return [Reply(blocks, buttons=[[Button(_("Hoàn tác"), f"undo:{ref}")]])]
 
 
 async def evidence(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> list[Reply] | None:
@@ -129,10 +130,11 @@ async def undo_menu(turn: Turn) -> list[Reply]:
 
 
 async def on_undo_button(turn: Turn, payload: str) -> list[Reply]:
-    if not payload.isdigit():
+    ref = payload_id(payload)
+    if ref is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     try:
-        task = await results.undo_done(turn.ctx, int(payload), _actor(turn))
+        task = await results.undo_done(turn.ctx, ref, _actor(turn))
     except UserError as exc:
         return [Reply([esc(str(exc))])]
     return [Reply([_("Đã hoàn tác: {title} trở lại chưa xong.").format(title=_title(task))])]
@@ -170,13 +172,14 @@ async def progress_menu(turn: Turn) -> list[Reply]:
 
 
 async def on_progress_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
-    if not payload.isdigit():
+    ref = payload_id(payload)
+    if ref is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     try:
-        task = await results.mark_in_progress(turn.ctx, int(payload), _actor(turn), note=None)
+        task = await results.mark_in_progress(turn.ctx, ref, _actor(turn), note=None)
     except UserError as exc:
         return [Reply([esc(str(exc))])]
-    conv.state.waiting[turn.req.account] = ("progress_note", stamp(turn, int(payload)))
+    conv.state.waiting[turn.req.account] = ("progress_note", stamp(turn, ref))
     return [
         Reply(
             [

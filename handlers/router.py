@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 
-from bot.core.domain import Role
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.text import fold
@@ -59,11 +60,13 @@ ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliase
 class Router:
     """Channel-agnostic handling of every message and button press."""
 
-    def __init__(self, ctx: AppContext, *, bot_username: str = "") -> None:
+    def __init__(self, ctx: AppContext, *, bot_username: str = "", outbox: Outbox | None = None) -> None:
         self.ctx = ctx
         self.conv = Conversation()
         self.bot_username = bot_username
-        self.outbox: Outbox | None = None  # set by `nhacviec run`: delivers replies addressed to other chats
+        # Delivers replies addressed to other chats and progress notes (`nhacviec run` gives it;
+        # a router without one, like the console's, answers only in the chat of the request).
+        self.outbox = outbox
 
     async def is_admin(self, address: str, user: UserRecord | None) -> bool:
         if address in self.ctx.settings.admins:
@@ -87,6 +90,17 @@ class Router:
         user = await self.ctx.storage.user(address)
         return user.language if user else "vi"
 
+    async def webhook_secret(self, channel: str) -> str:
+        """The secret every pushed update of `channel` must carry: the configured one, else one
+        generated once and kept in the database, so every process behind the webhook shares it."""
+        configured = {
+            "telegram": self.ctx.settings.telegram_webhook_secret,
+            "zalo": self.ctx.settings.zalo_webhook_secret,
+        }.get(channel)
+        if configured and configured.strip():
+            return configured.strip()
+        return await self.ctx.storage.shared_value(f"{channel}_webhook_secret", lambda: secrets.token_urlsafe(32))
+
     def buttons_shown(self, address: str, buttons: list[Button]) -> None:
         """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later
         "1", "2" there presses them."""
@@ -97,10 +111,13 @@ class Router:
         """Never raises for bad input; an unexpected error is logged and answered with an apology."""
         req.text = (req.text or "")[:MAX_TEXT]
         user = await self.ctx.storage.user(req.account)
-        turn = Turn(self.ctx, req, user, await self.is_admin(req.account, user))
+        turn = Turn(self.ctx, req, user, await self.is_admin(req.account, user), outbox=self.outbox)
         with use_language(turn.language):
             try:
                 replies = await self._dispatch(turn)
+            except UserError as exc:  # the database is full, unreachable…: one sentence, logged
+                log.warning("could not handle a request from %s: %s", req.account, exc)
+                replies = [Reply([esc(str(exc))])]
             except Exception:
                 log.exception("error handling %s from %s", (req.text or req.callback or "")[:80], req.account)
                 replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
@@ -151,6 +168,8 @@ class Router:
                 return await access.agency_typed(turn, self.conv)
             if what == "import_facts":
                 return await import_chat.facts_typed(turn, self.conv, data)
+            if what == "import_match":
+                return await import_chat.matches_typed(turn, self.conv, data)
 
         if not turn.approved:
             return await access.not_approved(turn, self.conv)

@@ -10,7 +10,7 @@ from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.text import fold
 from bot.settings import parse_days, parse_hhmm
-from handlers.replies import Button, Reply
+from handlers.replies import Button, Reply, payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -63,8 +63,7 @@ async def reminders(turn: Turn) -> list[Reply]:
         except ValueError:
             return [Reply([_("Giờ không hợp lệ. Ví dụ: /nhacnho 8:30")])]
         await st.set_reminder_prefs(user.address, remind_at=at.strftime("%H:%M"))
-    elif folded.split(" ")[0] in ("tat", "off", "bat", "on") and folded.split(" ")[-1].isdigit():
-        task_id = int(folded.split(" ")[-1])
+    elif folded.split(" ")[0] in ("tat", "off", "bat", "on") and (task_id := payload_id(folded.split(" ")[-1])):
         muted = set(user.muted)
         if folded.startswith(("tat", "off")):
             muted.add(task_id)

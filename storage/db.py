@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import and_, delete, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.core.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
+from bot.core.i18n import _
+from bot.core.importing.identity import StoredTask, TaskMatcher, pair_moved_dates
 from bot.core.text import fold, nfc
+from storage.errors import DatabaseFileLost, StorageError, explain
 from storage.models import (
     Agency,
     ChatLink,
@@ -29,12 +34,22 @@ from storage.models import (
     Occurrence,
     Plan,
     ReminderLog,
+    SharedValue,
     Task,
     TaskLead,
+    TaskPartner,
     User,
 )
 
+# Where an agency goes: None (the top), an agency id, a name at the top, or a chain of names to
+# create from the top (or from an agency id first): (12, "Văn phòng Sở").
+ParentRef = int | str | tuple[int | str, ...] | None
+Place = tuple[str, ParentRef]
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -164,8 +179,10 @@ def split_account(address: str) -> tuple[str, str]:
 class Storage:
     """Async access to every table. Create with `await Storage.open(url)`; `await close()` at the end."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, redact: Callable[[str], str] | None = None) -> None:
         self.engine = engine
+        # Every error text stored (a failed send's reason) goes through this: no secret in the database.
+        self.redact: Callable[[str], str] = redact or (lambda text: text)
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing this process's writes here (instead of letting
         # several pooled connections race for the file lock) avoids "database is locked" under
@@ -175,23 +192,56 @@ class Storage:
         )
         self._agencies_rev: int | None = None
         self._agencies: list[AgencyRecord] = []
+        self._file: tuple[str, tuple[int, int] | None] | None = None  # SQLite: (path, (device, inode))
+        self.file_lost = asyncio.Event()  # set when the SQLite file is found deleted or replaced
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction that commits at the end: every write goes through here."""
+        self.check_file()
         async with self._write_lock, self.sessions.begin() as s:
             yield s
+
+    def check_file(self) -> None:
+        """A SQLite file deleted or replaced while we run must not get our writes (they would go into
+        the deleted inode and be lost): the file's identity is compared with the one we opened."""
+        if self._file is None:
+            return
+        path, identity = self._file
+        try:
+            stat = os.stat(path)
+            now = (stat.st_dev, stat.st_ino)
+        except OSError:
+            now = None
+        if now != identity:
+            self.file_lost.set()
+            raise DatabaseFileLost(
+                _("Tệp cơ sở dữ liệu {path} đã bị xoá hoặc thay thế; không ghi gì thêm. Hãy khởi động lại bot.").format(
+                    path=path
+                )
+            )
 
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, url: str, *, migrate: bool = True) -> Storage:
+    async def open(
+        cls, url: str, *, migrate: bool = True, redact: Callable[[str], str] | None = None
+    ) -> Storage:
+        path = _sqlite_path(url)
+        if path is not None and not os.path.isdir(os.path.dirname(path)):
+            raise StorageError(
+                _("Không có thư mục {folder} để chứa tệp cơ sở dữ liệu.").format(folder=os.path.dirname(path))
+            )
         engine = create_async_engine(url, **_engine_options(url))
         if url.startswith("sqlite"):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        storage = cls(engine)
+        event.listen(engine.sync_engine, "handle_error", _explain_error)
+        storage = cls(engine, redact=redact)
         if migrate:
             await storage.migrate()
+        if path is not None and os.path.exists(path):
+            stat = os.stat(path)
+            storage._file = (path, (stat.st_dev, stat.st_ino))
         return storage
 
     async def migrate(self) -> None:
@@ -211,6 +261,21 @@ class Storage:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    # -- shared values ---------------------------------------------------------------------
+
+    async def shared_value(self, key: str, make: Callable[[], str]) -> str:
+        """The value stored under `key`, made with `make()` and stored by whichever process asks
+        first (INSERT … ON CONFLICT DO NOTHING): every process of a deployment gets the same one."""
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        async with self.write() as s:
+            await s.execute(
+                insert(SharedValue).values(key=key, value=make()).on_conflict_do_nothing(index_elements=["key"])
+            )
+            return str(await s.scalar(select(SharedValue.value).where(SharedValue.key == key)))
 
     # -- agencies --------------------------------------------------------------------------
 
@@ -254,6 +319,93 @@ class Storage:
                 agency.aliases = [*agency.aliases, alias]
             await _bump(s, "agencies_rev")
 
+    async def rename_agency(self, agency_id: int, name: str) -> None:
+        """A new name (the old one stays an alias, so plans and people who use it still find it)."""
+        name = nfc(name).strip()
+        async with self.write() as s:
+            agency = await s.get(Agency, agency_id)
+            if agency is None:
+                raise KeyError(agency_id)
+            clash = await s.scalar(
+                select(Agency.id).where(
+                    Agency.folded == fold(name),
+                    Agency.parent_key == agency.parent_key,
+                    Agency.id != agency_id,
+                )
+            )
+            if clash is not None:
+                raise ValueError(name)
+            if fold(agency.name) != fold(name) and agency.name not in agency.aliases:
+                agency.aliases = [*agency.aliases, agency.name]
+            agency.name, agency.folded = name, fold(name)
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")  # lead names are part of the task views
+
+    async def move_agency(self, agency_id: int, parent_id: int | None) -> None:
+        """Put an agency (and the units under it) under another parent, or at the top (None)."""
+        async with self.write() as s:
+            agency = await s.get(Agency, agency_id)
+            if agency is None:
+                raise KeyError(agency_id)
+            current = parent_id
+            while current is not None:  # never under itself
+                if current == agency_id:
+                    raise ValueError("cycle")
+                current = await s.scalar(select(Agency.parent_id).where(Agency.id == current))
+            clash = await s.scalar(
+                select(Agency.id).where(
+                    Agency.folded == agency.folded,
+                    Agency.parent_key == (parent_id or 0),
+                    Agency.id != agency_id,
+                )
+            )
+            if clash is not None:
+                raise ValueError(agency.name)
+            agency.parent_id, agency.parent_key = parent_id, parent_id or 0
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")
+
+    async def merge_agencies(self, source_id: int, target_id: int) -> None:
+        """`source` becomes `target`: its tasks (led and coordinated), users, group links, plans,
+        units and names follow; the source's names stay as aliases of the target (its history)."""
+        if source_id == target_id:
+            return
+        async with self.write() as s:
+            await self._merge(s, source_id, target_id)
+            await _bump(s, "agencies_rev")
+            await _bump(s, "tasks_rev")
+
+    async def _merge(self, s: AsyncSession, source_id: int, target_id: int) -> None:
+        source, target = await s.get(Agency, source_id), await s.get(Agency, target_id)
+        if source is None or target is None:
+            raise KeyError(source_id if source is None else target_id)
+        current: int | None = target.parent_id
+        while current is not None:
+            if current == source_id:
+                raise ValueError("cycle")
+            current = await s.scalar(select(Agency.parent_id).where(Agency.id == current))
+        for table in (TaskLead, TaskPartner):
+            both = select(table.task_id).where(table.agency_id == target_id)
+            await s.execute(delete(table).where(table.agency_id == source_id, table.task_id.in_(both)))
+            await s.execute(update(table).where(table.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(Task).where(Task.lead_id == source_id).values(lead_id=target_id))
+        await s.execute(update(User).where(User.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(ChatLink).where(ChatLink.agency_id == source_id).values(agency_id=target_id))
+        await s.execute(update(Plan).where(Plan.issuer_id == source_id).values(issuer_id=target_id))
+        for child in (await s.execute(select(Agency).where(Agency.parent_id == source_id))).scalars().all():
+            twin = await s.scalar(
+                select(Agency.id).where(Agency.folded == child.folded, Agency.parent_key == target_id)
+            )
+            if twin is not None:
+                await self._merge(s, child.id, twin)
+            else:
+                child.parent_id, child.parent_key = target_id, target_id
+        names = [n for n in (source.name, *source.aliases) if n and fold(n) != target.folded]
+        target.aliases = list(dict.fromkeys([*target.aliases, *names]))
+        await s.flush()
+        await s.delete(source)
+        await s.flush()
+
     async def _get_or_create_agency(self, s: AsyncSession, name: str, parent_id: int | None) -> Agency:
         name = nfc(name)
         found = await s.scalar(
@@ -278,52 +430,93 @@ class Storage:
     async def save_plan(
         self,
         parsed: ParsedPlan,
-        lead_names: dict[str, list[tuple[str, str | None]]],
+        lead_names: dict[str, list[Place]],
         *,
         dry_run: bool = False,
+        partner_names: dict[str, list[Place]] | None = None,
+        issuer_id: int | None = None,
     ) -> SaveResult:
         """Insert or update a plan, its tasks and occurrences, keeping done status.
 
-        `lead_names` maps each task's lead text to the agencies it names, as (name, parent
-        name or None) pairs — the caller (the import handler) resolved them against the
-        directory. A dry run does everything inside a transaction and rolls it back, so what
+        `lead_names` (and `partner_names`) map each task's lead (partners) text to the agencies it
+        names, as (name, parent) pairs — the caller (the import handler) placed them in the
+        directory; a parent is an agency id, a top-level name, or a chain (see `ParentRef`).
+        `issuer_id` is the issuer when the directory knows it (else `parsed.issuer` is found or
+        created at the top). A dry run does everything inside a transaction and rolls it back, so what
         it reports is exactly what a real import would do.
         """
-        async with self._write_lock, self.sessions() as s:
-            await s.begin()
-            try:
-                result = await self._save_plan(s, parsed, lead_names)
-                if dry_run:
+        for attempt in range(3):
+            self.check_file()
+            async with self._write_lock, self.sessions() as s:
+                await s.begin()
+                try:
+                    if self.engine.dialect.name == "postgresql":
+                        # Imports from several processes at once (three admins confirming one new
+                        # plan) take turns, so the second finds what the first created.
+                        await s.execute(text("SELECT pg_advisory_xact_lock(4243)"))
+                    result = await self._save_plan(s, parsed, lead_names, partner_names or {}, issuer_id)
+                    if dry_run:
+                        await s.rollback()
+                        result.plan_id = None
+                    else:
+                        await s.commit()
+                    return result
+                except IntegrityError:
+                    # A lost race with another process (an agency or plan it created first):
+                    # the next attempt sees its rows.
                     await s.rollback()
-                    result.plan_id = None
-                else:
-                    await s.commit()
-                return result
-            except BaseException:
-                await s.rollback()
-                raise
+                    if attempt == 2:
+                        raise
+                except BaseException:
+                    await s.rollback()
+                    raise
+        raise AssertionError("unreachable")
 
     async def _save_plan(
-        self, s: AsyncSession, parsed: ParsedPlan, lead_names: dict[str, list[tuple[str, str | None]]]
+        self,
+        s: AsyncSession,
+        parsed: ParsedPlan,
+        lead_names: dict[str, list[Place]],
+        partner_names: dict[str, list[Place]],
+        known_issuer: int | None,
     ) -> SaveResult:
         new_agencies: list[str] = []
-        agency_ids: dict[tuple[str, str | None], int] = {}
+        agency_ids: dict[tuple[str, int | None], int] = {}
+        names: dict[int, str] = {}
 
-        async def agency_id(name: str, parent: str | None) -> int:
-            key = (fold(name), fold(parent) if parent else None)
+        async def parent_of(parent: ParentRef) -> int | None:
+            if parent is None:
+                return None
+            if isinstance(parent, int):
+                return parent
+            if isinstance(parent, str):
+                return await agency_id(parent, None)
+            current: int | None = None
+            for step in parent:
+                current = step if isinstance(step, int) else await agency_id(step, current)
+            return current
+
+        async def agency_id(name: str, parent: ParentRef) -> int:
+            parent_id = await parent_of(parent)
+            key = (fold(name), parent_id)
             if key in agency_ids:
                 return agency_ids[key]
-            parent_id = await agency_id(parent, None) if parent else None
             before = await s.scalar(
                 select(Agency.id).where(Agency.folded == fold(name), Agency.parent_key == (parent_id or 0))
             )
             agency = await self._get_or_create_agency(s, name, parent_id)
+            names[agency.id] = agency.name
             if before is None:
-                new_agencies.append(f"{agency.name} ({nfc(parent)})" if parent else agency.name)
+                if parent_id is not None and parent_id not in names:
+                    names[parent_id] = (await s.get(Agency, parent_id)).name  # type: ignore[union-attr]
+                new_agencies.append(f"{agency.name} ({names[parent_id]})" if parent_id else agency.name)
             agency_ids[key] = agency.id
             return agency.id
 
-        issuer_id = await agency_id(parsed.issuer, None) if parsed.issuer else None
+        if known_issuer is not None:
+            issuer_id: int | None = known_issuer
+        else:
+            issuer_id = await agency_id(parsed.issuer, None) if parsed.issuer else None
         identity = plan_identity(parsed, issuer_id)
         plan = await s.scalar(select(Plan).where(Plan.identity == identity))
         created = plan is None
@@ -342,9 +535,21 @@ class Storage:
         await s.flush()
 
         # Bulk Core statements from here on: 20,000 ORM objects would dominate the import.
-        existing: dict[str, int] = {}
+        existing: dict[str, int] = {}  # stored key → id, archived tasks included (they may come back)
+        stored: list[StoredTask] = []
+        was_archived: set[int] = set()
         if not created:
-            existing = dict((await s.execute(select(Task.key, Task.id).where(Task.plan_id == plan.id))).all())
+            for task_id, key, title, lead_text, archived_at in await s.execute(
+                select(Task.id, Task.key, Task.title, Task.lead_text, Task.archived_at)
+                .where(Task.plan_id == plan.id)
+                .order_by(Task.archived_at.is_not(None), Task.position)
+            ):
+                existing[key] = task_id
+                stored.append(StoredTask(task_id, title, lead_text))
+                if archived_at is not None:
+                    was_archived.add(task_id)
+        matcher = TaskMatcher(stored)
+        key_of = {task_id: key for key, task_id in existing.items()}
         old_occurrences: dict[int, dict[date, int]] = {}
         if existing:
             occ_rows = await s.execute(
@@ -357,14 +562,20 @@ class Storage:
                 old_occurrences.setdefault(task_id, {})[original_due or due] = occ_id
 
         result = SaveResult(plan_id=None, created=created)
-        seen: set[str] = set()
+        seen: set[str] = set(existing)  # a new task's key must not be a stored one's
         inserts: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []
         plan_leads: dict[str, tuple[list[int], list[date]]] = {}
+        plan_partners: dict[str, list[int]] = {}
         for position, pt in enumerate(parsed.tasks):
-            key = task_key(pt.title, pt.lead, seen)
+            same = matcher.take(pt.title, pt.lead)
+            key = key_of[same] if same is not None else task_key(pt.title, pt.lead, seen)
             seen.add(key)
             leads = [await agency_id(n, p) for n, p in lead_names.get(pt.lead, [])]
+            partners = (
+                [await agency_id(n, p) for n, p in partner_names.get(pt.partners, [])] if pt.partners else []
+            )
+            plan_partners[key] = [a for a in dict.fromkeys(partners) if a not in leads]
             row = {
                 "plan_id": plan.id,
                 "key": key,
@@ -382,12 +593,13 @@ class Storage:
                 "source": pt.source[:200],
             }
             plan_leads[key] = (leads, sorted(set(pt.dates)))
-            if key in existing:
-                updates.append({**row, "tid": existing[key]})
+            if same is not None:
+                updates.append({**row, "tid": same, "archived_at": None})
             else:
-                inserts.append(row)
-        result.tasks_added, result.tasks_updated = len(inserts), len(updates)
-        ids: dict[str, int] = {key: existing[key] for key in seen if key in existing}
+                inserts.append({**row, "archived_at": None})
+        result.tasks_added = len(inserts) + len(matcher.taken & was_archived)
+        result.tasks_updated = len(updates) - len(matcher.taken & was_archived)
+        ids: dict[str, int] = {key_of[t]: t for t in matcher.taken}
         task_table = Task.__table__
         for chunk in _chunks(inserts, 2000):
             returned = await s.execute(
@@ -403,32 +615,44 @@ class Storage:
                 updates,
                 execution_options={"synchronize_session": False},
             )
-        removed = [tid for key, tid in existing.items() if key not in seen]
+        # Tasks the plan no longer has are archived with their history (and come back with it).
+        removed = [tid for tid in existing.values() if tid not in matcher.taken and tid not in was_archived]
         result.tasks_removed = len(removed)
+        archived_now = utcnow()
         for chunk in _chunks(removed, 2000):
-            await s.execute(delete(Occurrence).where(Occurrence.task_id.in_(chunk)))
-            await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
-            await s.execute(delete(Task).where(Task.id.in_(chunk)))
-        kept = [ids[k] for k in seen if k in existing]
+            await s.execute(update(Task).where(Task.id.in_(chunk)).values(archived_at=archived_now))
+        kept = sorted(matcher.taken)
         for chunk in _chunks(kept, 2000):
             await s.execute(delete(TaskLead).where(TaskLead.task_id.in_(chunk)))
+            await s.execute(delete(TaskPartner).where(TaskPartner.task_id.in_(chunk)))
         lead_rows: list[dict[str, object]] = []
+        partner_rows: list[dict[str, object]] = []
         occ_new: list[dict[str, object]] = []
         occ_gone: list[int] = []
+        occ_moved: list[dict[str, object]] = []
         for key, (leads, dates) in plan_leads.items():
             task_id = ids[key]
             lead_rows.extend({"task_id": task_id, "agency_id": agency} for agency in dict.fromkeys(leads))
-            old = old_occurrences.get(task_id, {})
-            occ_new.extend(
-                {"task_id": task_id, "due": due, "status": OccurrenceStatus.OPEN.value}
-                for due in dates
-                if due not in old
-            )
-            occ_gone.extend(occ_id for due, occ_id in old.items() if due not in dates)
+            moved, came, gone = pair_moved_dates(old_occurrences.get(task_id, {}), dates)
+            occ_moved.extend({"oid": occ_id, "new_due": due} for occ_id, due in moved.items())
+            occ_new.extend({"task_id": task_id, "due": due, "status": OccurrenceStatus.OPEN.value} for due in came)
+            occ_gone.extend(gone)
+            partner_rows.extend({"task_id": task_id, "agency_id": agency} for agency in plan_partners[key])
         for chunk in _chunks(occ_gone, 2000):
             await s.execute(delete(Occurrence).where(Occurrence.id.in_(chunk)))
+        if occ_moved:
+            from sqlalchemy import bindparam
+
+            await s.execute(
+                Occurrence.__table__.update()
+                .where(Occurrence.__table__.c.id == bindparam("oid"))
+                .values(due=bindparam("new_due")),
+                occ_moved,
+            )
         for chunk in _chunks(lead_rows, 5000):
             await s.execute(TaskLead.__table__.insert(), chunk)
+        for chunk in _chunks(partner_rows, 5000):
+            await s.execute(TaskPartner.__table__.insert(), chunk)
         for chunk in _chunks(occ_new, 5000):
             await s.execute(Occurrence.__table__.insert(), chunk)
         if new_agencies:
@@ -439,19 +663,28 @@ class Storage:
         await s.flush()
         return result
 
-    async def tasks_for_agencies(self, agency_ids: Iterable[int]) -> list[TaskView]:
-        """Tasks led (alone or jointly) by any of these agencies, with their occurrences."""
+    async def tasks_for_agencies(
+        self, agency_ids: Iterable[int], *, partners: bool = False
+    ) -> list[TaskView]:
+        """Tasks led (alone or jointly) by any of these agencies — and with `partners`, also those
+        they coordinate — with their occurrences."""
         ids = list(set(agency_ids))
         if not ids:
             return []
         task_ids = select(TaskLead.task_id).where(TaskLead.agency_id.in_(ids))
-        return await self._task_views(Task.id.in_(task_ids))
+        if not partners:
+            return await self._task_views(Task.id.in_(task_ids))
+        partner_ids = select(TaskPartner.task_id).where(TaskPartner.agency_id.in_(ids))
+        return await self._task_views(Task.id.in_(task_ids) | Task.id.in_(partner_ids))
 
     async def all_tasks(self) -> list[TaskView]:
         return await self._task_views(None)
 
     async def _task_views(self, where) -> list[TaskView]:  # type: ignore[no-untyped-def]
-        """Plain rows (no ORM identity map: this is the hot path of every question and tick)."""
+        """Plain rows (no ORM identity map: this is the hot path of every question and tick).
+        Archived tasks (gone from their plan's last import) are not among them."""
+        live = Task.archived_at.is_(None)
+        where = live if where is None else and_(live, where)
         task_cols = select(
             Task.id,
             Task.title,
@@ -482,8 +715,10 @@ class Storage:
             occ_cols = occ_cols.where(Occurrence.task_id.in_(select(Task.id).where(where)))
             plan_cols = plan_cols.where(Plan.id.in_(select(Task.plan_id).where(where)))
         lead_cols = select(TaskLead.task_id, TaskLead.agency_id)
+        partner_cols = select(TaskPartner.task_id, TaskPartner.agency_id)
         if where is not None:
             lead_cols = lead_cols.where(TaskLead.task_id.in_(select(Task.id).where(where)))
+            partner_cols = partner_cols.where(TaskPartner.task_id.in_(select(Task.id).where(where)))
         async with self.engine.connect() as conn:  # Core connection: no ORM session overhead
             tasks = (await conn.execute(task_cols)).all()
             if not tasks:
@@ -498,6 +733,9 @@ class Storage:
             leads: dict[int, list[int]] = {}
             for task_id, agency_id in await conn.execute(lead_cols):
                 leads.setdefault(task_id, []).append(agency_id)
+            partner_map: dict[int, list[int]] = {}
+            for task_id, agency_id in await conn.execute(partner_cols):
+                partner_map.setdefault(task_id, []).append(agency_id)
         by_task: dict[int, list[OccurrenceView]] = {}
         open_, done = OccurrenceStatus.OPEN, OccurrenceStatus.DONE
         for oid, tid, due, status, done_at, done_by, note, file_name, p_at, p_note, original in occurrences:
@@ -545,6 +783,7 @@ class Storage:
                     lead_ids=tuple(leads.get(tid, ())),
                     plan_id=plan_id,
                     plan_archived=plan_id in archived,
+                    partner_ids=tuple(partner_map.get(tid, ())),
                 )
             )
         return views
@@ -564,6 +803,8 @@ class Storage:
         if task_id is None:
             return None
         views = await self._task_views(Task.id == task_id)
+        if not views:  # the task was archived (its plan no longer has it)
+            return None
         for occ in views[0].occurrences:
             if occ.id == occurrence_id:
                 return views[0], occ
@@ -1058,7 +1299,7 @@ class Storage:
                 await s.execute(
                     update(ReminderLog)
                     .where(ReminderLog.key.in_(chunk))
-                    .values(status=status, finished_at=now, error=(error or None) and error[:2000])
+                    .values(status=status, finished_at=now, error=(error or None) and self.redact(error)[:2000])
                 )
 
     async def finish_claim(
@@ -1156,6 +1397,30 @@ async def _bump(s: AsyncSession, key: str) -> None:
 def _chunks(items: Sequence, size: int):  # type: ignore[no-untyped-def]
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL (None for memory databases and other servers)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or not database or ":memory:" in database:
+        return None
+    if database.startswith("file:"):  # a URI filename (…?mode=ro&uri=true)
+        database = database[len("file:") :].split("?", 1)[0]
+    return os.path.abspath(database)
+
+
+def _explain_error(context) -> None:  # type: ignore[no-untyped-def]
+    """SQLAlchemy's handle_error hook: a database failure we recognise becomes a StorageError with
+    one sentence for the user; the driver's details go to the log (one line, redacted there)."""
+    if getattr(context, "is_pre_ping", False):
+        return  # the pool reconnects by itself
+    explained = explain(context.original_exception)
+    if explained is not None:
+        log.warning("database error: %s", str(context.original_exception).splitlines()[0][:300])
+        raise explained from context.sqlalchemy_exception
 
 
 def _engine_options(url: str) -> dict[str, object]:

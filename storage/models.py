@@ -90,6 +90,8 @@ class Task(Base):
     deadline: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(200), default="")
+    # Set when a re-import no longer has the task: kept with its history, back if it returns.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     occurrences: Mapped[list[Occurrence]] = relationship(
@@ -101,6 +103,17 @@ class TaskLead(Base):
     """Every lead agency of a task ("Phòng A, Trung tâm B" chủ trì together); `tasks.lead_id` is the first."""
 
     __tablename__ = "task_leads"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class TaskPartner(Base):
+    """Every coordinating agency of a task ("phối hợp"): its tasks are shown apart from those it leads."""
+
+    __tablename__ = "task_partners"
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     agency_id: Mapped[int] = mapped_column(
@@ -218,3 +231,13 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SharedValue(Base):
+    """A value every process of one deployment must agree on and nobody configured, e.g. a
+    generated webhook secret (Telegram and Zalo check it on every pushed update)."""
+
+    __tablename__ = "shared_values"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

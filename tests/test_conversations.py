@@ -33,3 +33,13 @@ async def test_unknown_command_gets_help(chat: Chat) -> None:
 async def test_a_very_long_message_is_answered(chat: Chat) -> None:
     await chat.load(SAMPLE)
     assert await chat.say("việc " * 2500)
+
+
+async def test_forged_button_data_is_refused_with_a_sentence(chat: Chat, caplog) -> None:  # type: ignore[no-untyped-def]
+    await chat.load(SAMPLE)
+    for data in ("done:" + "9" * 30, "done:١٢", "done:-1", "ap:99999999999999999999", "rj:x", "join:0", "imp:zz", "???"):
+        answer = await chat.say(callback=data)
+        assert answer and all("lỗi" not in line.lower() for line in answer), (data, answer)
+        answer = await chat.say(callback=data, account="telegram:77")  # a stranger too
+        assert answer, data
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

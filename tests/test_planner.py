@@ -78,8 +78,9 @@ def test_each_lead_time_goes_out_at_remind_at(now: datetime, expected_lead: str,
     assert reminder.lead == expected_lead
     assert reminder.days_left == days_left
     assert reminder.scheduled_at == at(now.date(), 8, 0)
-    assert reminder.key == f"100@2022-06-30:telegram:1:{expected_lead}"
-    assert reminder.key == reminder_key(100, DUE, "telegram:1", expected_lead)
+    assert reminder.key == f"100@2022-06-30:telegram:1:{expected_lead}" == reminder_key(
+        100, DUE, "telegram:1", expected_lead
+    )
     assert reminder.recipient == "telegram:1" and reminder.due == DUE and reminder.occurrence_id == 100
 
 
@@ -346,3 +347,12 @@ def test_grouping_accepts_a_naive_local_now() -> None:
     planned = plan(tasks, at(DUE, 12, 0))
     [delivery] = group_for_delivery(planned, now=datetime(2022, 6, 30, 12, 0))
     assert delivery.is_catchup  # sent at 08:00, now noon: missed
+
+
+def test_a_moved_due_date_gets_its_reminders_again() -> None:
+    """DESIGN.md: the claim key names the occurrence and its due date."""
+    [before] = plan([task(dues=(DUE,))], at(DUE - timedelta(days=3), 9, 0))
+    moved = DUE + timedelta(days=7)
+    [after] = plan([task(dues=(moved,))], at(moved - timedelta(days=3), 9, 0))
+    assert before.occurrence_id == after.occurrence_id and before.lead == after.lead
+    assert before.key != after.key

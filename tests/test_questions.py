@@ -165,9 +165,14 @@ def test_topic_inside_an_agency(directory: Directory) -> None:
     assert question.intent == "topic" and question.agency_id == 9 and question.topic == "ISO 9001"
 
 
-@pytest.mark.parametrize("text", ["xin chào", "hello", "   ", "???", "ok"])
+@pytest.mark.parametrize("text", ["   ", "???"])
 def test_not_understood(directory: Directory, text: str) -> None:
     assert ask(directory, text).intent == "unknown"
+
+
+@pytest.mark.parametrize("text", ["xin chào", "hello", "ok", "Chào bạn!", "cảm ơn nhiều nhé", "thanks"])
+def test_greetings_and_thanks(directory: Directory, text: str) -> None:
+    assert ask(directory, text).intent == "greeting"
 
 
 def test_understood_pieces(directory: Directory) -> None:
@@ -190,7 +195,7 @@ def test_long_input_is_fast_and_safe(directory: Directory) -> None:
 def test_never_raises(text: str) -> None:
     directory = Directory(AGENCIES)
     question = parse_question(text, today=TODAY, directory=directory, asker_id=1)
-    assert question.intent in ("tasks", "topic", "unknown")
+    assert question.intent in ("tasks", "topic", "greeting", "unknown")
     assert question.status in ("open", "overdue", "due_soon", "done", "all")
 
 
@@ -198,3 +203,22 @@ def test_unknown_abbreviation_is_reported(directory: Directory) -> None:
     question = ask(directory, "SXD tháng 3")
     assert question.agency_id is None and question.agency_name_asked == "SXD"
     assert ask(directory, "STTTT tháng 3").agency_id == 3
+
+
+@pytest.mark.parametrize(
+    "typed,meant",
+    [
+        ("sở tư phaps có việc gì quas hanj", "sở tư phap có việc gì qua han"),
+        ("sở nội vuj", "sở nội vu"),
+        ("nooij vuj tuw phaps", "noi vu tu phap"),
+        ("qua1 han5", "qua han"),
+        ("stp co viec j qua han ko", "stp co viec gì qua han không"),
+        ("dc k vs", "được không với"),
+        ("STTTT quý 3 15/3 q3 thang12 skhcn", "STTTT quý 3 15/3 q3 thang12 skhcn"),
+        ("ai chủ trì chữ ký số", "ai chủ trì chữ ký số"),
+    ],
+)
+def test_typing_leftovers_are_read_as_meant(typed: str, meant: str) -> None:
+    from bot.core.lang.chat_text import normalize_typing
+
+    assert normalize_typing(typed) == meant

@@ -210,6 +210,25 @@ async def test_admin_imports_a_csv_after_a_preview_and_a_confirmation(bot: Bot) 
     assert bot.api.callback_answers(), "every button press is answered"
 
 
+async def test_admin_corrects_an_agency_match_in_the_preview(bot: Bot) -> None:
+    await bot.storage.add_agency("Sở Nội vụ")
+    since = bot.mark()
+    bot.api.add_document(ADMIN, SAMPLE.read_bytes(), SAMPLE.name, caption="/import")
+    preview = await bot.api.wait_for_message(ADMIN, "Xem trước", since=since)
+    assert "Sở Tài nguyên và Môi trường → mới, cấp trên cùng" in (preview.text or "")
+    assert "Sở Nội vụ → Sở Nội vụ" in (preview.text or "")  # a partner, matched
+    since = bot.mark()
+    await bot.press(ADMIN, preview, "imp:map:")
+    await bot.api.wait_for_message(ADMIN, "tên như trong kế hoạch", since=since)
+    preview = await bot.says(ADMIN, "Sở Tài nguyên và Môi trường = Sở Nội vụ", "Xem trước")
+    assert "[chủ trì] Sở Tài nguyên và Môi trường → Sở Nội vụ" in (preview.text or "")
+    since = bot.mark()
+    await bot.press(ADMIN, preview, "imp:ok:")
+    await bot.api.wait_for_message(ADMIN, "Đã nhập kế hoạch", since=since)
+    task = next(t for t in await bot.storage.all_tasks() if t.title == "Số hóa hồ sơ đăng ký đất đai")
+    assert task.lead == "Sở Nội vụ"
+
+
 async def test_import_command_then_file(bot: Bot) -> None:
     await bot.says(ADMIN, "/import", "gửi tệp")
     since = bot.mark()
@@ -590,6 +609,68 @@ async def test_a_rejected_token_is_not_quoted(api: FakeTelegramAPI, sqlite_url: 
             await channel.start()
         assert "WRONG-SECRET" not in str(caught.value)
     finally:
+        await storage.close()
+
+
+async def test_webhook_without_a_configured_secret_generates_one_and_refuses_forged_updates(
+    api: FakeTelegramAPI, sqlite_url: str
+) -> None:
+    """No TELEGRAM_WEBHOOK_SECRET: a secret is generated once, kept in the database (a second
+    process gets the same), registered with setWebhook; a POST without it is refused unread."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    storage = await Storage.open(sqlite_url)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=api.base_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram-hook",
+        telegram_webhook_port=port,
+        nhacviec_admins=f"telegram:{ADMIN}",
+    )
+    router = Router(AppContext(storage=storage, settings=settings, clock=lambda: NOW))
+    handled: list[object] = []
+    original = router.handle
+
+    async def spy(req):  # type: ignore[no-untyped-def]
+        handled.append(req)
+        return await original(req)
+
+    router.handle = spy  # type: ignore[method-assign]
+    channel = TelegramChannel(settings, router)
+    await channel.start()
+    try:
+        secret = api.webhook["secret_token"]
+        assert secret and len(secret) >= 32
+        other = await Storage.open(sqlite_url)
+        try:
+            other_router = Router(AppContext(storage=other, settings=settings, clock=lambda: NOW))
+            assert await other_router.webhook_secret("telegram") == secret
+        finally:
+            await other.close()
+        forged = {
+            "update_id": 999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": ADMIN, "type": "private"},
+                "from": {"id": ADMIN, "is_bot": False, "first_name": "A"},
+                "text": "/help",
+            },
+        }
+        async with httpx.AsyncClient() as http:
+            url = f"http://127.0.0.1:{port}/telegram-hook"
+            no_secret = await http.post(url, json=forged)
+            wrong = await http.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"})
+        assert no_secret.status_code == 403 and wrong.status_code == 403
+        api.add_user_message(ADMIN, "/help")  # the stand-in posts with the registered secret
+        await api.wait_for_message(ADMIN, "/viec")
+        assert len(handled) == 1
+    finally:
+        await channel.stop()
         await storage.close()
 
 

@@ -364,3 +364,27 @@ async def test_sends_are_throttled_per_chat(bot: Bot) -> None:
     assert calls[-1].at - calls[0].at >= 0.18
     other = bot.api.calls("sendMessage")[-1]
     assert other.params["chat_id"] == "other" and other.at - calls[-1].at < 0.05
+
+
+async def test_webhook_secret_is_generated_once_and_shared(sqlite_url: str) -> None:
+    """No ZALO_WEBHOOK_SECRET: one is made once and kept in the database, so a restart or a second
+    process behind the same webhook registers the same secret (it used to change at each start)."""
+    async with FakeZaloAPI() as api:
+        url = f"http://127.0.0.1:{free_port()}/zalo/hook"
+        ctx = await open_context(sqlite_url, api, zalo_webhook_url=url)
+        secrets_seen = []
+        for _round in range(2):  # a restart
+            channel = ZaloChannel(ctx.settings, Router(ctx), rate_limiter=fast())
+            await channel.start()
+            try:
+                secret = api.webhook["secret_token"]
+                assert secret and len(secret) >= 32
+                secrets_seen.append(secret)
+                update = api.make_update("message.text.received", USER, text="/help")
+                assert (await api.post_update_to_webhook(url, update, None)).status_code == 403
+                assert (await api.post_update_to_webhook(url, update, "")).status_code == 403
+            finally:
+                await channel.stop()
+        assert secrets_seen[0] == secrets_seen[1]
+        assert not api.sent
+        await ctx.storage.close()

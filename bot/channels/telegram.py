@@ -65,6 +65,7 @@ from bot.channels.base import ChatLocks, deliver_turn
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
+from bot.core.redact import RedactingFilter, Redactor
 from handlers.ports import DeliveryError
 from handlers.replies import Reply, Request
 
@@ -125,20 +126,6 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class _RedactToken(logging.Filter):
-    """Replaces the bot token in log records: PTB logs the API URL (token included) at DEBUG."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<TOKEN>"), ()
-        return True
-
-
 def hide_token_in_logs(token: str) -> None:
     """Keep httpx quiet (it logs every URL at INFO) and redact the token in PTB's and httpx's loggers."""
     for noisy in ("httpx", "httpcore"):
@@ -146,10 +133,11 @@ def hide_token_in_logs(token: str) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     names = {"telegram", "telegram.Bot", "telegram.ext.ExtBot", "httpx", "httpcore"}
     names |= {n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "httpx", "httpcore"))}
+    redact = Redactor([token])
     for name in names:
         logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
-            logger.addFilter(_RedactToken(token))
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter(redact))
 
 
 class TelegramChannel:
@@ -228,12 +216,14 @@ class TelegramChannel:
             raise RuntimeError("python-telegram-bot built no updater")
         webhook = (self.settings.telegram_webhook_url or "").strip()
         if webhook:
+            # Every pushed update must carry the secret (PTB answers 403 otherwise): a forged
+            # update from anyone who can reach the port is never handled.
             await updater.start_webhook(
-                listen="0.0.0.0",
+                listen=self.settings.telegram_webhook_listen,
                 port=self.settings.telegram_webhook_port,
                 url_path=urlparse(webhook).path.lstrip("/"),
                 webhook_url=webhook,
-                secret_token=self.settings.telegram_webhook_secret or None,
+                secret_token=await self.router.webhook_secret(self.name),
                 allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
                 bootstrap_retries=3,

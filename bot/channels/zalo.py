@@ -49,7 +49,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -167,7 +166,7 @@ class ZaloChannel:
         self.typing_after = typing_after
         self.limiter = rate_limiter or RateLimiter()
         self.webhook_url = (settings.zalo_webhook_url or "").strip()
-        self.webhook_secret = (settings.zalo_webhook_secret or "").strip() or secrets.token_urlsafe(32)
+        self.webhook_secret = ""  # set when the webhook starts: configured, or generated once and stored
         self._webhook_listen = webhook_listen
         self.bot_info: dict[str, Any] = {}
         self._mention_names: list[str] = []
@@ -289,7 +288,11 @@ class ZaloChannel:
 
     async def _start_webhook(self) -> None:
         parts = urlsplit(self.webhook_url)
-        host, port = self._webhook_listen or ("0.0.0.0", parts.port or DEFAULT_WEBHOOK_PORT)
+        self.webhook_secret = await self.router.webhook_secret(self.name)
+        host, port = self._webhook_listen or (
+            self.settings.zalo_webhook_listen,
+            self.settings.zalo_webhook_port or parts.port or DEFAULT_WEBHOOK_PORT,
+        )
         server = WebhookServer(parts.path or "/", self.webhook_secret, self._dispatch)
         server.start(host, port)
         self._server = server

@@ -42,7 +42,7 @@ class WebhookServer:
             self._server = None
 
     def secret_ok(self, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(given.encode(), self.secret.encode())
+        return bool(self.secret) and given is not None and hmac.compare_digest(given.encode(), self.secret.encode())
 
     def accept(self, body: bytes) -> bool:
         """Parse one pushed update and queue it; False when the body is not an update."""

@@ -147,3 +147,4 @@ class TaskView:
     lead_ids: tuple[int, ...] = ()  # every lead agency (a cell may name several); lead_id is the first
     plan_id: int | None = None
     plan_archived: bool = False  # its plan is archived: no reminders, left out of answers unless asked
+    partner_ids: tuple[int, ...] = ()  # every coordinating agency (phối hợp)

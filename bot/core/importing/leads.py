@@ -1,20 +1,26 @@
 """From a lead cell as written ("Phòng HC-TH, Trung tâm Ứng dụng…") to the agencies it names.
 
-Pure code. Decisions:
+Pure code: the directory is passed in. Decisions (DESIGN.md "The domain"):
 - A cell may name several agencies, separated by ";", "," or " và ", but a comma also lives
   inside names ("Sở Văn hóa, Thể thao và Du lịch"), so the cell is only cut where the next
-  piece starts with an agency word (Sở, Phòng, Văn phòng, Trung tâm, UBND, …).
-- A name the directory knows (exactly, or fuzzily above its rejection threshold) is that
-  agency. An unknown name that reads like a province-level body (Sở …, UBND …, Công an tỉnh,
-  anything "tỉnh"/"huyện"/"thành phố") becomes a new top-level agency; any other unknown name
-  (Văn phòng Sở, Thanh tra Sở, Phòng …, Trung tâm …, Chi cục …) is a unit of the plan's issuer.
+  piece starts with an agency word (Sở, Phòng, Văn phòng, Trung tâm, UBND, …); a "Văn phòng"
+  serving several bodies ("Văn phòng HĐND và UBND huyện") and collective names ("các sở, ban,
+  ngành", "UBND các xã, phường") stay whole.
+- An agency is its name *and its parent*. A relative name ("Văn phòng Sở", "Phòng Tư pháp") is a
+  unit of the plan's issuer, matched only among the issuer's own units; a name carrying its parent
+  ("Văn phòng Sở Y tế", "Phòng Nội vụ huyện Bình Sơn") goes under that parent (created when new,
+  "huyện Bình Sơn" meaning "UBND huyện Bình Sơn"); a collective name is one agency under the issuer.
+- Any other name is matched in the whole directory; unknown, it becomes a new top-level agency
+  when it reads like a body of the province (Sở …, UBND …, "… tỉnh"), else a unit of the issuer.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from bot.core.lang import vocabulary
+from bot.core.lang.agencies import Directory
 from bot.core.text import fold, nfc
 
 AGENCY_WORDS = (
@@ -73,11 +79,29 @@ def split_agencies(text: str) -> list[str]:
         piece = piece.strip(" .;:-")
         if not piece:
             continue
-        if (_STARTS_AGENCY.match(fold(piece)) and " " in piece) or not names[-1]:
+        if _keeps_together(names[-1], separator, piece):
+            names[-1] = f"{names[-1]}{separator}{piece}"
+        elif (_STARTS_AGENCY.match(fold(piece)) and " " in piece) or not names[-1]:
             names.append(piece)
         else:  # "Sở Văn hóa, Thể thao và Du lịch": not a new agency, glue it back as written.
             names[-1] = f"{names[-1]}{separator}{piece}"
     return [n for n in names if n]
+
+
+def _keeps_together(before: str, separator: str, piece: str) -> bool:
+    """ "Văn phòng HĐND | và | UBND huyện", "UBND các xã, | phường": one name, not two."""
+    head = vocabulary.compact_words(fold(before))
+    if (
+        vocabulary.is_collective(fold(before))
+        and not _STARTS_AGENCY.match(fold(piece))
+        or (vocabulary.is_collective(fold(before)) and len(piece.split()) == 1)
+    ):
+        return True
+    if "va" in fold(separator) and re.fullmatch(
+        r"(?:van phong|vp)(?:\s+(?:hdnd|hoi dong nhan dan|doan dbqh|doan dai bieu quoc hoi))+", head
+    ):
+        return bool(re.match(r"(?:ubnd|uy ban nhan dan|hdnd|hoi dong nhan dan)\b", fold(piece)))
+    return False
 
 
 def is_province_level(name: str) -> bool:
@@ -86,23 +110,205 @@ def is_province_level(name: str) -> bool:
     return bool(_PROVINCE_LEVEL.search(f)) and not _RELATIVE.search(f)
 
 
-def place_leads(
-    lead_text: str,
-    *,
-    issuer: str | None,
-    known: Callable[[str], tuple[str, str | None] | None],
-) -> list[tuple[str, str | None]]:
-    """The (name, parent name) of every agency a lead cell names.
+# -- placing names in the directory ---------------------------------------------------------
 
-    `known(name)` returns the (name, parent) of an existing agency the directory matches, or None.
-    """
-    placed: list[tuple[str, str | None]] = []
-    for name in split_agencies(lead_text):
-        hit = known(name)
+# Where a new agency goes: None (the top), an existing agency's id, or a chain to create from the
+# top (or from an existing id first): ("UBND huyện Tư Nghĩa",) or (12, "Văn phòng Sở").
+ParentRef = int | str | tuple[int | str, ...] | None
+
+
+@dataclass
+class Placement:
+    """What one agency name of a plan became: an existing agency, or a new one under a parent."""
+
+    written: str
+    name: str  # the name stored (a parent-carrying name without its parent: "Văn phòng Sở")
+    parent: ParentRef = None
+    agency_id: int | None = None  # the existing agency it matched
+    status: str = "new"  # "matched" | "new" | "ambiguous"
+    path: list[str] = field(default_factory=list)  # names from the top down to it
+    choices: list[str] = field(default_factory=list)  # for "ambiguous": the candidates
+
+    @property
+    def place(self) -> tuple[str, ParentRef]:
+        """The (name, parent) pair `Storage.save_plan` takes."""
+        return self.name, self.parent
+
+    def label(self) -> str:
+        return " › ".join(self.path)
+
+
+def _matched(directory: Directory, agency_id: int, written: str) -> Placement:
+    record = directory.record(agency_id)
+    assert record is not None
+    return Placement(written, record.name, record.parent_id, agency_id, "matched", directory.path(agency_id))
+
+
+def _child_named(directory: Directory, parent_id: int, name: str) -> int | None:
+    """The unit of `parent_id` called `name` (its bare name, or a spelling the directory knows)."""
+    folded = fold(name)
+    for child in directory.children(parent_id):
+        record = directory.record(child)
+        if record is not None and fold(record.name) == folded:
+            return child
+    found = directory.resolve(name, asker_id=parent_id)
+    if found.agency_id is not None:
+        record = directory.record(found.agency_id)
+        if record is not None and record.parent_id == parent_id:
+            return found.agency_id
+    return None
+
+
+def _under(
+    directory: Directory, written: str, name: str, parent_id: int | None, parent_chain: tuple[int | str, ...]
+) -> Placement:
+    """`name` as a unit of an existing agency (`parent_id`) or of a chain still to create."""
+    if parent_id is not None:
+        hit = _child_named(directory, parent_id, name)
         if hit is not None:
-            placed.append(hit)
-        elif issuer and fold(name) != fold(issuer) and not is_province_level(name):
-            placed.append((name, nfc(issuer)))
-        else:
-            placed.append((name, None))
-    return list(dict.fromkeys(placed))
+            return _matched(directory, hit, written)
+        return Placement(written, name, parent_id, None, "new", [*directory.path(parent_id), name])
+    names = [p for p in parent_chain if isinstance(p, str)]
+    return Placement(written, name, parent_chain, None, "new", [*names, name])
+
+
+def _parent_of(directory: Directory, written: str) -> tuple[str, int | None, tuple[int | str, ...]] | None:
+    """A name carrying its parent → (the unit's own name, the parent's id or None, chain to create)."""
+    folded = fold(written)
+    split = vocabulary.split_parent(folded)
+    if split is None:
+        return None
+    index, parent_kind, level = split
+    words = re.sub(r"[^\w&]+", " ", nfc(written)).split()
+    if len(words) != len(vocabulary.compact_words(folded).split()):
+        return None
+    head, tail = words[:index], words[index:]
+    parent_name = " ".join(tail)
+    if parent_kind == "ubnd" and level:
+        parent_name = "UBND " + parent_name
+    # The unit's own name: "Văn phòng" + "Sở", "Thanh tra" + "huyện", else as written.
+    head_folded = fold(" ".join(head))
+    own = " ".join(head)
+    kind_only = re.fullmatch(
+        r"(?:van phong|vp|thanh tra|cong an|ban chi huy quan su)(?:\s+(?:hdnd|ubnd|hoi dong nhan dan|va))*",
+        head_folded,
+    )
+    if kind_only:
+        own = (
+            f"{own} {tail[0]}"
+            if parent_kind == "so"
+            else (f"{own} {' '.join(tail[: len(level.split())])}" if level else own)
+        )
+    written_own = own
+    # The written part before the parent keeps its own dash/comma spelling.
+    cut = re.search(r"\s+(?=" + re.escape(tail[0]) + r"\b)", nfc(written))
+    if cut and not kind_only:
+        written_own = nfc(written)[: cut.start()].strip(" ,;-")
+    found = directory.resolve(parent_name)
+    parent_id = found.agency_id
+    if parent_id is not None:
+        record = directory.record(parent_id)
+        if record is not None and vocabulary.is_relative(fold(record.name)) and record.parent_id is not None:
+            parent_id = None
+    return written_own, parent_id, (parent_name,)
+
+
+def place_names(
+    text: str, *, directory: Directory, issuer_id: int | None, issuer: str | None = None
+) -> list[Placement]:
+    """Every agency a lead (or partner) cell names, placed in the directory relative to the issuer.
+
+    `issuer_id` is the plan's issuer when the directory knows it; `issuer` its name when it is new.
+    """
+    placed: list[Placement] = []
+    issuer_chain: tuple[int | str, ...] = (nfc(issuer),) if issuer and issuer_id is None else ()
+    for written in split_agencies(text):
+        placed.append(_place_one(written, directory, issuer_id, issuer, issuer_chain))
+    unique: dict[tuple[str, object], Placement] = {}
+    for placement in placed:
+        unique.setdefault((fold(placement.name), placement.parent), placement)
+    return list(unique.values())
+
+
+# Notes written in brackets after a name: its role in the task, not part of the name.
+_ROLE_NOTE = re.compile(
+    r"\s*[(\[]\s*(?:cơ quan |đơn vị )?(?:chủ trì|phối hợp|thường trực|tham mưu|đầu mối|nếu có|chính|"
+    r"chu tri|phoi hop|thuong truc|tham muu|dau moi|neu co)[^)\]]*[)\]]\s*",
+    re.IGNORECASE,
+)
+_BRACKETED_PARENT = re.compile(r"^(?P<unit>[^()]+?)\s*\((?P<parent>[^()]+)\)\s*$")
+
+
+def _place_one(
+    written: str,
+    directory: Directory,
+    issuer_id: int | None,
+    issuer: str | None,
+    issuer_chain: tuple[int | str, ...],
+) -> Placement:
+    name = _ROLE_NOTE.sub(" ", written).strip(" ,;.-")
+    if name and name != written:
+        placement = _place_one(name, directory, issuer_id, issuer, issuer_chain)
+        placement.written = written
+        return placement
+    bracketed = _BRACKETED_PARENT.match(written)
+    if bracketed and vocabulary.is_relative(fold(bracketed["unit"])):
+        # "Văn phòng Sở (Sở Y tế)": the directory's own way of writing a unit with its parent.
+        parent = directory.resolve(bracketed["parent"])
+        chain: tuple[int | str, ...] = () if parent.agency_id is not None else (bracketed["parent"].strip(),)
+        return _under(directory, written, bracketed["unit"].strip(), parent.agency_id, chain)
+    folded = fold(written)
+    if issuer_id is not None:
+        record = directory.record(issuer_id)
+        if record is not None and fold(record.name) == folded:
+            return _matched(directory, issuer_id, written)
+    elif issuer and fold(issuer) == folded:
+        return Placement(written, nfc(issuer), None, None, "new", [nfc(issuer)])
+    has_issuer = issuer_id is not None or bool(issuer_chain)
+    if vocabulary.is_collective(folded):
+        if has_issuer:
+            return _under(directory, written, written, issuer_id, issuer_chain)
+        return _top(directory, written)
+    carried = _parent_of(directory, written)
+    if carried is not None:
+        own, parent_id, chain = carried
+        if parent_id is not None or chain:
+            return _under(directory, written, own, parent_id, chain)
+    if vocabulary.is_relative(folded):
+        if has_issuer:
+            return _under(directory, written, written, issuer_id, issuer_chain)
+        return _top(directory, written)
+    found = directory.resolve(written, asker_id=issuer_id)
+    if found.agency_id is not None:
+        return _matched(directory, found.agency_id, written)
+    if found.ambiguous:
+        return Placement(
+            written,
+            written,
+            _new_parent(written, issuer_id, issuer_chain),
+            None,
+            "ambiguous",
+            [written],
+            list(found.suggestions),
+        )
+    new_parent = _new_parent(written, issuer_id, issuer_chain)
+    if isinstance(new_parent, int):
+        return _under(directory, written, written, new_parent, ())
+    if new_parent:
+        return _under(directory, written, written, None, new_parent)  # type: ignore[arg-type]
+    return Placement(written, written, None, None, "new", [written])
+
+
+def _top(directory: Directory, written: str) -> Placement:
+    found = directory.resolve(written)
+    if found.agency_id is not None:
+        return _matched(directory, found.agency_id, written)
+    return Placement(written, written, None, None, "new", [written])
+
+
+def _new_parent(written: str, issuer_id: int | None, issuer_chain: tuple[int | str, ...]) -> ParentRef:
+    if is_province_level(written):
+        return None
+    if issuer_id is not None:
+        return issuer_id
+    return issuer_chain or None

@@ -21,97 +21,39 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.domain import AgencyRecord
+from bot.core.lang import vocabulary
+from bot.core.lang.places import Places
 from bot.core.text import fold, fold_words, nfc
 
 # Words dropped from initials and fuzzy cores (but initials are also tried with them).
 STOP_WORDS = frozenset({"va", "cua", "cac", "voi"})
 
-# Common word abbreviations: (long form, short form) on folded words.
-WORD_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
-    ("uy ban nhan dan", "ubnd"),
-    ("hoi dong nhan dan", "hdnd"),
-    ("van phong", "vp"),
-    ("thanh pho", "tp"),
-    ("cong an", "ca"),
-    ("trung tam", "tt"),
-    ("ban quan ly", "bql"),
-    ("mat tran to quoc", "mttq"),
-    ("thi xa", "tx"),
-)
+WORD_ABBREVIATIONS = vocabulary.WORD_ABBREVIATIONS
 # Short forms expanded before fuzzy matching (only the unambiguous ones).
-_EXPAND = {"ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "vp": "van phong", "tp": "thanh pho"}
-
+_EXPAND = vocabulary.EXPAND
 # Kinds of agency, longest first: the word(s) a name starts with that say what it is, not which.
-TYPE_PREFIXES: tuple[str, ...] = tuple(
-    sorted(
-        {
-            "uy ban nhan dan",
-            "hoi dong nhan dan",
-            "uy ban mat tran to quoc",
-            "van phong",
-            "chi cuc",
-            "cuc",
-            "so",
-            "phong",
-            "ban",
-            "ban quan ly",
-            "trung tam",
-            "thanh tra",
-            "cong an",
-            "bo chi huy quan su",
-            "bo chi huy bo doi bien phong",
-            "bo",
-            "toa an nhan dan",
-            "vien kiem sat nhan dan",
-            "vien",
-            "benh vien",
-            "truong",
-            "dai",
-            "bao",
-            "hoi",
-            "lien doan",
-            "lien minh",
-            "doan",
-            "kho bac nha nuoc",
-            "kho bac",
-            "bao hiem xa hoi",
-            "ngan hang",
-            "quy",
-            "cang vu",
-            "tinh uy",
-            "huyen uy",
-            "thanh uy",
-            "dang uy",
-            "tong cong ty",
-            "cong ty",
-            "chi nhanh",
-            "tinh doan",
-            "hoi dong",
-        },
-        key=lambda p: -len(p),
-    )
-)
+TYPE_PREFIXES: tuple[str, ...] = vocabulary.KINDS
 # Place words that say where, not which ("Sở Tư pháp tỉnh" is "Sở Tư pháp").
-_PLACE_WORDS = frozenset({"tinh", "huyen"})
+_PLACE_WORDS = vocabulary.PLACE_WORDS
 # Administrative levels written right after the kind ("UBND *huyện* Bình Sơn", "Công an *xã* …").
-_LEVELS = ("thi xa", "thi tran", "thanh pho", "tinh", "huyen", "xa", "phuong", "quan")
+_LEVELS = vocabulary.LEVELS
 
 # Words that start an agency name in a question, folded. A strong one that leads to no agency
 # is reported as "not found"; a weak one ("Ban", "Trường", "huyện") is only tried.
 _STRONG_TRIGGERS = frozenset(
     """so;ubnd;uy ban;van phong;vp;chi cuc;cuc;phong;thanh tra;cong an;trung tam;hdnd;hoi dong nhan dan;
     benh vien;kho bac;ban quan ly;ngan hang;tinh uy;huyen uy;thanh uy;tinh doan;lien doan;toa an;
-    vien kiem sat;bo chi huy;dang uy;ban dan toc""".replace("\n", "").split(";")
+    vien kiem sat;bo chi huy;dang uy;ban dan toc;xa;phuong;thi tran;thi xa""".replace("\n", "").split(";")
 )
 _WEAK_TRIGGERS = frozenset(
     {"ban", "bo", "vien", "truong", "dai", "quy", "huyen", "tinh", "hoi", "doan", "bao"}
 )
 # Without diacritics these first words are everyday words too ("phong trao", "cuc ky", "bao cao").
-_ASCII_WEAK = frozenset({"phong", "cuc"})
+_ASCII_WEAK = frozenset({"phong", "cuc", "xa", "phuong", "thi"})
 # With diacritics the first syllable must be spelled as in an agency name ("số" is not "Sở").
 _ACCENTED_FIRST = frozenset(
     """sở ubnd ủy uỷ văn vp chi cục phòng thanh công trung hđnd hội bệnh kho ban ngân tỉnh huyện thành
-    liên tòa toà viện bộ đảng trường đài quỹ đoàn báo""".split()
+    liên tòa toà viện bộ đảng trường đài quỹ đoàn báo xã phường thị""".split()
 )
 # Words that end an agency name inside a question.
 _BOUNDARY_WORDS = frozenset(
@@ -202,6 +144,13 @@ _TOKEN = re.compile(r"[\w&]+")
 _NON_KEY = re.compile(r"[^a-z0-9]")
 _VOWELS = re.compile(r"[aeiouy]")
 
+# "UBND huyện", "UBND xã" with no place: the asker's own district/commune.
+_OWN_UBND_KEYS = {
+    f"{kind}{level.replace(' ', '')}": level
+    for kind in ("ubnd", "uybannhandan")
+    for level in ("huyen", "xa", "phuong", "thi xa", "thanh pho", "thi tran", "quan")
+}
+
 # Key kinds, best first: what the agency is called, then spellings of it, then initials.
 _NAME, _VARIANT, _INITIALS = 0, 1, 2
 
@@ -214,6 +163,7 @@ class Resolution:
     score: float = 0.0
     suggestions: list[str] = field(default_factory=list)
     text: str = ""  # the words of the question read as the agency name
+    ambiguous: bool = False  # several agencies fit equally well (the suggestions are they)
 
 
 def compact(text: str) -> str:
@@ -380,6 +330,7 @@ class _Entry:
     level: str
     core: str
     expanded: str
+    scoped: bool = False  # a relative unit ("Văn phòng Sở"): found by that name only near its parent
 
 
 def _looks_abbreviated(token: str) -> bool:
@@ -406,14 +357,19 @@ def fold_aligned(text: str) -> str:
 class Directory:
     """All agencies, with their keys, built once; resolution is then a dictionary lookup."""
 
-    def __init__(self, records: Iterable[AgencyRecord]) -> None:
+    def __init__(self, records: Iterable[AgencyRecord], *, places: Places | None = None) -> None:
         self._records: dict[int, AgencyRecord] = {r.id: r for r in records}
+        # The province's communes and wards (NHACVIEC_PROVINCE): typos in a commune's name are
+        # corrected only onto a real ward, and a commune the province does not have is not invented.
+        self.places = places or Places()
         self._children: dict[int, list[int]] = defaultdict(list)
         for record in self._records.values():
             if record.parent_id is not None and record.parent_id in self._records:
                 self._children[record.parent_id].append(record.id)
         self._full: dict[int, str] = {}
         self._keys: dict[str, dict[int, int]] = defaultdict(dict)  # key → {agency id: best key kind}
+        # Keys of relative units by their bare name ("vanphongso"): only for askers near the parent.
+        self._scoped: dict[str, dict[int, int]] = defaultdict(dict)
         self._abbreviations: dict[int, set[str]] = defaultdict(set)
         self._entries: list[_Entry] = []
         for record in self._records.values():
@@ -427,45 +383,71 @@ class Directory:
                 for size in range(2, len(words)):
                     self._core_prefixes[" ".join(words[:size])].append(entry)
         self._expanded_names = [e.expanded for e in self._entries]
-        self._max_key = max((len(k) for k in self._keys), default=0)
+        self._max_key = max((len(k) for k in [*self._keys, *self._scoped]), default=0)
 
     # -- building -------------------------------------------------------------------------
 
-    def _add_key(self, key: str, agency_id: int, kind: int) -> None:
+    def _add_key(self, key: str, agency_id: int, kind: int, *, scoped: bool = False) -> None:
         if not key:
             return
         if kind == _INITIALS:
             if len(key) < 3 or key in _COMMON_WORDS:
                 return
             self._abbreviations[agency_id].add(key)
-        known = self._keys[key].get(agency_id)
+        table = self._scoped if scoped else self._keys
+        known = table[key].get(agency_id)
         if known is None or kind < known:
-            self._keys[key][agency_id] = kind
+            table[key][agency_id] = kind
 
     def _index(self, record: AgencyRecord) -> None:
-        names = [nfc(record.name), *(nfc(a) for a in record.aliases)]
-        full = self.full_name(record.id)
-        if full != names[0]:
-            names.append(full)
         parent = self._records.get(record.parent_id) if record.parent_id is not None else None
+        # A relative unit ("Văn phòng Sở", "Phòng Tư pháp") is that only inside its parent.
+        scoped = parent is not None and vocabulary.is_relative(fold(record.name))
+        own_names = [nfc(record.name)]
+        names = [nfc(a) for a in record.aliases]
+        full = self.full_name(record.id)
+        if full != own_names[0]:
+            names.append(full)
         if parent is not None:
-            # "Văn phòng Sở" of "Sở Công Thương" is also "Văn phòng Sở Công Thương".
+            # "Văn phòng Sở" of "Sở Công Thương" is also "Văn phòng Sở Công Thương", and
+            # "Phòng Tư pháp" of "UBND huyện Tư Nghĩa" is "Phòng Tư pháp huyện Tư Nghĩa".
             own, up = _words(record.name), _words(parent.name)
-            names.append(" ".join(own + up))
-            for overlap in range(min(len(own), len(up)), 0, -1):
-                if own[-overlap:] == up[:overlap]:
-                    names.append(" ".join(own + up[overlap:]))
-                    break
-        for position, name in enumerate(names):
-            for kind, key in _derived_keys(name):
-                self._add_key(key, record.id, _NAME if position == 0 and kind == _NAME else kind)
+            kind, _ = _type_of(_expand(up))
+            ups = [up]
+            if kind in ("uy ban nhan dan", "ubnd") and len(up) > 1:
+                ups.append(up[1:])
+            for up in ups:
+                names.append(" ".join(own + up))
+                for overlap in range(min(len(own), len(up)), 0, -1):
+                    if own[-overlap:] == up[:overlap]:
+                        names.append(" ".join(own + up[overlap:]))
+                        break
+        for position, name in enumerate(own_names):
+            for key_kind, key in _derived_keys(name):
+                self._add_key(
+                    key, record.id, _NAME if position == 0 and key_kind == _NAME else key_kind, scoped=scoped
+                )
+        for name in names:
+            for key_kind, key in _derived_keys(name):
+                self._add_key(key, record.id, key_kind)
         for alias in record.aliases:
             self._add_key(compact(alias), record.id, _NAME)
+        # "UBND huyện Bình Sơn" is also what people call "huyện Bình Sơn", "xã Bình Hải".
+        expanded_words = _expand(_words(record.name))
+        kind_words, place = _type_of(expanded_words)
+        if (
+            kind_words == "uy ban nhan dan"
+            and len(place) >= 2
+            and place[0] in vocabulary.LOCAL_LEVELS + ("thi", "thanh")
+        ):
+            self._add_key("".join(place), record.id, _VARIANT)
         unit_kind, level, core = _analyse(record.name)
         if not level and parent is not None:
             level = _analyse(parent.name)[1]  # a unit of a huyện is at the huyện's level
         expanded = " ".join(_expand(_words(record.name)))
-        self._entries.append(_Entry(record.id, record.name, record.parent_id, unit_kind, level, core, expanded))
+        self._entries.append(
+            _Entry(record.id, record.name, record.parent_id, unit_kind, level, core, expanded, scoped)
+        )
 
     # -- reading --------------------------------------------------------------------------
 
@@ -510,6 +492,71 @@ class Directory:
                     stack.append(child)
         return found
 
+    def ancestors(self, agency_id: int) -> list[int]:
+        """The agency's parent, its parent's parent, … (nearest first, never looping)."""
+        found: list[int] = []
+        record = self._records.get(agency_id)
+        while record is not None and record.parent_id is not None and record.parent_id not in found:
+            if record.parent_id == agency_id or record.parent_id not in self._records:
+                break
+            found.append(record.parent_id)
+            record = self._records.get(record.parent_id)
+        return found
+
+    def path(self, agency_id: int) -> list[str]:
+        """Names from the top of the tree down to the agency ("Sở Y tế", "Văn phòng Sở")."""
+        ids = [agency_id, *self.ancestors(agency_id)]
+        return [self._records[i].name for i in reversed(ids) if i in self._records]
+
+    def children(self, agency_id: int | None) -> list[int]:
+        """The units right under an agency (None: the agencies at the top), in id order."""
+        if agency_id is None:
+            return sorted(
+                i for i, r in self._records.items() if r.parent_id is None or r.parent_id not in self._records
+            )
+        return sorted(self._children.get(agency_id, ()))
+
+    def _scope(self, asker_id: int | None) -> set[int]:
+        """Parents whose relative units an asker may name: the asker and the agencies above it."""
+        if asker_id is None or asker_id not in self._records:
+            return set()
+        return {asker_id, *self.ancestors(asker_id)}
+
+    def _candidates(self, key: str, asker_id: int | None) -> dict[int, int]:
+        """Agencies known by a key: everyone's full names, and relative names inside the asker's scope."""
+        found = self._keys.get(key) or self._own_ubnd(key, asker_id)
+        scoped = self._scoped.get(key)
+        if scoped:
+            scope = self._scope(asker_id)
+            near = {i: k for i, k in scoped.items() if self._records[i].parent_id in scope}
+            if not near and not found and len(scoped) == 1:
+                # A collective name ("các sở, ban, ngành") only one issuer uses is that one.
+                (only,) = scoped
+                # … by its name as written: "UBND huyện" is not "UBND các huyện".
+                if scoped[only] == _NAME and vocabulary.is_collective(fold(self._records[only].name)):
+                    near = dict(scoped)
+            if near:
+                found = {**found}
+                for i, k in near.items():
+                    if i not in found or k < found[i]:
+                        found[i] = k
+        return found
+
+    def _own_ubnd(self, key: str, asker_id: int | None) -> dict[int, int]:
+        """ "UBND huyện" said by an officer of a district: that district's UBND (nearest up)."""
+        level = _OWN_UBND_KEYS.get(key)
+        if level is None or asker_id is None or asker_id not in self._records:
+            return {}
+        for agency_id in (asker_id, *self.ancestors(asker_id)):
+            kind, own_level, _core = _analyse(self._records[agency_id].name)
+            if kind == "uy ban nhan dan" and own_level == level:
+                return {agency_id: _VARIANT}
+        return {}
+
+    def relative_matches(self, name: str) -> list[int]:
+        """Relative units of any parent called `name` ("Văn phòng Sở": every Sở's), for suggestions."""
+        return sorted(self._scoped.get(compact(name), {}))
+
     def abbreviations(self, agency_id: int) -> set[str]:
         """The derived abbreviations of an agency, as compact keys ("stttt", "sotttt")."""
         return set(self._abbreviations.get(agency_id, set()))
@@ -542,10 +589,10 @@ class Directory:
         first, second = ranked[0], ranked[1]
         if self._closeness(first, asker_id) < self._closeness(second, asker_id):
             return Resolution(first, score * 0.99)
-        return Resolution(None, 0.0, [self.full_name(i) for i in ranked[:5]])
+        return Resolution(None, 0.0, [self.full_name(i) for i in ranked[:5]], ambiguous=True)
 
     def _exact(self, key: str, asker_id: int | None, *, initials_ok: bool = True) -> Resolution | None:
-        candidates = self._keys.get(key)
+        candidates = self._candidates(key, asker_id)
         if not candidates:
             return None
         if not initials_ok:
@@ -567,17 +614,29 @@ class Directory:
         if not core or not self._entries:
             return Resolution(None, 0.0, [])
         hits: dict[int, int] = {}
+        scope = self._scope(asker_id)
         for _, _, index in process.extract(core, self._cores, scorer=fuzz.ratio, score_cutoff=75, limit=30):
             entry = self._entries[index]
+            if entry.scoped and entry.parent_id not in scope:
+                continue
             if kind and entry.kind and kind != entry.kind:
                 continue
             if level and entry.level and level != entry.level:
                 continue
             distance = _close_enough(core, entry.core)
+            if (
+                distance
+                and self.places
+                and level in vocabulary.LOCAL_LEVELS
+                and not self._typo_of_a_ward(name, core, entry.core)
+            ):
+                continue
             if distance is not None:
                 hits[entry.id] = distance
         if not hits and len(core.split()) >= 2:
             for entry in self._core_prefixes.get(core, ()):
+                if entry.scoped and entry.parent_id not in scope:
+                    continue
                 if (not kind or kind == entry.kind) and (
                     not level or not entry.level or level == entry.level
                 ):
@@ -587,6 +646,14 @@ class Directory:
         best = min(hits.values())
         score = 1.0 - best / max(len(core), 1)
         return self._pick({i: d for i, d in hits.items() if d == best}, asker_id, score)
+
+    def _typo_of_a_ward(self, name: str, core: str, target: str) -> bool:
+        """ "xã Tinh Khe" may be "UBND xã Tịnh Khê" only when the province has a ward Tịnh Khê and
+        the words typed are not the name of another ward."""
+        typed = " ".join(re.findall(r"\w+", nfc(name))[-len(core.split()) :])
+        if self.places.knows(typed) or self.places.knows(typed, exact=False):
+            return False  # a real ward of its own (or the same name): never bent onto another
+        return self.places.knows(target, exact=False)
 
     def resolve(self, name: str, *, asker_id: int | None = None) -> Resolution:
         """The agency called `name` (exact keys first, then a strict fuzzy match), or suggestions."""
@@ -637,8 +704,7 @@ class Directory:
                     break
                 if best is not None and j - i < best[1] - best[0]:
                     continue
-                candidates = self._keys.get(key)
-                if not candidates:
+                if key not in self._keys and key not in self._scoped and key not in _OWN_UBND_KEYS:
                     continue
                 span_tokens = [text[a:b] for a, b in tokens[i : j + 1]]
                 initials_ok = j - i <= 2 and any(_looks_abbreviated(t) for t in span_tokens)
@@ -647,6 +713,8 @@ class Directory:
                     continue
                 if best is None or (j - i) > (best[1] - best[0]):
                     best = (i, j, found)
+        if best is not None:
+            best = self._other_parent(text, folded, tokens, breaks, best)
         if best is None:
             best = self._fuzzy_in_text(text, folded, tokens, breaks, asker_id)
         if best is None:
@@ -656,6 +724,61 @@ class Directory:
         found.text = text[start:end]
         rest = nfc(text[:start] + " " + text[end:])
         return found, rest
+
+    def _other_parent(
+        self,
+        text: str,
+        folded: str,
+        tokens: list[tuple[int, int]],
+        breaks: list[bool],
+        best: tuple[int, int, Resolution],
+    ) -> tuple[int, int, Resolution]:
+        """A unit found by its bare name but written with a parent it does not have
+        ("phòng tư pháp *huyện Tư Nghĩa*" when only Bình Sơn's is known) is not that unit."""
+        i, j, found = best
+        if found.agency_id is None:
+            return best
+        record = self._records[found.agency_id]
+        span_folded = folded[tokens[i][0] : tokens[j][1]]
+        if record.parent_id is None and not vocabulary.is_relative(span_folded):
+            return best
+        end = self._parent_words_end(folded, tokens, breaks, j)
+        if end is None:
+            return best
+        name = text[tokens[i][0] : tokens[end][1]]
+        return i, end, Resolution(None, 0.0, self.suggest(name))
+
+    @staticmethod
+    def _parent_words_end(
+        folded: str, tokens: list[tuple[int, int]], breaks: list[bool], j: int
+    ) -> int | None:
+        """The last token of a parent named right after token j ("huyện Tư Nghĩa", "Sở Y tế")."""
+        words = [folded[a:b] for a, b in tokens]
+        k = j + 1
+        if k >= len(words) or breaks[j]:
+            return None
+        if words[j] == "so":  # "Thanh tra Sở | Ngoại vụ": the Sở is named
+            stops = ("thang", "quy", "nam", "tuan", "ngay", "tinh")
+            if words[k] in _BOUNDARY_WORDS or words[k].isdigit() or words[k] in stops:
+                return None
+            end = k
+            while end + 1 < len(words) and end - k < 5 and not breaks[end]:
+                after = words[end + 1]
+                if after in _BOUNDARY_WORDS or after.isdigit() or after in stops:
+                    break
+                end += 1
+            return end
+        if words[k] in ("thi", "thanh") and k + 1 < len(words) and words[k + 1] in ("xa", "tran", "pho"):
+            k += 1
+        elif words[k] not in ("huyen", "xa", "phuong", "so", "ubnd", "quan"):
+            return None
+        end = k
+        while end + 1 < len(words) and end - k < 4 and not breaks[end]:
+            nxt = words[end + 1]
+            if nxt in _BOUNDARY_WORDS or nxt.isdigit() or nxt in ("thang", "quy", "nam", "tuan", "ngay"):
+                break
+            end += 1
+        return end if end > k else None
 
     @staticmethod
     def _trigger(folded: str, tokens: list[tuple[int, int]], i: int) -> bool | None:
@@ -698,7 +821,7 @@ class Directory:
                 if found.agency_id is not None and (best_here is None or found.score > best_here[2].score):
                     best_here = (i, end, found)
             if best_here is not None:
-                return best_here
+                return self._other_parent(text, folded, tokens, breaks, best_here)
             if first_failure is None and strong:
                 name = text[tokens[i][0] : tokens[j][1]]
                 first_failure = (i, j, Resolution(None, 0.0, self.suggest(name)))

@@ -37,6 +37,8 @@ class AnswerItem:
     due: date | None
     state: str  # "overdue" | "due_soon" | "later" | "done" | "continuous"
     others: int = 0  # further occurrences of the same task that also matched
+    role: str = "lead"  # "lead" | "partner": how the asked agency takes part in the task
+    occurrence_id: int | None = None  # the occurrence `due` belongs to
     occurrence: OccurrenceView | None = None  # the occurrence shown (its result, progress, extension)
 
 
@@ -87,14 +89,14 @@ def _matching(question: Question, task: TaskView, today: date) -> list[Occurrenc
     return chosen
 
 
-def _item(task: TaskView, chosen: list[OccurrenceView], today: date) -> AnswerItem:
+def _item(task: TaskView, chosen: list[OccurrenceView], today: date, role: str = "lead") -> AnswerItem:
     """The item of a task: its most pressing matching occurrence (oldest open, else last done)."""
     open_ones = sorted((o for o in chosen if not _is_done(o)), key=lambda o: o.due)
     if open_ones:
         first = open_ones[0]
     else:
         first = max(chosen, key=lambda o: o.due)
-    return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1, first)
+    return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1, role, first.id, first)
 
 
 def _sort_key(item: AnswerItem) -> tuple[int, date, int]:
@@ -108,21 +110,35 @@ def _leads(task: TaskView) -> tuple[int | None, ...]:
     return task.lead_ids or (task.lead_id,)
 
 
-def _pool(question: Question, tasks: Iterable[TaskView]) -> list[TaskView]:
-    """Tasks led by the agency asked about (or its units); a joint lead counts as a lead."""
-    if question.agency_ids:
-        wanted = question.agency_ids
-        return [t for t in tasks if any(lead in wanted for lead in _leads(t))]
-    if question.agency_id is not None:
-        return [t for t in tasks if question.agency_id in _leads(t)]
-    return list(tasks)
+def _pool(question: Question, tasks: Iterable[TaskView]) -> list[tuple[TaskView, str]]:
+    """Tasks led by the agency asked about (or its units), then those it coordinates (phối hợp).
+
+    A joint lead counts as a lead. Without an agency: every task, as led.
+    """
+    wanted = question.agency_ids or (
+        frozenset({question.agency_id}) if question.agency_id is not None else None
+    )
+    if wanted is None:
+        return [(t, "lead") for t in tasks]
+    leads: list[tuple[TaskView, str]] = []
+    partners: list[tuple[TaskView, str]] = []
+    for t in tasks:
+        if any(lead in wanted for lead in _leads(t)):
+            leads.append((t, "lead"))
+        elif any(partner in wanted for partner in t.partner_ids):
+            partners.append((t, "partner"))
+    return leads + partners
 
 
 def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[AnswerItem]:
     """The tasks answering a question, most pressing first (topic questions: best match first)."""
     if question.agency_name_asked and question.agency_id is None:
         return []  # an agency was named and not found: never answer about another one
-    pool = _pool(question, tasks)
+    pooled = _pool(question, tasks)
+    if question.role is not None:
+        pooled = [(t, role) for t, role in pooled if role == question.role]
+    roles = {t.id: role for t, role in pooled}
+    pool = [t for t, _ in pooled]
     if question.intent == "topic":
         items = []
         filtered = question.start is not None or question.status != "open"
@@ -134,9 +150,9 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
             else:
                 chosen = [o for o in task.occurrences if not _is_done(o)] or list(task.occurrences)
             if chosen:
-                items.append(_item(task, chosen, today))
+                items.append(_item(task, chosen, today, roles[task.id]))
             else:
-                items.append(AnswerItem(task, None, "continuous"))
+                items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
         return items
     if question.intent != "tasks":
         return []
@@ -144,13 +160,20 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
     for task in pool:
         if not task.occurrences:
             if question.start is None and question.status in ("open", "all"):
-                items.append(AnswerItem(task, None, "continuous"))
+                items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
             continue
         chosen = _matching(question, task, today)
         if chosen:
-            items.append(_item(task, chosen, today))
-    items.sort(key=_sort_key)
+            items.append(_item(task, chosen, today, roles[task.id]))
+    items.sort(key=lambda item: (item.role != "lead", *_sort_key(item)))
     return items
+
+
+def overdue_elsewhere(question: Question, tasks: Iterable[TaskView], today: date) -> int:
+    """How many tasks of the asked agency are overdue (for an empty answer: "nothing this month,
+    but 3 overdue")."""
+    pool = [t for t, role in _pool(question, tasks) if role == (question.role or "lead")]
+    return sum(1 for t in pool if any(not _is_done(o) and o.due < today for o in t.occurrences))
 
 
 # -- topic search ---------------------------------------------------------------------------
@@ -188,7 +211,9 @@ def search_topic(topic: str, tasks: Iterable[TaskView], limit: int = 10) -> list
         padded = f" {title} "
         phrase = sum(1 for p in pairs if f" {p} " in padded) / len(pairs) if pairs else overlap
         score = 55 * overlap + 20 * phrase + 0.15 * fuzz.token_set_ratio(query, title) + 0.10 * partial
-        if len(unique) > 1 and overlap < 0.6 and not (partial >= 90 and len(query) >= 6):
+        # The topic is a phrase: every content word of it must be in the title ("chữ ký số" is
+        # not a task about "số hóa"), unless the title holds the phrase nearly as typed.
+        if len(unique) > 1 and overlap < 1.0 and not (partial >= 95 and len(query) >= 6):
             continue
         scored.append((score, position, task))
     scored.sort(key=lambda s: (-s[0], s[1]))
@@ -322,12 +347,29 @@ def _listing(items: list[AnswerItem], today: date, limit: int, header: str, *, g
 
 
 def compose(
-    question: Question, items: list[AnswerItem], *, today: date, agency_label: str | None, limit: int = 15
+    question: Question,
+    items: list[AnswerItem],
+    *,
+    today: date,
+    agency_label: str | None,
+    limit: int = 15,
+    overdue: int = 0,
 ) -> list[str]:
-    """The reply: HTML-safe blocks, one per task, headed by what was asked."""
+    """The reply: HTML-safe blocks, one per task, headed by what was asked.
+
+    Tasks the agency leads come first; those it coordinates follow under "Phối hợp". `overdue`
+    (see `overdue_elsewhere`) turns an empty answer into "nothing then, but n overdue".
+    """
     limit = max(1, limit)
     if question.agency_name_asked and question.agency_id is None:
         return _not_found(question)
+    if question.intent == "greeting":
+        examples = "\n".join(f"• <i>{esc(example)}</i>" for example in example_questions())
+        return [
+            esc(_("Xin chào! Tôi nhắc và trả lời về các việc trong kế hoạch. Bạn có thể hỏi, ví dụ:"))
+            + "\n"
+            + examples
+        ]
     if question.intent == "unknown":
         return _not_understood(question)
     agency = agency_label or _("mọi cơ quan")
@@ -349,15 +391,38 @@ def compose(
         header = "<b>" + esc(_("Các việc về “{topic}”:").format(topic=_short(topic))) + "</b>"
         return blocks + _listing(items, today, limit, header, grouped=False)
     if not items:
-        return [esc(_empty_sentence(question, agency, today))]
+        blocks = [esc(_empty_sentence(question, agency, today))]
+        if overdue and question.status != "overdue":
+            blocks.append(
+                esc(
+                    ngettext(
+                        "Nhưng có {n} việc đã quá hạn — hỏi “{agency} quá hạn” để xem.",
+                        "Nhưng có {n} việc đã quá hạn — hỏi “{agency} quá hạn” để xem.",
+                        overdue,
+                    ).format(n=overdue, agency=agency)
+                )
+            )
+        return blocks
     title = _("Việc của {agency}").format(agency=agency)
     details = [d for d in (period_label(question), _status_text(question.status)) if d]
     if details:
         title = f"{title} — {', '.join(details)}"
-    header = f"<b>{esc(title)}</b> " + esc(
-        ngettext("({n} việc)", "({n} việc)", len(items)).format(n=len(items))
-    )
-    return _listing(items, today, limit, header, grouped=True)
+    leads = [item for item in items if item.role == "lead"]
+    partners = [item for item in items if item.role == "partner"]
+    if partners and not leads:
+        count = ngettext("({n} việc phối hợp)", "({n} việc phối hợp)", len(partners)).format(n=len(partners))
+    elif partners:
+        count = _("({leads} chủ trì, {partners} phối hợp)").format(leads=len(leads), partners=len(partners))
+    else:
+        count = ngettext("({n} việc)", "({n} việc)", len(items)).format(n=len(items))
+    header = f"<b>{esc(title)}</b> " + esc(count)
+    blocks = _listing(leads, today, limit, header, grouped=True) if leads else []
+    if partners:
+        heading = "<b>" + esc(_("Phối hợp")) + "</b>"
+        if not leads:
+            heading = f"{header}\n\n{heading}"
+        blocks += _listing(partners, today, max(1, limit - len(leads[:limit])), heading, grouped=False)
+    return blocks
 
 
 def _status_text(status: str) -> str:
@@ -404,8 +469,10 @@ def to_json(
                 "lead": item.task.lead,
                 "due": item.due.isoformat() if item.due else None,
                 "number": item.task.number,
+                "plan": item.task.plan,
                 "state": item.state,
-                "occurrence": item.occurrence.id if item.occurrence else None,
+                "role": item.role,
+                "occurrence": item.occurrence_id,
                 # one of the four national states (bot.core.reminders.digest), as of `today`
                 "national_state": _national_state(item.occurrence, today) if item.occurrence and today else None,
                 "in_progress": bool(item.occurrence and item.occurrence.in_progress),

@@ -14,6 +14,7 @@ from datetime import date
 
 from bot.core.i18n import _
 from bot.core.lang.agencies import Directory, fold_aligned
+from bot.core.lang.chat_text import normalize_typing
 from bot.core.lang.periods import find_period_span
 from bot.core.text import nfc
 
@@ -61,6 +62,10 @@ _TOPIC_MARKERS = re.compile(
     r"|\bnoi dung\b|\bchu de\b"
 )
 _TOPIC_VE = re.compile(r"(?:^|\s)ve\s+\w")
+# "các việc phối hợp", "việc … chủ trì": which part of an agency's tasks is asked for.
+_ROLE_WORDS = re.compile(
+    r"\b(?:(?:cac\s+)?(?:viec|nhiem vu|cong viec)\s+(?:duoc\s+)?)?(?:phoi hop|chu tri)\b(?:\s+thuc\s+hien)?"
+)
 _MY_WORDS = re.compile(r"\b(?:cua\s+)?(?:toi|minh|em|chung toi|don vi toi|co quan toi|tui)\b")
 _TASK_WORDS = re.compile(r"\b(?:viec|nhiem vu|cong viec|han|deadline)\b")
 
@@ -86,7 +91,7 @@ class Question:
     """What a question asks. `agency_ids` is the agency and the units under it."""
 
     text: str
-    intent: str  # "tasks" | "topic" | "unknown"
+    intent: str  # "tasks" | "topic" | "greeting" | "unknown"
     agency_id: int | None = None
     agency_name_asked: str | None = None  # words naming an agency that was NOT found
     suggestions: list[str] = field(default_factory=list)
@@ -100,6 +105,7 @@ class Question:
     own_agency: bool = False  # the asker's agency was implied, not named
     guessed_topic: bool = False  # a bare phrase read as a topic: "not understood" if nothing matches
     period_words: str = ""  # the words that named the period, as typed
+    role: str | None = None  # "partner": only tasks coordinated ("việc phối hợp"); "lead": only led ones
 
 
 def _mask(text: str, folded: str, span: tuple[int, int]) -> tuple[str, str]:
@@ -128,6 +134,18 @@ def _topic_words(original: str, folded: str) -> str:
     return " ".join(words)[:200]
 
 
+# Greetings and thanks, folded: answered with a short friendly reply and examples.
+_GREETING = re.compile(
+    r"^\W*(?:(?:xin\s+)?chao|hello|hi|alo|hey|cam\s+on|thanks?|thank\s+you|tks|thks|ok|oke|okay"
+    r"|chuc\s+(?:buoi\s+)?sang(?:\s+tot\s+lanh)?|chao\s+buoi\s+(?:sang|trua|chieu|toi)|good\s+morning|bye|tam\s+biet)"
+    r"(?:\s+(?:ban|bot|nhe|nha|a|nhieu|em|anh|chi|nhac\s+viec|moi\s+nguoi|ca\s+nha|rat\s+nhieu|you))*\W*$"
+)
+
+
+def _is_greeting(folded: str) -> bool:
+    return bool(_GREETING.match(" ".join(folded.split())))
+
+
 def parse_question(
     text: str, *, today: date, directory: Directory, asker_id: int | None, status: str | None = None
 ) -> Question:
@@ -145,9 +163,14 @@ def parse_question(
 def _parse(
     text: str, *, today: date, directory: Directory, asker_id: int | None, status: str | None = None
 ) -> Question:
-    original = nfc(text)[:MAX_CHARS]
+    typed = nfc(text)[:MAX_CHARS]
+    # "quas hanj", "vuj", "k", "j": read as meant (the question keeps what was typed).
+    original = normalize_typing(typed)
     work, folded = original, fold_aligned(original)
-    question = Question(text=original, intent="unknown")
+    question = Question(text=typed, intent="unknown")
+    if _is_greeting(folded):
+        question.intent = "greeting"
+        return question
     understood: list[str] = []
 
     found_period = find_period_span(folded, today)
@@ -176,6 +199,12 @@ def _parse(
         status_named = True
         if status != "open":
             understood.append(_("trạng thái: {status}").format(status=_status_label(status)))
+
+    role_words = _ROLE_WORDS.search(folded)
+    if role_words is not None and not _ASKS_LEAD.search(folded):
+        question.role = "partner" if "phoi hop" in role_words.group() else "lead"
+        work, folded = _mask(work, folded, role_words.span())
+        understood.append(_("chỉ việc phối hợp") if question.role == "partner" else _("chỉ việc chủ trì"))
 
     asks_lead = _ASKS_LEAD.search(folded)
     topic_marker = _TOPIC_MARKERS.search(folded) or _TOPIC_VE.search(folded)

@@ -115,6 +115,8 @@ class Digest:
     due_soon: list[DigestItem] = field(default_factory=list)
     without_deadline: int = 0
     soon_days: int = 7
+    partner_tasks: int = 0  # tasks the agency coordinates (phối hợp), counted apart from its own
+    partner_overdue: int = 0  # of which overdue
 
 
 def occurrence_state(status: OccurrenceStatus, due: date, done_at: date | None, today: date) -> str:
@@ -139,6 +141,16 @@ def build_digest(
     soon_until = today + timedelta(days=soon_days)
     for task in tasks:
         if task.lead_id is None or task.lead_id not in agency_ids:
+            if any(p in agency_ids for p in task.partner_ids) and not any(
+                lead in agency_ids for lead in task.lead_ids
+            ):
+                occurrences = [
+                    o for o in task.occurrences if period is None or period[0] <= o.due <= period[1]
+                ]
+                if occurrences or (period is None and not task.occurrences):
+                    digest.partner_tasks += 1
+                    if any(o.status == OccurrenceStatus.OPEN and o.due < today for o in occurrences):
+                        digest.partner_overdue += 1
             continue
         if not task.occurrences:
             digest.without_deadline += 1
@@ -214,6 +226,12 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
         ]
         summary.append(_("Tỷ lệ quá hạn: {rate}").format(rate=_percent(total.late_rate)))
         blocks.append("\n".join(summary))
+    if digest.partner_tasks:
+        blocks.append(
+            _("Phối hợp (đơn vị khác chủ trì): {count} việc, {overdue} quá hạn").format(
+                count=digest.partner_tasks, overdue=digest.partner_overdue
+            )
+        )
     if len(digest.units) > 1:
         blocks.append(_("<b>Theo đơn vị</b> (đúng hạn / hoàn thành quá hạn / trong hạn / quá hạn):"))
         for unit in digest.units:
@@ -299,4 +317,6 @@ def digest_json(digest: Digest) -> dict[str, object]:
         "overdue": [{**_item_json(i), "days_late": -i.days_left} for i in digest.overdue],
         "due_soon": [_item_json(i) for i in digest.due_soon],
         "without_deadline": digest.without_deadline,
+        "partner_tasks": digest.partner_tasks,
+        "partner_overdue": digest.partner_overdue,
     }

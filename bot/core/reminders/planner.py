@@ -53,6 +53,8 @@ A failed or stale claim (`storage.retryable_keys`) is re-sent by a full pass (`s
 its key comes back as long as it is still the latest lead inside the horizon.
 
 Occurrences of archived plans (`TaskView.plan_archived`) produce nothing.
+Keys name the due date too: when a re-import or an approved extension moves an occurrence's due
+date (same occurrence id, done status kept), its reminders are planned anew for the new date.
 
 Speed: recipients are indexed by agency id and grouped by *schedule profile* (their lead days
 and hour); the latest lead of an occurrence is computed once per profile with integer
@@ -123,6 +125,7 @@ class PlannerConfig:
     nag_every_days: int = 7  # 0 turns the overdue nags off
     max_nags: int | None = 4  # weekly nags stop after this many (NHACVIEC_NAG_WEEKS); None: never
     catchup_horizon: timedelta = timedelta(days=7)
+    remind_partners: bool = False  # NHACVIEC_REMIND_PARTNERS: coordinating agencies are reminded too
 
 
 def in_quiet_hours(moment: time, quiet_hours: tuple[time, time] | None) -> bool:
@@ -219,6 +222,7 @@ def plan_reminders(
     yield hundreds of thousands of reminders; `group_for_delivery` orders each person's list.
     """
     tz = config.tz
+    remind_partners = config.remind_partners
     local_now = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo else now
     aware_now = local_now.replace(tzinfo=tz)
     window_start = aware_now - config.catchup_horizon
@@ -272,6 +276,8 @@ def plan_reminders(
     try:
         for task in tasks:
             leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+            if remind_partners and task.partner_ids:
+                leads = tuple(dict.fromkeys((*leads, *task.partner_ids)))
             if not leads or not task.occurrences or task.plan_archived:
                 continue
             task_id = task.id

@@ -5,7 +5,7 @@ Claim keys that name the due date ("42@2022-06-30:telegram:1:d3") are written by
 the old keys are rewritten by main's migration 0004 (the same format), so this one does not.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-01 09:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,96 @@
+"""Tasks keep their identity across re-imports (issue 16): small edits keep done occurrences, a
+moved deadline keeps a done deliverable, a task that disappears is archived and comes back."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from bot.core.importing.identity import StoredTask, TaskMatcher, pair_moved_dates
+from bot.settings import Settings
+from handlers.context import AppContext
+from handlers.importing import parse_file, save_parsed
+from storage import Storage
+
+HEADER = "TT,Nhiệm vụ,Cơ quan chủ trì,Thời gian hoàn thành\n"
+NOW = datetime(2022, 3, 1, 2, 0, tzinfo=UTC)
+
+
+def _csv(*rows: tuple[str, str, str]) -> bytes:
+    return (HEADER + "".join(f"{n},{t},{lead},{d}\n" for n, (t, lead, d) in enumerate(rows, 1))).encode()
+
+
+async def _import(ctx: AppContext, data: bytes):  # type: ignore[no-untyped-def]
+    parsed = await parse_file(ctx, data, "ke-hoach.csv", issuer="Sở Tư pháp", plan="12/KH-STP", year=2022)
+    return await save_parsed(ctx, parsed, dry_run=False)
+
+
+async def _done_titles(st: Storage) -> dict[str, list[date]]:
+    return {
+        t.title: [o.due for o in t.occurrences if o.status == "done"] for t in await st.all_tasks()
+    }
+
+
+def test_matcher_rules() -> None:
+    matcher = TaskMatcher(
+        [
+            StoredTask(1, "Rà soát thủ tục hành chính", "Sở Tư pháp"),
+            StoredTask(2, "Số hóa hồ sơ đăng ký đất đai", "Sở Tài nguyên và Môi trường"),
+            StoredTask(3, "Báo cáo kết quả cải cách hành chính quý", "Sở Nội vụ"),
+        ]
+    )
+    assert matcher.take("Rà soát thủ tục hành chính.", "Sở Tư pháp") == 1  # a final "."
+    assert matcher.take("SO HOA HO SO DANG KY DAT DAI", "so tai nguyen va moi truong") == 2  # case, diacritics
+    assert matcher.take("Báo cáo kết quả cải cách hành chính hằng quý", "Sở Nội vụ") == 3  # a word added
+    assert matcher.take("Rà soát thủ tục hành chính", "Sở Tư pháp") is None  # each stored task once
+    fresh = TaskMatcher([StoredTask(4, "Tuyên truyền pháp luật", "Sở Tư pháp")])
+    assert fresh.take("Kiểm tra văn bản quy phạm pháp luật", "Sở Tư pháp") is None  # another task
+    assert fresh.take("Tuyên truyền pháp luật", "Sở Nội vụ") is None  # another lead
+
+
+def test_moved_dates_pair_in_order() -> None:
+    old = {date(2022, 6, 30): 10, date(2022, 12, 31): 11}
+    assert pair_moved_dates(old, [date(2022, 9, 30), date(2022, 12, 31)]) == ({10: date(2022, 9, 30)}, [], [])
+    assert pair_moved_dates(old, [date(2022, 12, 31)]) == ({}, [], [10])
+    assert pair_moved_dates({}, [date(2022, 3, 31)]) == ({}, [date(2022, 3, 31)], [])
+
+
+async def test_reimport_keeps_done_across_small_edits_and_moves(db_url: str) -> None:
+    st = await Storage.open(db_url)
+    try:
+        ctx = AppContext(storage=st, settings=Settings(), clock=lambda: NOW)
+        await _import(
+            ctx,
+            _csv(
+                ("Rà soát thủ tục hành chính", "Sở Tư pháp", "Quý II/2022"),
+                ("Báo cáo công tác pháp chế", "Sở Tư pháp", "Quý III/2022"),
+                ("Tuyên truyền phổ biến pháp luật", "Sở Tư pháp", "Năm 2022"),
+            ),
+        )
+        for task in await st.all_tasks():
+            await st.mark_done(task.occurrences[0].id, by="telegram:1", at=NOW)
+        report = await _import(
+            ctx,
+            _csv(
+                ("Rà soát thủ tục hành chính.", "Sở Tư pháp", "Quý II/2022"),  # gained a "."
+                ("Báo cáo công tác pháp chế", "Sở Tư pháp", "Quý IV/2022"),  # deadline moved
+            ),
+        )
+        assert (report.result.tasks_added, report.result.tasks_removed) == (0, 1)
+        done = await _done_titles(st)
+        assert done == {
+            "Rà soát thủ tục hành chính.": [date(2022, 6, 30)],
+            "Báo cáo công tác pháp chế": [date(2022, 12, 31)],
+        }
+        # The third task comes back with its history.
+        await _import(
+            ctx,
+            _csv(
+                ("Rà soát thủ tục hành chính.", "Sở Tư pháp", "Quý II/2022"),
+                ("Báo cáo công tác pháp chế", "Sở Tư pháp", "Quý IV/2022"),
+                ("Tuyên truyền phổ biến pháp luật", "Sở Tư pháp", "Năm 2022"),
+            ),
+        )
+        assert (await _done_titles(st))["Tuyên truyền phổ biến pháp luật"] == [date(2022, 12, 31)]
+        assert len(await st.all_tasks()) == 3
+    finally:
+        await st.close()
