@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import Deadline, Kind
-from bot.lang.deadlines import deadline_json, expand, parse_deadline
+from bot.lang.deadlines import deadline_json, expand, parse_deadline, plan_window
 
 EXAMPLES = Path("/work/shared/examples/deadlines.jsonl")
 if not EXAMPLES.exists():  # the examples also travel beside the repository
@@ -295,5 +295,7 @@ def test_real_plan_phrases_from_gold_files() -> None:
         plan = json.loads(path.read_text(encoding="utf-8"))
         for task in plan["tasks"]:
             text = task.get("deadline_text", task.get("deadline", "")) or ""
-            d = parse_deadline(text, today=date(plan["year"], 1, 5), year=plan["year"])
+            signed = date.fromisoformat(plan["signed"]) if plan.get("signed") else None
+            window = plan_window(signed, plan["year"])
+            d = parse_deadline(text, today=signed or date(plan["year"], 1, 5), year=plan["year"], window=window)
             assert [x.isoformat() for x in d.dates] == task["dates"], (path.name, text)

@@ -60,6 +60,10 @@ def header_map(row: list[str]) -> dict[str, int]:
         field_name = classify_header(cell) if cell else None
         if field_name and field_name not in found:
             found[field_name] = index
+        elif field_name == "lead" and " chu tri " not in f" {fold_words(row[found['lead']])} ":
+            # "Người đứng đầu chịu trách nhiệm" then "Cơ quan chủ trì": the lead is the chủ trì column
+            if " chu tri " in f" {fold_words(cell)} ":
+                found["lead"] = index
     return found
 
 

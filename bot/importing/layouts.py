@@ -23,6 +23,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.domain import Deadline, Kind, ParsedTask
 from bot.i18n import _
+from bot.importing.blocks import DocBlock
 from bot.lang.agencies import fold_aligned
 from bot.lang.deadlines import parse_deadline
 from bot.text import fold, fold_words, nfc
@@ -39,7 +40,7 @@ _EMPHASIS = re.compile(r"\*{1,3}|_{2,3}")
 _END_OF_BODY = re.compile(r"^n\W?[oơ]\W?'?\s?i\s*n\S{0,4}(\s*\S{0,3})?\s*:")
 _APPENDIX = re.compile(r"^phu\s*luc\b")
 
-LEVEL_TOP, LEVEL_ALPHA, LEVEL_DASH, LEVEL_PLUS, LEVEL_TEXT = 0, 6, 7, 8, 9
+LEVEL_TOP, LEVEL_BOLD, LEVEL_ALPHA, LEVEL_DASH, LEVEL_PLUS, LEVEL_TEXT = 0, 5, 6, 7, 8, 9
 
 
 @dataclass
@@ -478,6 +479,7 @@ class _Context:
     today: date
     quarter_day: int | None
     known: list[str]
+    window: tuple[date, date] | None = None
     tasks: list[ParsedTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cache: dict[str, Deadline] = field(default_factory=dict)
@@ -486,7 +488,7 @@ class _Context:
         if text not in self.cache:
             # The grammar repairs damaged quarter numerals itself and never raises.
             self.cache[text] = parse_deadline(
-                text, today=self.today, year=self.year, quarter_day=self.quarter_day
+                text, today=self.today, year=self.year, quarter_day=self.quarter_day, window=self.window
             )
         return self.cache[text]
 
@@ -583,8 +585,48 @@ def extract_tasks(
     quarter_day: int | None = None,
 ) -> tuple[list[ParsedTask], list[str]]:
     """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…")."""
-    ctx = _Context(year, today, quarter_day, list(known_agencies))
-    blocks = split_blocks(_after_header(lines))
+    return extract_from_blocks(
+        split_blocks(_after_header(lines)),
+        year=year,
+        today=today,
+        known_agencies=known_agencies,
+        quarter_day=quarter_day,
+    )
+
+
+def layout_blocks(doc_blocks: Sequence[DocBlock]) -> list[Block]:
+    """Paragraph blocks of the document model as items with their marker level (tables left out).
+
+    The header above the plan's title is facts, not tasks, and is skipped.
+    """
+    items: list[Block] = []
+    for doc in doc_blocks:
+        if doc.kind != "paragraph" or not doc.lines:
+            continue
+        first = _clean_line(doc.lines[0])
+        level, rest, heading = _marker(first)
+        if doc.bold and level == LEVEL_TEXT and len(first) < 120:
+            level, heading = LEVEL_BOLD, True
+        lines = [(doc.source, rest)] + [(doc.source, nfc(part)) for part in doc.lines[1:]]
+        items.append(Block(level, lines, heading))
+    for index, item in enumerate(items[:40]):
+        words = fold_words(item.text)
+        if re.match(r"^(?:ke hoach|chuong trinh|phuong an)\b", words) and len(words.split()) <= 14:
+            return items[index + 1 :]
+    return items
+
+
+def extract_from_blocks(
+    blocks: list[Block],
+    *,
+    year: int | None,
+    today: date,
+    known_agencies: Iterable[str] = (),
+    quarter_day: int | None = None,
+    window: tuple[date, date] | None = None,
+) -> tuple[list[ParsedTask], list[str]]:
+    """Read the tasks of a plan from its items (see `split_blocks` and `layout_blocks`)."""
+    ctx = _Context(year, today, quarter_day, list(known_agencies), window)
     skip_level: int | None = None
     unit: tuple[str, int] | None = None
     task_level: int | None = None

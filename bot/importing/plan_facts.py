@@ -276,3 +276,15 @@ def proper_agency_name(raw: str, known: Iterable[str] = ()) -> str:
                 out.append(word[:1].upper() + word[1:].lower())
         return " ".join(out)
     return raw
+
+
+_PERIOD = re.compile(r"\bgiai doan\s*(?:tu\s*(?:nam\s*)?)?(20\d\d)\s*(?:-|–|den|den nam)\s*(?:nam\s*)?(20\d\d)\b")
+
+
+def plan_period(text: str) -> tuple[int, int] | None:
+    """The period a plan covers ("giai đoạn 2026 - 2030" in its title), from its first lines."""
+    head = fold(nfc("\n".join(text.splitlines()[:60])))
+    match = _PERIOD.search(head)
+    if match and int(match[1]) <= int(match[2]):
+        return int(match[1]), int(match[2])
+    return None

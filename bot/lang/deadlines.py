@@ -843,6 +843,27 @@ def parse_deadline(
         return _parse_uncached(text, today, year, window, quarter_day)
 
 
+def plan_window(
+    signed: date | None, year: int | None, period: tuple[int, int] | None = None
+) -> tuple[date, date] | None:
+    """Where a plan's recurring rules fall: from its signing date (or its period's first day,
+    if later) to the end of its period, else to the end of its signing year.
+
+    "Hằng năm" in a plan signed on 20/11/2025 for "giai đoạn 2026 - 2030" is 31/12 of 2026…2030;
+    "hằng quý" in a one-year plan signed on 29/7/2022 is 30/9 and 31/12/2022.
+    """
+    if period is not None:
+        lo = date(period[0], 1, 1)
+        if signed is not None and signed > lo:
+            lo = signed
+        return lo, date(period[1], 12, 31)
+    if signed is not None:
+        return signed, date(signed.year, 12, 31)
+    if year is not None:
+        return date(year, 1, 1), date(year, 12, 31)
+    return None
+
+
 def expand(
     deadline_text: str,
     *,
