@@ -147,6 +147,10 @@ _FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "lead",
         (
             "don vi chu tri thuc hien",
+            "don vi chu tri tham muu thuc hien",
+            "don vi chu tri tham muu",
+            "co quan chu tri tham muu",
+            "co quan chu tri tham muu thuc hien",
             "don vi chu tri",
             "co quan chu tri",
             "co quan chu tri thuc hien",
@@ -182,6 +186,7 @@ _FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "thoi gian trinh",
         ),
     ),
+    ("title", ("noi dung", "noi dung cong viec", "noi dung hoat dong", "ten nhiem vu", "nhiem vu")),
     ("output", ("san pham", "ket qua san pham", "san pham dau ra", "ket qua dau ra", "hinh thuc san pham")),
     ("note", ("ghi chu", "kinh phi", "kinh phi thuc hien", "nguon kinh phi")),
 )
@@ -217,6 +222,16 @@ _AGENCY_HEADS = (
     "truong",
     "lanh dao",
     "bo",
+    "doi tuong",
+    "doanh nghiep",
+    "hoi dong",
+    "mat tran",
+    "lien minh",
+    "benh vien",
+    "nguoi dung dau",
+    "thanh vien",
+    "to cong tac",
+    "vu",
 )
 _NOT_AGENCY = (
     "ban hanh",
@@ -240,6 +255,27 @@ _NOT_AGENCY = (
     "so lieu",
     "truong hop",
 )
+# Bodies whose name has no capitalised word after its type ("Công an tỉnh", "Ủy ban nhân dân các
+# xã, phường", "Bộ Chỉ huy Quân sự tỉnh"), and the words that introduce a unit in a heading.
+_NAMED_BODIES = (
+    "uy ban nhan dan",
+    "cong an",
+    "bo chi huy",
+    "doi tuong",
+    "ban chi dao",
+    "to cong tac",
+    "hoi dong",
+    "thanh vien",
+    "truong ban",
+    "pho truong ban",
+    "thuong truc",
+    "mat tran",
+    "vien kiem sat",
+    "toa an",
+    "doanh nghiep",
+    "cac doanh nghiep",
+)
+_UNIT_INTRO = re.compile(r"^\W*(?:de nghi|trach nhiem cua|nhiem vu cua|giao)\s+", re.IGNORECASE)
 _COLLECTIVE = re.compile(r"^(?:(?:thu )?truong |lanh dao )?cac\b")
 _DUTY = re.compile(
     r"^(?:c\S{0,2} trach nhi\S{0,2}m|co trach nhiem|chiu trach nhiem|duoc giao|chu tri|la co quan|la don vi)\b"
@@ -341,7 +377,7 @@ def field_of(block: Block) -> tuple[str, str] | None:
     if colon <= 0 or colon > 60:
         return None
     label = fold_words(text[:colon])
-    if not label or len(label.split()) > 7:
+    if not label or len(label.split()) > 8:
         return None
     best: tuple[float, str] | None = None
     for name, labels in _FIELD_LABELS:
@@ -352,6 +388,104 @@ def field_of(block: Block) -> tuple[str, str] | None:
     if best and best[0] >= 80:
         return best[1], nfc(text[colon + 1 :]).strip(" .;")
     return None
+
+
+_LEAD_AND_PARTNERS = re.compile(r"^(?P<lead>.+?)\s+chu tri\b[\s,;:]*(?:(?:va\s+)?phoi hop\s+(?:chat che\s+)?(?:voi\s+)?(?P<partners>.*))?$")
+
+
+def lead_and_partners(text: str) -> tuple[str, str]:
+    """A prose lead field: "Sở Nội vụ chủ trì, phối hợp với các sở, ngành …" → (lead, partners)."""
+    text = nfc(text).strip(" .;")
+    folded = fold_aligned(text)
+    match = _LEAD_AND_PARTNERS.match(folded)
+    if match is None:
+        return text, ""
+    lead = nfc(text[: match.end("lead")]).strip(" ,;:")
+    partners = nfc(text[match.start("partners") :]).strip(" ,;:.") if match["partners"] else ""
+    partners = re.split(r"\s+(?:để|trong việc|thực hiện|triển khai|tổ chức)\s", partners)[0] if partners else ""
+    return lead, partners
+
+
+Field = tuple[str, str, list[Block]]  # (name, value, the items listed under an empty label)
+
+
+def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] | None:
+    """The field lines under item `index` ("- Nội dung: …", "- Cơ quan thực hiện: …", "- Thời
+    gian: …") and the index after them; a label with no value owns the deeper items below it."""
+    block = blocks[index]
+    if field_of(block) is not None:
+        return None
+    fields: list[Field] = []
+    cursor = index + 1
+    while cursor < len(blocks):
+        found = field_of(blocks[cursor])
+        if found is None:
+            break
+        name, value = found
+        label_level = blocks[cursor].level
+        cursor += 1
+        items: list[Block] = []
+        if not value:
+            while (
+                cursor < len(blocks)
+                and field_of(blocks[cursor]) is None
+                and (blocks[cursor].level > label_level or blocks[cursor].level == LEVEL_PLUS)
+                and not blocks[cursor].heading
+            ):
+                items.append(blocks[cursor])
+                cursor += 1
+        fields.append((name, value, items))
+    if not any(name in ("lead", "deadline") for name, _v, _i in fields):
+        return None
+    return fields, cursor
+
+
+def _field_tasks(ctx: _Context, block: Block, fields: list[Field], unit: str) -> None:
+    """Tasks of one item with its field group: one per listed content item, else the item."""
+    values: dict[str, str] = {}
+    lists: dict[str, list[Block]] = {}
+    for name, value, items in fields:
+        if value:
+            values.setdefault(name, value)
+        if items:
+            lists.setdefault(name, items)
+    inline = inline_unit(block)
+    titles: list[tuple[str, str]] = []  # (title, source)
+    if values.get("title"):
+        titles.append((values["title"], block.source))
+    elif lists.get("title"):
+        titles.extend((item.text, item.source) for item in lists["title"])
+    else:
+        titles.append((inline[1] if inline else block.text, block.source))
+    lead, partners = lead_and_partners(values.get("lead", ""))
+    extra: list[Block] = []
+    if not lead and lists.get("lead"):
+        first, *others = lists["lead"]
+        lead, partners = lead_and_partners(first.text)
+        extra = others
+    if not lead:
+        lead = inline[0] if inline else unit
+    if values.get("partners"):
+        partners = values["partners"]
+    deadline = values.get("deadline", "")
+    for title, source in titles:
+        phrase_text = deadline
+        if not phrase_text:
+            phrases = [p for p in deadline_phrases(title) if p.explicit]
+            phrase_text = title[phrases[-1].start : phrases[-1].end] if phrases else ""
+        ctx.add(
+            _first_sentence(title),
+            lead,
+            source,
+            partners=partners,
+            deadline=phrase_text,
+            output=values.get("output", ""),
+            note=values.get("note", ""),
+        )
+    for item in extra:
+        found = _subject_and_rest(item.text)
+        if found is not None:
+            ctx.add(item.text, found[0], item.source, deadline=deadline)
 
 
 def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) -> bool:
@@ -382,7 +516,7 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
         rest = strict_case.split()[head_len:]
         if rest and rest[0][:1] in ",;":
             return False
-        collective = words[0] in ("cac", "truong", "thu", "lanh")
+        collective = words[0] in ("cac", "truong", "thu", "lanh") or folded_words.startswith(_NAMED_BODIES)
         if not collective and rest and not any(word[:1].isupper() or "&" in word for word in rest[:4]):
             return False
     return True
@@ -415,8 +549,12 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
         # A short line over a paragraph is a heading; a long one is the paragraph's first line.
         if len(first) > 0.7 * max(len(line) for _label, line in body) or len(fold_words(first).split()) > 10:
             return None
+    text = strip_unit_intro(text)
+    text = nfc(re.sub(r"\s*\([^)]*\)\s*", " ", text))
     folded = fold_aligned(text)
     tail = _UNIT_TAIL.search(folded)
+    if tail and folded[tail.start() :].startswith("tham muu") and folded[: tail.start()].rstrip().endswith("quan"):
+        tail = None  # "các cơ quan tham mưu quản lý ngành": a noun, not "X tham mưu …"
     name = text[: tail.start()] if tail else text
     name = nfc(name).strip(" :;,.-–")
     words = fold_words(name)
@@ -429,6 +567,39 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
     if not body and (next_block is None or next_block.level <= block.level):
         return None
     return name, body
+
+
+def strip_unit_intro(text: str) -> str:
+    """A unit's name without what introduces it: "Đề nghị X" is X, "Trách nhiệm của X" is X."""
+    match = _UNIT_INTRO.match(fold(text))
+    if match:
+        cut = len(fold_words(text[: match.end()]).split())
+        return nfc(" ".join(text.split()[cut:]))
+    return text
+
+
+_INLINE_UNIT = re.compile(r"^([^:;.]{3,140}?):\s+(\S.{10,})$", re.S)
+
+
+def inline_unit(block: Block) -> tuple[str, str] | None:
+    """(unit, task text) for an item led by its unit: "+ Sở Xây dựng: hướng dẫn …"."""
+    if len(block.lines) >= 2 and block.lines[0][1].rstrip().endswith(":"):
+        label, rest = block.lines[0][1].rstrip()[:-1], nfc(" ".join(t for _l, t in block.lines[1:]))
+    else:
+        match = _INLINE_UNIT.match(block.text)
+        if match is None:
+            return None
+        label, rest = match[1], match[2]
+    label = strip_unit_intro(nfc(label))
+    folded = fold_aligned(label)
+    tail = _UNIT_TAIL.search(folded) or re.search(r"(?<![\w&])phoi hop(?![\w&])", folded)
+    name = nfc(label[: tail.start()] if tail else label).strip(" :;,.-–")
+    words = fold_words(name)
+    if not words or len(words.split()) > 18 or not _starts_with_agency(words, strict_case=name):
+        return None
+    if field_of(block) is not None:
+        return None
+    return name, rest
 
 
 def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
@@ -653,26 +824,13 @@ def extract_from_blocks(
         ):
             continue
         # 1. an item followed by field lines
-        fields: list[tuple[str, str]] = []
-        cursor = index + 1
-        while cursor < len(blocks) and (found := field_of(blocks[cursor])) is not None:
-            fields.append(found)
-            cursor += 1
-        if fields and field_of(block) is None and any(name in ("lead", "deadline") for name, _v in fields):
+        group = field_group(blocks, index)
+        if group is not None:
+            fields, cursor = group
+            if unit is not None and block.level <= unit[1] and block.level < LEVEL_TEXT:
+                unit, task_level = None, None
             consumed.update(range(index + 1, cursor))
-            values: dict[str, str] = {}
-            for name, value in fields:
-                values.setdefault(name, value)
-            lead = values.get("lead", "") or (unit[0] if unit else "")
-            ctx.add(
-                text,
-                lead,
-                block.source,
-                partners=values.get("partners", ""),
-                deadline=values.get("deadline", ""),
-                output=values.get("output", ""),
-                note=values.get("note", ""),
-            )
+            _field_tasks(ctx, block, fields, unit[0] if unit else "")
             continue
         # 2. a unit's section
         heading = unit_heading(block, blocks[index + 1] if index + 1 < len(blocks) else None)
@@ -685,6 +843,10 @@ def extract_from_blocks(
             continue
         if unit is not None and block.level <= unit[1]:
             unit, task_level = None, None
+        inline = inline_unit(block) if not block.heading and block.level < LEVEL_TEXT else None
+        if inline is not None:
+            _unit_task(ctx, inline[0], Block(block.level, [(block.source, inline[1])]), pending_partner_notes)
+            continue
         if unit is not None and not block.heading:
             if task_level is None:
                 task_level = block.level

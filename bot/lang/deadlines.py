@@ -787,6 +787,12 @@ def _resolve(
 # ---------------------------------------------------------------------------------------------
 
 
+# Context rules (before the grammar): a start date is not a due date; an event is not a date.
+_START_ONLY = re.compile(r"^\W*(?:bat dau\s+)?(?:ke\s+)?tu\s+(?!nay\b)")
+_UNTIL_DATE = re.compile(r"\b(?:den|toi)\s+(?:het\s+)?(?:ngay|thang|quy|nam|\d)|\d\s*-\s*(?:thang\s+|quy\s+|nam\s+)?\d")
+_UNTIL_EVENT = re.compile(r"\b(?:cho\s+)?(?:den|toi)\s+(?:khi|luc)\b")
+
+
 def _parse_uncached(
     text: str,
     today: date,
@@ -798,6 +804,10 @@ def _parse_uncached(
     f = _normalise(_fold(raw))
     if not f:
         return Deadline(raw, Kind.UNSPECIFIED)
+    if _START_ONLY.match(f) and not _UNTIL_DATE.search(f) or _UNTIL_EVENT.search(f):
+        # "Từ 01/7/2025" says when work starts, "… đến khi kết thúc kiểm kê" ends at an event:
+        # neither is a due date.
+        return Deadline(raw, Kind.CONTINUOUS)
     default_year = year if year and 1 <= year <= 9998 else today.year
     p = _Parser(_tokenise(f), default_year).run()
     if window is None and year and 1 <= year <= 9999:
