@@ -232,6 +232,16 @@ _AGENCY_HEADS = (
     "thanh vien",
     "to cong tac",
     "vu",
+    "thuong truc",
+    "tong thu ky",
+    "chinh phu",
+    "quoc hoi",
+    "ngan hang",
+    "kho bac",
+    "cong ty",
+    "tap doan",
+    "tong cong ty",
+    "dien luc",
 )
 _NOT_AGENCY = (
     "ban hanh",
@@ -313,6 +323,13 @@ _VERBS = (
     "cap nhat",
     "dam bao",
     "tang cuong",
+    "chi dao",
+    "de xuat",
+    "khan truong",
+    "kip thoi",
+    "xem xet",
+    "dang tai",
+    "phan cong",
 )
 _VERB_RE = re.compile(
     r"(?<![\w&])(?:b\wo\s+c\w{1,2}o|c\S{0,2}\s+trach\s+nhi\S{0,2}m|chiu\s+trach\s+nhi\S{0,2}m|"
@@ -607,7 +624,7 @@ def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
     folded = fold_aligned(text)
     offset = 0
     told = False
-    match = re.match(r"\s*giao\s+(?:cho\s+)?", folded)
+    match = re.match(r"\W*(?:giao|de nghi|yeu cau)\s+(?:cho\s+)?", folded)
     if match:
         offset, told = match.end(), True
     verb = _VERB_RE.search(folded, offset)
@@ -615,7 +632,7 @@ def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
         return None
     subject = nfc(text[offset : verb.start()]).strip(" ,;:-–")
     words = fold_words(subject)
-    if not words or len(words.split()) > 18 or not _starts_with_agency(words, strict_case=subject):
+    if not words or len(words.split()) > 30 or not _starts_with_agency(words, strict_case=subject):
         return None
     return subject, nfc(text[verb.start() :]), told
 
@@ -670,7 +687,7 @@ class _Context:
         self, title: str, lead: str, source: str, *, partners: str = "", deadline: str = "", **extra: str
     ) -> None:
         title = clean_title(title)
-        if len(fold_words(title)) < 4:
+        if len(fold_words(title)) < 4 or _CATCH_ALL.search(fold_words(title)):
             return
         found = self.deadline(deadline) if deadline else Deadline("", Kind.UNSPECIFIED)
         task = ParsedTask(
@@ -684,6 +701,13 @@ class _Context:
             **extra,
         )
         self.tasks.append(task)
+
+
+# "… thi hành Quyết định này", "tổ chức thực hiện Kế hoạch này": the whole plan, not a task.
+_CATCH_ALL = re.compile(
+    r"^(?:chiu trach nhiem\s+)?(?:thi hanh|to chuc thuc hien|trien khai thuc hien|thuc hien)\s+"
+    r"(?:nghiem\s+)?(?:quyet dinh|ke hoach|nghi quyet|cong van|chi thi)\s+nay$"
+)
 
 
 def split_names(text: str) -> list[str]:
@@ -782,9 +806,13 @@ def layout_blocks(doc_blocks: Sequence[DocBlock]) -> list[Block]:
         items.append(Block(level, lines, heading))
     for index, item in enumerate(items[:40]):
         words = fold_words(item.text)
-        if re.match(r"^(?:ke hoach|chuong trinh|phuong an)\b", words) and len(words.split()) <= 14:
+        if _DOCUMENT_TITLE.match(words) and len(words.split()) <= 14:
             return items[index + 1 :]
     return items
+
+
+# The title word of a document: above it is the header (issuer, number, date), below the body.
+_DOCUMENT_TITLE = re.compile(r"^(?:ke hoach|chuong trinh|phuong an|quyet dinh|nghi quyet|chi thi|cong van|kinh gui)\b")
 
 
 def extract_from_blocks(
@@ -848,6 +876,16 @@ def extract_from_blocks(
             _unit_task(ctx, inline[0], Block(block.level, [(block.source, inline[1])]), pending_partner_notes)
             continue
         if unit is not None and not block.heading:
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if (
+                following is not None
+                and following.level > block.level
+                and not following.heading
+                and _is_role_heading(block)
+            ):
+                # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
+                task_level = None
+                continue
             if task_level is None:
                 task_level = block.level
             if block.level > task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit[0]):
@@ -908,6 +946,14 @@ def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[st
     ctx.add(_first_sentence(_without(text, phrase)), unit_name, block.source, deadline=deadline)
 
 
+def _is_role_heading(block: Block) -> bool:
+    """A unit's sub-heading that says in which role its items are done, not a task itself."""
+    words = fold_words(block.text)
+    if block.text.rstrip().endswith(":") and len(words.split()) <= 40:
+        return True
+    return bool(re.match(r"^(?:chu tri|phoi hop|la co quan|nhiem vu)\b", words)) and len(words.split()) <= 30
+
+
 def _starts_with_cooperation(text: str) -> bool:
     head = " ".join(fold_words(text).split()[:2])
     return Levenshtein.normalized_similarity(head, "phoi hop") >= 0.75
@@ -928,7 +974,7 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     rest = note[match.end() :] if match else note
     best: tuple[float, ParsedTask] | None = None
     for task in ctx.tasks:
-        if task.lead and fuzz.partial_ratio(fold(task.lead), fold(rest)[:80]) >= 85:
+        if task.lead and fold(task.lead) in fold(rest)[:120]:
             score = fuzz.token_set_ratio(fold_words(task.title), fold_words(rest))
             if best is None or score > best[0]:
                 best = (score, task)
@@ -959,7 +1005,8 @@ def _duty_tasks(ctx: _Context, block: Block) -> None:
     phrases = deadline_phrases(rest)
     collective = bool(_COLLECTIVE.match(fold_words(subject)))
     duty = bool(_DUTY.match(folded_rest))
-    if not phrases and not told and (collective or not duty):
+    numbered = 1 <= block.level <= 4 and not block.heading
+    if not phrases and not told and (collective or not (duty or numbered)):
         return
     rest = nfc(rest[_DUTY_PREFIX.match(folded_rest).end() :]) if _DUTY_PREFIX.match(folded_rest) else rest
     phrases = deadline_phrases(rest)
