@@ -127,6 +127,9 @@ def score_tasks(name: str, gold_tasks: list[dict], tasks: list) -> Score:
             dates_right += 1
         else:
             misses.append((expected["title"], expected["lead"], f"dates {got} ≠ {expected['dates']} ({task.deadline!r})"))
+    for ti, task in enumerate(tasks):
+        if ti not in used_task:
+            misses.append((task.title, task.lead, f"extra ({task.source})"))
     return Score(name, len(gold_tasks), len(tasks), counted, len(used_gold), dates_right, misses)
 
 

@@ -120,6 +120,7 @@ def extract_from_blocks(
         known_agencies=known,
         quarter_day=quarter_day,
         window=window,
+        cooperation_tasks=True,
     )
     parsed = ParsedPlan(
         tasks=tasks,

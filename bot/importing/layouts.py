@@ -222,7 +222,6 @@ _AGENCY_HEADS = (
     "truong",
     "lanh dao",
     "bo",
-    "doi tuong",
     "doanh nghiep",
     "hoi dong",
     "mat tran",
@@ -231,7 +230,7 @@ _AGENCY_HEADS = (
     "nguoi dung dau",
     "thanh vien",
     "to cong tac",
-    "vu",
+    "vu ",
     "thuong truc",
     "tong thu ky",
     "chinh phu",
@@ -264,6 +263,12 @@ _NOT_AGENCY = (
     "so hoa",
     "so lieu",
     "truong hop",
+    "thi truong",
+    "doi tuong",
+    "san pham",
+    "cac san pham",
+    "du an",
+    "tieu du an",
 )
 # Bodies whose name has no capitalised word after its type ("Công an tỉnh", "Ủy ban nhân dân các
 # xã, phường", "Bộ Chỉ huy Quân sự tỉnh"), and the words that introduce a unit in a heading.
@@ -271,7 +276,6 @@ _NAMED_BODIES = (
     "uy ban nhan dan",
     "cong an",
     "bo chi huy",
-    "doi tuong",
     "ban chi dao",
     "to cong tac",
     "hoi dong",
@@ -566,6 +570,7 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
         # A short line over a paragraph is a heading; a long one is the paragraph's first line.
         if len(first) > 0.7 * max(len(line) for _label, line in body) or len(fold_words(first).split()) > 10:
             return None
+    introduced = strip_unit_intro(text) != text and fold_words(text).startswith(("trach nhiem", "nhiem vu"))
     text = strip_unit_intro(text)
     text = nfc(re.sub(r"\s*\([^)]*\)\s*", " ", text))
     folded = fold_aligned(text)
@@ -577,7 +582,7 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
     words = fold_words(name)
     if not words or len(words.split()) > 16 or "." in name.rstrip(".")[-3:]:
         return None
-    if not _starts_with_agency(words, strict_case=name):
+    if not introduced and not _starts_with_agency(words, strict_case=name):
         return None
     if tail and len(fold_words(text[tail.start() :]).split()) > 6:
         return None  # "Sở X chủ trì triển khai …" is a sentence, not a heading
@@ -668,6 +673,7 @@ class _Context:
     quarter_day: int | None
     known: list[str]
     window: tuple[date, date] | None = None
+    cooperation_tasks: bool = False  # "Phối hợp với X …" under a unit is that unit's own task
     tasks: list[ParsedTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cache: dict[str, Deadline] = field(default_factory=dict)
@@ -823,9 +829,10 @@ def extract_from_blocks(
     known_agencies: Iterable[str] = (),
     quarter_day: int | None = None,
     window: tuple[date, date] | None = None,
+    cooperation_tasks: bool = False,
 ) -> tuple[list[ParsedTask], list[str]]:
     """Read the tasks of a plan from its items (see `split_blocks` and `layout_blocks`)."""
-    ctx = _Context(year, today, quarter_day, list(known_agencies), window)
+    ctx = _Context(year, today, quarter_day, list(known_agencies), window, cooperation_tasks)
     skip_level: int | None = None
     unit: tuple[str, int] | None = None
     task_level: int | None = None
@@ -848,7 +855,7 @@ def extract_from_blocks(
             continue
         text = block.text
         if fold_words(text).startswith(
-            ("can cu", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
+            ("can cu", "theo de nghi", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
         ):
             continue
         # 1. an item followed by field lines
@@ -937,7 +944,7 @@ def _short(text: str, limit: int = 60) -> str:
 
 def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[str, str, str]]) -> None:
     text = block.text
-    if _starts_with_cooperation(text):
+    if _starts_with_cooperation(text) and not ctx.cooperation_tasks:
         notes.append((unit_name, text, block.source))
         return
     phrases = deadline_phrases(text)
@@ -948,10 +955,12 @@ def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[st
 
 def _is_role_heading(block: Block) -> bool:
     """A unit's sub-heading that says in which role its items are done, not a task itself."""
-    words = fold_words(block.text)
-    if block.text.rstrip().endswith(":") and len(words.split()) <= 40:
-        return True
-    return bool(re.match(r"^(?:chu tri|phoi hop|la co quan|nhiem vu)\b", words)) and len(words.split()) <= 30
+    folded = fold_aligned(block.text)
+    match = re.match(r"^\W*(?:chu tri\W+)?(?:va\s+)?phoi hop(?:\s+chat che)?(?:\s+voi)?\b|^\W*chu tri\b", folded)
+    if match is None:
+        return False
+    rest = folded[match.end() :]
+    return len(rest.split()) <= 40 and _VERB_RE.search(rest) is None
 
 
 def _starts_with_cooperation(text: str) -> bool:
@@ -1011,6 +1020,12 @@ def _duty_tasks(ctx: _Context, block: Block) -> None:
     rest = nfc(rest[_DUTY_PREFIX.match(folded_rest).end() :]) if _DUTY_PREFIX.match(folded_rest) else rest
     phrases = deadline_phrases(rest)
     dated = [p for p in phrases if p.explicit]
+    if len(phrases) >= 2 and not all(p.explicit for p in phrases):
+        # "định kỳ hằng tháng (trước ngày 18 hằng tháng), 6 tháng (trước ngày 18/5), tổng kết năm
+        # (…)": one recurring report, its deadline the whole run of phrases
+        span = rest[phrases[0].start : phrases[-1].end]
+        ctx.add(text, subject, block.source, deadline=span, partners=", ".join(receivers(rest)))
+        return
     if len(dated) >= 2:
         # "… gửi về Sở (qua Phòng X) trước ngày 10/11 để tổng hợp … trước ngày 15/11": two tasks;
         # the later part is done by the unit the first part reports to.
