@@ -230,7 +230,8 @@ _AGENCY_HEADS = (
     "nguoi dung dau",
     "thanh vien",
     "to cong tac",
-    "vu ",
+    "vu",
+    "tieu ban",
     "thuong truc",
     "tong thu ky",
     "chinh phu",
@@ -411,7 +412,9 @@ def field_of(block: Block) -> tuple[str, str] | None:
     return None
 
 
-_LEAD_AND_PARTNERS = re.compile(r"^(?P<lead>.+?)\s+chu tri\b[\s,;:]*(?:(?:va\s+)?phoi hop\s+(?:chat che\s+)?(?:voi\s+)?(?P<partners>.*))?$")
+_LEAD_AND_PARTNERS = re.compile(
+    r"^(?P<lead>.+?)\s+chu tri\b[\s,;:]*(?:(?:va\s+)?phoi hop\s+(?:chat che\s+)?(?:voi\s+)?(?P<partners>.*))?$"
+)
 
 
 def lead_and_partners(text: str) -> tuple[str, str]:
@@ -423,7 +426,9 @@ def lead_and_partners(text: str) -> tuple[str, str]:
         return text, ""
     lead = nfc(text[: match.end("lead")]).strip(" ,;:")
     partners = nfc(text[match.start("partners") :]).strip(" ,;:.") if match["partners"] else ""
-    partners = re.split(r"\s+(?:để|trong việc|thực hiện|triển khai|tổ chức)\s", partners)[0] if partners else ""
+    partners = (
+        re.split(r"\s+(?:để|trong việc|thực hiện|triển khai|tổ chức)\s", partners)[0] if partners else ""
+    )
     return lead, partners
 
 
@@ -575,7 +580,11 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
     text = nfc(re.sub(r"\s*\([^)]*\)\s*", " ", text))
     folded = fold_aligned(text)
     tail = _UNIT_TAIL.search(folded)
-    if tail and folded[tail.start() :].startswith("tham muu") and folded[: tail.start()].rstrip().endswith("quan"):
+    if (
+        tail
+        and folded[tail.start() :].startswith("tham muu")
+        and folded[: tail.start()].rstrip().endswith("quan")
+    ):
         tail = None  # "các cơ quan tham mưu quản lý ngành": a noun, not "X tham mưu …"
     name = text[: tail.start()] if tail else text
     name = nfc(name).strip(" :;,.-–")
@@ -818,7 +827,9 @@ def layout_blocks(doc_blocks: Sequence[DocBlock]) -> list[Block]:
 
 
 # The title word of a document: above it is the header (issuer, number, date), below the body.
-_DOCUMENT_TITLE = re.compile(r"^(?:ke hoach|chuong trinh|phuong an|quyet dinh|nghi quyet|chi thi|cong van|kinh gui)\b")
+_DOCUMENT_TITLE = re.compile(
+    r"^(?:ke hoach|chuong trinh|phuong an|quyet dinh|nghi quyet|chi thi|cong van|kinh gui)\b"
+)
 
 
 def extract_from_blocks(
@@ -855,7 +866,12 @@ def extract_from_blocks(
             continue
         text = block.text
         if fold_words(text).startswith(
-            ("can cu", "theo de nghi", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
+            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi")
+        ) or (
+            unit is None
+            and fold_words(text).startswith(
+                ("can cu", "theo de nghi", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
+            )
         ):
             continue
         # 1. an item followed by field lines
@@ -956,7 +972,9 @@ def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[st
 def _is_role_heading(block: Block) -> bool:
     """A unit's sub-heading that says in which role its items are done, not a task itself."""
     folded = fold_aligned(block.text)
-    match = re.match(r"^\W*(?:chu tri\W+)?(?:va\s+)?phoi hop(?:\s+chat che)?(?:\s+voi)?\b|^\W*chu tri\b", folded)
+    match = re.match(
+        r"^\W*(?:chu tri\W+)?(?:va\s+)?phoi hop(?:\s+chat che)?(?:\s+voi)?\b|^\W*chu tri\b", folded
+    )
     if match is None:
         return False
     rest = folded[match.end() :]
