@@ -416,5 +416,7 @@ def plain_text(blocks: list[DocBlock]) -> str:
             for row in block.rows:
                 out.extend(cell for cell in row if cell)
         else:
-            out.extend(block.lines)
+            for line in block.lines:
+                # a header typed as one line of cells ("UBND … | CỘNG HÒA … | Số: …")
+                out.extend(part.strip() for part in line.split(" | ") if part.strip(" |"))
     return "\n".join(out)

@@ -27,12 +27,19 @@ from bot.importing.blocks import (
     paragraphs,
     plain_text,
     table_blocks,
+    website_metadata,
 )
 from bot.importing.layouts import extract_from_blocks as extract_from_layout
 from bot.importing.layouts import extract_tasks, layout_blocks
-from bot.importing.plan_facts import plan_facts, plan_period, plan_title_and_year
+from bot.importing.plan_facts import (
+    attached_facts,
+    plan_facts,
+    plan_period,
+    plan_title_and_year,
+    proper_agency_name,
+)
 from bot.lang.deadlines import plan_window
-from bot.text import nfc
+from bot.text import fold, nfc
 
 __all__ = ["extract_from_text", "plan_facts", "read_document"]
 
@@ -54,6 +61,7 @@ def read_document(
 ) -> ParsedPlan:
     """Read a .docx, .pdf or text plan (`kind` from `guard.sniff`); `ImportRefused` if unreadable."""
     known = list(known_agencies)
+    metadata: dict[str, str] = {}
     if kind == "docx":
         doc = docx_blocks(data)
     elif kind == "pdf":
@@ -68,10 +76,18 @@ def read_document(
             )
             return _finish(parsed, data, filename)
         doc = markdown_blocks(text)
+        metadata = website_metadata(text)
     else:
         raise ImportRefused(_("Tệp không phải văn bản Word, PDF hay văn bản thường."))
     parsed = extract_from_blocks(
-        doc, issuer=issuer, plan=plan, year=year, today=today, known_agencies=known, quarter_day=quarter_day
+        doc,
+        issuer=issuer,
+        plan=plan,
+        year=year,
+        today=today,
+        known_agencies=known,
+        quarter_day=quarter_day,
+        metadata=metadata,
     )
     return _finish(parsed, data, filename)
 
@@ -103,14 +119,27 @@ def extract_from_blocks(
     today: date,
     known_agencies: Iterable[str] = (),
     quarter_day: int | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> ParsedPlan:
     """The core on the document model: facts from the header parts, tasks from the body blocks."""
     known = list(known_agencies)
     facts_text = plain_text(doc)
     found_issuer, found_number, signed = plan_facts(facts_text, known)
+    number, attached_date, attached_issuer = attached_facts(facts_text)
+    if number:
+        # the decision a plan is attached to names it exactly; a header may be missing
+        found_number, signed = number, attached_date or signed
+        if attached_issuer and (not found_issuer or fold(found_issuer).startswith(("can cu", "thuc hien"))):
+            found_issuer = proper_agency_name(attached_issuer, known)
+    if metadata:
+        found_number = metadata.get("so hieu") or found_number
+        signed = _date_of(metadata.get("ngay ban hanh", "")) or signed
+        found_issuer = metadata.get("noi ban hanh") or found_issuer
     title, plan_year = plan_title_and_year(facts_text, signed)
     plan_year = year or plan_year or _common_year(facts_text)
     period = plan_period(facts_text)
+    if period is None and plan_year and signed and plan_year != signed.year:
+        period = (plan_year, plan_year)  # next year's plan signed in November: its year
     window = plan_window(signed, plan_year, period)
     body = body_blocks(doc)
     tasks, warnings = extract_from_layout(
@@ -198,6 +227,16 @@ def _extract(
         title=title,
         warnings=warnings,
     )
+
+
+def _date_of(text: str) -> date | None:
+    match = re.search(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if match is None:
+        return None
+    try:
+        return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
 
 
 def _common_year(text: str) -> int | None:
@@ -475,7 +514,17 @@ def pdf_blocks(data: bytes) -> list[DocBlock]:
                 if previous_bottom is not None and height and top - previous_bottom > 0.6 * height:
                     pending.append(("", ""))
                 source = _("trang {page}, dòng {line}").format(page=page_no, line=line_no)
-                pending.append((source, text))
+                if (
+                    pending
+                    and pending[-1][1].startswith("**")
+                    and pending[-1][1].endswith("**")
+                    and text.startswith("**")
+                    and text.endswith("**")
+                ):
+                    # a bold heading wrapped onto several lines is one bold span
+                    pending[-1] = (pending[-1][0], f"{pending[-1][1][:-2]} {text[2:]}")
+                else:
+                    pending.append((source, text))
                 previous_bottom = bottom
     if pending:
         blocks.extend(_prose_blocks(pending))

@@ -455,7 +455,7 @@ def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] 
             while (
                 cursor < len(blocks)
                 and field_of(blocks[cursor]) is None
-                and (blocks[cursor].level > label_level or blocks[cursor].level == LEVEL_PLUS)
+                and (blocks[cursor].level > label_level or LEVEL_DASH <= blocks[cursor].level < LEVEL_TEXT)
                 and not blocks[cursor].heading
             ):
                 items.append(blocks[cursor])
@@ -589,7 +589,7 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
     name = text[: tail.start()] if tail else text
     name = nfc(name).strip(" :;,.-–")
     words = fold_words(name)
-    if not words or len(words.split()) > 16 or "." in name.rstrip(".")[-3:]:
+    if not words or len(words.split()) > 24 or "." in name.rstrip(".")[-3:]:
         return None
     if not introduced and not _starts_with_agency(words, strict_case=name):
         return None
