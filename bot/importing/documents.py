@@ -215,8 +215,14 @@ def _extract(
     found_issuer, found_number, signed = plan_facts(text, known_agencies)
     title, plan_year = plan_title_and_year(text, signed)
     plan_year = year or plan_year or _common_year(text)
+    period = plan_period(text)
     tasks, warnings = extract_tasks(
-        lines, year=plan_year, today=today, known_agencies=known_agencies, quarter_day=quarter_day
+        lines,
+        year=plan_year,
+        today=today,
+        known_agencies=known_agencies,
+        quarter_day=quarter_day,
+        window=plan_window(signed, plan_year, period),
     )
     return ParsedPlan(
         tasks=tasks,
@@ -225,6 +231,7 @@ def _extract(
         date=signed,
         year=plan_year,
         title=title,
+        period=period,
         warnings=warnings,
     )
 

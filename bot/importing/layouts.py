@@ -793,6 +793,7 @@ def extract_tasks(
     today: date,
     known_agencies: Iterable[str] = (),
     quarter_day: int | None = None,
+    window: tuple[date, date] | None = None,
 ) -> tuple[list[ParsedTask], list[str]]:
     """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…")."""
     return extract_from_blocks(
@@ -801,6 +802,7 @@ def extract_tasks(
         today=today,
         known_agencies=known_agencies,
         quarter_day=quarter_day,
+        window=window,
     )
 
 
@@ -1001,7 +1003,7 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     rest = note[match.end() :] if match else note
     best: tuple[float, ParsedTask] | None = None
     for task in ctx.tasks:
-        if task.lead and fold(task.lead) in fold(rest)[:120]:
+        if task.lead and fuzz.partial_ratio(fold(task.lead), fold(rest)[:80]) >= 85:
             score = fuzz.token_set_ratio(fold_words(task.title), fold_words(rest))
             if best is None or score > best[0]:
                 best = (score, task)

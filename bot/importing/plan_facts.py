@@ -295,7 +295,9 @@ def plan_period(text: str) -> tuple[int, int] | None:
                 break
             continue
         lines.append(folded)
-    match = _PERIOD.search("\n".join(lines))
+    # a period inside a quoted name ("phong trào thi đua “… giai đoạn 2021-2025”") is that name's
+    title_lines = re.sub(r"[“\"«][^”\"»]{0,300}[”\"»]", " ", "\n".join(lines))
+    match = _PERIOD.search(title_lines)
     if match and int(match[1]) <= int(match[2]):
         return int(match[1]), int(match[2])
     return None
