@@ -463,6 +463,8 @@ def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] 
         fields.append((name, value, items))
     if not any(name in ("lead", "deadline") for name, _v, _i in fields):
         return None
+    if block.heading and not any(name == "lead" for name, _v, _i in fields):
+        return None  # "THỜI GIAN VÀ PHẠM VI" over "- Thời gian: …": a section, not a task
     return fields, cursor
 
 
@@ -575,6 +577,17 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
         # A short line over a paragraph is a heading; a long one is the paragraph's first line.
         if len(first) > 0.7 * max(len(line) for _label, line in body) or len(fold_words(first).split()) > 10:
             return None
+    if (
+        first.rstrip().endswith(":")
+        and not body
+        and next_block is not None
+        and next_block.level > block.level
+        and not block.heading
+    ):
+        # "2. Sở Giáo dục và Đào tạo chủ trì, phối hợp với …:" over the unit's items
+        found = _subject_and_rest(text)
+        if found is not None and not _COLLECTIVE.match(fold_words(found[0])):
+            return strip_unit_intro(found[0]), []
     introduced = strip_unit_intro(text) != text and fold_words(text).startswith(("trach nhiem", "nhiem vu"))
     text = strip_unit_intro(text)
     text = nfc(re.sub(r"\s*\([^)]*\)\s*", " ", text))
@@ -868,7 +881,7 @@ def extract_from_blocks(
             continue
         text = block.text
         if fold_words(text).startswith(
-            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi")
+            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi", "theo de nghi cua")
         ) or (
             unit is None
             and fold_words(text).startswith(
