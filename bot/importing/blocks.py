@@ -187,35 +187,87 @@ def _cell_table(lines: list[str], index: int) -> tuple[list[tuple[str, object]] 
     if not rows:
         return None, cursor
     out: list[tuple[str, object]] = []
-    widths = [len(r) for r in rows if len(r) >= 3]
-    width = max(set(widths), key=widths.count) if widths else 0
-    table: list[list[str]] = []
-    table_start = 0
 
-    def flush_table() -> None:
-        nonlocal table
-        if table:
-            out.append((TABLE, (table, table_start)))
-            table = []
-
-    for cells in rows:
-        if width and len(cells) >= 3:
-            if len(cells) > width:
-                # prose glued before the table's first row (the text between two tables)
-                extra = cells[: len(cells) - width]
-                flush_table()
-                for start, text_lines in extra:
-                    out.append((PARAGRAPH, [(start + k, t) for k, t in enumerate(text_lines)]))
-                cells = cells[len(cells) - width :]
-            if not table:
-                table_start = cells[0][0]
-            table.append([_cell_text(text_lines) for _start, text_lines in cells])
-            continue
-        flush_table()
+    def prose(cells: list[tuple[int, list[str]]]) -> None:
         for start, text_lines in cells:
             out.append((PARAGRAPH, [(start + k, t) for k, t in enumerate(text_lines)]))
-    flush_table()
+
+    # A run of text between single pipes may be a whole stretch of the document (the body
+    # between a layout table and the signature): a cell that long is prose, and it splits
+    # its row; what is left of a row is a table row when it has three cells or more.
+    items: list[tuple[str, list[tuple[int, list[str]]]]] = []
+    for cells in rows:
+        run: list[tuple[int, list[str]]] = []
+        for cell in cells:
+            if _is_prose_cell(cell[1]):
+                if run:
+                    items.append(("row", run))
+                    run = []
+                items.append(("prose", [cell]))
+            else:
+                run.append(cell)
+        if run:
+            items.append(("row", run))
+    index = 0
+    while index < len(items):
+        kind, cells = items[index]
+        if kind == "prose" or len(cells) < 3:
+            prose(cells)
+            index += 1
+            continue
+        end = index + 1  # the table runs while rows have ≥ 3 cells or are short section rows
+        while end < len(items):
+            kind, cells = items[end]
+            if kind == "row" and len(cells) >= 3:
+                end += 1
+                continue
+            short = sum(len(" ".join(t)) for _s, t in cells) <= 160
+            following = items[end + 1] if end + 1 < len(items) else None
+            if kind == "row" and short and following and following[0] == "row" and len(following[1]) >= 3:
+                end += 1
+                continue
+            break
+        out.append(_aligned_table([cells for _k, cells in items[index:end]], prose))
+        index = end
     return out, cursor
+
+
+def _is_prose_cell(lines: list[str]) -> bool:
+    return len(lines) > 16 or sum(len(line) for line in lines) > 1600 or any(
+        _WRAPPER_END.match(fold(nfc(_strip_emphasis(line)))) for line in lines
+    )
+
+
+def _aligned_table(rows: list[list[tuple[int, list[str]]]], prose) -> tuple[str, object]:
+    """Rows of cells into a rectangular table: section rows padded, sub-rows (fewer cells,
+    those on the left merged with the row above) filled from the row above."""
+    from bot.importing.headers import classify_header
+
+    header = rows[0]
+    # prose glued before the table's first row (the text between two tables, a signature):
+    # leading cells of a header row that name no column
+    named = [classify_header(_cell_text(t)) is not None for _s, t in header]
+    if sum(named) >= 2:
+        first = named.index(True)
+        if first and header[first - 1][1] and len(_cell_text(header[first - 1][1])) <= 12:
+            first -= 1  # a short unnamed cell just before ("#") stays
+        if first:
+            prose(header[:first])
+            header = header[first:]
+    width = len(header)
+    table: list[list[str]] = [[_cell_text(text_lines) for _start, text_lines in header]]
+    previous: list[str] | None = None
+    for cells in rows[1:]:
+        texts = [_cell_text(text_lines) for _start, text_lines in cells][:width]
+        if len(texts) <= 2:
+            row = texts + [""] * (width - len(texts))  # a section row ("A.", "BỘ NÔNG NGHIỆP …")
+        elif len(texts) < width and previous is not None:
+            row = previous[: width - len(texts)] + texts
+        else:
+            row = texts + [""] * (width - len(texts))
+            previous = row
+        table.append(row)
+    return TABLE, (table, header[0][0])
 
 
 def _cell_text(lines: list[str]) -> str:

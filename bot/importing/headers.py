@@ -29,7 +29,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _LEAD_EXACT = {"thuc hien", "to chuc thuc hien"}
 # "Thời gian bắt đầu" is not the due date; "Kinh phí/Tình hình thực hiện" are not the lead.
-_SKIP = ("bat dau", "khoi cong", "kinh phi", "tinh hinh", "nguon von", "du toan")
+_SKIP = ("bat dau", "khoi cong", "kinh phi", "tinh hinh", "nguon von", "du toan", "nhom nhiem vu")
 
 
 @lru_cache(maxsize=4096)
