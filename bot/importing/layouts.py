@@ -979,6 +979,11 @@ def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[st
         notes.append((unit_name, text, block.source))
         return
     phrases = deadline_phrases(text)
+    if len(phrases) >= 2 and not all(p.explicit for p in phrases):
+        # a recurring report with its days: the whole run of phrases is one deadline
+        span = Phrase(phrases[0].start, phrases[-1].end, False)
+        ctx.add(_first_sentence(text), unit_name, block.source, deadline=text[span.start : span.end])
+        return
     phrase = phrases[0] if phrases else None
     deadline = text[phrase.start : phrase.end] if phrase else ""
     ctx.add(_first_sentence(_without(text, phrase)), unit_name, block.source, deadline=deadline)

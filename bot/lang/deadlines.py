@@ -694,13 +694,15 @@ def _resolve(
             return Kind.ONCE, (span[1],)
         return (Kind.CONTINUOUS if p.cont else Kind.UNSPECIFIED), ()
 
-    # "hằng năm" with periods that have no year: those periods recur every year.
-    if any(r.every == "year" and r.item is None for r in rules):
+    # "hằng năm" with periods that have no year: those periods recur every year. So do days
+    # without a year beside a half-year rule ("6 tháng (trước ngày 16/6)"): that is its day.
+    if any(r.every in ("year", "half") and r.item is None for r in rules):
         yearless = [it for it in items if it.year is None and it.unit in "DMQH"]
         if yearless:
-            rules = [r for r in rules if not (r.every == "year" and r.item is None)]
+            rules = [r for r in rules if not (r.every in ("year", "half") and r.item is None)]
             rules += [_Rule("year", item=it) for it in yearless]
             items = [it for it in items if it not in yearless]
+
 
     # A bare year right after periods without one is their year ("Quý II, 2022").
     merged: list[_Item] = []
@@ -769,6 +771,10 @@ def _resolve(
             for r in rules:
                 if r.every == "week":
                     r.day = p.weekday
+        # "hằng tháng (trước ngày 16 hằng tháng)": the rule with its day says when, once.
+        for every in ("month", "quarter"):
+            if any(r.every == every and r.day is not None for r in rules):
+                rules = [r for r in rules if not (r.every == every and r.day is None)]
         if window is None:
             years = [y for y in scope if y is not None] or [default_year]
             window = (date(min(years), 1, 1), date(max(years), 12, 31))
