@@ -982,7 +982,7 @@ def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[st
     if len(phrases) >= 2 and not all(p.explicit for p in phrases):
         # a recurring report with its days: the whole run of phrases is one deadline
         span = Phrase(phrases[0].start, phrases[-1].end, False)
-        ctx.add(_first_sentence(text), unit_name, block.source, deadline=text[span.start : span.end])
+        ctx.add(_sentence_at(text, span.start), unit_name, block.source, deadline=text[span.start : span.end])
         return
     phrase = phrases[0] if phrases else None
     deadline = text[phrase.start : phrase.end] if phrase else ""
@@ -1004,6 +1004,16 @@ def _is_role_heading(block: Block) -> bool:
 def _starts_with_cooperation(text: str) -> bool:
     head = " ".join(fold_words(text).split()[:2])
     return Levenshtein.normalized_similarity(head, "phoi hop") >= 0.75
+
+
+def _sentence_at(text: str, at: int) -> str:
+    """The sentence of `text` that holds position `at` (the report is in the second one)."""
+    start = 0
+    for match in re.finditer(r"(?<=[^\d\s]{2})\.\s+(?=[A-ZĐÀ-Ỹ])", text):
+        if match.start() >= at:
+            break
+        start = match.end()
+    return _first_sentence(text[start:]) if start else _first_sentence(text)
 
 
 def _first_sentence(text: str) -> str:
