@@ -16,6 +16,7 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from bot.text import fold_words
@@ -140,6 +141,7 @@ def plan_path(gold: dict, fmt: str = "md") -> Path:
     return source.with_suffix(f".{fmt}")
 
 
+@lru_cache(maxsize=64)
 def read_gold_plan(gold_path: Path, fmt: str = "md"):
     from bot.importing.reader import read_plan
 

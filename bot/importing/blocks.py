@@ -314,6 +314,8 @@ def paragraphs(numbered: list[tuple[int, str]], label: str | None = None) -> lis
             ended = previous.endswith(_SENTENCE_END) or previous_raw.rstrip().endswith("**")
             new_paragraph = (
                 starts_item
+                or previous.endswith("./.")
+                or bool(_SIGNATURE_START.match(fold(plain)))
                 or (ended and _is_bold_start(line))
                 or (ended and plain[:1].isupper() and len(plain.split()) <= 2)
                 or (raw.startswith("#"))
