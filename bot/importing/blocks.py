@@ -218,8 +218,8 @@ def _cell_table(lines: list[str], index: int) -> tuple[list[tuple[str, object]] 
         end = index + 1  # the table runs while rows have ≥ 3 cells or are short section rows
         while end < len(items):
             kind, cells = items[end]
-            if kind == "row" and len(cells) >= 3:
-                end += 1
+            if kind == "row" and len(cells) >= 2:
+                end += 1  # a full row, or a sub-row whose left cells are merged with the row above
                 continue
             short = sum(len(" ".join(t)) for _s, t in cells) <= 160
             following = items[end + 1] if end + 1 < len(items) else None
@@ -230,6 +230,17 @@ def _cell_table(lines: list[str], index: int) -> tuple[list[tuple[str, object]] 
         out.append(_aligned_table([cells for _k, cells in items[index:end]], prose))
         index = end
     return out, cursor
+
+
+_SECTION_MARK = re.compile(r"^(?:[A-ZĐ]|[IVXL]{1,5}|\d{1,2})[.)]?$")
+
+
+def _is_section_row(texts: list[str]) -> bool:
+    """ "A." + "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG", "II. Văn bản thuộc thẩm quyền …": a group's title."""
+    joined = " ".join(texts)
+    letters = [ch for ch in joined if ch.isalpha()]
+    upper = bool(letters) and sum(ch.isupper() for ch in letters) / len(letters) > 0.7
+    return len(texts) == 1 or bool(_SECTION_MARK.match(texts[0])) or upper
 
 
 def _is_prose_cell(lines: list[str]) -> bool:
@@ -259,7 +270,7 @@ def _aligned_table(rows: list[list[tuple[int, list[str]]]], prose) -> tuple[str,
     previous: list[str] | None = None
     for cells in rows[1:]:
         texts = [_cell_text(text_lines) for _start, text_lines in cells][:width]
-        if len(texts) <= 2:
+        if len(texts) <= 2 and _is_section_row(texts):
             row = texts + [""] * (width - len(texts))  # a section row ("A.", "BỘ NÔNG NGHIỆP …")
         elif len(texts) < width and previous is not None:
             row = previous[: width - len(texts)] + texts

@@ -365,6 +365,13 @@ _RECURRING = re.compile(
 )
 
 
+# "trước ngày 15 hằng tháng": a day in every month (quarter, year) — recurring with its day.
+_DAY_EVERY = re.compile(
+    r"(?:dinh ky\s*,?\s*)?(?:hang\s+(?:thang|quy|nam)\s*\(?\s*)?(?:truoc|cham nhat(?:\s+(?:la|vao))?|vao)\s+ngay\s+\d{1,2}"
+    r"\s+(?:cua\s+)?(?:hang|moi)\s+(?:thang|quy|nam)\)?"
+)
+
+
 @dataclass(frozen=True)
 class Phrase:
     start: int
@@ -376,9 +383,15 @@ def deadline_phrases(text: str) -> list[Phrase]:
     """Deadline phrases found in a sentence, in order, without overlaps."""
     folded = fold_aligned(text)
     found: list[Phrase] = []
-    for pattern, explicit in ((_EXPLICIT, True), (_QUARTER, True), (_MONTH, True), (_RECURRING, False)):
+    for pattern, explicit in (
+        (_DAY_EVERY, False),
+        (_EXPLICIT, True),
+        (_QUARTER, True),
+        (_MONTH, True),
+        (_RECURRING, False),
+    ):
         for match in pattern.finditer(folded):
-            if not explicit:
+            if not explicit and pattern is not _DAY_EVERY:
                 # A recurrence is a deadline only when it says "định kỳ" or follows a report/duty verb.
                 before = folded[max(0, match.start() - 60) : match.start()]
                 if "dinh ky" not in match[0] and not re.search(r"bao cao|gui|tong hop|bao cao", before):
@@ -984,9 +997,20 @@ def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[st
         span = Phrase(phrases[0].start, phrases[-1].end, False)
         ctx.add(_sentence_at(text, span.start), unit_name, block.source, deadline=text[span.start : span.end])
         return
+    inline = _INLINE_DEADLINE.search(fold_aligned(text))
+    if inline is not None:
+        # "… gửi Bộ Tài chính. Thời gian hoàn thành: Trước ngày 31/5/2026."
+        deadline = nfc(text[inline.start(1) : inline.end(1)]).strip(" .;")
+        ctx.add(_first_sentence(text[: inline.start()]), unit_name, block.source, deadline=deadline)
+        return
     phrase = phrases[0] if phrases else None
     deadline = text[phrase.start : phrase.end] if phrase else ""
     ctx.add(_first_sentence(_without(text, phrase)), unit_name, block.source, deadline=deadline)
+
+
+_INLINE_DEADLINE = re.compile(
+    r"(?:^|[.;]\s*)(?:thoi gian|thoi han)(?:\s+(?:thuc hien|hoan thanh))?(?:\s*/\s*hoan thanh)?\s*:\s*([^;]+?)\s*(?:[.;]\s*$|$)"
+)
 
 
 def _is_role_heading(block: Block) -> bool:
