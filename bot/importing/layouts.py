@@ -290,6 +290,11 @@ _NAMED_BODIES = (
     "doanh nghiep",
     "cac doanh nghiep",
 )
+# What "Các …" must name to be units ("Các sở, ban, ngành", "Các cơ quan", "Các Bộ").
+_UNIT_NOUNS = frozenset(
+    "so ban nganh co quan don vi phong bo cuc vu hoi doan to doi xa phuong huyen tinh dia phuong "
+    "doanh nghiep lien doan truong trung tam chi cuc thanh vien cap tieu ban luc luong".split()
+)
 _UNIT_INTRO = re.compile(r"^\W*(?:de nghi|trach nhiem cua|nhiem vu cua|giao)\s+", re.IGNORECASE)
 _COLLECTIVE = re.compile(r"^(?:(?:thu )?truong |lanh dao )?cac\b")
 _DUTY = re.compile(
@@ -546,7 +551,9 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
         for head in _AGENCY_HEADS:
             head_words = head.split()
             got = " ".join(words[: len(head_words)])
-            if got == head or (len(head) >= 5 and Levenshtein.normalized_similarity(got, head) >= 0.8):
+            if got == head or (
+                len(head) >= 5 and len(got) == len(head) and Levenshtein.normalized_similarity(got, head) >= 0.8
+            ):  # scanner damage substitutes letters; "phường" is not a damaged "phòng"
                 head_len = len(head_words)
                 break
     if not head_len:
@@ -557,6 +564,8 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
         rest = strict_case.split()[head_len:]
         if rest and rest[0][:1] in ",;":
             return False
+        if words[0] == "cac" and len(words) > 1 and words[1] not in _UNIT_NOUNS:
+            return False  # "Các thông số", "Các sản phẩm": not units
         collective = words[0] in ("cac", "truong", "thu", "lanh") or folded_words.startswith(_NAMED_BODIES)
         if not collective and rest and not any(word[:1].isupper() or "&" in word for word in rest[:4]):
             return False
@@ -746,8 +755,8 @@ class _Context:
 
 # "… thi hành Quyết định này", "tổ chức thực hiện Kế hoạch này": the whole plan, not a task.
 _CATCH_ALL = re.compile(
-    r"^(?:chiu trach nhiem\s+)?(?:thi hanh|to chuc thuc hien|trien khai thuc hien|thuc hien)\s+"
-    r"(?:nghiem\s+)?(?:quyet dinh|ke hoach|nghi quyet|cong van|chi thi)\s+nay$"
+    r"^(?:chiu trach nhiem\s+)?(?:thi hanh|to chuc thuc hien|trien khai thuc hien|thuc hien)"
+    r"(?:\s+(?:nghiem\s+)?(?:quyet dinh|ke hoach|nghi quyet|cong van|chi thi)\s+nay)?$"
 )
 
 
@@ -894,7 +903,7 @@ def extract_from_blocks(
             continue
         text = block.text
         if fold_words(text).startswith(
-            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi", "theo de nghi cua")
+            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi", "theo de nghi cua", "kem theo")
         ) or (
             unit is None
             and fold_words(text).startswith(
