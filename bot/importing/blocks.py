@@ -218,6 +218,8 @@ def _cell_table(lines: list[str], index: int) -> tuple[list[tuple[str, object]] 
         end = index + 1  # the table runs while rows have ≥ 3 cells or are short section rows
         while end < len(items):
             kind, cells = items[end]
+            if kind == "row" and _ends_table(cells):
+                break  # the signature or the next document's header columns
             if kind == "row" and len(cells) >= 2:
                 end += 1  # a full row, or a sub-row whose left cells are merged with the row above
                 continue
@@ -241,6 +243,20 @@ def _is_section_row(texts: list[str]) -> bool:
     letters = [ch for ch in joined if ch.isalpha()]
     upper = bool(letters) and sum(ch.isupper() for ch in letters) / len(letters) > 0.7
     return len(texts) == 1 or bool(_SECTION_MARK.match(texts[0])) or upper
+
+
+_TABLE_END = re.compile(r"^(?:noi nhan|kt\.|tm\.|cong hoa xa hoi|doc lap - tu do|so:)")
+_SIGNER = re.compile(r"^(?:pho )?(?:chu tich|giam doc|bo truong|thu truong|truong ban)$")
+
+
+def _ends_table(cells: list[tuple[int, list[str]]]) -> bool:
+    """A row that is the signature block or a document header, not the table's."""
+    for _start, text_lines in cells:
+        text = _cell_text(text_lines)
+        folded = fold(text)
+        if _TABLE_END.match(folded) or (text.isupper() and _SIGNER.match(folded.split("\n")[0])):
+            return True
+    return False
 
 
 def _is_prose_cell(lines: list[str]) -> bool:
