@@ -134,11 +134,19 @@ def score_tasks(name: str, gold_tasks: list[dict], tasks: list) -> Score:
     return Score(name, len(gold_tasks), len(tasks), counted, len(used_gold), dates_right, misses)
 
 
+# Word/PDF copies made for the suite (`pandoc -f markdown -t docx NAME.md -o NAME.docx`) of
+# plans that come only as text; the copies in examples/plans-real/ are used where they exist.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plans"
+
+
 def plan_path(gold: dict, fmt: str = "md") -> Path:
     source = EXAMPLES / gold["source"]
     if fmt == "md":
         return source
-    return source.with_suffix(f".{fmt}")
+    copy = source.with_suffix(f".{fmt}")
+    if copy.exists():
+        return copy
+    return FIXTURES / copy.name
 
 
 @lru_cache(maxsize=64)
