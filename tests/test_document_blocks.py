@@ -213,3 +213,21 @@ def test_deadlines_in_context() -> None:
     )
     yearly = parse_deadline("Hằng năm", today=SIGNED, year=2025, window=plan_window(SIGNED, 2025))
     assert yearly.dates == (date(2025, 12, 31),)
+
+
+def test_field_labels_are_exact_vocabulary_with_scanner_damage_only() -> None:
+    from bot.importing.layouts import Block, field_of, lead_and_partners
+
+    def field(text: str):
+        return field_of(Block(9, [("dòng 1", text)]))
+
+    assert field("Nội dung thực hiện: Tập huấn") == ("title", "Tập huấn")
+    assert field("Kết quả thực hiện: Báo cáo") == ("output", "Báo cáo")
+    assert field("Đơn vị chủ trì tham mưu thực hiện: Sở Y tế") == ("lead", "Sở Y tế")
+    assert field("Pon vi chii tri thyc hién: Phong X") == ("lead", "Phong X")  # a scan
+    assert field("Các bước giám sát: lập danh sách") is None
+    assert lead_and_partners("Sở Nội vụ chủ trì, phối hợp với các sở, ngành") == (
+        "Sở Nội vụ",
+        "các sở, ngành",
+    )
+    assert lead_and_partners("Sở KH&CN tiến hành rà soát các quy trình nội bộ")[0] == "Sở KH&CN"

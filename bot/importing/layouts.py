@@ -186,8 +186,8 @@ _FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "thoi gian trinh",
         ),
     ),
-    ("title", ("noi dung", "noi dung cong viec", "noi dung hoat dong", "ten nhiem vu", "nhiem vu")),
-    ("output", ("san pham", "ket qua san pham", "san pham dau ra", "ket qua dau ra", "hinh thuc san pham")),
+    ("title", ("noi dung", "noi dung cong viec", "noi dung hoat dong", "noi dung thuc hien", "ten nhiem vu", "nhiem vu")),
+    ("output", ("ket qua thuc hien", "san pham", "ket qua san pham", "san pham dau ra", "ket qua dau ra", "hinh thuc san pham")),
     ("note", ("ghi chu", "kinh phi", "kinh phi thuc hien", "nguon kinh phi")),
 )
 _SKIP_HEADINGS = ("muc dich", "yeu cau", "can cu", "kinh phi", "muc tieu", "quan diem", "ket qua dat duoc")
@@ -334,6 +334,7 @@ _VERBS = (
     "dam bao",
     "tang cuong",
     "chi dao",
+    "tien hanh",
     "de xuat",
     "khan truong",
     "kip thoi",
@@ -419,9 +420,18 @@ def field_of(block: Block) -> tuple[str, str] | None:
     label = fold_words(text[:colon])
     if not label or len(label.split()) > 8:
         return None
+    # The label vocabulary is exact; a near miss is accepted only as scanner damage (the same
+    # words, letters off inside them), so "Nội dung thực hiện" is never read as "Cơ quan thực hiện".
     best: tuple[float, str] | None = None
     for name, labels in _FIELD_LABELS:
         for candidate in labels:
+            if label == candidate:
+                return name, nfc(text[colon + 1 :]).strip(" .;")
+            got, want = label.split(), candidate.split()
+            if len(got) != len(want) or any(
+                Levenshtein.normalized_similarity(a, b) < 0.5 for a, b in zip(got, want, strict=True)
+            ):
+                continue  # scanner damage changes letters inside words, not whole words
             score = fuzz.ratio(label, candidate)
             if best is None or score > best[0]:
                 best = (score, name)
@@ -441,6 +451,10 @@ def lead_and_partners(text: str) -> tuple[str, str]:
     folded = fold_aligned(text)
     match = _LEAD_AND_PARTNERS.match(folded)
     if match is None:
+        found = _subject_and_rest(text) if len(folded.split()) > 6 else None
+        if found is not None:
+            # "Sở KH&CN tiến hành rà soát …": the agency is the subject, the rest is text
+            return found[0], ", ".join(receivers(found[1]))
         return text, ""
     lead = nfc(text[: match.end("lead")]).strip(" ,;:")
     partners = nfc(text[match.start("partners") :]).strip(" ,;:.") if match["partners"] else ""
