@@ -288,7 +288,7 @@ def _aligned_table(rows: list[list[tuple[int, list[str]]]], prose) -> tuple[str,
         texts = [_cell_text(text_lines) for _start, text_lines in cells][:width]
         if len(texts) <= 2 and _is_section_row(texts):
             row = texts + [""] * (width - len(texts))  # a section row ("A.", "BỘ NÔNG NGHIỆP …")
-        elif len(texts) < width and previous is not None:
+        elif len(texts) < width and previous is not None and not re.fullmatch(r"\d{1,3}\.?", texts[0]):
             row = previous[: width - len(texts)] + texts
         else:
             row = texts + [""] * (width - len(texts))
