@@ -231,3 +231,48 @@ def test_field_labels_are_exact_vocabulary_with_scanner_damage_only() -> None:
         "các sở, ngành",
     )
     assert lead_and_partners("Sở KH&CN tiến hành rà soát các quy trình nội bộ")[0] == "Sở KH&CN"
+
+
+def test_pipe_rows_broken_across_lines_are_put_back_together() -> None:
+    from bot.importing.blocks import pipe_rows
+
+    region = [
+        "| TT | Tên văn bản | Cơ quan trình | Cơ quan soạn thảo | Cơ quan thẩm tra | Tiến độ | Hồ sơ |",
+        "| I. Văn bản thuộc thẩm quyền của Quốc hội |",
+        "| | Luật sửa đổi Luật Tổ chức Quốc hội | Ủy ban Thường vụ Quốc hội | Ban soạn thảo",
+        "| - Ủy ban Pháp luật chủ trì thẩm tra",
+        "| Trình tháng 02/2025 | Tờ trình |",
+        "| Nghị quyết về Ban Dân nguyện | Ban Dân nguyện | Ban Dân nguyện | Trình trước ngày 10/01/2025 | Tờ trình |",
+    ]
+    rows = pipe_rows(region)
+    assert rows[2] == [
+        "",
+        "Luật sửa đổi Luật Tổ chức Quốc hội",
+        "Ủy ban Thường vụ Quốc hội",
+        "Ban soạn thảo",
+        "- Ủy ban Pháp luật chủ trì thẩm tra",
+        "Trình tháng 02/2025",
+        "Tờ trình",
+    ]
+    # a row missing a merged middle cell keeps its ends in place
+    assert rows[3] == [
+        "",
+        "Nghị quyết về Ban Dân nguyện",
+        "Ban Dân nguyện",
+        "Ban Dân nguyện",
+        "",
+        "Trình trước ngày 10/01/2025",
+        "Tờ trình",
+    ]
+    plan = _read("**KẾ HOẠCH**\n\n" + "\n".join(region) + "\n")
+    assert [(t.lead, t.dates) for t in plan.tasks] == [  # the drafting body does the work
+        ("Ban soạn thảo", [date(2025, 2, 28)]),
+        ("Ban Dân nguyện", [date(2025, 1, 10)]),
+    ]
+
+
+def test_numbered_events_and_listed_milestones_in_deadlines() -> None:
+    text = (
+        "- Trình UBTVQH tại Phiên họp thứ 44 (tháng 4/2025); - Trình Quốc hội tại Kỳ họp thứ 9 (tháng 5/2025)"
+    )
+    assert parse_deadline(text, today=SIGNED, year=2024).dates == (date(2025, 4, 30), date(2025, 5, 31))

@@ -111,16 +111,20 @@ def _segments(lines: list[str]) -> list[tuple[str, object]]:
         line = lines[index]
         if _PIPE_ROW.match(line) and line.count("|") >= 3 and not _LONE_PIPE.match(line):
             start = index
-            rows: list[list[str]] = []
-            while index < n and _PIPE_ROW.match(lines[index]) and not _LONE_PIPE.match(lines[index]):
-                if not _PIPE_RULE.match(lines[index]):
-                    cells = [nfc(_strip_emphasis(c)) for c in lines[index].strip().strip("|").split("|")]
-                    rows.append(cells)
+            region: list[str] = []
+            # the table runs over lines starting with "|" and the lines that continue them
+            while index < n and lines[index].strip() and (
+                lines[index].lstrip().startswith("|") or (region and not _MARKER_START.match(lines[index]))
+            ):
+                if lines[index].lstrip().startswith("|") or not region:
+                    region.append(lines[index])
+                else:
+                    region[-1] = f"{region[-1].rstrip()} {lines[index].strip()}"
                 index += 1
             if prose:
                 out.append((PARAGRAPH, prose))
                 prose = []
-            out.append((TABLE, (rows, start + 1)))
+            out.append((TABLE, (pipe_rows(region), start + 1)))
             continue
         if _LONE_PIPE.match(line):
             table, index = _cell_table(lines, index)
@@ -134,6 +138,60 @@ def _segments(lines: list[str]) -> list[tuple[str, object]]:
         index += 1
     if prose:
         out.append((PARAGRAPH, prose))
+    return out
+
+
+def pipe_rows(region: list[str]) -> list[list[str]]:
+    """Rows of a Markdown pipe table; rows broken across lines are put back together.
+
+    Published tables often break a row over several "|" lines and leave merged cells out. When
+    most rows are short of the header's width, the non-empty cells of consecutive short lines
+    make one row (until it has as many cells as the header, less its number column); a row
+    still short keeps its first cells on the left and its last cells on the right (the merged
+    cells are in the middle). A lone group title ("II. Văn bản thuộc …") is its own row.
+    """
+    rows = []
+    for line in region:
+        if _PIPE_RULE.match(line) or _LONE_PIPE.match(line):
+            continue
+        rows.append([nfc(_strip_emphasis(c)) for c in line.strip().strip("|").split("|")])
+    if len(rows) < 2:
+        return rows
+    header = [c for c in rows[0] if c]
+    width = len(header)
+    regular = sum(1 for r in rows[1:] if len(r) == len(rows[0]))
+    if regular * 2 >= len(rows) - 1:
+        return rows
+    from bot.importing.headers import classify_header
+
+    numbered = classify_header(header[0]) == "number"
+    target = width - 1 if numbered else width
+    out: list[list[str]] = [header]
+    current: list[str] = []
+
+    def flush() -> None:
+        nonlocal current
+        if current:
+            if len(current) < target:
+                left = (len(current) + 1) // 2
+                current = current[:left] + [""] * (target - len(current)) + current[left:]
+            out.append(([""] if numbered else []) + current[:target])
+            current = []
+
+    for row in rows[1:]:
+        cells = [c for c in row if c]
+        if not cells:
+            continue
+        if len(cells) == 1 and _SECTION_MARK.match(cells[0].split(" ", 1)[0]):
+            flush()
+            out.append([cells[0]] + [""] * (width - 1))
+            continue
+        if len(current) + len(cells) > target:
+            flush()
+        current.extend(cells)
+        if len(current) >= target:
+            flush()
+    flush()
     return out
 
 

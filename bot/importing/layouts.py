@@ -917,7 +917,7 @@ def extract_from_blocks(
             continue
         text = block.text
         if fold_words(text).startswith(
-            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi", "theo de nghi cua", "kem theo")
+            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi", "can cu kien nghi", "can cu bao cao", "can cu cong van", "theo de nghi cua", "kem theo")
         ) or (
             unit is None
             and fold_words(text).startswith(

@@ -796,6 +796,11 @@ def _resolve(
 # Context rules (before the grammar): a start date is not a due date; an event is not a date.
 _START_ONLY = re.compile(r"^\W*(?:bat dau\s+)?(?:ke\s+)?tu\s+(?!nay\b)")
 _UNTIL_DATE = re.compile(r"\b(?:den|toi)\s+(?:het\s+)?(?:ngay|thang|quy|nam|\d)|\d\s*-\s*(?:thang\s+|quy\s+|nam\s+)?\d")
+# "Phiên họp thứ 44", "Kỳ họp bất thường lần thứ 9": a numbered event, not a day
+_ORDINAL_EVENT = re.compile(
+    r"\b(?:phien hop|ky hop|hoi nghi|dot|khoa)(?:\s+bat thuong)?(?:\s+lan)?\s+thu\s+\d+\b"
+)
+_LIST_DASH = re.compile(r"(^|[;.])\s*-\s+")
 _UNTIL_EVENT = re.compile(r"\b(?:cho\s+)?(?:den|toi)\s+(?:khi|luc)\b")
 
 
@@ -810,6 +815,8 @@ def _parse_uncached(
     f = _normalise(_fold(raw))
     if not f:
         return Deadline(raw, Kind.UNSPECIFIED)
+    f = _ORDINAL_EVENT.sub(" ", f)
+    f = _LIST_DASH.sub(r"\1 ", f)  # "…(tháng 4/2025); - Trình …": a list, not a range
     if _START_ONLY.match(f) and not _UNTIL_DATE.search(f) or _UNTIL_EVENT.search(f):
         # "Từ 01/7/2025" says when work starts, "… đến khi kết thúc kiểm kê" ends at an event:
         # neither is a due date.
