@@ -81,9 +81,10 @@ class ParsedPlan:
     tasks: list[ParsedTask] = field(default_factory=list)
     issuer: str | None = None
     number: str | None = None
-    date: date | None = None
+    date: date | None = None  # the signing date
     year: int | None = None
     title: str | None = None
+    period: tuple[int, int] | None = None  # "giai đoạn 2026 - 2030" → (2026, 2030)
     source_file: str = ""
     source_hash: str = ""
     warnings: list[str] = field(default_factory=list)
