@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bot.core.domain import Deadline, Kind
-from bot.core.lang.deadlines import deadline_json, expand, parse_deadline
+from bot.core.lang.deadlines import deadline_json, expand, parse_deadline, plan_window
 from tests.conftest import EXAMPLES as SHARED_EXAMPLES
 
 EXAMPLES = SHARED_EXAMPLES / "deadlines.jsonl"
@@ -293,8 +293,7 @@ def test_real_plan_phrases_from_gold_files() -> None:
         plan = json.loads(path.read_text(encoding="utf-8"))
         for task in plan["tasks"]:
             text = task.get("deadline_text", task.get("deadline", "")) or ""
-            # DESIGN.md: recurring rules expand over the plan's period from its signing date on.
-            start = date.fromisoformat(plan["signed"]) if plan.get("signed") else date(plan["year"], 1, 1)
-            window = (start, date(plan["year"], 12, 31))
-            d = parse_deadline(text, today=date(plan["year"], 1, 5), year=plan["year"], window=window)
+            signed = date.fromisoformat(plan["signed"]) if plan.get("signed") else None
+            window = plan_window(signed, plan["year"])
+            d = parse_deadline(text, today=signed or date(plan["year"], 1, 5), year=plan["year"], window=window)
             assert [x.isoformat() for x in d.dates] == task["dates"], (path.name, text)

@@ -1,8 +1,10 @@
-"""Extraction scored against the hand-labelled plans in examples/gold/.
+"""Extraction scored against the hand-labelled plans in examples/gold/ and gold-real/.
 
-A task counts when its title (rapidfuzz token_set_ratio ≥ 80 on folded text) and its lead (the
-folded gold lead contained in the extracted one, or fuzzy-equal) both match; dates are scored
-on the matched tasks. Recall, precision and date accuracy are printed per plan and overall.
+The scoring rule is the agreed one (tests/gold_scoring.py): titles match after folding case and
+diacritics (difflib ratio ≥ 0.6, or ≥ 60 % of the shorter title's words when both have ≥ 4),
+one extracted task per gold task, greedily by best match; a task counts when its lead names
+the gold lead; due dates are right when equal. Plans listed in `gold_scoring.HELD_BACK` were
+kept out of development and are reported on their own: that figure predicts real use.
 """
 
 from __future__ import annotations
@@ -12,77 +14,78 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from rapidfuzz import fuzz
 
 from bot.core.importing.documents import extract_from_text
 from bot.core.text import fold_words
-from tests.conftest import EXAMPLES
+from tests.gold_scoring import EXAMPLES, gold_files, overall, plan_path, score_file, table
 
 GOLD = sorted((EXAMPLES / "gold").glob("*.gold.json"))
+DEVELOPED = gold_files()
+HELD = gold_files(held_back=True)
 TODAY = date(2022, 1, 5)
 
-RECALL_TARGET = 0.8
-PRECISION_TARGET = 0.8
-DATE_TARGET = 0.9
+F1_TARGET = 0.9
+DATE_TARGET = 0.95
+HELD_F1_FLOOR = 0.6  # the target is 0.85; below this floor something broke
 
 pytestmark = pytest.mark.skipif(not GOLD, reason="examples/gold not available")
 
 
-def _title_match(gold: str, got: str) -> bool:
-    return fuzz.token_set_ratio(fold_words(gold), fold_words(got)) >= 80
-
-
-def _lead_match(gold: str, got: str) -> bool:
-    gold_f, got_f = fold_words(gold), fold_words(got)
-    if not gold_f:
-        return True
-    return gold_f in got_f or fuzz.ratio(gold_f, got_f) >= 80 or fuzz.partial_ratio(gold_f, got_f) >= 90
-
-
-def _score(gold_path: Path) -> dict[str, float]:
-    gold = json.loads(gold_path.read_text(encoding="utf-8"))
-    plan = extract_from_text((EXAMPLES / gold["source"]).read_text(encoding="utf-8"), today=TODAY)
-    unmatched = list(plan.tasks)
-    matched = 0
-    dates_right = 0
-    for expected in gold["tasks"]:
-        for task in unmatched:
-            if _title_match(expected["title"], task.title) and _lead_match(expected["lead"], task.lead):
-                matched += 1
-                unmatched.remove(task)
-                if [d.isoformat() for d in task.dates] == expected["dates"]:
-                    dates_right += 1
-                break
-    return {
-        "gold": len(gold["tasks"]),
-        "found": len(plan.tasks),
-        "matched": matched,
-        "dates_right": dates_right,
-        "recall": matched / len(gold["tasks"]),
-        "precision": matched / len(plan.tasks) if plan.tasks else 0.0,
-        "dates": dates_right / matched if matched else 0.0,
-    }
-
-
 def test_extraction_against_gold(capsys: pytest.CaptureFixture[str]) -> None:
-    totals = {"gold": 0, "found": 0, "matched": 0, "dates_right": 0}
-    lines = []
-    for path in GOLD:
-        score = _score(path)
-        for key in totals:
-            totals[key] += score[key]
-        lines.append(
-            f"{path.name:45} recall {score['recall']:.2f} precision {score['precision']:.2f} dates {score['dates']:.2f}"
-        )
-    recall = totals["matched"] / totals["gold"]
-    precision = totals["matched"] / totals["found"]
-    dates = totals["dates_right"] / totals["matched"]
-    lines.append(f"{'overall':45} recall {recall:.2f} precision {precision:.2f} dates {dates:.2f}")
+    scores = [score_file(path) for path in DEVELOPED]
+    total = overall(scores)
     with capsys.disabled():
-        print("\n" + "\n".join(lines))
-    assert recall >= RECALL_TARGET
-    assert precision >= PRECISION_TARGET
-    assert dates >= DATE_TARGET
+        print("\n" + table(scores, "developed plan (text)"))
+    assert total.f1 >= F1_TARGET
+    assert total.dates >= DATE_TARGET
+    assert all(s.f1 >= 0.9 for s in scores if s.name.startswith("ke-hoach-"))  # the OCR'd plans
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pdf"])
+def test_word_and_pdf_copies_give_the_same_tasks(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The .docx/.pdf made from a plan's .md text read into the same tasks and facts."""
+    from tests.gold_scoring import read_gold_plan
+
+    checked = []
+    for path in DEVELOPED + HELD:
+        gold = json.loads(path.read_text(encoding="utf-8"))
+        if not plan_path(gold, fmt).exists():
+            continue
+        _gold, text_plan = read_gold_plan(path, "md")
+        _gold, other = read_gold_plan(path, fmt)
+        assert [(t.title, t.lead, t.dates) for t in other.tasks] == [
+            (t.title, t.lead, t.dates) for t in text_plan.tasks
+        ], path.name
+        assert (other.issuer, other.number, other.date, other.year) == (
+            text_plan.issuer,
+            text_plan.number,
+            text_plan.date,
+            text_plan.year,
+        )
+        checked.append(score_file(path, fmt))
+    if not checked:
+        pytest.skip(f"no .{fmt} copies")
+    with capsys.disabled():
+        print("\n" + table(checked, f"plan ({fmt})"))
+
+
+def test_held_back_plans_are_reported_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    if not HELD:
+        pytest.skip("held-back plans not available")
+    scores = [score_file(path) for path in HELD]
+    with capsys.disabled():
+        print("\n" + table(scores, "held-back plan (text)"))
+    assert overall(scores).f1 >= HELD_F1_FLOOR
+
+
+@pytest.mark.parametrize("gold_path", [p for p in DEVELOPED if "gold-real" in str(p)], ids=lambda p: p.name)
+def test_real_plan_facts_against_gold(gold_path: Path) -> None:
+    from tests.gold_scoring import read_gold_plan
+
+    gold, plan = read_gold_plan(gold_path)
+    assert plan.year == gold["year"]
+    assert plan.number == gold["plan"]
+    assert plan.date == date.fromisoformat(gold["signed"])
 
 
 @pytest.mark.parametrize("gold_path", GOLD, ids=lambda p: p.name)

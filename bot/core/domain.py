@@ -74,9 +74,6 @@ class ParsedTask:
     source: str = ""
 
 
-_Day = date  # `ParsedPlan.date` shadows the type's name inside the class
-
-
 @dataclass
 class ParsedPlan:
     """A whole plan read from a file: its facts, its tasks, and what the reader noticed."""
@@ -84,12 +81,10 @@ class ParsedPlan:
     tasks: list[ParsedTask] = field(default_factory=list)
     issuer: str | None = None
     number: str | None = None
-    date: date | None = None
+    date: date | None = None  # the signing date
     year: int | None = None
     title: str | None = None
-    # The years the plan covers ("giai đoạn 2026 - 2030" → (2026, 2030)); None: its year.
-    period: tuple[int, int] | None = None
-    signed: _Day | None = None  # the signing date, when the reader tells it apart from `date`
+    period: tuple[int, int] | None = None  # "giai đoạn 2026 - 2030" → (2026, 2030)
     source_file: str = ""
     source_hash: str = ""
     warnings: list[str] = field(default_factory=list)

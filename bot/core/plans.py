@@ -5,7 +5,8 @@
   (or "2026-2030") gives it; otherwise the plan's year alone.
 - **Bounded occurrences**: recurring rules expand over every year of the period, from the signing
   date on when it falls inside the period ("hằng năm" in a 2026–2030 plan → five due dates), and
-  no due date of any task lies past the period's last day.
+  no due date of any task lies past the period's last day. The document reader already expands
+  its recurring deadlines this way; this is for what it did not (spreadsheets, `--period`).
 """
 
 from __future__ import annotations
@@ -68,10 +69,14 @@ def plan_period(parsed: ParsedPlan) -> tuple[int, int] | None:
 
 
 def bound_to_period(parsed: ParsedPlan, *, today: date, quarter_day: int | None = None) -> None:
-    """Expand recurring tasks over the plan's period and drop every due date past its end (in place).
+    """Make every task's due dates fit the plan's period (in place; sets `parsed.period`).
 
-    Sets `parsed.period`. A one-year plan whose signing date is not known keeps the dates the
-    reader gave (its whole year).
+    - No due date lies past the period's last day.
+    - A recurring task of a plan over several years whose dates the reader expanded inside one
+      year only (a spreadsheet, or a period given by the admin) is expanded again over every year
+      of the period, from the signing date (`parsed.date`) when it falls inside. Dates the reader
+      already spread over the period (the document reader does, with the deadline's context)
+      are left as they are.
     """
     period = plan_period(parsed)
     if period is None:
@@ -79,16 +84,15 @@ def bound_to_period(parsed: ParsedPlan, *, today: date, quarter_day: int | None 
     parsed.period = period
     first, last = period
     start, end = date(first, 1, 1), date(last, 12, 31)
-    signed = parsed.signed or parsed.date
-    if signed is not None and start < signed <= end:
-        start = signed
-    default_window = parsed.year is not None and (start, end) == (date(parsed.year, 1, 1), date(parsed.year, 12, 31))
+    if parsed.date is not None and start < parsed.date <= end:
+        start = parsed.date
     for task in parsed.tasks:
-        if task.kind == Kind.RECURRING and task.deadline and not default_window:
+        one_year = len({d.year for d in task.dates}) <= 1
+        if first < last and task.kind == Kind.RECURRING and task.deadline and one_year:
             found = parse_deadline(
                 task.deadline, today=today, year=first, window=(start, end), quarter_day=quarter_day
             )
-            if found.kind == Kind.RECURRING:
+            if found.kind == Kind.RECURRING and found.dates:
                 task.dates = list(found.dates)
         if any(d > end for d in task.dates):
             task.dates = [d for d in task.dates if d <= end]

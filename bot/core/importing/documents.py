@@ -14,12 +14,33 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from bot.core.domain import ImportRefused, ParsedPlan, ParsedTask
 from bot.core.i18n import _
-from bot.core.importing.extraction import extract_tasks
-from bot.core.importing.plan_facts import plan_facts, plan_title_and_year
-from bot.core.text import nfc
+from bot.core.importing.blocks import (
+    DocBlock,
+    body_blocks,
+    drop_wrapper,
+    markdown_blocks,
+    merge_split_tables,
+    paragraph_block,
+    paragraphs,
+    plain_text,
+    table_blocks,
+    website_metadata,
+)
+from bot.core.importing.extraction import extract_from_blocks as extract_from_layout
+from bot.core.importing.extraction import extract_tasks, layout_blocks
+from bot.core.importing.plan_facts import (
+    attached_facts,
+    plan_facts,
+    plan_period,
+    plan_title_and_year,
+    proper_agency_name,
+)
+from bot.core.lang.deadlines import plan_window
+from bot.core.text import fold, nfc
 
 __all__ = ["extract_from_text", "plan_facts", "read_document"]
 
@@ -41,36 +62,120 @@ def read_document(
 ) -> ParsedPlan:
     """Read a .docx, .pdf or text plan (`kind` from `guard.sniff`); `ImportRefused` if unreadable."""
     known = list(known_agencies)
-    tables: list[list[list[str]]] = []
+    metadata: dict[str, str] = {}
     if kind == "docx":
-        lines, tables = _docx_content(data)
+        doc = docx_blocks(data)
     elif kind == "pdf":
-        lines, tables = _pdf_content(data)
+        doc = pdf_blocks(data)
     elif kind == "text":
         from bot.core.importing.guard import decode_text
 
         text = decode_text(data)
-        lines = [(_("dòng {n}").format(n=n), line) for n, line in enumerate(text.splitlines(), start=1)]
+        if not looks_like_markdown(text, filename):
+            parsed = extract_from_text(
+                text, issuer=issuer, plan=plan, year=year, today=today, known_agencies=known, quarter_day=quarter_day
+            )
+            return _finish(parsed, data, filename)
+        doc = markdown_blocks(text)
+        metadata = website_metadata(text)
     else:
         raise ImportRefused(_("Tệp không phải văn bản Word, PDF hay văn bản thường."))
-    parsed = _extract(
-        lines,
+    parsed = extract_from_blocks(
+        doc,
         issuer=issuer,
         plan=plan,
         year=year,
         today=today,
         known_agencies=known,
         quarter_day=quarter_day,
+        metadata=metadata,
     )
-    if tables:
-        table_tasks, warnings, errors = _tasks_from_tables(tables, parsed.year, today, quarter_day, known)
-        parsed.tasks = _merge(parsed.tasks, table_tasks)
-        parsed.warnings.extend(warnings)
-        parsed.errors.extend(errors)
+    return _finish(parsed, data, filename)
+
+
+def _finish(parsed: ParsedPlan, data: bytes, filename: str) -> ParsedPlan:
     parsed.source_file = filename
     parsed.source_hash = hashlib.sha256(data).hexdigest()
     if not parsed.tasks:
         parsed.warnings.append(_("Không tìm thấy nhiệm vụ nào trong tệp."))
+    return parsed
+
+
+def looks_like_markdown(text: str, filename: str = "") -> bool:
+    """Text as published on the web (Markdown emphasis, pipe tables) rather than a scan's lines."""
+    if filename.lower().endswith((".md", ".markdown")):
+        return True
+    head = text[:20000]
+    return head.count("**") >= 4 or bool(re.search(r"(?m)^\s*\|\s*$", head)) or bool(
+        re.search(r"(?m)^\s*\|.*\|.*\|\s*$", head)
+    )
+
+
+def extract_from_blocks(
+    doc: list[DocBlock],
+    *,
+    issuer: str | None = None,
+    plan: str | None = None,
+    year: int | None = None,
+    today: date,
+    known_agencies: Iterable[str] = (),
+    quarter_day: int | None = None,
+    metadata: dict[str, str] | None = None,
+) -> ParsedPlan:
+    """The core on the document model: facts from the header parts, tasks from the body blocks."""
+    known = list(known_agencies)
+    facts_text = plain_text(doc)
+    found_issuer, found_number, signed = plan_facts(facts_text, known)
+    number, attached_date, attached_issuer = attached_facts(facts_text)
+    if number:
+        # the decision a plan is attached to names it exactly; a header may be missing
+        found_number, signed = number, attached_date or signed
+        if attached_issuer and (not found_issuer or fold(found_issuer).startswith(("can cu", "thuc hien"))):
+            found_issuer = proper_agency_name(attached_issuer, known)
+    if metadata:
+        found_number = metadata.get("so hieu") or found_number
+        signed = _date_of(metadata.get("ngay ban hanh", "")) or signed
+        found_issuer = metadata.get("noi ban hanh") or found_issuer
+    title, plan_year = plan_title_and_year(facts_text, signed)
+    plan_year = year or plan_year or _common_year(facts_text)
+    period = plan_period(facts_text)
+    if period is None and plan_year and signed and plan_year != signed.year:
+        period = (plan_year, plan_year)  # next year's plan signed in November: its year
+    window = plan_window(signed, plan_year, period)
+    body = body_blocks(doc)
+    tasks, warnings = extract_from_layout(
+        layout_blocks(body),
+        year=plan_year,
+        today=today,
+        known_agencies=known,
+        quarter_day=quarter_day,
+        window=window,
+        cooperation_tasks=True,
+    )
+    parsed = ParsedPlan(
+        tasks=tasks,
+        issuer=issuer or found_issuer,
+        number=plan or found_number,
+        date=signed,
+        year=plan_year,
+        title=title,
+        period=period,
+        warnings=warnings,
+    )
+    tables = [block for block in body if block.kind == "table"]
+    if tables:
+        table_tasks, table_warnings, errors = _tasks_from_tables(
+            [block.rows for block in tables],
+            plan_year,
+            today,
+            quarter_day,
+            known,
+            sources=[block.source for block in tables],
+            window=window,
+        )
+        parsed.tasks = _merge(parsed.tasks, table_tasks)
+        parsed.warnings.extend(table_warnings)
+        parsed.errors.extend(errors)
     return parsed
 
 
@@ -111,8 +216,14 @@ def _extract(
     found_issuer, found_number, signed = plan_facts(text, known_agencies)
     title, plan_year = plan_title_and_year(text, signed)
     plan_year = year or plan_year or _common_year(text)
+    period = plan_period(text)
     tasks, warnings = extract_tasks(
-        lines, year=plan_year, today=today, known_agencies=known_agencies, quarter_day=quarter_day
+        lines,
+        year=plan_year,
+        today=today,
+        known_agencies=known_agencies,
+        quarter_day=quarter_day,
+        window=plan_window(signed, plan_year, period),
     )
     return ParsedPlan(
         tasks=tasks,
@@ -121,8 +232,19 @@ def _extract(
         date=signed,
         year=plan_year,
         title=title,
+        period=period,
         warnings=warnings,
     )
+
+
+def _date_of(text: str) -> date | None:
+    match = re.search(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if match is None:
+        return None
+    try:
+        return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
 
 
 def _common_year(text: str) -> int | None:
@@ -133,11 +255,12 @@ def _common_year(text: str) -> int | None:
 # ----------------------------------------------------------------------------- Word
 
 
-def _docx_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[str]]]]:
-    """Paragraphs as labelled lines and tables as rows, in document order.
+def docx_blocks(data: bytes) -> list[DocBlock]:
+    """Paragraphs and tables of a Word file as blocks, in document order ("đoạn N", "bảng N").
 
-    Automatic list numbering is not in a paragraph's text, so a numbered or bulleted paragraph
-    gets a "- " marker; merged cells are read once per row.
+    Automatic list numbering is not in a paragraph's text: it is rebuilt from the numbering
+    definitions ("a)", "1.", a bullet "-"), so lettered items read as they were written.
+    Merged cells are read once per row.
     """
     from bot.core.importing.guard import check_zip
 
@@ -145,34 +268,40 @@ def _docx_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[st
     try:
         import docx
         from docx.table import Table
-        from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
         raise ImportRefused(
             _("Không mở được tệp Word (.docx): tệp bị hỏng hoặc không đúng định dạng.")
         ) from exc
-    lines: list[tuple[str, str]] = []
-    tables: list[list[list[str]]] = []
-    paragraph_no = 0
+    formats = _numbering_formats(document)
+    counters: dict[str, list[int]] = {}
+    blocks: list[DocBlock] = []
+    paragraph_no = table_no = 0
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
     for element in document.element.body.iterchildren():
         tag = element.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            paragraph = Paragraph(element, document)
             paragraph_no += 1
-            text = paragraph.text
+            runs: list[tuple[str, bool]] = []
+            for run in element.iter(f"{w}r"):
+                text = "".join(t.text or "" for t in run.iter(f"{w}t"))
+                if text:
+                    rpr = run.find(f"{w}rPr")
+                    bold = rpr is not None and rpr.find(f"{w}b") is not None
+                    runs.append((text, bold))
+            text = "".join(t for t, _b in runs)
             if not text.strip():
-                lines.append(("", ""))
                 continue
-            ppr = element.pPr
-            numbered = ppr is not None and ppr.numPr is not None
-            style = element.style or ""  # the style id ("ListNumber"): cheap, unlike `paragraph.style`
-            if (numbered or style.lower().startswith("list")) and not re.match(
-                r"^\s*(?:[-–+•*]|\d+[.)]|[a-z]\))", text
-            ):
-                text = f"- {text}"
-            lines.append((_("đoạn {n}").format(n=paragraph_no), text))
+            marker = _list_marker(element, formats, counters, w)
+            markdown = _as_markdown(runs)
+            if marker and not re.match(r"^\s*(?:[-–+•*]\s|\d+[.)]|[a-zđ]\))", text):
+                markdown = f"{marker} {markdown}"
+            block = paragraph_block([(paragraph_no, markdown)], label=_("đoạn {n}"))
+            if block is not None:
+                blocks.append(block)
         elif tag == "tbl":
+            table_no += 1
             table = Table(element, document)
             rows: list[list[str]] = []
             for row in table.rows:
@@ -185,9 +314,86 @@ def _docx_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[st
                     seen.add(id(cell._tc))
                     cells.append(nfc(cell.text))
                 rows.append(cells)
-            tables.append(rows)
-            lines.append(("", ""))
-    return lines, tables
+            blocks.extend(table_blocks(rows, _("bảng {n}").format(n=table_no)))
+    return drop_wrapper(blocks)
+
+
+def _as_markdown(runs: list[tuple[str, bool]]) -> str:
+    """Runs as text with a bold span marked "**…**" (only a leading bold span, or all bold)."""
+    if runs and all(bold for t, bold in runs if t.strip()):
+        return f"**{''.join(t for t, _b in runs).strip()}**"
+    lead = ""
+    index = 0
+    while index < len(runs) and (runs[index][1] or not runs[index][0].strip()):
+        lead += runs[index][0]
+        index += 1
+    rest = "".join(t for t, _b in runs[index:])
+    if lead.strip():
+        return f"**{lead.strip()}** {rest.strip()}"
+    return rest
+
+
+def _numbering_formats(document: object) -> dict[str, dict[str, tuple[str, str]]]:
+    """numId → ilvl → (numFmt, lvlText) from the numbering part (empty when there is none)."""
+    try:
+        root = document.part.numbering_part.element  # type: ignore[attr-defined]
+    except Exception:
+        return {}
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    abstract: dict[str, dict[str, tuple[str, str]]] = {}
+    for node in root.iter(f"{w}abstractNum"):
+        levels: dict[str, tuple[str, str]] = {}
+        for lvl in node.iter(f"{w}lvl"):
+            fmt = lvl.find(f"{w}numFmt")
+            text = lvl.find(f"{w}lvlText")
+            levels[lvl.get(f"{w}ilvl")] = (
+                fmt.get(f"{w}val") if fmt is not None else "bullet",
+                text.get(f"{w}val") if text is not None else "",
+            )
+        abstract[node.get(f"{w}abstractNumId")] = levels
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for num in root.iter(f"{w}num"):
+        ref = num.find(f"{w}abstractNumId")
+        if ref is not None:
+            out[num.get(f"{w}numId")] = abstract.get(ref.get(f"{w}val"), {})
+    return out
+
+
+def _list_marker(element: object, formats: dict, counters: dict[str, list[int]], w: str) -> str:
+    ppr = element.find(f"{w}pPr")  # type: ignore[attr-defined]
+    numpr = ppr.find(f"{w}numPr") if ppr is not None else None
+    if numpr is None:
+        return ""
+    num_id = numpr.find(f"{w}numId")
+    ilvl = numpr.find(f"{w}ilvl")
+    num = num_id.get(f"{w}val") if num_id is not None else ""
+    level = int(ilvl.get(f"{w}val")) if ilvl is not None else 0
+    fmt, text = formats.get(num, {}).get(str(level), ("bullet", ""))
+    count = counters.setdefault(num, [0] * 9)
+    count[level] += 1
+    for deeper in range(level + 1, 9):
+        count[deeper] = 0
+    n = count[level]
+    if fmt == "lowerLetter":
+        value = "abcdeghiklmnopqrstuvxy"[(n - 1) % 22]
+    elif fmt == "upperLetter":
+        value = "ABCDEGHIKLMNOPQRSTUVXY"[(n - 1) % 22]
+    elif fmt in ("decimal", "decimalZero"):
+        value = str(n)
+    elif fmt in ("lowerRoman", "upperRoman"):
+        value = _roman(n) if fmt == "upperRoman" else _roman(n).lower()
+    else:
+        return "-"
+    return re.sub(r"%\d", value, text) if "%" in text else f"{value}."
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, letters in ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out += letters
+            n -= value
+    return out
 
 
 def _tasks_from_tables(
@@ -196,6 +402,9 @@ def _tasks_from_tables(
     today: date,
     quarter_day: int | None,
     known: list[str],
+    *,
+    sources: list[str] | None = None,
+    window: tuple[date, date] | None = None,
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """Appendix tables through the spreadsheet reader; a table continued on the next page
     without its own header (or with the header repeated) is read with the header above it."""
@@ -222,12 +431,13 @@ def _tasks_from_tables(
             continue
         found, row_warnings, row_errors = tasks_from_rows(
             data_rows,
-            source_prefix=_("bảng {n}").format(n=number),
+            source_prefix=sources[number - 1] if sources else _("bảng {n}").format(n=number),
             first_row_number=first,
             year=year,
             today=today,
             quarter_day=quarter_day,
             columns=columns,
+            window=window,
         )
         for task in found:
             task.lead = resolve_agency(task.lead, known) if known else task.lead
@@ -247,32 +457,85 @@ def _merge(text_tasks: list[ParsedTask], table_tasks: list[ParsedTask]) -> list[
 
 # ----------------------------------------------------------------------------- PDF
 
+_PAGE_NUMBER = re.compile(r"^(?:-\s*)?(?:trang\s*)?\d{1,4}(?:\s*/\s*\d{1,4})?(?:\s*-)?$", re.IGNORECASE)
 
-def _pdf_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[str]]]]:
-    """The text layer of every page as lines "trang P, dòng L"; a scan without one is refused."""
+
+def pdf_blocks(data: bytes) -> list[DocBlock]:
+    """The text layer of every page as blocks: lines rejoined into paragraphs by their spacing,
+    bold lines kept as bold, ruled tables as tables, page numbers dropped; sources
+    "trang P, dòng L". A scan without a text layer is refused."""
     try:
         import pdfplumber
 
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:
         raise ImportRefused(_("Không mở được tệp PDF: tệp bị hỏng hoặc có mật khẩu.")) from exc
-    lines: list[tuple[str, str]] = []
-    tables: list[list[list[str]]] = []
+    blocks: list[DocBlock] = []
+    pending: list[tuple[str, str]] = []  # (source, markdown-ish line) of the running prose
     letters = 0
+    table_no = 0
     with pdf:
         for page_no, page in enumerate(pdf.pages, start=1):
-            text = page.extract_text() or ""
-            letters += sum(ch.isalpha() for ch in text)
-            for line_no, line in enumerate(text.splitlines(), start=1):
-                lines.append((_("trang {page}, dòng {line}").format(page=page_no, line=line_no), line))
-            lines.append(("", ""))
-            try:
-                for table in page.extract_tables():
-                    rows = [[nfc(cell) if cell else "" for cell in row] for row in table]
-                    if len(rows) >= 2 and max(len(r) for r in rows) >= 3:
-                        tables.append(rows)
-            except Exception:
-                continue
+            tables = []
+            if page.rects or page.lines:
+                try:
+                    tables = page.find_tables()
+                except Exception:
+                    tables = []
+            boxes = [table.bbox for table in tables]
+            items: list[tuple[float, str, Any]] = []  # (top, kind, payload)
+            for table in tables:
+                try:
+                    rows = [[nfc(cell) if cell else "" for cell in row] for row in table.extract()]
+                except Exception:
+                    continue
+                items.append((table.bbox[1], "table", rows))
+            previous_bottom = None
+            height = None
+            for line_no, line in enumerate(page.extract_text_lines(return_chars=True), start=1):
+                x0, top, bottom = line["x0"], line["top"], line["bottom"]
+                if any(b[0] - 1 <= x0 <= b[2] + 1 and b[1] - 1 <= top <= b[3] + 1 for b in boxes):
+                    continue
+                text = nfc(line["text"])
+                if not text:
+                    continue
+                letters += sum(ch.isalpha() for ch in text)
+                chars = [c for c in line["chars"] if c["text"].strip()]
+                if chars and all("bold" in c.get("fontname", "").lower() for c in chars):
+                    text = f"**{text}**"
+                items.append((top, "line", (line_no, text, top, bottom)))
+            items.sort(key=lambda item: item[0])
+            for _top, kind, payload in items:
+                if kind == "table":
+                    if pending:
+                        blocks.extend(_prose_blocks(pending))
+                        pending = []
+                    table_no += 1
+                    blocks.extend(table_blocks(payload, _("trang {page}, bảng").format(page=page_no)))
+                    previous_bottom = None
+                    continue
+                line_no, text, top, bottom = payload
+                if _PAGE_NUMBER.match(_strip_emphasis_text(text)):
+                    continue
+                size = bottom - top
+                height = size if height is None else min(height, size) if size > 0 else height
+                if previous_bottom is not None and height and top - previous_bottom > 0.6 * height:
+                    pending.append(("", ""))
+                source = _("trang {page}, dòng {line}").format(page=page_no, line=line_no)
+                if (
+                    pending
+                    and pending[-1][1].startswith("**")
+                    and pending[-1][1].endswith("**")
+                    and text.startswith("**")
+                    and text.endswith("**")
+                ):
+                    # a bold heading wrapped onto several lines is one bold span
+                    pending[-1] = (pending[-1][0], f"{pending[-1][1][:-2]} {text[2:]}")
+                else:
+                    pending.append((source, text))
+                previous_bottom = bottom
+    if pending:
+        blocks.extend(_prose_blocks(pending))
     if letters < _MIN_TEXT_CHARS:
         raise ImportRefused(
             _(
@@ -280,4 +543,17 @@ def _pdf_content(data: bytes) -> tuple[list[tuple[str, str]], list[list[list[str
                 "Hãy gửi bản Word, hoặc chạy nhận dạng chữ (OCR) rồi gửi lại."
             )
         )
-    return lines, tables
+    return drop_wrapper(merge_split_tables(blocks))
+
+
+def _strip_emphasis_text(text: str) -> str:
+    return text.replace("*", "").strip()
+
+
+def _prose_blocks(lines: list[tuple[str, str]]) -> list[DocBlock]:
+    numbered = [(index, text) for index, (_source, text) in enumerate(lines)]
+    sources = [source for source, _text in lines]
+    out = paragraphs(numbered, label="{n}")
+    for block in out:
+        block.source = sources[int(block.source)]
+    return out

@@ -23,6 +23,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.core.domain import Deadline, Kind, ParsedTask
 from bot.core.i18n import _
+from bot.core.importing.blocks import DocBlock
 from bot.core.lang.agencies import fold_aligned
 from bot.core.lang.deadlines import parse_deadline
 from bot.core.text import fold, fold_words, nfc
@@ -39,7 +40,7 @@ _EMPHASIS = re.compile(r"\*{1,3}|_{2,3}")
 _END_OF_BODY = re.compile(r"^n\W?[oơ]\W?'?\s?i\s*n\S{0,4}(\s*\S{0,3})?\s*:")
 _APPENDIX = re.compile(r"^phu\s*luc\b")
 
-LEVEL_TOP, LEVEL_ALPHA, LEVEL_DASH, LEVEL_PLUS, LEVEL_TEXT = 0, 6, 7, 8, 9
+LEVEL_TOP, LEVEL_BOLD, LEVEL_ALPHA, LEVEL_DASH, LEVEL_PLUS, LEVEL_TEXT = 0, 5, 6, 7, 8, 9
 
 
 @dataclass
@@ -146,6 +147,10 @@ _FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "lead",
         (
             "don vi chu tri thuc hien",
+            "don vi chu tri tham muu thuc hien",
+            "don vi chu tri tham muu",
+            "co quan chu tri tham muu",
+            "co quan chu tri tham muu thuc hien",
             "don vi chu tri",
             "co quan chu tri",
             "co quan chu tri thuc hien",
@@ -181,7 +186,8 @@ _FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "thoi gian trinh",
         ),
     ),
-    ("output", ("san pham", "ket qua san pham", "san pham dau ra", "ket qua dau ra", "hinh thuc san pham")),
+    ("title", ("noi dung", "noi dung cong viec", "noi dung hoat dong", "noi dung thuc hien", "ten nhiem vu", "nhiem vu")),
+    ("output", ("ket qua thuc hien", "san pham", "ket qua san pham", "san pham dau ra", "ket qua dau ra", "hinh thuc san pham")),
     ("note", ("ghi chu", "kinh phi", "kinh phi thuc hien", "nguon kinh phi")),
 )
 _SKIP_HEADINGS = ("muc dich", "yeu cau", "can cu", "kinh phi", "muc tieu", "quan diem", "ket qua dat duoc")
@@ -216,6 +222,26 @@ _AGENCY_HEADS = (
     "truong",
     "lanh dao",
     "bo",
+    "doanh nghiep",
+    "hoi dong",
+    "mat tran",
+    "lien minh",
+    "benh vien",
+    "nguoi dung dau",
+    "thanh vien",
+    "to cong tac",
+    "vu",
+    "tieu ban",
+    "thuong truc",
+    "tong thu ky",
+    "chinh phu",
+    "quoc hoi",
+    "ngan hang",
+    "kho bac",
+    "cong ty",
+    "tap doan",
+    "tong cong ty",
+    "dien luc",
 )
 _NOT_AGENCY = (
     "ban hanh",
@@ -238,7 +264,38 @@ _NOT_AGENCY = (
     "so hoa",
     "so lieu",
     "truong hop",
+    "thi truong",
+    "doi tuong",
+    "san pham",
+    "cac san pham",
+    "du an",
+    "tieu du an",
 )
+# Bodies whose name has no capitalised word after its type ("Công an tỉnh", "Ủy ban nhân dân các
+# xã, phường", "Bộ Chỉ huy Quân sự tỉnh"), and the words that introduce a unit in a heading.
+_NAMED_BODIES = (
+    "uy ban nhan dan",
+    "cong an",
+    "bo chi huy",
+    "ban chi dao",
+    "to cong tac",
+    "hoi dong",
+    "thanh vien",
+    "truong ban",
+    "pho truong ban",
+    "thuong truc",
+    "mat tran",
+    "vien kiem sat",
+    "toa an",
+    "doanh nghiep",
+    "cac doanh nghiep",
+)
+# What "Các …" must name to be units ("Các sở, ban, ngành", "Các cơ quan", "Các Bộ").
+_UNIT_NOUNS = frozenset(
+    "so ban nganh co quan don vi phong bo cuc vu hoi doan to doi xa phuong huyen tinh dia phuong "
+    "doanh nghiep lien doan truong trung tam chi cuc thanh vien cap tieu ban luc luong".split()
+)
+_UNIT_INTRO = re.compile(r"^\W*(?:de nghi|trach nhiem cua|nhiem vu cua|giao)\s+", re.IGNORECASE)
 _COLLECTIVE = re.compile(r"^(?:(?:thu )?truong |lanh dao )?cac\b")
 _DUTY = re.compile(
     r"^(?:c\S{0,2} trach nhi\S{0,2}m|co trach nhiem|chiu trach nhiem|duoc giao|chu tri|la co quan|la don vi)\b"
@@ -276,6 +333,14 @@ _VERBS = (
     "cap nhat",
     "dam bao",
     "tang cuong",
+    "chi dao",
+    "tien hanh",
+    "de xuat",
+    "khan truong",
+    "kip thoi",
+    "xem xet",
+    "dang tai",
+    "phan cong",
 )
 _VERB_RE = re.compile(
     r"(?<![\w&])(?:b\wo\s+c\w{1,2}o|c\S{0,2}\s+trach\s+nhi\S{0,2}m|chiu\s+trach\s+nhi\S{0,2}m|"
@@ -306,6 +371,13 @@ _RECURRING = re.compile(
 )
 
 
+# "trước ngày 15 hằng tháng": a day in every month (quarter, year) — recurring with its day.
+_DAY_EVERY = re.compile(
+    r"(?:dinh ky\s*,?\s*)?(?:hang\s+(?:thang|quy|nam)\s*\(?\s*)?(?:truoc|cham nhat(?:\s+(?:la|vao))?|vao)\s+ngay\s+\d{1,2}"
+    r"\s+(?:cua\s+)?(?:hang|moi)\s+(?:thang|quy|nam)\)?"
+)
+
+
 @dataclass(frozen=True)
 class Phrase:
     start: int
@@ -317,9 +389,15 @@ def deadline_phrases(text: str) -> list[Phrase]:
     """Deadline phrases found in a sentence, in order, without overlaps."""
     folded = fold_aligned(text)
     found: list[Phrase] = []
-    for pattern, explicit in ((_EXPLICIT, True), (_QUARTER, True), (_MONTH, True), (_RECURRING, False)):
+    for pattern, explicit in (
+        (_DAY_EVERY, False),
+        (_EXPLICIT, True),
+        (_QUARTER, True),
+        (_MONTH, True),
+        (_RECURRING, False),
+    ):
         for match in pattern.finditer(folded):
-            if not explicit:
+            if not explicit and pattern is not _DAY_EVERY:
                 # A recurrence is a deadline only when it says "định kỳ" or follows a report/duty verb.
                 before = folded[max(0, match.start() - 60) : match.start()]
                 if "dinh ky" not in match[0] and not re.search(r"bao cao|gui|tong hop|bao cao", before):
@@ -340,17 +418,134 @@ def field_of(block: Block) -> tuple[str, str] | None:
     if colon <= 0 or colon > 60:
         return None
     label = fold_words(text[:colon])
-    if not label or len(label.split()) > 7:
+    if not label or len(label.split()) > 8:
         return None
+    # The label vocabulary is exact; a near miss is accepted only as scanner damage (the same
+    # words, letters off inside them), so "Nội dung thực hiện" is never read as "Cơ quan thực hiện".
     best: tuple[float, str] | None = None
     for name, labels in _FIELD_LABELS:
         for candidate in labels:
+            if label == candidate:
+                return name, nfc(text[colon + 1 :]).strip(" .;")
+            got, want = label.split(), candidate.split()
+            if len(got) != len(want) or any(
+                Levenshtein.normalized_similarity(a, b) < 0.5 for a, b in zip(got, want, strict=True)
+            ):
+                continue  # scanner damage changes letters inside words, not whole words
             score = fuzz.ratio(label, candidate)
             if best is None or score > best[0]:
                 best = (score, name)
     if best and best[0] >= 80:
         return best[1], nfc(text[colon + 1 :]).strip(" .;")
     return None
+
+
+_LEAD_AND_PARTNERS = re.compile(
+    r"^(?P<lead>.+?)\s+chu tri\b[\s,;:]*(?:(?:va\s+)?phoi hop\s+(?:chat che\s+)?(?:voi\s+)?(?P<partners>.*))?$"
+)
+
+
+def lead_and_partners(text: str) -> tuple[str, str]:
+    """A prose lead field: "Sở Nội vụ chủ trì, phối hợp với các sở, ngành …" → (lead, partners)."""
+    text = nfc(text).strip(" .;")
+    folded = fold_aligned(text)
+    match = _LEAD_AND_PARTNERS.match(folded)
+    if match is None:
+        found = _subject_and_rest(text) if len(folded.split()) > 6 else None
+        if found is not None:
+            # "Sở KH&CN tiến hành rà soát …": the agency is the subject, the rest is text
+            return found[0], ", ".join(receivers(found[1]))
+        return text, ""
+    lead = nfc(text[: match.end("lead")]).strip(" ,;:")
+    partners = nfc(text[match.start("partners") :]).strip(" ,;:.") if match["partners"] else ""
+    partners = (
+        re.split(r"\s+(?:để|trong việc|thực hiện|triển khai|tổ chức)\s", partners)[0] if partners else ""
+    )
+    return lead, partners
+
+
+Field = tuple[str, str, list[Block]]  # (name, value, the items listed under an empty label)
+
+
+def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] | None:
+    """The field lines under item `index` ("- Nội dung: …", "- Cơ quan thực hiện: …", "- Thời
+    gian: …") and the index after them; a label with no value owns the deeper items below it."""
+    block = blocks[index]
+    if field_of(block) is not None:
+        return None
+    fields: list[Field] = []
+    cursor = index + 1
+    while cursor < len(blocks):
+        found = field_of(blocks[cursor])
+        if found is None:
+            break
+        name, value = found
+        label_level = blocks[cursor].level
+        cursor += 1
+        items: list[Block] = []
+        if not value:
+            while (
+                cursor < len(blocks)
+                and field_of(blocks[cursor]) is None
+                and (blocks[cursor].level > label_level or LEVEL_DASH <= blocks[cursor].level < LEVEL_TEXT)
+                and not blocks[cursor].heading
+            ):
+                items.append(blocks[cursor])
+                cursor += 1
+        fields.append((name, value, items))
+    if not any(name in ("lead", "deadline") for name, _v, _i in fields):
+        return None
+    if block.heading and not any(name == "lead" for name, _v, _i in fields):
+        return None  # "THỜI GIAN VÀ PHẠM VI" over "- Thời gian: …": a section, not a task
+    return fields, cursor
+
+
+def _field_tasks(ctx: _Context, block: Block, fields: list[Field], unit: str) -> None:
+    """Tasks of one item with its field group: one per listed content item, else the item."""
+    values: dict[str, str] = {}
+    lists: dict[str, list[Block]] = {}
+    for name, value, items in fields:
+        if value:
+            values.setdefault(name, value)
+        if items:
+            lists.setdefault(name, items)
+    inline = inline_unit(block)
+    titles: list[tuple[str, str]] = []  # (title, source)
+    if values.get("title"):
+        titles.append((values["title"], block.source))
+    elif lists.get("title"):
+        titles.extend((item.text, item.source) for item in lists["title"])
+    else:
+        titles.append((inline[1] if inline else block.text, block.source))
+    lead, partners = lead_and_partners(values.get("lead", ""))
+    extra: list[Block] = []
+    if not lead and lists.get("lead"):
+        first, *others = lists["lead"]
+        lead, partners = lead_and_partners(first.text)
+        extra = others
+    if not lead:
+        lead = inline[0] if inline else unit
+    if values.get("partners"):
+        partners = values["partners"]
+    deadline = values.get("deadline", "")
+    for title, source in titles:
+        phrase_text = deadline
+        if not phrase_text:
+            phrases = [p for p in deadline_phrases(title) if p.explicit]
+            phrase_text = title[phrases[-1].start : phrases[-1].end] if phrases else ""
+        ctx.add(
+            _first_sentence(title),
+            lead,
+            source,
+            partners=partners,
+            deadline=phrase_text,
+            output=values.get("output", ""),
+            note=values.get("note", ""),
+        )
+    for item in extra:
+        found = _subject_and_rest(item.text)
+        if found is not None:
+            ctx.add(item.text, found[0], item.source, deadline=deadline)
 
 
 def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) -> bool:
@@ -370,7 +565,9 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
         for head in _AGENCY_HEADS:
             head_words = head.split()
             got = " ".join(words[: len(head_words)])
-            if got == head or (len(head) >= 5 and Levenshtein.normalized_similarity(got, head) >= 0.8):
+            if got == head or (
+                len(head) >= 5 and len(got) == len(head) and Levenshtein.normalized_similarity(got, head) >= 0.8
+            ):  # scanner damage substitutes letters; "phường" is not a damaged "phòng"
                 head_len = len(head_words)
                 break
     if not head_len:
@@ -381,7 +578,9 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
         rest = strict_case.split()[head_len:]
         if rest and rest[0][:1] in ",;":
             return False
-        collective = words[0] in ("cac", "truong", "thu", "lanh")
+        if words[0] == "cac" and len(words) > 1 and words[1] not in _UNIT_NOUNS:
+            return False  # "Các thông số", "Các sản phẩm": not units
+        collective = words[0] in ("cac", "truong", "thu", "lanh") or folded_words.startswith(_NAMED_BODIES)
         if not collective and rest and not any(word[:1].isupper() or "&" in word for word in rest[:4]):
             return False
     return True
@@ -414,14 +613,34 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
         # A short line over a paragraph is a heading; a long one is the paragraph's first line.
         if len(first) > 0.7 * max(len(line) for _label, line in body) or len(fold_words(first).split()) > 10:
             return None
+    if (
+        first.rstrip().endswith(":")
+        and not body
+        and next_block is not None
+        and next_block.level > block.level
+        and not block.heading
+    ):
+        # "2. Sở Giáo dục và Đào tạo chủ trì, phối hợp với …:" over the unit's items
+        found = _subject_and_rest(text)
+        if found is not None and not _COLLECTIVE.match(fold_words(found[0])):
+            return strip_unit_intro(found[0]), []
+    introduced = strip_unit_intro(text) != text and fold_words(text).startswith(("trach nhiem", "nhiem vu"))
+    text = strip_unit_intro(text)
+    text = nfc(re.sub(r"\s*\([^)]*\)\s*", " ", text))
     folded = fold_aligned(text)
     tail = _UNIT_TAIL.search(folded)
+    if (
+        tail
+        and folded[tail.start() :].startswith("tham muu")
+        and folded[: tail.start()].rstrip().endswith("quan")
+    ):
+        tail = None  # "các cơ quan tham mưu quản lý ngành": a noun, not "X tham mưu …"
     name = text[: tail.start()] if tail else text
     name = nfc(name).strip(" :;,.-–")
     words = fold_words(name)
-    if not words or len(words.split()) > 16 or "." in name.rstrip(".")[-3:]:
+    if not words or len(words.split()) > 24 or "." in name.rstrip(".")[-3:]:
         return None
-    if not _starts_with_agency(words, strict_case=name):
+    if not introduced and not _starts_with_agency(words, strict_case=name):
         return None
     if tail and len(fold_words(text[tail.start() :]).split()) > 6:
         return None  # "Sở X chủ trì triển khai …" is a sentence, not a heading
@@ -430,12 +649,45 @@ def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tupl
     return name, body
 
 
+def strip_unit_intro(text: str) -> str:
+    """A unit's name without what introduces it: "Đề nghị X" is X, "Trách nhiệm của X" is X."""
+    match = _UNIT_INTRO.match(fold(text))
+    if match:
+        cut = len(fold_words(text[: match.end()]).split())
+        return nfc(" ".join(text.split()[cut:]))
+    return text
+
+
+_INLINE_UNIT = re.compile(r"^([^:;.]{3,140}?):\s+(\S.{10,})$", re.S)
+
+
+def inline_unit(block: Block) -> tuple[str, str] | None:
+    """(unit, task text) for an item led by its unit: "+ Sở Xây dựng: hướng dẫn …"."""
+    if len(block.lines) >= 2 and block.lines[0][1].rstrip().endswith(":"):
+        label, rest = block.lines[0][1].rstrip()[:-1], nfc(" ".join(t for _l, t in block.lines[1:]))
+    else:
+        match = _INLINE_UNIT.match(block.text)
+        if match is None:
+            return None
+        label, rest = match[1], match[2]
+    label = strip_unit_intro(nfc(label))
+    folded = fold_aligned(label)
+    tail = _UNIT_TAIL.search(folded) or re.search(r"(?<![\w&])phoi hop(?![\w&])", folded)
+    name = nfc(label[: tail.start()] if tail else label).strip(" :;,.-–")
+    words = fold_words(name)
+    if not words or len(words.split()) > 18 or not _starts_with_agency(words, strict_case=name):
+        return None
+    if field_of(block) is not None:
+        return None
+    return name, rest
+
+
 def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
     """(subject, what it must do, told explicitly) for "Giao X …" / "X có trách nhiệm …" sentences."""
     folded = fold_aligned(text)
     offset = 0
     told = False
-    match = re.match(r"\s*giao\s+(?:cho\s+)?", folded)
+    match = re.match(r"\W*(?:giao|de nghi|yeu cau)\s+(?:cho\s+)?", folded)
     if match:
         offset, told = match.end(), True
     verb = _VERB_RE.search(folded, offset)
@@ -443,7 +695,7 @@ def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
         return None
     subject = nfc(text[offset : verb.start()]).strip(" ,;:-–")
     words = fold_words(subject)
-    if not words or len(words.split()) > 18 or not _starts_with_agency(words, strict_case=subject):
+    if not words or len(words.split()) > 30 or not _starts_with_agency(words, strict_case=subject):
         return None
     return subject, nfc(text[verb.start() :]), told
 
@@ -478,6 +730,8 @@ class _Context:
     today: date
     quarter_day: int | None
     known: list[str]
+    window: tuple[date, date] | None = None
+    cooperation_tasks: bool = False  # "Phối hợp với X …" under a unit is that unit's own task
     tasks: list[ParsedTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cache: dict[str, Deadline] = field(default_factory=dict)
@@ -486,7 +740,7 @@ class _Context:
         if text not in self.cache:
             # The grammar repairs damaged quarter numerals itself and never raises.
             self.cache[text] = parse_deadline(
-                text, today=self.today, year=self.year, quarter_day=self.quarter_day
+                text, today=self.today, year=self.year, quarter_day=self.quarter_day, window=self.window
             )
         return self.cache[text]
 
@@ -497,7 +751,7 @@ class _Context:
         self, title: str, lead: str, source: str, *, partners: str = "", deadline: str = "", **extra: str
     ) -> None:
         title = clean_title(title)
-        if len(fold_words(title)) < 4:
+        if len(fold_words(title)) < 4 or _CATCH_ALL.search(fold_words(title)):
             return
         found = self.deadline(deadline) if deadline else Deadline("", Kind.UNSPECIFIED)
         task = ParsedTask(
@@ -511,6 +765,13 @@ class _Context:
             **extra,
         )
         self.tasks.append(task)
+
+
+# "… thi hành Quyết định này", "tổ chức thực hiện Kế hoạch này": the whole plan, not a task.
+_CATCH_ALL = re.compile(
+    r"^(?:chiu trach nhiem\s+)?(?:thi hanh|to chuc thuc hien|trien khai thuc hien|thuc hien)"
+    r"(?:\s+(?:nghiem\s+)?(?:quyet dinh|ke hoach|nghi quyet|cong van|chi thi)\s+nay)?$"
+)
 
 
 def split_names(text: str) -> list[str]:
@@ -581,10 +842,59 @@ def extract_tasks(
     today: date,
     known_agencies: Iterable[str] = (),
     quarter_day: int | None = None,
+    window: tuple[date, date] | None = None,
 ) -> tuple[list[ParsedTask], list[str]]:
     """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…")."""
-    ctx = _Context(year, today, quarter_day, list(known_agencies))
-    blocks = split_blocks(_after_header(lines))
+    return extract_from_blocks(
+        split_blocks(_after_header(lines)),
+        year=year,
+        today=today,
+        known_agencies=known_agencies,
+        quarter_day=quarter_day,
+        window=window,
+    )
+
+
+def layout_blocks(doc_blocks: Sequence[DocBlock]) -> list[Block]:
+    """Paragraph blocks of the document model as items with their marker level (tables left out).
+
+    The header above the plan's title is facts, not tasks, and is skipped.
+    """
+    items: list[Block] = []
+    for doc in doc_blocks:
+        if doc.kind != "paragraph" or not doc.lines:
+            continue
+        first = _clean_line(doc.lines[0])
+        level, rest, heading = _marker(first)
+        if doc.bold and level == LEVEL_TEXT and len(first) < 120:
+            level, heading = LEVEL_BOLD, True
+        lines = [(doc.source, rest)] + [(doc.source, nfc(part)) for part in doc.lines[1:]]
+        items.append(Block(level, lines, heading))
+    for index, item in enumerate(items[:40]):
+        words = fold_words(item.text)
+        if _DOCUMENT_TITLE.match(words) and len(words.split()) <= 14:
+            return items[index + 1 :]
+    return items
+
+
+# The title word of a document: above it is the header (issuer, number, date), below the body.
+_DOCUMENT_TITLE = re.compile(
+    r"^(?:ke hoach|chuong trinh|phuong an|quyet dinh|nghi quyet|chi thi|cong van|kinh gui)\b"
+)
+
+
+def extract_from_blocks(
+    blocks: list[Block],
+    *,
+    year: int | None,
+    today: date,
+    known_agencies: Iterable[str] = (),
+    quarter_day: int | None = None,
+    window: tuple[date, date] | None = None,
+    cooperation_tasks: bool = False,
+) -> tuple[list[ParsedTask], list[str]]:
+    """Read the tasks of a plan from its items (see `split_blocks` and `layout_blocks`)."""
+    ctx = _Context(year, today, quarter_day, list(known_agencies), window, cooperation_tasks)
     skip_level: int | None = None
     unit: tuple[str, int] | None = None
     task_level: int | None = None
@@ -607,30 +917,22 @@ def extract_tasks(
             continue
         text = block.text
         if fold_words(text).startswith(
-            ("can cu", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
+            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi", "can cu kien nghi", "can cu bao cao", "can cu cong van", "theo de nghi cua", "kem theo")
+        ) or (
+            unit is None
+            and fold_words(text).startswith(
+                ("can cu", "theo de nghi", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
+            )
         ):
             continue
         # 1. an item followed by field lines
-        fields: list[tuple[str, str]] = []
-        cursor = index + 1
-        while cursor < len(blocks) and (found := field_of(blocks[cursor])) is not None:
-            fields.append(found)
-            cursor += 1
-        if fields and field_of(block) is None and any(name in ("lead", "deadline") for name, _v in fields):
+        group = field_group(blocks, index)
+        if group is not None:
+            fields, cursor = group
+            if unit is not None and block.level <= unit[1] and block.level < LEVEL_TEXT:
+                unit, task_level = None, None
             consumed.update(range(index + 1, cursor))
-            values: dict[str, str] = {}
-            for name, value in fields:
-                values.setdefault(name, value)
-            lead = values.get("lead", "") or (unit[0] if unit else "")
-            ctx.add(
-                text,
-                lead,
-                block.source,
-                partners=values.get("partners", ""),
-                deadline=values.get("deadline", ""),
-                output=values.get("output", ""),
-                note=values.get("note", ""),
-            )
+            _field_tasks(ctx, block, fields, unit[0] if unit else "")
             continue
         # 2. a unit's section
         heading = unit_heading(block, blocks[index + 1] if index + 1 < len(blocks) else None)
@@ -643,7 +945,21 @@ def extract_tasks(
             continue
         if unit is not None and block.level <= unit[1]:
             unit, task_level = None, None
+        inline = inline_unit(block) if not block.heading and block.level < LEVEL_TEXT else None
+        if inline is not None:
+            _unit_task(ctx, inline[0], Block(block.level, [(block.source, inline[1])]), pending_partner_notes)
+            continue
         if unit is not None and not block.heading:
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if (
+                following is not None
+                and following.level > block.level
+                and not following.heading
+                and _is_role_heading(block)
+            ):
+                # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
+                task_level = None
+                continue
             if task_level is None:
                 task_level = block.level
             if block.level > task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit[0]):
@@ -695,18 +1011,56 @@ def _short(text: str, limit: int = 60) -> str:
 
 def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[str, str, str]]) -> None:
     text = block.text
-    if _starts_with_cooperation(text):
+    if _starts_with_cooperation(text) and not ctx.cooperation_tasks:
         notes.append((unit_name, text, block.source))
         return
     phrases = deadline_phrases(text)
+    if len(phrases) >= 2 and not all(p.explicit for p in phrases):
+        # a recurring report with its days: the whole run of phrases is one deadline
+        span = Phrase(phrases[0].start, phrases[-1].end, False)
+        ctx.add(_sentence_at(text, span.start), unit_name, block.source, deadline=text[span.start : span.end])
+        return
+    inline = _INLINE_DEADLINE.search(fold_aligned(text))
+    if inline is not None:
+        # "… gửi Bộ Tài chính. Thời gian hoàn thành: Trước ngày 31/5/2026."
+        deadline = nfc(text[inline.start(1) : inline.end(1)]).strip(" .;")
+        ctx.add(_first_sentence(text[: inline.start()]), unit_name, block.source, deadline=deadline)
+        return
     phrase = phrases[0] if phrases else None
     deadline = text[phrase.start : phrase.end] if phrase else ""
     ctx.add(_first_sentence(_without(text, phrase)), unit_name, block.source, deadline=deadline)
 
 
+_INLINE_DEADLINE = re.compile(
+    r"(?:^|[.;]\s*)(?:thoi gian|thoi han)(?:\s+(?:thuc hien|hoan thanh))?(?:\s*/\s*hoan thanh)?\s*:\s*([^;]+?)\s*(?:[.;]\s*$|$)"
+)
+
+
+def _is_role_heading(block: Block) -> bool:
+    """A unit's sub-heading that says in which role its items are done, not a task itself."""
+    folded = fold_aligned(block.text)
+    match = re.match(
+        r"^\W*(?:chu tri\W+)?(?:va\s+)?phoi hop(?:\s+chat che)?(?:\s+voi)?\b|^\W*chu tri\b", folded
+    )
+    if match is None:
+        return False
+    rest = folded[match.end() :]
+    return len(rest.split()) <= 40 and _VERB_RE.search(rest) is None
+
+
 def _starts_with_cooperation(text: str) -> bool:
     head = " ".join(fold_words(text).split()[:2])
     return Levenshtein.normalized_similarity(head, "phoi hop") >= 0.75
+
+
+def _sentence_at(text: str, at: int) -> str:
+    """The sentence of `text` that holds position `at` (the report is in the second one)."""
+    start = 0
+    for match in re.finditer(r"(?<=[^\d\s]{2})\.\s+(?=[A-ZĐÀ-Ỹ])", text):
+        if match.start() >= at:
+            break
+        start = match.end()
+    return _first_sentence(text[start:]) if start else _first_sentence(text)
 
 
 def _first_sentence(text: str) -> str:
@@ -755,12 +1109,19 @@ def _duty_tasks(ctx: _Context, block: Block) -> None:
     phrases = deadline_phrases(rest)
     collective = bool(_COLLECTIVE.match(fold_words(subject)))
     duty = bool(_DUTY.match(folded_rest))
-    if not phrases and not told and (collective or not duty):
+    numbered = 1 <= block.level <= 4 and not block.heading
+    if not phrases and not told and (collective or not (duty or numbered)):
         return
     prefix = _DUTY_PREFIX.match(folded_rest)
     rest = nfc(rest[prefix.end() :]) if prefix else rest
     phrases = deadline_phrases(rest)
     dated = [p for p in phrases if p.explicit]
+    if len(phrases) >= 2 and not all(p.explicit for p in phrases):
+        # "định kỳ hằng tháng (trước ngày 18 hằng tháng), 6 tháng (trước ngày 18/5), tổng kết năm
+        # (…)": one recurring report, its deadline the whole run of phrases
+        span = rest[phrases[0].start : phrases[-1].end]
+        ctx.add(text, subject, block.source, deadline=span, partners=", ".join(receivers(rest)))
+        return
     if len(dated) >= 2:
         # "… gửi về Sở (qua Phòng X) trước ngày 10/11 để tổng hợp … trước ngày 15/11": two tasks;
         # the later part is done by the unit the first part reports to.

@@ -29,12 +29,12 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("deadline", ("thoi gian", "thoi han", "tien do", "han hoan thanh", "ngay hoan thanh", "hoan thanh")),
     ("output", ("ket qua", "san pham", "dau ra", "hinh thuc van ban")),
     ("activity", ("hoat dong",)),
-    ("title", ("nhiem vu", "noi dung", "cong viec", "giai phap", "ten de an", "de an")),
+    ("title", ("nhiem vu", "noi dung", "cong viec", "giai phap", "ten de an", "de an", "ten van ban")),
     ("lead", ("chu tri", "trach nhiem", "phan cong", "co quan", "don vi", "bo phan", "nguoi thuc hien")),
 )
 _LEAD_EXACT = {"thuc hien", "to chuc thuc hien"}
 # "Thời gian bắt đầu" is not the due date; "Kinh phí/Tình hình thực hiện" are not the lead.
-_SKIP = ("bat dau", "khoi cong", "kinh phi", "tinh hinh", "nguon von", "du toan")
+_SKIP = ("bat dau", "khoi cong", "kinh phi", "tinh hinh", "nguon von", "du toan", "nhom nhiem vu")
 
 
 @lru_cache(maxsize=4096)
@@ -58,6 +58,9 @@ def classify_header(cell: str) -> str | None:
     return None
 
 
+_DOES_THE_WORK = re.compile(r"\b(?:chu tri|soan thao)\b")
+
+
 def header_map(row: list[str]) -> dict[str, int]:
     """Columns of one row that look like headers (the first column wins for each field)."""
     found: dict[str, int] = {}
@@ -65,6 +68,11 @@ def header_map(row: list[str]) -> dict[str, int]:
         field_name = classify_header(cell) if cell else None
         if field_name and field_name not in found:
             found[field_name] = index
+        elif field_name == "lead" and not _DOES_THE_WORK.search(fold_words(row[found["lead"]])):
+            # "Người đứng đầu chịu trách nhiệm" then "Cơ quan chủ trì", "Cơ quan trình" then "Cơ
+            # quan soạn thảo": the lead is the unit that does the work
+            if _DOES_THE_WORK.search(fold_words(cell)):
+                found["lead"] = index
     return found
 
 

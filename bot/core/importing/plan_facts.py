@@ -177,7 +177,7 @@ def _left_column(line: str) -> str:
         alignment = fuzz.partial_ratio_alignment("cong hoa xa hoi chu nghia viet nam", folded)
         if alignment is not None and alignment.score >= 70:
             cut = min(cut, alignment.dest_start)
-    return line[:cut].strip(" -–:;,.")
+    return line[:cut].strip(" -–—_:;,.")
 
 
 def _issuer(head: list[str], text: str, known: Iterable[str]) -> str | None:
@@ -244,7 +244,7 @@ def match_known(name: str, known: Iterable[str], threshold: float = 0.86) -> str
 
 def proper_agency_name(raw: str, known: Iterable[str] = ()) -> str:
     """A header agency name in proper Vietnamese: a known agency, a typical type, or title case."""
-    raw = nfc(raw).strip(" -–:;,.")
+    raw = nfc(raw).strip(" -–—_:;,.")
     found = match_known(raw, known) or match_known(raw, AGENCY_TYPES, threshold=0.75)
     if found:
         return found
@@ -276,3 +276,52 @@ def proper_agency_name(raw: str, known: Iterable[str] = ()) -> str:
                 out.append(word[:1].upper() + word[1:].lower())
         return " ".join(out)
     return raw
+
+
+_PERIOD = re.compile(r"\bgiai doan\s*(?:tu\s*(?:nam\s*)?)?(20\d\d)\s*(?:-|–|den|den nam)\s*(?:nam\s*)?(20\d\d)\b")
+
+
+_BODY_START = ("can cu", "thuc hien ", "theo de nghi", "kinh gui", "dieu 1", "i ", "phan i", "i.")
+
+
+def plan_period(text: str) -> tuple[int, int] | None:
+    """The period a plan covers ("giai đoạn 2026 - 2030" in its title), from its title lines:
+    the lines above the first legal basis or body line, not a programme named in "Căn cứ …"."""
+    lines: list[str] = []
+    for line in text.splitlines()[:60]:
+        folded = fold(nfc(line))
+        if folded.startswith(_BODY_START) or folded.startswith("(") and "kem theo" in folded:
+            if lines and any("ke hoach" in fold(x) or "chuong trinh" in fold(x) for x in lines):
+                break
+            continue
+        lines.append(folded)
+    # a period inside a quoted name ("phong trào thi đua “… giai đoạn 2021-2025”") is that name's
+    title_lines = re.sub(r"[“\"«][^”\"»]{0,300}[”\"»]", " ", "\n".join(lines))
+    match = _PERIOD.search(title_lines)
+    if match and int(match[1]) <= int(match[2]):
+        return int(match[1]), int(match[2])
+    return None
+
+
+_ATTACHED = re.compile(
+    r"\(\s*(?:ban hanh\s+)?kem theo\s+(?:quyet dinh|nghi quyet|cong van|chi thi|ke hoach)\s+so\s*:?\s*"
+    r"(\d{1,5}\s*/\s*[a-z0-9đ&\-]+)\s+ngay\s+(\d{1,2})\s*(?:thang|/)\s*(\d{1,2})\s*(?:nam|/)\s*(\d{4})"
+    r"(?:\s+cua\s+([^)]{3,120}))?"
+)
+
+
+def attached_facts(text: str) -> tuple[str | None, date | None, str | None]:
+    """(number, date, issuer) of the document a plan is attached to: "(Kèm theo Quyết định số
+    1627/QĐ-UBND ngày 21/11/2025 của Chủ tịch Ủy ban nhân dân tỉnh)" under the plan's title."""
+    raw = nfc(text[:30000])
+    folded = fold_aligned(raw)
+    match = _ATTACHED.search(folded)
+    if match is None:
+        return None, None, None
+    number = re.sub(r"\s+", "", raw[match.start(1) : match.end(1)]).upper()
+    try:
+        signed = date(int(match[4]), int(match[3]), int(match[2]))
+    except ValueError:
+        signed = None
+    issuer = nfc(raw[match.start(5) : match.end(5)]).strip(" .") if match[5] else None
+    return number, signed, issuer

@@ -73,6 +73,7 @@ def tasks_from_rows(
     today: date,
     quarter_day: int | None = None,
     columns: dict[str, int] | None = None,
+    window: tuple[date, date] | None = None,
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """Read the data rows of a table into tasks: (tasks, warnings, errors).
 
@@ -89,7 +90,7 @@ def tasks_from_rows(
             return [], [], [_("Không tìm thấy dòng tiêu đề của bảng.")]
         first_row_number += found[1] + 1
         texts, columns = texts[found[1] + 1 :], found[2]
-    return _tasks_from_texts(texts, columns, source_prefix, first_row_number, year, today, quarter_day)
+    return _tasks_from_texts(texts, columns, source_prefix, first_row_number, year, today, quarter_day, window)
 
 
 def _tasks_from_texts(
@@ -100,9 +101,10 @@ def _tasks_from_texts(
     year: int | None,
     today: date,
     quarter_day: int | None,
+    window: tuple[date, date] | None = None,
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """`tasks_from_rows` for rows that are already NFC text (the file readers make them so)."""
-    reader = _RowReader(columns, source_prefix, year, today, quarter_day)
+    reader = _RowReader(columns, source_prefix, year, today, quarter_day, window)
     for index, cells in enumerate(texts):
         if reader.read(cells, first_row_number + index, _next_filled(texts, index)) is _STOP:
             break
@@ -116,8 +118,15 @@ class _RowReader:
     """Reads one row at a time; keeps the deadline cache and the collected messages."""
 
     def __init__(
-        self, columns: dict[str, int], prefix: str, year: int | None, today: date, quarter_day: int | None
+        self,
+        columns: dict[str, int],
+        prefix: str,
+        year: int | None,
+        today: date,
+        quarter_day: int | None,
+        window: tuple[date, date] | None = None,
     ) -> None:
+        self.window = window
         self.columns = {k: v for k, v in columns.items() if k in _FIELDS}
         self.prefix = prefix
         self.year, self.today, self.quarter_day = year, today, quarter_day
@@ -195,7 +204,7 @@ class _RowReader:
         if text not in self._deadlines:
             try:
                 self._deadlines[text] = parse_deadline(
-                    text, today=self.today, year=self.year, quarter_day=self.quarter_day
+                    text, today=self.today, year=self.year, quarter_day=self.quarter_day, window=self.window
                 )
             except Exception:
                 self._deadlines[text] = None

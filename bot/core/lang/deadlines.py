@@ -696,13 +696,15 @@ def _resolve(
             return Kind.ONCE, (span[1],)
         return (Kind.CONTINUOUS if p.cont else Kind.UNSPECIFIED), ()
 
-    # "hằng năm" with periods that have no year: those periods recur every year.
-    if any(r.every == "year" and r.item is None for r in rules):
+    # "hằng năm" with periods that have no year: those periods recur every year. So do days
+    # without a year beside a half-year rule ("6 tháng (trước ngày 16/6)"): that is its day.
+    if any(r.every in ("year", "half") and r.item is None for r in rules):
         yearless = [it for it in items if it.year is None and it.unit in "DMQH"]
         if yearless:
-            rules = [r for r in rules if not (r.every == "year" and r.item is None)]
+            rules = [r for r in rules if not (r.every in ("year", "half") and r.item is None)]
             rules += [_Rule("year", item=it) for it in yearless]
             items = [it for it in items if it not in yearless]
+
 
     # A bare year right after periods without one is their year ("Quý II, 2022").
     merged: list[_Item] = []
@@ -771,6 +773,10 @@ def _resolve(
             for r in rules:
                 if r.every == "week":
                     r.day = p.weekday
+        # "hằng tháng (trước ngày 16 hằng tháng)": the rule with its day says when, once.
+        for every in ("month", "quarter"):
+            if any(r.every == every and r.day is not None for r in rules):
+                rules = [r for r in rules if not (r.every == every and r.day is None)]
         if window is None:
             years = [y for y in scope if y is not None] or [default_year]
             window = (date(min(years), 1, 1), date(max(years), 12, 31))
@@ -789,6 +795,17 @@ def _resolve(
 # ---------------------------------------------------------------------------------------------
 
 
+# Context rules (before the grammar): a start date is not a due date; an event is not a date.
+_START_ONLY = re.compile(r"^\W*(?:bat dau\s+)?(?:ke\s+)?tu\s+(?!nay\b)")
+_UNTIL_DATE = re.compile(r"\b(?:den|toi)\s+(?:het\s+)?(?:ngay|thang|quy|nam|\d)|\d\s*-\s*(?:thang\s+|quy\s+|nam\s+)?\d")
+# "Phiên họp thứ 44", "Kỳ họp bất thường lần thứ 9": a numbered event, not a day
+_ORDINAL_EVENT = re.compile(
+    r"\b(?:phien hop|ky hop|hoi nghi|dot|khoa)(?:\s+bat thuong)?(?:\s+lan)?\s+thu\s+\d+\b"
+)
+_LIST_DASH = re.compile(r"(^|[;.])\s*-\s+")
+_UNTIL_EVENT = re.compile(r"\b(?:cho\s+)?(?:den|toi)\s+(?:khi|luc)\b")
+
+
 def _parse_uncached(
     text: str,
     today: date,
@@ -800,6 +817,12 @@ def _parse_uncached(
     f = _normalise(_fold(raw))
     if not f:
         return Deadline(raw, Kind.UNSPECIFIED)
+    f = _ORDINAL_EVENT.sub(" ", f)
+    f = _LIST_DASH.sub(r"\1 ", f)  # "…(tháng 4/2025); - Trình …": a list, not a range
+    if _START_ONLY.match(f) and not _UNTIL_DATE.search(f) or _UNTIL_EVENT.search(f):
+        # "Từ 01/7/2025" says when work starts, "… đến khi kết thúc kiểm kê" ends at an event:
+        # neither is a due date.
+        return Deadline(raw, Kind.CONTINUOUS)
     default_year = year if year and 1 <= year <= 9998 else today.year
     p = _Parser(_tokenise(f), default_year).run()
     if window is None and year and 1 <= year <= 9999:
@@ -843,6 +866,27 @@ def parse_deadline(
         return _parse_cached(text, today, year, window, quarter_day)
     except TypeError:  # unhashable arguments: parse without the cache
         return _parse_uncached(text, today, year, window, quarter_day)
+
+
+def plan_window(
+    signed: date | None, year: int | None, period: tuple[int, int] | None = None
+) -> tuple[date, date] | None:
+    """Where a plan's recurring rules fall: from its signing date (or its period's first day,
+    if later) to the end of its period, else to the end of its signing year.
+
+    "Hằng năm" in a plan signed on 20/11/2025 for "giai đoạn 2026 - 2030" is 31/12 of 2026…2030;
+    "hằng quý" in a one-year plan signed on 29/7/2022 is 30/9 and 31/12/2022.
+    """
+    if period is not None:
+        lo = date(period[0], 1, 1)
+        if signed is not None and signed > lo:
+            lo = signed
+        return lo, date(period[1], 12, 31)
+    if signed is not None:
+        return signed, date(signed.year, 12, 31)
+    if year is not None:
+        return date(year, 1, 1), date(year, 12, 31)
+    return None
 
 
 def expand(
