@@ -15,7 +15,7 @@ import re
 from datetime import date
 
 from bot.core.domain import Kind, ParsedPlan
-from bot.core.lang.deadlines import parse_deadline
+from bot.core.lang.deadlines import parse_deadline, plan_window
 from bot.core.text import fold
 
 _PERIOD = re.compile(r"(?:giai\s*doan\s*|nam\s+|\b)((?:19|20)\d\d)\s*(?:-|–|—|den|toi)\s*((?:19|20)\d\d)\b")
@@ -83,9 +83,9 @@ def bound_to_period(parsed: ParsedPlan, *, today: date, quarter_day: int | None 
         return
     parsed.period = period
     first, last = period
-    start, end = date(first, 1, 1), date(last, 12, 31)
-    if parsed.date is not None and start < parsed.date <= end:
-        start = parsed.date
+    start, end = plan_window(parsed.date, parsed.year, period) or (date(first, 1, 1), date(last, 12, 31))
+    if start > end:  # signed after its period: the whole period
+        start = date(first, 1, 1)
     for task in parsed.tasks:
         one_year = len({d.year for d in task.dates}) <= 1
         if first < last and task.kind == Kind.RECURRING and task.deadline and one_year:
