@@ -484,7 +484,7 @@ async def cmd_plan(args: argparse.Namespace) -> int:
                 print(_dump([_plan_json(p) for p in plans]))
                 return 0
             for p in plans:
-                years = f"{p.period[0]}–{p.period[1]}" if p.period else (str(p.year) if p.year else "—")
+                years = p.years or "—"
                 state = _("đã lưu trữ") if p.archived else _("đang theo dõi")
                 print(
                     f"{p.id}\t{p.number or '—'}\t{years}\t{state}\t"

@@ -27,7 +27,7 @@ async def plans(turn: Turn) -> list[Reply]:
     blocks = ["<b>" + _("Các kế hoạch") + "</b>"]
     buttons: list[list[Button]] = []
     for plan in found[:LIST_LIMIT]:
-        years = f"{plan.period[0]}–{plan.period[1]}" if plan.period else (str(plan.year) if plan.year else "")
+        years = plan.years
         state = _("đã lưu trữ") if plan.archived else _("đang theo dõi")
         blocks.append(
             f"#{plan.id} <b>{esc(plan.label)}</b>"

@@ -103,6 +103,14 @@ class PlanRecord:
     def label(self) -> str:
         return self.number or self.title or f"#{self.id}"
 
+    @property
+    def years(self) -> str:
+        """ "2026–2030", "2022", or "" when neither the period nor the year is known."""
+        if self.period and self.period[0] != self.period[1]:
+            return f"{self.period[0]}–{self.period[1]}"
+        first = self.period[0] if self.period else self.year
+        return str(first) if first else ""
+
 
 @dataclass(frozen=True)
 class ResultRecord:
