@@ -190,3 +190,24 @@ def test_cli_import_with_a_period_expands_yearly_tasks(tmp_path: Path) -> None:
     assert data["tasks"][0]["dates"] == [f"{y}-12-31" for y in range(2026, 2031)]
     bad = nv("import", str(table), "--period", "2030-2026", db=tmp_path / "nv.db")
     assert bad.returncode != 0
+
+
+async def test_overdue_nags_stop_after_four_weeks_through_the_tick(storage: Storage) -> None:
+    from datetime import timedelta
+
+    from tests.test_reminder_tick import FakeOutbox, at, ctx_at, seed
+
+    await seed(storage, date(2022, 6, 1))
+    box = FakeOutbox()
+    day = date(2022, 6, 1)
+    while day <= date(2022, 8, 31):  # one tick each morning for three months
+        await run_tick(ctx_at(storage, at(day)), sender=box)
+        day += timedelta(days=1)
+    leads = sorted({r["key"].rsplit(":", 1)[1] for r in await storage.reminder_log()})
+    assert leads == ["d0", "nag1", "nag2", "nag3", "nag4"]
+    officer = [text for address, text in box.sent if address == "telegram:1"]
+    assert len(officer) == 5
+    # still overdue in answers and digests
+    ctx = ctx_at(storage, at(date(2022, 8, 31)))
+    _result, blocks = await ask(ctx, "Sở Tư pháp quá hạn", asker_id=None, today=date(2022, 8, 31))
+    assert "số 1" in " ".join(blocks)
