@@ -22,14 +22,30 @@ def system_clock() -> datetime:
 
 
 @dataclass
+class _DirectoryCopy:
+    revision: int
+    directory: Directory
+
+
+@dataclass
+class _TasksCopy:
+    """Every task, and an index of them by agency (lead or partner), as of one revision."""
+
+    revision: int
+    tasks: list[TaskView]
+    by_agency: dict[int, list[TaskView]]
+    position: dict[int, int]  # task id → its place in the plans' order
+
+
+@dataclass
 class AppContext:
+    """The one cache of the directory and the tasks lives here (refreshed by change counters)."""
+
     storage: Storage
     settings: Settings
     clock: Callable[[], datetime] = system_clock
-    _directory: tuple[int, Directory] | None = field(default=None, repr=False)
-    _tasks: tuple[int, list[TaskView], dict[int, list[TaskView]], dict[int, int]] | None = field(
-        default=None, repr=False
-    )
+    _directory: _DirectoryCopy | None = field(default=None, repr=False)
+    _tasks: _TasksCopy | None = field(default=None, repr=False)
 
     def now(self) -> datetime:
         """The current time in the deployment's timezone."""
@@ -44,17 +60,19 @@ class AppContext:
 
         revs = await self.storage.revisions()
         agencies_rev, tasks_rev = revs.get("agencies_rev", 0), revs.get("tasks_rev", 0)
-        if self._directory is None or self._directory[0] != agencies_rev:
-            self._directory = (agencies_rev, Directory(await self.storage.agencies(), places=self.places()))
+        if self._directory is None or self._directory.revision != agencies_rev:
+            self._directory = _DirectoryCopy(
+                agencies_rev, Directory(await self.storage.agencies(), places=self.places())
+            )
             self._tasks = None  # lead names are part of the task views
-        if self._tasks is None or self._tasks[0] != tasks_rev:
+        if self._tasks is None or self._tasks.revision != tasks_rev:
             tasks = await self.storage.all_tasks()
             by_agency: dict[int, list[TaskView]] = {}
             for task in tasks:
                 leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
                 for agency_id in dict.fromkeys((*leads, *task.partner_ids)):
                     by_agency.setdefault(agency_id, []).append(task)
-            self._tasks = (tasks_rev, tasks, by_agency, {t.id: i for i, t in enumerate(tasks)})
+            self._tasks = _TasksCopy(tasks_rev, tasks, by_agency, {t.id: i for i, t in enumerate(tasks)})
 
     def places(self):  # type: ignore[no-untyped-def]
         """The communes and wards of NHACVIEC_PROVINCE (empty when not set or not known)."""
@@ -71,13 +89,13 @@ class AppContext:
         """The agency directory, rebuilt only when storage says the agencies changed."""
         await self._refresh()
         assert self._directory is not None
-        return self._directory[1]
+        return self._directory.directory
 
     async def all_tasks(self) -> list[TaskView]:
         """Every task (topic search, reminders), reloaded only after a write changed them."""
         await self._refresh()
         assert self._tasks is not None
-        return self._tasks[1]
+        return self._tasks.tasks
 
     async def tasks_for_agencies(self, agency_ids: set[int]) -> list[TaskView]:
         """Tasks led or coordinated by any of these agencies, from the in-memory copy (checked fresh first).
@@ -86,7 +104,7 @@ class AppContext:
         """
         await self._refresh()
         assert self._tasks is not None
-        by_agency = self._tasks[2]
+        by_agency = self._tasks.by_agency
         seen: set[int] = set()
         found = []
         for agency_id in agency_ids:
@@ -95,6 +113,6 @@ class AppContext:
                     seen.add(task.id)
                     found.append(task)
         if len(agency_ids) > 1:
-            position = self._tasks[3]
+            position = self._tasks.position
             found.sort(key=lambda t: position[t.id])  # the plans' order, as storage gives it
         return found

@@ -34,7 +34,6 @@ async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
                     ]
                 )
             ]
-        conv.state.waiting[req.account] = ("import_file", None)
         return [Reply([_("Hãy gửi tệp kế hoạch (XLSX, CSV, DOCX, PDF hoặc TXT).")])]
     conv.state.waiting.pop(req.account, None)
     limit = turn.ctx.settings.max_file_bytes

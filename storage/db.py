@@ -170,12 +170,6 @@ class SaveResult:
     new_agencies: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ClaimOutcome:
-    key: str
-    claimed: bool
-
-
 def split_account(address: str) -> tuple[str, str]:
     """ "telegram:123" → ("telegram", "123"); a bare id means Telegram."""
     channel, sep, account = address.strip().partition(":")
@@ -198,8 +192,6 @@ class Storage:
         self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = (
             asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
-        self._agencies_rev: int | None = None
-        self._agencies: list[AgencyRecord] = []
         self._file: tuple[str, tuple[int, int] | None] | None = None  # SQLite: (path, (device, inode))
         self.file_lost = asyncio.Event()  # set when the SQLite file is found deleted or replaced
 
@@ -288,18 +280,13 @@ class Storage:
     # -- agencies --------------------------------------------------------------------------
 
     async def agencies(self) -> list[AgencyRecord]:
-        """All agencies, cached until any process changes them (checked by one tiny query)."""
+        """All agencies. (The one cache of them is the handlers' `AppContext`, refreshed when the
+        agencies' change counter moves.)"""
         async with self.engine.connect() as conn:
-            rev = await conn.scalar(select(Meta.value).where(Meta.key == "agencies_rev")) or 0
-            if rev == self._agencies_rev:
-                return self._agencies
             rows = await conn.execute(
                 select(Agency.id, Agency.name, Agency.parent_id, Agency.aliases).order_by(Agency.id)
             )
-            records = [AgencyRecord(id=i, name=n, parent_id=p, aliases=tuple(a or ())) for i, n, p, a in rows]
-        self._agencies = records
-        self._agencies_rev = rev
-        return self._agencies
+            return [AgencyRecord(id=i, name=n, parent_id=p, aliases=tuple(a or ())) for i, n, p, a in rows]
 
     async def revisions(self) -> dict[str, int]:
         """All change counters in one query (a long-running bot checks them before each answer)."""
@@ -763,9 +750,7 @@ class Storage:
                     original_due=original,
                 )
             )
-        names = {a.id: a for a in self._agencies}
-        if any(t.lead_id is not None and t.lead_id not in names for t in tasks):
-            names = {a.id: a for a in await self.agencies()}
+        names = {a.id: a for a in await self.agencies()}
         full: dict[int, str] = {}
         kinds = {k.value: k for k in Kind}
         views = []

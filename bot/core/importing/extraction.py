@@ -24,6 +24,8 @@ from rapidfuzz.distance import Levenshtein
 from bot.core.domain import Deadline, Kind, ParsedTask
 from bot.core.i18n import _
 from bot.core.importing.blocks import DocBlock
+from bot.core.importing.leads import split_agencies
+from bot.core.lang import vocabulary
 from bot.core.lang.agencies import fold_aligned
 from bot.core.lang.deadlines import parse_deadline
 from bot.core.text import fold, fold_words, nfc
@@ -191,58 +193,7 @@ _FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("note", ("ghi chu", "kinh phi", "kinh phi thuc hien", "nguon kinh phi")),
 )
 _SKIP_HEADINGS = ("muc dich", "yeu cau", "can cu", "kinh phi", "muc tieu", "quan diem", "ket qua dat duoc")
-_AGENCY_HEADS = (
-    "van phong",
-    "phong",
-    "so",
-    "ban",
-    "thanh tra",
-    "trung tam",
-    "chi cuc",
-    "cuc",
-    "ubnd",
-    "uy ban",
-    "bao",
-    "dai",
-    "cong an",
-    "bo chi huy",
-    "thu truong",
-    "chu tich",
-    "giam doc",
-    "kho bac",
-    "hoi",
-    "lien doan",
-    "tinh doan",
-    "doan",
-    "vien",
-    "toa an",
-    "bhxh",
-    "bao hiem",
-    "cac",
-    "truong",
-    "lanh dao",
-    "bo",
-    "doanh nghiep",
-    "hoi dong",
-    "mat tran",
-    "lien minh",
-    "benh vien",
-    "nguoi dung dau",
-    "thanh vien",
-    "to cong tac",
-    "vu",
-    "tieu ban",
-    "thuong truc",
-    "tong thu ky",
-    "chinh phu",
-    "quoc hoi",
-    "ngan hang",
-    "kho bac",
-    "cong ty",
-    "tap doan",
-    "tong cong ty",
-    "dien luc",
-)
+_AGENCY_HEADS = vocabulary.NAME_STARTS + vocabulary.ROLE_STARTS
 _NOT_AGENCY = (
     "ban hanh",
     "phong chong",
@@ -757,7 +708,7 @@ class _Context:
         task = ParsedTask(
             title=title,
             lead=self.agency(lead),
-            partners=", ".join(self.agency(p) for p in split_names(partners)) if partners else "",
+            partners=", ".join(self.agency(p) for p in split_agencies(partners)) if partners else "",
             deadline=nfc(deadline),
             kind=found.kind,
             dates=list(found.dates),
@@ -774,25 +725,6 @@ _CATCH_ALL = re.compile(
 )
 
 
-def split_names(text: str) -> list[str]:
-    """Agencies listed in one cell: cut at ",", ";" or "và" only before another agency word."""
-    pieces = re.split(r"(\s*(?:;|,|\bvà\b|\bva\b)\s*)", nfc(text))
-    names: list[str] = []
-    separator = ""
-    for index, piece in enumerate(pieces):
-        if index % 2:
-            separator = piece
-            continue
-        part = piece.strip(" .-–")
-        if not part:
-            continue
-        if names and not _starts_with_agency(fold_words(part)):
-            names[-1] = f"{names[-1]}{separator}{part}"
-        else:
-            names.append(part)
-    return names
-
-
 def resolve_agency(name: str, known: Iterable[str]) -> str:
     """A lead as written, put back to a known agency's spelling when it is a damaged form of it."""
     from bot.core.importing.plan_facts import match_known
@@ -806,7 +738,7 @@ def resolve_agency(name: str, known: Iterable[str]) -> str:
     exact = match_known(name, known)
     if exact:
         return exact
-    parts = split_names(name)
+    parts = split_agencies(name)
     if len(parts) > 1:
         return ", ".join(match_known(part, known) or part for part in parts)
     return name

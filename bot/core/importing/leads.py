@@ -23,41 +23,7 @@ from bot.core.lang import vocabulary
 from bot.core.lang.agencies import Directory
 from bot.core.text import fold, nfc
 
-AGENCY_WORDS = (
-    "so",
-    "phong",
-    "van phong",
-    "trung tam",
-    "ubnd",
-    "uy ban",
-    "ban",
-    "cong an",
-    "thanh tra",
-    "chi cuc",
-    "cuc",
-    "bo chi huy",
-    "bo",
-    "hoi",
-    "doan",
-    "lien doan",
-    "bao",
-    "dai",
-    "kho bac",
-    "truong",
-    "benh vien",
-    "cac",
-    "toa an",
-    "vien",
-    "to",
-    "doi",
-    "hdnd",
-    "mat tran",
-    "tinh doan",
-    "bhxh",
-    "bao hiem",
-    "cuc thue",
-    "ngan hang",
-)
+AGENCY_WORDS = vocabulary.NAME_STARTS
 _PROVINCE_LEVEL = re.compile(
     r"^(so|ubnd|uy ban|bo|cong an|bo chi huy|toa an|vien kiem sat|kho bac|cuc|bhxh|bao hiem|hdnd|mat tran|tinh doan)\b"
     r"|\b(tinh|huyen|thanh pho|thi xa|quan|xa|phuong)\b"

@@ -39,6 +39,7 @@ def read_plan(
             today=today,
             max_bytes=max_bytes,
             quarter_day=quarter_day,
+            kind=kind,
         )
     else:
         from bot.core.importing.documents import read_document

@@ -294,10 +294,12 @@ def read_table(
     today: date,
     max_bytes: int = 20 * 1024 * 1024,
     quarter_day: int | None = None,
+    kind: str | None = None,
 ) -> ParsedPlan:
-    """Read a CSV or XLSX task table into a plan; raise `ImportRefused` if it is not one."""
+    """Read a CSV or XLSX task table into a plan; raise `ImportRefused` if it is not one.
+    `kind` is what `sniff` already said (the reader sniffs once); None sniffs here."""
     check_size(len(data), max_bytes)
-    kind = sniff(data, filename)
+    kind = kind or sniff(data, filename)
     warnings: list[str] = []
     if kind == "xlsx":
         sheet, rows, header = _read_workbook(data, warnings)

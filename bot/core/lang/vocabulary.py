@@ -69,6 +69,73 @@ KINDS: tuple[str, ...] = tuple(
     )
 )
 
+# Words a written agency name starts with, folded (its kind, or a usual short form of it): a
+# lead cell or a heading that starts so names an agency. The importers' one list.
+NAME_STARTS: tuple[str, ...] = tuple(
+    sorted(
+        {
+        "doanh nghiep",
+        "tong cong ty",
+        "to cong tac",
+        "bo chi huy",
+        "benh vien",
+        "chinh phu",
+        "lien doan",
+        "lien minh",
+        "ngan hang",
+        "thanh tra",
+        "tinh doan",
+        "trung tam",
+        "van phong",
+        "bao hiem",
+        "cuc thue",
+        "dien luc",
+        "hoi dong",
+        "mat tran",
+        "quoc hoi",
+        "tap doan",
+        "tieu ban",
+        "chi cuc",
+        "cong an",
+        "cong ty",
+        "kho bac",
+        "toa an",
+        "truong",
+        "uy ban",
+        "phong",
+        "bhxh",
+        "doan",
+        "hdnd",
+        "ubnd",
+        "vien",
+        "ban",
+        "bao",
+        "cac",
+        "cuc",
+        "dai",
+        "doi",
+        "hoi",
+        "bo",
+        "so",
+        "to",
+        "vu",
+        },
+        key=lambda p: (-len(p), p),
+    )
+)
+# People who answer for a unit ("Thủ trưởng các cơ quan", "Giám đốc Sở"): a heading that starts
+# so assigns the unit's work too.
+ROLE_STARTS: tuple[str, ...] = (
+    "nguoi dung dau",
+    "thuong truc",
+    "tong thu ky",
+    "thanh vien",
+    "thu truong",
+    "chu tich",
+    "giam doc",
+    "lanh dao",
+)
+
 # Kinds of *unit* (inside a Sở, a UBND): a name of one of these kinds followed by a parent
 # ("… Sở Y tế", "… huyện Bình Sơn") carries its parent.
 UNIT_KINDS: tuple[str, ...] = (
