@@ -363,10 +363,30 @@ async def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import run
+def no_channel_line(settings: Settings, *, console: bool, interactive: bool) -> str | None:
+    """DESIGN.md: no token, no terminal and no --console is a deployment mistake, not a chat."""
+    if console or interactive or settings.telegram_bot_token or settings.zalo_bot_token:
+        return None
+    return _(
+        "Chưa có kênh nào: đặt TELEGRAM_BOT_TOKEN và/hoặc ZALO_BOT_TOKEN (hoặc chạy nhacviec run --console để trò chuyện qua stdin)."
+    )
 
-    return await run(args.settings, db=args.db)
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import ConsoleOptions, run
+
+    settings: Settings = args.settings
+    stop = no_channel_line(settings, console=args.console, interactive=sys.stdin.isatty())
+    if stop is not None:
+        print(stop, file=sys.stderr)
+        return 1
+    has_token = bool(settings.telegram_bot_token or settings.zalo_bot_token)
+    console = None
+    if args.console or not has_token:
+        console = ConsoleOptions(agency=args.as_agency, role=args.role or "admin", today=args.today)
+    elif args.as_agency or args.role or args.today:
+        raise UserError(_("--as, --role và --today chỉ dùng cho console (nhacviec run --console)."))
+    return await run(settings, db=args.db, console=console)
 
 
 # -- parser and entry point -----------------------------------------------------------------
@@ -382,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run", help=_("chạy bot trên các kênh đã cấu hình (không có token: trò chuyện trên console)")
     )
+    p.add_argument("--console", action="store_true", help=_("trò chuyện trên console (đọc stdin từng dòng)"))
+    p.add_argument("--as", dest="as_agency", metavar="AGENCY", help=_("cơ quan của người dùng console"))
+    p.add_argument("--role", choices=["officer", "manager", "admin"], help=_("vai trò của người dùng console"))
+    p.add_argument("--today", type=_date, help=_("ngày hôm nay của console (YYYY-MM-DD), để thử"))
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("import", help=_("nhập một kế hoạch (CSV, XLSX, DOCX, PDF, TXT)"))

@@ -19,7 +19,7 @@ import re
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
-from handlers import access, import_chat, settings_cmds, tasks_cmds
+from handlers import access, first_run, import_chat, settings_cmds, tasks_cmds
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lang": ("lang", "ngonngu", "language"),
     "lienket": ("lienket", "link"),
     "huy": ("huy", "cancel"),
+    "demo": ("demo", "mau"),
 }
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
@@ -124,6 +125,8 @@ class Router:
             return await access.start(turn, self.conv) if command == "start" else [help_reply()]
         if command == "lang":
             return await settings_cmds.language(turn)
+        if command == "demo":
+            return await first_run.load_demo(turn)
         if req.file_name is not None or command == "import":
             return await import_chat.on_import(turn, self.conv)
 
