@@ -19,7 +19,7 @@ import re
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
-from handlers import access, first_run, import_chat, settings_cmds, tasks_cmds
+from handlers import access, first_run, import_chat, onboarding, settings_cmds, tasks_cmds
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lienket": ("lienket", "link"),
     "huy": ("huy", "cancel"),
     "demo": ("demo", "mau"),
+    "id": ("id", "myid", "ma"),
+    "moi": ("moi", "invite"),
 }
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
@@ -80,6 +82,18 @@ class Router:
         """The language to answer an account in outside a turn (an apology, an unsupported message)."""
         user = await self.ctx.storage.user(address)
         return user.language if user else "vi"
+
+    async def command_menus(self, channel: str) -> list[onboarding.Menu]:
+        """The command menus a channel publishes: everybody's, and managers' and admins' own."""
+        return await onboarding.command_menus(self.ctx, channel)
+
+    async def chat_moved(self, old: str, new: str) -> None:
+        """A chat got a new address (a Telegram group upgraded to a supergroup): links follow it."""
+        if await self.ctx.storage.move_chat(old, new):
+            log.info("chat %s moved to %s; its link and reminders follow", old, new)
+        buttons = self.conv.state.buttons.pop(old, None)
+        if buttons:
+            self.conv.state.buttons[new] = buttons
 
     def buttons_shown(self, address: str, buttons: list[Button]) -> None:
         """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later
@@ -121,6 +135,12 @@ class Router:
         if command == "huy":
             self.conv.state.waiting.pop(req.account, None)
             return [Reply([_("Đã huỷ.")])]
+        if command == "id":
+            return onboarding.my_id(turn)
+        if command == "start" and args:
+            invited = await onboarding.start_with_code(turn, self.conv, args)
+            if invited is not None:
+                return invited
         if command in ("start", "help"):
             return await access.start(turn, self.conv) if command == "start" else [help_reply()]
         if command == "lang":
@@ -154,6 +174,8 @@ class Router:
             return await settings_cmds.reminders(turn)
         if command == "lienket":
             return await settings_cmds.link_group(turn)
+        if command == "moi":
+            return await onboarding.create_invite(turn, self.bot_username)
         if command is not None:
             return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.core.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
 from bot.core.text import fold, nfc
 from storage.models import Agency, ChatLink, Meta, Occurrence, Plan, ReminderLog, Task, TaskLead, User
+from storage.onboarding import OnboardingStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -94,7 +95,7 @@ def split_account(address: str) -> tuple[str, str]:
     return channel.lower(), account
 
 
-class Storage:
+class Storage(OnboardingStore):
     """Async access to every table. Create with `await Storage.open(url)`; `await close()` at the end."""
 
     def __init__(self, engine: AsyncEngine) -> None:
