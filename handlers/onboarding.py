@@ -115,10 +115,16 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
         _("Liên kết mời vào {agency} (vai trò {role}):").format(agency=f"<b>{esc(agency)}</b>", role=role.value),
         esc(link),
         how,
-        _("Hết hạn ngày {date}. Trên Zalo, người được mời gõ: /start {code}").format(
-            date=invite.expires_at.astimezone(turn.ctx.settings.tz).strftime("%d/%m/%Y"), code=invite.code
-        ),
     ]
+    expires = invite.expires_at.astimezone(turn.ctx.settings.tz).strftime("%d/%m/%Y")
+    if link.startswith("https://"):
+        blocks.append(
+            _("Hết hạn ngày {date}. Trên Zalo, người được mời gõ: /start {code}").format(
+                date=expires, code=invite.code
+            )
+        )
+    else:
+        blocks.append(_("Hết hạn ngày {date}.").format(date=expires))
     return [Reply(blocks)]
 
 

@@ -106,3 +106,15 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
     copy.write_text(text.replace("/opt/nhacviec/.venv/bin/nhacviec", str(local)), encoding="utf-8")
     done = subprocess.run([analyze, "verify", str(copy)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_tells_a_deployer_everything_and_keeps_its_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    top = readme.split("## Using it")[0]
+    assert "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/nhacviec run" in top
+    assert "bash .ci/run" in top and "/demo" in top
+    deploy = readme.split("## Deploy")[1].split("\n## ")[0]
+    for needed in ("BotFather", "privacy mode", "/setjoingroups", "Zalo Bot", "TELEGRAM_WEBHOOK_SECRET",
+                   "polls", "webhook", "/id", "NHACVIEC_ADMINS", "/moi", ".backup", "pg_dump", "pg_restore",
+                   "Migrations", "docker/nhacviec.service", "run --rm", "bot import"):
+        assert needed.lower() in deploy.lower(), needed
