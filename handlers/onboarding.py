@@ -7,7 +7,8 @@
   files the join request with the agency filled in; with `duyet` the admin approved in advance
   and the account joins at once. Channels without deep links use "/start CODE" typed by hand.
 - The command menu per role: officers never see /import or /moi; managers see /baocao and
-  /lienket; admins see everything. Channels publish it per chat for managers and admins.
+  /lienket; admins see everything. Channels publish it per chat for managers and admins at
+  start, and again for an account as soon as it joins or is approved (`Router.changed_menus`).
 """
 
 from __future__ import annotations
@@ -229,4 +230,21 @@ async def command_menus(ctx: AppContext, channel: str) -> list[Menu]:
         with use_language(language):
             menus.append(Menu(None, language, commands_for(Role.OFFICER)))
             menus += [Menu(account, language, commands_for(role)) for account, role in roles.items()]
+    return menus
+
+
+async def account_menus(ctx: AppContext, address: str) -> list[Menu]:
+    """The menus of one account's private chat after its role changed (joined, approved)."""
+    channel, _sep, account = address.partition(":")
+    user = await ctx.storage.user(address)
+    if address in ctx.settings.admins:
+        role = Role.ADMIN
+    elif user is not None and user.approved and user.active:
+        role = Role(user.role)
+    else:
+        return []
+    menus = []
+    for language in LANGUAGES:
+        with use_language(language):
+            menus.append(Menu(account, language, commands_for(role)))
     return menus

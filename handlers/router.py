@@ -60,6 +60,7 @@ class Router:
         self.conv = Conversation()
         self.bot_username = bot_username
         self.outbox: Outbox | None = None  # set by `nhacviec run`: delivers replies addressed to other chats
+        self._menus_changed: set[str] = set()  # accounts whose command menu follows a new role
 
     async def is_admin(self, address: str, user: UserRecord | None) -> bool:
         if address in self.ctx.settings.admins:
@@ -86,6 +87,15 @@ class Router:
     async def command_menus(self, channel: str) -> list[onboarding.Menu]:
         """The command menus a channel publishes: everybody's, and managers' and admins' own."""
         return await onboarding.command_menus(self.ctx, channel)
+
+    async def changed_menus(self, channel: str) -> list[onboarding.Menu]:
+        """Menus of the accounts that joined or were approved since the last call (on `channel`)."""
+        mine = {a for a in self._menus_changed if a.startswith(f"{channel}:")}
+        self._menus_changed -= mine
+        menus: list[onboarding.Menu] = []
+        for address in sorted(mine):
+            menus += await onboarding.account_menus(self.ctx, address)
+        return menus
 
     async def chat_moved(self, old: str, new: str) -> None:
         """A chat got a new address (a Telegram group upgraded to a supergroup): links follow it."""
@@ -140,6 +150,7 @@ class Router:
         if command == "start" and args:
             invited = await onboarding.start_with_code(turn, self.conv, args)
             if invited is not None:
+                self._menus_changed.add(req.account)
                 return invited
         if command in ("start", "help"):
             return await access.start(turn, self.conv) if command == "start" else [help_reply()]
@@ -187,7 +198,9 @@ class Router:
         if kind == "join":
             return await access.join_chosen(turn, self.conv, rest)
         if kind in ("ap", "rj"):
-            return await access.decide(turn, self.conv, approve=kind == "ap", payload=rest)
+            replies = await access.decide(turn, self.conv, approve=kind == "ap", payload=rest)
+            self._menus_changed.update(r.to for r in replies if r.to)  # the account decided on
+            return replies
         if kind == "imp":
             return await import_chat.on_button(turn, self.conv, rest)
         if kind == "lang":

@@ -133,6 +133,9 @@ async def test_an_invite_approved_in_advance_lets_the_account_in_at_once(bot: Bo
     await bot.api.wait_for_message(ADMIN, "đã tham gia", since=since)
     user = await bot.ctx.storage.user("telegram:6")
     assert user is not None and user.approved and user.role == "manager"
+    # The new manager's own menu is published at once (no restart).
+    menu = await bot.api.wait_for(lambda: bot.api.commands({"type": "chat", "chat_id": 6}), timeout=5)
+    assert "baocao" in {c["command"] for c in menu} and "moi" not in {c["command"] for c in menu}
     assert "Sở Tư pháp" in ((await bot.says(6, "/viec")).text or "")
 
 

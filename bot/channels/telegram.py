@@ -278,11 +278,15 @@ class TelegramChannel:
                 log.warning("Telegram not reachable (%s); retrying", exc.message)
                 await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
 
-    async def _publish_commands(self) -> None:
+    async def _publish_commands(self, *, changed_only: bool = False) -> None:
         """setMyCommands per role and language: everybody's menu (an officer's) in Vietnamese (the
-        default) and English, then each manager's and admin's private chat; a failure only costs a menu."""
+        default) and English, then each manager's and admin's private chat; a failure only costs a menu.
+        `changed_only`: just the chats of accounts that joined or were approved in the last turn."""
         try:
-            menus = await self.router.command_menus(self.name)
+            if changed_only:
+                menus = await self.router.changed_menus(self.name)
+            else:
+                menus = await self.router.command_menus(self.name)
         except Exception:
             log.exception("could not work out the command menus")
             return
@@ -315,6 +319,8 @@ class TelegramChannel:
             replies = await self.router.handle(req)
             reply_to = message.message_id if req.chat_type == "group" else None
             await self._deliver(req, replies, reply_to=reply_to)
+        if req.text.startswith("/start "):
+            await self._publish_commands(changed_only=True)  # joined through an invite link
 
     def _message_request(self, message: Message) -> Request:
         user = message.from_user
@@ -414,6 +420,7 @@ class TelegramChannel:
             await self._drop_keyboard(query)
             replies = await self.router.handle(req)
             await self._deliver(req, replies)
+        await self._publish_commands(changed_only=True)  # an approval gives a role its menu
 
     async def _answer(self, query: CallbackQuery) -> None:
         """Stop the button's spinner at once; a stale query is not worth more than a debug line."""
