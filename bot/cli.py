@@ -445,8 +445,7 @@ async def cmd_health(args: argparse.Namespace) -> int:
     """The database answers and every configured channel's getMe works: exit 0, else 1; one line."""
     settings: Settings = args.settings
     url = args.db or settings.nhacviec_db
-    if "NHACVIEC_LOG_LEVEL" not in os.environ:  # the answer is one line: no "retrying" warnings
-        logging.getLogger("bot.channels").setLevel(logging.ERROR)
+    logging.getLogger("bot.channels").setLevel(logging.ERROR)  # one line: no "retrying" warnings
     problems: list[str] = []
     ok: list[str] = []
     try:
