@@ -23,7 +23,7 @@ from storage import Storage
 from tests.chat import Chat
 from tests.fakes.telegram_api import FakeTelegramAPI
 
-TOKEN = "321:ONBOARD"
+TOKEN = "123:ABC"  # the e2e tests' token: one process redacts one token in its logs
 ADMIN = 1
 NOW = datetime(2030, 3, 6, 2, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Hà Nội
 LINK = re.compile(r"https://t\.me/nhacviec_test_bot\?start=([\w-]+)")
