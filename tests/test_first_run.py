@@ -129,3 +129,14 @@ def test_console_options_need_the_console(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 1 and "--console" in done.stderr
+
+
+async def test_the_console_admin_is_not_asked_about_chat_join_requests(chat) -> None:  # type: ignore[no-untyped-def]
+    """A database tried on the console first, then put on Telegram: join requests go to real admins."""
+    await chat.ctx.storage.add_agency("Sở Tư pháp")
+    await console_user(chat.ctx, ADDRESS, agency=None, role="admin")
+    await chat.say("/start", account="telegram:9")
+    await chat.say("Sở Tư pháp", account="telegram:9")
+    await chat.press("Sở Tư pháp", account="telegram:9")
+    asked = {address for address, reply in chat.sent if "Yêu cầu tham gia" in reply.text}
+    assert asked == {"telegram:1"}
