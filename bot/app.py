@@ -102,6 +102,14 @@ async def run_console_session(ctx: AppContext, router: Router, options: ConsoleO
     return 0
 
 
+async def _warn_about_the_sample(ctx: AppContext) -> None:
+    from handlers.first_run import sample_warning
+
+    warning = await sample_warning(ctx)
+    if warning:
+        print(warning, file=sys.stderr)
+
+
 async def run(settings: Settings, *, db: str | None = None, console: ConsoleOptions | None = None) -> int:
     storage = await Storage.open(db or settings.nhacviec_db)
     ctx = AppContext(storage=storage, settings=settings)
@@ -115,6 +123,7 @@ async def run(settings: Settings, *, db: str | None = None, console: ConsoleOpti
         for channel in channels:
             await channel.start()
         scheduler, ticking = start_scheduler(ctx, outbox)
+        await _warn_about_the_sample(ctx)
         print(
             _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
             file=sys.stderr,

@@ -13,6 +13,7 @@ from bot.core.demo import DEMO_FILE, DEMO_ISSUER, DEMO_PLAN, DEMO_QUESTIONS, dem
 from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
+from bot.core.text import fold
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
 from handlers.replies import Reply
@@ -51,6 +52,11 @@ async def load_demo(turn: Turn) -> list[Reply]:
     if turn.req.channel != "console":
         return [Reply([_("Lệnh /demo chỉ dùng trên console (nhacviec run khi chưa có token).")])]
     ctx = turn.ctx
+    if fold(turn.args).strip() in ("xoa", "bo", "remove", "delete"):
+        removed = await ctx.storage.remove_sample_plans(DEMO_PLAN, DEMO_FILE)
+        if not removed:
+            return [Reply([_("Không có kế hoạch mẫu nào để xoá.")])]
+        return [Reply([_("Đã xoá kế hoạch mẫu {plan} và các nhiệm vụ của nó.").format(plan=esc(DEMO_PLAN))])]
     today = ctx.today()
     parsed = await parse_file(
         ctx, demo_plan(today), DEMO_FILE, issuer=DEMO_ISSUER, plan=DEMO_PLAN, year=today.year, today=today
@@ -71,7 +77,17 @@ async def load_demo(turn: Turn) -> list[Reply]:
         blocks.append(_("(Chạy nhacviec run --as \"Sở Tư pháp\" để là cán bộ của sở đó.)"))
     if not report.result.created:
         blocks.insert(1, _("(Kế hoạch mẫu đã có: các hạn được cập nhật theo hôm nay.)"))
+    blocks.append(_("Trước khi dùng cơ sở dữ liệu này cho cơ quan thật: /demo xoa (bỏ kế hoạch mẫu)."))
     return [Reply(blocks)]
+
+
+async def sample_warning(ctx: AppContext) -> str | None:
+    """`nhacviec run` on real channels with the sample still loaded: its tasks would be reminded."""
+    if not await ctx.storage.sample_plans(DEMO_PLAN, DEMO_FILE):
+        return None
+    return _(
+        "Cảnh báo: kế hoạch mẫu {plan} của /demo còn trong cơ sở dữ liệu và sẽ được nhắc như việc thật; xoá bằng /demo xoa trên console."
+    ).format(plan=DEMO_PLAN)
 
 
 def first_words(has_tasks: bool, agency: str | None, role: str) -> str:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from storage.models import ChatLink, Invite, ReminderLog, User
+from storage.models import ChatLink, Invite, Meta, Plan, ReminderLog, User
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -73,6 +73,26 @@ class OnboardingStore:
     async def count_invite_use(self, code: str) -> None:
         async with self.write() as s:
             await s.execute(update(Invite).where(Invite.code == code).values(uses=Invite.uses + 1))
+
+    async def sample_plans(self, number: str, source_file: str) -> int:
+        """How many plans are the sample of /demo (its number and file name)."""
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(Plan.id).where(Plan.number == number, Plan.source_file == source_file)
+            )
+            return len(rows.all())
+
+    async def remove_sample_plans(self, number: str, source_file: str) -> int:
+        """Delete the sample plan of /demo with its tasks (the database cascades); how many went."""
+        async with self.write() as s:
+            res = await s.execute(delete(Plan).where(Plan.number == number, Plan.source_file == source_file))
+            if res.rowcount:
+                meta = await s.get(Meta, "tasks_rev")
+                if meta is None:
+                    s.add(Meta(key="tasks_rev", value=1))
+                else:
+                    meta.value += 1
+            return res.rowcount
 
     async def move_chat(self, old: str, new: str) -> bool:
         """A chat got a new id (Telegram: a group upgraded to a supergroup): its link and the

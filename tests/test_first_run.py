@@ -16,7 +16,7 @@ from bot.core.demo import DEMO_QUESTIONS, demo_plan, template
 from bot.core.markup import plain_text
 from bot.settings import Settings
 from handlers.context import AppContext
-from handlers.first_run import console_user
+from handlers.first_run import console_user, sample_warning
 from handlers.replies import Request
 from handlers.router import Router
 from storage import Storage
@@ -77,6 +77,11 @@ async def test_demo_answers_the_suggested_questions_on_any_date(sqlite_url: str,
         again = await _say(router, "/demo")  # a second /demo updates, never duplicates
         assert "đã có" in again
         assert len(await storage.all_tasks()) == 11
+        assert "/demo xoa" in (await sample_warning(ctx) or "")
+        assert "Đã xoá kế hoạch mẫu" in await _say(router, "/demo xoa")
+        assert await storage.all_tasks() == [] and await sample_warning(ctx) is None
+        assert "Không có kế hoạch mẫu" in await _say(router, "/demo xoa")
+        assert "Không có việc" in await _say(router, "so tai nguyen moi truong nam nay")  # reloaded
     finally:
         await storage.close()
 
