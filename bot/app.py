@@ -12,6 +12,8 @@ import contextlib
 import logging
 import signal
 import sys
+from dataclasses import dataclass
+from datetime import date, datetime, time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -74,24 +76,55 @@ def start_scheduler(ctx: AppContext, outbox: Outbox) -> tuple[AsyncIOScheduler, 
     return scheduler, running
 
 
-async def run(settings: Settings, *, db: str | None = None) -> int:
+@dataclass
+class ConsoleOptions:
+    """`nhacviec run --console [--as AGENCY] [--role ROLE] [--today DATE]`."""
+
+    agency: str | None = None
+    role: str = "admin"
+    today: date | None = None
+
+
+async def run_console_session(ctx: AppContext, router: Router, options: ConsoleOptions) -> int:
+    """The console chat as `console:local`: an admin by default, or `--as`/`--role`'s member."""
+    from bot.channels.console import CONSOLE_ACCOUNT, run_console
+    from handlers.first_run import console_user, first_words
+
+    if options.today is not None:
+        moment = datetime.combine(options.today, time(9, 0), tzinfo=ctx.settings.tz)
+        ctx.clock = lambda: moment
+    address = f"console:{CONSOLE_ACCOUNT}"
+    if options.role == "admin":
+        ctx.settings.nhacviec_admins = ",".join([*ctx.settings.admins, address])
+    agency = await console_user(ctx, address, agency=options.agency, role=options.role)
+    intro = first_words(bool(await ctx.all_tasks()), agency, options.role)
+    await run_console(router, intro=intro)
+    return 0
+
+
+async def _warn_about_the_sample(ctx: AppContext) -> None:
+    from handlers.first_run import sample_warning
+
+    warning = await sample_warning(ctx)
+    if warning:
+        print(warning, file=sys.stderr)
+
+
+async def run(settings: Settings, *, db: str | None = None, console: ConsoleOptions | None = None) -> int:
     storage = await Storage.open(db or settings.nhacviec_db, redact=settings.redactor())
     ctx = AppContext(storage=storage, settings=settings)
     outbox = Outbox()
     router = Router(ctx, outbox=outbox)
-    channels = build_channels(settings, router)
+    channels = [] if console is not None else build_channels(settings, router)
     for channel in channels:
         outbox.add(channel)
     try:
         if not channels:
-            from bot.channels.console import CONSOLE_ACCOUNT, run_console
-
-            settings.nhacviec_admins = ",".join([*settings.admins, f"console:{CONSOLE_ACCOUNT}"])
-            await run_console(router)
-            return 0
+            return await run_console_session(ctx, router, console or ConsoleOptions())
         for channel in channels:
             await channel.start()
         scheduler, ticking = start_scheduler(ctx, outbox)
+        await _warn_about_the_sample(ctx)
         print(
             _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
             file=sys.stderr,

@@ -630,10 +630,108 @@ async def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import run
+def no_channel_line(settings: Settings, *, console: bool, interactive: bool) -> str | None:
+    """DESIGN.md: no token, no terminal and no --console is a deployment mistake, not a chat."""
+    if console or interactive or settings.telegram_bot_token or settings.zalo_bot_token:
+        return None
+    return _(
+        "Chưa có kênh nào: đặt TELEGRAM_BOT_TOKEN và/hoặc ZALO_BOT_TOKEN (hoặc chạy nhacviec run --console để trò chuyện qua stdin)."
+    )
 
-    return await run(args.settings, db=args.db)
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import ConsoleOptions, run
+
+    settings: Settings = args.settings
+    stop = no_channel_line(settings, console=args.console, interactive=sys.stdin.isatty())
+    if stop is not None:
+        print(stop, file=sys.stderr)
+        return 1
+    has_token = bool(settings.telegram_bot_token or settings.zalo_bot_token)
+    console = None
+    if args.console or not has_token:
+        console = ConsoleOptions(agency=args.as_agency, role=args.role or "admin", today=args.today)
+    elif args.as_agency or args.role or args.today:
+        raise UserError(_("--as, --role và --today chỉ dùng cho console (nhacviec run --console)."))
+    return await run(settings, db=args.db, console=console)
+
+
+HEALTH_TIMEOUT = 20.0  # seconds for the whole check (Docker's HEALTHCHECK waits 30)
+
+
+async def _check_database(url: str) -> str | None:
+    """None when the database answers with its tables; else why not (a missing SQLite file is
+    not created here: a health check never makes an empty database look healthy)."""
+    from sqlalchemy.engine import make_url
+
+    from storage import Storage
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return _("NHACVIEC_DB không phải URL cơ sở dữ liệu")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            return _("không có tệp cơ sở dữ liệu {path}").format(path=parsed.database)
+    try:
+        storage = await Storage.open(url, migrate=False)
+    except Exception as exc:
+        return _first_line(exc)
+    try:
+        await storage.revisions()
+    except Exception as exc:
+        return _("không đọc được ({error})").format(error=_first_line(exc))
+    finally:
+        await storage.close()
+    return None
+
+
+async def _check_channels(settings: Settings) -> tuple[list[str], list[str]]:
+    """getMe on each configured channel: (what answered, what failed)."""
+    from bot.app import build_channels
+    from handlers.context import AppContext
+    from handlers.router import Router
+
+    ok: list[str] = []
+    failed: list[str] = []
+    # The router is never asked anything: channels only need one to be built.
+    router = Router(AppContext(storage=None, settings=settings))  # type: ignore[arg-type]
+    for channel in build_channels(settings, router):
+        try:
+            await channel.open_for_sending()
+            ok.append(channel.name)
+        except Exception as exc:
+            failed.append(f"{channel.name}: {_first_line(exc)}")
+        finally:
+            with contextlib.suppress(Exception):
+                await channel.stop()
+    return ok, failed
+
+
+async def cmd_health(args: argparse.Namespace) -> int:
+    """The database answers and every configured channel's getMe works: exit 0, else 1; one line."""
+    settings: Settings = args.settings
+    url = args.db or settings.nhacviec_db
+    logging.getLogger("bot.channels").setLevel(logging.ERROR)  # one line: no "retrying" warnings
+    problems: list[str] = []
+    ok: list[str] = []
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            database = await _check_database(url)
+            if database is None:
+                ok.append(_("cơ sở dữ liệu"))
+            else:
+                problems.append(_("cơ sở dữ liệu: {error}").format(error=database))
+            answered, failed = await _check_channels(settings)
+            ok += answered
+            problems += failed
+    except TimeoutError:
+        problems.append(_("quá {seconds:.0f} giây").format(seconds=HEALTH_TIMEOUT))
+    if problems:
+        print(_("LỖI: {problems}").format(problems="; ".join(problems)), file=sys.stderr)
+        return 1
+    print(_("OK: {parts}").format(parts=", ".join(ok)))
+    return 0
 
 
 # -- parser and entry point -----------------------------------------------------------------
@@ -649,7 +747,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run", help=_("chạy bot trên các kênh đã cấu hình (không có token: trò chuyện trên console)")
     )
+    p.add_argument("--console", action="store_true", help=_("trò chuyện trên console (đọc stdin từng dòng)"))
+    p.add_argument("--as", dest="as_agency", metavar="AGENCY", help=_("cơ quan của người dùng console"))
+    p.add_argument("--role", choices=["officer", "manager", "admin"], help=_("vai trò của người dùng console"))
+    p.add_argument("--today", type=_date, help=_("ngày hôm nay của console (YYYY-MM-DD), để thử"))
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("health", help=_("kiểm tra cơ sở dữ liệu và các kênh (getMe); mã thoát 0 hoặc 1"))
+    p.set_defaults(func=cmd_health)
 
     p = sub.add_parser("import", help=_("nhập một kế hoạch (CSV, XLSX, DOCX, PDF, TXT)"))
     p.add_argument("file")

@@ -156,8 +156,8 @@ async def _admins(turn: Turn) -> list[tuple[str, str]]:
     for user in await turn.ctx.storage.users():
         if user.address in found:
             found[user.address] = user.language
-        elif user.role == Role.ADMIN and user.approved and user.active:
-            found[user.address] = user.language
+        elif user.role == Role.ADMIN and user.approved and user.active and user.channel != "console":
+            found[user.address] = user.language  # (the console's user is no one to ask on a chat)
     return list(found.items())
 
 

@@ -21,7 +21,17 @@ from bot.core.domain import Role, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.text import fold
-from handlers import access, extensions, import_chat, plans_cmds, results_chat, settings_cmds, tasks_cmds
+from handlers import (
+    access,
+    extensions,
+    first_run,
+    import_chat,
+    onboarding,
+    plans_cmds,
+    results_chat,
+    settings_cmds,
+    tasks_cmds,
+)
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
@@ -52,6 +62,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "dangthuchien": ("dangthuchien", "dang", "progress"),
     "xuat": ("xuat", "export"),
     "giahan": ("giahan", "extend", "extension"),
+    "demo": ("demo", "mau"),
+    "id": ("id", "myid", "ma"),
+    "moi": ("moi", "invite"),
 }
 _ASK_EXTENSION = {"xin gia han", "gia han", "toi muon xin gia han", "xin gia han thoi han"}
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
@@ -67,6 +80,7 @@ class Router:
         # Delivers replies addressed to other chats and progress notes (`nhacviec run` gives it;
         # a router without one, like the console's, answers only in the chat of the request).
         self.outbox = outbox
+        self._menus_changed: set[str] = set()  # accounts whose command menu follows a new role
 
     async def is_admin(self, address: str, user: UserRecord | None) -> bool:
         if address in self.ctx.settings.admins:
@@ -100,6 +114,26 @@ class Router:
         if configured and configured.strip():
             return configured.strip()
         return await self.ctx.storage.shared_value(f"{channel}_webhook_secret", lambda: secrets.token_urlsafe(32))
+    async def command_menus(self, channel: str) -> list[onboarding.Menu]:
+        """The command menus a channel publishes: everybody's, and managers' and admins' own."""
+        return await onboarding.command_menus(self.ctx, channel)
+
+    async def changed_menus(self, channel: str) -> list[onboarding.Menu]:
+        """Menus of the accounts that joined or were approved since the last call (on `channel`)."""
+        mine = {a for a in self._menus_changed if a.startswith(f"{channel}:")}
+        self._menus_changed -= mine
+        menus: list[onboarding.Menu] = []
+        for address in sorted(mine):
+            menus += await onboarding.account_menus(self.ctx, address)
+        return menus
+
+    async def chat_moved(self, old: str, new: str) -> None:
+        """A chat got a new address (a Telegram group upgraded to a supergroup): links follow it."""
+        if await self.ctx.storage.move_chat(old, new):
+            log.info("chat %s moved to %s; its link and reminders follow", old, new)
+        buttons = self.conv.state.buttons.pop(old, None)
+        if buttons:
+            self.conv.state.buttons[new] = buttons
 
     def buttons_shown(self, address: str, buttons: list[Button]) -> None:
         """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later
@@ -144,6 +178,13 @@ class Router:
         if command == "huy":
             self.conv.state.waiting.pop(req.account, None)
             return [Reply([_("Đã huỷ.")])]
+        if command == "id":
+            return onboarding.my_id(turn)
+        if command == "start" and args:
+            invited = await onboarding.start_with_code(turn, self.conv, args)
+            if invited is not None:
+                self._menus_changed.add(req.account)
+                return invited
         if command in ("start", "help"):
             return await access.start(turn, self.conv) if command == "start" else [help_reply()]
         if command == "lang":
@@ -158,6 +199,8 @@ class Router:
                 return replies
         if command == "xong" and req.file_name is not None and turn.approved:
             return await results_chat.done_with_file(turn, self.conv)
+        if command == "demo":
+            return await first_run.load_demo(turn)
         if req.file_name is not None or command == "import":
             return await import_chat.on_import(turn, self.conv)
 
@@ -199,6 +242,8 @@ class Router:
             return await results_chat.undo_menu(turn)
         if command == "dangthuchien":
             return await results_chat.progress_menu(turn)
+        if command == "moi":
+            return await onboarding.create_invite(turn, self.bot_username)
         if command is not None:
             return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():
@@ -210,7 +255,9 @@ class Router:
         if kind == "join":
             return await access.join_chosen(turn, self.conv, rest)
         if kind in ("ap", "rj"):
-            return await access.decide(turn, self.conv, approve=kind == "ap", payload=rest)
+            replies = await access.decide(turn, self.conv, approve=kind == "ap", payload=rest)
+            self._menus_changed.update(r.to for r in replies if r.to)  # the account decided on
+            return replies
         if kind == "imp":
             return await import_chat.on_button(turn, self.conv, rest)
         if kind == "lang":

@@ -40,6 +40,7 @@ from storage.models import (
     TaskPartner,
     User,
 )
+from storage.onboarding import OnboardingStore
 
 # Where an agency goes: None (the top), an agency id, a name at the top, or a chain of names to
 # create from the top (or from an agency id first): (12, "Văn phòng Sở").
@@ -178,7 +179,7 @@ def split_account(address: str) -> tuple[str, str]:
     return channel.lower(), account
 
 
-class Storage:
+class Storage(OnboardingStore):
     """Async access to every table. Create with `await Storage.open(url)`; `await close()` at the end."""
 
     def __init__(self, engine: AsyncEngine, *, redact: Callable[[str], str] | None = None) -> None:

@@ -30,6 +30,17 @@ def render(reply: Reply) -> str:
     return text
 
 
+def missing_file(line: str) -> str | None:
+    """ "/import PATH" naming no file: the one-line answer (never "send a file" for a typo)."""
+    match = re.match(r"^/(?:import|nhap)\s+(.+)$", line.strip())
+    if not match:
+        return None
+    path = Path(match.group(1).strip().strip('"'))
+    if path.is_file():
+        return None
+    return _("Không tìm thấy tệp {path} (thư mục hiện tại: {cwd}).").format(path=path, cwd=Path.cwd())
+
+
 def _request(line: str) -> Request:
     """ "/import path/to/file.xlsx" attaches that file, as a chat upload would."""
     req = Request(
@@ -54,7 +65,9 @@ def _request(line: str) -> Request:
     return req
 
 
-async def run_console(router: Router, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def run_console(
+    router: Router, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, *, intro: str = ""
+) -> None:
     print(
         _(
             "Nhắc Việc — trò chuyện trên console (chưa có TELEGRAM_BOT_TOKEN / ZALO_BOT_TOKEN). Gõ /help; Ctrl-D để thoát."
@@ -62,6 +75,8 @@ async def run_console(router: Router, stdin: TextIO = sys.stdin, stdout: TextIO 
         file=stdout,
         flush=True,
     )
+    if intro:
+        print(intro, file=stdout, flush=True)
     loop = asyncio.get_running_loop()
     while True:
         print("> ", end="", file=stdout, flush=True)
@@ -70,6 +85,10 @@ async def run_console(router: Router, stdin: TextIO = sys.stdin, stdout: TextIO 
             print(file=stdout)
             return
         if not line.strip():
+            continue
+        missing = missing_file(line)
+        if missing is not None:
+            print(missing, file=stdout, flush=True)
             continue
         for reply in await router.handle(_request(line.rstrip("\n"))):
             prefix = f"[→ {reply.to}] " if reply.to and reply.to != f"console:{CONSOLE_ACCOUNT}" else ""

@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     CallbackQuery,
     ChatMemberUpdated,
     InlineKeyboardButton,
@@ -140,6 +141,14 @@ def hide_token_in_logs(token: str) -> None:
             logger.addFilter(RedactingFilter(redact))
 
 
+class _ChatMoved(Exception):
+    """A send hit ChatMigrated: `_send` moves the chat and sends again."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(new_chat_id)
+        self.new_chat_id = new_chat_id
+
+
 class TelegramChannel:
     """Long polling (or a webhook when TELEGRAM_WEBHOOK_URL is set) feeding `router.handle`."""
 
@@ -201,6 +210,7 @@ class TelegramChannel:
                 self._on_message,
             )
         )
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(CallbackQueryHandler(self._on_callback))
         app.add_handler(ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_error_handler(self._on_error)
@@ -259,19 +269,27 @@ class TelegramChannel:
                 log.warning("Telegram not reachable (%s); retrying", exc.message)
                 await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
 
-    async def _publish_commands(self) -> None:
-        """setMyCommands in Vietnamese (default) and English; a failure only costs the menu."""
-        from handlers.help import command_descriptions
-
-        for language in ("vi", "en"):
-            with use_language(language):
-                commands = [BotCommand(name, text[:256]) for name, text in command_descriptions()]
+    async def _publish_commands(self, *, changed_only: bool = False) -> None:
+        """setMyCommands per role and language: everybody's menu (an officer's) in Vietnamese (the
+        default) and English, then each manager's and admin's private chat; a failure only costs a menu.
+        `changed_only`: just the chats of accounts that joined or were approved in the last turn."""
+        try:
+            if changed_only:
+                menus = await self.router.changed_menus(self.name)
+            else:
+                menus = await self.router.command_menus(self.name)
+        except Exception:
+            log.exception("could not work out the command menus")
+            return
+        for menu in menus:
+            commands = [BotCommand(name, text[:256]) for name, text in menu.commands]
+            scope = BotCommandScopeChat(telegram_chat_id(menu.chat_id)) if menu.chat_id else None
             try:
                 await self.app.bot.set_my_commands(
-                    commands, language_code=None if language == "vi" else language
+                    commands, scope=scope, language_code=None if menu.language == "vi" else menu.language
                 )
             except TelegramError as exc:
-                log.warning("setMyCommands (%s) failed: %s", language, exc.message)
+                log.warning("setMyCommands (%s, %s) failed: %s", menu.chat_id or "default", menu.language, exc.message)
 
     async def stop(self) -> None:
         """Stop fetching, finish the updates in hand, close connections (the reverse of start)."""
@@ -292,6 +310,8 @@ class TelegramChannel:
             replies = await self.router.handle(req)
             reply_to = message.message_id if req.chat_type == "group" else None
             await self._deliver(req, replies, reply_to=reply_to)
+        if req.text.startswith("/start "):
+            await self._publish_commands(changed_only=True)  # joined through an invite link
 
     def _message_request(self, message: Message) -> Request:
         user = message.from_user
@@ -358,6 +378,20 @@ class TelegramChannel:
 
         return load
 
+    async def _on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup: Telegram says so in both chats (migrate_to_chat_id in the old
+        one, migrate_from_chat_id in the new one); its link and reminders move to the new id."""
+        message = update.message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            old, new = message.chat.id, message.migrate_to_chat_id
+        elif message.migrate_from_chat_id:
+            old, new = message.migrate_from_chat_id, message.chat.id
+        else:
+            return
+        await self.router.chat_moved(f"{self.name}:{old}", f"{self.name}:{new}")
+
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
@@ -378,6 +412,7 @@ class TelegramChannel:
             await self._drop_keyboard(query)
             replies = await self.router.handle(req)
             await self._deliver(req, replies)
+        await self._publish_commands(changed_only=True)  # an approval gives a role its menu
 
     async def _answer(self, query: CallbackQuery) -> None:
         """Stop the button's spinner at once; a stale query is not worth more than a debug line."""
@@ -475,6 +510,21 @@ class TelegramChannel:
         await self._send(chat_id, reply)
 
     async def _send(self, chat_id: str | int, reply: Reply, *, reply_to: int | None = None) -> None:
+        """`_send_once`; a group that became a supergroup (the update was missed) is moved and
+        the reply sent again to its new id, once."""
+        try:
+            await self._send_once(chat_id, reply, reply_to=reply_to)
+        except _ChatMoved as moved:
+            new = moved.new_chat_id
+            log.info("telegram chat %s became %s; sending there", chat_id, new)
+            with contextlib.suppress(Exception):
+                await self.router.chat_moved(f"{self.name}:{chat_id}", f"{self.name}:{new}")
+            try:
+                await self._send_once(new, reply)
+            except _ChatMoved:
+                raise DeliveryError(f"chat migrated twice: {chat_id} → {new}") from None
+
+    async def _send_once(self, chat_id: str | int, reply: Reply, *, reply_to: int | None = None) -> None:
         target = telegram_chat_id(chat_id)
         bot = self.app.bot
         markup = keyboard(reply)
@@ -566,7 +616,7 @@ class TelegramChannel:
                 await self._mark_blocked(target)
                 raise DeliveryError(f"blocked: {exc.message}", blocked=True) from None
             except ChatMigrated as exc:  # a group became a supergroup: its id changed
-                raise DeliveryError(f"chat migrated to {exc.new_chat_id}") from None
+                raise _ChatMoved(exc.new_chat_id) from None
             except BadRequest as exc:  # (a NetworkError subclass in PTB) – retrying will not help
                 raise DeliveryError(f"refused: {exc.message}") from None
             except NetworkError as exc:  # includes TimedOut

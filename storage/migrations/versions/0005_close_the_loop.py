@@ -1,11 +1,14 @@
 """close the loop (issue 17): plan period and archiving, results with notes and files, progress,
 extension requests, digest rhythm
 
+It follows 0006 (issue 18's invites, merged first) so the chain has one head; numbers are the
+issues' reservations, the chain is what Alembic follows.
+
 Claim keys that name the due date ("42@2022-06-30:telegram:1:d3") are written by the planner;
 the old keys are rewritten by main's migration 0004 (the same format), so this one does not.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01 09:30:00
 """
 
@@ -15,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

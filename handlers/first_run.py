@@ -1,0 +1,102 @@
+"""A newcomer's first session on the console: the sample plan (/demo) and the console user's agency.
+
+`nhacviec run` with no token opens the console chat; `--as AGENCY --role ROLE` make its user a
+member of that agency (created when the directory does not know it yet), so /viec, /quahan and
+/xong answer as they would for an officer. /demo loads `bot/core/demo` dated around today.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core.demo import DEMO_FILE, DEMO_ISSUER, DEMO_PLAN, DEMO_QUESTIONS, demo_plan
+from bot.core.domain import Role
+from bot.core.i18n import _, ngettext
+from bot.core.markup import esc
+from bot.core.text import fold
+from handlers.context import AppContext
+from handlers.importing import parse_file, save_parsed
+from handlers.replies import Reply
+
+if TYPE_CHECKING:
+    from handlers.conversation import Turn
+
+
+class UnknownRole(ValueError):
+    pass
+
+
+async def console_user(ctx: AppContext, address: str, *, agency: str | None, role: str) -> str | None:
+    """Make the console's account an approved user of `agency` with `role`; the agency's full name."""
+    try:
+        role = Role(role).value
+    except ValueError as exc:
+        raise UnknownRole(role) from exc
+    agency_id = None
+    if agency:
+        directory = await ctx.directory()
+        agency_id = directory.resolve(agency).agency_id
+        if agency_id is None:
+            agency_id = await ctx.storage.add_agency(agency.strip())
+    await ctx.storage.upsert_user(
+        address, agency_id=agency_id, role=role, approved=True, active=True, name="console"
+    )
+    if agency_id is None:
+        return None
+    directory = await ctx.directory()
+    return directory.full_name(agency_id)
+
+
+async def load_demo(turn: Turn) -> list[Reply]:
+    """/demo (console only): import the sample plan, dated around today, and suggest questions."""
+    if turn.req.channel != "console":
+        return [Reply([_("Lệnh /demo chỉ dùng trên console (nhacviec run khi chưa có token).")])]
+    ctx = turn.ctx
+    if fold(turn.args).strip() in ("xoa", "bo", "remove", "delete"):
+        removed = await ctx.storage.remove_sample_plans(DEMO_PLAN, DEMO_FILE)
+        if not removed:
+            return [Reply([_("Không có kế hoạch mẫu nào để xoá.")])]
+        return [Reply([_("Đã xoá kế hoạch mẫu {plan} và các nhiệm vụ của nó.").format(plan=esc(DEMO_PLAN))])]
+    today = ctx.today()
+    parsed = await parse_file(
+        ctx, demo_plan(today), DEMO_FILE, issuer=DEMO_ISSUER, plan=DEMO_PLAN, year=today.year, today=today
+    )
+    report = await save_parsed(ctx, parsed, dry_run=False)
+    n = len(parsed.tasks)
+    blocks = [
+        ngettext(
+            "Đã nạp kế hoạch mẫu {plan}: {n} nhiệm vụ, hạn quanh ngày {today}.",
+            "Đã nạp kế hoạch mẫu {plan}: {n} nhiệm vụ, hạn quanh ngày {today}.",
+            n,
+        ).format(plan=esc(DEMO_PLAN), n=n, today=today.strftime("%d/%m/%Y")),
+        _("Thử hỏi:"),
+        *[f"• {esc(q)}" for q in DEMO_QUESTIONS],
+        _("hoặc gõ /viec, /quahan, /sapden, /xong."),
+    ]
+    if turn.user is None or turn.user.agency_id is None:
+        blocks.append(_("(Chạy nhacviec run --as \"Sở Tư pháp\" để là cán bộ của sở đó.)"))
+    if not report.result.created:
+        blocks.insert(1, _("(Kế hoạch mẫu đã có: các hạn được cập nhật theo hôm nay.)"))
+    blocks.append(_("Trước khi dùng cơ sở dữ liệu này cho cơ quan thật: /demo xoa (bỏ kế hoạch mẫu)."))
+    return [Reply(blocks)]
+
+
+async def sample_warning(ctx: AppContext) -> str | None:
+    """`nhacviec run` on real channels with the sample still loaded: its tasks would be reminded."""
+    if not await ctx.storage.sample_plans(DEMO_PLAN, DEMO_FILE):
+        return None
+    return _(
+        "Cảnh báo: kế hoạch mẫu {plan} của /demo còn trong cơ sở dữ liệu và sẽ được nhắc như việc thật; xoá bằng /demo xoa trên console."
+    ).format(plan=DEMO_PLAN)
+
+
+def first_words(has_tasks: bool, agency: str | None, role: str) -> str:
+    """What the console prints under its title: who you are, and where to start."""
+    who = (
+        _("Bạn là {role} của {agency}.").format(role=role, agency=agency)
+        if agency
+        else _("Bạn là {role} (chưa gắn cơ quan; chạy với --as \"TÊN CƠ QUAN\").").format(role=role)
+    )
+    if has_tasks:
+        return who + " " + _("Hỏi về việc của một cơ quan, hoặc gõ /help.")
+    return who + " " + _("Chưa có kế hoạch nào: gõ /demo để nạp kế hoạch mẫu, hoặc /import ĐƯỜNG-DẪN-TỆP.")
