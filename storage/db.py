@@ -15,13 +15,25 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import case, delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView, ParsedPlan, TaskView
 from bot.text import fold, nfc
-from storage.models import Agency, ChatLink, Meta, Occurrence, Plan, ReminderLog, Task, TaskLead, User
+from storage.models import (
+    Agency,
+    ChatLink,
+    Conversation,
+    Meta,
+    Occurrence,
+    Plan,
+    ReminderLog,
+    Task,
+    TaskLead,
+    User,
+    Worker,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -84,6 +96,23 @@ class SaveResult:
 class ClaimOutcome:
     key: str
     claimed: bool
+
+
+@dataclass(frozen=True)
+class RetryInfo:
+    status: str  # claimed (its worker died) | failed | released | unknown
+    first_at: datetime  # when the key was first claimed
+
+
+def _retake_condition(now: datetime):  # type: ignore[no-untyped-def]
+    """SQL for "another worker may take this claim now" (see `Storage.retryable`)."""
+    live = select(Worker.id).where(Worker.lease_until >= now)
+    due = or_(ReminderLog.next_at.is_(None), ReminderLog.next_at <= now)
+    return or_(
+        (ReminderLog.status == "claimed") & ReminderLog.worker.not_in(live),
+        ReminderLog.status.in_(["failed", "released"]) & due,
+        (ReminderLog.status == "unknown") & (ReminderLog.doubts < 2) & due,
+    )
 
 
 def split_account(address: str) -> tuple[str, str]:
@@ -615,19 +644,169 @@ class Storage:
         return found
 
     async def retryable_keys(
-        self, now: datetime, *, stale_after: timedelta, max_attempts: int = 5
+        self, now: datetime, *, stale_after: timedelta | None = None, max_attempts: int | None = None
     ) -> set[str]:
-        """Claims whose send never finished (a crash) or failed transiently: worth another try."""
-        cutoff = now - stale_after
+        """Claims worth another try now (see `retryable`); the old arguments are ignored."""
+        return set(await self.retryable(now))
+
+    async def retryable(self, now: datetime) -> dict[str, RetryInfo]:
+        """Claims another worker may take now, with what the tick needs to judge them:
+
+        - `claimed` by a worker whose lease lapsed (it crashed): taken over, not a failed attempt;
+        - `failed` / `released` once their backoff (`next_at`) has passed;
+        - `unknown` (a timeout after the request left) once, after its backoff.
+        """
         async with self.sessions() as s:
             rows = await s.execute(
-                select(ReminderLog.key).where(
-                    ReminderLog.attempts < max_attempts,
-                    ((ReminderLog.status == "claimed") & (ReminderLog.claimed_at < cutoff))
-                    | ((ReminderLog.status == "failed") & (ReminderLog.claimed_at < cutoff)),
+                select(ReminderLog.key, ReminderLog.status, ReminderLog.first_at, ReminderLog.claimed_at).where(
+                    _retake_condition(now)
                 )
             )
-            return set(rows.scalars())
+            return {
+                key: RetryInfo(status, _aware(first_at) or _aware(claimed_at))  # type: ignore[arg-type]
+                for key, status, first_at, claimed_at in rows
+            }
+
+    async def retake(self, keys: Iterable[str], *, now: datetime, worker: str) -> set[str]:
+        """Take over keys that `retryable` lists; a conditional UPDATE, so one worker wins each.
+        Only a failed or doubtful send counts as another attempt; a crashed owner's claim does not."""
+        keys = list(keys)
+        won: set[str] = set()
+        if not keys:
+            return won
+        async with self.write() as s:
+            for chunk in _chunks(keys, 500):
+                stmt = (
+                    update(ReminderLog)
+                    .where(ReminderLog.key.in_(chunk), _retake_condition(now))
+                    .values(
+                        status="claimed",
+                        claimed_at=now,
+                        worker=worker,
+                        next_at=None,
+                        attempts=ReminderLog.attempts
+                        + case((ReminderLog.status.in_(["failed", "unknown"]), 1), else_=0),
+                    )
+                    .returning(ReminderLog.key)
+                )
+                won.update((await s.execute(stmt)).scalars())
+        return won
+
+    async def release_claims(self, keys: Sequence[str], *, worker: str, now: datetime) -> None:
+        """Give back claims this worker will not send (it is stopping): anyone may take them at once."""
+        async with self.write() as s:
+            for chunk in _chunks(list(keys), 500):
+                await s.execute(
+                    update(ReminderLog)
+                    .where(
+                        ReminderLog.key.in_(chunk),
+                        ReminderLog.worker == worker,
+                        ReminderLog.status == "claimed",
+                    )
+                    .values(status="released", next_at=None, finished_at=now)
+                )
+
+    async def drop_claims(self, keys: Sequence[str], *, worker: str) -> None:
+        """Forget claims that must not be sent after all (work done, task or person gone, muted):
+        if the reason goes away (the work is reopened), the planner finds the reminder again."""
+        async with self.write() as s:
+            for chunk in _chunks(list(keys), 500):
+                await s.execute(
+                    delete(ReminderLog).where(
+                        ReminderLog.key.in_(chunk),
+                        ReminderLog.worker == worker,
+                        ReminderLog.status == "claimed",
+                    )
+                )
+
+    # -- worker leases (heartbeats) --------------------------------------------------------
+
+    async def heartbeat(self, worker: str, *, now: datetime, lease: timedelta) -> None:
+        """Renew `worker`'s lease until now + lease (created on the first beat)."""
+        async with self.write() as s:
+            res = await s.execute(update(Worker).where(Worker.id == worker).values(lease_until=now + lease))
+            if res.rowcount == 0:
+                s.add(Worker(id=worker, started_at=now, lease_until=now + lease))
+
+    async def lease_until(self, worker: str) -> datetime | None:
+        async with self.sessions() as s:
+            return _aware(await s.scalar(select(Worker.lease_until).where(Worker.id == worker)))
+
+    async def drop_worker(self, worker: str, *, now: datetime | None = None) -> None:
+        """A worker that stops cleanly ends its lease (and forgets workers long dead)."""
+        async with self.write() as s:
+            await s.execute(delete(Worker).where(Worker.id == worker))
+            if now is not None:
+                await s.execute(delete(Worker).where(Worker.lease_until < now - timedelta(days=1)))
+
+    # -- re-check before sending -----------------------------------------------------------
+
+    async def deliverable(
+        self, occurrence_ids: Iterable[int], addresses: Iterable[str]
+    ) -> tuple[set[int], dict[str, frozenset[int]]]:
+        """What may still be sent, read just before sending: the occurrences still open (task
+        not removed), and the addresses still approved and active with their muted task ids."""
+        occ = list(set(occurrence_ids))
+        wanted = set(addresses)
+        open_ids: set[int] = set()
+        people: dict[str, frozenset[int]] = {}
+        async with self.sessions() as s:
+            for chunk in _chunks(occ, 500):
+                open_ids.update(
+                    (
+                        await s.execute(
+                            select(Occurrence.id).where(
+                                Occurrence.id.in_(chunk), Occurrence.status == OccurrenceStatus.OPEN.value
+                            )
+                        )
+                    ).scalars()
+                )
+            by_channel: dict[str, list[str]] = {}
+            for address in wanted:
+                channel, account = split_account(address)
+                by_channel.setdefault(channel, []).append(account)
+            for channel, accounts in by_channel.items():
+                for chunk in _chunks(accounts, 500):
+                    for account, muted in await s.execute(
+                        select(User.account_id, User.muted).where(
+                            User.channel == channel,
+                            User.account_id.in_(chunk),
+                            User.approved.is_(True),
+                            User.active.is_(True),
+                        )
+                    ):
+                        people[f"{channel}:{account}"] = frozenset(muted or ())
+                    for (chat,) in await s.execute(
+                        select(ChatLink.chat_id).where(
+                            ChatLink.channel == channel, ChatLink.chat_id.in_(chunk), ChatLink.active.is_(True)
+                        )
+                    ):
+                        people.setdefault(f"{channel}:{chat}", frozenset())
+        return open_ids, people
+
+    # -- conversation state ----------------------------------------------------------------
+
+    async def conversation(self, key: str, *, now: datetime) -> dict | None:
+        """The stored state of one conversation, or None (never set, cleared or expired)."""
+        async with self.sessions() as s:
+            row = await s.get(Conversation, key)
+            if row is None or _aware(row.expires_at) <= now:  # type: ignore[operator]
+                return None
+            return dict(row.data)
+
+    async def set_conversation(self, key: str, data: dict | None, *, expires_at: datetime) -> None:
+        """Store (or with None, clear) one conversation's state."""
+        async with self.write() as s:
+            row = await s.get(Conversation, key)
+            if data is None:
+                if row is not None:
+                    await s.delete(row)
+                return
+            if row is None:
+                s.add(Conversation(key=key, data=data, expires_at=expires_at))
+            else:
+                row.data, row.expires_at = data, expires_at
+            await s.execute(delete(Conversation).where(Conversation.expires_at < expires_at - timedelta(days=2)))
 
     async def claim(
         self,
@@ -660,24 +839,13 @@ class Storage:
                         attempts=1,
                         worker=worker,
                         claimed_at=now,
+                        first_at=now,
                     )
                 )
             return True
         except IntegrityError:
             pass
-        cutoff = now - stale_after
-        async with self.write() as s:
-            res = await s.execute(
-                update(ReminderLog)
-                .where(
-                    ReminderLog.key == key,
-                    ReminderLog.status.in_(["claimed", "failed"]),
-                    ReminderLog.claimed_at < cutoff,
-                    ReminderLog.attempts < max_attempts,
-                )
-                .values(status="claimed", claimed_at=now, worker=worker, attempts=ReminderLog.attempts + 1)
-            )
-            return res.rowcount == 1
+        return key in await self.retake([key], now=now, worker=worker)
 
     async def claim_many(
         self, rows: Sequence[tuple[str, str, int | None, str]], *, now: datetime, worker: str
@@ -706,6 +874,7 @@ class Storage:
                         "attempts": 1,
                         "worker": worker,
                         "claimed_at": now,
+                        "first_at": now,
                     }
                     for key, recipient, occurrence_id, lead in chunk
                 ]
@@ -714,16 +883,38 @@ class Storage:
         return won
 
     async def finish_claims(
-        self, keys: Sequence[str], *, ok: bool, now: datetime, error: str | None = None, final: bool = False
+        self,
+        keys: Sequence[str],
+        *,
+        ok: bool,
+        now: datetime,
+        error: str | None = None,
+        final: bool = False,
+        worker: str | None = None,
+        retry_at: datetime | None = None,
+        unknown: bool = False,
     ) -> None:
-        status = "delivered" if ok else ("dead" if final else "failed")
+        """Record a send's outcome: delivered; dead (403, never again); failed (retried from
+        `retry_at`); or unknown (a timeout after the request left: resent at most once).
+
+        With `worker`, only claims this worker still holds are touched: if its lease lapsed and
+        another worker took a claim over, the newer owner's record wins.
+        """
+        if ok:
+            values: dict[str, object] = {"status": "delivered"}
+        elif final:
+            values = {"status": "dead"}
+        elif unknown:
+            values = {"status": "unknown", "doubts": ReminderLog.doubts + 1, "next_at": retry_at}
+        else:
+            values = {"status": "failed", "next_at": retry_at}
+        values.update(finished_at=now, error=(error or None) and error[:2000])
         async with self.write() as s:
             for chunk in _chunks(list(keys), 500):
-                await s.execute(
-                    update(ReminderLog)
-                    .where(ReminderLog.key.in_(chunk))
-                    .values(status=status, finished_at=now, error=(error or None) and error[:2000])
-                )
+                stmt = update(ReminderLog).where(ReminderLog.key.in_(chunk))
+                if worker is not None:
+                    stmt = stmt.where(ReminderLog.worker == worker, ReminderLog.status == "claimed")
+                await s.execute(stmt.values(**values))
 
     async def finish_claim(
         self, key: str, *, ok: bool, now: datetime, error: str | None = None, final: bool = False
@@ -740,6 +931,8 @@ class Storage:
                     "recipient": r.recipient,
                     "status": r.status,
                     "attempts": r.attempts,
+                    "doubts": r.doubts,
+                    "worker": r.worker,
                     "error": r.error,
                 }
                 for r in rows
