@@ -1,14 +1,40 @@
-"""The reminder tick: plan (pure) → claim in the database → send → record the outcome.
+"""The reminder tick: plan (pure) → claim a small window → re-check → send → record the outcome.
 
-Never miss, never repeat:
-- the planner derives every reminder from the data with a stable key (bot.reminders.planner);
-- a key is claimed once (INSERT … ON CONFLICT DO NOTHING) *before* sending, so two workers or a
-  restart cannot both send it;
-- the outcome is recorded: delivered, failed (taken again after `CLAIM_TIMEOUT`, at most
-  `MAX_ATTEMPTS` times) or dead (403: the account blocked the bot and is marked inactive);
-- a claim whose sender died mid-send is stale after `CLAIM_TIMEOUT` and retried once by
-  whichever worker sees it first. That is the one window where a message can go out twice (sent,
-  then the process was killed before it recorded "delivered").
+Never miss, at most twice — the argument, step by step:
+
+1. *Derived, keyed.* The planner (bot.reminders.planner) derives every reminder from the data
+   with a stable key (occurrence, recipient, lead). A key stays *current* while the planner
+   returns it: until the next lead time supersedes it, it leaves the 7-day catch-up window, or
+   its occurrence is done. Every full pass (start-up, hourly, whenever something is retryable)
+   re-derives all current keys, so a lost tick or a dead process loses nothing.
+2. *Claimed before sent.* A key is claimed once (INSERT … ON CONFLICT DO NOTHING, or a
+   conditional UPDATE for a retake) before sending; two workers or a restart cannot both hold
+   it. Claims are taken in windows of `Outbox.window(send_window_seconds)` deliveries (a few
+   seconds of the slowest channel's rate), so at any moment at most one window is claimed but
+   not yet recorded.
+3. *Owned by a live worker.* Every claim names its worker; a worker renews its lease
+   (`Lease`, every lease/4) while it runs. A claim is taken over only when its worker's lease has
+   lapsed (the worker died, or stopped and dropped its lease), within lease × 1.25 (the lease
+   plus one poll). The owner never sends when its own lease has lapsed, and records outcomes
+   only on claims it still holds (`finish_claims(worker=…)`), so a live owner and a taker never
+   both send. A takeover is not a failed attempt.
+4. *Retried while current.* A transient failure (5xx, network, 429) is recorded `failed` with
+   `next_at` from the backoff (bot.reminders.backoff: 10 s doubling to 300 s, or the server's
+   retry_after) and retaken after it — as long as the key is current (1.) and it is still the
+   local day on which the key was first claimed. Then it is `expired`. Never after a fixed count.
+   403 is `dead` (final) and the account is marked inactive.
+5. *Re-checked.* Just before each send the occurrence (still open, task not removed) and the
+   recipient (still approved and active, task not muted) are read again; if not, the claim is
+   dropped and nothing goes out.
+6. *Copies.* A message can go out twice only when a send's outcome is unknown:
+   - a timeout after the request left (`DeliveryError.unknown`): recorded `unknown`, resent at
+     most once after a backoff pause, never at once, and the channels never retry such a send
+     inside one send — at most 2 copies;
+   - a worker killed between the API accepting a message and its "delivered" being recorded:
+     the taker resends it. Per kill, at most the sends in flight at that moment (bounded by
+     `SEND_CONCURRENCY` and by the window of 2.) can be repeated.
+   A clean stop (SIGTERM) stops claiming, lets in-flight sends finish and be recorded (bounded
+   by `NHACVIEC_STOP_SECONDS`), releases the unsent claims and drops its lease: no copies.
 """
 
 from __future__ import annotations
@@ -16,30 +42,39 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import socket
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.channels.base import DeliveryError, Outbox
 from bot.i18n import use_language
+from bot.reminders.backoff import Backoff
 from bot.reminders.messages import reminder_blocks
 from bot.reminders.planner import (
+    Delivery,
     PlannedReminder,
     PlannerConfig,
     Recipient,
     group_for_delivery,
     plan_reminders,
 )
-from bot.settings import parse_days, parse_hhmm
+from bot.reminders.workdays import WorkCalendar
+from bot.settings import Settings, parse_days, parse_hhmm
 from handlers.context import AppContext
 from handlers.replies import Reply, plain_text
 
 log = logging.getLogger(__name__)
 
-CLAIM_TIMEOUT = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
 SEND_CONCURRENCY = 30  # the channel's rate limiter keeps within Telegram's limits
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def new_worker_id() -> str:
+    """host:pid:random — unique even when a restarted process gets the same pid."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+WORKER = new_worker_id()
 
 
 def _hour(value: str | None) -> time | None:
@@ -84,22 +119,103 @@ async def recipients(ctx: AppContext) -> list[Recipient]:
     return found
 
 
+_CALENDARS: dict[tuple[int, ...], WorkCalendar] = {}
+
+
+def work_calendar(settings: Settings, around: datetime) -> WorkCalendar | None:
+    """Weekends and Vietnamese public holidays (Tết included) from the `holidays` package;
+    None when NHACVIEC_WORKING_DAYS=off (calendar days)."""
+    if not settings.working_days:
+        return None
+    years = (around.year - 1, around.year, around.year + 1)
+    calendar = _CALENDARS.get(years)
+    if calendar is None:
+        import holidays
+
+        calendar = _CALENDARS[years] = WorkCalendar.of(holidays.country_holidays("VN", years=years))
+    return calendar
+
+
+def planner_config(settings: Settings, now: datetime) -> PlannerConfig:
+    return PlannerConfig.from_settings(settings, calendar=work_calendar(settings, now))
+
+
+def backoff(settings: Settings) -> Backoff:
+    first, cap = settings.retry_schedule
+    return Backoff(first=first, cap=cap)
+
+
+class Lease:
+    """This worker's lease in the database, renewed by `run` every lease/4 (its heartbeat).
+
+    `alive()` is False once the last renewal that went through is older than the lease: then
+    other workers may already have taken this worker's claims, so it must not send them.
+    """
+
+    def __init__(self, ctx: AppContext, worker: str | None = None, seconds: float | None = None) -> None:
+        self.ctx = ctx
+        self.worker = worker or new_worker_id()
+        self.seconds = seconds if seconds is not None else ctx.settings.nhacviec_lease_seconds
+        self.valid_until: datetime | None = None
+
+    @property
+    def length(self) -> timedelta:
+        return timedelta(seconds=self.seconds)
+
+    async def beat(self) -> None:
+        now = self.ctx.now()
+        await self.ctx.storage.heartbeat(self.worker, now=now, lease=self.length)
+        self.valid_until = now + self.length
+
+    def alive(self) -> bool:
+        # A small margin: stop sending a little before others may take over.
+        return self.valid_until is not None and self.ctx.now() < self.valid_until - self.length / 8
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Renew until `stop` is set; a failed renewal is logged and tried again soon."""
+        while not stop.is_set():
+            try:
+                await self.beat()
+            except Exception:  # noqa: BLE001 - the next beat tries again; alive() tells the tick
+                log.exception("could not renew the worker lease")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.seconds / 4)
+            except TimeoutError:
+                pass
+
+    async def end(self) -> None:
+        """A clean stop: the lease ends now, so nobody waits for it to lapse."""
+        await self.ctx.storage.drop_worker(self.worker, now=self.ctx.now())
+        self.valid_until = None
+
+
 class Ticker:
-    """Runs ticks for a long-lived process: a full pass at start, hourly and after failures;
-    in between only what became due since the previous tick (the planner's `since`)."""
+    """Runs ticks for a long-lived process: a full pass at start, hourly, when something is
+    retryable (a failed send whose backoff passed, a dead worker's claim); in between only what
+    became due since the previous tick (the planner's `since`). `poll()` is cheap and may run
+    every few seconds: it plans only every NHACVIEC_TICK_SECONDS unless something is retryable."""
 
     FULL_PASS_EVERY = timedelta(hours=1)
 
-    def __init__(self, ctx: AppContext, sender: Outbox) -> None:
+    def __init__(self, ctx: AppContext, sender: Outbox, lease: Lease | None = None) -> None:
         self.ctx, self.sender = ctx, sender
+        self.lease = lease
+        self.stopping = asyncio.Event()
         self.last_now: datetime | None = None
         self.last_full: datetime | None = None
 
+    async def poll(self) -> dict[str, Any] | None:
+        """A tick if one is due (the interval passed, or something is retryable), else None."""
+        now = self.ctx.now()
+        interval = timedelta(seconds=self.ctx.settings.nhacviec_tick_seconds)
+        if self.last_now is not None and self.last_now <= now < self.last_now + interval:
+            if not await self.ctx.storage.retryable(now):
+                return None
+        return await self.tick()
+
     async def tick(self) -> dict[str, Any]:
         now = self.ctx.now()
-        retry = await self.ctx.storage.retryable_keys(
-            now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS
-        )
+        retry = await self.ctx.storage.retryable(now)
         full = (
             self.last_now is None
             or self.last_full is None
@@ -108,7 +224,13 @@ class Ticker:
             or bool(retry)
         )
         report = await run_tick(
-            self.ctx, sender=self.sender, since=None if full else self.last_now, now=now, retry=retry
+            self.ctx,
+            sender=self.sender,
+            since=None if full else self.last_now,
+            now=now,
+            retry=retry,
+            lease=self.lease,
+            stopping=self.stopping,
         )
         self.last_now = now
         if full:
@@ -123,19 +245,22 @@ async def run_tick(
     dry_run: bool = False,
     since: datetime | None = None,
     now: datetime | None = None,
-    retry: set[str] | None = None,
+    retry: dict | None = None,
+    lease: Lease | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> dict[str, Any]:
     """One tick. `sender=None` with dry_run lists what would be sent and claims nothing.
 
     `since=None` is a full pass: every reminder still inside the catch-up horizon is derived and
     checked against the log (start-up, hourly, retries). With `since`, only those that became due
-    after it.
+    after it. Without a `lease` (a one-off `nhacviec remind`), the tick takes a lease of its own
+    for its duration and ends it after.
     """
     now = now or ctx.now()
     people = await recipients(ctx)
     languages = {p.address: p.language for p in people}
     planned = plan_reminders(
-        await ctx.all_tasks(), people, now=now, config=PlannerConfig.from_settings(ctx.settings), since=since
+        await ctx.all_tasks(), people, now=now, config=planner_config(ctx.settings, now), since=since
     )
     if sender is not None:
         planned = [r for r in planned if sender.can_send(r.recipient)]
@@ -150,67 +275,174 @@ async def run_tick(
             "claimed": 0,
         }
 
-    won = await ctx.storage.claim_many(
-        [(r.key, r.recipient, r.occurrence_id, r.lead) for r in fresh], now=now, worker=WORKER
-    )
-    # Stale claims (a sender died) and transient failures: exactly one worker retakes each.
+    # Claims another worker left (crashed, stopped) or that failed and whose pause is over.
     if since is not None:
-        retry = set()
+        retry = {}
     elif retry is None:  # the Ticker has already asked; a one-off tick asks here
-        retry = await ctx.storage.retryable_keys(now, stale_after=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS)
-    for key in retry & existing:
-        r = by_key[key]
-        if await ctx.storage.claim(
-            key,
-            recipient=r.recipient,
-            occurrence_id=r.occurrence_id,
-            lead=r.lead,
-            now=now,
-            worker=WORKER,
-            stale_after=CLAIM_TIMEOUT,
-            max_attempts=MAX_ATTEMPTS,
-        ):
-            won.add(key)
-    claimed = [by_key[k] for k in by_key if k in won]
-    deliveries = group_for_delivery(claimed, now=now)
-    report = {
-        "now": now.isoformat(),
-        "reminders": [_describe(d, now, languages) for d in deliveries],
-        "claimed": len(won),
-    }
-    if sender is None:
-        return report
+        retry = await ctx.storage.retryable(now)
+    today = now.astimezone(ctx.settings.tz).date()
+    retakes: list[PlannedReminder] = []
+    tried: dict[str, int] = {}
+    expired: list[str] = []
+    for key, info in retry.items():
+        r = by_key.get(key)
+        current = r is not None and (
+            info.status == "claimed" or info.first_at.astimezone(ctx.settings.tz).date() == today
+        )
+        if current:
+            retakes.append(r)  # type: ignore[arg-type]
+            tried[key] = info.attempts + (0 if info.status in ("claimed", "released") else 1)
+        elif since is None and (sender is None or sender.can_send(key_recipient(key, r))):
+            expired.append(key)
+    if expired:
+        await ctx.storage.expire_claims(expired, now=now)
 
+    own = lease is None
+    if own:
+        lease = Lease(ctx)
+        await lease.beat()
+    assert lease is not None
+    try:
+        return await _claim_and_send(
+            ctx, sender, now, fresh, retakes, tried, lease, stopping or asyncio.Event(), languages
+        )
+    finally:
+        if own:
+            await lease.end()
+
+
+def key_recipient(key: str, r: PlannedReminder | None) -> str:
+    if r is not None:
+        return r.recipient
+    parts = key.split(":")  # occurrence:channel:account:lead
+    return ":".join(parts[1:-1]) if len(parts) >= 4 else key
+
+
+async def _claim_and_send(
+    ctx: AppContext,
+    sender: Outbox | None,
+    now: datetime,
+    fresh: list[PlannedReminder],
+    retakes: list[PlannedReminder],
+    attempts: dict[str, int],
+    lease: Lease,
+    stopping: asyncio.Event,
+    languages: dict[str, str],
+) -> dict[str, Any]:
+    storage = ctx.storage
+    retake_keys = {r.key for r in retakes}
+    order = group_for_delivery([*fresh, *retakes], now=now)
+    sized = getattr(sender, "window", None)
+    window = sized(ctx.settings.nhacviec_send_window_seconds) if sized is not None else SEND_CONCURRENCY
+    schedule = backoff(ctx.settings)
+    report: dict[str, Any] = {"now": now.isoformat(), "reminders": [], "claimed": 0, "sent": 0, "failed": 0}
     semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
-    sent = failed = 0
+    today = now.astimezone(ctx.settings.tz).date()
 
-    async def deliver(delivery) -> None:  # type: ignore[no-untyped-def]
-        nonlocal sent, failed
-        keys = delivery.keys
+    async def deliver(delivery: Delivery, pending: set[str]) -> None:
         async with semaphore:
+            keys = delivery.keys
+            if stopping.is_set() or not lease.alive():
+                return  # left in `pending`: released below
+            open_ids, people = await storage.deliverable(
+                (r.occurrence_id for r in delivery.reminders), [delivery.recipient]
+            )
+            muted = people.get(delivery.recipient)
+            keep = tuple(
+                r
+                for r in delivery.reminders
+                if muted is not None and r.occurrence_id in open_ids and r.task.id not in muted
+            )
+            gone = [r.key for r in delivery.reminders if r not in keep]
+            if gone:
+                await storage.drop_claims(gone, worker=lease.worker)
+                pending.difference_update(gone)
+                log.info("not reminding %s: done, removed or muted since the claim", delivery.recipient)
+            if not keep:
+                return
+            if len(keep) != len(delivery.reminders):
+                delivery = Delivery(delivery.recipient, keep, delivery.is_catchup)
+                keys = delivery.keys
             try:
                 with use_language(languages.get(delivery.recipient, "vi")):
-                    reply = Reply(reminder_blocks(delivery, now.astimezone(ctx.settings.tz).date()))
-                await sender.send(delivery.recipient, reply)
+                    reply = Reply(reminder_blocks(delivery, today))
+                await sender.send(delivery.recipient, reply)  # type: ignore[union-attr]
             except DeliveryError as exc:
-                failed += 1
+                report["failed"] += 1
+                pending.difference_update(keys)
                 if exc.blocked:
-                    await ctx.storage.deactivate(delivery.recipient)
-                await ctx.storage.finish_claims(
-                    keys, ok=False, now=ctx.now(), error=str(exc), final=exc.blocked
+                    await storage.deactivate(delivery.recipient)
+                tries = max(attempts.get(k, 1) for k in keys)
+                await storage.finish_claims(
+                    keys,
+                    ok=False,
+                    now=ctx.now(),
+                    error=str(exc),
+                    final=exc.blocked,
+                    unknown=exc.unknown,
+                    worker=lease.worker,
+                    retry_at=ctx.now() + timedelta(seconds=schedule.delay(tries, exc.retry_after)),
                 )
                 log.warning("reminder to %s failed: %s", delivery.recipient, exc)
                 return
+            except asyncio.CancelledError:
+                # Stopped mid-send (the grace period ran out): it may have gone out.
+                pending.difference_update(keys)
+                await asyncio.shield(
+                    storage.finish_claims(
+                        keys,
+                        ok=False,
+                        now=ctx.now(),
+                        error="stopped while sending",
+                        unknown=True,
+                        worker=lease.worker,
+                        retry_at=ctx.now() + timedelta(seconds=schedule.delay(1)),
+                    )
+                )
+                raise
             except Exception as exc:  # noqa: BLE001 - one bad send must not stop the others
-                failed += 1
-                await ctx.storage.finish_claims(keys, ok=False, now=ctx.now(), error=repr(exc))
+                report["failed"] += 1
+                pending.difference_update(keys)
+                await storage.finish_claims(
+                    keys,
+                    ok=False,
+                    now=ctx.now(),
+                    error=repr(exc),
+                    worker=lease.worker,
+                    retry_at=ctx.now()
+                    + timedelta(seconds=schedule.delay(max(attempts.get(k, 1) for k in keys))),
+                )
                 log.exception("reminder to %s failed", delivery.recipient)
                 return
-            await ctx.storage.finish_claims(keys, ok=True, now=ctx.now())
-            sent += 1
+            pending.difference_update(keys)
+            await storage.finish_claims(keys, ok=True, now=ctx.now(), worker=lease.worker)
+            report["sent"] += 1
 
-    await asyncio.gather(*(deliver(d) for d in deliveries))
-    report.update(sent=sent, failed=failed)
+    for start in range(0, len(order), window):
+        if stopping.is_set() or (sender is not None and not lease.alive()):
+            break
+        batch = order[start : start + window]
+        reminders = [r for d in batch for r in d.reminders]
+        new = [r for r in reminders if r.key not in retake_keys]
+        won = await storage.claim_many(
+            [(r.key, r.recipient, r.occurrence_id, r.lead) for r in new], now=now, worker=lease.worker
+        )
+        won |= await storage.retake(
+            [r.key for r in reminders if r.key in retake_keys], now=now, worker=lease.worker
+        )
+        claimed = group_for_delivery([r for r in reminders if r.key in won], now=now)
+        report["claimed"] += len(won)
+        report["reminders"].extend(_describe(d, now, languages) for d in claimed)
+        if sender is None:
+            continue
+        pending = set(won)
+        try:
+            await asyncio.gather(*(deliver(d, pending) for d in claimed))
+        finally:
+            if pending:  # not sent: stopping, or this worker's lease lapsed
+                await asyncio.shield(
+                    storage.release_claims(sorted(pending), worker=lease.worker, now=ctx.now())
+                )
     return report
 
 
@@ -237,44 +469,61 @@ def _item(r: PlannedReminder) -> dict[str, Any]:
     }
 
 
-async def run_digests(ctx: AppContext, *, sender: Outbox) -> int:
-    """Managers' digest, Monday–Friday at NHACVIEC_DIGEST_AT, once per manager and day (claimed like a reminder)."""
+async def run_digests(ctx: AppContext, *, sender: Outbox, lease: Lease | None = None) -> int:
+    """Managers' digest on working days (Monday–Friday, not on public holidays when
+    NHACVIEC_WORKING_DAYS=on) at NHACVIEC_DIGEST_AT, once per manager and day (claimed like a
+    reminder, retried with the same backoff while the day lasts)."""
     from handlers.digest import digest_replies
 
     now = ctx.now()
-    if now.weekday() >= 5 or now.time() < ctx.settings.digest_at:
+    calendar = work_calendar(ctx.settings, now)
+    if now.weekday() >= 5 or (calendar is not None and not calendar.is_working(now.date())):
         return 0
+    if now.time() < ctx.settings.digest_at:
+        return 0
+    own = lease is None
+    if own:
+        lease = Lease(ctx)
+        await lease.beat()
+    assert lease is not None
+    schedule = backoff(ctx.settings)
     count = 0
-    for user in await ctx.storage.users():
-        if (
-            not (user.approved and user.active and user.role in ("manager", "admin"))
-            or user.agency_id is None
-        ):
-            continue
-        if not sender.can_send(user.address):
-            continue
-        key = f"digest:{now.date().isoformat()}:{user.address}"
-        if not await ctx.storage.claim(
-            key,
-            recipient=user.address,
-            occurrence_id=None,
-            lead="digest",
-            now=now,
-            worker=WORKER,
-            stale_after=CLAIM_TIMEOUT,
-            max_attempts=MAX_ATTEMPTS,
-        ):
-            continue
-        try:
-            with use_language(user.language):
-                replies = await digest_replies(ctx, user.agency_id, today=now.date(), with_chart=False)
-            for reply in replies:
-                await sender.send(user.address, reply)
-        except DeliveryError as exc:
-            if exc.blocked:
-                await ctx.storage.deactivate(user.address)
-            await ctx.storage.finish_claim(key, ok=False, now=ctx.now(), error=str(exc), final=exc.blocked)
-            continue
-        await ctx.storage.finish_claim(key, ok=True, now=ctx.now())
-        count += 1
+    try:
+        for user in await ctx.storage.users():
+            if (
+                not (user.approved and user.active and user.role in ("manager", "admin"))
+                or user.agency_id is None
+            ):
+                continue
+            if not sender.can_send(user.address) or not lease.alive():
+                continue
+            key = f"digest:{now.date().isoformat()}:{user.address}"
+            if not await ctx.storage.claim(
+                key, recipient=user.address, occurrence_id=None, lead="digest", now=now, worker=lease.worker
+            ):
+                continue
+            try:
+                with use_language(user.language):
+                    replies = await digest_replies(ctx, user.agency_id, today=now.date(), with_chart=False)
+                for reply in replies:
+                    await sender.send(user.address, reply)
+            except DeliveryError as exc:
+                if exc.blocked:
+                    await ctx.storage.deactivate(user.address)
+                await ctx.storage.finish_claims(
+                    [key],
+                    ok=False,
+                    now=ctx.now(),
+                    error=str(exc),
+                    final=exc.blocked,
+                    unknown=exc.unknown,
+                    worker=lease.worker,
+                    retry_at=ctx.now() + timedelta(seconds=schedule.delay(1, exc.retry_after)),
+                )
+                continue
+            await ctx.storage.finish_claims([key], ok=True, now=ctx.now(), worker=lease.worker)
+            count += 1
+    finally:
+        if own:
+            await lease.end()
     return count

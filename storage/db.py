@@ -102,6 +102,7 @@ class ClaimOutcome:
 class RetryInfo:
     status: str  # claimed (its worker died) | failed | released | unknown
     first_at: datetime  # when the key was first claimed
+    attempts: int = 1  # sends tried so far (a takeover after a crash does not count)
 
 
 def _retake_condition(now: datetime):  # type: ignore[no-untyped-def]
@@ -658,13 +659,17 @@ class Storage:
         """
         async with self.sessions() as s:
             rows = await s.execute(
-                select(ReminderLog.key, ReminderLog.status, ReminderLog.first_at, ReminderLog.claimed_at).where(
-                    _retake_condition(now)
-                )
+                select(
+                    ReminderLog.key,
+                    ReminderLog.status,
+                    ReminderLog.first_at,
+                    ReminderLog.claimed_at,
+                    ReminderLog.attempts,
+                ).where(_retake_condition(now))
             )
             return {
-                key: RetryInfo(status, _aware(first_at) or _aware(claimed_at))  # type: ignore[arg-type]
-                for key, status, first_at, claimed_at in rows
+                key: RetryInfo(status, _aware(first_at) or _aware(claimed_at), attempts)  # type: ignore[arg-type]
+                for key, status, first_at, claimed_at, attempts in rows
             }
 
     async def retake(self, keys: Iterable[str], *, now: datetime, worker: str) -> set[str]:
@@ -704,6 +709,16 @@ class Storage:
                         ReminderLog.status == "claimed",
                     )
                     .values(status="released", next_at=None, finished_at=now)
+                )
+
+    async def expire_claims(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Failed or left-over claims that no longer matter (superseded, their day over): never retried."""
+        async with self.write() as s:
+            for chunk in _chunks(list(keys), 500):
+                await s.execute(
+                    update(ReminderLog)
+                    .where(ReminderLog.key.in_(chunk), _retake_condition(now))
+                    .values(status="expired", finished_at=now)
                 )
 
     async def drop_claims(self, keys: Sequence[str], *, worker: str) -> None:
@@ -778,7 +793,9 @@ class Storage:
                         people[f"{channel}:{account}"] = frozenset(muted or ())
                     for (chat,) in await s.execute(
                         select(ChatLink.chat_id).where(
-                            ChatLink.channel == channel, ChatLink.chat_id.in_(chunk), ChatLink.active.is_(True)
+                            ChatLink.channel == channel,
+                            ChatLink.chat_id.in_(chunk),
+                            ChatLink.active.is_(True),
                         )
                     ):
                         people.setdefault(f"{channel}:{chat}", frozenset())
@@ -806,7 +823,9 @@ class Storage:
                 s.add(Conversation(key=key, data=data, expires_at=expires_at))
             else:
                 row.data, row.expires_at = data, expires_at
-            await s.execute(delete(Conversation).where(Conversation.expires_at < expires_at - timedelta(days=2)))
+            await s.execute(
+                delete(Conversation).where(Conversation.expires_at < expires_at - timedelta(days=2))
+            )
 
     async def claim(
         self,

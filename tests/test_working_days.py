@@ -29,7 +29,7 @@ def at(day: date, hour: int = 9) -> datetime:
 
 
 def planned(due: date, day: date, config: PlannerConfig = CONFIG) -> list[str]:
-    return [r.lead for r in plan_reminders([one(due), ], [ALICE], now=at(day), config=config)]
+    return [r.lead for r in plan_reminders([one(due)], [ALICE], now=at(day), config=config)]
 
 
 def test_d1_of_a_monday_deadline_goes_on_friday() -> None:

@@ -63,6 +63,7 @@ from tornado.web import Application, RequestHandler
 
 from bot.channels.base import ChatLocks, DeliveryError, deliver_turn
 from bot.i18n import _, use_language
+from bot.reminders.backoff import Backoff
 from bot.text import fold, nfc
 from handlers.replies import Reply, Request, plain_text, split_blocks
 
@@ -76,8 +77,8 @@ TEXT_LIMIT = 2000  # sendMessage accepts 1–2000 characters
 POLL_TIMEOUT = 25.0  # seconds a getUpdates long poll waits on the server
 BACKOFF_START = 0.5  # seconds after the first failed poll; doubles each time
 BACKOFF_CAP = 30.0
-NETWORK_RETRIES = 2  # extra attempts of one send after a network error or a 5xx
-RETRY_PAUSE = 0.25  # seconds before the first such retry; doubles
+NETWORK_RETRIES = 2  # extra attempts of getMe at start-up after a network error
+SEND_RETRIES = Backoff.quick()  # inside one send: only for requests that surely did not arrive
 TYPING_AFTER = 0.4  # an answer not ready after this long gets a "typing…" indicator
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 DEFAULT_WEBHOOK_PORT = 8444
@@ -223,6 +224,7 @@ class RateLimiter:
         self, *, overall: float = 10.0, overall_burst: int = 10, per_chat: float = 1.0, chat_burst: int = 5
     ) -> None:
         self._overall = TokenBucket(overall, overall_burst)
+        self.rate = overall
         self._per_chat_rate = per_chat
         self._chat_burst = chat_burst
         self._chats: dict[str, TokenBucket] = {}
@@ -297,6 +299,11 @@ class ZaloChannel:
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def send_rate(self) -> float:
+        """Messages a second the overall bucket lets through (the tick sizes its claims by it)."""
+        return self.limiter.rate
 
     async def start(self) -> None:
         """getMe, then poll in the background or register the webhook; returns once running."""
@@ -591,7 +598,9 @@ class ZaloChannel:
             self.router.state.buttons[f"{self.name}:{chat_id}"] = buttons
 
     async def _call(self, chat_id: str, call: Callable[[], Any]) -> Any:
-        """One send with the delivery rules: throttle, retry network trouble, never retry a block."""
+        """One send with the delivery rules: throttle; retry what surely did not arrive (a refused
+        connection, a 5xx) a couple of times; never retry a block; a timeout or a connection cut
+        after the request left is `unknown` and not retried here (it may have been delivered)."""
         attempt = 0
         while True:
             await self.limiter.acquire(chat_id)
@@ -605,13 +614,15 @@ class ZaloChannel:
                 if exc.code == 403 or (exc.code in (400, 404) and _GONE.search(exc.description)):
                     await self._mark_blocked(chat_id)
                     raise DeliveryError(f"blocked: {exc.description}", blocked=True) from None
-                if exc.code < 500 or attempt >= NETWORK_RETRIES:
+                if exc.code < 500 or SEND_RETRIES.gives_up(attempt + 1):
                     raise DeliveryError(f"zalo: {exc.code} {exc.description}") from None
-            except httpx.HTTPError as exc:
-                if attempt >= NETWORK_RETRIES:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if SEND_RETRIES.gives_up(attempt + 1):
                     raise DeliveryError(f"network: {type(exc).__name__}") from None
-            await asyncio.sleep(RETRY_PAUSE * 2**attempt)
+            except httpx.HTTPError as exc:  # read timeout, connection reset while waiting
+                raise DeliveryError(f"no answer: {type(exc).__name__}", unknown=True) from None
             attempt += 1
+            await asyncio.sleep(SEND_RETRIES.delay(attempt))
 
     async def _mark_blocked(self, chat_id: str) -> None:
         address = f"{self.name}:{chat_id}"

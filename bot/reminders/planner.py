@@ -212,7 +212,9 @@ class _Profile:
             return None
         return best, self.names[best]
 
-    def latest_working(self, due_ord: int, p: int, next_work: int, index: WorkIndex) -> tuple[int, str] | None:
+    def latest_working(
+        self, due_ord: int, p: int, next_work: int, index: WorkIndex
+    ) -> tuple[int, str] | None:
         """Working-days `latest`: (send day ordinal before the hour shift, name), or None.
 
         `p` is the index of the last working day whose send time has passed (shift taken off),
