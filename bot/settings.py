@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     nhacviec_retry_seconds: str = "10-300"  # backoff of failed sends: first pause - longest pause
     nhacviec_stop_seconds: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight sends get this long
     nhacviec_send_window_seconds: float = Field(default=3.0, gt=0)  # claim this much sending at a time
+    nhacviec_send_timeout_seconds: float = Field(default=20.0, gt=0)  # no answer after this: outcome unknown
 
     @field_validator("nhacviec_working_days")
     @classmethod

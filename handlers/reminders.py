@@ -339,55 +339,48 @@ async def _claim_and_send(
     semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
     today = now.astimezone(ctx.settings.tz).date()
 
+    async def recheck(delivery: Delivery, pending: set[str]) -> Delivery | None:
+        """Read the occurrences and the recipient again: drop what must not go out any more."""
+        open_ids, people = await storage.deliverable(
+            (r.occurrence_id for r in delivery.reminders), [delivery.recipient]
+        )
+        muted = people.get(delivery.recipient)
+        keep = tuple(
+            r
+            for r in delivery.reminders
+            if muted is not None and r.occurrence_id in open_ids and r.task.id not in muted
+        )
+        gone = [r.key for r in delivery.reminders if r not in keep]
+        if gone:
+            await storage.drop_claims(gone, worker=lease.worker)
+            pending.difference_update(gone)
+            log.info("not reminding %s: done, removed or muted since the claim", delivery.recipient)
+        if not keep:
+            return None
+        if len(keep) != len(delivery.reminders):
+            return Delivery(delivery.recipient, keep, delivery.is_catchup)
+        return delivery
+
     async def deliver(delivery: Delivery, pending: set[str]) -> None:
+        """Send one message and record its outcome. Its keys leave `pending` only once the
+        outcome is recorded; whatever is still pending at the end of the window is released."""
         async with semaphore:
-            keys = delivery.keys
             if stopping.is_set() or not lease.alive():
-                return  # left in `pending`: released below
-            open_ids, people = await storage.deliverable(
-                (r.occurrence_id for r in delivery.reminders), [delivery.recipient]
-            )
-            muted = people.get(delivery.recipient)
-            keep = tuple(
-                r
-                for r in delivery.reminders
-                if muted is not None and r.occurrence_id in open_ids and r.task.id not in muted
-            )
-            gone = [r.key for r in delivery.reminders if r not in keep]
-            if gone:
-                await storage.drop_claims(gone, worker=lease.worker)
-                pending.difference_update(gone)
-                log.info("not reminding %s: done, removed or muted since the claim", delivery.recipient)
-            if not keep:
+                return  # still pending: released below
+            checked = await recheck(delivery, pending)
+            if checked is None:
                 return
-            if len(keep) != len(delivery.reminders):
-                delivery = Delivery(delivery.recipient, keep, delivery.is_catchup)
-                keys = delivery.keys
+            keys = checked.keys
+            tries = max(attempts.get(k, 1) for k in keys)
+            error: DeliveryError | None = None
             try:
-                with use_language(languages.get(delivery.recipient, "vi")):
-                    reply = Reply(reminder_blocks(delivery, today))
-                await sender.send(delivery.recipient, reply)  # type: ignore[union-attr]
+                with use_language(languages.get(checked.recipient, "vi")):
+                    reply = Reply(reminder_blocks(checked, today))
+                await sender.send(checked.recipient, reply)  # type: ignore[union-attr]
             except DeliveryError as exc:
-                report["failed"] += 1
-                pending.difference_update(keys)
-                if exc.blocked:
-                    await storage.deactivate(delivery.recipient)
-                tries = max(attempts.get(k, 1) for k in keys)
-                await storage.finish_claims(
-                    keys,
-                    ok=False,
-                    now=ctx.now(),
-                    error=str(exc),
-                    final=exc.blocked,
-                    unknown=exc.unknown,
-                    worker=lease.worker,
-                    retry_at=ctx.now() + timedelta(seconds=schedule.delay(tries, exc.retry_after)),
-                )
-                log.warning("reminder to %s failed: %s", delivery.recipient, exc)
-                return
+                error = exc
             except asyncio.CancelledError:
                 # Stopped mid-send (the grace period ran out): it may have gone out.
-                pending.difference_update(keys)
                 await asyncio.shield(
                     storage.finish_claims(
                         keys,
@@ -396,27 +389,36 @@ async def _claim_and_send(
                         error="stopped while sending",
                         unknown=True,
                         worker=lease.worker,
-                        retry_at=ctx.now() + timedelta(seconds=schedule.delay(1)),
+                        retry_at=ctx.now() + timedelta(seconds=schedule.cap),
                     )
                 )
+                pending.difference_update(keys)
                 raise
             except Exception as exc:  # noqa: BLE001 - one bad send must not stop the others
+                log.exception("reminder to %s failed", checked.recipient)
+                error = DeliveryError(repr(exc))
+            if error is None:
+                await storage.finish_claims(keys, ok=True, now=ctx.now(), worker=lease.worker)
+                report["sent"] += 1
+            else:
                 report["failed"] += 1
-                pending.difference_update(keys)
+                if error.blocked:
+                    await storage.deactivate(checked.recipient)
+                # An unknown outcome waits a full step (the cap) before its one resend: a burst of
+                # timeouts is over by then, and the resend is never a tight loop.
+                pause = schedule.cap if error.unknown else schedule.delay(tries, error.retry_after)
                 await storage.finish_claims(
                     keys,
                     ok=False,
                     now=ctx.now(),
-                    error=repr(exc),
+                    error=str(error),
+                    final=error.blocked,
+                    unknown=error.unknown,
                     worker=lease.worker,
-                    retry_at=ctx.now()
-                    + timedelta(seconds=schedule.delay(max(attempts.get(k, 1) for k in keys))),
+                    retry_at=ctx.now() + timedelta(seconds=pause),
                 )
-                log.exception("reminder to %s failed", delivery.recipient)
-                return
+                log.warning("reminder to %s failed: %s", checked.recipient, error)
             pending.difference_update(keys)
-            await storage.finish_claims(keys, ok=True, now=ctx.now(), worker=lease.worker)
-            report["sent"] += 1
 
     for start in range(0, len(order), window):
         if stopping.is_set() or (sender is not None and not lease.alive()):
@@ -437,7 +439,12 @@ async def _claim_and_send(
             continue
         pending = set(won)
         try:
-            await asyncio.gather(*(deliver(d, pending) for d in claimed))
+            results = await asyncio.gather(*(deliver(d, pending) for d in claimed), return_exceptions=True)
+            for result in results:
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                if isinstance(result, BaseException):
+                    log.error("recording a reminder failed: %r", result)
         finally:
             if pending:  # not sent: stopping, or this worker's lease lapsed
                 await asyncio.shield(

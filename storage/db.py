@@ -105,8 +105,15 @@ class RetryInfo:
     attempts: int = 1  # sends tried so far (a takeover after a crash does not count)
 
 
+def _utc(value: datetime) -> datetime:
+    """Lease and retry times are stored in UTC: SQLite keeps wall-clock values without their
+    zone, so mixing zones would make comparisons (and "is it still the same day") wrong."""
+    return value.astimezone(UTC) if value.tzinfo is not None else value
+
+
 def _retake_condition(now: datetime):  # type: ignore[no-untyped-def]
     """SQL for "another worker may take this claim now" (see `Storage.retryable`)."""
+    now = _utc(now)
     live = select(Worker.id).where(Worker.lease_until >= now)
     due = or_(ReminderLog.next_at.is_(None), ReminderLog.next_at <= now)
     return or_(
@@ -738,6 +745,7 @@ class Storage:
 
     async def heartbeat(self, worker: str, *, now: datetime, lease: timedelta) -> None:
         """Renew `worker`'s lease until now + lease (created on the first beat)."""
+        now = _utc(now)
         async with self.write() as s:
             res = await s.execute(update(Worker).where(Worker.id == worker).values(lease_until=now + lease))
             if res.rowcount == 0:
@@ -752,7 +760,7 @@ class Storage:
         async with self.write() as s:
             await s.execute(delete(Worker).where(Worker.id == worker))
             if now is not None:
-                await s.execute(delete(Worker).where(Worker.lease_until < now - timedelta(days=1)))
+                await s.execute(delete(Worker).where(Worker.lease_until < _utc(now) - timedelta(days=1)))
 
     # -- re-check before sending -----------------------------------------------------------
 
@@ -807,12 +815,13 @@ class Storage:
         """The stored state of one conversation, or None (never set, cleared or expired)."""
         async with self.sessions() as s:
             row = await s.get(Conversation, key)
-            if row is None or _aware(row.expires_at) <= now:  # type: ignore[operator]
+            if row is None or _aware(row.expires_at) <= _utc(now):  # type: ignore[operator]
                 return None
             return dict(row.data)
 
     async def set_conversation(self, key: str, data: dict | None, *, expires_at: datetime) -> None:
         """Store (or with None, clear) one conversation's state."""
+        expires_at = _utc(expires_at)
         async with self.write() as s:
             row = await s.get(Conversation, key)
             if data is None:
@@ -858,7 +867,7 @@ class Storage:
                         attempts=1,
                         worker=worker,
                         claimed_at=now,
-                        first_at=now,
+                        first_at=_utc(now),
                     )
                 )
             return True
@@ -893,7 +902,7 @@ class Storage:
                         "attempts": 1,
                         "worker": worker,
                         "claimed_at": now,
-                        "first_at": now,
+                        "first_at": _utc(now),
                     }
                     for key, recipient, occurrence_id, lead in chunk
                 ]
@@ -924,9 +933,13 @@ class Storage:
         elif final:
             values = {"status": "dead"}
         elif unknown:
-            values = {"status": "unknown", "doubts": ReminderLog.doubts + 1, "next_at": retry_at}
+            values = {
+                "status": "unknown",
+                "doubts": ReminderLog.doubts + 1,
+                "next_at": retry_at and _utc(retry_at),
+            }
         else:
-            values = {"status": "failed", "next_at": retry_at}
+            values = {"status": "failed", "next_at": retry_at and _utc(retry_at)}
         values.update(finished_at=now, error=(error or None) and error[:2000])
         async with self.write() as s:
             for chunk in _chunks(list(keys), 500):

@@ -194,7 +194,7 @@ class TelegramChannel:
                 HTTPXRequest(
                     connection_pool_size=32,
                     connect_timeout=10.0,
-                    read_timeout=20.0,
+                    read_timeout=self.settings.nhacviec_send_timeout_seconds,
                     write_timeout=30.0,  # photo uploads
                     pool_timeout=10.0,
                 )

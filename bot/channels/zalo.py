@@ -107,10 +107,12 @@ class ZaloApiError(Exception):
 class ZaloBotClient:
     """`POST {base}/bot{token}/{method}` with JSON; returns `result` or raises `ZaloApiError`."""
 
-    def __init__(self, token: str, base_url: str, *, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, token: str, base_url: str, *, http: httpx.AsyncClient | None = None, timeout: float = 20.0
+    ) -> None:
         self._url = f"{base_url.rstrip('/')}/bot{token}"
         self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(20.0, connect=10.0),
+            timeout=httpx.Timeout(timeout, connect=10.0),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         )
 
@@ -282,7 +284,12 @@ class ZaloChannel:
                 logging.getLogger(noisy).setLevel(logging.WARNING)
         self.settings = settings
         self.router = router
-        self.client = ZaloBotClient(settings.zalo_bot_token, settings.zalo_api_base_url, http=http)
+        self.client = ZaloBotClient(
+            settings.zalo_bot_token,
+            settings.zalo_api_base_url,
+            http=http,
+            timeout=settings.nhacviec_send_timeout_seconds,
+        )
         self.poll_timeout = poll_timeout
         self.typing_after = typing_after
         self.limiter = rate_limiter or RateLimiter()
