@@ -38,7 +38,7 @@ async def start(turn: Turn, router: Router) -> list[Reply]:
         ]
     if turn.user is not None and turn.user.agency_id is not None and turn.user.active:
         return [Reply([_("Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt.")])]
-    router.state.waiting[turn.req.account] = ("join_agency", None)
+    await router.state.wait_for(turn.req.account, "join_agency")
     return [
         Reply(
             [
@@ -102,7 +102,7 @@ async def agency_typed(turn: Turn, router: Router) -> list[Reply]:
 
 async def join_chosen(turn: Turn, router: Router, payload: str) -> list[Reply]:
     if payload == "retype":
-        router.state.waiting[turn.req.account] = ("join_agency", None)
+        await router.state.wait_for(turn.req.account, "join_agency")
         return [Reply([_("Hãy gõ tên cơ quan/đơn vị của bạn.")])]
     if turn.approved:
         return [Reply([_("Bạn đã là thành viên.")])]
@@ -110,7 +110,7 @@ async def join_chosen(turn: Turn, router: Router, payload: str) -> list[Reply]:
     if not payload.isdigit() or int(payload) not in directory:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     agency_id = int(payload)
-    router.state.waiting.pop(turn.req.account, None)
+    await router.state.stop_waiting(turn.req.account)
     user = await turn.ctx.storage.upsert_user(
         turn.req.account, agency_id=agency_id, name=turn.req.display_name[:200], approved=False, active=True
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.domain import ImportRefused, ParsedPlan
@@ -17,37 +14,6 @@ if TYPE_CHECKING:
 
 PREVIEW_TASKS = 5
 PREVIEW_WARNINGS = 5
-PENDING_TTL = 3600.0
-
-
-@dataclass
-class PendingImports:
-    """Previews waiting for Xác nhận / Huỷ, by token (kept in memory for an hour)."""
-
-    items: dict[str, tuple[str, ParsedPlan, bytes, float]] = field(default_factory=dict)
-
-    def add(self, account: str, parsed: ParsedPlan, data: bytes) -> str:
-        now = time.monotonic()
-        self.items = {k: v for k, v in self.items.items() if now - v[3] < PENDING_TTL}
-        token = secrets.token_hex(4)
-        self.items[token] = (account, parsed, data, now)
-        return token
-
-    def get(self, token: str, account: str) -> ParsedPlan | None:
-        item = self.items.get(token)
-        if item is None or item[0] != account or time.monotonic() - item[3] > PENDING_TTL:
-            return None
-        return item[1]
-
-    def replace(self, token: str, parsed: ParsedPlan) -> None:
-        account, _old, data, created = self.items[token]
-        self.items[token] = (account, parsed, data, created)
-
-    def data(self, token: str) -> bytes:
-        return self.items[token][2]
-
-    def pop(self, token: str) -> None:
-        self.items.pop(token, None)
 
 
 async def on_import(turn: Turn, router: Router) -> list[Reply]:
@@ -65,9 +31,9 @@ async def on_import(turn: Turn, router: Router) -> list[Reply]:
                     ]
                 )
             ]
-        router.state.waiting[req.account] = ("import_file", None)
+        await router.state.wait_for(req.account, "import_file")
         return [Reply([_("Hãy gửi tệp kế hoạch (XLSX, CSV, DOCX, PDF hoặc TXT).")])]
-    router.state.waiting.pop(req.account, None)
+    await router.state.stop_waiting(req.account)
     limit = turn.ctx.settings.max_file_bytes
     if req.file_size is not None and req.file_size > limit:
         return [
@@ -96,7 +62,7 @@ async def on_import(turn: Turn, router: Router) -> list[Reply]:
                 ]
             )
         ]
-    token = router.imports.add(req.account, parsed, data)
+    token = await router.imports.add(req.account, parsed, data)
     return await preview(turn, parsed, token)
 
 
@@ -140,14 +106,14 @@ async def on_button(turn: Turn, router: Router, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
     action, _sep, token = payload.partition(":")
-    parsed = router.imports.get(token, turn.req.account)
+    parsed = await router.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
     if action == "no":
-        router.imports.pop(token)
+        await router.imports.pop(token)
         return [Reply([_("Đã huỷ, không ghi gì.")])]
     if action == "set":
-        router.state.waiting[turn.req.account] = ("import_facts", token)
+        await router.state.wait_for(turn.req.account, "import_facts", token)
         return [
             Reply(
                 [
@@ -158,7 +124,7 @@ async def on_button(turn: Turn, router: Router, payload: str) -> list[Reply]:
             )
         ]
     if action == "ok":
-        router.imports.pop(token)
+        await router.imports.pop(token)
         report = await save_parsed(turn.ctx, parsed, dry_run=False)
         r = report.result
         return [
@@ -177,8 +143,8 @@ async def on_button(turn: Turn, router: Router, payload: str) -> list[Reply]:
 
 
 async def facts_typed(turn: Turn, router: Router, token: str) -> list[Reply]:
-    router.state.waiting.pop(turn.req.account, None)
-    parsed = router.imports.get(token, turn.req.account)
+    await router.state.stop_waiting(turn.req.account)
+    parsed = await router.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
     parts = [p.strip() for p in turn.req.text.split(";")]
@@ -189,11 +155,11 @@ async def facts_typed(turn: Turn, router: Router, token: str) -> list[Reply]:
     # Read the file again with the facts: a new year changes the due dates of "Quý II" and the like.
     parsed = await parse_file(
         turn.ctx,
-        router.imports.data(token),
+        await router.imports.data(token),
         parsed.source_file,
         issuer=issuer[:300] or parsed.issuer,
         plan=number[:100] or parsed.number,
         year=int(year) if year else parsed.year,
     )
-    router.imports.replace(token, parsed)
+    await router.imports.replace(token, parsed)
     return await preview(turn, parsed, token)

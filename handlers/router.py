@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from bot.channels.base import Outbox
 from bot.i18n import _, use_language
 from handlers import access, import_chat, settings_cmds, tasks_cmds
 from handlers.context import AppContext
+from handlers.conversations import ChatState, PendingImports
 from handlers.replies import Button, Reply, Request, esc
 from storage.db import UserRecord
 
@@ -83,22 +83,14 @@ class Turn:
         return self.user.language if self.user else "vi"
 
 
-@dataclass
-class ChatState:
-    """What the bot waits for from one account, and the buttons it last showed per chat."""
-
-    waiting: dict[str, tuple[str, Any]] = field(default_factory=dict)  # account → (what, data)
-    buttons: dict[str, list[Button]] = field(default_factory=dict)  # chat address → flat buttons
-
-
 class Router:
     """Channel-agnostic handling of every message and button press."""
 
     def __init__(self, ctx: AppContext, *, bot_username: str = "") -> None:
         self.ctx = ctx
-        self.state = ChatState()
+        self.state = ChatState(ctx.storage, ctx.now)  # in the database: survives restarts, shared
         self.bot_username = bot_username
-        self.imports = import_chat.PendingImports()
+        self.imports = PendingImports(ctx.storage, ctx.now)
         self.outbox: Outbox | None = None  # set by `nhacviec run`: delivers replies addressed to other chats
 
     async def is_admin(self, address: str, user: UserRecord | None) -> bool:
@@ -120,14 +112,16 @@ class Router:
         chat = f"{req.channel}:{req.chat_id}"
         for reply in replies:
             if reply.buttons:  # remembered where they are shown, so "1" there presses the first
-                self.state.buttons[reply.to or chat] = [b for row in reply.buttons for b in row]
+                await self.state.show_buttons(reply.to or chat, [b for row in reply.buttons for b in row])
         return replies
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         req = turn.req
         chat = f"{req.channel}:{req.chat_id}"
         if req.callback is None:
-            choice = _numbered_choice(req.text, self.state.buttons.get(chat))
+            choice = (
+                _numbered_choice(req.text, await self.state.buttons(chat)) if _is_number(req.text) else None
+            )
             if choice is not None:
                 req.callback = choice.data
         if req.callback is not None:
@@ -138,7 +132,7 @@ class Router:
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
         if command == "huy":
-            self.state.waiting.pop(req.account, None)
+            await self.state.stop_waiting(req.account)
             return [Reply([_("Đã huỷ.")])]
         if command in ("start", "help"):
             return await access.start(turn, self) if command == "start" else [help_reply(turn)]
@@ -147,7 +141,7 @@ class Router:
         if req.file_name is not None or command == "import":
             return await import_chat.on_import(turn, self)
 
-        waiting = self.state.waiting.get(req.account)
+        waiting = await self.state.waiting(req.account) if command is None else None
         if command is None and waiting is not None:
             what, data = waiting
             if what == "join_agency":
@@ -224,6 +218,10 @@ def _split_command(text: str, bot_username: str) -> tuple[str | None, str]:
     if target and bot_username and target.lower() != bot_username.lower():
         return None, ""  # a command for another bot in the group
     return ALIASES.get(name, name), args
+
+
+def _is_number(text: str) -> bool:
+    return text.strip().rstrip(".").isdigit()
 
 
 def _numbered_choice(text: str, buttons: list[Button] | None) -> Button | None:

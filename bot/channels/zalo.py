@@ -592,9 +592,9 @@ class ZaloChannel:
             )
         for part in parts:
             await self._call(chat_id, lambda part=part: self.client.send_message(chat_id, part))
-        self._remember_choices(chat_id, reply)
+        await self._remember_choices(chat_id, reply)
 
-    def _remember_choices(self, chat_id: str, reply: Reply) -> None:
+    async def _remember_choices(self, chat_id: str, reply: Reply) -> None:
         """The numbers shown in a chat are the buttons the router maps "1", "2" to.
 
         The router remembers the buttons of replies to the chat a request came from; a reply
@@ -602,7 +602,7 @@ class ZaloChannel:
         """
         buttons = [b for row in reply.buttons for b in row]
         if buttons:
-            self.router.state.buttons[f"{self.name}:{chat_id}"] = buttons
+            await self.router.state.show_buttons(f"{self.name}:{chat_id}", buttons)
 
     async def _call(self, chat_id: str, call: Callable[[], Any]) -> Any:
         """One send with the delivery rules: throttle; retry what surely did not arrive (a refused
