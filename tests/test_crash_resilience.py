@@ -289,3 +289,29 @@ async def test_outages_are_retried_until_recovery(
             assert max(copies.values()) == 1
         finally:
             runs.stop_all()
+
+
+async def test_an_import_preview_confirmed_after_a_restart_imports(tmp_path: Path, sqlite_url: str) -> None:
+    from tests.conftest import EXAMPLES
+
+    sample = EXAMPLES / "tables" / "ke-hoach-mau-2022.csv"
+    async with FakeTelegramAPI() as api:
+        runs = Runs(tmp_path, environment(api, sqlite_url, NHACVIEC_ADMINS="telegram:1"))
+        try:
+            first = runs.start()
+            api.add_document(1, sample.read_bytes(), sample.name, caption="/import")
+            preview = await api.wait_for_message(1, "Xem trước", timeout=30)
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(timeout=30) == 0
+            runs.start()  # a new process: the preview is in the database, not in the old one's memory
+            ok = next(d for d in preview.callback_data if d.startswith("imp:ok:"))
+            api.press_button(1, preview, ok)
+            done = await api.wait_for_message(1, "Đã nhập kế hoạch", timeout=30)
+            report("import preview confirmed after a restart", reply=repr((done.text or "")[:60]))
+        finally:
+            runs.stop_all()
+    st = await Storage.open(sqlite_url)
+    try:
+        assert (await st.counts())["tasks"] == 10
+    finally:
+        await st.close()
