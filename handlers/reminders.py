@@ -166,10 +166,18 @@ class Lease:
         now = self.ctx.now()
         await self.ctx.storage.heartbeat(self.worker, now=now, lease=self.length)
         self.valid_until = now + self.length
+        self.ctx.storage.hold_lease(self.worker, self.length, self.ctx.now)
 
     def alive(self) -> bool:
-        # A small margin: stop sending a little before others may take over.
-        return self.valid_until is not None and self.ctx.now() < self.valid_until - self.length / 8
+        """Whether the lease certainly still holds (with a margin: stop sending a little before
+        others may take over). On SQLite any write of this process renews it too."""
+        until = self.valid_until
+        if until is None:
+            return False
+        other = self.ctx.storage.lease_valid.get(self.worker)
+        if other is not None and other > until:
+            until = other
+        return self.ctx.now() < until - self.length / 8
 
     async def run(self, stop: asyncio.Event) -> None:
         """Renew until `stop` is set; a failed renewal is logged and tried again soon."""
@@ -185,6 +193,7 @@ class Lease:
 
     async def end(self) -> None:
         """A clean stop: the lease ends now, so nobody waits for it to lapse."""
+        self.ctx.storage.let_go_lease(self.worker)
         await self.ctx.storage.drop_worker(self.worker, now=self.ctx.now())
         self.valid_until = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -145,12 +145,39 @@ class Storage:
         )
         self._agencies_rev: int | None = None
         self._agencies: list[AgencyRecord] = []
+        # Leases of this process's workers, renewed inside every write transaction on SQLite
+        # (see `hold_lease`); `lease_valid` is what the last committed renewal granted.
+        self._leases: dict[str, tuple[timedelta, Callable[[], datetime]]] = {}
+        self.lease_valid: dict[str, datetime] = {}
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction that commits at the end: every write goes through here."""
-        async with self._write_lock, self.sessions.begin() as s:
-            yield s
+        async with self._write_lock:
+            async with self.sessions.begin() as s:
+                yield s
+                renewed = await self._renew_leases(s)
+            self.lease_valid.update(renewed)
+
+    def hold_lease(self, worker: str, lease: timedelta, clock: Callable[[], datetime]) -> None:
+        """SQLite has one writer at a time: a long write (an import) would hold back the
+        heartbeat and let the lease lapse while the worker lives. So on SQLite every write
+        transaction of this process also renews its leases — they commit together, and no other
+        process can take the claims over while the write holds the lock."""
+        if self.engine.dialect.name == "sqlite":
+            self._leases[worker] = (lease, clock)
+
+    def let_go_lease(self, worker: str) -> None:
+        self._leases.pop(worker, None)
+        self.lease_valid.pop(worker, None)
+
+    async def _renew_leases(self, s: AsyncSession) -> dict[str, datetime]:
+        renewed: dict[str, datetime] = {}
+        for worker, (lease, clock) in list(self._leases.items()):
+            until = _utc(clock()) + lease
+            await s.execute(update(Worker).where(Worker.id == worker).values(lease_until=until))
+            renewed[worker] = until
+        return renewed
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -267,7 +294,9 @@ class Storage:
                     await s.rollback()
                     result.plan_id = None
                 else:
+                    renewed = await self._renew_leases(s)
                     await s.commit()
+                    self.lease_valid.update(renewed)
                 return result
             except BaseException:
                 await s.rollback()
