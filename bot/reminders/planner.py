@@ -9,6 +9,14 @@ The reminder schedule of one OPEN occurrence (due date D) for one recipient is a
 A send time that falls inside the quiet hours is postponed to their end (quiet hours may wrap
 midnight: with 21:00-07:00 a 22:00 reminder goes out at 07:00 the next morning).
 
+**Working days** (`PlannerConfig.calendar`, a `WorkCalendar` of weekends and public holidays;
+None counts calendar days): lead ``dN`` (N ≥ 1) goes out on the N-th working day before D,
+``d0`` on D or — when D is a weekend or a holiday — the working day before it, and the n-th nag
+on D + 7n or the working day before it. So a D-1 reminder for a Monday deadline goes on Friday,
+and on a day that is not a working day nothing is planned at all (what passed on it goes out
+the next working day, as a catch-up). Computed with `WorkIndex` (two list lookups per
+occurrence), so planning stays as fast as with calendar days.
+
 **Never miss, never repeat.** Each planned reminder carries a claim key
 ``f"{occurrence_id}:{recipient}:{lead}"`` (e.g. ``"42:telegram:123:d3"``). The key depends only
 on the data, never on `now`, so every tick that sees the same reminder produces the same key;
