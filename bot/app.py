@@ -82,8 +82,8 @@ class TickRunner:
         async with self.running:
             self._current = asyncio.current_task()
             try:
-                await self.ticker.poll()
-                if not self.ticker.stopping.is_set():
+                ticked = await self.ticker.poll()
+                if ticked is not None and not self.ticker.stopping.is_set():
                     await run_digests(self.ctx, sender=self.outbox, lease=self.lease)
             except asyncio.CancelledError:
                 log.info("reminder tick cancelled by shutdown")

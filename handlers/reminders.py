@@ -17,7 +17,8 @@ Never miss, at most twice — the argument, step by step:
    lapsed (the worker died, or stopped and dropped its lease), within lease × 1.25 (the lease
    plus one poll). The owner never sends when its own lease has lapsed, and records outcomes
    only on claims it still holds (`finish_claims(worker=…)`), so a live owner and a taker never
-   both send. A takeover is not a failed attempt.
+   both send. A takeover is not a failed attempt. (Leases compare the workers' clocks: hosts
+   must agree to well within the lease, as NTP does.)
 4. *Retried while current.* A transient failure (5xx, network, 429) is recorded `failed` with
    `next_at` from the backoff (bot.reminders.backoff: 10 s doubling to 300 s, or the server's
    retry_after) and retaken after it — as long as the key is current (1.) and it is still the
@@ -213,18 +214,27 @@ class Ticker:
         self.last_now: datetime | None = None
         self.last_full: datetime | None = None
 
+    async def _retryable(self, now: datetime) -> dict:
+        """Retryable reminder claims this process can send (digests are retried by run_digests)."""
+        found = await self.ctx.storage.retryable(now)
+        return {
+            k: v
+            for k, v in found.items()
+            if not k.startswith("digest:") and self.sender.can_send(v.recipient)
+        }
+
     async def poll(self) -> dict[str, Any] | None:
         """A tick if one is due (the interval passed, or something is retryable), else None."""
         now = self.ctx.now()
         interval = timedelta(seconds=self.ctx.settings.nhacviec_tick_seconds)
         if self.last_now is not None and self.last_now <= now < self.last_now + interval:
-            if not await self.ctx.storage.retryable(now):
+            if not await self._retryable(now):
                 return None
         return await self.tick()
 
     async def tick(self) -> dict[str, Any]:
         now = self.ctx.now()
-        retry = await self.ctx.storage.retryable(now)
+        retry = await self._retryable(now)
         full = (
             self.last_now is None
             or self.last_full is None
@@ -288,7 +298,7 @@ async def run_tick(
     if since is not None:
         retry = {}
     elif retry is None:  # the Ticker has already asked; a one-off tick asks here
-        retry = await ctx.storage.retryable(now)
+        retry = {k: v for k, v in (await ctx.storage.retryable(now)).items() if not k.startswith("digest:")}
     today = now.astimezone(ctx.settings.tz).date()
     retakes: list[PlannedReminder] = []
     tried: dict[str, int] = {}
@@ -301,7 +311,7 @@ async def run_tick(
         if current:
             retakes.append(r)  # type: ignore[arg-type]
             tried[key] = info.attempts + (0 if info.status in ("claimed", "released") else 1)
-        elif since is None and (sender is None or sender.can_send(key_recipient(key, r))):
+        elif since is None and (sender is None or sender.can_send(info.recipient)):
             expired.append(key)
     if expired:
         await ctx.storage.expire_claims(expired, now=now)
@@ -318,13 +328,6 @@ async def run_tick(
     finally:
         if own:
             await lease.end()
-
-
-def key_recipient(key: str, r: PlannedReminder | None) -> str:
-    if r is not None:
-        return r.recipient
-    parts = key.split(":")  # occurrence:channel:account:lead
-    return ":".join(parts[1:-1]) if len(parts) >= 4 else key
 
 
 async def _claim_and_send(
@@ -504,8 +507,12 @@ async def run_digests(ctx: AppContext, *, sender: Outbox, lease: Lease | None = 
     assert lease is not None
     schedule = backoff(ctx.settings)
     count = 0
+    prefix = f"digest:{now.date().isoformat()}:"
+    users = await ctx.storage.users()
+    existing = await ctx.storage.claimed_keys(prefix + u.address for u in users)
+    retry = await ctx.storage.retryable(now) if existing else {}
     try:
-        for user in await ctx.storage.users():
+        for user in users:
             if (
                 not (user.approved and user.active and user.role in ("manager", "admin"))
                 or user.agency_id is None
@@ -513,7 +520,9 @@ async def run_digests(ctx: AppContext, *, sender: Outbox, lease: Lease | None = 
                 continue
             if not sender.can_send(user.address) or not lease.alive():
                 continue
-            key = f"digest:{now.date().isoformat()}:{user.address}"
+            key = prefix + user.address
+            if key in existing and key not in retry:
+                continue  # sent (or being sent) today
             if not await ctx.storage.claim(
                 key, recipient=user.address, occurrence_id=None, lead="digest", now=now, worker=lease.worker
             ):

@@ -103,6 +103,7 @@ class RetryInfo:
     status: str  # claimed (its worker died) | failed | released | unknown
     first_at: datetime  # when the key was first claimed
     attempts: int = 1  # sends tried so far (a takeover after a crash does not count)
+    recipient: str = ""
 
 
 def _utc(value: datetime) -> datetime:
@@ -701,11 +702,12 @@ class Storage:
                     ReminderLog.first_at,
                     ReminderLog.claimed_at,
                     ReminderLog.attempts,
+                    ReminderLog.recipient,
                 ).where(_retake_condition(now))
             )
             return {
-                key: RetryInfo(status, _aware(first_at) or _aware(claimed_at), attempts)  # type: ignore[arg-type]
-                for key, status, first_at, claimed_at, attempts in rows
+                key: RetryInfo(status, _aware(first_at) or _aware(claimed_at), attempts, recipient)  # type: ignore[arg-type]
+                for key, status, first_at, claimed_at, attempts, recipient in rows
             }
 
     async def retake(self, keys: Iterable[str], *, now: datetime, worker: str) -> set[str]:
