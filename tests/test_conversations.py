@@ -43,3 +43,34 @@ async def test_state_is_shared_between_processes_and_expires(db_url: str) -> Non
     finally:
         await one.close()
         await two.close()
+
+
+async def test_two_processes_behind_one_webhook_share_a_conversation(db_url: str) -> None:
+    """Each message of the conversation reaches the other process: preview on one, "1" (the
+    numbered Xác nhận, as on Zalo) on the second, and the plan is imported."""
+    from bot.settings import Settings
+    from handlers.context import AppContext
+    from handlers.replies import Request
+    from handlers.router import Router
+    from tests.conftest import EXAMPLES
+
+    sample = (EXAMPLES / "tables" / "ke-hoach-mau-2022.csv").read_bytes()
+    one, two = await Storage.open(db_url), await Storage.open(db_url)
+    try:
+        settings = Settings(_env_file=None, nhacviec_admins="zalo:admin")  # type: ignore[call-arg]
+        first = Router(AppContext(storage=one, settings=settings))
+        second = Router(AppContext(storage=two, settings=settings))
+
+        async def load() -> bytes:
+            return sample
+
+        preview = await first.handle(
+            Request("zalo", "admin", "admin", file_name="ke-hoach-mau-2022.csv", load_file=load)
+        )
+        assert "Xem trước" in preview[0].text
+        done = await second.handle(Request("zalo", "admin", "admin", text="1"))
+        assert "Đã nhập kế hoạch" in done[0].text
+        assert (await two.counts())["tasks"] == 10
+    finally:
+        await one.close()
+        await two.close()
