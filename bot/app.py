@@ -96,7 +96,9 @@ class TickRunner:
         """Stop claiming; give in-flight sends `grace` seconds to finish and be recorded; then
         cancel what is left (its claims are released or recorded as unknown) and end the lease."""
         self.ticker.stopping.set()
-        self.scheduler.shutdown(wait=False)
+        # Pause, not shut down yet: APScheduler's shutdown cancels a running job, which would cut
+        # a tick between "sent" and "recorded" (then a restart sends that message again).
+        self.scheduler.pause()
         try:
             async with asyncio.timeout(grace):
                 await self.running.acquire()
@@ -107,6 +109,7 @@ class TickRunner:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(5):
                     await self.running.acquire()
+        self.scheduler.shutdown(wait=False)
         self._stop_beating.set()
         if self._beating is not None:
             with contextlib.suppress(Exception):

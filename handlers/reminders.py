@@ -410,7 +410,8 @@ async def _claim_and_send(
                 log.exception("reminder to %s failed", checked.recipient)
                 error = DeliveryError(repr(exc))
             if error is None:
-                await storage.finish_claims(keys, ok=True, now=ctx.now(), worker=lease.worker)
+                # Shielded: once sent, "delivered" must be recorded even if the tick is cancelled.
+                await asyncio.shield(storage.finish_claims(keys, ok=True, now=ctx.now(), worker=lease.worker))
                 report["sent"] += 1
             else:
                 report["failed"] += 1

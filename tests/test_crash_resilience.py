@@ -151,22 +151,33 @@ async def test_kill_9_at_a_third_then_restart(tmp_path: Path, sqlite_url: str) -
         assert "Traceback" not in runs.errors()
 
 
-async def test_five_kills_in_a_row(tmp_path: Path, sqlite_url: str) -> None:
+@pytest.mark.parametrize(
+    "signals",
+    [[signal.SIGKILL] * 5, [signal.SIGKILL, signal.SIGTERM, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL]],
+    ids=["kill-9-x5", "kill-9-and-term"],
+)
+async def test_five_kills_in_a_row(tmp_path: Path, sqlite_url: str, signals: list[signal.Signals]) -> None:
     count = 150
     await seed(sqlite_url, count)
     async with FakeTelegramAPI() as api:
         runs = Runs(tmp_path, environment(api, sqlite_url, NHACVIEC_LEASE_SECONDS="1"))
         try:
-            for _kill in range(5):
+            for sig in signals:
                 before = sum(delivered(api).values())
                 proc = runs.start()
                 await wait_count(api, before + 15, timeout=60)
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(timeout=10)
+                proc.send_signal(sig)
+                code = proc.wait(timeout=30)
+                assert sig == signal.SIGKILL or code == 0
             runs.start()
             took = await wait_count(api, 0, timeout=60, chats=count)
             await asyncio.sleep(1.0)
-            report("5 kills in a row", all_delivered_after_s=round(took, 1), duplicates=duplicates(api))
+            names = "+".join(signal.Signals(s).name for s in signals)
+            report(
+                f"5 stops in a row ({names})",
+                all_delivered_after_s=round(took, 1),
+                duplicates=duplicates(api),
+            )
             assert len(delivered(api)) == count
             # A kill can repeat only the sends in flight at that moment (≤ SEND_CONCURRENCY).
             assert duplicates(api) <= 5 * 30
