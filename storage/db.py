@@ -294,6 +294,10 @@ class Storage:
                 if dry_run:
                     await s.rollback()
                     result.plan_id = None
+                    if self._leases:  # the preview's writes are gone: renew at once, still first in line
+                        async with self.sessions.begin() as renewal:
+                            renewed = await self._renew_leases(renewal)
+                        self.lease_valid.update(renewed)
                 else:
                     renewed = await self._renew_leases(s)
                     await s.commit()

@@ -156,11 +156,11 @@ async def test_kill_9_at_a_third_then_restart(tmp_path: Path, sqlite_url: str) -
     [[signal.SIGKILL] * 5, [signal.SIGKILL, signal.SIGTERM, signal.SIGKILL, signal.SIGTERM, signal.SIGKILL]],
     ids=["kill-9-x5", "kill-9-and-term"],
 )
-async def test_five_kills_in_a_row(tmp_path: Path, sqlite_url: str, signals: list[signal.Signals]) -> None:
+async def test_five_kills_in_a_row(tmp_path: Path, db_url: str, signals: list[signal.Signals]) -> None:
     count = 150
-    await seed(sqlite_url, count)
+    await seed(db_url, count)
     async with FakeTelegramAPI() as api:
-        runs = Runs(tmp_path, environment(api, sqlite_url, NHACVIEC_LEASE_SECONDS="1"))
+        runs = Runs(tmp_path, environment(api, db_url, NHACVIEC_LEASE_SECONDS="1"))
         try:
             for sig in signals:
                 before = sum(delivered(api).values())
@@ -174,7 +174,7 @@ async def test_five_kills_in_a_row(tmp_path: Path, sqlite_url: str, signals: lis
             await asyncio.sleep(1.0)
             names = "+".join(signal.Signals(s).name for s in signals)
             report(
-                f"5 stops in a row ({names})",
+                f"5 stops in a row ({names}, {db_url.partition(':')[0]})",
                 all_delivered_after_s=round(took, 1),
                 duplicates=duplicates(api),
             )
