@@ -41,10 +41,12 @@ Never miss, at most twice — the argument, step by step:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
 import socket
+from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -316,18 +318,29 @@ async def run_tick(
     if expired:
         await ctx.storage.expire_claims(expired, now=now)
 
-    own = lease is None
-    if own:
-        lease = Lease(ctx)
-        await lease.beat()
-    assert lease is not None
-    try:
+    async with held_lease(ctx, lease) as lease:
         return await _claim_and_send(
             ctx, sender, now, fresh, retakes, tried, lease, stopping or asyncio.Event(), languages
         )
+
+
+@contextlib.asynccontextmanager
+async def held_lease(ctx: AppContext, lease: Lease | None) -> AsyncIterator[Lease]:
+    """The long-running process's lease, or (a one-off `nhacviec remind`) a lease of its own,
+    renewed in the background while the tick runs and ended after it."""
+    if lease is not None:
+        yield lease
+        return
+    own = Lease(ctx)
+    await own.beat()
+    stop = asyncio.Event()
+    beating = asyncio.create_task(own.run(stop))
+    try:
+        yield own
     finally:
-        if own:
-            await lease.end()
+        stop.set()
+        await beating
+        await own.end()
 
 
 async def _claim_and_send(
@@ -493,7 +506,6 @@ async def run_digests(ctx: AppContext, *, sender: Outbox, lease: Lease | None = 
     """Managers' digest on working days (Monday–Friday, not on public holidays when
     NHACVIEC_WORKING_DAYS=on) at NHACVIEC_DIGEST_AT, once per manager and day (claimed like a
     reminder, retried with the same backoff while the day lasts)."""
-    from handlers.digest import digest_replies
 
     now = ctx.now()
     calendar = work_calendar(ctx.settings, now)
@@ -501,55 +513,53 @@ async def run_digests(ctx: AppContext, *, sender: Outbox, lease: Lease | None = 
         return 0
     if now.time() < ctx.settings.digest_at:
         return 0
-    own = lease is None
-    if own:
-        lease = Lease(ctx)
-        await lease.beat()
-    assert lease is not None
+    async with held_lease(ctx, lease) as held:
+        return await _send_digests(ctx, sender, now, held)
+
+
+async def _send_digests(ctx: AppContext, sender: Outbox, now: datetime, lease: Lease) -> int:
+    from handlers.digest import digest_replies
+
     schedule = backoff(ctx.settings)
     count = 0
     prefix = f"digest:{now.date().isoformat()}:"
     users = await ctx.storage.users()
     existing = await ctx.storage.claimed_keys(prefix + u.address for u in users)
     retry = await ctx.storage.retryable(now) if existing else {}
-    try:
-        for user in users:
-            if (
-                not (user.approved and user.active and user.role in ("manager", "admin"))
-                or user.agency_id is None
-            ):
-                continue
-            if not sender.can_send(user.address) or not lease.alive():
-                continue
-            key = prefix + user.address
-            if key in existing and key not in retry:
-                continue  # sent (or being sent) today
-            if not await ctx.storage.claim(
-                key, recipient=user.address, occurrence_id=None, lead="digest", now=now, worker=lease.worker
-            ):
-                continue
-            try:
-                with use_language(user.language):
-                    replies = await digest_replies(ctx, user.agency_id, today=now.date(), with_chart=False)
-                for reply in replies:
-                    await sender.send(user.address, reply)
-            except DeliveryError as exc:
-                if exc.blocked:
-                    await ctx.storage.deactivate(user.address)
-                await ctx.storage.finish_claims(
-                    [key],
-                    ok=False,
-                    now=ctx.now(),
-                    error=str(exc),
-                    final=exc.blocked,
-                    unknown=exc.unknown,
-                    worker=lease.worker,
-                    retry_at=ctx.now() + timedelta(seconds=schedule.delay(1, exc.retry_after)),
-                )
-                continue
-            await ctx.storage.finish_claims([key], ok=True, now=ctx.now(), worker=lease.worker)
-            count += 1
-    finally:
-        if own:
-            await lease.end()
+    for user in users:
+        if (
+            not (user.approved and user.active and user.role in ("manager", "admin"))
+            or user.agency_id is None
+        ):
+            continue
+        if not sender.can_send(user.address) or not lease.alive():
+            continue
+        key = prefix + user.address
+        if key in existing and key not in retry:
+            continue  # sent (or being sent) today
+        if not await ctx.storage.claim(
+            key, recipient=user.address, occurrence_id=None, lead="digest", now=now, worker=lease.worker
+        ):
+            continue
+        try:
+            with use_language(user.language):
+                replies = await digest_replies(ctx, user.agency_id, today=now.date(), with_chart=False)
+            for reply in replies:
+                await sender.send(user.address, reply)
+        except DeliveryError as exc:
+            if exc.blocked:
+                await ctx.storage.deactivate(user.address)
+            await ctx.storage.finish_claims(
+                [key],
+                ok=False,
+                now=ctx.now(),
+                error=str(exc),
+                final=exc.blocked,
+                unknown=exc.unknown,
+                worker=lease.worker,
+                retry_at=ctx.now() + timedelta(seconds=schedule.delay(1, exc.retry_after)),
+            )
+            continue
+        await ctx.storage.finish_claims([key], ok=True, now=ctx.now(), worker=lease.worker)
+        count += 1
     return count
