@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from bot.channels.base import DeliveryError
 from handlers.reminders import Lease, run_digests, run_tick
 from storage import Storage
-from tests.test_reminder_tick import FakeOutbox, at, ctx_at, seed
+from tests.test_reminder_tick import TZ, FakeOutbox, at, ctx_at, seed
 
 DAY = date(2022, 6, 23)  # d7 of a task due 30 June (calendar days)
 
@@ -174,3 +174,37 @@ async def test_no_digest_on_a_public_holiday(storage: Storage) -> None:
     tet_monday = date(2027, 2, 8)
     assert await run_digests(ctx_at(storage, at(tet_monday, 8), nhacviec_working_days="on"), sender=box) == 0
     assert await run_digests(ctx_at(storage, at(tet_monday, 8), nhacviec_working_days="off"), sender=box) == 1
+
+
+async def test_a_one_off_tick_keeps_its_lease_while_it_sends(storage: Storage) -> None:
+    """`nhacviec remind` has no long-running heartbeat: the tick renews its own lease, so a batch
+    longer than the lease still goes out whole (real clock, lease 0.4 s, 5 sends of 0.2 s)."""
+    from datetime import UTC
+
+    from bot.settings import Settings
+    from handlers.context import AppContext
+    from handlers.replies import Reply
+
+    today = datetime.now(UTC).astimezone(TZ).date()
+    await seed(storage, today + timedelta(days=3))
+    agency = (await storage.agencies())[0].id
+    for i in range(2, 5):
+        await storage.upsert_user(f"telegram:{i}", agency_id=agency, approved=True)
+    one_at_a_time = asyncio.Lock()
+
+    class SlowOutbox(FakeOutbox):
+        async def send(self, address: str, reply: Reply) -> None:
+            async with one_at_a_time:
+                await asyncio.sleep(0.2)
+                await super().send(address, reply)
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        nhacviec_lease_seconds=0.4,
+        nhacviec_working_days="off",
+        nhacviec_quiet_hours="",
+        nhacviec_remind_at="00:00",
+    )
+    box = SlowOutbox()
+    await run_tick(AppContext(storage=storage, settings=settings), sender=box)
+    assert len(box.sent) == 5
