@@ -192,7 +192,7 @@ async def test_a_one_off_tick_keeps_its_lease_while_it_sends(storage: Storage) -
         await storage.upsert_user(f"telegram:{i}", agency_id=agency, approved=True)
     one_at_a_time = asyncio.Lock()
 
-    class SlowOutbox(FakeOutbox):
+    class SlowOutbox(WindowedOutbox):  # one message per window: the lease is checked before each
         async def send(self, address: str, reply: Reply) -> None:
             async with one_at_a_time:
                 await asyncio.sleep(0.2)
