@@ -24,12 +24,13 @@ import pytest
 from bot.domain import Kind, ParsedPlan, ParsedTask
 from storage import Storage
 from tests.fakes.telegram_api import FakeTelegramAPI, Faults
+from tests.fakes.zalo_api import FakeZaloAPI
 
 TITLE = "Báo cáo kết quả rà soát thủ tục hành chính"
 FIRST_CHAT = 5000
 
 
-async def seed(url: str, count: int) -> None:
+async def seed(url: str, count: int, channel: str = "telegram") -> None:
     """One task due in three days, `count` officers of its lead agency: `count` reminders."""
     due = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() + timedelta(days=3)
     st = await Storage.open(url)
@@ -38,12 +39,13 @@ async def seed(url: str, count: int) -> None:
         await st.save_plan(ParsedPlan(tasks=[task], number="9/KH"), {"Sở Tư pháp": [("Sở Tư pháp", None)]})
         agency = (await st.agencies())[0].id
         for i in range(count):
-            await st.upsert_user(f"telegram:{FIRST_CHAT + i}", agency_id=agency, approved=True)
+            account = f"{FIRST_CHAT + i}" if channel == "telegram" else f"u{FIRST_CHAT + i}"
+            await st.upsert_user(f"{channel}:{account}", agency_id=agency, approved=True)
     finally:
         await st.close()
 
 
-def environment(api: FakeTelegramAPI, url: str, **overrides: str) -> dict[str, str]:
+def environment(api: FakeTelegramAPI | FakeZaloAPI, url: str, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NHACVIEC_", "ZALO_", "TELEGRAM_"))}
     env.update(api.env())
     env.update(
@@ -92,10 +94,10 @@ class Runs:
         return "\n".join(p.read_text(errors="replace") for p in self.logs)
 
 
-def delivered(api: FakeTelegramAPI) -> Counter[int]:
+def delivered(api: FakeTelegramAPI | FakeZaloAPI) -> Counter[str]:
     """Copies of the reminder accepted by the stand-in, per chat."""
     return Counter(
-        int(c.params["chat_id"])
+        str(c.params["chat_id"])
         for c in api.calls("sendMessage")
         if c.ok and TITLE in str(c.params.get("text", ""))
     )
@@ -115,7 +117,7 @@ async def wait_count(
     return time.monotonic() - start
 
 
-def duplicates(api: FakeTelegramAPI) -> int:
+def duplicates(api: FakeTelegramAPI | FakeZaloAPI) -> int:
     return sum(n - 1 for n in delivered(api).values())
 
 
@@ -242,10 +244,13 @@ async def test_two_workers_while_a_batch_outlasts_the_lease(tmp_path: Path, db_u
             runs.stop_all()
 
 
-async def test_slow_answers_after_delivery_send_at_most_two_copies(tmp_path: Path, sqlite_url: str) -> None:
+@pytest.mark.parametrize("channel", ["telegram", "zalo"])
+async def test_slow_answers_after_delivery_send_at_most_two_copies(
+    tmp_path: Path, sqlite_url: str, channel: str
+) -> None:
     count = 20
-    await seed(sqlite_url, count)
-    async with FakeTelegramAPI() as api:
+    await seed(sqlite_url, count, channel)
+    async with FakeTelegramAPI() if channel == "telegram" else FakeZaloAPI() as api:
         api.faults = Faults(delay=2.5)  # delivered, answered after the client gave up (1 s)
         runs = Runs(tmp_path, environment(api, sqlite_url, NHACVIEC_SEND_TIMEOUT_SECONDS="1"))
         try:
@@ -253,7 +258,11 @@ async def test_slow_answers_after_delivery_send_at_most_two_copies(tmp_path: Pat
             await wait_count(api, 0, timeout=30, chats=count)
             await asyncio.sleep(6.0)  # several backoff steps: any further copy would show
             copies = delivered(api)
-            report("slow answers after delivery", max_copies=max(copies.values()), total=sum(copies.values()))
+            report(
+                f"slow answers after delivery ({channel})",
+                max_copies=max(copies.values()),
+                total=sum(copies.values()),
+            )
             assert len(copies) == count
             assert max(copies.values()) <= 2
         finally:
