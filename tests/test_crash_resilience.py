@@ -104,7 +104,7 @@ def delivered(api: FakeTelegramAPI | FakeZaloAPI) -> Counter[str]:
 
 
 async def wait_count(
-    api: FakeTelegramAPI, at_least: int, timeout: float, *, chats: int | None = None
+    api: FakeTelegramAPI | FakeZaloAPI, at_least: int, timeout: float, *, chats: int | None = None
 ) -> float:
     """Wait until `at_least` copies (or, with `chats`, that many distinct chats) arrived; the seconds taken."""
     start = time.monotonic()
