@@ -53,7 +53,7 @@ One tick of the loop (storage and sending live outside this module)::
         ok = send(delivery.recipient, blocks)
         for key in delivery.keys: await storage.finish_claim(key, ok=ok, now=now)
 
-A failed or stale claim (`storage.retryable_keys`) is re-sent by a full pass (`since=None`):
+A failed claim or a dead worker's claim (`storage.retryable`) is re-sent by a full pass (`since=None`):
 its key comes back as long as it is still the latest lead inside the horizon.
 
 Known limit: keys name the lead, not the date, so if a re-imported plan moves an occurrence's
