@@ -66,7 +66,7 @@ from bot.channels.base import ChatLocks, deliver_turn
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
-from bot.core.redact import RedactingFilter, Redactor
+from bot.core.redact import Redactor, install_on_loggers
 from bot.core.reminders.backoff import Backoff
 from handlers.ports import DeliveryError
 from handlers.replies import Reply, Request
@@ -136,11 +136,7 @@ def hide_token_in_logs(token: str) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     names = {"telegram", "telegram.Bot", "telegram.ext.ExtBot", "httpx", "httpcore"}
     names |= {n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "httpx", "httpcore"))}
-    redact = Redactor([token])
-    for name in names:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter(redact))
+    install_on_loggers(Redactor([token]), names)
 
 
 class _ChatMoved(Exception):
