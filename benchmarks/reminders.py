@@ -94,9 +94,24 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=50_000)
     parser.add_argument("--users", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--working-days",
+        choices=["on", "off"],
+        default="on",
+        help="count lead days in working days (VN holidays)",
+    )
     args = parser.parse_args()
 
     config = PlannerConfig()
+    if args.working_days == "on":
+        import holidays
+
+        from bot.core.reminders.workdays import WorkCalendar
+
+        config = PlannerConfig(
+            calendar=WorkCalendar.of(holidays.country_holidays("VN", years=(YEAR - 1, YEAR, YEAR + 1)))
+        )
+    print(f"working days: {args.working_days}")
     today = date(YEAR, 6, 20)
     tasks, users = make_data(args.tasks, args.users, today, args.seed)
     n_occ = sum(len(t.occurrences) for t in tasks)

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.channels.base import Outbox
 from bot.channels.telegram import TelegramChannel
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
 from bot.settings import Settings
 from handlers.context import AppContext
+from handlers.ports import Outbox
 from handlers.router import Router
 from handlers.tick import run_tick
 from storage import Storage

@@ -41,39 +41,86 @@ def build_channels(settings: Settings, router: Router) -> list[Channel]:
     return channels
 
 
-def start_scheduler(ctx: AppContext, outbox: Outbox) -> tuple[AsyncIOScheduler, asyncio.Lock]:
-    """The periodic tick: plan reminders and digests from the data, claim, send, record.
+class TickRunner:
+    """The periodic tick and this worker's lease, with a clean stop.
 
-    The returned lock is held while a tick runs, so shutting down can wait for it to finish
-    (a tick cut in half would leave claims to retry; closing storage under it would crash it).
+    APScheduler polls the ticker every few seconds (a quarter of the lease, at most
+    NHACVIEC_TICK_SECONDS): planning happens every NHACVIEC_TICK_SECONDS, but a dead worker's
+    claims or a failed send whose backoff passed are picked up at the next poll. The lease is
+    renewed by its own task, so a long tick never lets it lapse.
     """
-    from handlers.tick import Ticker, run_digests
 
-    scheduler = AsyncIOScheduler(timezone=ctx.settings.tz)
-    ticker = Ticker(ctx, outbox)
-    running = asyncio.Lock()
+    def __init__(self, ctx: AppContext, outbox: Outbox) -> None:
+        from handlers.tick import Lease, Ticker
 
-    async def tick() -> None:
-        async with running:
+        self.ctx, self.outbox = ctx, outbox
+        self.lease = Lease(ctx)
+        self.ticker = Ticker(ctx, outbox, lease=self.lease)
+        self.running = asyncio.Lock()
+        self._current: asyncio.Task[None] | None = None
+        self._stop_beating = asyncio.Event()
+        self._beating: asyncio.Task[None] | None = None
+        self.scheduler = AsyncIOScheduler(timezone=ctx.settings.tz)
+
+    async def start(self) -> None:
+        await self.lease.beat()
+        self._beating = asyncio.create_task(self.lease.run(self._stop_beating), name="worker-lease")
+        every = max(0.2, min(float(self.ctx.settings.nhacviec_tick_seconds), self.lease.seconds / 4))
+        self.scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=every,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.ctx.clock(),
+            id="reminder-tick",
+        )
+        self.scheduler.start()
+
+    async def _tick(self) -> None:
+        from handlers.tick import run_digests
+
+        if self.ticker.stopping.is_set():
+            return
+        async with self.running:
+            self._current = asyncio.current_task()
             try:
-                await ticker.tick()
-                await run_digests(ctx, sender=outbox)
+                ticked = await self.ticker.poll()
+                if ticked is not None and not self.ticker.stopping.is_set():
+                    await run_digests(self.ctx, sender=self.outbox, lease=self.lease)
             except asyncio.CancelledError:
                 log.info("reminder tick cancelled by shutdown")
             except Exception:
                 log.exception("reminder tick failed; the next tick tries again")
+            finally:
+                self._current = None
 
-    scheduler.add_job(
-        tick,
-        "interval",
-        seconds=ctx.settings.nhacviec_tick_seconds,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=ctx.clock(),
-        id="reminder-tick",
-    )
-    scheduler.start()
-    return scheduler, running
+    async def stop(self, grace: float) -> None:
+        """Stop claiming; give in-flight sends `grace` seconds to finish and be recorded; then
+        cancel what is left (its claims are released or recorded as unknown) and end the lease."""
+        self.ticker.stopping.set()
+        # Pause, not shut down yet: APScheduler's shutdown cancels a running job, which would cut
+        # a tick between "sent" and "recorded" (then a restart sends that message again).
+        self.scheduler.pause()
+        try:
+            async with asyncio.timeout(grace):
+                await self.running.acquire()
+        except TimeoutError:
+            current = self._current
+            if current is not None:
+                current.cancel()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await self.running.acquire()
+        self.scheduler.shutdown(wait=False)
+        self._stop_beating.set()
+        if self._beating is not None:
+            with contextlib.suppress(Exception):
+                await self._beating
+        try:
+            await self.lease.end()
+        except Exception:
+            log.exception("could not end the worker lease")
 
 
 @dataclass
@@ -121,31 +168,30 @@ async def run(settings: Settings, *, db: str | None = None, console: ConsoleOpti
     try:
         if not channels:
             return await run_console_session(ctx, router, console or ConsoleOptions())
-        for channel in channels:
-            await channel.start()
-        scheduler, ticking = start_scheduler(ctx, outbox)
-        await _warn_about_the_sample(ctx)
-        print(
-            _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
-            file=sys.stderr,
-        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
+        for channel in channels:
+            await channel.start()
+        ticks = TickRunner(ctx, outbox)
+        await ticks.start()
+        await _warn_about_the_sample(ctx)
+        print(
+            _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
+            file=sys.stderr,
+        )
         waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.file_lost.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for waiting in waits:
             waiting.cancel()
         lost = storage.file_lost.is_set()
-        scheduler.shutdown(wait=False)
+        log.info("stopping: no new claims; waiting for sends in flight")
+        await ticks.stop(settings.nhacviec_stop_seconds)
         for channel in channels:
             with contextlib.suppress(Exception):
                 await channel.stop()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(20):  # let a running tick record what it sent
-                await ticking.acquire()
         if lost:
             print(
                 _("Dừng: tệp cơ sở dữ liệu đã bị xoá hoặc thay thế trong khi bot chạy; không ghi gì thêm."),

@@ -93,6 +93,33 @@ class Settings(BaseSettings):
     @property
     def remind_partners(self) -> bool:
         return self.nhacviec_remind_partners in ("on", "1", "true", "yes")
+    # Issue 15: working days, worker leases, retries and a clean stop.
+    nhacviec_working_days: str = "on"
+    nhacviec_lease_seconds: float = Field(default=10.0, gt=0)  # a dead worker's claims are retaken after this
+    nhacviec_retry_seconds: str = "10-300"  # backoff of failed sends: first pause - longest pause
+    nhacviec_stop_seconds: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight sends get this long
+    nhacviec_send_window_seconds: float = Field(default=3.0, gt=0)  # claim this much sending at a time
+    nhacviec_send_timeout_seconds: float = Field(default=20.0, gt=0)  # no answer after this: outcome unknown
+
+    @field_validator("nhacviec_working_days")
+    @classmethod
+    def _check_working_days(cls, value: str) -> str:
+        value = value.strip().lower() or "on"
+        if value not in ("on", "off"):
+            raise ValueError("NHACVIEC_WORKING_DAYS must be 'on' or 'off'")
+        return value
+
+    @field_validator("nhacviec_retry_seconds")
+    @classmethod
+    def _check_retry(cls, value: str) -> str:
+        first, _, cap = value.strip().partition("-")
+        try:
+            ok = 0 < float(first) <= float(cap or first)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError("NHACVIEC_RETRY_SECONDS must be FIRST-LONGEST in seconds, e.g. 10-300")
+        return value.strip()
 
     @field_validator("nhacviec_quarter_report_day")
     @classmethod
@@ -211,6 +238,16 @@ class Settings(BaseSettings):
         }
         values.update(overrides)
         return PlannerConfig(**values)  # type: ignore[arg-type]
+
+    @property
+    def working_days(self) -> bool:
+        return self.nhacviec_working_days == "on"
+
+    @property
+    def retry_schedule(self) -> tuple[float, float]:
+        """(first pause, longest pause) of the backoff between tries of a failed reminder."""
+        first, _, cap = self.nhacviec_retry_seconds.partition("-")
+        return float(first), float(cap or first)
 
     @property
     def max_file_bytes(self) -> int:

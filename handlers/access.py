@@ -40,7 +40,7 @@ async def start(turn: Turn, conv: Conversation) -> list[Reply]:
         ]
     if turn.user is not None and turn.user.agency_id is not None and turn.user.active:
         return [Reply([_("Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt.")])]
-    conv.state.waiting[turn.req.account] = ("join_agency", None)
+    await conv.state.wait_for(turn.req.account, "join_agency")
     return [
         Reply(
             [
@@ -104,7 +104,7 @@ async def agency_typed(turn: Turn, conv: Conversation) -> list[Reply]:
 
 async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     if payload == "retype":
-        conv.state.waiting[turn.req.account] = ("join_agency", None)
+        await conv.state.wait_for(turn.req.account, "join_agency")
         return [Reply([_("Hãy gõ tên cơ quan/đơn vị của bạn.")])]
     if turn.approved:
         return [Reply([_("Bạn đã là thành viên.")])]
@@ -112,7 +112,7 @@ async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Repl
     agency_id = payload_id(payload)
     if agency_id is None or agency_id not in directory:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
-    conv.state.waiting.pop(turn.req.account, None)
+    await conv.state.stop_waiting(turn.req.account)
     user = await turn.ctx.storage.upsert_user(
         turn.req.account, agency_id=agency_id, name=turn.req.display_name[:200], approved=False, active=True
     )

@@ -1,25 +1,33 @@
-"""One conversation turn, and what the bot remembers between turns of a chat.
+"""One conversation turn, and what the bot remembers between turns — kept in the database.
 
-`Turn` is the request being handled with who sent it; `Conversation` is what the bot waits for
-from each account (an agency name, plan facts), the buttons it last showed in each chat (so a
-reply of "2" presses the second one on channels without buttons) and import previews waiting
-for Xác nhận. Command modules get both from the router; none of them imports the router.
+`Turn` is the request being handled with who sent it. `Conversation` is what the bot waits for
+from each account (an agency name, plan facts, corrections), the buttons it last showed in each
+chat (so a reply of "2" presses the second one on channels without buttons) and import previews
+waiting for "Xác nhận" with the file they came from — each stored with an expiry through
+`Storage.conversation`. So a restart between a preview and its confirmation loses nothing, and
+with several `nhacviec run` processes behind one webhook any of them can take the next message.
+Command modules get both from the router; none of them imports the router.
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.core.domain import ParsedPlan
+from bot.core.domain import Kind, ParsedPlan, ParsedTask
 from handlers.context import AppContext
 from handlers.ports import DeliveryError, Outbox
 from handlers.replies import Button, Reply, Request
+from storage import Storage
 from storage.db import UserRecord
 
-PENDING_TTL = 3600.0
+WAITING_TTL = timedelta(hours=1)
+BUTTONS_TTL = timedelta(days=2)
+PENDING_TTL = timedelta(hours=1)
 
 
 @dataclass
@@ -52,50 +60,160 @@ class Turn:
         return self.user.language if self.user else "vi"
 
 
-@dataclass
 class ChatState:
     """What the bot waits for from one account, and the buttons it last showed per chat."""
 
-    waiting: dict[str, tuple[str, Any]] = field(default_factory=dict)  # account → (what, data)
-    buttons: dict[str, list[Button]] = field(default_factory=dict)  # chat address → flat buttons
+    def __init__(self, storage: Storage, clock: Callable[[], datetime]) -> None:
+        self.storage, self.clock = storage, clock
+
+    async def waiting(self, account: str) -> tuple[str, Any] | None:
+        found = await self.storage.conversation(f"wait:{account}", now=self.clock())
+        return (found["what"], found.get("data")) if found else None
+
+    async def wait_for(self, account: str, what: str, data: Any = None) -> None:
+        await self.storage.set_conversation(
+            f"wait:{account}", {"what": what, "data": data}, expires_at=self.clock() + WAITING_TTL
+        )
+
+    async def stop_waiting(self, account: str) -> None:
+        await self.storage.set_conversation(f"wait:{account}", None, expires_at=self.clock())
+
+    async def buttons(self, chat: str) -> list[Button] | None:
+        found = await self.storage.conversation(f"buttons:{chat}", now=self.clock())
+        return [Button(label, data) for label, data in found["buttons"]] if found else None
+
+    async def show_buttons(self, chat: str, buttons: list[Button]) -> None:
+        await self.storage.set_conversation(
+            f"buttons:{chat}",
+            {"buttons": [[b.label, b.data] for b in buttons]},
+            expires_at=self.clock() + BUTTONS_TTL,
+        )
 
 
-@dataclass
 class PendingImports:
-    """Previews waiting for Xác nhận / Huỷ, by token (kept in memory for an hour)."""
+    """Previews waiting for Xác nhận / Huỷ, by token, with the file they came from (an hour)."""
 
-    items: dict[str, tuple[str, ParsedPlan, bytes, float]] = field(default_factory=dict)
-    # Corrections typed by the admin: name as written in the plan → the agency it means.
-    matches: dict[str, dict[str, str]] = field(default_factory=dict)
+    def __init__(self, storage: Storage, clock: Callable[[], datetime]) -> None:
+        self.storage, self.clock = storage, clock
 
-    def add(self, account: str, parsed: ParsedPlan, data: bytes) -> str:
-        now = time.monotonic()
-        self.items = {k: v for k, v in self.items.items() if now - v[3] < PENDING_TTL}
+    async def add(self, account: str, parsed: ParsedPlan, data: bytes) -> str:
         token = secrets.token_hex(4)
-        self.items[token] = (account, parsed, data, now)
+        await self._store(token, account, parsed, data)
         return token
 
-    def get(self, token: str, account: str) -> ParsedPlan | None:
-        item = self.items.get(token)
-        if item is None or item[0] != account or time.monotonic() - item[3] > PENDING_TTL:
+    async def _store(
+        self, token: str, account: str, parsed: ParsedPlan, data: bytes, matches: dict[str, str] | None = None
+    ) -> None:
+        await self.storage.set_conversation(
+            f"import:{token}",
+            {
+                "account": account,
+                "plan": plan_to_json(parsed),
+                "file": base64.b64encode(data).decode("ascii"),
+                "matches": dict(matches or {}),
+            },
+            expires_at=self.clock() + PENDING_TTL,
+        )
+
+    async def _load(self, token: str) -> dict[str, Any] | None:
+        return await self.storage.conversation(f"import:{token}", now=self.clock())
+
+    async def get(self, token: str, account: str) -> ParsedPlan | None:
+        found = await self._load(token)
+        if found is None or found["account"] != account:
             return None
-        return item[1]
+        return plan_from_json(found["plan"])
 
-    def replace(self, token: str, parsed: ParsedPlan) -> None:
-        account, _old, data, created = self.items[token]
-        self.items[token] = (account, parsed, data, created)
+    async def replace(self, token: str, parsed: ParsedPlan) -> None:
+        found = await self._load(token)
+        if found is not None:
+            await self._store(
+                token, found["account"], parsed, base64.b64decode(found["file"]), found.get("matches")
+            )
 
-    def data(self, token: str) -> bytes:
-        return self.items[token][2]
+    async def data(self, token: str) -> bytes:
+        found = await self._load(token)
+        return base64.b64decode(found["file"]) if found else b""
 
-    def pop(self, token: str) -> None:
-        self.items.pop(token, None)
-        self.matches.pop(token, None)
+    async def pop(self, token: str) -> None:
+        await self.storage.set_conversation(f"import:{token}", None, expires_at=self.clock())
+
+    async def matches(self, token: str) -> dict[str, str]:
+        """The admin's corrections for this preview: name as written in the plan → the agency."""
+        found = await self._load(token)
+        return dict(found.get("matches") or {}) if found else {}
+
+    async def set_matches(self, token: str, matches: dict[str, str]) -> None:
+        found = await self._load(token)
+        if found is not None:
+            found["matches"] = dict(matches)
+            await self.storage.set_conversation(f"import:{token}", found, expires_at=self.clock() + PENDING_TTL)
+
+
+def plan_to_json(plan: ParsedPlan) -> dict[str, Any]:
+    return {
+        "tasks": [
+            {
+                "title": t.title,
+                "lead": t.lead,
+                "partners": t.partners,
+                "deadline": t.deadline,
+                "kind": t.kind.value,
+                "dates": [d.isoformat() for d in t.dates],
+                "activity": t.activity,
+                "output": t.output,
+                "note": t.note,
+                "number": t.number,
+                "source": t.source,
+            }
+            for t in plan.tasks
+        ],
+        "issuer": plan.issuer,
+        "number": plan.number,
+        "date": plan.date.isoformat() if plan.date else None,
+        "year": plan.year,
+        "title": plan.title,
+        "period": list(plan.period) if plan.period else None,
+        "source_file": plan.source_file,
+        "source_hash": plan.source_hash,
+        "warnings": list(plan.warnings),
+        "errors": list(plan.errors),
+    }
+
+
+def plan_from_json(value: dict[str, Any]) -> ParsedPlan:
+    tasks = [
+        ParsedTask(
+            **{
+                **t,
+                "kind": Kind(t["kind"]),
+                "dates": [date.fromisoformat(d) for d in t["dates"]],
+            }
+        )
+        for t in value["tasks"]
+    ]
+    return ParsedPlan(
+        tasks=tasks,
+        issuer=value["issuer"],
+        number=value["number"],
+        date=date.fromisoformat(value["date"]) if value["date"] else None,
+        year=value["year"],
+        title=value["title"],
+        period=tuple(value["period"]) if value.get("period") else None,  # type: ignore[arg-type]
+        source_file=value["source_file"],
+        source_hash=value["source_hash"],
+        warnings=list(value["warnings"]),
+        errors=list(value["errors"]),
+    )
 
 
 @dataclass
 class Conversation:
-    """Everything remembered between turns (kept in memory by this process)."""
+    """Everything remembered between turns, in the database."""
 
-    state: ChatState = field(default_factory=ChatState)
-    imports: PendingImports = field(default_factory=PendingImports)
+    state: ChatState
+    imports: PendingImports
+
+    @classmethod
+    def of(cls, storage: Storage, clock: Callable[[], datetime]) -> Conversation:
+        return cls(ChatState(storage, clock), PendingImports(storage, clock))

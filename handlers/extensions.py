@@ -65,7 +65,7 @@ async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     found = await turn.ctx.storage.occurrence(ref)
     if found is None or found[1].status != OccurrenceStatus.OPEN:
         return [Reply([_("Việc này không còn mở.")])]
-    conv.state.waiting[turn.req.account] = ("ext_date", stamp(turn, ref))
+    await conv.state.wait_for(turn.req.account, "ext_date", stamp(turn, ref))
     return [
         Reply(
             [
@@ -103,14 +103,14 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
     what, data = waiting
     ref = fresh(turn, data)
     if not isinstance(ref, int):
-        conv.state.waiting.pop(turn.req.account, None)
+        await conv.state.stop_waiting(turn.req.account)
         return None
     if what == "ext_reject":
         return await _rejected_with_reason(turn, conv, ref)
     parsed = parse_extension(turn.req.text, today=turn.ctx.today())
     found = await turn.ctx.storage.occurrence(ref)
     if found is None:
-        conv.state.waiting.pop(turn.req.account, None)
+        await conv.state.stop_waiting(turn.req.account)
         return [Reply([_("Việc này không còn trong kế hoạch.")])]
     task, occ = found
     if parsed is None:
@@ -120,7 +120,7 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
         return [Reply([_("Hạn mới phải sau hạn hiện tại ({due}).").format(due=f"{occ.due:%d/%m/%Y}")])]
     if not reason:
         return [Reply([_("Hãy ghi kèm lý do xin gia hạn, ví dụ: {date} chờ số liệu.").format(date=f"{new_due:%d/%m/%Y}")])]
-    conv.state.waiting.pop(turn.req.account, None)
+    await conv.state.stop_waiting(turn.req.account)
     ext = await turn.ctx.storage.request_extension(
         occ.id, by=turn.req.account, at=turn.ctx.clock(), new_due=new_due, reason=reason
     )
@@ -177,7 +177,7 @@ async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str)
     if ext.requested_by == turn.req.account or not await _may_decide(turn, ext.occurrence_id):
         return [Reply([_("Chỉ lãnh đạo của đơn vị chủ trì mới duyệt được đề nghị gia hạn.")])]
     if not approve:
-        conv.state.waiting[turn.req.account] = ("ext_reject", stamp(turn, ext.id))
+        await conv.state.wait_for(turn.req.account, "ext_reject", stamp(turn, ext.id))
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
     try:
         decided = await turn.ctx.storage.decide_extension(ext.id, approve=True, by=turn.req.account, at=turn.ctx.clock())
@@ -192,7 +192,7 @@ async def _rejected_with_reason(turn: Turn, conv: Conversation, ext_id: int) -> 
     reason = turn.req.text.strip()
     if not reason:
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
-    conv.state.waiting.pop(turn.req.account, None)
+    await conv.state.stop_waiting(turn.req.account)
     decided = await turn.ctx.storage.decide_extension(
         ext_id, approve=False, by=turn.req.account, at=turn.ctx.clock(), note=reason
     )

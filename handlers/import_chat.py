@@ -35,7 +35,7 @@ async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
                 )
             ]
         return [Reply([_("Hãy gửi tệp kế hoạch (XLSX, CSV, DOCX, PDF hoặc TXT).")])]
-    conv.state.waiting.pop(req.account, None)
+    await conv.state.stop_waiting(req.account)
     limit = turn.ctx.settings.max_file_bytes
     if req.file_size is not None and req.file_size > limit:
         return [
@@ -70,7 +70,7 @@ async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
                 ]
             )
         ]
-    token = conv.imports.add(req.account, parsed, data)
+    token = await conv.imports.add(req.account, parsed, data)
     return await preview(turn, parsed, token)
 
 
@@ -136,14 +136,14 @@ async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
     action, _sep, token = payload.partition(":")
-    parsed = conv.imports.get(token, turn.req.account)
+    parsed = await conv.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
     if action == "no":
-        conv.imports.pop(token)
+        await conv.imports.pop(token)
         return [Reply([_("Đã huỷ, không ghi gì.")])]
     if action == "set":
-        conv.state.waiting[turn.req.account] = ("import_facts", token)
+        await conv.state.wait_for(turn.req.account, "import_facts", token)
         return [
             Reply(
                 [
@@ -154,7 +154,7 @@ async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]
             )
         ]
     if action == "map":
-        conv.state.waiting[turn.req.account] = ("import_match", token)
+        await conv.state.wait_for(turn.req.account, "import_match", token)
         return [
             Reply(
                 [
@@ -165,8 +165,8 @@ async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]
             )
         ]
     if action == "ok":
-        matches = conv.imports.matches.get(token, {})
-        conv.imports.pop(token)
+        matches = await conv.imports.matches(token)
+        await conv.imports.pop(token)
         try:
             report = await save_parsed(turn.ctx, parsed, dry_run=False, matches=matches)
         except ValueError as exc:
@@ -188,8 +188,8 @@ async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]
 
 
 async def facts_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]:
-    conv.state.waiting.pop(turn.req.account, None)
-    parsed = conv.imports.get(token, turn.req.account)
+    await conv.state.stop_waiting(turn.req.account)
+    parsed = await conv.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
     parts = [p.strip() for p in turn.req.text.split(";")]
@@ -200,25 +200,26 @@ async def facts_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]
     # Read the file again with the facts: a new year changes the due dates of "Quý II" and the like.
     parsed = await parse_file(
         turn.ctx,
-        conv.imports.data(token),
+        await conv.imports.data(token),
         parsed.source_file,
         issuer=issuer[:300] or parsed.issuer,
         plan=number[:100] or parsed.number,
         year=int(year) if year else parsed.year,
     )
-    conv.imports.replace(token, parsed)
-    return await preview(turn, parsed, token, conv.imports.matches.get(token))
+    await conv.imports.replace(token, parsed)
+    return await preview(turn, parsed, token, await conv.imports.matches(token))
 
 
 async def matches_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]:
     """The admin's corrections ("Văn phòng Sở = Văn phòng Sở Y tế", one a line) → a new preview."""
-    conv.state.waiting.pop(turn.req.account, None)
-    parsed = conv.imports.get(token, turn.req.account)
+    await conv.state.stop_waiting(turn.req.account)
+    parsed = await conv.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
-    found = conv.imports.matches.setdefault(token, {})
+    found = await conv.imports.matches(token)
     for line in turn.req.text.splitlines():
         written, sep, target = line.partition("=")
         if sep and written.strip() and target.strip():
             found[written.strip()[:300]] = target.strip()[:300]
+    await conv.imports.set_matches(token, found)
     return await preview(turn, parsed, token, found)

@@ -148,7 +148,7 @@ async def start_with_code(turn: Turn, conv: Conversation, code: str) -> list[Rep
         return [Reply([_("Liên kết mời này không còn hiệu lực.")])]
     agency = directory.full_name(invite.agency_id)
     await st.count_invite_use(code)
-    conv.state.waiting.pop(turn.req.account, None)
+    await conv.state.stop_waiting(turn.req.account)
     if not invite.auto_approve:
         await st.upsert_user(turn.req.account, role=invite.role, active=True)
         replies = await access.join_chosen(turn, conv, str(invite.agency_id))

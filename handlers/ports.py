@@ -16,8 +16,8 @@ class DeliveryError(Exception):
 
     `blocked`: the account blocked the bot or left (403) — mark it inactive, never retry.
     `retry_after`: the server asked to wait (429) — the caller may try again later.
-    `unknown`: the request went out but no answer came (a timeout after sending): it may have
-    been delivered, so it must not be blindly repeated.
+    `unknown`: the request left but no answer came (a timeout, a connection cut while reading):
+    the message may have been delivered — resent at most once, after a pause, never at once.
     Otherwise a transient failure (network, 5xx) that a later tick retries.
     """
 
@@ -51,6 +51,12 @@ class Outbox:
 
     def can_send(self, address: str) -> bool:
         return address.partition(":")[0] in self.channels
+
+    def window(self, seconds: float) -> int:
+        """How many messages the slowest configured channel sends in `seconds` (at least 1):
+        the reminder tick claims no more than that at a time."""
+        rates = [float(getattr(c, "send_rate", 30.0)) for c in self.channels.values()] or [30.0]
+        return max(1, int(min(rates) * seconds))
 
     async def send(self, address: str, reply: Reply) -> None:
         channel, _sep, chat_id = address.partition(":")

@@ -58,7 +58,7 @@ async def done_with_file(turn: Turn, conv: Conversation) -> list[Reply]:
 
     if turn.req.channel != "telegram" or turn.req.file_id is None:
         return [Reply([_("Kênh này chưa nhận tệp báo cáo; hãy gửi ghi chú bằng chữ.")])]
-    conv.state.waiting[turn.req.account] = ("done_file", stamp(turn, _file(turn)))
+    await conv.state.wait_for(turn.req.account, "done_file", stamp(turn, _file(turn)))
     return await done_menu(turn)
 
 
@@ -66,7 +66,7 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
     ref = payload_id(payload)
     if ref is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
-    waiting = conv.state.waiting.get(turn.req.account)
+    waiting = await conv.state.waiting(turn.req.account)
     attached = fresh(turn, waiting[1]) if waiting and waiting[0] == "done_file" else None
     if not isinstance(attached, dict):
         attached = None
@@ -74,7 +74,7 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
         task, changed = await results.mark_done(turn.ctx, ref, _actor(turn), **(attached or {}))
     except UserError as exc:
         return [Reply([esc(str(exc))])]
-    conv.state.waiting.pop(turn.req.account, None)
+    await conv.state.stop_waiting(turn.req.account)
     found = await turn.ctx.storage.occurrence(ref)
     due = f"{found[1].due:%d/%m/%Y}" if found else ""
     if not changed and not attached:
@@ -83,7 +83,7 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
     if attached:
         blocks.append(_("Đã lưu tệp báo cáo {name}.").format(name=f"<i>{esc(attached['file_name'])}</i>"))
     else:
-        conv.state.waiting[turn.req.account] = ("done_evidence", stamp(turn, ref))
+        await conv.state.wait_for(turn.req.account, "done_evidence", stamp(turn, ref))
         blocks.append(_("Nếu có, gửi ghi chú kết quả hoặc tệp báo cáo ngay trong tin nhắn tiếp theo."))
     return [Reply(blocks, buttons=[[Button(_("Hoàn tác"), f"undo:{ref}")]])]
 
@@ -92,7 +92,7 @@ async def evidence(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> 
     """The message after a result or a progress mark: its note (and, for a result, its file).
     None when the wait is over (EVIDENCE_WINDOW): the message is then handled as any other."""
     what, data = waiting
-    conv.state.waiting.pop(turn.req.account, None)
+    await conv.state.stop_waiting(turn.req.account)
     occurrence_id = fresh(turn, data)
     if not isinstance(occurrence_id, int):
         return None
@@ -179,7 +179,7 @@ async def on_progress_button(turn: Turn, conv: Conversation, payload: str) -> li
         task = await results.mark_in_progress(turn.ctx, ref, _actor(turn), note=None)
     except UserError as exc:
         return [Reply([esc(str(exc))])]
-    conv.state.waiting[turn.req.account] = ("progress_note", stamp(turn, ref))
+    await conv.state.wait_for(turn.req.account, "progress_note", stamp(turn, ref))
     return [
         Reply(
             [

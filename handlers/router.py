@@ -75,7 +75,7 @@ class Router:
 
     def __init__(self, ctx: AppContext, *, bot_username: str = "", outbox: Outbox | None = None) -> None:
         self.ctx = ctx
-        self.conv = Conversation()
+        self.conv = Conversation.of(ctx.storage, ctx.now)  # in the database: survives restarts, shared
         self.bot_username = bot_username
         # Delivers replies addressed to other chats and progress notes (`nhacviec run` gives it;
         # a router without one, like the console's, answers only in the chat of the request).
@@ -131,15 +131,15 @@ class Router:
         """A chat got a new address (a Telegram group upgraded to a supergroup): links follow it."""
         if await self.ctx.storage.move_chat(old, new):
             log.info("chat %s moved to %s; its link and reminders follow", old, new)
-        buttons = self.conv.state.buttons.pop(old, None)
+        buttons = await self.conv.state.buttons(old)
         if buttons:
-            self.conv.state.buttons[new] = buttons
+            await self.conv.state.show_buttons(new, buttons)
 
-    def buttons_shown(self, address: str, buttons: list[Button]) -> None:
+    async def buttons_shown(self, address: str, buttons: list[Button]) -> None:
         """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later
         "1", "2" there presses them."""
         if buttons:
-            self.conv.state.buttons[address] = buttons
+            await self.conv.state.show_buttons(address, buttons)
 
     async def handle(self, req: Request) -> list[Reply]:
         """Never raises for bad input; an unexpected error is logged and answered with an apology."""
@@ -158,14 +158,16 @@ class Router:
         chat = f"{req.channel}:{req.chat_id}"
         for reply in replies:
             if reply.buttons:  # remembered where they are shown, so "1" there presses the first
-                self.conv.state.buttons[reply.to or chat] = [b for row in reply.buttons for b in row]
+                await self.conv.state.show_buttons(reply.to or chat, [b for row in reply.buttons for b in row])
         return replies
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         req = turn.req
         chat = f"{req.channel}:{req.chat_id}"
         if req.callback is None:
-            choice = _numbered_choice(req.text, self.conv.state.buttons.get(chat))
+            choice = (
+                _numbered_choice(req.text, await self.conv.state.buttons(chat)) if _is_number(req.text) else None
+            )
             if choice is not None:
                 req.callback = choice.data
         if req.callback is not None:
@@ -176,7 +178,7 @@ class Router:
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
         if command == "huy":
-            self.conv.state.waiting.pop(req.account, None)
+            await self.conv.state.stop_waiting(req.account)
             return [Reply([_("Đã huỷ.")])]
         if command == "id":
             return onboarding.my_id(turn)
@@ -190,7 +192,7 @@ class Router:
         if command == "lang":
             return await settings_cmds.language(turn)
         # A note or file after /xong, a progress note, an extension's date and reason (issue 17).
-        follow_up = self.conv.state.waiting.get(req.account) if command is None else None
+        follow_up = await self.conv.state.waiting(req.account) if command is None else None
         if follow_up is not None and follow_up[0] in results_chat.WAITS:
             if (replies := await results_chat.evidence(turn, self.conv, follow_up)) is not None:
                 return replies
@@ -204,7 +206,7 @@ class Router:
         if req.file_name is not None or command == "import":
             return await import_chat.on_import(turn, self.conv)
 
-        waiting = self.conv.state.waiting.get(req.account)
+        waiting = await self.conv.state.waiting(req.account) if command is None else None
         if command is None and waiting is not None:
             what, data = waiting
             if what == "join_agency":
@@ -294,6 +296,10 @@ def _split_command(text: str, bot_username: str) -> tuple[str | None, str]:
     if target and bot_username and target.lower() != bot_username.lower():
         return None, ""  # a command for another bot in the group
     return ALIASES.get(name, name), args
+
+
+def _is_number(text: str) -> bool:
+    return text.strip().rstrip(".").isdigit()
 
 
 def _numbered_choice(text: str, buttons: list[Button] | None) -> Button | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import and_, delete, event, func, select, text, update
+from sqlalchemy import and_, case, delete, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -29,6 +29,7 @@ from storage.errors import DatabaseFileLost, StorageError, explain
 from storage.models import (
     Agency,
     ChatLink,
+    Conversation,
     Extension,
     Meta,
     Occurrence,
@@ -39,6 +40,7 @@ from storage.models import (
     TaskLead,
     TaskPartner,
     User,
+    Worker,
 )
 from storage.onboarding import OnboardingStore
 
@@ -171,6 +173,32 @@ class SaveResult:
     new_agencies: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RetryInfo:
+    status: str  # claimed (its worker died) | failed | released | unknown
+    first_at: datetime  # when the key was first claimed
+    attempts: int = 1  # sends tried so far (a takeover after a crash does not count)
+    recipient: str = ""
+
+
+def _utc(value: datetime) -> datetime:
+    """Lease and retry times are stored in UTC: SQLite keeps wall-clock values without their
+    zone, so mixing zones would make comparisons (and "is it still the same day") wrong."""
+    return value.astimezone(UTC) if value.tzinfo is not None else value
+
+
+def _retake_condition(now: datetime):  # type: ignore[no-untyped-def]
+    """SQL for "another worker may take this claim now" (see `Storage.retryable`)."""
+    now = _utc(now)
+    live = select(Worker.id).where(Worker.lease_until >= now)
+    due = or_(ReminderLog.next_at.is_(None), ReminderLog.next_at <= now)
+    return or_(
+        (ReminderLog.status == "claimed") & ReminderLog.worker.not_in(live),
+        ReminderLog.status.in_(["failed", "released"]) & due,
+        (ReminderLog.status == "unknown") & (ReminderLog.doubts < 2) & due,
+    )
+
+
 def split_account(address: str) -> tuple[str, str]:
     """ "telegram:123" → ("telegram", "123"); a bare id means Telegram."""
     channel, sep, account = address.strip().partition(":")
@@ -195,13 +223,40 @@ class Storage(OnboardingStore):
         )
         self._file: tuple[str, tuple[int, int] | None] | None = None  # SQLite: (path, (device, inode))
         self.file_lost = asyncio.Event()  # set when the SQLite file is found deleted or replaced
+        # Leases of this process's workers, renewed inside every write transaction on SQLite
+        # (see `hold_lease`); `lease_valid` is what the last committed renewal granted.
+        self._leases: dict[str, tuple[timedelta, Callable[[], datetime]]] = {}
+        self.lease_valid: dict[str, datetime] = {}
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction that commits at the end: every write goes through here."""
         self.check_file()
-        async with self._write_lock, self.sessions.begin() as s:
-            yield s
+        async with self._write_lock:
+            async with self.sessions.begin() as s:
+                yield s
+                renewed = await self._renew_leases(s)
+            self.lease_valid.update(renewed)
+
+    def hold_lease(self, worker: str, lease: timedelta, clock: Callable[[], datetime]) -> None:
+        """SQLite has one writer at a time: a long write (an import) would hold back the
+        heartbeat and let the lease lapse while the worker lives. So on SQLite every write
+        transaction of this process also renews its leases — they commit together, and no other
+        process can take the claims over while the write holds the lock."""
+        if self.engine.dialect.name == "sqlite":
+            self._leases[worker] = (lease, clock)
+
+    def let_go_lease(self, worker: str) -> None:
+        self._leases.pop(worker, None)
+        self.lease_valid.pop(worker, None)
+
+    async def _renew_leases(self, s: AsyncSession) -> dict[str, datetime]:
+        renewed: dict[str, datetime] = {}
+        for worker, (lease, clock) in list(self._leases.items()):
+            until = _utc(clock()) + lease
+            await s.execute(update(Worker).where(Worker.id == worker).values(lease_until=until))
+            renewed[worker] = until
+        return renewed
 
     def check_file(self) -> None:
         """A SQLite file deleted or replaced while we run must not get our writes (they would go into
@@ -454,8 +509,14 @@ class Storage(OnboardingStore):
                     if dry_run:
                         await s.rollback()
                         result.plan_id = None
+                        if self._leases:  # the preview's writes are gone: renew at once, still first in line
+                            async with self.sessions.begin() as renewal:
+                                renewed = await self._renew_leases(renewal)
+                            self.lease_valid.update(renewed)
                     else:
+                        renewed = await self._renew_leases(s)
                         await s.commit()
+                        self.lease_valid.update(renewed)
                     return result
                 except IntegrityError:
                     # A lost race with another process (an agency or plan it created first):
@@ -1186,19 +1247,190 @@ class Storage(OnboardingStore):
         return found
 
     async def retryable_keys(
-        self, now: datetime, *, stale_after: timedelta, max_attempts: int = 5
+        self, now: datetime, *, stale_after: timedelta | None = None, max_attempts: int | None = None
     ) -> set[str]:
-        """Claims whose send never finished (a crash) or failed transiently: worth another try."""
-        cutoff = now - stale_after
+        """Claims worth another try now (see `retryable`); the old arguments are ignored."""
+        return set(await self.retryable(now))
+
+    async def retryable(self, now: datetime) -> dict[str, RetryInfo]:
+        """Claims another worker may take now, with what the tick needs to judge them:
+
+        - `claimed` by a worker whose lease lapsed (it crashed): taken over, not a failed attempt;
+        - `failed` / `released` once their backoff (`next_at`) has passed;
+        - `unknown` (a timeout after the request left) once, after its backoff.
+        """
         async with self.sessions() as s:
             rows = await s.execute(
-                select(ReminderLog.key).where(
-                    ReminderLog.attempts < max_attempts,
-                    ((ReminderLog.status == "claimed") & (ReminderLog.claimed_at < cutoff))
-                    | ((ReminderLog.status == "failed") & (ReminderLog.claimed_at < cutoff)),
-                )
+                select(
+                    ReminderLog.key,
+                    ReminderLog.status,
+                    ReminderLog.first_at,
+                    ReminderLog.claimed_at,
+                    ReminderLog.attempts,
+                    ReminderLog.recipient,
+                ).where(_retake_condition(now))
             )
-            return set(rows.scalars())
+            return {
+                key: RetryInfo(status, _aware(first_at) or _aware(claimed_at), attempts, recipient)  # type: ignore[arg-type]
+                for key, status, first_at, claimed_at, attempts, recipient in rows
+            }
+
+    async def retake(self, keys: Iterable[str], *, now: datetime, worker: str) -> set[str]:
+        """Take over keys that `retryable` lists; a conditional UPDATE, so one worker wins each.
+        Only a failed or doubtful send counts as another attempt; a crashed owner's claim does not."""
+        keys = list(keys)
+        won: set[str] = set()
+        if not keys:
+            return won
+        async with self.write() as s:
+            for chunk in _chunks(keys, 500):
+                stmt = (
+                    update(ReminderLog)
+                    .where(ReminderLog.key.in_(chunk), _retake_condition(now))
+                    .values(
+                        status="claimed",
+                        claimed_at=now,
+                        worker=worker,
+                        next_at=None,
+                        attempts=ReminderLog.attempts
+                        + case((ReminderLog.status.in_(["failed", "unknown"]), 1), else_=0),
+                    )
+                    .returning(ReminderLog.key)
+                )
+                won.update((await s.execute(stmt)).scalars())
+        return won
+
+    async def release_claims(self, keys: Sequence[str], *, worker: str, now: datetime) -> None:
+        """Give back claims this worker will not send (it is stopping): anyone may take them at once."""
+        async with self.write() as s:
+            for chunk in _chunks(list(keys), 500):
+                await s.execute(
+                    update(ReminderLog)
+                    .where(
+                        ReminderLog.key.in_(chunk),
+                        ReminderLog.worker == worker,
+                        ReminderLog.status == "claimed",
+                    )
+                    .values(status="released", next_at=None, finished_at=now)
+                )
+
+    async def expire_claims(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Failed or left-over claims that no longer matter (superseded, their day over): never retried."""
+        async with self.write() as s:
+            for chunk in _chunks(list(keys), 500):
+                await s.execute(
+                    update(ReminderLog)
+                    .where(ReminderLog.key.in_(chunk), _retake_condition(now))
+                    .values(status="expired", finished_at=now)
+                )
+
+    async def drop_claims(self, keys: Sequence[str], *, worker: str) -> None:
+        """Forget claims that must not be sent after all (work done, task or person gone, muted):
+        if the reason goes away (the work is reopened), the planner finds the reminder again."""
+        async with self.write() as s:
+            for chunk in _chunks(list(keys), 500):
+                await s.execute(
+                    delete(ReminderLog).where(
+                        ReminderLog.key.in_(chunk),
+                        ReminderLog.worker == worker,
+                        ReminderLog.status == "claimed",
+                    )
+                )
+
+    # -- worker leases (heartbeats) --------------------------------------------------------
+
+    async def heartbeat(self, worker: str, *, now: datetime, lease: timedelta) -> None:
+        """Renew `worker`'s lease until now + lease (created on the first beat)."""
+        now = _utc(now)
+        async with self.write() as s:
+            res = await s.execute(update(Worker).where(Worker.id == worker).values(lease_until=now + lease))
+            if res.rowcount == 0:
+                s.add(Worker(id=worker, started_at=now, lease_until=now + lease))
+
+    async def lease_until(self, worker: str) -> datetime | None:
+        async with self.sessions() as s:
+            return _aware(await s.scalar(select(Worker.lease_until).where(Worker.id == worker)))
+
+    async def drop_worker(self, worker: str, *, now: datetime | None = None) -> None:
+        """A worker that stops cleanly ends its lease (and forgets workers long dead)."""
+        async with self.write() as s:
+            await s.execute(delete(Worker).where(Worker.id == worker))
+            if now is not None:
+                await s.execute(delete(Worker).where(Worker.lease_until < _utc(now) - timedelta(days=1)))
+
+    # -- re-check before sending -----------------------------------------------------------
+
+    async def deliverable(
+        self, occurrence_ids: Iterable[int], addresses: Iterable[str]
+    ) -> tuple[set[int], dict[str, frozenset[int]]]:
+        """What may still be sent, read just before sending: the occurrences still open (task
+        not removed), and the addresses still approved and active with their muted task ids."""
+        occ = list(set(occurrence_ids))
+        wanted = set(addresses)
+        open_ids: set[int] = set()
+        people: dict[str, frozenset[int]] = {}
+        async with self.sessions() as s:
+            for chunk in _chunks(occ, 500):
+                open_ids.update(
+                    (
+                        await s.execute(
+                            select(Occurrence.id).where(
+                                Occurrence.id.in_(chunk), Occurrence.status == OccurrenceStatus.OPEN.value
+                            )
+                        )
+                    ).scalars()
+                )
+            by_channel: dict[str, list[str]] = {}
+            for address in wanted:
+                channel, account = split_account(address)
+                by_channel.setdefault(channel, []).append(account)
+            for channel, accounts in by_channel.items():
+                for chunk in _chunks(accounts, 500):
+                    for account, muted in await s.execute(
+                        select(User.account_id, User.muted).where(
+                            User.channel == channel,
+                            User.account_id.in_(chunk),
+                            User.approved.is_(True),
+                            User.active.is_(True),
+                        )
+                    ):
+                        people[f"{channel}:{account}"] = frozenset(muted or ())
+                    for (chat,) in await s.execute(
+                        select(ChatLink.chat_id).where(
+                            ChatLink.channel == channel,
+                            ChatLink.chat_id.in_(chunk),
+                            ChatLink.active.is_(True),
+                        )
+                    ):
+                        people.setdefault(f"{channel}:{chat}", frozenset())
+        return open_ids, people
+
+    # -- conversation state ----------------------------------------------------------------
+
+    async def conversation(self, key: str, *, now: datetime) -> dict | None:
+        """The stored state of one conversation, or None (never set, cleared or expired)."""
+        async with self.sessions() as s:
+            row = await s.get(Conversation, key)
+            if row is None or _aware(row.expires_at) <= _utc(now):  # type: ignore[operator]
+                return None
+            return dict(row.data)
+
+    async def set_conversation(self, key: str, data: dict | None, *, expires_at: datetime) -> None:
+        """Store (or with None, clear) one conversation's state."""
+        expires_at = _utc(expires_at)
+        async with self.write() as s:
+            row = await s.get(Conversation, key)
+            if data is None:
+                if row is not None:
+                    await s.delete(row)
+                return
+            if row is None:
+                s.add(Conversation(key=key, data=data, expires_at=expires_at))
+            else:
+                row.data, row.expires_at = data, expires_at
+            await s.execute(
+                delete(Conversation).where(Conversation.expires_at < expires_at - timedelta(days=2))
+            )
 
     async def claim(
         self,
@@ -1231,24 +1463,13 @@ class Storage(OnboardingStore):
                         attempts=1,
                         worker=worker,
                         claimed_at=now,
+                        first_at=_utc(now),
                     )
                 )
             return True
         except IntegrityError:
             pass
-        cutoff = now - stale_after
-        async with self.write() as s:
-            res = await s.execute(
-                update(ReminderLog)
-                .where(
-                    ReminderLog.key == key,
-                    ReminderLog.status.in_(["claimed", "failed"]),
-                    ReminderLog.claimed_at < cutoff,
-                    ReminderLog.attempts < max_attempts,
-                )
-                .values(status="claimed", claimed_at=now, worker=worker, attempts=ReminderLog.attempts + 1)
-            )
-            return res.rowcount == 1
+        return key in await self.retake([key], now=now, worker=worker)
 
     async def claim_many(
         self, rows: Sequence[tuple[str, str, int | None, str]], *, now: datetime, worker: str
@@ -1277,6 +1498,7 @@ class Storage(OnboardingStore):
                         "attempts": 1,
                         "worker": worker,
                         "claimed_at": now,
+                        "first_at": _utc(now),
                     }
                     for key, recipient, occurrence_id, lead in chunk
                 ]
@@ -1285,16 +1507,42 @@ class Storage(OnboardingStore):
         return won
 
     async def finish_claims(
-        self, keys: Sequence[str], *, ok: bool, now: datetime, error: str | None = None, final: bool = False
+        self,
+        keys: Sequence[str],
+        *,
+        ok: bool,
+        now: datetime,
+        error: str | None = None,
+        final: bool = False,
+        worker: str | None = None,
+        retry_at: datetime | None = None,
+        unknown: bool = False,
     ) -> None:
-        status = "delivered" if ok else ("dead" if final else "failed")
+        """Record a send's outcome: delivered; dead (403, never again); failed (retried from
+        `retry_at`); or unknown (a timeout after the request left: resent at most once).
+
+        With `worker`, only claims this worker still holds are touched: if its lease lapsed and
+        another worker took a claim over, the newer owner's record wins.
+        """
+        if ok:
+            values: dict[str, object] = {"status": "delivered"}
+        elif final:
+            values = {"status": "dead"}
+        elif unknown:
+            values = {
+                "status": "unknown",
+                "doubts": ReminderLog.doubts + 1,
+                "next_at": retry_at and _utc(retry_at),
+            }
+        else:
+            values = {"status": "failed", "next_at": retry_at and _utc(retry_at)}
+        values.update(finished_at=now, error=(error or None) and self.redact(error)[:2000])
         async with self.write() as s:
             for chunk in _chunks(list(keys), 500):
-                await s.execute(
-                    update(ReminderLog)
-                    .where(ReminderLog.key.in_(chunk))
-                    .values(status=status, finished_at=now, error=(error or None) and self.redact(error)[:2000])
-                )
+                stmt = update(ReminderLog).where(ReminderLog.key.in_(chunk))
+                if worker is not None:
+                    stmt = stmt.where(ReminderLog.worker == worker, ReminderLog.status == "claimed")
+                await s.execute(stmt.values(**values))
 
     async def finish_claim(
         self, key: str, *, ok: bool, now: datetime, error: str | None = None, final: bool = False
@@ -1311,6 +1559,8 @@ class Storage(OnboardingStore):
                     "recipient": r.recipient,
                     "status": r.status,
                     "attempts": r.attempts,
+                    "doubts": r.doubts,
+                    "worker": r.worker,
                     "error": r.error,
                 }
                 for r in rows

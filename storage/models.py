@@ -222,6 +222,40 @@ class ReminderLog(Base):
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Issue 15: when the key was first claimed (a failed send is retried that local day only),
+    # not to be retried before `next_at` (backoff), and how many sends ended in doubt (a timeout
+    # after the request left: resent at most once).
+    first_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    doubts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Worker(Base):
+    """A running `nhacviec run` process and the lease it renews while alive (its heartbeat).
+
+    A claim in `reminder_log` whose worker has no live lease here belongs to a dead process and
+    may be taken over by anyone.
+    """
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Conversation(Base):
+    """What the bot waits for in a chat (an import preview, an agency name, numbered choices).
+
+    Kept here, not in a process's memory, so it survives a restart and any of several
+    processes behind one webhook can take the next message. Gone after `expires_at`.
+    """
+
+    __tablename__ = "conversations"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Meta(Base):

@@ -80,3 +80,15 @@ async def test_error_pages_quoting_the_url_leak_nothing(tmp_path: Path) -> None:
         )
     assert stored.strip(), "the failed send was recorded"
     assert not _leaks(everything, token), stored
+
+
+def test_a_second_token_in_the_same_process_is_hidden_too(caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from bot.channels.telegram import hide_token_in_logs
+
+    hide_token_in_logs("111111:FIRST-token-abcdef")
+    hide_token_in_logs("222222:SECOND-token-ghijkl")
+    with caplog.at_level(logging.WARNING, logger="telegram.Bot"):
+        logging.getLogger("telegram.Bot").warning("GET /bot222222:second-TOKEN-ghijkl/getMe and /bot111111:FIRST-token-abcdef")
+    assert "ghijkl" not in caplog.text.lower() and "abcdef" not in caplog.text.lower()

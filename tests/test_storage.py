@@ -86,12 +86,15 @@ async def test_aliases_bump_directory_cache(storage: Storage) -> None:
 async def test_claims_are_exclusive_and_stale_claims_retried(storage: Storage) -> None:
     now = datetime(2022, 6, 23, 1, 0, tzinfo=UTC)
     args = {"recipient": "telegram:1", "occurrence_id": 1, "lead": "d7", "worker": "a"}
+    await storage.heartbeat("a", now=now, lease=timedelta(seconds=10))
     results = await asyncio.gather(*(storage.claim("k1", now=now, **args) for _ in range(8)))
     assert results.count(True) == 1
-    # Not stale yet: nobody may take it again.
-    assert not await storage.claim("k1", now=now + timedelta(minutes=5), **args)
-    # The sender died: after the timeout exactly one worker retries it.
-    later = now + timedelta(minutes=11)
+    # Its worker's lease is live: nobody may take it again.
+    assert not await storage.claim("k1", now=now + timedelta(seconds=9), **args)
+    # The worker died (its lease lapsed): exactly one worker takes it over.
+    later = now + timedelta(seconds=11)
+    await storage.heartbeat("b", now=later, lease=timedelta(seconds=10))
+    args["worker"] = "b"
     retried = await asyncio.gather(*(storage.claim("k1", now=later, **args) for _ in range(4)))
     assert retried.count(True) == 1
     await storage.finish_claim("k1", ok=True, now=later)

@@ -461,8 +461,13 @@ async def test_a_blocked_user_writing_does_not_stop_the_bot(bot: Bot) -> None:
     await bot.says(ADMIN, "/help", "/viec")
 
 
-async def test_network_errors_and_one_429_are_retried(bot: Bot) -> None:
+async def test_a_cut_connection_is_unknown_and_a_429_is_retried(bot: Bot) -> None:
+    # The request reached the server and the connection was cut: it may have been delivered, so
+    # the send is not repeated inside the channel (issue 15) — the caller learns "unknown".
     bot.api.drop_next("sendMessage")
+    with pytest.raises(DeliveryError) as caught:
+        await bot.channel.send(str(ADMIN), Reply(["mất kết nối"]))
+    assert caught.value.unknown and not caught.value.blocked
     await bot.channel.send(str(ADMIN), Reply(["sau lỗi mạng"]))
     bot.api.fail_next("sendMessage", code=429, retry_after=1)
     await bot.channel.send(str(ADMIN), Reply(["sau 429"]))
@@ -589,7 +594,9 @@ async def test_the_token_is_never_logged(
             api.add_user_message(ADMIN, "/help")
             await api.wait_for_message(ADMIN, "/viec")
             api.drop_next("sendMessage")
-            await channel.send(str(ADMIN), Reply(["x"]))
+            with pytest.raises(DeliveryError) as caught:  # a cut connection: outcome unknown
+                await channel.send(str(ADMIN), Reply(["x"]))
+            assert TOKEN not in str(caught.value)
         finally:
             await channel.stop()
             await storage.close()

@@ -49,6 +49,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import (
     AIORateLimiter,
@@ -66,7 +67,8 @@ from bot.channels.base import ChatLocks, deliver_turn
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
-from bot.core.redact import RedactingFilter, Redactor
+from bot.core.redact import Redactor, install_on_loggers
+from bot.core.reminders.backoff import Backoff
 from handlers.ports import DeliveryError
 from handlers.replies import Reply, Request
 
@@ -82,7 +84,8 @@ TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits on the server
-NETWORK_RETRIES = 2  # extra attempts of one call after a network error or timeout
+NETWORK_RETRIES = 2  # extra attempts of getMe at start-up after a network error
+SEND_RETRIES = Backoff.quick()  # inside one send: only for requests that surely did not arrive
 NETWORK_BACKOFF = 0.5  # seconds before the first retry; doubles each time
 CONCURRENT_UPDATES = 16
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -134,11 +137,7 @@ def hide_token_in_logs(token: str) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     names = {"telegram", "telegram.Bot", "telegram.ext.ExtBot", "httpx", "httpcore"}
     names |= {n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "httpx", "httpcore"))}
-    redact = Redactor([token])
-    for name in names:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter(redact))
+    install_on_loggers(Redactor([token]), names)
 
 
 class _ChatMoved(Exception):
@@ -149,10 +148,25 @@ class _ChatMoved(Exception):
         self.new_chat_id = new_chat_id
 
 
+def _surely_not_sent(exc: NetworkError) -> bool:
+    """True when the request cannot have reached Telegram (connect failed, pool full) or Telegram
+    answered with a server error; False when it may have been delivered (a read timeout, a
+    connection cut while waiting for the answer)."""
+    import httpx
+
+    cause = exc.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return True
+    if cause is None and not isinstance(exc, TimedOut):
+        return True  # an HTTP answer: 5xx ("Bad Gateway", "Internal Server Error (500)")
+    return False
+
+
 class TelegramChannel:
     """Long polling (or a webhook when TELEGRAM_WEBHOOK_URL is set) feeding `router.handle`."""
 
     name = "telegram"
+    send_rate = 28.0  # messages a second the rate limiter lets through (see _build_application)
 
     def __init__(self, settings: Settings, router: Router) -> None:
         if not settings.telegram_bot_token:
@@ -176,7 +190,7 @@ class TelegramChannel:
                 HTTPXRequest(
                     connection_pool_size=32,
                     connect_timeout=10.0,
-                    read_timeout=20.0,
+                    read_timeout=self.settings.nhacviec_send_timeout_seconds,
                     write_timeout=30.0,  # photo uploads
                     pool_timeout=10.0,
                 )
@@ -603,7 +617,10 @@ class TelegramChannel:
             )
 
     async def _call(self, target: int | str, call: Callable[[], Awaitable[T]]) -> T:
-        """One Bot API call with the delivery rules: retry network trouble, never retry a block."""
+        """One Bot API call with the delivery rules: retry what surely did not arrive (a refused
+        connection, a 5xx) a couple of times; never retry a block; a timeout or a cut connection
+        after the request left is `unknown` and NOT retried here (it may have been delivered:
+        retrying inside the send multiplied copies)."""
         attempt = 0
         while True:
             try:
@@ -620,10 +637,12 @@ class TelegramChannel:
             except BadRequest as exc:  # (a NetworkError subclass in PTB) – retrying will not help
                 raise DeliveryError(f"refused: {exc.message}") from None
             except NetworkError as exc:  # includes TimedOut
-                if attempt >= NETWORK_RETRIES:
-                    raise DeliveryError(f"network: {exc.message}") from None
-                await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
+                if not _surely_not_sent(exc):
+                    raise DeliveryError(f"no answer: {exc.message}", unknown=True) from None
                 attempt += 1
+                if SEND_RETRIES.gives_up(attempt):
+                    raise DeliveryError(f"network: {exc.message}") from None
+                await asyncio.sleep(SEND_RETRIES.delay(attempt))
             except TelegramError as exc:
                 raise DeliveryError(f"telegram: {exc.message}") from None
 

@@ -63,6 +63,7 @@ from bot.channels.zalo_api import ZaloApiError, ZaloBotClient, describe
 from bot.channels.zalo_webhook import WebhookServer
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
+from bot.core.reminders.backoff import Backoff
 from bot.core.text import fold, nfc
 from handlers.ports import DeliveryError
 from handlers.replies import Reply, Request
@@ -77,8 +78,8 @@ TEXT_LIMIT = 2000  # sendMessage accepts 1–2000 characters
 POLL_TIMEOUT = 25.0  # seconds a getUpdates long poll waits on the server
 BACKOFF_START = 0.5  # seconds after the first failed poll; doubles each time
 BACKOFF_CAP = 30.0
-NETWORK_RETRIES = 2  # extra attempts of one send after a network error or a 5xx
-RETRY_PAUSE = 0.25  # seconds before the first such retry; doubles
+NETWORK_RETRIES = 2  # extra attempts of getMe at start-up after a network error
+SEND_RETRIES = Backoff.quick()  # inside one send: only for requests that surely did not arrive
 TYPING_AFTER = 0.4  # an answer not ready after this long gets a "typing…" indicator
 DEFAULT_WEBHOOK_PORT = 8444
 SEEN_MESSAGES = 2000  # message ids remembered to drop a webhook redelivery
@@ -90,7 +91,7 @@ _GONE = re.compile(
 )
 
 
-# ---- throttling# ---- throttling ----------------------------------------------------------------------------
+# ---- throttling ----------------------------------------------------------------------------
 
 
 class RateLimiter:
@@ -104,6 +105,7 @@ class RateLimiter:
         self, *, overall: float = 10.0, overall_burst: int = 10, per_chat: float = 1.0, chat_burst: int = 5
     ) -> None:
         self._overall = AsyncLimiter(overall_burst, overall_burst / overall)
+        self.rate = overall
         self._chat_burst = chat_burst
         self._chat_period = chat_burst / per_chat
         self._chats: dict[str, AsyncLimiter] = {}
@@ -161,7 +163,12 @@ class ZaloChannel:
                 logging.getLogger(noisy).setLevel(logging.WARNING)
         self.settings = settings
         self.router = router
-        self.client = ZaloBotClient(settings.zalo_bot_token, settings.zalo_api_base_url, http=http)
+        self.client = ZaloBotClient(
+            settings.zalo_bot_token,
+            settings.zalo_api_base_url,
+            http=http,
+            timeout=settings.nhacviec_send_timeout_seconds,
+        )
         self.poll_timeout = poll_timeout
         self.typing_after = typing_after
         self.limiter = rate_limiter or RateLimiter()
@@ -178,6 +185,11 @@ class ZaloChannel:
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def send_rate(self) -> float:
+        """Messages a second the overall bucket lets through (the tick sizes its claims by it)."""
+        return self.limiter.rate
 
     async def start(self) -> None:
         """getMe, then poll in the background or register the webhook; returns once running."""
@@ -440,18 +452,20 @@ class ZaloChannel:
             )
         for part in parts:
             await self._call(chat_id, lambda part=part: self.client.send_message(chat_id, part))
-        self._remember_choices(chat_id, reply)
+        await self._remember_choices(chat_id, reply)
 
-    def _remember_choices(self, chat_id: str, reply: Reply) -> None:
+    async def _remember_choices(self, chat_id: str, reply: Reply) -> None:
         """The numbers shown in a chat are the buttons the router maps "1", "2" to.
 
         The router remembers the buttons of replies to the chat a request came from; a reply
         sent elsewhere (a join request to an admin, a reminder) is remembered here, once shown.
         """
-        self.router.buttons_shown(f"{self.name}:{chat_id}", [b for row in reply.buttons for b in row])
+        await self.router.buttons_shown(f"{self.name}:{chat_id}", [b for row in reply.buttons for b in row])
 
     async def _call(self, chat_id: str, call: Callable[[], Any]) -> Any:
-        """One send with the delivery rules: throttle, retry network trouble, never retry a block."""
+        """One send with the delivery rules: throttle; retry what surely did not arrive (a refused
+        connection, a 5xx) a couple of times; never retry a block; a timeout or a connection cut
+        after the request left is `unknown` and not retried here (it may have been delivered)."""
         attempt = 0
         while True:
             await self.limiter.acquire(chat_id)
@@ -465,13 +479,15 @@ class ZaloChannel:
                 if exc.code == 403 or (exc.code in (400, 404) and _GONE.search(exc.description)):
                     await self._mark_blocked(chat_id)
                     raise DeliveryError(f"blocked: {exc.description}", blocked=True) from None
-                if exc.code < 500 or attempt >= NETWORK_RETRIES:
+                if exc.code < 500 or SEND_RETRIES.gives_up(attempt + 1):
                     raise DeliveryError(f"zalo: {exc.code} {exc.description}") from None
-            except httpx.HTTPError as exc:
-                if attempt >= NETWORK_RETRIES:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if SEND_RETRIES.gives_up(attempt + 1):
                     raise DeliveryError(f"network: {type(exc).__name__}") from None
-            await asyncio.sleep(RETRY_PAUSE * 2**attempt)
+            except httpx.HTTPError as exc:  # read timeout, connection reset while waiting
+                raise DeliveryError(f"no answer: {type(exc).__name__}", unknown=True) from None
             attempt += 1
+            await asyncio.sleep(SEND_RETRIES.delay(attempt))
 
     async def _mark_blocked(self, chat_id: str) -> None:
         address = f"{self.name}:{chat_id}"

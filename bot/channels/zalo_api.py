@@ -28,10 +28,12 @@ class ZaloApiError(Exception):
 class ZaloBotClient:
     """`POST {base}/bot{token}/{method}` with JSON; returns `result` or raises `ZaloApiError`."""
 
-    def __init__(self, token: str, base_url: str, *, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, token: str, base_url: str, *, http: httpx.AsyncClient | None = None, timeout: float = 20.0
+    ) -> None:
         self._url = f"{base_url.rstrip('/')}/bot{token}"
         self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(20.0, connect=10.0),
+            timeout=httpx.Timeout(timeout, connect=10.0),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         )
 

@@ -22,6 +22,7 @@ class Redactor:
     """`redact(text)` → the text with every secret replaced by `<REDACTED>`."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
+        self.secrets = frozenset(s.strip() for s in secrets if s and s.strip())
         forms: set[str] = set()
         for secret in secrets:
             secret = (secret or "").strip()
@@ -35,6 +36,10 @@ class Redactor:
                 forms.update({part, quote(part, safe=""), quote_plus(part)})
         ordered = sorted(forms, key=len, reverse=True)  # longest first: the whole before its half
         self._pattern = re.compile("|".join(re.escape(f) for f in ordered), re.IGNORECASE) if ordered else None
+
+    def including(self, secrets: Iterable[str | None]) -> Redactor:
+        """This redactor with more secrets (a second bot token in the same process)."""
+        return Redactor([*self.secrets, *secrets])
 
     def __call__(self, text: str) -> str:
         if self._pattern is None or not text:
@@ -62,8 +67,22 @@ class RedactingFilter(logging.Filter):
 
 
 def install(redact: Redactor, logger: logging.Logger | None = None) -> None:
-    """Put the filter on every handler of `logger` (default: the root logger), once."""
+    """Put the filter on every handler of `logger` (default: the root logger), once each; a
+    handler that has one already learns the new secrets too."""
     target = logger or logging.getLogger()
     for handler in target.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter(redact))
+        _add(handler, redact)
+
+
+def install_on_loggers(redact: Redactor, names: Iterable[str]) -> None:
+    """The same on loggers (their own records, whatever handler writes them: e.g. pytest's)."""
+    for name in names:
+        _add(logging.getLogger(name), redact)
+
+
+def _add(target: logging.Filterer, redact: Redactor) -> None:
+    for existing in target.filters:
+        if isinstance(existing, RedactingFilter):
+            existing.redact = existing.redact.including(redact.secrets)
+            return
+    target.addFilter(RedactingFilter(redact))

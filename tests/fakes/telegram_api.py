@@ -672,6 +672,33 @@ def _decode_value(name: str, value: str) -> Any:
         return value
 
 
+@dataclass
+class Faults:
+    """How a stand-in misbehaves on its send methods (sendMessage, sendPhoto), like real networks.
+
+    Set `api.faults = Faults(...)`; `times` limits it to the next N sends (None: until cleared
+    with `api.faults = None`).
+    - `delay`: deliver, then answer this many seconds late (slow, or past the client's timeout:
+      "slow answers after delivery");
+    - `reset_after_delivery`: deliver, then cut the connection without an answer;
+    - `status` (+ `retry_after`): answer this error WITHOUT delivering (a burst of 500, an outage,
+      a 429 storm);
+    - `hang`: wait this long, then cut the connection WITHOUT delivering (a timeout);
+    - `refuse`: cut the connection at once WITHOUT delivering (a connection reset).
+    """
+
+    delay: float = 0.0
+    reset_after_delivery: bool = False
+    status: int | None = None
+    retry_after: int | None = None
+    hang: float = 0.0
+    refuse: bool = False
+    times: int | None = None
+
+
+SEND_METHODS = frozenset({"sendmessage", "sendphoto"})
+
+
 class StandInAPI:
     """What both stand-ins (Telegram, Zalo) share: lifecycle, recorded calls, failures, waiting.
 
@@ -693,10 +720,45 @@ class StandInAPI:
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
+    faults: Faults | None = None
+    faulted: int = 0  # send calls a fault was applied to
+
     def start(self) -> Self:
         self._stopping = False
+        self._http._serve = self._serve_with_faults
         self._http.start()
         return self
+
+    def _serve_with_faults(self, request: IncomingRequest) -> Answer:
+        method = request.path.rstrip("/").rsplit("/", 1)[-1].lower()
+        with self._lock:
+            faults = self.faults
+            if faults is None or method not in SEND_METHODS:
+                faults = None
+            else:
+                self.faulted += 1
+                if faults.times is not None:
+                    faults.times -= 1
+                    if faults.times <= 0:
+                        self.faults = None
+        if faults is None:
+            return self._serve(request)  # type: ignore[attr-defined]
+        if faults.refuse:
+            return Answer(drop=True)
+        if faults.hang:
+            time.sleep(faults.hang)
+            return Answer(drop=True)
+        if faults.status is not None:
+            payload: JSON = {"ok": False, "error_code": faults.status, "description": "Injected failure"}
+            if faults.retry_after is not None:
+                payload["parameters"] = {"retry_after": faults.retry_after}
+            return Answer.json(payload, faults.status)
+        answer = self._serve(request)  # type: ignore[attr-defined]
+        if faults.delay:
+            time.sleep(faults.delay)
+        if faults.reset_after_delivery:
+            return Answer(drop=True)
+        return answer
 
     def stop(self) -> None:
         with self._changed:

@@ -11,6 +11,14 @@ The reminder schedule of one OPEN occurrence (due date D) for one recipient is a
 A send time that falls inside the quiet hours is postponed to their end (quiet hours may wrap
 midnight: with 21:00-07:00 a 22:00 reminder goes out at 07:00 the next morning).
 
+**Working days** (`PlannerConfig.calendar`, a `WorkCalendar` of weekends and public holidays;
+None counts calendar days): lead ``dN`` (N ≥ 1) goes out on the N-th working day before D,
+``d0`` on D or — when D is a weekend or a holiday — the working day before it, and the n-th nag
+on D + 7n or the working day before it. So a D-1 reminder for a Monday deadline goes on Friday,
+and on a day that is not a working day nothing is planned at all (what passed on it goes out
+the next working day, as a catch-up). Computed with `WorkIndex` (two list lookups per
+occurrence), so planning stays as fast as with calendar days.
+
 **Never miss, never repeat.** Each planned reminder carries a claim key
 ``f"{occurrence_id}@{due}:{recipient}:{lead}"`` (e.g. ``"42@2022-06-30:telegram:123:d3"``): it
 names the due date, so an occurrence whose due date moves (an approved extension) is reminded
@@ -49,7 +57,7 @@ One tick of the loop (storage and sending live outside this module)::
         ok = send(delivery.recipient, blocks)
         for key in delivery.keys: await storage.finish_claim(key, ok=ok, now=now)
 
-A failed or stale claim (`storage.retryable_keys`) is re-sent by a full pass (`since=None`):
+A failed claim or a dead worker's claim (`storage.retryable`) is re-sent by a full pass (`since=None`):
 its key comes back as long as it is still the latest lead inside the horizon.
 
 Occurrences of archived plans (`TaskView.plan_archived`) produce nothing.
@@ -73,6 +81,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.core.domain import OccurrenceStatus, TaskView
+from bot.core.reminders.workdays import WorkCalendar, WorkIndex
 
 DEFAULT_REMIND_DAYS: tuple[int, ...] = (7, 3, 1, 0)
 
@@ -126,6 +135,8 @@ class PlannerConfig:
     max_nags: int | None = 4  # weekly nags stop after this many (NHACVIEC_NAG_WEEKS); None: never
     catchup_horizon: timedelta = timedelta(days=7)
     remind_partners: bool = False  # NHACVIEC_REMIND_PARTNERS: coordinating agencies are reminded too
+    # Working days (weekends, public holidays): None counts calendar days and sends every day.
+    calendar: WorkCalendar | None = None
 
 
 def in_quiet_hours(moment: time, quiet_hours: tuple[time, time] | None) -> bool:
@@ -206,6 +217,41 @@ class _Profile:
             return None
         return best, self.names[best]
 
+    def latest_working(
+        self, due_ord: int, p: int, next_work: int, index: WorkIndex
+    ) -> tuple[int, str] | None:
+        """Working-days `latest`: (send day ordinal before the hour shift, name), or None.
+
+        `p` is the index of the last working day whose send time has passed (shift taken off),
+        `next_work` the ordinal of the working day after it. Lead d ≥ 1 goes out on the d-th
+        working day before the due day D, lead 0 on D or the working day before it, the n-th nag
+        on D + 7n or the working day before it. A lead has passed iff its send day's index ≤ p.
+        """
+        best: int | None = None
+        send: int | None = None
+        if self.days and index.covers(due_ord) and index.pos(due_ord) >= 0:
+            a = index.pos(due_ord)
+            working = index.days[a] == due_ord
+            k = a - p
+            if not working and k > 0:
+                k += 1  # D-0 and D-1 share the working day before a holiday due date
+            if k <= self.max_day:
+                best = self.lead_for_k[k] if k >= self.min_day else self.min_day
+                i = a - best if working else a - max(best - 1, 0)
+                send = index.days[i] if i >= 0 else None
+        if self.nag > 0:
+            weeks = (next_work - 1 - due_ord) // self.nag
+            if self.max_nags is not None:
+                weeks = min(weeks, self.max_nags)  # as in `latest`: the last nag ages out
+            at = index.pos(min(due_ord + weeks * self.nag, index.hi)) if due_ord + weeks * self.nag >= index.lo else -1
+            if weeks >= 1 and at >= 0:  # a capped nag older than the index is out of any window
+                nag_day = index.days[at]
+                if send is None or nag_day > send:
+                    return nag_day, f"nag{weeks}"
+        if best is None or send is None:
+            return None
+        return send, self.names[best]
+
 
 def plan_reminders(
     tasks: Iterable[TaskView],
@@ -256,11 +302,25 @@ def plan_reminders(
         return []
 
     # per profile: the last local day whose send time has passed, and the far-future cut-off
+    calendar = config.calendar
+    index: WorkIndex | None = None
+    if calendar is not None:
+        if not calendar.is_working(today):
+            return []  # nothing goes out on a weekend or a public holiday
+        horizon_days = config.catchup_horizon.days + 1
+        longest = max(p.max_day for p in profiles.values())
+        index = WorkIndex(calendar, today_ord - horizon_days - 40, today_ord + 2 * longest + 60)
     plans = []
     for profile in profiles.values():
         last_sent_ord = today_ord if now_time >= profile.at else today_ord - 1
-        too_far_ord = last_sent_ord + profile.max_day - profile.shift  # due beyond: nothing yet
-        plans.append((profile, last_sent_ord, too_far_ord))
+        if index is None:
+            too_far_ord = last_sent_ord + profile.max_day - profile.shift  # due beyond: nothing yet
+            plans.append((profile, last_sent_ord, too_far_ord, 0, 0))
+        else:
+            p = index.pos(last_sent_ord - profile.shift)
+            next_work = index.days[p + 1]
+            too_far_ord = index.days[min(p + profile.max_day + 1, len(index.days) - 1)]
+            plans.append((profile, last_sent_ord, too_far_ord, p, next_work))
 
     open_status = OccurrenceStatus.OPEN
     combine = datetime.combine
@@ -281,7 +341,7 @@ def plan_reminders(
             if not leads or not task.occurrences or task.plan_archived:
                 continue
             task_id = task.id
-            for profile, last_sent_ord, too_far_ord in plans:
+            for profile, last_sent_ord, too_far_ord, work_p, next_work in plans:
                 if len(leads) == 1:
                     people = profile.by_agency.get(leads[0])
                 else:  # joint leads: everyone of each lead agency, once
@@ -299,11 +359,19 @@ def plan_reminders(
                     due_ord = due.toordinal()
                     if due_ord > too_far_ord:
                         continue
-                    found = profile.latest(due_ord, last_sent_ord)
-                    if found is None:
-                        continue
-                    lead_days, lead = found
-                    when = combine(from_ord(due_ord - lead_days + profile.shift), profile.at, tzinfo=tz)
+                    if index is None:
+                        found = profile.latest(due_ord, last_sent_ord)
+                        if found is None:
+                            continue
+                        lead_days, lead = found
+                        send_ord = due_ord - lead_days + profile.shift
+                    else:
+                        found = profile.latest_working(due_ord, work_p, next_work, index)
+                        if found is None:
+                            continue
+                        send_ord, lead = found
+                        send_ord += profile.shift
+                    when = combine(from_ord(send_ord), profile.at, tzinfo=tz)
                     if when <= window_start or when > aware_now:
                         continue
                     days_left = due_ord - today_ord
