@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.core.text import visible_text
+
 
 @dataclass(frozen=True)
 class Button:
-    """An inline choice. `data` is the callback payload (≤ 64 bytes, Telegram's limit)."""
+    """An inline choice. `data` is the callback payload (≤ 64 bytes, Telegram's limit).
+
+    The label is cleaned of control, zero-width and right-to-left marks (a plan's title may carry
+    them), whatever built it."""
 
     label: str
     data: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", visible_text(self.label))
 
 
 @dataclass
@@ -48,6 +56,7 @@ class Request:
     mentioned: bool = False  # in a group: the bot was @mentioned
     file_name: str | None = None
     file_size: int | None = None
+    kind: str = "text"  # "text", or what else was sent: "sticker", "photo", "voice", "location"…
     # Reads the attached file only when called: files of non-admins are never downloaded.
     load_file: Callable[[], Awaitable[bytes]] | None = None
 

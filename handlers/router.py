@@ -156,6 +156,10 @@ class Router:
         if req.callback is not None:
             return await self._callback(turn, req.callback)
 
+        if req.kind != "text" and not req.text.strip() and req.file_name is None:
+            if req.chat_type == "group" and not req.mentioned:
+                return []  # a sticker in a group is not the bot's business
+            return [Reply([_("Nhắc Việc chỉ đọc tin nhắn chữ. Hãy gõ câu hỏi hoặc lệnh, ví dụ /help.")])]
         command, args = _split_command(req.text, self.bot_username)
         turn.args = args
         if req.chat_type == "group" and command is None and not req.mentioned:

@@ -139,6 +139,9 @@ def hide_token_in_logs(token: str) -> None:
     install_on_loggers(Redactor([token]), names)
 
 
+_OTHER_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation", "location", "contact", "poll")
+
+
 class _ChatMoved(Exception):
     """A send hit ChatMigrated: `_send` moves the chat and sends again."""
 
@@ -221,6 +224,25 @@ class TelegramChannel:
             MessageHandler(
                 filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION | filters.Document.ALL),
                 self._on_message,
+            )
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.UpdateType.MESSAGE
+                & ~filters.CAPTION
+                & (
+                    filters.Sticker.ALL
+                    | filters.PHOTO
+                    | filters.VOICE
+                    | filters.AUDIO
+                    | filters.VIDEO
+                    | filters.VIDEO_NOTE
+                    | filters.ANIMATION
+                    | filters.LOCATION
+                    | filters.CONTACT
+                    | filters.POLL
+                ),
+                self._on_other,
             )
         )
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
@@ -325,6 +347,18 @@ class TelegramChannel:
             await self._deliver(req, replies, reply_to=reply_to)
         if req.text.startswith("/start "):
             await self._publish_commands(changed_only=True)  # joined through an invite link
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, photo, voice, location…: the router says politely that only text is read."""
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        req = self._message_request(message)
+        req.kind = next(
+            (kind for kind in _OTHER_KINDS if getattr(message, kind, None)), "other"
+        )
+        async with self._locks.hold(req.chat_id):
+            await self._deliver(req, await self.router.handle(req))
 
     def _message_request(self, message: Message) -> Request:
         user = message.from_user
