@@ -85,7 +85,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits on the server
 NETWORK_RETRIES = 2  # extra attempts of getMe at start-up after a network error
 SEND_RETRIES = Backoff.quick()  # inside one send: only for requests that surely did not arrive
-NETWORK_BACKOFF = 0.5  # seconds before the first retry; doubles each time
+RECONNECT = Backoff.reconnect()  # getMe at start-up after a network error
 CONCURRENT_UPDATES = 16
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -302,7 +302,7 @@ class TelegramChannel:
                         _("Không kết nối được Telegram: {error}").format(error=exc.message)
                     ) from None
                 log.warning("Telegram not reachable (%s); retrying", exc.message)
-                await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
+                await asyncio.sleep(RECONNECT.delay(attempt + 1))
 
     async def _publish_commands(self, *, changed_only: bool = False) -> None:
         """setMyCommands per role and language: everybody's menu (an officer's) in Vietnamese (the
