@@ -57,6 +57,7 @@ class Request:
     file_name: str | None = None
     file_size: int | None = None
     kind: str = "text"  # "text", or what else was sent: "sticker", "photo", "voice", "location"…
+    bot_username: str = ""  # the bot's own @name on this channel ("/viec@other_bot" is not ours)
     # Reads the attached file only when called: files of non-admins are never downloaded.
     load_file: Callable[[], Awaitable[bytes]] | None = None
 

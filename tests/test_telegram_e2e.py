@@ -122,7 +122,7 @@ async def officer(bot: Bot, user_id: int, agency: str) -> None:
 
 
 async def test_start_publishes_commands_in_both_languages_and_learns_the_username(bot: Bot) -> None:
-    assert bot.router.bot_username == "nhacviec_test_bot"
+    assert bot.channel.username == "nhacviec_test_bot"
     vi = {c["command"]: c["description"] for c in bot.api.commands()}
     en = {c["command"]: c["description"] for c in bot.api.commands(language_code="en")}
     assert {"viec", "quahan", "sapden", "xong", "help"} <= set(vi)

@@ -251,10 +251,17 @@ class TelegramChannel:
         app.add_error_handler(self._on_error)
         return app
 
+    @property
+    def username(self) -> str:
+        """The bot's @name, known once `start` has met the API (getMe)."""
+        try:
+            return self.app.bot.username or ""
+        except RuntimeError:  # not initialised yet
+            return ""
+
     async def start(self) -> None:
         """Connect, start receiving updates in the background and publish the command menu."""
         await self._initialize()
-        self.router.bot_username = self.app.bot.username or ""
         await self.app.start()
         updater = self.app.updater
         if updater is None:  # pragma: no cover - the builder always makes one
@@ -368,6 +375,7 @@ class TelegramChannel:
         text = message.text if message.text is not None else (message.caption or "")
         text, mentioned = self._strip_mention(message, text)
         req = Request(
+            bot_username=self.username,
             channel=self.name,
             account_id=str(user.id),
             chat_id=str(chat.id),
@@ -447,6 +455,7 @@ class TelegramChannel:
         chat_id = str(chat.id) if chat is not None else str(query.from_user.id)
         is_group = chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
         req = Request(
+            bot_username=self.username,
             channel=self.name,
             account_id=str(query.from_user.id),
             chat_id=chat_id,
@@ -495,6 +504,7 @@ class TelegramChannel:
         if was_in:
             return
         req = Request(
+            bot_username=self.username,
             channel=self.name,
             account_id=str(change.from_user.id),
             chat_id=str(change.chat.id),
