@@ -45,7 +45,7 @@ async def _cooling_down(turn: Turn, conv: Conversation) -> list[Reply] | None:
     ]
 
 
-def looks_like_a_question(turn: Turn, text: str) -> bool:
+def looks_like_a_question(text: str) -> bool:
     """A stranger waiting to name their agency typed a question instead ("Sở Tư pháp có việc gì quá
     hạn?"): the step must not swallow it as an agency name."""
     folded = fold(text)
@@ -132,7 +132,7 @@ async def not_approved(turn: Turn, conv: Conversation) -> list[Reply]:
 async def agency_typed(turn: Turn, conv: Conversation) -> list[Reply]:
     """The account typed its agency: offer the best matches as buttons to confirm."""
     text = turn.req.text.strip()
-    if looks_like_a_question(turn, text):
+    if looks_like_a_question(text):
         return [
             Reply(
                 [
