@@ -132,17 +132,27 @@ class ConsoleOptions:
     today: date | None = None
 
 
+def console_context(storage: Storage, settings: Settings, options: ConsoleOptions) -> AppContext:
+    """The console's context, built with what it needs: `--today`'s clock, and the console user
+    among the admins when it is one."""
+    from bot.channels.console import CONSOLE_ACCOUNT
+
+    if options.role == "admin":
+        settings = settings.model_copy(
+            update={"nhacviec_admins": ",".join([*settings.admins, f"console:{CONSOLE_ACCOUNT}"])}
+        )
+    if options.today is None:
+        return AppContext(storage=storage, settings=settings)
+    moment = datetime.combine(options.today, time(9, 0), tzinfo=settings.tz)
+    return AppContext(storage=storage, settings=settings, clock=lambda: moment)
+
+
 async def run_console_session(ctx: AppContext, router: Router, options: ConsoleOptions) -> int:
     """The console chat as `console:local`: an admin by default, or `--as`/`--role`'s member."""
     from bot.channels.console import CONSOLE_ACCOUNT, run_console
     from handlers.first_run import console_user, first_words
 
-    if options.today is not None:
-        moment = datetime.combine(options.today, time(9, 0), tzinfo=ctx.settings.tz)
-        ctx.clock = lambda: moment
     address = f"console:{CONSOLE_ACCOUNT}"
-    if options.role == "admin":
-        ctx.settings.nhacviec_admins = ",".join([*ctx.settings.admins, address])
     agency = await console_user(ctx, address, agency=options.agency, role=options.role)
     intro = first_words(bool(await ctx.all_tasks()), agency, options.role)
     await run_console(router, intro=intro)
@@ -167,7 +177,9 @@ async def run(settings: Settings, *, db: str | None = None, console: ConsoleOpti
         outbox.add(channel)
     try:
         if not channels:
-            return await run_console_session(ctx, router, console or ConsoleOptions())
+            options = console or ConsoleOptions()
+            console_ctx = console_context(storage, settings, options)
+            return await run_console_session(console_ctx, Router(console_ctx), options)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

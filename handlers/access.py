@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.text import fold
 from handlers.help import help_reply
 from handlers.replies import Button, Reply, payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
+
+_QUESTION_WORDS = re.compile(
+    r"\b(?:co viec gi|viec gi|nhung viec|cac viec|qua han|sap den han|da xong|bao gio|khi nao|the nao|ai chu tri"
+    r"|thang nay|tuan nay|nam nay|hom nay|quy nay)\b"
+)
+REJECTION_COOLDOWN = timedelta(days=1)  # a rejected account may ask again after this
+
+
+def _pending(turn: Turn) -> bool:
+    """The account asked to join (an agency chosen) and no admin has decided yet."""
+    user = turn.user
+    return user is not None and user.agency_id is not None and user.active and not user.approved
+
+
+async def _cooling_down(turn: Turn, conv: Conversation) -> list[Reply] | None:
+    until = await conv.state.rejected_until(turn.req.account)
+    if until is None:
+        return None
+    local = until.astimezone(turn.ctx.settings.tz)
+    return [
+        Reply(
+            [
+                _("Yêu cầu tham gia của bạn vừa bị từ chối. Bạn có thể gửi lại sau {when}.").format(
+                    when=f"{local:%H:%M %d/%m/%Y}"
+                )
+            ]
+        )
+    ]
+
+
+def looks_like_a_question(text: str) -> bool:
+    """A stranger waiting to name their agency typed a question instead ("Sở Tư pháp có việc gì quá
+    hạn?"): the step must not swallow it as an agency name."""
+    folded = fold(text)
+    return "?" in text or bool(_QUESTION_WORDS.search(folded))
 
 
 async def start(turn: Turn, conv: Conversation) -> list[Reply]:
@@ -38,8 +76,11 @@ async def start(turn: Turn, conv: Conversation) -> list[Reply]:
                 ]
             )
         ]
-    if turn.user is not None and turn.user.agency_id is not None and turn.user.active:
+    if _pending(turn):
         return [Reply([_("Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt.")])]
+    cooling = await _cooling_down(turn, conv)
+    if cooling is not None:
+        return cooling
     await conv.state.wait_for(turn.req.account, "join_agency")
     return [
         Reply(
@@ -55,6 +96,17 @@ async def start(turn: Turn, conv: Conversation) -> list[Reply]:
 
 async def not_approved(turn: Turn, conv: Conversation) -> list[Reply]:
     if turn.req.chat_type == "group":
+        address = f"{turn.req.channel}:{turn.req.chat_id}"
+        if any(link.address == address for link in await turn.ctx.storage.chat_links()):
+            return [
+                Reply(
+                    [
+                        _(
+                            "Bạn chưa tham gia Nhắc Việc nên chưa xem được việc. Hãy nhắn riêng cho bot /start để xin tham gia."
+                        )
+                    ]
+                )
+            ]
         return [
             Reply(
                 [
@@ -64,7 +116,7 @@ async def not_approved(turn: Turn, conv: Conversation) -> list[Reply]:
                 ]
             )
         ]
-    if turn.user is not None and turn.user.agency_id is not None and turn.user.active:
+    if _pending(turn):
         return [
             Reply(
                 [
@@ -80,6 +132,15 @@ async def not_approved(turn: Turn, conv: Conversation) -> list[Reply]:
 async def agency_typed(turn: Turn, conv: Conversation) -> list[Reply]:
     """The account typed its agency: offer the best matches as buttons to confirm."""
     text = turn.req.text.strip()
+    if looks_like_a_question(text):
+        return [
+            Reply(
+                [
+                    _("Bạn chưa tham gia nên chưa xem được việc."),
+                    _("Để tham gia, hãy gõ tên cơ quan/đơn vị của bạn (ví dụ: Sở Tư pháp, Văn phòng UBND tỉnh)."),
+                ]
+            )
+        ]
     directory = await turn.ctx.directory()
     hit = directory.resolve(text)
     buttons: list[list[Button]] = []
@@ -108,6 +169,11 @@ async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Repl
         return [Reply([_("Hãy gõ tên cơ quan/đơn vị của bạn.")])]
     if turn.approved:
         return [Reply([_("Bạn đã là thành viên.")])]
+    if _pending(turn):  # pressed again: the admins were told once
+        return [Reply([_("Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt.")])]
+    cooling = await _cooling_down(turn, conv)
+    if cooling is not None:
+        return cooling
     directory = await turn.ctx.directory()
     agency_id = payload_id(payload)
     if agency_id is None or agency_id not in directory:
@@ -183,6 +249,7 @@ async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str)
             )
         return [Reply([_("Đã duyệt {account}.").format(account=esc(user.address))]), note]
     await turn.ctx.storage.upsert_user(user.address, approved=False, active=False)
+    await conv.state.rejected(user.address, REJECTION_COOLDOWN)
     with use_language(user.language):
         note = Reply(
             [_("Yêu cầu tham gia của bạn chưa được chấp nhận. Hãy liên hệ quản trị viên.")], to=user.address

@@ -78,6 +78,15 @@ class ChatState:
     async def stop_waiting(self, account: str) -> None:
         await self.storage.set_conversation(f"wait:{account}", None, expires_at=self.clock())
 
+    async def rejected_until(self, account: str) -> datetime | None:
+        """When an account whose join request was rejected may ask again (None: it may now)."""
+        found = await self.storage.conversation(f"rejected:{account}", now=self.clock())
+        return datetime.fromisoformat(found["until"]) if found else None
+
+    async def rejected(self, account: str, cooldown: timedelta) -> None:
+        until = self.clock() + cooldown
+        await self.storage.set_conversation(f"rejected:{account}", {"until": until.isoformat()}, expires_at=until)
+
     async def buttons(self, chat: str) -> list[Button] | None:
         found = await self.storage.conversation(f"buttons:{chat}", now=self.clock())
         return [Button(label, data) for label, data in found["buttons"]] if found else None

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.core.text import visible_text
+
 
 @dataclass(frozen=True)
 class Button:
-    """An inline choice. `data` is the callback payload (≤ 64 bytes, Telegram's limit)."""
+    """An inline choice. `data` is the callback payload (≤ 64 bytes, Telegram's limit).
+
+    The label is cleaned of control, zero-width and right-to-left marks (a plan's title may carry
+    them), whatever built it."""
 
     label: str
     data: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", visible_text(self.label))
 
 
 @dataclass
@@ -52,6 +60,8 @@ class Request:
     file_name: str | None = None
     file_size: int | None = None
     file_id: str | None = None  # the channel's own reference to the file (Telegram file_id)
+    kind: str = "text"  # "text", or what else was sent: "sticker", "photo", "voice", "location"…
+    bot_username: str = ""  # the bot's own @name on this channel ("/viec@other_bot" is not ours)
     # Reads the attached file only when called: files of non-admins are never downloaded.
     load_file: Callable[[], Awaitable[bytes]] | None = None
 

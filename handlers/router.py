@@ -73,10 +73,9 @@ ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliase
 class Router:
     """Channel-agnostic handling of every message and button press."""
 
-    def __init__(self, ctx: AppContext, *, bot_username: str = "", outbox: Outbox | None = None) -> None:
+    def __init__(self, ctx: AppContext, *, outbox: Outbox | None = None) -> None:
         self.ctx = ctx
         self.conv = Conversation.of(ctx.storage, ctx.now)  # in the database: survives restarts, shared
-        self.bot_username = bot_username
         # Delivers replies addressed to other chats and progress notes (`nhacviec run` gives it;
         # a router without one, like the console's, answers only in the chat of the request).
         self.outbox = outbox
@@ -173,7 +172,11 @@ class Router:
         if req.callback is not None:
             return await self._callback(turn, req.callback)
 
-        command, args = _split_command(req.text, self.bot_username)
+        if req.kind != "text" and not req.text.strip() and req.file_name is None:
+            if req.chat_type == "group" and not req.mentioned:
+                return []  # a sticker in a group is not the bot's business
+            return [Reply([_("Nhắc Việc chỉ đọc tin nhắn chữ. Hãy gõ câu hỏi hoặc lệnh, ví dụ /help.")])]
+        command, args = _split_command(req.text, req.bot_username)
         turn.args = args
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
@@ -245,7 +248,7 @@ class Router:
         if command == "dangthuchien":
             return await results_chat.progress_menu(turn)
         if command == "moi":
-            return await onboarding.create_invite(turn, self.bot_username)
+            return await onboarding.create_invite(turn, turn.req.bot_username)
         if command is not None:
             return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():

@@ -30,12 +30,25 @@ class Chat:
     sent: list[tuple[str, Reply]] = field(default_factory=list)  # (address, reply), in order
 
     async def say(
-        self, text: str = "", *, account: str = "telegram:1", chat_type: str = "private", callback: str | None = None
+        self,
+        text: str = "",
+        *,
+        account: str = "telegram:1",
+        chat_type: str = "private",
+        callback: str | None = None,
+        chat_id: str | None = None,
+        kind: str = "text",
     ) -> list[str]:
         """The plain texts of the replies to this message (replies to other accounts go to `sent`)."""
         channel, _sep, account_id = account.partition(":")
         req = Request(
-            channel=channel, account_id=account_id, chat_id=account_id, text=text, chat_type=chat_type, callback=callback
+            channel=channel,
+            account_id=account_id,
+            chat_id=chat_id or account_id,
+            text=text,
+            chat_type=chat_type,
+            callback=callback,
+            kind=kind,
         )
         replies = await self.router.handle(req)
         here = []

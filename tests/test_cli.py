@@ -1,4 +1,4 @@
-"""The `nhacviec` command line as a user runs it: real processes, a real SQLite file."""
+"""The `nhacviec` command line as a user runs it, in process (`main(argv)`), on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -16,16 +16,32 @@ SAMPLE = EXAMPLES / "tables" / "ke-hoach-mau-2022.csv"
 
 
 def nv(*args: str, db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NHACVIEC_DB": f"sqlite+aiosqlite:///{db}", "NHACVIEC_LANGUAGE": "vi"}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """`nhacviec ARGS` run in process (`main(argv)`): what a user sees, without starting Python anew."""
+    import contextlib
+    import io
+
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in ("NHACVIEC_DB", "NHACVIEC_LANGUAGE", "TELEGRAM_BOT_TOKEN")}
+    os.environ.update({"NHACVIEC_DB": f"sqlite+aiosqlite:///{db}", "NHACVIEC_LANGUAGE": "vi"})
+    os.environ.pop("TELEGRAM_BOT_TOKEN", None)
+    real_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin or "")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse refusing a wrong command line
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.stdin = real_stdin
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return subprocess.CompletedProcess(["nhacviec", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

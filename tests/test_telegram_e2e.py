@@ -122,7 +122,7 @@ async def officer(bot: Bot, user_id: int, agency: str) -> None:
 
 
 async def test_start_publishes_commands_in_both_languages_and_learns_the_username(bot: Bot) -> None:
-    assert bot.router.bot_username == "nhacviec_test_bot"
+    assert bot.channel.username == "nhacviec_test_bot"
     vi = {c["command"]: c["description"] for c in bot.api.commands()}
     en = {c["command"]: c["description"] for c in bot.api.commands(language_code="en")}
     assert {"viec", "quahan", "sapden", "xong", "help"} <= set(vi)
@@ -682,6 +682,24 @@ async def test_webhook_without_a_configured_secret_generates_one_and_refuses_for
     finally:
         await channel.stop()
         await storage.close()
+
+
+async def test_stickers_and_locations_get_a_sentence(bot: Bot) -> None:
+    """What is not text gets a clear reply in private (issue 16), through the real Application."""
+    for extra in (
+        {"sticker": {"file_id": "s1", "file_unique_id": "u1", "width": 512, "height": 512, "is_animated": False, "is_video": False, "type": "regular"}},
+        {"location": {"latitude": 15.12, "longitude": 108.8}},
+    ):
+        message = {
+            "message_id": 7000 + len(extra),
+            "date": 0,
+            "chat": {"id": 4242, "type": "private", "first_name": "X"},
+            "from": {"id": 4242, "is_bot": False, "first_name": "X"},
+            **extra,
+        }
+        since = len(bot.api.messages_to(4242))
+        bot.api.add_update({"message": message})
+        await bot.api.wait_for_message(4242, "chỉ đọc tin nhắn chữ", since=since)
 
 
 # -- results with evidence, reports (issue 17) -----------------------------------------------------

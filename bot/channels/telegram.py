@@ -86,7 +86,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits on the server
 NETWORK_RETRIES = 2  # extra attempts of getMe at start-up after a network error
 SEND_RETRIES = Backoff.quick()  # inside one send: only for requests that surely did not arrive
-NETWORK_BACKOFF = 0.5  # seconds before the first retry; doubles each time
+RECONNECT = Backoff.reconnect()  # getMe at start-up after a network error
 CONCURRENT_UPDATES = 16
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -138,6 +138,9 @@ def hide_token_in_logs(token: str) -> None:
     names = {"telegram", "telegram.Bot", "telegram.ext.ExtBot", "httpx", "httpcore"}
     names |= {n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "httpx", "httpcore"))}
     install_on_loggers(Redactor([token]), names)
+
+
+_OTHER_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation", "location", "contact", "poll")
 
 
 class _ChatMoved(Exception):
@@ -224,16 +227,42 @@ class TelegramChannel:
                 self._on_message,
             )
         )
+        app.add_handler(
+            MessageHandler(
+                filters.UpdateType.MESSAGE
+                & ~filters.CAPTION
+                & (
+                    filters.Sticker.ALL
+                    | filters.PHOTO
+                    | filters.VOICE
+                    | filters.AUDIO
+                    | filters.VIDEO
+                    | filters.VIDEO_NOTE
+                    | filters.ANIMATION
+                    | filters.LOCATION
+                    | filters.CONTACT
+                    | filters.POLL
+                ),
+                self._on_other,
+            )
+        )
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(CallbackQueryHandler(self._on_callback))
         app.add_handler(ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_error_handler(self._on_error)
         return app
 
+    @property
+    def username(self) -> str:
+        """The bot's @name, known once `start` has met the API (getMe)."""
+        try:
+            return self.app.bot.username or ""
+        except RuntimeError:  # not initialised yet
+            return ""
+
     async def start(self) -> None:
         """Connect, start receiving updates in the background and publish the command menu."""
         await self._initialize()
-        self.router.bot_username = self.app.bot.username or ""
         await self.app.start()
         updater = self.app.updater
         if updater is None:  # pragma: no cover - the builder always makes one
@@ -281,7 +310,7 @@ class TelegramChannel:
                         _("Không kết nối được Telegram: {error}").format(error=exc.message)
                     ) from None
                 log.warning("Telegram not reachable (%s); retrying", exc.message)
-                await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
+                await asyncio.sleep(RECONNECT.delay(attempt + 1))
 
     async def _publish_commands(self, *, changed_only: bool = False) -> None:
         """setMyCommands per role and language: everybody's menu (an officer's) in Vietnamese (the
@@ -327,6 +356,18 @@ class TelegramChannel:
         if req.text.startswith("/start "):
             await self._publish_commands(changed_only=True)  # joined through an invite link
 
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, photo, voice, location…: the router says politely that only text is read."""
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        req = self._message_request(message)
+        req.kind = next(
+            (kind for kind in _OTHER_KINDS if getattr(message, kind, None)), "other"
+        )
+        async with self._locks.hold(req.chat_id):
+            await self._deliver(req, await self.router.handle(req))
+
     def _message_request(self, message: Message) -> Request:
         user = message.from_user
         assert user is not None
@@ -335,6 +376,7 @@ class TelegramChannel:
         text = message.text if message.text is not None else (message.caption or "")
         text, mentioned = self._strip_mention(message, text)
         req = Request(
+            bot_username=self.username,
             channel=self.name,
             account_id=str(user.id),
             chat_id=str(chat.id),
@@ -415,6 +457,7 @@ class TelegramChannel:
         chat_id = str(chat.id) if chat is not None else str(query.from_user.id)
         is_group = chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
         req = Request(
+            bot_username=self.username,
             channel=self.name,
             account_id=str(query.from_user.id),
             chat_id=chat_id,
@@ -463,6 +506,7 @@ class TelegramChannel:
         if was_in:
             return
         req = Request(
+            bot_username=self.username,
             channel=self.name,
             account_id=str(change.from_user.id),
             chat_id=str(change.chat.id),

@@ -76,8 +76,7 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 2000  # sendMessage accepts 1–2000 characters
 POLL_TIMEOUT = 25.0  # seconds a getUpdates long poll waits on the server
-BACKOFF_START = 0.5  # seconds after the first failed poll; doubles each time
-BACKOFF_CAP = 30.0
+RECONNECT = Backoff.reconnect()  # getMe at start-up and getUpdates after an error
 NETWORK_RETRIES = 2  # extra attempts of getMe at start-up after a network error
 SEND_RETRIES = Backoff.quick()  # inside one send: only for requests that surely did not arrive
 TYPING_AFTER = 0.4  # an answer not ready after this long gets a "typing…" indicator
@@ -221,7 +220,7 @@ class ZaloChannel:
             if attempt == NETWORK_RETRIES + 1:
                 raise RuntimeError(_("Không kết nối được Zalo: {error}").format(error=error))
             log.warning("Zalo not reachable (%s); retrying", error)
-            await asyncio.sleep(BACKOFF_START * 2**attempt)
+            await asyncio.sleep(RECONNECT.delay(attempt + 1))
         raise AssertionError("unreachable")
 
     async def _drop_leftover_webhook(self) -> None:
@@ -255,7 +254,7 @@ class ZaloChannel:
 
     async def _poll_forever(self) -> None:
         """One update per getUpdates; 408 = nothing new; errors back off 0.5 s → 30 s."""
-        backoff = 0.0
+        failures = 0
         while not self._stopping.is_set():
             started = time.monotonic()
             try:
@@ -263,7 +262,8 @@ class ZaloChannel:
             except asyncio.CancelledError:
                 raise
             except (ZaloApiError, httpx.HTTPError) as exc:
-                backoff = min(BACKOFF_CAP, backoff * 2 if backoff else BACKOFF_START)
+                failures += 1
+                backoff = RECONNECT.delay(failures)
                 level = (
                     logging.ERROR
                     if isinstance(exc, ZaloApiError) and exc.code in (401, 409)
@@ -273,16 +273,17 @@ class ZaloChannel:
                 await self._pause(backoff)
                 continue
             except Exception:
-                backoff = min(BACKOFF_CAP, backoff * 2 if backoff else BACKOFF_START)
+                failures += 1
+                backoff = RECONNECT.delay(failures)
                 log.exception("unexpected error polling Zalo; retrying in %.1f s", backoff)
                 await self._pause(backoff)
                 continue
             if update is None and time.monotonic() - started < self.poll_timeout / 2:
                 # "Nothing new" long before the timeout: the server is not long-polling. Do not spin.
-                backoff = min(BACKOFF_CAP, backoff * 2 if backoff else BACKOFF_START)
-                await self._pause(backoff)
+                failures += 1
+                await self._pause(RECONNECT.delay(failures))
                 continue
-            backoff = 0.0
+            failures = 0
             if update is not None:
                 self._dispatch(update)
 

@@ -34,3 +34,12 @@ def fold(text: str | None) -> str:
 def fold_words(text: str | None) -> str:
     """`fold` with punctuation turned into spaces: for matching words, not for display."""
     return _SPACES.sub(" ", re.sub(r"[^\w&]+", " ", fold(text))).strip()
+
+
+def visible_text(text: str) -> str:
+    """Text without control, format (zero-width, bidirectional) and other invisible characters,
+    spaces collapsed: what a button label or a one-line name may show."""
+    kept = "".join(
+        " " if ch in "\t\n\r" else ch for ch in str(text) if ch in "\t\n\r" or unicodedata.category(ch)[0] != "C"
+    )
+    return _SPACES.sub(" ", kept).strip()

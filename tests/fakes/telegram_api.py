@@ -786,35 +786,6 @@ class StandInAPI:
         """`http://127.0.0.1:PORT` — the value for TELEGRAM_API_BASE_URL / ZALO_API_BASE_URL."""
         return f"http://127.0.0.1:{self._http.port}"
 
-    def migrate_group(self, old_chat_id: int, new_chat_id: int, *, by_user: int, announce: bool = True) -> None:
-        """The group `old_chat_id` is upgraded to the supergroup `new_chat_id`, as Telegram does it:
-        sends to the old id answer 400 with `migrate_to_chat_id`, and (with `announce`) the service
-        messages arrive — `migrate_to_chat_id` in the old chat, `migrate_from_chat_id` in the new one."""
-        with self._lock:
-            self._migrated[old_chat_id] = new_chat_id
-            old_chat = self._chat(old_chat_id, "group")
-            new_chat = dict(old_chat, id=new_chat_id, type="supergroup")
-            self._chats[new_chat_id] = new_chat
-            user = self._user(by_user)
-            now = int(self._wall_clock())
-            first = {
-                "message_id": self._next_message_id(old_chat_id),
-                "from": user,
-                "chat": old_chat,
-                "date": now,
-                "migrate_to_chat_id": new_chat_id,
-            }
-            second = {
-                "message_id": self._next_message_id(new_chat_id),
-                "from": user,
-                "chat": dict(new_chat),
-                "date": now,
-                "migrate_from_chat_id": old_chat_id,
-            }
-        if announce:
-            self.add_update({"message": first})
-            self.add_update({"message": second})
-
     # ---- test side: failures -------------------------------------------------------------------
 
     def drop_next(self, method: str, times: int = 1) -> None:

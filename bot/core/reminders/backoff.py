@@ -7,6 +7,9 @@ for as long as the reminder is current. A server's `retry_after` (429) is honour
 longer. After a 30-minute outage a reminder is therefore retried at most 300 s after the API
 recovered: "within one backoff step of recovery".
 
+Reaching the Bot API at start-up or while long-polling (`Backoff.reconnect()`): 0.5 s doubling
+to 30 s, so a server that is down is never polled in a tight loop.
+
 Inside one send (`Backoff.quick()`), a channel retries only failures where the request never
 reached the server (connect errors, a full pool): 0.25 s then 0.5 s, then it gives up and the
 tick's own schedule takes over. Anything that may have been delivered is never retried there.
@@ -23,6 +26,11 @@ class Backoff:
     factor: float = 2.0
     cap: float = 300.0  # never longer between tries
     tries: int | None = None  # None: unbounded (the tick's rule decides when to stop)
+
+    @classmethod
+    def reconnect(cls) -> Backoff:
+        """Reaching a Bot API at start-up or while polling for updates: 0.5 s doubling to 30 s."""
+        return cls(first=0.5, factor=2.0, cap=30.0)
 
     @classmethod
     def quick(cls) -> Backoff:
