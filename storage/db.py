@@ -25,7 +25,7 @@ from bot.core.domain import AgencyRecord, Kind, OccurrenceStatus, OccurrenceView
 from bot.core.i18n import _
 from bot.core.importing.identity import StoredTask, TaskMatcher, pair_moved_dates
 from bot.core.text import fold, nfc
-from storage.errors import DatabaseFileLost, StorageError, explain
+from storage.errors import DatabaseBusy, DatabaseFileLost, StorageError, explain
 from storage.models import (
     Agency,
     ChatLink,
@@ -518,12 +518,13 @@ class Storage(OnboardingStore):
                         await s.commit()
                         self.lease_valid.update(renewed)
                     return result
-                except IntegrityError:
-                    # A lost race with another process (an agency or plan it created first):
-                    # the next attempt sees its rows.
+                except (IntegrityError, DatabaseBusy):
+                    # A lost race with another process (an agency or plan it created first, or the
+                    # SQLite file held past the busy timeout): the next attempt sees its rows.
                     await s.rollback()
                     if attempt == 2:
                         raise
+                    await asyncio.sleep(0.2 * (attempt + 1))
                 except BaseException:
                     await s.rollback()
                     raise

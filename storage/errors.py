@@ -20,6 +20,10 @@ class StorageError(UserError):
     """The database could not do what was asked; `str(exc)` is one sentence for the user."""
 
 
+class DatabaseBusy(StorageError):
+    """Another writer held the database longer than the wait allowed: trying again may work."""
+
+
 class DatabaseFileLost(StorageError):
     """The SQLite file was deleted or replaced while the program ran: nothing more is written."""
 
@@ -78,7 +82,10 @@ def explain(exc: BaseException) -> StorageError | None:
     ) or isinstance(exc, OSError | ConnectionError | TimeoutError)
     if not is_database:
         return None
-    for words, sentence in _sentences():
+    for index, (words, sentence) in enumerate(_sentences()):
         if any(word in text for word in words):
-            return StorageError(sentence)
+            return DatabaseBusy(sentence) if index == _BUSY else StorageError(sentence)
     return None
+
+
+_BUSY = 2  # the place of "database is locked" in `_sentences`

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import save_parsed
 from storage import Storage
+from tests.cli import nhacviec
 
 TODAY = date(2026, 10, 14)
 
@@ -296,11 +295,7 @@ def test_partners_are_reminded_only_when_asked() -> None:
 
 
 def _nv(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NHACVIEC_DB": f"sqlite+aiosqlite:///{db}", "NHACVIEC_LANGUAGE": "vi"}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True, text=True, timeout=60
-    )
+    return nhacviec(*args, env={"NHACVIEC_DB": f"sqlite+aiosqlite:///{db}", "NHACVIEC_LANGUAGE": "vi"})
 
 
 def test_cli_tree_preview_corrections_and_unknown_agency(tmp_path: Path) -> None:

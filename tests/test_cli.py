@@ -10,38 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import nhacviec
 from tests.conftest import EXAMPLES
 
 SAMPLE = EXAMPLES / "tables" / "ke-hoach-mau-2022.csv"
 
 
 def nv(*args: str, db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`nhacviec ARGS` run in process (`main(argv)`): what a user sees, without starting Python anew."""
-    import contextlib
-    import io
-
-    from bot.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    saved = {k: os.environ.get(k) for k in ("NHACVIEC_DB", "NHACVIEC_LANGUAGE", "TELEGRAM_BOT_TOKEN")}
-    os.environ.update({"NHACVIEC_DB": f"sqlite+aiosqlite:///{db}", "NHACVIEC_LANGUAGE": "vi"})
-    os.environ.pop("TELEGRAM_BOT_TOKEN", None)
-    real_stdin = sys.stdin
-    sys.stdin = io.StringIO(stdin or "")
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as exc:  # argparse refusing a wrong command line
-                code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.stdin = real_stdin
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return subprocess.CompletedProcess(["nhacviec", *args], code, out.getvalue(), err.getvalue())
+    return nhacviec(*args, env={"NHACVIEC_DB": f"sqlite+aiosqlite:///{db}", "NHACVIEC_LANGUAGE": "vi"}, stdin=stdin)
 
 
 @pytest.fixture

@@ -43,3 +43,32 @@ async def test_forged_button_data_is_refused_with_a_sentence(chat: Chat, caplog)
         answer = await chat.say(callback=data, account="telegram:77")  # a stranger too
         assert answer, data
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_other_chats_are_answered_while_a_big_file_is_read(chat: Chat) -> None:
+    """Issue 16: reading a plan runs off the event loop, so an officer's /help does not wait for
+    an admin's 60,000-row table (the 190,000-row figure is in benchmarks/import_responsiveness.py)."""
+    import asyncio
+    import time
+
+    from handlers.replies import Request
+
+    rows = "".join(f"{n},Nhiệm vụ số {n} về cải cách hành chính,Sở Tư pháp,Quý {n % 4 + 1}/2022\n" for n in range(60_000))
+    data = ("TT,Nhiệm vụ,Cơ quan chủ trì,Thời gian hoàn thành\n" + rows).encode()
+
+    async def load() -> bytes:
+        return data
+
+    start = time.perf_counter()
+    importing = asyncio.create_task(
+        chat.router.handle(Request("telegram", "1", "1", file_name="big.csv", file_size=len(data), load_file=load))
+    )
+    waited = []  # from when each question was due (a blocked loop would make it late) to its answer
+    for n in range(4):
+        due = start + 0.3 + 0.25 * n
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        assert await chat.say("/help", account="telegram:77")
+        waited.append(time.perf_counter() - due)
+    replies = await importing
+    assert "60000" in " ".join(r.text for r in replies).replace(".", "").replace(",", "")
+    assert max(waited) < 1.0, waited
