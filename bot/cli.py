@@ -40,6 +40,19 @@ def _date(value: str) -> date:
         ) from exc
 
 
+def _period(value: str) -> tuple[int, int]:
+    first, _sep, last = value.replace("–", "-").partition("-")
+    try:
+        years = int(first), int(last or first)
+    except ValueError:
+        years = (0, -1)
+    if not (1900 <= years[0] <= years[1] <= years[0] + 20):
+        raise argparse.ArgumentTypeError(
+            _("giai đoạn không hợp lệ: {value} (cần YYYY-YYYY)").format(value=value)
+        )
+    return years
+
+
 def _datetime(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
@@ -121,6 +134,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
     ctx = await _context(args)
     try:
         parsed = await parse_file(ctx, data, path.name, issuer=args.issuer, plan=args.plan, year=args.year)
+        if args.period:  # the admin's fact wins, like --year (issue 17)
+            parsed.period = args.period
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
         matches: dict[str, str] = {}
@@ -431,6 +446,113 @@ async def cmd_agency(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_json(plan) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {
+        "id": plan.id,
+        "number": plan.number,
+        "title": plan.title,
+        "issuer": plan.issuer,
+        "year": plan.year,
+        "period": list(plan.period) if plan.period else None,
+        "archived": plan.archived,
+        "tasks": plan.tasks,
+        "occurrences": plan.occurrences,
+        "open": plan.open_occurrences,
+    }
+
+
+async def _one_plan(ctx, ref: str):  # type: ignore[no-untyped-def]
+    found = await ctx.storage.find_plans(ref)
+    if not found:
+        raise UserError(_("Không có kế hoạch “{plan}” (ghi số hiệu hoặc mã số của kế hoạch).").format(plan=ref))
+    if len(found) > 1:
+        raise UserError(
+            _("Có {n} kế hoạch số “{plan}”: hãy ghi mã số ({ids}).").format(
+                n=len(found), plan=ref, ids=", ".join(str(p.id) for p in found)
+            )
+        )
+    return found[0]
+
+
+async def cmd_plan(args: argparse.Namespace) -> int:
+    """`plan list [--json]`, `plan archive PLAN`, `plan restore PLAN` (PLAN: its number or id)."""
+    ctx = await _context(args)
+    try:
+        if args.plan_command == "list":
+            plans = await ctx.storage.plans()
+            if args.json:
+                print(_dump([_plan_json(p) for p in plans]))
+                return 0
+            for p in plans:
+                years = p.years or "—"
+                state = _("đã lưu trữ") if p.archived else _("đang theo dõi")
+                print(
+                    f"{p.id}\t{p.number or '—'}\t{years}\t{state}\t"
+                    + _("{tasks} nhiệm vụ, {open} hạn chưa xong").format(tasks=p.tasks, open=p.open_occurrences)
+                    + f"\t{(p.title or '')[:80]}"
+                )
+            if not plans:
+                print(_("Chưa có kế hoạch nào."))
+            return 0
+        plan = await _one_plan(ctx, args.plan)
+        archive = args.plan_command == "archive"
+        changed = await ctx.storage.set_plan_archived(plan.id, archived=archive, by="cli", at=datetime.now(UTC))
+        if archive:
+            print(
+                (_("Đã lưu trữ kế hoạch {plan}: không còn nhắc việc.") if changed else _("Kế hoạch {plan} đã được lưu trữ trước đó."))
+                .format(plan=plan.label)
+            )
+        else:
+            print(
+                (_("Đã khôi phục kế hoạch {plan}.") if changed else _("Kế hoạch {plan} đang được theo dõi."))
+                .format(plan=plan.label)
+            )
+    finally:
+        await ctx.storage.close()
+    return 0
+
+
+async def _actor(ctx, by: str | None):  # type: ignore[no-untyped-def]
+    """`--by CHANNEL:ID` acts as that account (its rights); without it the command line is an admin."""
+    from handlers.results import Actor
+
+    if not by:
+        return Actor("cli", None, True)
+    user = await ctx.storage.user(by)
+    if user is None:
+        raise UserError(_("Không có tài khoản {account}").format(account=by))
+    return Actor(user.address, user, by in ctx.settings.admins or user.role == "admin")
+
+
+async def cmd_done(args: argparse.Namespace) -> int:
+    """`done OCCURRENCE_ID [--note] [--file PATH] [--by]` and `undone OCCURRENCE_ID [--by]`."""
+    from handlers import results
+
+    file: dict[str, Any] = {}
+    if getattr(args, "file", None):
+        path = Path(args.file)
+        if not path.is_file():
+            raise UserError(_("Không tìm thấy tệp: {path}").format(path=args.file))
+        file = {"file_id": f"local:{path.resolve()}", "file_name": path.name, "file_size": path.stat().st_size}
+    ctx = await _context(args)
+    try:
+        actor = await _actor(ctx, args.by)
+        if args.command == "undone":
+            task = await results.undo_done(ctx, args.occurrence, actor)
+            print(_("Đã hoàn tác: {title} trở lại chưa xong.").format(title=task.title))
+            return 0
+        task, changed = await results.mark_done(ctx, args.occurrence, actor, note=args.note, **file)
+        if changed:
+            print(_("Đã ghi nhận hoàn thành: {title}").format(title=task.title))
+        elif args.note or file:
+            print(_("Việc đã xong từ trước; đã thêm ghi chú/tệp: {title}").format(title=task.title))
+        else:
+            print(_("Việc này đã được đánh dấu xong trước đó."))
+    finally:
+        await ctx.storage.close()
+    return 0
+
+
 async def cmd_remind(args: argparse.Namespace) -> int:
     """Plan the reminders due at --now; list them (--dry-run) or claim and send them once."""
     from handlers.tick import run_tick
@@ -481,6 +603,30 @@ async def cmd_digest(args: argparse.Namespace) -> int:
     finally:
         await ctx.storage.close()
     print(_dump(result) if args.json else result["reply_text"])
+    return 0
+
+
+async def cmd_export(args: argparse.Namespace) -> int:
+    """`export --agency NAME [--from D] [--to D] [--today D] --out FILE.xlsx`."""
+    from handlers.export import export_to_file
+
+    if args.start and args.end and args.start > args.end:
+        raise UserError(_("--from phải trước --to"))
+    ctx = await _context(args)
+    try:
+        data, content = await export_to_file(
+            ctx, args.agency, today=args.today or ctx.today(), start=args.start, end=args.end
+        )
+    finally:
+        await ctx.storage.close()
+    out = Path(args.out)
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        raise UserError(_("Không ghi được tệp {path}: {error}").format(path=args.out, error=_first_line(exc))) from exc
+    print(
+        _("Đã xuất {n} dòng ({units} đơn vị) vào {path}").format(n=len(data.rows), units=len(data.units), path=out)
+    )
     return 0
 
 
@@ -615,6 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--issuer")
     p.add_argument("--plan")
     p.add_argument("--year", type=int)
+    p.add_argument("--period", type=_period, help=_("các năm của kế hoạch, ví dụ 2026-2030"))
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--json", action="store_true")
     p.add_argument(
@@ -684,6 +831,35 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("source", metavar="FROM")
     q.add_argument("target", metavar="INTO")
     p.set_defaults(func=cmd_agency)
+
+    p = sub.add_parser("export", help=_("xuất báo cáo Excel của một cơ quan"))
+    p.add_argument("--agency", required=True)
+    p.add_argument("--from", dest="start", type=_date)
+    p.add_argument("--to", dest="end", type=_date)
+    p.add_argument("--today", type=_date)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("done", help=_("đánh dấu một kỳ hạn đã xong (kèm ghi chú, tệp báo cáo)"))
+    p.add_argument("occurrence", type=int, help=_("mã kỳ hạn (ask --json: occurrence)"))
+    p.add_argument("--note")
+    p.add_argument("--file")
+    p.add_argument("--by", help="telegram:123 | zalo:abc")
+    p.set_defaults(func=cmd_done)
+
+    p = sub.add_parser("undone", help=_("hoàn tác việc đã đánh dấu xong (trong 24 giờ)"))
+    p.add_argument("occurrence", type=int)
+    p.add_argument("--by", help="telegram:123 | zalo:abc")
+    p.set_defaults(func=cmd_done)
+
+    p = sub.add_parser("plan", help=_("các kế hoạch: xem, lưu trữ, khôi phục"))
+    plan_sub = p.add_subparsers(dest="plan_command", required=True)
+    q = plan_sub.add_parser("list")
+    q.add_argument("--json", action="store_true")
+    for name in ("archive", "restore"):
+        q = plan_sub.add_parser(name)
+        q.add_argument("plan", help=_("số hiệu hoặc mã số của kế hoạch"))
+    p.set_defaults(func=cmd_plan)
     return parser
 
 

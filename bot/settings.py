@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     nhacviec_tick_seconds: int = Field(default=60, ge=1)
     nhacviec_quarter_report_day: str = "end"
     nhacviec_max_file_mb: float = 20.0
+    nhacviec_nag_weeks: int = Field(default=4, ge=0)  # weekly overdue nags stop after this many weeks
     nhacviec_language: str = "vi"
     nhacviec_log_level: str = "WARNING"
     nhacviec_debug: bool = False  # the CLI re-raises unexpected errors (a developer's traceback)
@@ -232,6 +233,7 @@ class Settings(BaseSettings):
             "remind_at": self.remind_at,
             "quiet_hours": self.quiet_hours,
             "tz": self.tz,
+            "max_nags": self.nhacviec_nag_weeks,
             "remind_partners": self.remind_partners,
         }
         values.update(overrides)

@@ -10,6 +10,7 @@ from bot.core.i18n import _
 from bot.core.lang.answers import compose, overdue_elsewhere, search_topic, select, to_json
 from bot.core.lang.questions import Question, parse_question
 from bot.core.markup import plain_text
+from bot.core.plans import wants_archived
 from handlers.context import AppContext
 
 
@@ -40,8 +41,11 @@ async def ask(
 ) -> tuple[dict[str, Any], list[str]]:
     """The `ask` JSON (DESIGN.md) and the HTML blocks of the reply (`status`: a command's own)."""
     directory = await ctx.directory()
+    text, with_archived = wants_archived(text)
     question = parse_question(text, today=today, directory=directory, asker_id=asker_id, status=status)
     tasks = await tasks_for(ctx, question)
+    if not with_archived:  # archived plans leave answers unless asked ("kể cả kế hoạch đã lưu trữ")
+        tasks = [t for t in tasks if not t.plan_archived]
     if question.intent == "topic" and question.topic:
         candidates = tasks
         items = select(question, search_topic(question.topic, candidates), today)
@@ -50,7 +54,7 @@ async def ask(
     label = directory.full_name(question.agency_id) if question.agency_id is not None else None
     overdue = overdue_elsewhere(question, tasks, today) if not items and question.intent == "tasks" else 0
     blocks = compose(question, items, today=today, agency_label=label, overdue=overdue)
-    result = to_json(question, items, blocks, directory)
+    result = to_json(question, items, blocks, directory, today)
     if result.get("status") == "due_soon" and result.get("from") is None:
         # "sắp đến hạn" with no period named is the window today … today + 7 (DESIGN.md).
         result["from"], result["to"] = today.isoformat(), (today + timedelta(days=7)).isoformat()

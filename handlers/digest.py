@@ -17,7 +17,7 @@ from handlers.replies import Reply
 async def _digest(ctx: AppContext, agency_id: int, today: date):  # type: ignore[no-untyped-def]
     directory = await ctx.directory()
     scope = directory.descendants(agency_id)
-    tasks = await ctx.storage.tasks_for_agencies(scope, partners=True)
+    tasks = [t for t in await ctx.storage.tasks_for_agencies(scope, partners=True) if not t.plan_archived]
     names = {i: directory.full_name(i) for i in scope}
     return build_digest(tasks, agency_ids=set(scope), unit_names=names, today=today), directory.full_name(
         agency_id

@@ -11,6 +11,7 @@ from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
 from bot.core.importing.leads import Placement, place_names
 from bot.core.importing.reader import read_plan
+from bot.core.plans import bound_to_period
 from bot.core.text import fold
 from handlers.context import AppContext
 from storage.db import SaveResult
@@ -31,6 +32,7 @@ class ImportReport:
             "issuer": p.issuer,
             "year": p.year,
             "date": p.date.isoformat() if p.date else None,
+            "period": list(p.period) if p.period else None,
             "title": p.title,
             "tasks": [
                 {
@@ -120,6 +122,7 @@ async def save_parsed(
     `matches` lets an admin correct the preview: a name as written → the agency it means
     (any name the directory resolves, e.g. a full name "Văn phòng Sở (Sở Y tế)").
     """
+    bound_to_period(parsed, today=ctx.today(), quarter_day=ctx.settings.quarter_report_day)
     directory = await ctx.directory()
     issuer_id = directory.resolve(parsed.issuer).agency_id if parsed.issuer else None
     if issuer_id is not None:

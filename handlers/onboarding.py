@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from handlers.context import AppContext
     from handlers.conversation import Conversation, Turn
 
-ADMIN_ONLY = {"import", "moi"}
-MANAGER_UP = {"baocao", "lienket"}
+ADMIN_ONLY = {"import", "moi", "kehoach"}
+MANAGER_UP = {"baocao", "lienket", "xuat"}
 _ROLE_WORDS = {
     "officer": Role.OFFICER,
     "canbo": Role.OFFICER,

@@ -36,6 +36,9 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     photo: bytes | None = None
     to: str | None = None
+    # A file to send with the text: (file name, content). Channels that take no files (Zalo, the
+    # console) send the text only, so the text must stand on its own.
+    document: tuple[str, bytes] | None = None
 
     @property
     def text(self) -> str:
@@ -56,6 +59,7 @@ class Request:
     mentioned: bool = False  # in a group: the bot was @mentioned
     file_name: str | None = None
     file_size: int | None = None
+    file_id: str | None = None  # the channel's own reference to the file (Telegram file_id)
     kind: str = "text"  # "text", or what else was sent: "sticker", "photo", "voice", "location"…
     bot_username: str = ""  # the bot's own @name on this channel ("/viec@other_bot" is not ours)
     # Reads the attached file only when called: files of non-admins are never downloaded.

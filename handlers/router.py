@@ -20,7 +20,18 @@ import secrets
 from bot.core.domain import Role, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
-from handlers import access, first_run, import_chat, onboarding, settings_cmds, tasks_cmds
+from bot.core.text import fold
+from handlers import (
+    access,
+    extensions,
+    first_run,
+    import_chat,
+    onboarding,
+    plans_cmds,
+    results_chat,
+    settings_cmds,
+    tasks_cmds,
+)
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
@@ -46,10 +57,16 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lang": ("lang", "ngonngu", "language"),
     "lienket": ("lienket", "link"),
     "huy": ("huy", "cancel"),
+    "kehoach": ("kehoach", "plans"),
+    "chuaxong": ("chuaxong", "undone", "hoantac"),
+    "dangthuchien": ("dangthuchien", "dang", "progress"),
+    "xuat": ("xuat", "export"),
+    "giahan": ("giahan", "extend", "extension"),
     "demo": ("demo", "mau"),
     "id": ("id", "myid", "ma"),
     "moi": ("moi", "invite"),
 }
+_ASK_EXTENSION = {"xin gia han", "gia han", "toi muon xin gia han", "xin gia han thoi han"}
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
 
 
@@ -177,6 +194,16 @@ class Router:
             return await access.start(turn, self.conv) if command == "start" else [help_reply()]
         if command == "lang":
             return await settings_cmds.language(turn)
+        # A note or file after /xong, a progress note, an extension's date and reason (issue 17).
+        follow_up = await self.conv.state.waiting(req.account) if command is None else None
+        if follow_up is not None and follow_up[0] in results_chat.WAITS:
+            if (replies := await results_chat.evidence(turn, self.conv, follow_up)) is not None:
+                return replies
+        elif follow_up is not None and follow_up[0] in extensions.WAITS:
+            if (replies := await extensions.typed(turn, self.conv, follow_up)) is not None:
+                return replies
+        if command == "xong" and req.file_name is not None and turn.approved:
+            return await results_chat.done_with_file(turn, self.conv)
         if command == "demo":
             return await first_run.load_demo(turn)
         if req.file_name is not None or command == "import":
@@ -208,6 +235,18 @@ class Router:
             return await settings_cmds.reminders(turn)
         if command == "lienket":
             return await settings_cmds.link_group(turn)
+        if command == "kehoach":
+            return await plans_cmds.plans(turn)
+        if command == "giahan" or (command is None and fold(req.text).strip(" .!?") in _ASK_EXTENSION):
+            return await extensions.menu(turn)
+        if command == "xuat":
+            from handlers.export import export_command
+
+            return await export_command(turn)
+        if command == "chuaxong":
+            return await results_chat.undo_menu(turn)
+        if command == "dangthuchien":
+            return await results_chat.progress_menu(turn)
         if command == "moi":
             return await onboarding.create_invite(turn, turn.req.bot_username)
         if command is not None:
@@ -232,7 +271,19 @@ class Router:
         if not turn.approved:
             return await access.not_approved(turn, self.conv)
         if kind == "done":
-            return await tasks_cmds.mark_done(turn, rest)
+            return await results_chat.on_done_button(turn, self.conv, rest)
+        if kind == "undo":
+            return await results_chat.on_undo_button(turn, rest)
+        if kind == "prog":
+            return await results_chat.on_progress_button(turn, self.conv, rest)
+        if kind == "dg":
+            return await settings_cmds.digest_button(turn, rest)
+        if kind == "ext":
+            return await extensions.chosen(turn, self.conv, rest)
+        if kind in ("xa", "xr"):
+            return await extensions.decide(turn, self.conv, approve=kind == "xa", payload=rest)
+        if kind == "plan":
+            return await plans_cmds.on_button(turn, rest)
         return [Reply([_("Nút này đã hết hiệu lực.")])]
 
 

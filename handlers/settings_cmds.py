@@ -45,7 +45,12 @@ async def reminders(turn: Turn) -> list[Reply]:
     user = turn.user
     if user is None:
         return [Reply([_("Tài khoản của bạn chưa tham gia.")])]
-    if folded in ("macdinh", "mac dinh", "default", "reset"):
+    rhythm = digest_rhythm(folded)
+    if rhythm is not None:
+        if not Role(user.role).oversees_units and not turn.is_admin:
+            return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
+        await st.set_digest_rhythm(user.address, rhythm)
+    elif folded in ("macdinh", "mac dinh", "default", "reset"):
         await st.set_reminder_prefs(user.address, reset=True)
     elif _DAYS.match(args):
         days = parse_days(args)
@@ -76,14 +81,62 @@ async def reminders(turn: Turn) -> list[Reply]:
     ]
     if user.muted:
         blocks.append(_("Đã tắt nhắc cho các việc số: {ids}").format(ids=", ".join(map(str, user.muted))))
-    return [Reply(blocks + reminder_help())]
+    buttons: list[list[Button]] = []
+    if Role(user.role).oversees_units:
+        names = digest_rhythm_names()
+        blocks.append(_("Báo cáo tổng hợp: {rhythm}.").format(rhythm=names[user.digest or "daily"]))
+        buttons = [
+            [Button(names[r], f"dg:{r}") for r in ("daily", "weekly", "off") if r != (user.digest or "daily")]
+        ]
+    return [Reply(blocks + reminder_help(manager=bool(buttons)), buttons=buttons)]
 
 
-def reminder_help() -> list[str]:
-    return [
+_RHYTHMS = {
+    "daily": ("hangngay", "hang ngay", "ngay", "daily", "moi ngay"),
+    "weekly": ("hangtuan", "hang tuan", "tuan", "weekly", "thu hai", "thu 2", "moi tuan"),
+    "off": ("tat", "off", "khong", "ngung"),
+}
+
+
+_DIGEST = re.compile(r"^(?:bao ?cao|tong ?hop|digest)\s+(.+)$")
+
+
+def digest_rhythm(folded: str) -> str | None:
+    """ "baocao hangtuan" / "tổng hợp tắt" / "digest daily" → "weekly" / "off" / "daily"; else None."""
+    match = _DIGEST.match(folded.strip())
+    if not match:
+        return None
+    rest = match.group(1).strip()
+    for rhythm, words in _RHYTHMS.items():
+        if rest in words:
+            return rhythm
+    return None
+
+
+def digest_rhythm_names() -> dict[str, str]:
+    return {
+        "daily": _("hằng ngày (thứ Hai đến thứ Sáu)"),
+        "weekly": _("hằng tuần (thứ Hai)"),
+        "off": _("tắt"),
+    }
+
+
+async def digest_button(turn: Turn, rhythm: str) -> list[Reply]:
+    """A press of "hằng ngày / hằng tuần / tắt" under /nhacnho."""
+    if rhythm not in _RHYTHMS:
+        return [Reply([_("Nút này đã hết hiệu lực.")])]
+    turn.args = {"daily": "baocao hangngay", "weekly": "baocao hangtuan", "off": "baocao tat"}[rhythm]
+    return await reminders(turn)
+
+
+def reminder_help(*, manager: bool = False) -> list[str]:
+    lines = [
         _("Đổi số ngày: /nhacnho 7,3,1,0 — đổi giờ: /nhacnho 8:30"),
         _("Tắt nhắc một việc: /nhacnho tat SỐ — bật lại: /nhacnho bat SỐ — mặc định: /nhacnho macdinh"),
     ]
+    if manager:
+        lines.append(_("Báo cáo tổng hợp: /nhacnho baocao hangngay | hangtuan | tat"))
+    return lines
 
 
 async def link_group(turn: Turn) -> list[Reply]:

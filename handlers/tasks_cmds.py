@@ -9,7 +9,7 @@ from bot.core.domain import OccurrenceStatus, Role, visible_agencies
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from handlers.ask import ask
-from handlers.replies import Button, Reply, payload_id
+from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -45,16 +45,6 @@ async def my_tasks(turn: Turn, *, status: str | None) -> list[Reply]:
     return [Reply(blocks)]
 
 
-async def _allowed_agencies(turn: Turn) -> set[int] | None:
-    """Agencies whose occurrences this account may mark done (None = all, for admins)."""
-    if turn.is_admin:
-        return None
-    if turn.user is None or turn.user.agency_id is None:
-        return set()
-    directory = await turn.ctx.directory()
-    return visible_agencies(turn.user.role, turn.user.agency_id, directory.descendants)
-
-
 async def done_menu(turn: Turn) -> list[Reply]:
     """Open occurrences of my agency (overdue first, then the next ones), each with a button."""
     if turn.user is None or turn.user.agency_id is None:
@@ -67,6 +57,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     items = [
         (occ.due, task, occ)
         for task in tasks
+        if not task.plan_archived
         for occ in task.occurrences
         if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
     ]
@@ -85,31 +76,6 @@ async def done_menu(turn: Turn) -> list[Reply]:
             )
         )
     return [Reply(blocks, buttons=buttons)]
-
-
-async def mark_done(turn: Turn, payload: str) -> list[Reply]:
-    occurrence_id = payload_id(payload)
-    if occurrence_id is None:
-        return [Reply([_("Nút này đã hết hiệu lực.")])]
-    found = await turn.ctx.storage.occurrence(occurrence_id)
-    if found is None:
-        return [Reply([_("Việc này không còn trong kế hoạch.")])]
-    task, occ = found
-    allowed = await _allowed_agencies(turn)
-    if allowed is not None and not (await turn.ctx.storage.task_lead_ids(task.id)) & allowed:
-        return [Reply([_("Chỉ cán bộ của đơn vị chủ trì hoặc lãnh đạo mới đánh dấu được việc này.")])]
-    changed = await turn.ctx.storage.mark_done(occ.id, by=turn.req.account, at=turn.ctx.clock())
-    if not changed:
-        return [Reply([_("Việc này đã được đánh dấu xong trước đó.")])]
-    return [
-        Reply(
-            [
-                _("Đã ghi nhận hoàn thành: {title} (hạn {due}).").format(
-                    title=f"<b>{esc(task.title)}</b>", due=f"{occ.due:%d/%m/%Y}"
-                )
-            ]
-        )
-    ]
 
 
 async def report(turn: Turn) -> list[Reply]:

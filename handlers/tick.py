@@ -548,6 +548,9 @@ async def _send_digests(ctx: AppContext, sender: Outbox, now: datetime, lease: L
             continue
         if not sender.can_send(user.address) or not lease.alive():
             continue
+        rhythm = user.digest or "daily"  # /nhacnho: daily, weekly (Monday) or off
+        if rhythm == "off" or (rhythm == "weekly" and now.weekday() != 0):
+            continue
         key = prefix + user.address
         if key in existing and key not in retry:
             continue  # sent (or being sent) today

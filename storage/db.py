@@ -30,6 +30,7 @@ from storage.models import (
     Agency,
     ChatLink,
     Conversation,
+    Extension,
     Meta,
     Occurrence,
     Plan,
@@ -79,10 +80,74 @@ class UserRecord:
     remind_days: str | None = None
     remind_at: str | None = None
     muted: tuple[int, ...] = ()
+    digest: str | None = None  # daily | weekly | off (None: daily)
 
     @property
     def address(self) -> str:
         return f"{self.channel}:{self.account_id}"
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A plan as `plan list` and /kehoach show it."""
+
+    id: int
+    number: str | None
+    title: str | None
+    year: int | None
+    period: tuple[int, int] | None
+    issuer: str | None
+    archived: bool
+    tasks: int
+    occurrences: int
+    open_occurrences: int
+
+    @property
+    def label(self) -> str:
+        return self.number or self.title or f"#{self.id}"
+
+    @property
+    def years(self) -> str:
+        """ "2026–2030", "2022", or "" when neither the period nor the year is known."""
+        if self.period and self.period[0] != self.period[1]:
+            return f"{self.period[0]}–{self.period[1]}"
+        first = self.period[0] if self.period else self.year
+        return str(first) if first else ""
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """What is recorded about one occurrence's result and progress."""
+
+    occurrence_id: int
+    task_id: int
+    due: date
+    original_due: date | None
+    status: str
+    done_by: str | None
+    done_at: datetime | None
+    note: str | None
+    file_id: str | None
+    file_name: str | None
+    file_size: int | None
+    progress_note: str | None
+    progress_by: str | None
+    progress_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ExtensionRecord:
+    id: int
+    occurrence_id: int
+    requested_by: str
+    requested_at: datetime
+    old_due: date
+    new_due: date
+    reason: str
+    status: str  # pending | approved | rejected
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -524,6 +589,7 @@ class Storage(OnboardingStore):
         plan.source_file = parsed.source_file
         plan.source_hash = parsed.source_hash
         plan.imported_at = utcnow()
+        plan.period_start, plan.period_end = parsed.period or (None, None)
         await s.flush()
 
         # Bulk Core statements from here on: 20,000 ORM objects would dominate the import.
@@ -545,12 +611,13 @@ class Storage(OnboardingStore):
         old_occurrences: dict[int, dict[date, int]] = {}
         if existing:
             occ_rows = await s.execute(
-                select(Occurrence.task_id, Occurrence.due, Occurrence.id).where(
+                select(Occurrence.task_id, Occurrence.due, Occurrence.id, Occurrence.original_due).where(
                     Occurrence.task_id.in_(select(Task.id).where(Task.plan_id == plan.id))
                 )
             )
-            for task_id, due, occ_id in occ_rows:
-                old_occurrences.setdefault(task_id, {})[due] = occ_id
+            for task_id, due, occ_id, original_due in occ_rows:
+                # an extended occurrence is the plan's date it was moved from (issue 17)
+                old_occurrences.setdefault(task_id, {})[original_due or due] = occ_id
 
         result = SaveResult(plan_id=None, created=created)
         seen: set[str] = set(existing)  # a new task's key must not be a stored one's
@@ -688,9 +755,19 @@ class Storage(OnboardingStore):
             Task.plan_id,
         ).order_by(Task.plan_id, Task.position)
         occ_cols = select(
-            Occurrence.id, Occurrence.task_id, Occurrence.due, Occurrence.status, Occurrence.done_at
+            Occurrence.id,
+            Occurrence.task_id,
+            Occurrence.due,
+            Occurrence.status,
+            Occurrence.done_at,
+            Occurrence.done_by,
+            Occurrence.note,
+            Occurrence.file_name,
+            Occurrence.progress_at,
+            Occurrence.progress_note,
+            Occurrence.original_due,
         ).order_by(Occurrence.due)
-        plan_cols = select(Plan.id, Plan.number, Plan.title)
+        plan_cols = select(Plan.id, Plan.number, Plan.title, Plan.archived_at)
         if where is not None:
             task_cols = task_cols.where(where)
             occ_cols = occ_cols.where(Occurrence.task_id.in_(select(Task.id).where(where)))
@@ -705,7 +782,12 @@ class Storage(OnboardingStore):
             if not tasks:
                 return []
             occurrences = (await conn.execute(occ_cols)).all()
-            plans = {pid: number or title or "" for pid, number, title in await conn.execute(plan_cols)}
+            plans: dict[int, str] = {}
+            archived: set[int] = set()
+            for pid, number, title, archived_at in await conn.execute(plan_cols):
+                plans[pid] = number or title or ""
+                if archived_at is not None:
+                    archived.add(pid)
             leads: dict[int, list[int]] = {}
             for task_id, agency_id in await conn.execute(lead_cols):
                 leads.setdefault(task_id, []).append(agency_id)
@@ -714,10 +796,22 @@ class Storage(OnboardingStore):
                 partner_map.setdefault(task_id, []).append(agency_id)
         by_task: dict[int, list[OccurrenceView]] = {}
         open_, done = OccurrenceStatus.OPEN, OccurrenceStatus.DONE
-        for oid, tid, due, status, done_at in occurrences:
+        for oid, tid, due, status, done_at, done_by, note, file_name, p_at, p_note, original in occurrences:
             done_on = _aware(done_at).date() if done_at else None
+            is_done = status == "done"
             by_task.setdefault(tid, []).append(
-                OccurrenceView(oid, due, done if status == "done" else open_, done_on)
+                OccurrenceView(
+                    oid,
+                    due,
+                    done if is_done else open_,
+                    done_on,
+                    done_by=(done_by or "") if is_done else "",
+                    note=(note or "") if is_done else "",
+                    file_name=(file_name or "") if is_done else "",
+                    in_progress=p_at is not None and not is_done,
+                    progress_note=p_note or "",
+                    original_due=original,
+                )
             )
         names = {a.id: a for a in await self.agencies()}
         full: dict[int, str] = {}
@@ -743,6 +837,8 @@ class Storage(OnboardingStore):
                     plan=plans.get(plan_id, ""),
                     occurrences=tuple(by_task.get(tid, ())),
                     lead_ids=tuple(leads.get(tid, ())),
+                    plan_id=plan_id,
+                    plan_archived=plan_id in archived,
                     partner_ids=tuple(partner_map.get(tid, ())),
                 )
             )
@@ -787,6 +883,244 @@ class Storage(OnboardingStore):
             if res.rowcount == 1:
                 await _bump(s, "tasks_rev")
             return res.rowcount == 1
+
+    # -- plans' life, results with evidence, extensions, digest rhythm (issue 17) -----------
+
+    async def plans(self) -> list[PlanRecord]:
+        """Every plan with its task and occurrence counts, newest import first."""
+        async with self.sessions() as s:
+            tasks = dict((await s.execute(select(Task.plan_id, func.count(Task.id)).group_by(Task.plan_id))).all())
+            occ_rows = await s.execute(
+                select(Task.plan_id, Occurrence.status, func.count(Occurrence.id))
+                .join(Task, Task.id == Occurrence.task_id)
+                .group_by(Task.plan_id, Occurrence.status)
+            )
+            occurrences: dict[int, int] = {}
+            open_: dict[int, int] = {}
+            for plan_id, status, count in occ_rows:
+                occurrences[plan_id] = occurrences.get(plan_id, 0) + count
+                if status != OccurrenceStatus.DONE.value:
+                    open_[plan_id] = open_.get(plan_id, 0) + count
+            names = dict((await s.execute(select(Agency.id, Agency.name))).all())
+            rows = (await s.execute(select(Plan).order_by(Plan.imported_at.desc(), Plan.id.desc()))).scalars()
+            return [
+                PlanRecord(
+                    id=p.id,
+                    number=p.number,
+                    title=p.title,
+                    year=p.year,
+                    period=(p.period_start, p.period_end)
+                    if p.period_start is not None and p.period_end is not None
+                    else None,
+                    issuer=names.get(p.issuer_id) if p.issuer_id else None,
+                    archived=p.archived_at is not None,
+                    tasks=tasks.get(p.id, 0),
+                    occurrences=occurrences.get(p.id, 0),
+                    open_occurrences=open_.get(p.id, 0),
+                )
+                for p in rows
+            ]
+
+    async def find_plans(self, ref: str) -> list[PlanRecord]:
+        """Plans named by `ref`: its id ("3", "#3") or its number ("444/KH-SCT", any case/spaces)."""
+        ref = nfc(ref).strip()
+        plans = await self.plans()
+        bare = ref.lstrip("#")
+        if bare.isdigit():
+            by_id = [p for p in plans if p.id == int(bare)]
+            if by_id:
+                return by_id
+        wanted = fold(ref).replace(" ", "")
+        return [p for p in plans if p.number and fold(p.number).replace(" ", "") == wanted]
+
+    async def set_plan_archived(self, plan_id: int, *, archived: bool, by: str, at: datetime) -> bool:
+        """Archive (or restore) a plan; False when it already was in that state."""
+        async with self.write() as s:
+            plan = await s.get(Plan, plan_id)
+            if plan is None:
+                raise KeyError(plan_id)
+            if (plan.archived_at is not None) == archived:
+                return False
+            plan.archived_at, plan.archived_by = (at, by) if archived else (None, None)
+            await _bump(s, "tasks_rev")
+            return True
+
+    async def result(self, occurrence_id: int) -> ResultRecord | None:
+        async with self.sessions() as s:
+            o = await s.get(Occurrence, occurrence_id)
+            if o is None:
+                return None
+            return ResultRecord(
+                occurrence_id=o.id,
+                task_id=o.task_id,
+                due=o.due,
+                original_due=o.original_due,
+                status=o.status,
+                done_by=o.done_by,
+                done_at=_aware(o.done_at),
+                note=o.note,
+                file_id=o.file_id,
+                file_name=o.file_name,
+                file_size=o.file_size,
+                progress_note=o.progress_note,
+                progress_by=o.progress_by,
+                progress_at=_aware(o.progress_at),
+            )
+
+    async def record_result(
+        self,
+        occurrence_id: int,
+        *,
+        by: str,
+        at: datetime,
+        note: str | None = None,
+        file_id: str | None = None,
+        file_name: str | None = None,
+        file_size: int | None = None,
+    ) -> bool:
+        """Mark one occurrence done with an optional note and report file; False when already done."""
+        values: dict[str, object] = {"status": OccurrenceStatus.DONE.value, "done_by": by, "done_at": at}
+        values.update(note=nfc(note)[:4000] if note else None)
+        values.update(file_id=file_id, file_name=nfc(file_name)[:300] if file_name else None, file_size=file_size)
+        async with self.write() as s:
+            res = await s.execute(
+                update(Occurrence)
+                .where(Occurrence.id == occurrence_id, Occurrence.status != OccurrenceStatus.DONE.value)
+                .values(**values)
+            )
+            if res.rowcount == 1:
+                await _bump(s, "tasks_rev")
+            return res.rowcount == 1
+
+    async def attach_result(
+        self,
+        occurrence_id: int,
+        *,
+        note: str | None = None,
+        file_id: str | None = None,
+        file_name: str | None = None,
+        file_size: int | None = None,
+    ) -> bool:
+        """Add a note or a report file to a result already recorded; False when it is not done."""
+        values: dict[str, object] = {}
+        if note:
+            values["note"] = nfc(note)[:4000]
+        if file_id:
+            values.update(file_id=file_id, file_name=nfc(file_name or "")[:300] or None, file_size=file_size)
+        if not values:
+            return False
+        async with self.write() as s:
+            res = await s.execute(
+                update(Occurrence)
+                .where(Occurrence.id == occurrence_id, Occurrence.status == OccurrenceStatus.DONE.value)
+                .values(**values)
+            )
+            if res.rowcount == 1:
+                await _bump(s, "tasks_rev")
+            return res.rowcount == 1
+
+    async def undo_result(self, occurrence_id: int) -> bool:
+        """Back to open (the note and file of the result go with it); False when it was not done."""
+        async with self.write() as s:
+            res = await s.execute(
+                update(Occurrence)
+                .where(Occurrence.id == occurrence_id, Occurrence.status == OccurrenceStatus.DONE.value)
+                .values(
+                    status=OccurrenceStatus.OPEN.value,
+                    done_by=None,
+                    done_at=None,
+                    note=None,
+                    file_id=None,
+                    file_name=None,
+                    file_size=None,
+                )
+            )
+            if res.rowcount == 1:
+                await _bump(s, "tasks_rev")
+            return res.rowcount == 1
+
+    async def record_progress(self, occurrence_id: int, *, by: str, at: datetime, note: str | None) -> bool:
+        """ "Đang thực hiện": work under way on an open occurrence; False when it is done or gone."""
+        async with self.write() as s:
+            res = await s.execute(
+                update(Occurrence)
+                .where(Occurrence.id == occurrence_id, Occurrence.status != OccurrenceStatus.DONE.value)
+                .values(progress_by=by, progress_at=at, progress_note=nfc(note)[:4000] if note else None)
+            )
+            if res.rowcount == 1:
+                await _bump(s, "tasks_rev")
+            return res.rowcount == 1
+
+    async def request_extension(
+        self, occurrence_id: int, *, by: str, at: datetime, new_due: date, reason: str
+    ) -> ExtensionRecord:
+        async with self.write() as s:
+            occ = await s.get(Occurrence, occurrence_id)
+            if occ is None:
+                raise KeyError(occurrence_id)
+            ext = Extension(
+                occurrence_id=occurrence_id,
+                requested_by=by,
+                requested_at=at,
+                old_due=occ.due,
+                new_due=new_due,
+                reason=nfc(reason)[:2000],
+                status="pending",
+            )
+            s.add(ext)
+            await s.flush()
+            return _extension_record(ext)
+
+    async def extension(self, extension_id: int) -> ExtensionRecord | None:
+        async with self.sessions() as s:
+            ext = await s.get(Extension, extension_id)
+            return _extension_record(ext) if ext else None
+
+    async def extensions(self, occurrence_id: int) -> list[ExtensionRecord]:
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(Extension).where(Extension.occurrence_id == occurrence_id).order_by(Extension.id)
+            )
+            return [_extension_record(e) for e in rows.scalars()]
+
+    async def decide_extension(
+        self, extension_id: int, *, approve: bool, by: str, at: datetime, note: str | None = None
+    ) -> ExtensionRecord | None:
+        """Approve (the occurrence's due date moves; the first due date is kept) or reject a
+        pending request. None when it is not pending any more. Raises ValueError when the task
+        already has an occurrence on the new date."""
+        async with self.write() as s:
+            ext = await s.get(Extension, extension_id)
+            if ext is None or ext.status != "pending":
+                return None
+            if approve:
+                occ = await s.get(Occurrence, ext.occurrence_id)
+                if occ is None:
+                    return None
+                clash = await s.scalar(
+                    select(Occurrence.id).where(
+                        Occurrence.task_id == occ.task_id, Occurrence.due == ext.new_due, Occurrence.id != occ.id
+                    )
+                )
+                if clash is not None:
+                    raise ValueError("an occurrence of this task is already due on that date")
+                if occ.original_due is None:
+                    occ.original_due = occ.due
+                occ.due = ext.new_due
+                await _bump(s, "tasks_rev")
+            ext.status = "approved" if approve else "rejected"
+            ext.decided_by, ext.decided_at = by, at
+            ext.decision_note = nfc(note)[:2000] if note else None
+            await s.flush()
+            return _extension_record(ext)
+
+    async def set_digest_rhythm(self, address: str, rhythm: str | None) -> None:
+        """A manager's digest: "daily", "weekly" (Monday), "off"; None back to the default (daily)."""
+        channel, account = split_account(address)
+        async with self.write() as s:
+            await s.execute(
+                update(User).where(User.channel == channel, User.account_id == account).values(digest=rhythm)
+            )
 
     # -- users and groups ------------------------------------------------------------------
 
@@ -1277,6 +1611,23 @@ def _user_record(u: User) -> UserRecord:
         remind_days=u.remind_days,
         remind_at=u.remind_at,
         muted=tuple(u.muted or ()),
+        digest=u.digest,
+    )
+
+
+def _extension_record(e: Extension) -> ExtensionRecord:
+    return ExtensionRecord(
+        id=e.id,
+        occurrence_id=e.occurrence_id,
+        requested_by=e.requested_by,
+        requested_at=_aware(e.requested_at),  # type: ignore[arg-type]
+        old_due=e.old_due,
+        new_due=e.new_due,
+        reason=e.reason or "",
+        status=e.status,
+        decided_by=e.decided_by,
+        decided_at=_aware(e.decided_at),
+        decision_note=e.decision_note,
     )
 
 

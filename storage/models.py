@@ -58,6 +58,11 @@ class Plan(Base):
     source_file: Mapped[str] = mapped_column(String(500), default="")
     source_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The years the plan covers ("giai đoạn 2026 - 2030"); None: its year. Archived plans send nothing.
+    period_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    period_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    archived_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="plan", cascade="all, delete-orphan")
 
@@ -128,6 +133,15 @@ class Occurrence(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     done_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The result's evidence, progress ("đang thực hiện") and the due date before an extension.
+    original_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    file_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    file_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    file_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    progress_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    progress_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     task: Mapped[Task] = relationship(back_populates="occurrences")
 
@@ -153,6 +167,7 @@ class User(Base):
     remind_days: Mapped[str | None] = mapped_column(String(50), nullable=True)
     remind_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
     muted: Mapped[list[int]] = mapped_column(JSON, default=list)
+    digest: Mapped[str | None] = mapped_column(String(10), nullable=True)  # daily | weekly | off (None: daily)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -169,6 +184,25 @@ class ChatLink(Base):
     linked_by: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Extension(Base):
+    """A request to move one occurrence's due date ("xin gia hạn") and the manager's decision."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (Index("ix_extensions_occurrence", "occurrence_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    old_due: Mapped[date] = mapped_column(Date)
+    new_due: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved | rejected
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ReminderLog(Base):

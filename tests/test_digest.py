@@ -114,9 +114,9 @@ def test_digest_blocks_text() -> None:
     blocks = digest_blocks(digest(), agency_label="Sở Tư pháp <tỉnh>", today=TODAY)
     text = "\n".join(blocks)
     assert "Sở Tư pháp &lt;tỉnh&gt;" in text and "10/07/2022" in text
-    for label in ("Hoàn thành đúng hạn: 2", "Hoàn thành quá hạn: 1", "Chưa hoàn thành trong hạn: 5"):
+    for label in ("Hoàn thành đúng hạn: 2", "Hoàn thành quá hạn: 1", "Đang thực hiện trong hạn: 5"):
         assert label in text
-    assert "Chưa hoàn thành quá hạn: 2" in text and "Tỷ lệ quá hạn: 30%" in text
+    assert "Đang thực hiện quá hạn: 2" in text and "Tỷ lệ quá hạn: 30%" in text
     assert "trễ 9 ngày — Văn phòng Sở" in text
     assert "hôm nay là hạn — Thanh tra Sở" in text and "còn 7 ngày — Thanh tra Sở" in text
     assert "Nhiệm vụ 6" not in text and "Nhiệm vụ 8" not in text

@@ -183,9 +183,32 @@ def test_overdue_occurrence_is_nagged_weekly_until_done() -> None:
     assert (nag.lead, nag.days_left, nag.key) == ("nag1", -7, "100@2022-06-01:telegram:1:nag1")
     assert leads(plan([overdue], at(date(2022, 6, 14), 20, 0))) == ["nag1"]
     assert leads(plan([overdue], at(date(2022, 6, 15), 8, 0))) == ["nag2"]
-    assert leads(plan([overdue], at(date(2022, 9, 1), 8, 0))) == ["nag13"]
+    unlimited = PlannerConfig(tz=TZ, max_nags=None)
+    assert leads(plan([overdue], at(date(2022, 9, 1), 8, 0), config=unlimited)) == ["nag13"]
     done = task(dues=(date(2022, 6, 1),), done={date(2022, 6, 1): date(2022, 6, 20)})
     assert plan([done], at(date(2022, 6, 22), 8, 0)) == []
+
+
+def test_nags_stop_after_four_weeks() -> None:
+    """NHACVIEC_NAG_WEEKS (4): nag1…nag4, then nothing; the occurrence stays overdue elsewhere."""
+    overdue = task(dues=(date(2022, 6, 1),))
+    assert leads(plan([overdue], at(date(2022, 6, 29), 8, 0))) == ["nag4"]
+    assert leads(plan([overdue], at(date(2022, 7, 5), 20, 0))) == ["nag4"]  # same key: claimed once
+    assert plan([overdue], at(date(2022, 7, 6), 8, 0)) == []  # a fifth week: no nag5
+    assert plan([overdue], at(date(2022, 9, 1), 8, 0)) == []
+    # after downtime the fourth nag still goes out late, once
+    assert leads(plan([overdue], at(date(2022, 7, 2), 9, 0))) == ["nag4"]
+    two = PlannerConfig(tz=TZ, max_nags=2)
+    assert leads(plan([overdue], at(date(2022, 6, 15), 8, 0), config=two)) == ["nag2"]
+    assert plan([overdue], at(date(2022, 6, 22), 8, 0), config=two) == []
+    assert plan([overdue], at(date(2022, 6, 8), 8, 0), config=PlannerConfig(tz=TZ, max_nags=0)) == []
+
+
+def test_archived_plan_sends_nothing() -> None:
+    from dataclasses import replace
+
+    assert plan([replace(task(), plan_archived=True)], at(DUE, 8, 0)) == []
+    assert leads(plan([task()], at(DUE, 8, 0))) == ["d0"]
 
 
 def test_nags_can_be_turned_off() -> None:

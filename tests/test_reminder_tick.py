@@ -203,7 +203,7 @@ async def test_digest_once_per_weekday(storage: Storage) -> None:
     assert await run_digests(ctx_at(storage, at(monday, 7, 31)), sender=box) == 1
     assert await run_digests(ctx_at(storage, at(monday, 9, 0)), sender=box) == 0
     assert [a for a, _ in box.sent] == ["zalo:z1"]  # managers only
-    assert "chưa hoàn thành quá hạn" in box.sent[0][1].lower()
+    assert "đang thực hiện quá hạn" in box.sent[0][1].lower()
     assert await run_digests(ctx_at(storage, at(date(2022, 7, 2), 8)), sender=box) == 0  # Saturday
 
 

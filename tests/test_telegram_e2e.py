@@ -700,3 +700,45 @@ async def test_stickers_and_locations_get_a_sentence(bot: Bot) -> None:
         since = len(bot.api.messages_to(4242))
         bot.api.add_update({"message": message})
         await bot.api.wait_for_message(4242, "chỉ đọc tin nhắn chữ", since=since)
+
+
+# -- results with evidence, reports (issue 17) -----------------------------------------------------
+
+
+async def test_a_report_file_sent_with_xong_is_kept_by_its_file_id_and_never_downloaded(bot: Bot) -> None:
+    await seed(bot.ctx, SAMPLE.read_bytes(), SAMPLE.name)
+    await officer(bot, USER, "Sở Tài nguyên và Môi trường")
+    since = bot.mark()
+    update = bot.api.add_document(USER, b"%PDF-1.4 bao cao", "bao-cao-quy-2.pdf", caption="/xong")
+    menu = await bot.api.wait_for_message(USER, "Chọn việc đã xong", since=since)
+    data = next(d for d in menu.callback_data if d.startswith("done:"))
+    since = bot.mark()
+    bot.api.press_button(USER, menu, data)
+    await bot.api.wait_for_message(USER, "bao-cao-quy-2.pdf", since=since)
+    result = await bot.storage.result(int(data.partition(":")[2]))
+    assert result is not None and result.status == "done"
+    document = update["message"]["document"]
+    assert (result.file_id, result.file_name, result.file_size) == (
+        document["file_id"],
+        "bao-cao-quy-2.pdf",
+        len(b"%PDF-1.4 bao cao"),
+    )
+    assert bot.api.calls("getFile") == []  # kept as a reference, not downloaded
+
+
+async def test_xuat_sends_the_workbook_as_a_document_after_its_summary(bot: Bot) -> None:
+    await seed(bot.ctx, SAMPLE.read_bytes(), SAMPLE.name)
+    directory = await bot.ctx.directory()
+    agency_id = directory.resolve("Sở Tài nguyên và Môi trường").agency_id
+    await bot.storage.upsert_user(f"telegram:{USER}", agency_id=agency_id, role="manager", approved=True, active=True)
+    since = bot.mark()
+    bot.api.add_user_message(USER, "/xuat")
+    await bot.api.wait_for(lambda: any(c.method == "sendDocument" for c in bot.api.sent[since:]) or None, 10)
+    calls = bot.api.sent[since:]
+    assert [c.method for c in calls] == ["sendMessage", "sendDocument"]
+    assert "Tổng số" in (calls[0].text or "")
+    uploaded = bot.api.uploaded_file(calls[1])
+    assert uploaded is not None and uploaded.filename.endswith(".xlsx")
+    from openpyxl import load_workbook
+
+    assert load_workbook(io.BytesIO(uploaded.data)).sheetnames == ["Nhiệm vụ", "Tổng hợp"]

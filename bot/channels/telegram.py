@@ -33,6 +33,7 @@ from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     MessageEntity,
@@ -389,6 +390,7 @@ class TelegramChannel:
         if document is not None and (not is_group or mentioned or text.lstrip().startswith("/")):
             req.file_name = document.file_name or "tep"
             req.file_size = document.file_size
+            req.file_id = document.file_id  # kept as a report file's reference (/xong)
             req.load_file = self._file_loader(document.file_id)
         return req
 
@@ -605,9 +607,20 @@ class TelegramChannel:
             )
             quote = None
         for index, part in enumerate(parts):
-            last = index == len(parts) - 1
+            last = index == len(parts) - 1 and reply.document is None
             await self._send_text(target, part, markup if last else None, quote)
             quote = None
+        if reply.document is not None:  # a report (/xuat): after its summary, with the buttons
+            name, content = reply.document
+            await self._call(
+                target,
+                lambda: bot.send_document(
+                    target,
+                    InputFile(content, filename=name),
+                    reply_markup=markup,
+                    reply_parameters=quote,
+                ),
+            )
 
     async def _send_text(
         self,

@@ -117,6 +117,12 @@ class OccurrenceView:
     due: date
     status: OccurrenceStatus = OccurrenceStatus.OPEN
     done_at: date | None = None  # local date it was marked done
+    done_by: str = ""  # "telegram:123" of who marked it
+    note: str = ""  # the result's note
+    file_name: str = ""  # the report file sent with the result
+    in_progress: bool = False  # "đang thực hiện" (open, someone said work is under way)
+    progress_note: str = ""
+    original_due: date | None = None  # the due date before an approved extension
 
 
 @dataclass(frozen=True)
@@ -134,4 +140,6 @@ class TaskView:
     plan: str = ""  # plan number or title
     occurrences: tuple[OccurrenceView, ...] = ()
     lead_ids: tuple[int, ...] = ()  # every lead agency (a cell may name several); lead_id is the first
+    plan_id: int | None = None
+    plan_archived: bool = False  # its plan is archived: no reminders, left out of answers unless asked
     partner_ids: tuple[int, ...] = ()  # every coordinating agency (phối hợp)

@@ -21,6 +21,7 @@ from bot.core.i18n import _, ngettext
 from bot.core.lang.agencies import Directory
 from bot.core.lang.questions import Question
 from bot.core.markup import esc
+from bot.core.results import occurrence_facts
 from bot.core.text import fold_words
 
 DUE_SOON_DAYS = 7
@@ -38,6 +39,7 @@ class AnswerItem:
     others: int = 0  # further occurrences of the same task that also matched
     role: str = "lead"  # "lead" | "partner": how the asked agency takes part in the task
     occurrence_id: int | None = None  # the occurrence `due` belongs to
+    occurrence: OccurrenceView | None = None  # the occurrence shown (its result, progress, extension)
 
 
 @dataclass
@@ -94,7 +96,7 @@ def _item(task: TaskView, chosen: list[OccurrenceView], today: date, role: str =
         first = open_ones[0]
     else:
         first = max(chosen, key=lambda o: o.due)
-    return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1, role, first.id)
+    return AnswerItem(task, first.due, _state(first, today), len(chosen) - 1, role, first.id, first)
 
 
 def _sort_key(item: AnswerItem) -> tuple[int, date, int]:
@@ -255,6 +257,7 @@ def _line(item: AnswerItem, today: date) -> str:
         parts.append(f"({esc(when)})")
     if item.others > 0:
         parts.append(esc(_("và {n} kỳ khác").format(n=item.others)))
+    parts.extend(occurrence_facts(item.occurrence))
     return " ".join(parts[:1]) + ("\n   " + " ".join(parts[1:]) if len(parts) > 1 else "")
 
 
@@ -438,8 +441,18 @@ def answer(question: Question, tasks: Iterable[TaskView], *, today: date, agency
     return Answer(items, compose(question, items, today=today, agency_label=agency_label))
 
 
+def _national_state(occ: OccurrenceView, today: date) -> str:
+    from bot.core.reminders.digest import occurrence_state
+
+    return occurrence_state(occ.status, occ.due, occ.done_at, today)
+
+
 def to_json(
-    question: Question, items: list[AnswerItem], blocks: list[str], directory: Directory
+    question: Question,
+    items: list[AnswerItem],
+    blocks: list[str],
+    directory: Directory,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """The `nhacviec ask --json` shape (DESIGN.md), plus what was understood."""
     return {
@@ -460,6 +473,14 @@ def to_json(
                 "state": item.state,
                 "role": item.role,
                 "occurrence": item.occurrence_id,
+                # one of the four national states (bot.core.reminders.digest), as of `today`
+                "national_state": _national_state(item.occurrence, today) if item.occurrence and today else None,
+                "in_progress": bool(item.occurrence and item.occurrence.in_progress),
+                "note": (item.occurrence.note or item.occurrence.progress_note) if item.occurrence else "",
+                "file": item.occurrence.file_name if item.occurrence else "",
+                "original_due": item.occurrence.original_due.isoformat()
+                if item.occurrence and item.occurrence.original_due
+                else None,
             }
             for item in items
         ],

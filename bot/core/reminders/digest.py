@@ -9,8 +9,11 @@ What is counted (decided here, the same for the message, the chart and `nhacviec
 * Each occurrence is in exactly one of the four states the national task-tracking system uses:
   - **hoàn thành đúng hạn** — done, `done_at <= due` (done without a recorded date counts here);
   - **hoàn thành quá hạn** — done, `done_at > due`;
-  - **chưa hoàn thành trong hạn** — open, `due >= today` (not late yet, however far away);
-  - **chưa hoàn thành quá hạn** — open, `due < today`.
+  - **đang thực hiện trong hạn** — not done, `due >= today` (not late yet, however far away);
+  - **đang thực hiện quá hạn** — not done, `due < today`.
+  An occurrence marked "đang thực hiện" (work under way, with a note) is one of the last two like
+  any open one; the mark and the note show in the lists. `due` is the due date after an approved
+  extension.
 * The late rate is the share of the quá hạn states (done late + open late) in all counted
   occurrences — the national system's "tỷ lệ quá hạn"; 0 when nothing is counted.
 * Lists: open overdue occurrences, most late first; open occurrences due from today through
@@ -29,11 +32,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from bot.core.domain import OccurrenceStatus, TaskView
+from bot.core.domain import OccurrenceStatus, OccurrenceView, TaskView
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from bot.core.reminders.messages import days_phrase, format_date
 from bot.core.reminders.planner import postpone_out_of_quiet
+from bot.core.results import occurrence_facts
 from bot.core.text import fold
 
 STATES = ("done_on_time", "done_late", "open_on_time", "open_late")
@@ -44,8 +48,8 @@ def state_labels() -> dict[str, str]:
     return {
         "done_on_time": _("Hoàn thành đúng hạn"),
         "done_late": _("Hoàn thành quá hạn"),
-        "open_on_time": _("Chưa hoàn thành trong hạn"),
-        "open_late": _("Chưa hoàn thành quá hạn"),
+        "open_on_time": _("Đang thực hiện trong hạn"),
+        "open_late": _("Đang thực hiện quá hạn"),
     }
 
 
@@ -99,6 +103,7 @@ class DigestItem:
     due: date
     days_left: int  # negative when overdue
     unit: str
+    occurrence: OccurrenceView | None = None
 
 
 @dataclass
@@ -164,9 +169,9 @@ def build_digest(
                 continue
             days_left = (occ.due - today).days
             if days_left < 0:
-                digest.overdue.append(DigestItem(task, occ.id, occ.due, days_left, name))
+                digest.overdue.append(DigestItem(task, occ.id, occ.due, days_left, name, occ))
             elif occ.due <= soon_until:
-                digest.due_soon.append(DigestItem(task, occ.id, occ.due, days_left, name))
+                digest.due_soon.append(DigestItem(task, occ.id, occ.due, days_left, name, occ))
     digest.units = sorted(per_unit.values(), key=lambda u: (fold(u.name), u.agency_id))
     digest.overdue.sort(key=lambda i: (i.days_left, fold(i.unit), i.task.id, i.occurrence_id))
     digest.due_soon.sort(key=lambda i: (i.days_left, fold(i.unit), i.task.id, i.occurrence_id))
@@ -250,6 +255,7 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
                     days=-item.days_left,
                     unit=esc(item.unit),
                 )
+                + _facts(item)
             )
         if len(digest.overdue) > limit:
             blocks.append(_("… và {count} việc quá hạn khác").format(count=len(digest.overdue) - limit))
@@ -265,6 +271,7 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
                 _("• <b>{title}</b> — hạn {due}, {when} — {unit}").format(
                     title=esc(item.task.title), due=format_date(item.due), when=when, unit=esc(item.unit)
                 )
+                + _facts(item)
             )
         if len(digest.due_soon) > limit:
             blocks.append(_("… và {count} việc sắp đến hạn khác").format(count=len(digest.due_soon) - limit))
@@ -279,8 +286,17 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
     return blocks
 
 
+def _facts(item: DigestItem) -> str:
+    facts = occurrence_facts(item.occurrence)
+    return (" " + " ".join(facts)) if facts else ""
+
+
 def _item_json(item: DigestItem) -> dict[str, object]:
+    occ = item.occurrence
     return {
+        "in_progress": bool(occ and occ.in_progress),
+        "progress_note": occ.progress_note if occ else "",
+        "original_due": occ.original_due.isoformat() if occ and occ.original_due else None,
         "task_id": item.task.id,
         "occurrence_id": item.occurrence_id,
         "title": item.task.title,

@@ -4,7 +4,9 @@ The reminder schedule of one OPEN occurrence (due date D) for one recipient is a
 *leads*, each sent on a local day at the recipient's hour (`remind_at`, default from the deployment's config):
 
 * ``d7``, ``d3``, ``d1``, ``d0`` — on D-7, D-3, D-1 and D (the `remind_days`);
-* ``nag1``, ``nag2``, … — once the occurrence is overdue, weekly on D+7, D+14, … until done.
+* ``nag1``, ``nag2``, … — once the occurrence is overdue, weekly on D+7, D+14, … until done, at
+  most `max_nags` of them (NHACVIEC_NAG_WEEKS, 4): after that the occurrence is only shown as
+  overdue in answers and digests.
 
 A send time that falls inside the quiet hours is postponed to their end (quiet hours may wrap
 midnight: with 21:00-07:00 a 22:00 reminder goes out at 07:00 the next morning).
@@ -18,7 +20,9 @@ the next working day, as a catch-up). Computed with `WorkIndex` (two list lookup
 occurrence), so planning stays as fast as with calendar days.
 
 **Never miss, never repeat.** Each planned reminder carries a claim key
-``f"{occurrence_id}@{due}:{recipient}:{lead}"`` (e.g. ``"42@2022-06-30:telegram:123:d3"``). The key depends only
+``f"{occurrence_id}@{due}:{recipient}:{lead}"`` (e.g. ``"42@2022-06-30:telegram:123:d3"``): it
+names the due date, so an occurrence whose due date moves (an approved extension) is reminded
+anew for its new date. The key depends only
 on the data, never on `now`, so every tick that sees the same reminder produces the same key;
 the storage layer claims a key once (unique index) before sending, so a restart, a crash or a
 second worker never sends it twice. `plan_reminders(now=…)` returns, for each (open occurrence,
@@ -56,6 +60,7 @@ One tick of the loop (storage and sending live outside this module)::
 A failed claim or a dead worker's claim (`storage.retryable`) is re-sent by a full pass (`since=None`):
 its key comes back as long as it is still the latest lead inside the horizon.
 
+Occurrences of archived plans (`TaskView.plan_archived`) produce nothing.
 Keys name the due date too: when a re-import or an approved extension moves an occurrence's due
 date (same occurrence id, done status kept), its reminders are planned anew for the new date.
 
@@ -127,6 +132,7 @@ class PlannerConfig:
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(7, 0))
     tz: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     nag_every_days: int = 7  # 0 turns the overdue nags off
+    max_nags: int | None = 4  # weekly nags stop after this many (NHACVIEC_NAG_WEEKS); None: never
     catchup_horizon: timedelta = timedelta(days=7)
     remind_partners: bool = False  # NHACVIEC_REMIND_PARTNERS: coordinating agencies are reminded too
     # Working days (weekends, public holidays): None counts calendar days and sends every day.
@@ -181,7 +187,8 @@ class _Profile:
         self.max_day = self.days[0] if self.days else 0
         self.min_day = self.days[-1] if self.days else 0
         self.shift, self.at = postpone_out_of_quiet(at, config.quiet_hours)
-        self.nag = config.nag_every_days
+        self.nag = config.nag_every_days if config.max_nags != 0 else 0
+        self.max_nags = config.max_nags
         # smallest remind day >= k, for k in [min_day, max_day]
         self.lead_for_k: dict[int, int] = {}
         for k in range(self.min_day, self.max_day + 1):
@@ -201,6 +208,8 @@ class _Profile:
             best = self.lead_for_k[k] if k >= self.min_day else self.min_day
         if self.nag > 0 and -k >= self.nag:
             weeks = -k // self.nag
+            if self.max_nags is not None:
+                weeks = min(weeks, self.max_nags)  # the last nag stays the latest lead: it ages out
             nag_days = -weeks * self.nag
             if best is None or nag_days < best:
                 return nag_days, f"nag{weeks}"
@@ -232,8 +241,11 @@ class _Profile:
                 send = index.days[i] if i >= 0 else None
         if self.nag > 0:
             weeks = (next_work - 1 - due_ord) // self.nag
-            if weeks >= 1:
-                nag_day = index.days[index.pos(min(due_ord + weeks * self.nag, index.hi))]
+            if self.max_nags is not None:
+                weeks = min(weeks, self.max_nags)  # as in `latest`: the last nag ages out
+            at = index.pos(min(due_ord + weeks * self.nag, index.hi)) if due_ord + weeks * self.nag >= index.lo else -1
+            if weeks >= 1 and at >= 0:  # a capped nag older than the index is out of any window
+                nag_day = index.days[at]
                 if send is None or nag_day > send:
                     return nag_day, f"nag{weeks}"
         if best is None or send is None:
@@ -326,7 +338,7 @@ def plan_reminders(
             leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
             if remind_partners and task.partner_ids:
                 leads = tuple(dict.fromkeys((*leads, *task.partner_ids)))
-            if not leads or not task.occurrences:
+            if not leads or not task.occurrences or task.plan_archived:
                 continue
             task_id = task.id
             for profile, last_sent_ord, too_far_ord, work_p, next_work in plans:

@@ -1,0 +1,222 @@
+"""Extensions ("xin gia hạn"): an officer asks for a new due date with a reason; the managers of
+the task's lead agency get the request with buttons; approval moves that occurrence's due date
+(the first date and the decision are kept, reminders follow the new date because a claim key
+names the due date); rejection asks the manager for a reason and tells the officer.
+
+Who decides: a manager (or admin) whose agency is a lead of the task or above it, or an admin
+of the deployment. With no such manager the request goes to the admins.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.core.domain import OccurrenceStatus, Role, visible_agencies
+from bot.core.i18n import _, use_language
+from bot.core.markup import esc
+from bot.core.results import parse_extension
+from handlers import results
+from handlers.replies import Button, Reply, payload_id
+from handlers.results_chat import fresh, stamp
+
+if TYPE_CHECKING:
+    from handlers.conversation import Conversation, Turn
+
+WAITS = ("ext_date", "ext_reject")
+MENU_LIMIT = 10
+
+
+def _actor(turn: Turn) -> results.Actor:
+    return results.Actor(turn.req.account, turn.user, turn.is_admin)
+
+
+async def menu(turn: Turn) -> list[Reply]:
+    """/giahan (or "xin gia hạn"): open occurrences of my agency, each with a button."""
+    scope = await results.scope_of(turn.ctx, _actor(turn))
+    if scope is not None and not scope:
+        return [Reply([_("Tài khoản của bạn chưa gắn với cơ quan nào.")])]
+    tasks = await turn.ctx.all_tasks() if scope is None else await turn.ctx.tasks_for_agencies(scope)
+    horizon = turn.ctx.today() + timedelta(days=62)
+    items = sorted(
+        (
+            (occ.due, task.id, task, occ)
+            for task in tasks
+            if not task.plan_archived
+            for occ in task.occurrences
+            if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
+        ),
+        key=lambda x: (x[0], x[1]),
+    )
+    if not items:
+        return [Reply([_("Không có việc nào đang mở để xin gia hạn.")])]
+    blocks = ["<b>" + _("Chọn việc cần xin gia hạn:") + "</b>"]
+    buttons = []
+    for n, (due, _tid, task, occ) in enumerate(items[:MENU_LIMIT], 1):
+        blocks.append(f"{n}. {due:%d/%m/%Y} — {esc(task.title)}")
+        buttons.append([Button(f"⏳ {n}. {task.title[:40]}", f"ext:{occ.id}")])
+    return [Reply(blocks, buttons=buttons)]
+
+
+async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
+    ref = payload_id(payload)
+    if ref is None:
+        return [Reply([_("Nút này đã hết hiệu lực.")])]
+    found = await turn.ctx.storage.occurrence(ref)
+    if found is None or found[1].status != OccurrenceStatus.OPEN:
+        return [Reply([_("Việc này không còn mở.")])]
+    await conv.state.wait_for(turn.req.account, "ext_date", stamp(turn, ref))
+    return [
+        Reply(
+            [
+                _("Hạn hiện tại: {due}. Gõ ngày hạn mới và lý do, ví dụ: {example}").format(
+                    due=f"{found[1].due:%d/%m/%Y}",
+                    example=esc((found[1].due + timedelta(days=14)).strftime("%d/%m/%Y"))
+                    + " "
+                    + _("chờ số liệu của Sở Tài chính"),
+                )
+            ]
+        )
+    ]
+
+
+async def _deciders(turn: Turn, task_lead_ids: set[int]) -> list[tuple[str, str]]:
+    """Managers/admins over one of the task's leads, else the deployment's admins: (address, language)."""
+    directory = await turn.ctx.directory()
+    found: dict[str, str] = {}
+    for user in await turn.ctx.storage.users():
+        if not (user.approved and user.active) or user.agency_id is None or user.agency_id not in directory:
+            continue
+        if not Role(user.role).oversees_units:
+            continue
+        if visible_agencies(user.role, user.agency_id, directory.descendants) & task_lead_ids:
+            found[user.address] = user.language
+    found.pop(turn.req.account, None)  # nobody approves their own request
+    if not found:
+        languages = {u.address: u.language for u in await turn.ctx.storage.users()}
+        found = {a: languages.get(a, "vi") for a in turn.ctx.settings.admins if a != turn.req.account}
+    return list(found.items())
+
+
+async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> list[Reply] | None:
+    """The new date and reason (or a manager's reason to reject); None when the wait is over."""
+    what, data = waiting
+    ref = fresh(turn, data)
+    if not isinstance(ref, int):
+        await conv.state.stop_waiting(turn.req.account)
+        return None
+    if what == "ext_reject":
+        return await _rejected_with_reason(turn, conv, ref)
+    parsed = parse_extension(turn.req.text, today=turn.ctx.today())
+    found = await turn.ctx.storage.occurrence(ref)
+    if found is None:
+        await conv.state.stop_waiting(turn.req.account)
+        return [Reply([_("Việc này không còn trong kế hoạch.")])]
+    task, occ = found
+    if parsed is None:
+        return [Reply([_("Chưa thấy ngày hạn mới. Gõ ví dụ: 15/07/2022 chờ số liệu (hoặc /huy).")])]
+    new_due, reason = parsed
+    if new_due <= occ.due:
+        return [Reply([_("Hạn mới phải sau hạn hiện tại ({due}).").format(due=f"{occ.due:%d/%m/%Y}")])]
+    if not reason:
+        return [Reply([_("Hãy ghi kèm lý do xin gia hạn, ví dụ: {date} chờ số liệu.").format(date=f"{new_due:%d/%m/%Y}")])]
+    await conv.state.stop_waiting(turn.req.account)
+    ext = await turn.ctx.storage.request_extension(
+        occ.id, by=turn.req.account, at=turn.ctx.clock(), new_due=new_due, reason=reason
+    )
+    who = esc(turn.req.display_name or (turn.user.name if turn.user else "") or turn.req.account)
+    replies = []
+    for address, language in await _deciders(turn, await turn.ctx.storage.task_lead_ids(task.id)):
+        with use_language(language):
+            replies.append(
+                Reply(
+                    [
+                        _("⏳ <b>Xin gia hạn</b>: {title} — {lead}").format(
+                            title=f"<b>{esc(task.title)}</b>", lead=esc(task.lead)
+                        ),
+                        _("Hạn {old} → {new}. Lý do: {reason}. Người đề nghị: {who}").format(
+                            old=f"{occ.due:%d/%m/%Y}", new=f"{new_due:%d/%m/%Y}", reason=esc(reason), who=who
+                        ),
+                    ],
+                    buttons=[[Button(_("Đồng ý"), f"xa:{ext.id}"), Button(_("Từ chối"), f"xr:{ext.id}")]],
+                    to=address,
+                )
+            )
+    if not replies:
+        return [Reply([_("Chưa có lãnh đạo hay quản trị viên nào để duyệt đề nghị gia hạn.")])]
+    mine = Reply(
+        [
+            _("Đã gửi đề nghị gia hạn {title} đến {new} cho lãnh đạo. Bạn sẽ nhận được kết quả ở đây.").format(
+                title=f"<b>{esc(task.title)}</b>", new=f"{new_due:%d/%m/%Y}"
+            )
+        ]
+    )
+    return [mine, *replies]
+
+
+async def _may_decide(turn: Turn, occurrence_id: int) -> bool:
+    if turn.is_admin:
+        return True
+    user = turn.user
+    if user is None or user.agency_id is None or not Role(user.role).oversees_units:
+        return False
+    found = await turn.ctx.storage.occurrence(occurrence_id)
+    if found is None:
+        return False
+    directory = await turn.ctx.directory()
+    scope = visible_agencies(user.role, user.agency_id, directory.descendants)
+    return bool(scope & await turn.ctx.storage.task_lead_ids(found[0].id))
+
+
+async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
+    ext = await turn.ctx.storage.extension(ref) if (ref := payload_id(payload)) is not None else None
+    if ext is None:
+        return [Reply([_("Nút này đã hết hiệu lực.")])]
+    if ext.status != "pending":
+        return [Reply([_("Đề nghị này đã được xử lý.")])]
+    if ext.requested_by == turn.req.account or not await _may_decide(turn, ext.occurrence_id):
+        return [Reply([_("Chỉ lãnh đạo của đơn vị chủ trì mới duyệt được đề nghị gia hạn.")])]
+    if not approve:
+        await conv.state.wait_for(turn.req.account, "ext_reject", stamp(turn, ext.id))
+        return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
+    try:
+        decided = await turn.ctx.storage.decide_extension(ext.id, approve=True, by=turn.req.account, at=turn.ctx.clock())
+    except ValueError:
+        return [Reply([_("Việc này đã có một kỳ hạn vào ngày {date}: không gia hạn được.").format(date=f"{ext.new_due:%d/%m/%Y}")])]
+    if decided is None:
+        return [Reply([_("Đề nghị này đã được xử lý.")])]
+    return await _tell(turn, decided, approved=True)
+
+
+async def _rejected_with_reason(turn: Turn, conv: Conversation, ext_id: int) -> list[Reply]:
+    reason = turn.req.text.strip()
+    if not reason:
+        return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
+    await conv.state.stop_waiting(turn.req.account)
+    decided = await turn.ctx.storage.decide_extension(
+        ext_id, approve=False, by=turn.req.account, at=turn.ctx.clock(), note=reason
+    )
+    if decided is None:
+        return [Reply([_("Đề nghị này đã được xử lý.")])]
+    return await _tell(turn, decided, approved=False)
+
+
+async def _tell(turn: Turn, ext, *, approved: bool) -> list[Reply]:  # type: ignore[no-untyped-def]
+    found = await turn.ctx.storage.occurrence(ext.occurrence_id)
+    title = f"<b>{esc(found[0].title)}</b>" if found else "—"
+    requester = await turn.ctx.storage.user(ext.requested_by)
+    with use_language(requester.language if requester else "vi"):
+        if approved:
+            note = _("✅ Đề nghị gia hạn {title} đã được đồng ý: hạn mới {new} (hạn cũ {old}).").format(
+                title=title, new=f"{ext.new_due:%d/%m/%Y}", old=f"{ext.old_due:%d/%m/%Y}"
+            )
+        else:
+            note = _("❌ Đề nghị gia hạn {title} không được đồng ý. Lý do: {reason}").format(
+                title=title, reason=esc(ext.decision_note or "")
+            )
+    mine = (
+        _("Đã đồng ý gia hạn {title} đến {new}.").format(title=title, new=f"{ext.new_due:%d/%m/%Y}")
+        if approved
+        else _("Đã từ chối đề nghị gia hạn {title}.").format(title=title)
+    )
+    return [Reply([mine]), Reply([note], to=ext.requested_by)]

@@ -1,0 +1,115 @@
+"""Results with evidence, shared by the chat and the command line (issue 17).
+
+- Marking an occurrence done takes an optional note and an optional report file (on Telegram its
+  file id, name and size are kept; on the command line the path's name and size).
+- A result can be undone within `UNDO_WINDOW` (24 hours) by the one who marked it, or by a
+  manager/admin of the task's lead agency; after that it stands.
+- "Đang thực hiện" (in progress, with an optional note) is a fact of an open occurrence: it keeps
+  its reminders and shows in answers and digests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.domain import OccurrenceStatus, Role, TaskView, UserError, visible_agencies
+from bot.core.i18n import _
+from handlers.context import AppContext
+from storage.db import UserRecord
+
+UNDO_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an account (with its record, when it has one), or an admin (CLI, NHACVIEC_ADMINS)."""
+
+    address: str
+    user: UserRecord | None = None
+    is_admin: bool = False
+
+
+async def scope_of(ctx: AppContext, actor: Actor) -> set[int] | None:
+    """Agencies whose work the actor may record (None: all)."""
+    if actor.is_admin:
+        return None
+    if actor.user is None or actor.user.agency_id is None or not actor.user.approved:
+        return set()
+    directory = await ctx.directory()
+    return visible_agencies(actor.user.role, actor.user.agency_id, directory.descendants)
+
+
+async def _task_of(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskView:
+    found = await ctx.storage.occurrence(occurrence_id)
+    if found is None:
+        raise UserError(_("Không có việc (kỳ hạn) số {id}.").format(id=occurrence_id))
+    task, _occ = found
+    scope = await scope_of(ctx, actor)
+    if scope is not None and not (await ctx.storage.task_lead_ids(task.id)) & scope:
+        raise UserError(_("Chỉ cán bộ của đơn vị chủ trì hoặc lãnh đạo mới đánh dấu được việc này."))
+    return task
+
+
+async def mark_done(
+    ctx: AppContext,
+    occurrence_id: int,
+    actor: Actor,
+    *,
+    note: str | None = None,
+    file_id: str | None = None,
+    file_name: str | None = None,
+    file_size: int | None = None,
+) -> tuple[TaskView, bool]:
+    """Record the result; (task, False) when it was already done (then a note/file is added to it)."""
+    task = await _task_of(ctx, occurrence_id, actor)
+    changed = await ctx.storage.record_result(
+        occurrence_id,
+        by=actor.address,
+        at=ctx.clock(),
+        note=note,
+        file_id=file_id,
+        file_name=file_name,
+        file_size=file_size,
+    )
+    if not changed and (note or file_id):
+        await ctx.storage.attach_result(
+            occurrence_id, note=note, file_id=file_id, file_name=file_name, file_size=file_size
+        )
+    return task, changed
+
+
+async def undo_done(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskView:
+    """Undo a result within 24 hours, by its marker or a manager of the lead agency (raises UserError)."""
+    task = await _task_of(ctx, occurrence_id, actor)
+    result = await ctx.storage.result(occurrence_id)
+    if result is None or result.status != OccurrenceStatus.DONE.value:
+        raise UserError(_("Việc này chưa được đánh dấu xong."))
+    manager = actor.is_admin or bool(actor.user and Role(actor.user.role).oversees_units)
+    if result.done_by != actor.address and not manager:
+        raise UserError(_("Chỉ người đã đánh dấu xong hoặc lãnh đạo mới hoàn tác được."))
+    if result.done_at is not None and ctx.clock() - result.done_at > UNDO_WINDOW:
+        raise UserError(_("Đã quá 24 giờ kể từ khi đánh dấu xong: không hoàn tác được nữa."))
+    await ctx.storage.undo_result(occurrence_id)
+    return task
+
+
+async def mark_in_progress(ctx: AppContext, occurrence_id: int, actor: Actor, *, note: str | None) -> TaskView:
+    task = await _task_of(ctx, occurrence_id, actor)
+    if not await ctx.storage.record_progress(occurrence_id, by=actor.address, at=ctx.clock(), note=note):
+        raise UserError(_("Việc này đã xong."))
+    return task
+
+
+def recent_results(tasks: list[TaskView], actor: Actor, now: datetime) -> list[tuple[TaskView, int]]:
+    """(task, occurrence id) of results still inside the undo window that this actor may undo."""
+    since = (now - UNDO_WINDOW).date()
+    found = []
+    for task in tasks:
+        for occ in task.occurrences:
+            if occ.status == OccurrenceStatus.DONE and occ.done_at is not None and occ.done_at >= since:
+                if actor.is_admin or occ.done_by == actor.address or (
+                    actor.user and Role(actor.user.role).oversees_units
+                ):
+                    found.append((task, occ.id))
+    return found
