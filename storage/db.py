@@ -1364,8 +1364,9 @@ class Storage(OnboardingStore):
     async def deliverable(
         self, occurrence_ids: Iterable[int], addresses: Iterable[str]
     ) -> tuple[set[int], dict[str, frozenset[int]]]:
-        """What may still be sent, read just before sending: the occurrences still open (task
-        not removed), and the addresses still approved and active with their muted task ids."""
+        """What may still be sent, read just before sending: the occurrences still open (task not
+        removed or archived, plan not archived), and the addresses still approved and active with
+        their muted task ids."""
         occ = list(set(occurrence_ids))
         wanted = set(addresses)
         open_ids: set[int] = set()
@@ -1375,8 +1376,14 @@ class Storage(OnboardingStore):
                 open_ids.update(
                     (
                         await s.execute(
-                            select(Occurrence.id).where(
-                                Occurrence.id.in_(chunk), Occurrence.status == OccurrenceStatus.OPEN.value
+                            select(Occurrence.id)
+                            .join(Task, Task.id == Occurrence.task_id)
+                            .join(Plan, Plan.id == Task.plan_id)
+                            .where(
+                                Occurrence.id.in_(chunk),
+                                Occurrence.status == OccurrenceStatus.OPEN.value,
+                                Task.archived_at.is_(None),  # the task left its plan
+                                Plan.archived_at.is_(None),  # the plan was archived
                             )
                         )
                     ).scalars()

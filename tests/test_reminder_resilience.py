@@ -44,6 +44,22 @@ async def test_work_done_after_the_claim_is_not_sent(storage: Storage) -> None:
     assert await storage.reminder_log() == []  # dropped: reopening the work reminds again
 
 
+async def test_a_plan_archived_after_the_claim_sends_nothing(storage: Storage) -> None:
+    await seed(storage, date(2022, 6, 30))
+    plan_id = (await storage.all_tasks())[0].plan_id
+    claim_many = storage.claim_many
+
+    async def claim_then_archive(*args, **kw):  # type: ignore[no-untyped-def]
+        won = await claim_many(*args, **kw)
+        await storage.set_plan_archived(plan_id, archived=True, by="telegram:1", at=at(DAY))
+        return won
+
+    storage.claim_many = claim_then_archive  # type: ignore[method-assign]
+    box = FakeOutbox()
+    report = await run_tick(ctx_at(storage, at(DAY)), sender=box)
+    assert report["claimed"] == 2 and box.sent == []
+
+
 async def test_removed_or_muted_recipients_get_nothing(storage: Storage) -> None:
     await seed(storage, date(2022, 6, 30))
     task_id = (await storage.all_tasks())[0].id
