@@ -33,27 +33,15 @@ def _actor(turn: Turn) -> results.Actor:
 
 async def menu(turn: Turn) -> list[Reply]:
     """/giahan (or "xin gia hạn"): open occurrences of my agency, each with a button."""
-    scope = await results.scope_of(turn.ctx, _actor(turn))
-    if scope is not None and not scope:
+    items = await results.open_occurrences(turn.ctx, _actor(turn), days=62)
+    if items is None:
         return [Reply([_("Tài khoản của bạn chưa gắn với cơ quan nào.")])]
-    tasks = await turn.ctx.all_tasks() if scope is None else await turn.ctx.tasks_for_agencies(scope)
-    horizon = turn.ctx.today() + timedelta(days=62)
-    items = sorted(
-        (
-            (occ.due, task.id, task, occ)
-            for task in tasks
-            if not task.plan_archived
-            for occ in task.occurrences
-            if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
-        ),
-        key=lambda x: (x[0], x[1]),
-    )
     if not items:
         return [Reply([_("Không có việc nào đang mở để xin gia hạn.")])]
     blocks = ["<b>" + _("Chọn việc cần xin gia hạn:") + "</b>"]
     buttons = []
-    for n, (due, _tid, task, occ) in enumerate(items[:MENU_LIMIT], 1):
-        blocks.append(f"{n}. {due:%d/%m/%Y} — {esc(task.title)}")
+    for n, (task, occ) in enumerate(items[:MENU_LIMIT], 1):
+        blocks.append(f"{n}. {occ.due:%d/%m/%Y} — {esc(task.title)}")
         buttons.append([Button(f"⏳ {n}. {task.title[:40]}", f"ext:{occ.id}")])
     return [Reply(blocks, buttons=buttons)]
 

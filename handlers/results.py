@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.domain import OccurrenceStatus, Role, TaskView, UserError, visible_agencies
+from bot.core.domain import OccurrenceStatus, OccurrenceView, Role, TaskView, UserError, visible_agencies
 from bot.core.i18n import _
 from handlers.context import AppContext
 from storage.db import UserRecord
@@ -38,6 +38,29 @@ async def scope_of(ctx: AppContext, actor: Actor) -> set[int] | None:
         return set()
     directory = await ctx.directory()
     return visible_agencies(actor.user.role, actor.user.agency_id, directory.descendants)
+
+
+async def open_occurrences(
+    ctx: AppContext, actor: Actor, *, days: int
+) -> list[tuple[TaskView, OccurrenceView]] | None:
+    """The open occurrences the actor works on (overdue ones, then those due within `days`), by due
+    date — what the /xong, /dangthuchien and /giahan menus offer. None: the actor has no agency."""
+    scope = await scope_of(ctx, actor)
+    if scope is not None and not scope:
+        return None
+    tasks = await ctx.all_tasks() if scope is None else await ctx.tasks_for_agencies(scope)
+    horizon = ctx.today() + timedelta(days=days)
+    items = sorted(
+        (
+            (occ.due, task.id, task, occ)
+            for task in tasks
+            if not task.plan_archived
+            for occ in task.occurrences
+            if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
+        ),
+        key=lambda x: (x[0], x[1]),
+    )
+    return [(task, occ) for _due, _id, task, occ in items]
 
 
 async def _task_of(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskView:

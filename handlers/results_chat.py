@@ -7,10 +7,9 @@ document sent with the /xong command itself is kept until a task is chosen.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.domain import OccurrenceStatus, UserError
+from bot.core.domain import UserError
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from handlers import results
@@ -142,28 +141,16 @@ async def on_undo_button(turn: Turn, payload: str) -> list[Reply]:
 
 async def progress_menu(turn: Turn) -> list[Reply]:
     """/dangthuchien: open occurrences (overdue first, then the next 30 days), each with a button."""
-    scope = await results.scope_of(turn.ctx, _actor(turn))
-    if scope is not None and not scope:
+    items = await results.open_occurrences(turn.ctx, _actor(turn), days=31)
+    if items is None:
         return [Reply([_("Tài khoản của bạn chưa gắn với cơ quan nào.")])]
-    tasks = await turn.ctx.all_tasks() if scope is None else await turn.ctx.tasks_for_agencies(scope)
-    horizon = turn.ctx.today() + timedelta(days=31)
-    items = sorted(
-        (
-            (occ.due, task.id, task, occ)
-            for task in tasks
-            if not task.plan_archived
-            for occ in task.occurrences
-            if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
-        ),
-        key=lambda x: (x[0], x[1]),
-    )
     if not items:
         return [Reply([_("Không có việc nào đang mở trong 30 ngày tới.")])]
     blocks = ["<b>" + _("Chọn việc đang thực hiện:") + "</b>"]
     buttons = []
-    for n, (due, _tid, task, occ) in enumerate(items[:MENU_LIMIT], 1):
+    for n, (task, occ) in enumerate(items[:MENU_LIMIT], 1):
         mark = " 🔄" if occ.in_progress else ""
-        blocks.append(f"{n}. {due:%d/%m/%Y} — {esc(task.title)}{mark}")
+        blocks.append(f"{n}. {occ.due:%d/%m/%Y} — {esc(task.title)}{mark}")
         buttons.append([Button(f"🔄 {n}. {task.title[:40]}", f"prog:{occ.id}")])
     if len(items) > MENU_LIMIT:
         rest = len(items) - MENU_LIMIT

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.core.domain import OccurrenceStatus, Role, visible_agencies
+from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
+from handlers import results
 from handlers.ask import ask
 from handlers.replies import Button, Reply
 
@@ -47,27 +47,17 @@ async def my_tasks(turn: Turn, *, status: str | None) -> list[Reply]:
 
 async def done_menu(turn: Turn) -> list[Reply]:
     """Open occurrences of my agency (overdue first, then the next ones), each with a button."""
-    if turn.user is None or turn.user.agency_id is None:
+    items = await results.open_occurrences(
+        turn.ctx, results.Actor(turn.req.account, turn.user, turn.is_admin), days=31
+    )
+    if items is None:
         return [Reply([_("Tài khoản của bạn chưa gắn với cơ quan nào.")])]
-    directory = await turn.ctx.directory()
-    scope = visible_agencies(turn.user.role, turn.user.agency_id, directory.descendants)
-    tasks = await turn.ctx.storage.tasks_for_agencies(scope)
-    today = turn.ctx.today()
-    horizon = today + timedelta(days=31)
-    items = [
-        (occ.due, task, occ)
-        for task in tasks
-        if not task.plan_archived
-        for occ in task.occurrences
-        if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
-    ]
-    items.sort(key=lambda x: (x[0], x[1].id))
     if not items:
         return [Reply([_("Không có việc nào đang mở trong 30 ngày tới.")])]
     blocks = ["<b>" + _("Chọn việc đã xong:") + "</b>"]
     buttons = []
-    for n, (due, task, occ) in enumerate(items[:DONE_MENU_LIMIT], 1):
-        blocks.append(f"{n}. {due:%d/%m/%Y} — {esc(task.title)}")
+    for n, (task, occ) in enumerate(items[:DONE_MENU_LIMIT], 1):
+        blocks.append(f"{n}. {occ.due:%d/%m/%Y} — {esc(task.title)}")
         buttons.append([Button(f"✅ {n}. {task.title[:40]}", f"done:{occ.id}")])
     if len(items) > DONE_MENU_LIMIT:
         blocks.append(
