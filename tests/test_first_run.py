@@ -60,7 +60,7 @@ async def test_demo_answers_the_suggested_questions_on_any_date(sqlite_url: str,
         router = Router(ctx)
         await console_user(ctx, ADDRESS, agency="Sở Tư pháp", role="manager")
         loaded = await _say(router, "/demo")
-        assert "11 nhiệm vụ" in loaded
+        assert "12 nhiệm vụ" in loaded
         assert DEMO_QUESTIONS[0] in loaded
         answer = await _say(router, "so tai nguyen moi truong nam nay")
         assert "Sở Tài nguyên và Môi trường" in answer
@@ -76,7 +76,7 @@ async def test_demo_answers_the_suggested_questions_on_any_date(sqlite_url: str,
         assert "Rà soát văn bản" in await _say(router, "/xong")
         again = await _say(router, "/demo")  # a second /demo updates, never duplicates
         assert "đã có" in again
-        assert len(await storage.all_tasks()) == 11
+        assert len(await storage.all_tasks()) == 12
         assert "/demo xoa" in (await sample_warning(ctx) or "")
         assert "Đã xoá kế hoạch mẫu" in await _say(router, "/demo xoa")
         assert await storage.all_tasks() == [] and await sample_warning(ctx) is None
