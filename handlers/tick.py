@@ -157,6 +157,35 @@ def planner_config(settings: Settings, now: datetime) -> PlannerConfig:
     return settings.planner_config(calendar=work_calendar(settings, now))
 
 
+async def record_failure(
+    ctx: AppContext,
+    keys: list[str],
+    recipient: str,
+    error: DeliveryError,
+    *,
+    tries: int,
+    worker: str,
+    schedule: Backoff,
+) -> None:
+    """Record a send that did not go through (reminders and digests alike): 403 is final and the
+    account is marked inactive; an unknown outcome waits a full step (the cap) before its one
+    resend — a burst of timeouts is over by then, never a tight loop; anything else waits the
+    backoff for `tries` (or the server's retry_after)."""
+    if error.blocked:
+        await ctx.storage.deactivate(recipient)
+    pause = schedule.cap if error.unknown else schedule.delay(tries, error.retry_after)
+    await ctx.storage.finish_claims(
+        keys,
+        ok=False,
+        now=ctx.now(),
+        error=str(error),
+        final=error.blocked,
+        unknown=error.unknown,
+        worker=worker,
+        retry_at=ctx.now() + timedelta(seconds=pause),
+    )
+
+
 def backoff(settings: Settings) -> Backoff:
     first, cap = settings.retry_schedule
     return Backoff(first=first, cap=cap)
@@ -442,20 +471,8 @@ async def _claim_and_send(
                 report["sent"] += 1
             else:
                 report["failed"] += 1
-                if error.blocked:
-                    await storage.deactivate(checked.recipient)
-                # An unknown outcome waits a full step (the cap) before its one resend: a burst of
-                # timeouts is over by then, and the resend is never a tight loop.
-                pause = schedule.cap if error.unknown else schedule.delay(tries, error.retry_after)
-                await storage.finish_claims(
-                    keys,
-                    ok=False,
-                    now=ctx.now(),
-                    error=str(error),
-                    final=error.blocked,
-                    unknown=error.unknown,
-                    worker=lease.worker,
-                    retry_at=ctx.now() + timedelta(seconds=pause),
+                await record_failure(
+                    ctx, keys, checked.recipient, error, tries=tries, worker=lease.worker, schedule=schedule
                 )
                 log.warning("reminder to %s failed: %s", checked.recipient, error)
             pending.difference_update(keys)
@@ -564,18 +581,7 @@ async def _send_digests(ctx: AppContext, sender: Outbox, now: datetime, lease: L
             for reply in replies:
                 await sender.send(user.address, reply)
         except DeliveryError as exc:
-            if exc.blocked:
-                await ctx.storage.deactivate(user.address)
-            await ctx.storage.finish_claims(
-                [key],
-                ok=False,
-                now=ctx.now(),
-                error=str(exc),
-                final=exc.blocked,
-                unknown=exc.unknown,
-                worker=lease.worker,
-                retry_at=ctx.now() + timedelta(seconds=schedule.delay(1, exc.retry_after)),
-            )
+            await record_failure(ctx, [key], user.address, exc, tries=1, worker=lease.worker, schedule=schedule)
             continue
         await ctx.storage.finish_claims([key], ok=True, now=ctx.now(), worker=lease.worker)
         count += 1
