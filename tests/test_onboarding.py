@@ -57,9 +57,10 @@ async def bot(sqlite_url: str) -> AsyncIterator[Bot]:
             nhacviec_quiet_hours="",
         )
         ctx = AppContext(storage=storage, settings=settings, clock=lambda: NOW)
-        router = Router(ctx)
+        outbox = Outbox()
+        router = Router(ctx, outbox=outbox)
         channel = TelegramChannel(settings, router)
-        router.outbox = Outbox([channel])
+        outbox.add(channel)
         await channel.start()
         try:
             yield Bot(api, channel, ctx, router)

@@ -84,9 +84,10 @@ async def bot(api: FakeTelegramAPI, sqlite_url: str) -> AsyncIterator[Bot]:
         nhacviec_admins=f"telegram:{ADMIN}",
     )
     ctx = AppContext(storage=storage, settings=settings, clock=lambda: NOW)
-    router = Router(ctx)
+    outbox = Outbox()
+    router = Router(ctx, outbox=outbox)
     channel = TelegramChannel(settings, router)
-    router.outbox = Outbox([channel])
+    outbox.add(channel)
     await channel.start()
     try:
         yield Bot(api, channel, ctx, router)
@@ -541,20 +542,28 @@ async def test_groups_answer_only_commands_and_mentions(bot: Bot) -> None:
 # -- webhook ------------------------------------------------------------------------------------
 
 
-async def test_webhook_mode_receives_updates_with_the_secret(api: FakeTelegramAPI, sqlite_url: str) -> None:
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    storage = await Storage.open(sqlite_url)
-    settings = Settings(
+        return int(probe.getsockname()[1])
+
+
+def _webhook_settings(api: FakeTelegramAPI, port: int, **extra: str) -> Settings:
+    return Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=TOKEN,
         telegram_api_base_url=api.base_url,
         telegram_webhook_url=f"http://127.0.0.1:{port}/telegram-hook",
         telegram_webhook_port=port,
-        telegram_webhook_secret="s3cret-value",
         nhacviec_admins=f"telegram:{ADMIN}",
+        **extra,  # type: ignore[arg-type]
     )
+
+
+async def test_webhook_mode_receives_updates_with_the_secret(api: FakeTelegramAPI, sqlite_url: str) -> None:
+    port = _free_port()
+    storage = await Storage.open(sqlite_url)
+    settings = _webhook_settings(api, port, telegram_webhook_secret="s3cret-value")
     channel = TelegramChannel(
         settings, Router(AppContext(storage=storage, settings=settings, clock=lambda: NOW))
     )
@@ -629,18 +638,9 @@ async def test_webhook_without_a_configured_secret_generates_one_and_refuses_for
     process gets the same), registered with setWebhook; a POST without it is refused unread."""
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     storage = await Storage.open(sqlite_url)
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=TOKEN,
-        telegram_api_base_url=api.base_url,
-        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram-hook",
-        telegram_webhook_port=port,
-        nhacviec_admins=f"telegram:{ADMIN}",
-    )
+    settings = _webhook_settings(api, port)
     router = Router(AppContext(storage=storage, settings=settings, clock=lambda: NOW))
     handled: list[object] = []
     original = router.handle

@@ -271,8 +271,7 @@ async def test_outbox_delivers_replies_for_other_channels(sqlite_url: str) -> No
 
     async with FakeZaloAPI() as api:
         ctx = await open_context(sqlite_url, api, nhacviec_admins="telegram:42")
-        router = Router(ctx)
-        router.outbox = Outbox()  # type: ignore[assignment]
+        router = Router(ctx, outbox=Outbox())  # type: ignore[arg-type]
         channel = ZaloChannel(ctx.settings, router, poll_timeout=POLL, rate_limiter=fast())
         await channel.start()
         try:
