@@ -28,8 +28,8 @@ from storage import Storage  # noqa: E402
 from tests.chat import Chat, open_chat  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"  # CI and every checkout have ../shared beside the repository
-EXAMPLES = SHARED / "examples"
+# The example plans, tables, phrases and questions the suite uses live in the repository.
+EXAMPLES = REPO / "tests" / "data"
 CHAT_NOW = datetime(2022, 6, 20, 9, 0, tzinfo=UTC)  # the sample plan is of 2022
 PG_URL = os.environ.get("NHACVIEC_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 

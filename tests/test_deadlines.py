@@ -9,15 +9,13 @@ import pytest
 
 from bot.core.domain import Deadline, Kind
 from bot.core.lang.deadlines import deadline_json, expand, parse_deadline, plan_window
-from tests.conftest import EXAMPLES as SHARED_EXAMPLES
+from tests.conftest import EXAMPLES as DATA
 
-EXAMPLES = SHARED_EXAMPLES / "deadlines.jsonl"
+EXAMPLES = DATA / "deadlines.jsonl"
 TODAY = date(2022, 1, 5)
 
 
 def _cases() -> list[dict]:
-    if not EXAMPLES.exists():
-        return []
     return [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -287,8 +285,6 @@ def test_deadline_json_and_expand() -> None:
 
 def test_real_plan_phrases_from_gold_files() -> None:
     gold_dir = EXAMPLES.parent / "gold"
-    if not gold_dir.exists():
-        pytest.skip("gold files not present")
     for path in sorted(gold_dir.glob("*.json")):
         plan = json.loads(path.read_text(encoding="utf-8"))
         for task in plan["tasks"]:
