@@ -32,6 +32,17 @@ class WorkCalendar:
             day -= timedelta(days=1)
         return day
 
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` ("còn 2 ngày làm việc" from a
+        Wednesday to a Friday); negative when `end` is before `start`. Counted, not walked."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        weeks, extra = divmod((end - start).days, 7)
+        count = weeks * (7 - len(self.weekend))
+        base = start + timedelta(weeks=weeks)
+        count += sum(1 for k in range(1, extra + 1) if (base + timedelta(days=k)).weekday() not in self.weekend)
+        return count - sum(1 for h in self.holidays if start < h <= end and h.weekday() not in self.weekend)
+
     def send_day(self, due: date, lead_days: int) -> date:
         """The day a reminder `lead_days` working days before `due` goes out.
 
