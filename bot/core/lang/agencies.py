@@ -390,6 +390,8 @@ class Directory:
         self._core_prefixes: dict[str, list[_Entry]] = defaultdict(list)
         for entry in self._entries:
             words = entry.core.split()
+            if _QUALIFIER.match(fold_aligned(nfc(entry.name))):
+                continue  # "Sở Nội vụ" is not short for "Sở Nội vụ - cơ quan thường trực …"
             if entry.kind and entry.kind != entry.core.split()[0]:
                 for size in range(2, len(words)):
                     self._core_prefixes[" ".join(words[:size])].append(entry)

@@ -19,8 +19,10 @@ works with and without diacritics. Every rule below is written in the README ("Q
   included (`start` is None). "trước" a whole period ("trước tháng 12") is by the day before it
   starts; "trước cuối tháng", "đến hết quý" by its last day.
 - *From now*: "từ nay / từ giờ / từ hôm nay đến D (or a period)": today through D (its end).
-- A date without a year is in the current year; after "trước", "đến" and "từ nay đến" it is the
-  next year's when this year's is more than half a year past ("trước 10/1" asked in December).
+- A date without a year is in the current year; after "trước" and "đến" it is the next year's
+  when this year's is more than half a year past ("trước 10/1" asked in December), after "từ nay
+  đến" when it is past at all.
+- *nửa đầu tháng* is 1–15, *nửa cuối tháng* 16–last day.
 
 Patterns are tried all at once and the longest match wins ("ngày 15 tháng 3 năm 2022" is a day,
 not "tháng 3 năm 2022"; "cuối tháng 12" is not "tháng 12"); a prefix ("trước", "đến hết",
@@ -236,6 +238,7 @@ def _part(start: date, end: date, part: str, thirds: tuple[tuple[int, int], ...]
 
 _WEEK_THIRDS = ((0, 1), (2, 3), (4, 6))
 _MONTH_THIRDS = ((0, 9), (10, 19), (20, 40))
+_MONTH_HALVES = ((0, 14), (0, 0), (15, 40))  # đầu, (giữa unused), cuối
 
 
 def _part_of_week(m: re.Match[str], today: date) -> Dates:
@@ -251,6 +254,8 @@ def _part_of_month(m: re.Match[str], today: date) -> Dates:
         first, last = _month(_year(m[4], today), month)
     else:
         first, last = _month(*_shift_month(today.year, today.month, _relative(m[2])))
+    if m.group().startswith("nua"):  # nửa đầu / nửa cuối tháng: 1–15, 16–last
+        return _part(first, last, m[1], _MONTH_HALVES)
     part = {"thuong": "dau", "trung": "giua", "ha": "cuoi"}.get(m[1], m[1])
     return _part(first, last, part, _MONTH_THIRDS)
 
@@ -322,6 +327,12 @@ _RULES: list[Rule] = [
         ),
         _part_of_month,
     ),
+    (
+        re.compile(
+            rf"\bnua\s+(dau|cuoi)\s+thang\b(?:\s+({_REL})\b|\s+(\d{{1,2}})\b(?:\s*(?:/|-|\s+nam\s+)\s*(\d{{4}})\b)?)?"
+        ),
+        _part_of_month,
+    ),
     (re.compile(rf"\bquy\s+({_REL})\b"), _quarter_relative),
     (
         re.compile(
@@ -378,11 +389,11 @@ def _best_match(folded_text: str, today: date) -> tuple[date, date, re.Match[str
     return best
 
 
-def _roll_forward(day: date, match: re.Match[str], today: date) -> date:
-    """A date typed without a year, more than half a year past: next year's ("trước 10/1" in December)."""
+def _roll_forward(day: date, match: re.Match[str], today: date, days: int = 183) -> date:
+    """A date typed without a year, more than `days` past: next year's ("trước 10/1" in December)."""
     if re.search(r"\d{4}|[/.-]\s*\d{2}\s*[/.-]\s*\d{2}\b", match.group()) or not re.search(r"\d", match.group()):
         return day
-    if (today - day).days > 183:
+    if (today - day).days > days:
         moved = _safe_date(day.year + 1, day.month, day.day)
         return moved or day
     return day
@@ -399,7 +410,7 @@ def read_period(folded_text: str, today: date) -> Period | None:
     words = match.group()
     from_now = _FROM_NOW.search(before)
     if from_now is not None:
-        end = _roll_forward(end, match, today)
+        end = _roll_forward(end, match, today, days=0)
         return Period(today, max(today, end), (from_now.start(), j), "from_now")
     by = _BY.search(before)
     if by is not None:

@@ -17,24 +17,33 @@ import re
 
 SOCIAL_KINDS = ("thanks", "bye", "greeting", "ack")
 
-_THANKS = r"(?:cam on|cam ong|camon|cam om|thanks?|thank you|thankyou|thanks you|tks|thks|thx|ty|tk|cmon|c\.on)"
-_BYE = r"(?:tam biet|bye|bye bye|goodbye|good bye|hen gap lai|chao tam biet|chuc ngu ngon)"
-_GREETING = (
-    r"(?:(?:xin\s+)?chao(?:\s+buoi\s+(?:sang|trua|chieu|toi))?|hello|helo|hi|hey|alo|a lo|good morning"
-    r"|chuc\s+(?:buoi\s+)?(?:sang|trua|chieu|toi)(?:\s+tot\s+lanh|\s+vui ve)?|chuc\s+(?:ban\s+)?mot\s+ngay\s+tot\s+lanh)"
+def _phrases(words: str) -> str:
+    """An alternation of ";"-separated phrases, longest first (so "đã rõ" wins over "đã")."""
+    items = sorted({w.strip() for w in words.split(";") if w.strip()}, key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in items) + ")"
+
+
+_THANKS_WORDS = "cam on;cam ong;camon;cam om;thank;thanks;thank you;thankyou;thanks you;tks;thks;thx;ty;cmon"
+_BYE_WORDS = "tam biet;bye;bye bye;goodbye;good bye;hen gap lai;chao tam biet;chuc ngu ngon"
+_GREETING_WORDS = (
+    "chao;xin chao;chao buoi sang;chao buoi trua;chao buoi chieu;chao buoi toi;hello;helo;hi;hey;alo;a lo;"
+    "good morning;chuc buoi sang;chuc sang;chuc buoi sang tot lanh;chuc mot ngay tot lanh;chuc ban mot ngay tot lanh"
 )
-_ACK = (
-    r"(?:ok|oke|okie|okay|okela|oki|ok la|vang|da vang|da|u|uh|um|uhm|uk|uki|duoc|duoc roi|dc|ro roi|da ro"
-    r"|hieu roi|da hieu|nhan duoc|da nhan|da nhan duoc|noted|got it|tot|tot qua|hay qua|tuyet|tuyet voi|chuan"
-    r"|dung roi|the a|vay a|roi|xong|nhat tri|dong y)"
+_ACK_WORDS = (
+    "ok;oke;okie;okay;okela;oki;ok la;vang;da vang;da;u;uh;um;uhm;uk;uki;duoc;duoc roi;dc;ro roi;da ro;"
+    "hieu roi;da hieu;nhan duoc;da nhan;da nhan duoc;noted;got it;tot;tot qua;hay qua;tuyet;tuyet voi;chuan;"
+    "dung roi;the a;vay a;roi;nhat tri;dong y"
 )
 # Polite particles and ways of addressing someone: they carry no meaning of their own here.
-_FILLER = (
-    r"(?:a|nhe|nha|nhen|nghe|ha|hen|day|roi|lam|nhieu|rat nhieu|qua|nhieu nhe|vay|nhe ban|oi|voi"
-    r"|ban|bot|em|anh|chi|co|chu|bac|ad|admin|sep|moi nguoi|ca nha|ca nhom|nhac viec|you|so much|a chi"
-    r"|anh chi|cac anh chi|minh|toi|tui|chung toi|chung em|rat|that|thiet|vui|nhe a|a a)"
+_FILLER_WORDS = (
+    "a;nhe;nha;nhen;nghe;ha;hen;day;roi;lam;nhieu;rat nhieu;qua;vay;oi;voi;ban;bot;em;anh;chi;co;chu;bac;"
+    "ad;admin;sep;moi nguoi;ca nha;ca nhom;nhac viec;you;so much;anh chi;cac anh chi;minh;toi;tui;"
+    "chung toi;chung em;rat;that;thiet;vui"
 )
-_WORDS = re.compile(rf"\b(?:{_THANKS}|{_BYE}|{_GREETING}|{_ACK}|{_FILLER})\b")
+_THANKS, _BYE, _GREETING, _ACK = (_phrases(w) for w in (_THANKS_WORDS, _BYE_WORDS, _GREETING_WORDS, _ACK_WORDS))
+_WORDS = re.compile(
+    r"\b" + _phrases(";".join((_THANKS_WORDS, _BYE_WORDS, _GREETING_WORDS, _ACK_WORDS, _FILLER_WORDS))) + r"\b"
+)
 _KIND_PATTERNS = (
     ("thanks", re.compile(rf"\b{_THANKS}\b")),
     ("bye", re.compile(rf"\b{_BYE}\b")),
@@ -45,7 +54,7 @@ _LEFTOVER = re.compile(r"[^\W\d_]")
 
 # Courtesy around a question, on folded text: an opening ("chào bạn,", "anh ơi", "dạ", "cho em
 # hỏi", "xin hỏi", "làm ơn"), and a closing particle ("… ạ", "… nhé", "… với").
-_ADDRESS = r"(?:ban|bot|em|anh|chi|ad|admin|anh chi|cac anh chi|nhac viec)"
+_ADDRESS = _phrases("ban;bot;em;anh;chi;ad;admin;anh chi;cac anh chi;nhac viec")
 _OPENING = re.compile(
     rf"^\W*(?:(?:{_GREETING}|{_THANKS}|da|vang|ok|oke)(?:\s+{_ADDRESS})?(?:\s+oi)?\s*[,.!:;-]*\s*"
     rf"|{_ADDRESS}\s+oi\s*[,.!:;-]*\s*)+"
