@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.core.domain import TaskView
+from bot.core.lang.topics import TopicIndex
 from bot.settings import Settings
 from storage import Storage
 
@@ -35,6 +36,7 @@ class _TasksCopy:
     tasks: list[TaskView]
     by_agency: dict[int, list[TaskView]]
     position: dict[int, int]  # task id → its place in the plans' order
+    topics: TopicIndex | None = None  # every title by word, built on the first topic question
 
 
 @dataclass
@@ -96,6 +98,14 @@ class AppContext:
         await self._refresh()
         assert self._tasks is not None
         return self._tasks.tasks
+
+    async def topic_index(self) -> TopicIndex:
+        """Every task's title by word (topic questions over every agency), kept with the tasks."""
+        await self._refresh()
+        assert self._tasks is not None
+        if self._tasks.topics is None:
+            self._tasks.topics = TopicIndex(self._tasks.tasks)
+        return self._tasks.topics
 
     async def tasks_for_agencies(self, agency_ids: set[int]) -> list[TaskView]:
         """Tasks led or coordinated by any of these agencies, from the in-memory copy (checked fresh first).

@@ -10,6 +10,7 @@ tuning. The other tests pin one rule each.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from tests.chat import Chat
 from tests.province import kinds, provinces
 from tests.province.build import build
 from tests.province.questions import TODAY
-from tests.test_cli import SAMPLE
+from tests.test_cli import SAMPLE, nv
 
 # -- the question set, per kind ------------------------------------------------------------
 
@@ -425,3 +426,23 @@ def test_a_place_named_beside_an_agency() -> None:
     question = parse_question("sở nội vụ quảng trị quá hạn", today=WED, directory=directory, asker_id=None)
     assert (question.agency_id, question.place_id, question.status) == (3, 1, "overdue")
     assert "địa bàn: UBND tỉnh Quảng Trị" in question.understood
+
+
+def test_cli_ask_json_carries_what_was_understood_and_days_left(tmp_path: Path) -> None:
+    db = tmp_path / "nv.db"
+    nv("import", str(SAMPLE), db=db)
+    out = nv(
+        "ask", "so tai nguyen moi truong truoc 30/6 nhe", "--agency", "Sở Nội vụ", "--today", "2022-05-10", "--json", db=db
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert (data["from"], data["to"], data["period_kind"], data["asks"]) == (None, "2022-06-30", "by", "list")
+    assert data["understood"][0] == "Sở Tài nguyên và Môi trường"
+    assert data["understood_line"] == "Hiểu là: Sở Tài nguyên và Môi trường · đến hết 30/06/2022 · chưa xong, kể cả quá hạn"
+    assert data["reply"].startswith(data["understood_line"])
+    assert all(t["days_left"] == (date.fromisoformat(t["due"]) - date(2022, 5, 10)).days for t in data["tasks"])
+    assert all("working_days_left" in t for t in data["tasks"])  # NHACVIEC_WORKING_DAYS is on by default
+    for key in ("intent", "agency", "status", "topic", "tasks", "reply", "suggestions", "reply_text"):
+        assert key in data  # the keys the command always had are kept
+    thanks = json.loads(nv("ask", "cám ơn nhé", "--agency", "Sở Nội vụ", "--json", db=db).stdout)
+    assert (thanks["intent"], thanks["social"], thanks["tasks"]) == ("greeting", "thanks", [])

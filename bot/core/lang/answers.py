@@ -164,7 +164,7 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
 
     Undated ("thường xuyên") tasks are listed only when no period is asked.
     """
-    if question.agency_name_asked and question.agency_id is None:
+    if (question.agency_name_asked and question.agency_id is None) or question.intent not in ("tasks", "topic"):
         return []  # an agency was named and not found: never answer about another one
     pooled = _pool(question, tasks)
     if question.role is not None:
@@ -173,8 +173,6 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
     pool = [t for t, _ in pooled]
     if question.intent == "topic":
         return _topic_items(question, pool, roles, today)
-    if question.intent != "tasks":
-        return []
     items = []
     for task in pool:
         if not task.occurrences:
@@ -531,7 +529,7 @@ def to_json(
     today: date | None = None,
     calendar: WorkCalendar | None = None,
 ) -> dict[str, Any]:
-    """The `nhacviec ask --json` shape (README "Command line"), plus what was understood."""
+    """The `nhacviec ask --json` shape (README "Questions"), plus what was understood."""
     return {
         "intent": question.intent,
         "agency": directory.full_name(question.agency_id) if question.agency_id is not None else None,

@@ -9,7 +9,8 @@ works with and without diacritics. Every rule below is written in the README ("Q
   *cuối tháng* 21–last day. A quarter's: *đầu quý* its first month, *giữa quý* the second,
   *cuối quý* the third. A year's: *đầu năm* quý I, *giữa năm* quý II–III, *cuối năm* quý IV;
   *nửa đầu năm* (6 tháng đầu năm) January–June, *nửa cuối năm* July–December.
-- *hết tuần/tháng/quý/năm* is the whole current one (so "đến hết tháng" ends on its last day).
+- *hết tuần/tháng/quý/năm* and *trong tuần/tháng/quý/năm* are the whole current one (so "đến
+  hết tháng" ends on its last day).
 - *thứ Sáu* alone is the next Friday from today on (today included); *thứ Sáu (tuần) này* this
   week's, *tuần sau* next week's, *tuần trước* last week's.
 - *N ngày/tuần/tháng tới* (trong N ngày tới, N ngày nữa): today through today + N days (weeks,
@@ -277,6 +278,19 @@ def _part_of_year(m: re.Match[str], today: date) -> Dates:
     return _part(date(year, 1, 1), date(year, 12, 31), m[1])
 
 
+def _current(m: re.Match[str], today: date) -> Dates:
+    """ "trong tuần", "trong tháng", "trong quý", "trong năm": the current one."""
+    unit = m[1]
+    if unit == "tuan":
+        monday = _monday(today, 0)
+        return monday, monday + timedelta(days=6)
+    if unit == "thang":
+        return _month(today.year, today.month)
+    if unit == "quy":
+        return _quarter(today.year, (today.month - 1) // 3 + 1)
+    return date(today.year, 1, 1), date(today.year, 12, 31)
+
+
 def _since_start(m: re.Match[str], today: date) -> Dates:
     """ "từ đầu năm (đến nay)": from the first day of the current unit through today."""
     unit = m[1]
@@ -358,6 +372,7 @@ _RULES: list[Rule] = [
     ),
     (re.compile(r"\btrong\s+(?:vong\s+)?(\d{1,3})\s+(ngay|tuan|thang)\b"), _coming),
     (re.compile(r"\b(\d{1,3})\s+(ngay|tuan)\s+(?:qua|vua qua|gan day|gan nhat)\b"), _past_days),
+    (re.compile(r"\btrong\s+(tuan|thang|quy|nam)\b(?!\s+(?:\d|toi|sau|truoc|nay|qua|ke|tiep|nua|i|v))"), _current),
     (re.compile(r"\btu\s+dau\s+(tuan|thang|quy|nam)\b(?:\s+(?:nay\s+)?(?:den|toi)\s+(?:nay|gio|bay gio))?"), _since_start),
 ]
 

@@ -69,12 +69,13 @@ _DAYS_LEFT = re.compile(
 _WHEN = re.compile(
     r"\b(?:khi nao|bao gio|luc nao|hom nao|ngay nao|bua nao|thoi diem nao|thang nao|tuan nao|may gio)\b"
     r"|\b(?:thoi han|han chot|han cuoi|deadline|han)\s+(?:la\s+|vao\s+)?(?:ngay\s+)?(?:nao|gi|may)\b"
-    r"|^\W*(?:thoi han|han chot|han cuoi|deadline|han)\b"
+    r"|^\W*(?:thoi han|han chot|han cuoi|deadline|han)\b|\b(?:thoi han|han chot|han cuoi|deadline)\b"
 )
 # Words around "when"/"how long" that are not the topic: "hạn", "phải xong", "đến hạn", "nộp".
 _ASKING_WORDS = re.compile(
     r"\b(?:la|thi|se)?\s*(?:den|toi|het)\s+han\b|\b(?:phai|can|se)\s+(?:nop|xong|hoan thanh|lam xong|gui)\b"
     r"|\b(?:thoi han|han chot|han cuoi|deadline|han)(?:\s+(?:nop|gui|hoan thanh|lam|xong))?\b"
+    r"|(?<!da )(?<!chua )(?<!vua )\b(?:lam xong|xong|hoan thanh|nop|gui)\b"
 )
 # "kể cả (việc) phối hợp": partners too, where a status would keep the leads only.
 _WITH_PARTNERS = re.compile(r"\b(?:ke ca|ca|bao gom(?:\s+ca)?|gom ca|them)\s+(?:(?:cac\s+)?viec\s+)?phoi hop\b")

@@ -27,12 +27,13 @@ _THANKS_WORDS = "cam on;cam ong;camon;cam om;thank;thanks;thank you;thankyou;tha
 _BYE_WORDS = "tam biet;bye;bye bye;goodbye;good bye;hen gap lai;chao tam biet;chuc ngu ngon"
 _GREETING_WORDS = (
     "chao;xin chao;chao buoi sang;chao buoi trua;chao buoi chieu;chao buoi toi;hello;helo;hi;hey;alo;a lo;"
-    "good morning;chuc buoi sang;chuc sang;chuc buoi sang tot lanh;chuc mot ngay tot lanh;chuc ban mot ngay tot lanh"
+    "good morning;chuc buoi sang;chuc sang;chuc buoi sang tot lanh;chuc mot ngay tot lanh;chuc;ngay moi tot lanh;"
+    "ngay moi vui ve;mot ngay tot lanh;mot ngay vui ve;buoi sang tot lanh;cuoi tuan vui ve;tot lanh;vui ve"
 )
 _ACK_WORDS = (
     "ok;oke;okie;okay;okela;oki;ok la;vang;da vang;da;u;uh;um;uhm;uk;uki;duoc;duoc roi;dc;ro roi;da ro;"
     "hieu roi;da hieu;nhan duoc;da nhan;da nhan duoc;noted;got it;tot;tot qua;hay qua;tuyet;tuyet voi;chuan;"
-    "dung roi;the a;vay a;roi;nhat tri;dong y"
+    "dung roi;the a;vay a;roi;nhat tri;dong y;hihi;hi hi;haha;ha ha;hehe;kk;kkk"
 )
 # Polite particles and ways of addressing someone: they carry no meaning of their own here.
 _FILLER_WORDS = (
