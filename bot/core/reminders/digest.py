@@ -199,7 +199,7 @@ def digest_key(recipient: str, day: date) -> str:
     return f"digest:{recipient}:{day.isoformat()}"
 
 
-def _percent(rate: float) -> str:
+def percent(rate: float) -> str:
     """0.403 → "40,3%" (Vietnamese decimal comma)."""
     return f"{rate * 100:.1f}".rstrip("0").rstrip(".").replace(".", ",") + "%"
 
@@ -224,7 +224,7 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
             _("Tổng số: {count} lượt nhiệm vụ có hạn").format(count=total.total),
             *_counts_lines(total),
         ]
-        summary.append(_("Tỷ lệ quá hạn: {rate}").format(rate=_percent(total.late_rate)))
+        summary.append(_("Tỷ lệ quá hạn: {rate}").format(rate=percent(total.late_rate)))
         blocks.append("\n".join(summary))
     if digest.partner_tasks:
         blocks.append(
@@ -239,7 +239,7 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
             blocks.append(
                 f"• {esc(unit.name)}: {c.done_on_time} / {c.done_late} / {c.open_on_time} / {c.open_late}"
                 + " — "
-                + _("quá hạn {rate}").format(rate=_percent(c.late_rate))
+                + _("quá hạn {rate}").format(rate=percent(c.late_rate))
             )
     if digest.overdue:
         blocks.append(_("⚠️ <b>Quá hạn ({count})</b>:").format(count=len(digest.overdue)))
