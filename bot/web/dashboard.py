@@ -39,6 +39,17 @@ COOKIE = "nhacviec_session"
 LINK_TRIES = (10, 60.0)  # at most 10 link openings a minute per client address
 
 
+def short_labels() -> dict[str, str]:
+    """The four states in a phone-wide table's headers (the full names are in the cards above
+    and in each header's tooltip)."""
+    return {
+        "done_on_time": _("Xong đúng hạn"),
+        "done_late": _("Xong quá hạn"),
+        "open_on_time": _("Trong hạn"),
+        "open_late": _("Quá hạn"),
+    }
+
+
 def environment() -> Environment:
     """Templates autoescape everything (plan text is shown as text, never as HTML); `_` and
     `ngettext` are the catalogs' (bot.core.i18n), so pages speak the viewer's language."""
@@ -49,7 +60,13 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        _=_, ngettext=ngettext, STATES=STATES, COLOURS=COLOURS, state_labels=state_labels, percent=percent
+        _=_,
+        ngettext=ngettext,
+        STATES=STATES,
+        COLOURS=COLOURS,
+        state_labels=state_labels,
+        short_labels=short_labels,
+        percent=percent,
     )
     env.globals.update(quick_periods=quick_periods, chart=lambda digest: Markup(digest_chart_svg(digest)))
     env.filters.update(day=format_date, days=days_phrase)

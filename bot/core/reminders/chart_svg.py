@@ -47,7 +47,7 @@ def _short(name: str, limit: int = 70) -> str:
     return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
 
 
-def digest_chart_svg(digest: Digest, *, width: int = 640) -> str:
+def digest_chart_svg(digest: Digest, *, width: int = 360) -> str:
     """An inline `<svg>` of the four states per unit; a sentence in it when nothing is counted."""
     units = chart_units(digest)
     labels = state_labels()
@@ -63,18 +63,18 @@ def digest_chart_svg(digest: Digest, *, width: int = 640) -> str:
     for i, state in enumerate(STATES):
         x, y = 8 + (i % 2) * (width // 2), 8 + (i // 2) * 18
         out.append(
-            f'<rect x="{x}" y="{y}" width="12" height="12" fill="{COLOURS[state]}"/>'
-            f'<text x="{x + 18}" y="{y + 11}" font-size="13">{escape(labels[state])}</text>'
+            f'<rect x="{x}" y="{y + 1}" width="11" height="11" fill="{COLOURS[state]}"/>'
+            f'<text x="{x + 16}" y="{y + 11}" font-size="11">{escape(labels[state])}</text>'
         )
     if not units:
         out.append(
             f'<text x="8" y="{top + 16}" font-size="14">{escape(_("Chưa có nhiệm vụ nào có thời hạn."))}</text>'
         )
     widest = max((c.total for _name, c in units), default=0) or 1
-    span = width - 16 - 48  # room for the total at the end of the bar
+    span = width - 16 - 36  # room for the total at the end of the bar
     for row, (name, counts) in enumerate(units):
         y = top + row * (GAP + LABEL_H)
-        out.append(f'<text x="8" y="{y + 11}" font-size="13">{escape(_short(name))}</text>')
+        out.append(f'<text x="8" y="{y + 11}" font-size="12">{escape(_short(name, 55))}</text>')
         out.extend(_bar(counts, x=8, y=y + LABEL_H, span=span, widest=widest, labels=labels))
     out.append("</svg>")
     return "".join(out)
