@@ -21,8 +21,8 @@ Decisions written down here:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.core.domain import OccurrenceStatus, OccurrenceView, Role, TaskView, UserError, visible_agencies
@@ -38,9 +38,6 @@ from storage.web_logins import LINK_TTL, LinkState, Redeemed
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
-
-SOON_DAYS = 7
-
 
 @dataclass(frozen=True)
 class Viewer:
@@ -218,7 +215,6 @@ class Overview:
     today: date
     label: str
     digest: Digest
-    plans: list[PlanRow] = field(default_factory=list)
 
 
 def scope_label(viewer: Viewer) -> str:
@@ -245,6 +241,16 @@ async def plans_of(ctx: AppContext, viewer: Viewer) -> list[PlanRow]:
     return [PlanRow(p, *counts[p.id]) for p in await ctx.storage.plans() if p.id in counts]
 
 
+async def plan_choices(ctx: AppContext, viewer: Viewer) -> list[tuple[int, str]]:
+    """The plans the filter offers: those with live tasks in the viewer's scope, by label
+    (from the in-memory tasks: no query)."""
+    found: dict[int, str] = {}
+    for task in await _scope_tasks(ctx, viewer):
+        if task.plan_id is not None and not task.plan_archived and task.plan_id not in found:
+            found[task.plan_id] = task.plan or f"#{task.plan_id}"
+    return sorted(found.items(), key=lambda item: item[1])
+
+
 async def _scope_tasks(ctx: AppContext, viewer: Viewer) -> list[TaskView]:
     return await ctx.all_tasks() if viewer.scope is None else await ctx.tasks_for_agencies(set(viewer.scope))
 
@@ -253,7 +259,7 @@ async def overview(ctx: AppContext, viewer: Viewer, filters: Filters) -> Overvie
     digest = await digest_of(
         ctx, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
     )
-    return Overview(viewer, ctx.today(), scope_label(viewer), digest, await plans_of(ctx, viewer))
+    return Overview(viewer, ctx.today(), scope_label(viewer), digest)
 
 
 def _scope(viewer: Viewer) -> set[int] | None:
@@ -368,7 +374,3 @@ async def report(
         ctx, agency_id, today=ctx.today(), start=filters.start, end=filters.end, plan_id=filters.plan_id
     )
     return ReportFile(file_name(data, form.extension), form.media_type, form.build(data))
-
-
-def soon_until(today: date) -> date:
-    return today + timedelta(days=SOON_DAYS)

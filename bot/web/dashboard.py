@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -37,6 +38,39 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 COOKIE = "nhacviec_session"
 LINK_TRIES = (10, 60.0)  # at most 10 link openings a minute per client address
+PAGE_ROWS = 100  # a list shows this many occurrences a page: a phone page stays small
+
+
+@dataclass(frozen=True)
+class Paged:
+    """One page of a long list, with the links to its neighbours (the query kept)."""
+
+    rows: list[Any]
+    page: int
+    pages: int
+    total: int
+    previous: str | None
+    next: str | None
+
+
+def paged(rows: list[Any], request: Request) -> Paged:
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    raw = request.query_params.get("page", "1")
+    page = min(max(int(raw) if raw.isdigit() and len(raw) < 6 else 1, 1), pages)
+
+    def link(number: int) -> str:
+        params = {k: v for k, v in request.query_params.items() if k != "page"}
+        params["page"] = str(number)
+        return request.url.path + "?" + urlencode(params)
+
+    return Paged(
+        rows[(page - 1) * PAGE_ROWS : page * PAGE_ROWS],
+        page,
+        pages,
+        len(rows),
+        link(page - 1) if page > 1 else None,
+        link(page + 1) if page < pages else None,
+    )
 
 
 def short_labels() -> dict[str, str]:
@@ -178,7 +212,7 @@ class Dashboard:
         return {
             "viewer": viewer,
             "filters": filters,
-            "plans": await service.plans_of(self.ctx, viewer),
+            "choices": await service.plan_choices(self.ctx, viewer),
             "query": request.url.query,
             "path": request.url.path,
         }
@@ -204,7 +238,7 @@ class Dashboard:
         found = await service.unit_page(self.ctx, viewer, request.path_params["unit_id"], values["filters"])
         if found is None:
             return self.error_page(request, 404)
-        return self.page("unit.html", language=viewer.language, unit=found, **values)
+        return self.page("unit.html", language=viewer.language, unit=found, list=paged(found.rows, request), **values)
 
     async def due(self, request: Request) -> Response:
         viewer = await self.viewer(request)
@@ -213,7 +247,7 @@ class Dashboard:
         overdue = request.url.path.rstrip("/").endswith("overdue")
         values = await self._common(request, viewer)
         rows = await service.due_list(self.ctx, viewer, values["filters"], overdue=overdue)
-        return self.page("due.html", language=viewer.language, rows=rows, overdue=overdue, **values)
+        return self.page("due.html", language=viewer.language, list=paged(rows, request), overdue=overdue, **values)
 
     async def task(self, request: Request) -> Response:
         viewer = await self.viewer(request)
@@ -229,7 +263,8 @@ class Dashboard:
         if viewer is None:
             return self.no_session()
         values = await self._common(request, viewer)
-        return self.page("plans.html", language=viewer.language, **values)
+        plans = await service.plans_of(self.ctx, viewer)
+        return self.page("plans.html", language=viewer.language, plans=plans, **values)
 
     async def report(self, request: Request) -> Response:
         viewer = await self.viewer(request)
