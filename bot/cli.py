@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from bot.core.domain import ImportRefused, UserError
 from bot.core.i18n import _, set_default_language
 from bot.core.text import fold
 from bot.logs import configure as configure_logging
-from bot.settings import Settings, settings_error
+from bot.settings import Settings, parse_web_url, settings_error
 
 log = logging.getLogger("nhacviec")
 
@@ -653,8 +654,6 @@ async def cmd_web(args: argparse.Namespace) -> int:
 
 
 def _web_base(value: str) -> str:
-    from bot.settings import parse_web_url
-
     try:
         return parse_web_url(value) or ""
     except ValueError as exc:
@@ -663,8 +662,6 @@ def _web_base(value: str) -> str:
 
 async def _serve_web(ctx, *, host: str, port: int) -> int:  # type: ignore[no-untyped-def]
     """The dashboard alone (no channel, no reminders) until SIGINT/SIGTERM."""
-    import signal
-
     from bot.web.dashboard import dashboard_app
     from bot.web.server import WebServer
 

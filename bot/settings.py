@@ -48,13 +48,13 @@ def parse_quiet_hours(value: str) -> tuple[time, time] | None:
 
 
 def parse_web_url(value: str | None) -> str | None:
-    """ "https://bot.so.gov.vn/nhacviec/" → "https://bot.so.gov.vn/nhacviec"; empty → None;
-    raises ValueError on anything but an http(s) address without query or fragment."""
+    """ "https://nhacviec.so.gov.vn/" → "https://nhacviec.so.gov.vn"; empty → None; raises
+    ValueError on anything but an http(s) origin (the dashboard's pages live at the root: no path)."""
     if value is None or not value.strip():
         return None
     parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError("cần địa chỉ http(s)://máy[:cổng][/đường-dẫn], ví dụ https://nhacviec.so-tu-phap.gov.vn")
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError("cần địa chỉ gốc http(s)://máy[:cổng], không có đường dẫn, ví dụ https://nhacviec.so-tu-phap.gov.vn")
     return value.strip().rstrip("/")
 
 

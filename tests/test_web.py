@@ -326,10 +326,10 @@ async def test_pages_speak_the_viewer_s_language(site: Site) -> None:
 
 async def test_web_in_chat_gives_a_link_in_private_only(sqlite_url: str) -> None:
     async for chat in open_chat(
-        sqlite_url, now=CHAT_NOW, nhacviec_admins="telegram:1", nhacviec_web_url="https://nv.example.gov.vn/bang"
+        sqlite_url, now=CHAT_NOW, nhacviec_admins="telegram:1", nhacviec_web_url="https://nv.example.gov.vn:8443"
     ):
         reply = "\n".join(await chat.say("/web"))
-        match = re.search(r"https://nv\.example\.gov\.vn/bang/login/([\w-]+)", reply)
+        match = re.search(r"https://nv\.example\.gov\.vn:8443/login/([\w-]+)", reply)
         assert match and "10 phút" in reply and "một lần" in reply
         state = await chat.ctx.storage.web.link_state(match.group(1), now=CHAT_NOW)
         assert state.known and not state.used and not state.expired
@@ -351,8 +351,8 @@ def test_cli_web_link_prints_a_link_or_a_sentence(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "chưa được duyệt" in unknown.stderr and "Traceback" not in unknown.stderr
     off = nhacviec("web", "link", "telegram:5", env=env)
     assert off.returncode == 1 and "NHACVIEC_WEB_URL" in off.stderr
-    bad = nhacviec("web", "link", "telegram:5", "--base", "ftp://x", env=env)
-    assert bad.returncode == 2
+    for bad_base in ("ftp://x", "https://nv.example.gov.vn/bang"):
+        assert nhacviec("web", "link", "telegram:5", "--base", bad_base, env=env).returncode == 2
     wrong_setting = nhacviec("web", "link", "telegram:5", env={**env, "NHACVIEC_WEB_URL": "nv.example.gov.vn"})
     assert wrong_setting.returncode == 1 and "NHACVIEC_WEB_URL" in wrong_setting.stderr
 

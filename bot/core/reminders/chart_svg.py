@@ -2,8 +2,8 @@
 
 The same picture as the PNG of `chart.py` — one stacked bar per unit in the four states, the
 busiest `MAX_BARS` units and the rest summed (`chart_units`, shared by both) — drawn by hand
-because the page must stay small and fast: 25 bars are about 10 KB of SVG here, where
-matplotlib's SVG of the same chart is over 100 KB (its glyphs are paths) and takes ~0.3 s.
+because the page must stay small and fast: 25 bars are about 14 KB of SVG here, where
+matplotlib's SVG of the same chart is 113 KB (its glyphs are paths).
 Colours are presentation attributes, not `style=` (a strict Content-Security-Policy forbids
 inline styles); every name is escaped; `<title>` elements give the numbers to screen readers
 and as tooltips.
