@@ -6,7 +6,7 @@ import io
 from datetime import date
 
 from bot.core.domain import Kind
-from bot.core.importing.blocks import TABLE, body_blocks, markdown_blocks, plain_text
+from bot.core.importing.blocks import TABLE, body_blocks, flat_text, markdown_blocks
 from bot.core.importing.documents import docx_blocks, read_document
 from bot.core.lang.deadlines import parse_deadline, plan_window
 
@@ -186,7 +186,7 @@ def test_word_automatic_numbering_is_rebuilt() -> None:
     document.add_paragraph("KẾ HOẠCH")
     out = io.BytesIO()
     document.save(out)
-    assert plain_text(docx_blocks(out.getvalue())) == "KẾ HOẠCH"
+    assert flat_text(docx_blocks(out.getvalue())) == "KẾ HOẠCH"
 
 
 def test_deadlines_in_context() -> None:
@@ -212,10 +212,10 @@ def test_deadlines_in_context() -> None:
 
 
 def test_field_labels_are_exact_vocabulary_with_scanner_damage_only() -> None:
-    from bot.core.importing.extraction import Block, field_of, lead_and_partners
+    from bot.core.importing.extraction import Item, field_of, lead_and_partners
 
     def field(text: str):
-        return field_of(Block(9, [("dòng 1", text)]))
+        return field_of(Item(9, [("dòng 1", text)]))
 
     assert field("Nội dung thực hiện: Tập huấn") == ("title", "Tập huấn")
     assert field("Kết quả thực hiện: Báo cáo") == ("output", "Báo cáo")

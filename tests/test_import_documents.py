@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from bot.core.domain import ImportRefused, Kind
-from bot.core.importing.documents import extract_from_text, plan_facts, read_document
+from bot.core.importing.documents import plan_from_text, read_document
+from bot.core.importing.plan_facts import plan_facts
 
 TODAY = date(2022, 1, 5)
 
@@ -35,7 +36,7 @@ II. NHIỆM VỤ
 
 
 def test_numbered_items_with_field_lines_and_markdown() -> None:
-    plan = extract_from_text(FIELD_PLAN, today=TODAY)
+    plan = plan_from_text(FIELD_PLAN, today=TODAY)
     assert (plan.issuer, plan.number, plan.year) == ("Sở Tư pháp", "15/KH-STP", 2022)
     assert [t.title for t in plan.tasks] == [
         "Tổ chức hội nghị phổ biến Luật Hòa giải ở cơ sở",
@@ -68,7 +69,7 @@ a) Vận hành Trung tâm Phục vụ hành chính công.
 
 
 def test_unit_sections_duty_sentences_and_known_agencies() -> None:
-    plan = extract_from_text(
+    plan = plan_from_text(
         UNIT_PLAN, today=TODAY, known_agencies=["Văn phòng UBND tỉnh", "Sở Tư pháp", "Sở Nội vụ"]
     )
     got = [(t.title, t.lead) for t in plan.tasks]

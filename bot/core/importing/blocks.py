@@ -548,7 +548,7 @@ def _table_is_tasks_candidate(block: DocBlock) -> bool:
     return find_header(block.rows) is not None
 
 
-def plain_text(blocks: list[DocBlock]) -> str:
+def flat_text(blocks: list[DocBlock]) -> str:
     """The blocks as text lines (table cells one per line): for the plan's facts."""
     out: list[str] = []
     for block in blocks:

@@ -1,7 +1,7 @@
 """Read a plan as published — Word, PDF or text (scans included) — into a ParsedPlan.
 
 Each format is turned into labelled lines ("dòng 12", "đoạn 7", "trang 3, dòng 12") and Word
-tables into rows; the lines go through the same extractor (`layouts.py`) and the tables through
+tables into rows; the lines go through the same extractor (`extraction.py`) and the tables through
 the spreadsheet reader (`tables.py`), so a plan reads the same whatever file it came in.
 No I/O beyond the bytes given; `today` is passed in.
 """
@@ -22,27 +22,24 @@ from bot.core.importing.blocks import (
     DocBlock,
     body_blocks,
     drop_wrapper,
+    flat_text,
     markdown_blocks,
     merge_split_tables,
     paragraph_block,
     paragraphs,
-    plain_text,
     table_blocks,
     website_metadata,
 )
-from bot.core.importing.extraction import extract_from_blocks as extract_from_layout
-from bot.core.importing.extraction import extract_tasks, layout_blocks
+from bot.core.importing.extraction import layout_items, tasks_from_items, tasks_from_lines
 from bot.core.importing.plan_facts import (
     attached_facts,
     plan_facts,
-    plan_period,
     plan_title_and_year,
     proper_agency_name,
+    title_period,
 )
 from bot.core.lang.deadlines import plan_window
 from bot.core.text import fold, nfc
-
-__all__ = ["extract_from_text", "plan_facts", "read_document"]
 
 _MIN_TEXT_CHARS = 40  # fewer letters than this in a whole PDF: a scan without a text layer
 _YEAR = re.compile(r"(?<![\d\-–])(20\d\d)(?![\d\-–])")
@@ -72,7 +69,7 @@ def read_document(
 
         text = decode_text(data)
         if not looks_like_markdown(text, filename):
-            parsed = extract_from_text(
+            parsed = plan_from_text(
                 text, issuer=issuer, plan=plan, year=year, today=today, known_agencies=known, quarter_day=quarter_day
             )
             return _finish(parsed, data, filename)
@@ -80,7 +77,7 @@ def read_document(
         metadata = website_metadata(text)
     else:
         raise ImportRefused(_("Tệp không phải văn bản Word, PDF hay văn bản thường."))
-    parsed = extract_from_blocks(
+    parsed = plan_from_blocks(
         doc,
         issuer=issuer,
         plan=plan,
@@ -111,7 +108,7 @@ def looks_like_markdown(text: str, filename: str = "") -> bool:
     )
 
 
-def extract_from_blocks(
+def plan_from_blocks(
     doc: list[DocBlock],
     *,
     issuer: str | None = None,
@@ -124,7 +121,7 @@ def extract_from_blocks(
 ) -> ParsedPlan:
     """The core on the document model: facts from the header parts, tasks from the body blocks."""
     known = list(known_agencies)
-    facts_text = plain_text(doc)
+    facts_text = flat_text(doc)
     found_issuer, found_number, signed = plan_facts(facts_text, known)
     number, attached_date, attached_issuer = attached_facts(facts_text)
     if number:
@@ -138,13 +135,13 @@ def extract_from_blocks(
         found_issuer = metadata.get("noi ban hanh") or found_issuer
     title, plan_year = plan_title_and_year(facts_text, signed)
     plan_year = year or plan_year or _common_year(facts_text)
-    period = plan_period(facts_text)
+    period = title_period(facts_text)
     if period is None and plan_year and signed and plan_year != signed.year:
         period = (plan_year, plan_year)  # next year's plan signed in November: its year
     window = plan_window(signed, plan_year, period)
     body = body_blocks(doc)
-    tasks, warnings = extract_from_layout(
-        layout_blocks(body),
+    tasks, warnings = tasks_from_items(
+        layout_items(body),
         year=plan_year,
         today=today,
         known_agencies=known,
@@ -179,7 +176,7 @@ def extract_from_blocks(
     return parsed
 
 
-def extract_from_text(
+def plan_from_text(
     text: str,
     *,
     issuer: str | None = None,
@@ -216,8 +213,8 @@ def _extract(
     found_issuer, found_number, signed = plan_facts(text, known_agencies)
     title, plan_year = plan_title_and_year(text, signed)
     plan_year = year or plan_year or _common_year(text)
-    period = plan_period(text)
-    tasks, warnings = extract_tasks(
+    period = title_period(text)
+    tasks, warnings = tasks_from_lines(
         lines,
         year=plan_year,
         today=today,

@@ -46,7 +46,7 @@ LEVEL_TOP, LEVEL_BOLD, LEVEL_ALPHA, LEVEL_DASH, LEVEL_PLUS, LEVEL_TEXT = 0, 5, 6
 
 
 @dataclass
-class Block:
+class Item:
     """One item of the plan: its marker level and its physical lines (source label, text)."""
 
     level: int
@@ -101,14 +101,14 @@ def _marker(text: str) -> tuple[int, str, bool]:
     return LEVEL_TEXT, text, False
 
 
-def split_blocks(lines: Sequence[tuple[str, str]]) -> list[Block]:
+def split_items(lines: Sequence[tuple[str, str]]) -> list[Item]:
     """Join wrapped lines into items; a marker, or a blank line after a full stop, starts a new one.
 
     Scans break paragraphs at every printed line and at page ends, so a line without a marker
     continues the item above unless the item ended a sentence and a blank line follows.
     The signature block ("Nơi nhận:") ends the body; a "Phụ lục" heading starts it again.
     """
-    blocks: list[Block] = []
+    blocks: list[Item] = []
     blank = False
     stopped = False
     for label, raw in lines:
@@ -137,7 +137,7 @@ def split_blocks(lines: Sequence[tuple[str, str]]) -> list[Block]:
         if continues and current is not None:
             current.lines.append((label, rest if level == LEVEL_TEXT else text))
         else:
-            blocks.append(Block(level, [(label, rest)], heading))
+            blocks.append(Item(level, [(label, rest)], heading))
         blank = False
     return blocks
 
@@ -362,7 +362,7 @@ def deadline_phrases(text: str) -> list[Phrase]:
 # ----------------------------------------------------------------------------- recognisers
 
 
-def field_of(block: Block) -> tuple[str, str] | None:
+def field_of(block: Item) -> tuple[str, str] | None:
     """("lead"|"partners"|"deadline"|"output"|"note", value) when the item is a field line."""
     text = block.text
     colon = text.find(":")
@@ -415,10 +415,10 @@ def lead_and_partners(text: str) -> tuple[str, str]:
     return lead, partners
 
 
-Field = tuple[str, str, list[Block]]  # (name, value, the items listed under an empty label)
+Field = tuple[str, str, list[Item]]  # (name, value, the items listed under an empty label)
 
 
-def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] | None:
+def field_group(blocks: Sequence[Item], index: int) -> tuple[list[Field], int] | None:
     """The field lines under item `index` ("- Nội dung: …", "- Cơ quan thực hiện: …", "- Thời
     gian: …") and the index after them; a label with no value owns the deeper items below it."""
     block = blocks[index]
@@ -433,7 +433,7 @@ def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] 
         name, value = found
         label_level = blocks[cursor].level
         cursor += 1
-        items: list[Block] = []
+        items: list[Item] = []
         if not value:
             while (
                 cursor < len(blocks)
@@ -451,10 +451,10 @@ def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] 
     return fields, cursor
 
 
-def _field_tasks(ctx: _Context, block: Block, fields: list[Field], unit: str) -> None:
+def _field_tasks(ctx: _Context, block: Item, fields: list[Field], unit: str) -> None:
     """Tasks of one item with its field group: one per listed content item, else the item."""
     values: dict[str, str] = {}
-    lists: dict[str, list[Block]] = {}
+    lists: dict[str, list[Item]] = {}
     for name, value, items in fields:
         if value:
             values.setdefault(name, value)
@@ -469,7 +469,7 @@ def _field_tasks(ctx: _Context, block: Block, fields: list[Field], unit: str) ->
     else:
         titles.append((inline[1] if inline else block.text, block.source))
     lead, partners = lead_and_partners(values.get("lead", ""))
-    extra: list[Block] = []
+    extra: list[Item] = []
     if not lead and lists.get("lead"):
         first, *others = lists["lead"]
         lead, partners = lead_and_partners(first.text)
@@ -537,7 +537,7 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
     return True
 
 
-def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tuple[str, str]]] | None:
+def unit_heading(block: Item, next_block: Item | None) -> tuple[str, list[tuple[str, str]]] | None:
     """(unit name, body lines) when an item opens a unit's section, e.g. "3. Sở Tư pháp:"."""
     if block.level in (LEVEL_TEXT, LEVEL_PLUS) or not block.lines:
         return None
@@ -612,7 +612,7 @@ def strip_unit_intro(text: str) -> str:
 _INLINE_UNIT = re.compile(r"^([^:;.]{3,140}?):\s+(\S.{10,})$", re.S)
 
 
-def inline_unit(block: Block) -> tuple[str, str] | None:
+def inline_unit(block: Item) -> tuple[str, str] | None:
     """(unit, task text) for an item led by its unit: "+ Sở Xây dựng: hướng dẫn …"."""
     if len(block.lines) >= 2 and block.lines[0][1].rstrip().endswith(":"):
         label, rest = block.lines[0][1].rstrip()[:-1], nfc(" ".join(t for _l, t in block.lines[1:]))
@@ -758,7 +758,7 @@ def _without(text: str, phrase: Phrase | None) -> str:
     return re.sub(r"\s+([,;.:])", r"\1", joined)
 
 
-def _is_skip_heading(block: Block) -> bool:
+def _is_skip_heading(block: Item) -> bool:
     words = fold_words(block.text)
     if not words or len(words.split()) > 10:
         return False
@@ -767,7 +767,7 @@ def _is_skip_heading(block: Block) -> bool:
     )
 
 
-def extract_tasks(
+def tasks_from_lines(
     lines: Sequence[tuple[str, str]],
     *,
     year: int | None,
@@ -777,8 +777,8 @@ def extract_tasks(
     window: tuple[date, date] | None = None,
 ) -> tuple[list[ParsedTask], list[str]]:
     """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…")."""
-    return extract_from_blocks(
-        split_blocks(_after_header(lines)),
+    return tasks_from_items(
+        split_items(_after_header(lines)),
         year=year,
         today=today,
         known_agencies=known_agencies,
@@ -787,12 +787,12 @@ def extract_tasks(
     )
 
 
-def layout_blocks(doc_blocks: Sequence[DocBlock]) -> list[Block]:
+def layout_items(doc_blocks: Sequence[DocBlock]) -> list[Item]:
     """Paragraph blocks of the document model as items with their marker level (tables left out).
 
     The header above the plan's title is facts, not tasks, and is skipped.
     """
-    items: list[Block] = []
+    items: list[Item] = []
     for doc in doc_blocks:
         if doc.kind != "paragraph" or not doc.lines:
             continue
@@ -801,7 +801,7 @@ def layout_blocks(doc_blocks: Sequence[DocBlock]) -> list[Block]:
         if doc.bold and level == LEVEL_TEXT and len(first) < 120:
             level, heading = LEVEL_BOLD, True
         lines = [(doc.source, rest)] + [(doc.source, nfc(part)) for part in doc.lines[1:]]
-        items.append(Block(level, lines, heading))
+        items.append(Item(level, lines, heading))
     for index, item in enumerate(items[:40]):
         words = fold_words(item.text)
         if _DOCUMENT_TITLE.match(words) and len(words.split()) <= 14:
@@ -815,8 +815,8 @@ _DOCUMENT_TITLE = re.compile(
 )
 
 
-def extract_from_blocks(
-    blocks: list[Block],
+def tasks_from_items(
+    blocks: list[Item],
     *,
     year: int | None,
     today: date,
@@ -825,7 +825,7 @@ def extract_from_blocks(
     window: tuple[date, date] | None = None,
     cooperation_tasks: bool = False,
 ) -> tuple[list[ParsedTask], list[str]]:
-    """Read the tasks of a plan from its items (see `split_blocks` and `layout_blocks`)."""
+    """Read the tasks of a plan from its items (see `split_items` and `layout_items`)."""
     ctx = _Context(year, today, quarter_day, list(known_agencies), window, cooperation_tasks)
     skip_level: int | None = None
     unit: tuple[str, int] | None = None
@@ -871,7 +871,7 @@ def extract_from_blocks(
         if heading is not None:
             unit, task_level = (heading[0], block.level), None
             if heading[1]:
-                body = Block(LEVEL_TEXT, heading[1])
+                body = Item(LEVEL_TEXT, heading[1])
                 _unit_task(ctx, unit[0], body, pending_partner_notes)
                 task_level = LEVEL_TEXT
             continue
@@ -879,7 +879,7 @@ def extract_from_blocks(
             unit, task_level = None, None
         inline = inline_unit(block) if not block.heading and block.level < LEVEL_TEXT else None
         if inline is not None:
-            _unit_task(ctx, inline[0], Block(block.level, [(block.source, inline[1])]), pending_partner_notes)
+            _unit_task(ctx, inline[0], Item(block.level, [(block.source, inline[1])]), pending_partner_notes)
             continue
         if unit is not None and not block.heading:
             following = blocks[index + 1] if index + 1 < len(blocks) else None
@@ -941,7 +941,7 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[str, str, str]]) -> None:
+def _unit_task(ctx: _Context, unit_name: str, block: Item, notes: list[tuple[str, str, str]]) -> None:
     text = block.text
     if _starts_with_cooperation(text) and not ctx.cooperation_tasks:
         notes.append((unit_name, text, block.source))
@@ -968,7 +968,7 @@ _INLINE_DEADLINE = re.compile(
 )
 
 
-def _is_role_heading(block: Block) -> bool:
+def _is_role_heading(block: Item) -> bool:
     """A unit's sub-heading that says in which role its items are done, not a task itself."""
     folded = fold_aligned(block.text)
     match = re.match(
@@ -1030,7 +1030,7 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     )
 
 
-def _duty_tasks(ctx: _Context, block: Block) -> None:
+def _duty_tasks(ctx: _Context, block: Item) -> None:
     """Tasks in "X có trách nhiệm …" / "X báo cáo … trước ngày …" sentences (one per dated part)."""
     text = block.text
     found = _subject_and_rest(text)
