@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.domain import ImportRefused, Kind
 from bot.core.importing.documents import plan_from_text, read_document
+from bot.core.importing.guard import FileKind
 from bot.core.importing.plan_facts import plan_facts
 
 TODAY = date(2022, 1, 5)
@@ -129,7 +130,7 @@ def _cp1258_form(text: str) -> str:
 def test_text_files_in_other_encodings(encoding: str) -> None:
     text = _cp1258_form(FIELD_PLAN) if encoding == "cp1258" else FIELD_PLAN
     data = text.encode(encoding)
-    plan = read_document(data, "plan.txt", kind="text", today=TODAY)
+    plan = read_document(data, "plan.txt", kind=FileKind.TEXT, today=TODAY)
     assert len(plan.tasks) == 2
     assert plan.tasks[0].lead == "Phòng Phổ biến, giáo dục pháp luật"
     assert plan.source_hash and plan.source_file == "plan.txt"
@@ -171,7 +172,7 @@ def _docx_bytes() -> bytes:
 
 
 def test_docx_tables_split_across_pages_and_numbered_paragraphs() -> None:
-    plan = read_document(_docx_bytes(), "ke-hoach.docx", kind="docx", today=TODAY)
+    plan = read_document(_docx_bytes(), "ke-hoach.docx", kind=FileKind.DOCX, today=TODAY)
     assert (plan.issuer, plan.number, plan.year) == ("Sở Công Thương", "444/KH-SCT", 2022)
     by_title = {t.title: t for t in plan.tasks}
     assert set(by_title) == {
@@ -191,7 +192,7 @@ def test_docx_tables_split_across_pages_and_numbered_paragraphs() -> None:
 
 def test_broken_docx_is_refused() -> None:
     with pytest.raises(ImportRefused):
-        read_document(b"PK\x03\x04 not really a zip", "x.docx", kind="docx", today=TODAY)
+        read_document(b"PK\x03\x04 not really a zip", "x.docx", kind=FileKind.DOCX, today=TODAY)
 
 
 # ----------------------------------------------------------------------------- PDF
@@ -218,7 +219,7 @@ def _pdf_bytes(lines: list[str]) -> bytes:
 
 def test_pdf_text_layer_is_read_with_page_and_line() -> None:
     data = _pdf_bytes(FIELD_PLAN.splitlines())
-    plan = read_document(data, "ke-hoach.pdf", kind="pdf", today=TODAY)
+    plan = read_document(data, "ke-hoach.pdf", kind=FileKind.PDF, today=TODAY)
     assert plan.issuer == "Sở Tư pháp"
     assert [t.title for t in plan.tasks][:1] == ["Tổ chức hội nghị phổ biến Luật Hòa giải ở cơ sở"]
     assert plan.tasks[0].dates == [date(2022, 6, 30)]
@@ -227,4 +228,4 @@ def test_pdf_text_layer_is_read_with_page_and_line() -> None:
 
 def test_scanned_pdf_without_text_is_refused() -> None:
     with pytest.raises(ImportRefused, match="không có lớp chữ"):
-        read_document(_pdf_bytes([]), "scan.pdf", kind="pdf", today=TODAY)
+        read_document(_pdf_bytes([]), "scan.pdf", kind=FileKind.PDF, today=TODAY)

@@ -30,7 +30,9 @@ from bot.core.importing.blocks import (
     table_blocks,
     website_metadata,
 )
-from bot.core.importing.extraction import layout_items, tasks_from_items, tasks_from_lines
+from bot.core.importing.extraction import layout_items, resolve_agency, tasks_from_items, tasks_from_lines
+from bot.core.importing.guard import FileKind, check_zip, decode_text
+from bot.core.importing.headers import find_header
 from bot.core.importing.plan_facts import (
     attached_facts,
     plan_facts,
@@ -38,8 +40,9 @@ from bot.core.importing.plan_facts import (
     proper_agency_name,
     title_period,
 )
+from bot.core.importing.tables import tasks_from_rows
 from bot.core.lang.deadlines import plan_window
-from bot.core.text import fold, nfc
+from bot.core.text import fold, fold_words, nfc
 
 _MIN_TEXT_CHARS = 40  # fewer letters than this in a whole PDF: a scan without a text layer
 _YEAR = re.compile(r"(?<![\d\-–])(20\d\d)(?![\d\-–])")
@@ -49,7 +52,7 @@ def read_document(
     data: bytes,
     filename: str,
     *,
-    kind: str,
+    kind: FileKind,
     issuer: str | None = None,
     plan: str | None = None,
     year: int | None = None,
@@ -60,13 +63,11 @@ def read_document(
     """Read a .docx, .pdf or text plan (`kind` from `guard.sniff`); `ImportRefused` if unreadable."""
     known = list(known_agencies)
     metadata: dict[str, str] = {}
-    if kind == "docx":
+    if kind is FileKind.DOCX:
         doc = docx_blocks(data)
-    elif kind == "pdf":
+    elif kind is FileKind.PDF:
         doc = pdf_blocks(data)
-    elif kind == "text":
-        from bot.core.importing.guard import decode_text
-
+    elif kind is FileKind.TEXT:
         text = decode_text(data)
         if not looks_like_markdown(text, filename):
             parsed = plan_from_text(
@@ -259,8 +260,6 @@ def docx_blocks(data: bytes) -> list[DocBlock]:
     definitions ("a)", "1.", a bullet "-"), so lettered items read as they were written.
     Merged cells are read once per row.
     """
-    from bot.core.importing.guard import check_zip
-
     check_zip(data)
     try:
         import docx
@@ -405,10 +404,6 @@ def _tasks_from_tables(
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """Appendix tables through the spreadsheet reader; a table continued on the next page
     without its own header (or with the header repeated) is read with the header above it."""
-    from bot.core.importing.extraction import resolve_agency
-    from bot.core.importing.headers import find_header
-    from bot.core.importing.tables import tasks_from_rows
-
     tasks: list[ParsedTask] = []
     warnings: list[str] = []
     errors: list[str] = []
@@ -446,8 +441,6 @@ def _tasks_from_tables(
 
 def _merge(text_tasks: list[ParsedTask], table_tasks: list[ParsedTask]) -> list[ParsedTask]:
     """Table tasks first (the appendix is the authoritative list), then text tasks not in it."""
-    from bot.core.text import fold_words
-
     seen = {fold_words(task.title) for task in table_tasks}
     return table_tasks + [task for task in text_tasks if fold_words(task.title) not in seen]
 

@@ -27,7 +27,7 @@ def read_plan(
     """
     check_size(len(data), max_bytes)
     kind = sniff(data, filename)
-    if kind in ("csv", "xlsx"):
+    if kind.is_table:
         from bot.core.importing.tables import read_table
 
         parsed = read_table(

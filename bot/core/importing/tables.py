@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.core.domain import Deadline, ImportRefused, Kind, ParsedPlan, ParsedTask
 from bot.core.i18n import _
-from bot.core.importing.guard import check_size, decode_text, sniff
+from bot.core.importing.guard import FileKind, check_size, decode_text, sniff
 from bot.core.importing.headers import (
     HEADER_SCAN_ROWS,
     detect_delimiter,
@@ -294,17 +294,17 @@ def read_table(
     today: date,
     max_bytes: int = 20 * 1024 * 1024,
     quarter_day: int | None = None,
-    kind: str | None = None,
+    kind: FileKind | None = None,
 ) -> ParsedPlan:
     """Read a CSV or XLSX task table into a plan; raise `ImportRefused` if it is not one.
     `kind` is what `sniff` already said (the reader sniffs once); None sniffs here."""
     check_size(len(data), max_bytes)
     kind = kind or sniff(data, filename)
     warnings: list[str] = []
-    if kind == "xlsx":
+    if kind is FileKind.XLSX:
         sheet, rows, header = _read_workbook(data, warnings)
         prefix = sheet
-    elif kind in ("csv", "text"):
+    elif kind in (FileKind.CSV, FileKind.TEXT):
         rows, header = _read_csv(data)
         prefix = ""
     else:
