@@ -14,6 +14,7 @@ from datetime import date
 
 from bot.core.importing.documents import read_document
 from bot.core.importing.guard import FileKind
+from bot.core.importing.options import ImportOptions
 
 BUDGET_SECONDS = 2.0
 PDF_RATIO = 1.5
@@ -134,7 +135,7 @@ def bare_pdf_seconds(data: bytes) -> float:
 
 def measure(data: bytes, filename: str, kind: FileKind) -> tuple[float, int]:
     started = time.perf_counter()
-    plan = read_document(data, filename, kind=kind, today=date(2025, 1, 5))
+    plan = read_document(data, filename, ImportOptions(today=date(2025, 1, 5)), kind=kind)
     return time.perf_counter() - started, len(plan.tasks)
 
 

@@ -9,13 +9,14 @@ from bot.core.domain import Kind
 from bot.core.importing.blocks import TABLE, body_blocks, flat_text, markdown_blocks
 from bot.core.importing.documents import docx_blocks, read_document
 from bot.core.importing.guard import FileKind
+from bot.core.importing.options import ImportOptions
 from bot.core.lang.deadlines import parse_deadline, plan_window
 
 SIGNED = date(2025, 11, 20)
 
 
 def _read(text: str):
-    return read_document(text.encode("utf-8"), "plan.md", kind=FileKind.TEXT, today=SIGNED)
+    return read_document(text.encode("utf-8"), "plan.md", ImportOptions(today=SIGNED), kind=FileKind.TEXT)
 
 
 def test_wrapped_lines_rejoin_and_a_lone_number_joins_its_heading() -> None:

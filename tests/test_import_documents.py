@@ -11,6 +11,7 @@ import pytest
 from bot.core.domain import ImportRefused, Kind
 from bot.core.importing.documents import plan_from_text, read_document
 from bot.core.importing.guard import FileKind
+from bot.core.importing.options import ImportOptions
 from bot.core.importing.plan_facts import plan_facts
 
 TODAY = date(2022, 1, 5)
@@ -37,7 +38,7 @@ II. NHIỆM VỤ
 
 
 def test_numbered_items_with_field_lines_and_markdown() -> None:
-    plan = plan_from_text(FIELD_PLAN, today=TODAY)
+    plan = plan_from_text(FIELD_PLAN, ImportOptions(today=TODAY))
     assert (plan.issuer, plan.number, plan.year) == ("Sở Tư pháp", "15/KH-STP", 2022)
     assert [t.title for t in plan.tasks] == [
         "Tổ chức hội nghị phổ biến Luật Hòa giải ở cơ sở",
@@ -71,7 +72,7 @@ a) Vận hành Trung tâm Phục vụ hành chính công.
 
 def test_unit_sections_duty_sentences_and_known_agencies() -> None:
     plan = plan_from_text(
-        UNIT_PLAN, today=TODAY, known_agencies=["Văn phòng UBND tỉnh", "Sở Tư pháp", "Sở Nội vụ"]
+        UNIT_PLAN, ImportOptions(today=TODAY, known_agencies=("Văn phòng UBND tỉnh", "Sở Tư pháp", "Sở Nội vụ"))
     )
     got = [(t.title, t.lead) for t in plan.tasks]
     assert got[:3] == [
@@ -130,7 +131,7 @@ def _cp1258_form(text: str) -> str:
 def test_text_files_in_other_encodings(encoding: str) -> None:
     text = _cp1258_form(FIELD_PLAN) if encoding == "cp1258" else FIELD_PLAN
     data = text.encode(encoding)
-    plan = read_document(data, "plan.txt", kind=FileKind.TEXT, today=TODAY)
+    plan = read_document(data, "plan.txt", ImportOptions(today=TODAY), kind=FileKind.TEXT)
     assert len(plan.tasks) == 2
     assert plan.tasks[0].lead == "Phòng Phổ biến, giáo dục pháp luật"
     assert plan.source_hash and plan.source_file == "plan.txt"
@@ -172,7 +173,7 @@ def _docx_bytes() -> bytes:
 
 
 def test_docx_tables_split_across_pages_and_numbered_paragraphs() -> None:
-    plan = read_document(_docx_bytes(), "ke-hoach.docx", kind=FileKind.DOCX, today=TODAY)
+    plan = read_document(_docx_bytes(), "ke-hoach.docx", ImportOptions(today=TODAY), kind=FileKind.DOCX)
     assert (plan.issuer, plan.number, plan.year) == ("Sở Công Thương", "444/KH-SCT", 2022)
     by_title = {t.title: t for t in plan.tasks}
     assert set(by_title) == {
@@ -192,7 +193,7 @@ def test_docx_tables_split_across_pages_and_numbered_paragraphs() -> None:
 
 def test_broken_docx_is_refused() -> None:
     with pytest.raises(ImportRefused):
-        read_document(b"PK\x03\x04 not really a zip", "x.docx", kind=FileKind.DOCX, today=TODAY)
+        read_document(b"PK\x03\x04 not really a zip", "x.docx", ImportOptions(today=TODAY), kind=FileKind.DOCX)
 
 
 # ----------------------------------------------------------------------------- PDF
@@ -219,7 +220,7 @@ def _pdf_bytes(lines: list[str]) -> bytes:
 
 def test_pdf_text_layer_is_read_with_page_and_line() -> None:
     data = _pdf_bytes(FIELD_PLAN.splitlines())
-    plan = read_document(data, "ke-hoach.pdf", kind=FileKind.PDF, today=TODAY)
+    plan = read_document(data, "ke-hoach.pdf", ImportOptions(today=TODAY), kind=FileKind.PDF)
     assert plan.issuer == "Sở Tư pháp"
     assert [t.title for t in plan.tasks][:1] == ["Tổ chức hội nghị phổ biến Luật Hòa giải ở cơ sở"]
     assert plan.tasks[0].dates == [date(2022, 6, 30)]
@@ -228,4 +229,4 @@ def test_pdf_text_layer_is_read_with_page_and_line() -> None:
 
 def test_scanned_pdf_without_text_is_refused() -> None:
     with pytest.raises(ImportRefused, match="không có lớp chữ"):
-        read_document(_pdf_bytes([]), "scan.pdf", kind=FileKind.PDF, today=TODAY)
+        read_document(_pdf_bytes([]), "scan.pdf", ImportOptions(today=TODAY), kind=FileKind.PDF)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.importing.options import ImportOptions
 from bot.core.plans import bound_to_period, period_from_text, wants_archived
 from bot.settings import Settings
 from handlers.ask import ask
@@ -62,7 +63,7 @@ def test_the_sample_plans_of_2022_stay_one_year_plans() -> None:
     from tests.conftest import EXAMPLES
 
     for path in sorted((EXAMPLES / "plans").iterdir()):
-        parsed = read_plan(path.read_bytes(), path.name, today=date(2022, 3, 1))
+        parsed = read_plan(path.read_bytes(), path.name, ImportOptions(today=date(2022, 3, 1)))
         period = plan_period(parsed)
         assert period is not None and period[0] == period[1], (path.name, period)
 
@@ -108,7 +109,7 @@ async def test_stored_period_five_occurrences_and_an_archived_plan_sends_nothing
     now = datetime(2027, 12, 31, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội on the 2027 due date
     ctx = await _ctx(db_url, now)
     try:
-        await save_parsed(ctx, plan_2026_2030(), dry_run=False)
+        await save_parsed(ctx, plan_2026_2030(), ImportOptions(today=ctx.today()))
         [record] = await ctx.storage.plans()
         assert record.period == (2026, 2030) and record.occurrences == 5 and not record.archived
         task, closing = await ctx.storage.all_tasks()

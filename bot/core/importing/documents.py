@@ -12,13 +12,13 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from bot.core.domain import ImportRefused, ParsedPlan, ParsedTask
 from bot.core.i18n import _
 from bot.core.importing.blocks import (
+    TABLE,
     DocBlock,
     body_blocks,
     drop_wrapper,
@@ -33,6 +33,7 @@ from bot.core.importing.blocks import (
 from bot.core.importing.extraction import layout_items, resolve_agency, tasks_from_items, tasks_from_lines
 from bot.core.importing.guard import FileKind, check_zip, decode_text
 from bot.core.importing.headers import find_header
+from bot.core.importing.options import Dating, ImportOptions
 from bot.core.importing.plan_facts import (
     attached_facts,
     plan_facts,
@@ -48,20 +49,8 @@ _MIN_TEXT_CHARS = 40  # fewer letters than this in a whole PDF: a scan without a
 _YEAR = re.compile(r"(?<![\d\-–])(20\d\d)(?![\d\-–])")
 
 
-def read_document(
-    data: bytes,
-    filename: str,
-    *,
-    kind: FileKind,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-) -> ParsedPlan:
+def read_document(data: bytes, filename: str, options: ImportOptions, *, kind: FileKind) -> ParsedPlan:
     """Read a .docx, .pdf or text plan (`kind` from `guard.sniff`); `ImportRefused` if unreadable."""
-    known = list(known_agencies)
     metadata: dict[str, str] = {}
     if kind is FileKind.DOCX:
         doc = docx_blocks(data)
@@ -70,25 +59,12 @@ def read_document(
     elif kind is FileKind.TEXT:
         text = decode_text(data)
         if not looks_like_markdown(text, filename):
-            parsed = plan_from_text(
-                text, issuer=issuer, plan=plan, year=year, today=today, known_agencies=known, quarter_day=quarter_day
-            )
-            return _finish(parsed, data, filename)
+            return _finish(plan_from_text(text, options), data, filename)
         doc = markdown_blocks(text)
         metadata = website_metadata(text)
     else:
         raise ImportRefused(_("Tệp không phải văn bản Word, PDF hay văn bản thường."))
-    parsed = plan_from_blocks(
-        doc,
-        issuer=issuer,
-        plan=plan,
-        year=year,
-        today=today,
-        known_agencies=known,
-        quarter_day=quarter_day,
-        metadata=metadata,
-    )
-    return _finish(parsed, data, filename)
+    return _finish(plan_from_blocks(doc, options, metadata), data, filename)
 
 
 def _finish(parsed: ParsedPlan, data: bytes, filename: str) -> ParsedPlan:
@@ -110,21 +86,33 @@ def looks_like_markdown(text: str, filename: str = "") -> bool:
 
 
 def plan_from_blocks(
-    doc: list[DocBlock],
-    *,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-    metadata: dict[str, str] | None = None,
+    doc: list[DocBlock], options: ImportOptions, metadata: dict[str, str] | None = None
 ) -> ParsedPlan:
-    """The core on the document model: facts from the header parts, tasks from the body blocks."""
-    known = list(known_agencies)
+    """The core on the document model: facts from the header parts, tasks from the body blocks.
+
+    `metadata` is what a legal-documents website wrote above the document (`website_metadata`).
+    """
+    known = list(options.known_agencies)
     facts_text = flat_text(doc)
-    found_issuer, found_number, signed = plan_facts(facts_text, known)
-    number, attached_date, attached_issuer = attached_facts(facts_text)
+    issuer, number, signed = _document_facts(facts_text, known, metadata or {})
+    facts = _plan_facts(facts_text, options, issuer, number, signed, year_of_next_plan=True)
+    dating = options.dating(facts.year, plan_window(facts.date, facts.year, facts.period))
+    body = body_blocks(doc)
+    tasks, warnings = tasks_from_items(layout_items(body), dating, known, cooperation_tasks=True)
+    table_tasks, table_warnings, errors = _tasks_from_tables([b for b in body if b.kind == TABLE], dating, known)
+    facts.tasks = _merge(tasks, table_tasks)
+    facts.warnings = warnings + table_warnings
+    facts.errors = errors
+    return facts
+
+
+def _document_facts(
+    text: str, known: list[str], metadata: dict[str, str]
+) -> tuple[str | None, str | None, date | None]:
+    """(issuer, number, signing date) of a document: its header, else the decision it is
+    attached to, else what the website says about it."""
+    found_issuer, found_number, signed = plan_facts(text, known)
+    number, attached_date, attached_issuer = attached_facts(text)
     if number:
         # the decision a plan is attached to names it exactly; a header may be missing
         found_number, signed = number, attached_date or signed
@@ -134,105 +122,45 @@ def plan_from_blocks(
         found_number = metadata.get("so hieu") or found_number
         signed = _date_of(metadata.get("ngay ban hanh", "")) or signed
         found_issuer = metadata.get("noi ban hanh") or found_issuer
-    title, plan_year = plan_title_and_year(facts_text, signed)
-    plan_year = year or plan_year or _common_year(facts_text)
-    period = title_period(facts_text)
-    if period is None and plan_year and signed and plan_year != signed.year:
+    return found_issuer, found_number, signed
+
+
+def _plan_facts(
+    text: str,
+    options: ImportOptions,
+    issuer: str | None,
+    number: str | None,
+    signed: date | None,
+    *,
+    year_of_next_plan: bool,
+) -> ParsedPlan:
+    """The plan's facts (no tasks yet): the admin's, else what the text says.
+
+    With `year_of_next_plan`, a plan for next year signed this year covers that year only.
+    """
+    title, plan_year = plan_title_and_year(text, signed)
+    plan_year = options.year or plan_year or _common_year(text)
+    period = title_period(text)
+    if year_of_next_plan and period is None and plan_year and signed and plan_year != signed.year:
         period = (plan_year, plan_year)  # next year's plan signed in November: its year
-    window = plan_window(signed, plan_year, period)
-    body = body_blocks(doc)
-    tasks, warnings = tasks_from_items(
-        layout_items(body),
-        year=plan_year,
-        today=today,
-        known_agencies=known,
-        quarter_day=quarter_day,
-        window=window,
-        cooperation_tasks=True,
-    )
-    parsed = ParsedPlan(
-        tasks=tasks,
-        issuer=issuer or found_issuer,
-        number=plan or found_number,
+    return ParsedPlan(
+        issuer=options.issuer or issuer,
+        number=options.plan or number,
         date=signed,
         year=plan_year,
         title=title,
         period=period,
-        warnings=warnings,
     )
-    tables = [block for block in body if block.kind == "table"]
-    if tables:
-        table_tasks, table_warnings, errors = _tasks_from_tables(
-            [block.rows for block in tables],
-            plan_year,
-            today,
-            quarter_day,
-            known,
-            sources=[block.source for block in tables],
-            window=window,
-        )
-        parsed.tasks = _merge(parsed.tasks, table_tasks)
-        parsed.warnings.extend(table_warnings)
-        parsed.errors.extend(errors)
-    return parsed
 
 
-def plan_from_text(
-    text: str,
-    *,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-) -> ParsedPlan:
+def plan_from_text(text: str, options: ImportOptions) -> ParsedPlan:
     """The core on plain text: plan facts from the header, tasks from the body (sources "dòng N")."""
     lines = [(_("dòng {n}").format(n=n), line) for n, line in enumerate(text.splitlines(), start=1)]
-    return _extract(
-        lines,
-        issuer=issuer,
-        plan=plan,
-        year=year,
-        today=today,
-        known_agencies=list(known_agencies),
-        quarter_day=quarter_day,
-    )
-
-
-def _extract(
-    lines: list[tuple[str, str]],
-    *,
-    issuer: str | None,
-    plan: str | None,
-    year: int | None,
-    today: date,
-    known_agencies: list[str],
-    quarter_day: int | None,
-) -> ParsedPlan:
-    text = "\n".join(line for _label, line in lines)
-    found_issuer, found_number, signed = plan_facts(text, known_agencies)
-    title, plan_year = plan_title_and_year(text, signed)
-    plan_year = year or plan_year or _common_year(text)
-    period = title_period(text)
-    tasks, warnings = tasks_from_lines(
-        lines,
-        year=plan_year,
-        today=today,
-        known_agencies=known_agencies,
-        quarter_day=quarter_day,
-        window=plan_window(signed, plan_year, period),
-    )
-    return ParsedPlan(
-        tasks=tasks,
-        issuer=issuer or found_issuer,
-        number=plan or found_number,
-        date=signed,
-        year=plan_year,
-        title=title,
-        period=period,
-        warnings=warnings,
-    )
+    known = list(options.known_agencies)
+    facts = _plan_facts(text, options, *plan_facts(text, known), year_of_next_plan=False)
+    dating = options.dating(facts.year, plan_window(facts.date, facts.year, facts.period))
+    facts.tasks, facts.warnings = tasks_from_lines(lines, dating, known)
+    return facts
 
 
 def _date_of(text: str) -> date | None:
@@ -393,14 +321,7 @@ def _roman(n: int) -> str:
 
 
 def _tasks_from_tables(
-    tables: list[list[list[str]]],
-    year: int | None,
-    today: date,
-    quarter_day: int | None,
-    known: list[str],
-    *,
-    sources: list[str] | None = None,
-    window: tuple[date, date] | None = None,
+    tables: list[DocBlock], dating: Dating, known: list[str]
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """Appendix tables through the spreadsheet reader; a table continued on the next page
     without its own header (or with the header repeated) is read with the header above it."""
@@ -408,7 +329,8 @@ def _tasks_from_tables(
     warnings: list[str] = []
     errors: list[str] = []
     previous: tuple[dict[str, int], int] | None = None  # header of the table above, its width
-    for number, rows in enumerate(tables, start=1):
+    for table in tables:
+        rows = table.rows
         if not rows:
             continue
         width = max(len(row) for row in rows)
@@ -422,14 +344,7 @@ def _tasks_from_tables(
         else:
             continue
         found, row_warnings, row_errors = tasks_from_rows(
-            data_rows,
-            source_prefix=sources[number - 1] if sources else _("bảng {n}").format(n=number),
-            first_row_number=first,
-            year=year,
-            today=today,
-            quarter_day=quarter_day,
-            columns=columns,
-            window=window,
+            data_rows, dating, source_prefix=table.source, first_row_number=first, columns=columns
         )
         for task in found:
             task.lead = resolve_agency(task.lead, known) if known else task.lead

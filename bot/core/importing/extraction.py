@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -25,9 +24,9 @@ from bot.core.domain import Deadline, Kind, ParsedTask
 from bot.core.i18n import _
 from bot.core.importing.blocks import DocBlock
 from bot.core.importing.leads import split_agencies
+from bot.core.importing.options import Dating
 from bot.core.lang import vocabulary
 from bot.core.lang.agencies import fold_aligned
-from bot.core.lang.deadlines import parse_deadline
 from bot.core.text import fold, fold_words, nfc
 
 # ----------------------------------------------------------------------------- lines → blocks
@@ -677,11 +676,8 @@ def receivers(text: str) -> list[str]:
 
 @dataclass
 class _Context:
-    year: int | None
-    today: date
-    quarter_day: int | None
+    dating: Dating
     known: list[str]
-    window: tuple[date, date] | None = None
     cooperation_tasks: bool = False  # "Phối hợp với X …" under a unit is that unit's own task
     tasks: list[ParsedTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -690,9 +686,7 @@ class _Context:
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
             # The grammar repairs damaged quarter numerals itself and never raises.
-            self.cache[text] = parse_deadline(
-                text, today=self.today, year=self.year, quarter_day=self.quarter_day, window=self.window
-            )
+            self.cache[text] = self.dating.parse(text)
         return self.cache[text]
 
     def agency(self, name: str) -> str:
@@ -768,23 +762,10 @@ def _is_skip_heading(block: Item) -> bool:
 
 
 def tasks_from_lines(
-    lines: Sequence[tuple[str, str]],
-    *,
-    year: int | None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-    window: tuple[date, date] | None = None,
+    lines: Sequence[tuple[str, str]], dating: Dating, known: Sequence[str] = ()
 ) -> tuple[list[ParsedTask], list[str]]:
     """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…")."""
-    return tasks_from_items(
-        split_items(_after_header(lines)),
-        year=year,
-        today=today,
-        known_agencies=known_agencies,
-        quarter_day=quarter_day,
-        window=window,
-    )
+    return tasks_from_items(split_items(_after_header(lines)), dating, known)
 
 
 def layout_items(doc_blocks: Sequence[DocBlock]) -> list[Item]:
@@ -816,17 +797,11 @@ _DOCUMENT_TITLE = re.compile(
 
 
 def tasks_from_items(
-    blocks: list[Item],
-    *,
-    year: int | None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-    window: tuple[date, date] | None = None,
-    cooperation_tasks: bool = False,
+    blocks: list[Item], dating: Dating, known: Sequence[str] = (), *, cooperation_tasks: bool = False
 ) -> tuple[list[ParsedTask], list[str]]:
-    """Read the tasks of a plan from its items (see `split_items` and `layout_items`)."""
-    ctx = _Context(year, today, quarter_day, list(known_agencies), window, cooperation_tasks)
+    """Read the tasks of a plan from its items (see `split_items` and `layout_items`); due dates
+    by `dating`, names put back to the spelling of `known` agencies."""
+    ctx = _Context(dating, list(known), cooperation_tasks)
     skip_level: int | None = None
     unit: tuple[str, int] | None = None
     task_level: int | None = None
