@@ -92,6 +92,7 @@ async def preview(
         if matches is not None:
             matches.clear()
         report = await save_parsed(turn.ctx, parsed, trial)
+    parsed = report.parsed  # as it would be saved: bounded by its period, the issuer's name as known
     unknown = _("chưa rõ")
     blocks = [esc(problem)] if problem else []
     blocks += [

@@ -116,13 +116,13 @@ async def save_parsed(ctx: AppContext, parsed: ParsedPlan, options: ImportOption
     (any name the directory resolves, e.g. a full name "Văn phòng Sở (Sở Y tế)").
     """
     options = _with_deployment(ctx, options)
-    bound_to_period(parsed, today=options.today, quarter_day=options.quarter_day)
+    parsed = bound_to_period(parsed, today=options.today, quarter_day=options.quarter_day)
     directory = await ctx.directory()
     issuer_id = directory.resolve(parsed.issuer).agency_id if parsed.issuer else None
     if issuer_id is not None:
         record = directory.record(issuer_id)
         assert record is not None
-        parsed.issuer = record.name
+        parsed = replace(parsed, issuer=record.name)
     corrections: dict[str, int] = {}
     for written, target in options.matches:
         hit = directory.resolve(target)

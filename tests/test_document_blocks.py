@@ -62,8 +62,8 @@ def test_sub_rows_take_merged_cells_from_the_row_above() -> None:
     assert table.rows[-1] == ["1", "Bộ Xây dựng", "Rà soát định mức", "Năm 2027"]
     plan = _read("**KẾ HOẠCH**\n\n" + text)
     assert [(t.title, t.lead, t.dates) for t in plan.tasks] == [
-        ("Ban hành quy chuẩn", "Bộ Xây dựng", [date(2026, 3, 31)]),
-        ("Rà soát định mức", "Bộ Xây dựng", [date(2027, 12, 31)]),
+        ("Ban hành quy chuẩn", "Bộ Xây dựng", (date(2026, 3, 31),)),
+        ("Rà soát định mức", "Bộ Xây dựng", (date(2027, 12, 31),)),
     ]
 
 
@@ -76,7 +76,7 @@ def test_website_wrapper_is_dropped_and_its_metadata_gives_the_facts() -> None:
     )
     plan = _read(text)
     assert (plan.number, plan.date) == ("12/BXD-VP", date(2025, 11, 18))
-    assert [(t.lead, t.dates) for t in plan.tasks] == [("Vụ Kế hoạch - Tài chính", [date(2025, 12, 15)])]
+    assert [(t.lead, t.dates) for t in plan.tasks] == [("Vụ Kế hoạch - Tài chính", (date(2025, 12, 15),))]
 
 
 DECISION = """**ỦY BAN NHÂN DÂN**
@@ -150,13 +150,13 @@ def test_field_group_with_prose_lead_and_listed_contents() -> None:
             "Tổ chức hội nghị tập huấn cho cán bộ cơ sở",
             "Sở Y tế",
             "Sở Tài chính, các đơn vị có liên quan",
-            [date(2026, 3, 31)],
+            (date(2026, 3, 31),),
         ),
         (
             "Biên soạn tài liệu hướng dẫn cho người dân",
             "Sở Y tế",
             "Sở Tài chính, các đơn vị có liên quan",
-            [date(2026, 3, 31)],
+            (date(2026, 3, 31),),
         ),
     ]
 
@@ -264,8 +264,8 @@ def test_pipe_rows_broken_across_lines_are_put_back_together() -> None:
     ]
     plan = _read("**KẾ HOẠCH**\n\n" + "\n".join(region) + "\n")
     assert [(t.lead, t.dates) for t in plan.tasks] == [  # the drafting body does the work
-        ("Ban soạn thảo", [date(2025, 2, 28)]),
-        ("Ban Dân nguyện", [date(2025, 1, 10)]),
+        ("Ban soạn thảo", (date(2025, 2, 28),)),
+        ("Ban Dân nguyện", (date(2025, 1, 10),)),
     ]
 
 

@@ -47,10 +47,10 @@ def test_numbered_items_with_field_lines_and_markdown() -> None:
     first, second = plan.tasks
     assert first.lead == "Phòng Phổ biến, giáo dục pháp luật"
     assert first.partners == "Văn phòng Sở"
-    assert first.dates == [date(2022, 6, 30)]
+    assert first.dates == (date(2022, 6, 30),)
     assert first.source == "dòng 12"
     assert second.lead == "Văn phòng Sở"
-    assert second.dates == [date(2022, 9, 15)]
+    assert second.dates == (date(2022, 9, 15),)
 
 
 UNIT_PLAN = """KẾ HOẠCH
@@ -85,7 +85,7 @@ def test_unit_sections_duty_sentences_and_known_agencies() -> None:
     assert report.lead == "Các phòng, đơn vị"
     assert report.partners == "Văn phòng Sở"
     assert report.deadline == "trước ngày 10/12 hằng năm"
-    assert report.dates == [date(2023, 12, 10)]
+    assert report.dates == (date(2023, 12, 10),)
     assert plan.tasks[4].lead == "Văn phòng Sở"
     assert len(plan.tasks) == 5  # purpose section and the general exhortation are not tasks
     assert any("không ghi thời hạn" in w and "dòng" in w for w in plan.warnings)
@@ -183,11 +183,11 @@ def test_docx_tables_split_across_pages_and_numbered_paragraphs() -> None:
         "Xây dựng cơ sở dữ liệu ngành công thương",
     }
     assert by_title["Số hóa hồ sơ"].source == "bảng 2, hàng 2"
-    assert by_title["Số hóa hồ sơ"].dates == [date(2022, 6, 30)]
+    assert by_title["Số hóa hồ sơ"].dates == (date(2022, 6, 30),)
     assert by_title["Rà soát thủ tục hành chính"].partners == "Các phòng"
     paragraph_task = by_title["Xây dựng cơ sở dữ liệu ngành công thương"]
     assert paragraph_task.lead == "Phòng Kế hoạch - Tài chính"
-    assert paragraph_task.dates == [date(2022, 7, 31)]
+    assert paragraph_task.dates == (date(2022, 7, 31),)
     assert paragraph_task.source.startswith("đoạn ")
 
 
@@ -223,7 +223,7 @@ def test_pdf_text_layer_is_read_with_page_and_line() -> None:
     plan = read_document(data, "ke-hoach.pdf", ImportOptions(today=TODAY), kind=FileKind.PDF)
     assert plan.issuer == "Sở Tư pháp"
     assert [t.title for t in plan.tasks][:1] == ["Tổ chức hội nghị phổ biến Luật Hòa giải ở cơ sở"]
-    assert plan.tasks[0].dates == [date(2022, 6, 30)]
+    assert plan.tasks[0].dates == (date(2022, 6, 30),)
     assert plan.tasks[0].source.startswith("trang 1, dòng ")
 
 

@@ -101,7 +101,7 @@ def test_sample_table_gives_its_ten_tasks_with_leads_and_dates() -> None:
     data = SAMPLE.read_bytes()
     plan = read_table(data, SAMPLE.name, ImportOptions(today=TODAY, issuer="UBND tỉnh Quảng Ngãi", plan="12/KH-UBND"))
     assert len(plan.tasks) == 10
-    assert plan.errors == []
+    assert plan.errors == ()
     assert plan.issuer == "UBND tỉnh Quảng Ngãi" and plan.number == "12/KH-UBND"
     assert plan.year == 2022  # the commonest year among the deadlines
     assert plan.source_file == SAMPLE.name
@@ -112,13 +112,13 @@ def test_sample_table_gives_its_ten_tasks_with_leads_and_dates() -> None:
     assert first.lead == "Sở Tài nguyên và Môi trường"
     assert first.partners == "Văn phòng UBND tỉnh"
     assert first.deadline == "Quý II/2022"
-    assert first.kind == Kind.ONCE and first.dates == [date(2022, 6, 30)]
+    assert first.kind == Kind.ONCE and first.dates == (date(2022, 6, 30),)
     assert first.output == "Quyết định"
     assert first.source == "hàng 2"
     assert [t.lead for t in plan.tasks].count("UBND huyện Bình Sơn") == 3
     assert plan.tasks[3].lead == "Sở Văn hóa, Thể thao và Du lịch"  # quoted comma
-    assert plan.tasks[5].dates == [date(2022, 12, 15)]
-    assert plan.tasks[6].kind == Kind.CONTINUOUS and plan.tasks[6].dates == []
+    assert plan.tasks[5].dates == (date(2022, 12, 15),)
+    assert plan.tasks[6].kind == Kind.CONTINUOUS and plan.tasks[6].dates == ()
     assert all(t.lead for t in plan.tasks)
 
 
@@ -134,7 +134,7 @@ def test_csv_with_bom_semicolons_nfd_text_and_embedded_newlines() -> None:
     assert all(unicodedata.is_normalized("NFC", t.title + t.lead) for t in plan.tasks)
     assert plan.tasks[0].lead == "Sở Nội vụ"
     assert plan.tasks[1].source == "hàng 3"  # records, not physical lines
-    assert plan.tasks[1].dates == [date(2022, 12, 15)]
+    assert plan.tasks[1].dates == (date(2022, 12, 15),)
 
 
 def encode_cp1258(text: str) -> bytes:
@@ -161,7 +161,7 @@ def test_csv_in_other_encodings_and_tab_delimited(encoding: str) -> None:
     plan = read_table(data, "bang.csv", ImportOptions(today=TODAY))
     assert plan.tasks[0].title == "Số hóa hồ sơ đất đai"
     assert plan.tasks[0].lead == "Sở Tư pháp"
-    assert plan.tasks[0].dates == [date(2022, 9, 30)]
+    assert plan.tasks[0].dates == (date(2022, 9, 30),)
 
 
 def test_csv_without_diacritics_title_rows_two_row_header_sections_and_bad_rows() -> None:
@@ -193,7 +193,7 @@ def test_csv_without_diacritics_title_rows_two_row_header_sections_and_bad_rows(
     assert plan.title and plan.title.startswith("KE HOACH Cai cach hanh chinh nam 2023")
     first = plan.tasks[0]
     assert (first.lead, first.partners) == ("So Tu phap", "Cac so")
-    assert first.dates == [date(2023, 6, 30)]  # missing year = the plan's year
+    assert first.dates == (date(2023, 6, 30),)  # missing year = the plan's year
     assert first.source == "hàng 9"
     assert len(plan.errors) == 2
     assert plan.errors[0].startswith("Dòng 11:") and "thiếu tên" in plan.errors[0]
@@ -228,7 +228,7 @@ def test_year_argument_wins_and_fills_missing_years() -> None:
     text = "TT,Nhiệm vụ,Chủ trì,Thời hạn\n1,Báo cáo,Sở Nội vụ,Quý I\n"
     plan = read_table(text.encode(), "kh.csv", ImportOptions(today=TODAY, year=2024))
     assert plan.year == 2024
-    assert plan.tasks[0].dates == [date(2024, 3, 31)]
+    assert plan.tasks[0].dates == (date(2024, 3, 31),)
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -269,13 +269,13 @@ def test_xlsx_with_title_rows_merged_cells_sections_and_real_dates() -> None:
     assert [t.lead for t in plan.tasks] == ["Sở Tư pháp"] * 3 + ["Sở Nội vụ"]
     assert plan.tasks[0].partners == "Các sở"
     assert plan.tasks[0].deadline == "15/03/2022"
-    assert plan.tasks[0].dates == [date(2022, 3, 15)]
+    assert plan.tasks[0].dates == (date(2022, 3, 15),)
     assert plan.tasks[1].note == "Ưu tiên"
-    assert plan.tasks[3].dates == [date(2022, 12, 10)]
+    assert plan.tasks[3].dates == (date(2022, 12, 10),)
     assert plan.tasks[0].source == "Kế hoạch, hàng 7"
     assert plan.title == "KẾ HOẠCH CẢI CÁCH HÀNH CHÍNH NĂM 2022"
     assert plan.year == 2022
-    assert plan.errors == []
+    assert plan.errors == ()
     assert any("Theo quy định" in w and "dòng 9" in w for w in plan.warnings)
     assert any("Bổ sung" in w for w in plan.warnings)
 
@@ -289,7 +289,7 @@ def test_xlsx_header_in_first_row_and_number_cells() -> None:
     plan = read_table(xlsx_bytes(build), "a.xlsx", ImportOptions(today=TODAY))
     task = plan.tasks[0]
     assert (task.number, task.output, task.source) == ("1", "3", "Sheet, hàng 2")
-    assert task.dates == [date(2022, 12, 15)]
+    assert task.dates == (date(2022, 12, 15),)
 
 
 def test_xlsx_header_only_is_refused() -> None:
@@ -319,4 +319,4 @@ def test_tasks_from_rows_for_a_word_table() -> None:
     tasks, _w, _e = tasks_from_rows(
         rows[1:2], Dating(today=TODAY), columns=columns, source_prefix="", first_row_number=7
     )
-    assert tasks[0].source == "hàng 7" and tasks[0].dates == [date(2022, 6, 30)]
+    assert tasks[0].source == "hàng 7" and tasks[0].dates == (date(2022, 6, 30),)

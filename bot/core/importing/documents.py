@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -68,11 +69,14 @@ def read_document(data: bytes, filename: str, options: ImportOptions, *, kind: F
 
 
 def _finish(parsed: ParsedPlan, data: bytes, filename: str) -> ParsedPlan:
-    parsed.source_file = filename
-    parsed.source_hash = hashlib.sha256(data).hexdigest()
-    if not parsed.tasks:
-        parsed.warnings.append(_("Không tìm thấy nhiệm vụ nào trong tệp."))
-    return parsed
+    """The plan with the file it came from; a plan without tasks says so."""
+    nothing = () if parsed.tasks else (_("Không tìm thấy nhiệm vụ nào trong tệp."),)
+    return replace(
+        parsed,
+        source_file=filename,
+        source_hash=hashlib.sha256(data).hexdigest(),
+        warnings=parsed.warnings + nothing,
+    )
 
 
 def looks_like_markdown(text: str, filename: str = "") -> bool:
@@ -100,10 +104,12 @@ def plan_from_blocks(
     body = body_blocks(doc)
     tasks, warnings = tasks_from_items(layout_items(body), dating, known, cooperation_tasks=True)
     table_tasks, table_warnings, errors = _tasks_from_tables([b for b in body if b.kind == TABLE], dating, known)
-    facts.tasks = _merge(tasks, table_tasks)
-    facts.warnings = warnings + table_warnings
-    facts.errors = errors
-    return facts
+    return replace(
+        facts,
+        tasks=tuple(_merge(tasks, table_tasks)),
+        warnings=tuple(warnings + table_warnings),
+        errors=tuple(errors),
+    )
 
 
 def _document_facts(
@@ -159,8 +165,8 @@ def plan_from_text(text: str, options: ImportOptions) -> ParsedPlan:
     known = list(options.known_agencies)
     facts = _plan_facts(text, options, *plan_facts(text, known), year_of_next_plan=False)
     dating = options.dating(facts.year, plan_window(facts.date, facts.year, facts.period))
-    facts.tasks, facts.warnings = tasks_from_lines(lines, dating, known)
-    return facts
+    tasks, warnings = tasks_from_lines(lines, dating, known)
+    return replace(facts, tasks=tuple(tasks), warnings=tuple(warnings))
 
 
 def _date_of(text: str) -> date | None:
@@ -346,9 +352,7 @@ def _tasks_from_tables(
         found, row_warnings, row_errors = tasks_from_rows(
             data_rows, dating, source_prefix=table.source, first_row_number=first, columns=columns
         )
-        for task in found:
-            task.lead = resolve_agency(task.lead, known) if known else task.lead
-        tasks.extend(found)
+        tasks.extend(replace(task, lead=resolve_agency(task.lead, known)) if known else task for task in found)
         warnings.extend(row_warnings)
         errors.extend(row_errors)
     return tasks, warnings, errors

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -705,7 +705,7 @@ class _Context:
             partners=", ".join(self.agency(p) for p in split_agencies(partners)) if partners else "",
             deadline=nfc(deadline),
             kind=found.kind,
-            dates=list(found.dates),
+            dates=found.dates,
             source=source,
             **extra,
         )
@@ -870,7 +870,7 @@ def tasks_from_items(
             if task_level is None:
                 task_level = block.level
             if block.level > task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit[0]):
-                ctx.tasks[-1].activity = nfc(f"{ctx.tasks[-1].activity} {text}")
+                ctx.tasks[-1] = replace(ctx.tasks[-1], activity=nfc(f"{ctx.tasks[-1].activity} {text}"))
                 continue
             _unit_task(ctx, unit[0], block, pending_partner_notes)
             continue
@@ -983,16 +983,17 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     folded = fold_aligned(note)
     match = re.match(r"\S+\s+\S+\s+(?:chat che\s+)?(?:v\S{1,3}\s+)?", folded)
     rest = note[match.end() :] if match else note
-    best: tuple[float, ParsedTask] | None = None
-    for task in ctx.tasks:
+    best: tuple[float, int] | None = None  # (score, index of the task)
+    for index, task in enumerate(ctx.tasks):
         if task.lead and fuzz.partial_ratio(fold(task.lead), fold(rest)[:80]) >= 85:
             score = fuzz.token_set_ratio(fold_words(task.title), fold_words(rest))
             if best is None or score > best[0]:
-                best = (score, task)
+                best = (score, index)
     if best and best[0] >= 70:
         partner = ctx.agency(unit_name)
-        if fold(partner) not in fold(best[1].partners):
-            best[1].partners = f"{best[1].partners}, {partner}" if best[1].partners else partner
+        task = ctx.tasks[best[1]]
+        if fold(partner) not in fold(task.partners):
+            ctx.tasks[best[1]] = replace(task, partners=f"{task.partners}, {partner}" if task.partners else partner)
         return
     phrases = deadline_phrases(note)
     phrase = phrases[0] if phrases else None

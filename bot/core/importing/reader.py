@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.domain import ParsedPlan
 from bot.core.importing.documents import read_document
 from bot.core.importing.guard import check_size, sniff
@@ -20,12 +22,10 @@ def read_plan(data: bytes, filename: str, options: ImportOptions) -> ParsedPlan:
         parsed = read_table(data, filename, options, kind=kind)
     else:
         parsed = read_document(data, filename, options, kind=kind)
-    if options.issuer:
-        parsed.issuer = options.issuer
-    if options.plan:
-        parsed.number = options.plan
-    if options.year:
-        parsed.year = options.year
-    if options.period:
-        parsed.period = options.period
-    return parsed
+    return replace(
+        parsed,
+        issuer=options.issuer or parsed.issuer,
+        number=options.plan or parsed.number,
+        year=options.year or parsed.year,
+        period=options.period or parsed.period,
+    )

@@ -175,7 +175,7 @@ class _RowReader:
                 partners=values.get("partners", ""),
                 deadline=deadline_text,
                 kind=deadline.kind if deadline else Kind.UNSPECIFIED,
-                dates=list(deadline.dates) if deadline else [],
+                dates=deadline.dates if deadline else (),
                 activity=values.get("activity", ""),
                 output=values.get("output", ""),
                 note=values.get("note", ""),
@@ -299,7 +299,7 @@ def read_table(data: bytes, filename: str, options: ImportOptions, *, kind: File
         raise ImportRefused(_("Bảng chỉ có dòng tiêu đề, không có nhiệm vụ nào."))
     number = options.plan or _plan_number(above_text)
     return ParsedPlan(
-        tasks=tasks,
+        tasks=tuple(tasks),
         issuer=options.issuer,
         number=number,
         date=_plan_date(above_text),
@@ -307,8 +307,8 @@ def read_table(data: bytes, filename: str, options: ImportOptions, *, kind: File
         title=title,
         source_file=filename,
         source_hash=hashlib.sha256(data).hexdigest(),
-        warnings=warnings + row_warnings,
-        errors=errors,
+        warnings=tuple(warnings + row_warnings),
+        errors=tuple(errors),
     )
 
 
