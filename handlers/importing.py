@@ -10,6 +10,7 @@ from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
 from bot.core.importing.leads import Placement, place_names
 from bot.core.importing.options import ImportOptions
+from bot.core.importing.plan_json import plan_to_json
 from bot.core.importing.reader import read_plan
 from bot.core.plans import bound_to_period
 from bot.core.text import fold
@@ -25,31 +26,15 @@ class ImportReport:
     placements: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        """DESIGN.md `import` shape (identical with and without --dry-run, plus counts)."""
-        p = self.parsed
+        """The `import --json` shape: the plan's one JSON shape (`plan_json`) with what the save
+        found and did — the same with and without --dry-run."""
+        plan = plan_to_json(self.parsed)
+        messages = {key: plan.pop(key) for key in ("warnings", "errors")}  # printed after the names
         return {
-            "plan": p.number,
-            "issuer": p.issuer,
-            "year": p.year,
-            "date": p.date.isoformat() if p.date else None,
-            "period": list(p.period) if p.period else None,
-            "title": p.title,
-            "tasks": [
-                {
-                    "title": t.title,
-                    "lead": t.lead,
-                    "partners": t.partners,
-                    "deadline": t.deadline,
-                    "kind": str(t.kind),
-                    "dates": [d.isoformat() for d in t.dates],
-                    "source": t.source,
-                }
-                for t in p.tasks
-            ],
+            **plan,
             "agencies": self.result.new_agencies,
             "names": self.placements,
-            "warnings": p.warnings,
-            "errors": p.errors,
+            **messages,
             "dry_run": self.dry_run,
             "created": self.result.created,
             "added": self.result.tasks_added,
