@@ -103,7 +103,8 @@ def plan_from_blocks(
     dating = options.dating(facts.year, plan_window(facts.date, facts.year, facts.period))
     body = body_blocks(doc)
     tasks, warnings = tasks_from_items(layout_items(body), dating, known, cooperation_tasks=True)
-    table_tasks, table_warnings, errors = _tasks_from_tables([b for b in body if b.kind == TABLE], dating, known)
+    tables = [block for block in body if block.kind == TABLE]
+    table_tasks, table_warnings, errors = _tasks_from_tables(tables, dating, known)
     return replace(
         facts,
         tasks=tuple(_merge(tasks, table_tasks)),
@@ -196,7 +197,7 @@ def docx_blocks(data: bytes) -> list[DocBlock]:
     """
     check_zip(data)
     try:
-        import docx
+        import docx  # imported here: 0.16 s that a spreadsheet or PDF import does not pay
         from docx.table import Table
 
         document = docx.Document(io.BytesIO(data))
@@ -263,10 +264,14 @@ def _as_markdown(runs: list[tuple[str, bool]]) -> str:
     return rest
 
 
-def _numbering_formats(document: object) -> dict[str, dict[str, tuple[str, str]]]:
-    """numId → ilvl → (numFmt, lvlText) from the numbering part (empty when there is none)."""
+_Numbering = dict[str, dict[str, tuple[str, str]]]  # numId → ilvl → (numFmt, lvlText)
+
+
+def _numbering_formats(document: Any) -> _Numbering:
+    """numId → ilvl → (numFmt, lvlText) from the numbering part (empty when there is none).
+    `document` is python-docx's (untyped), its parts lxml elements."""
     try:
-        root = document.part.numbering_part.element  # type: ignore[attr-defined]
+        root = document.part.numbering_part.element
     except Exception:
         return {}
     w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -281,7 +286,7 @@ def _numbering_formats(document: object) -> dict[str, dict[str, tuple[str, str]]
                 text.get(f"{w}val") if text is not None else "",
             )
         abstract[node.get(f"{w}abstractNumId")] = levels
-    out: dict[str, dict[str, tuple[str, str]]] = {}
+    out: _Numbering = {}
     for num in root.iter(f"{w}num"):
         ref = num.find(f"{w}abstractNumId")
         if ref is not None:
@@ -289,8 +294,9 @@ def _numbering_formats(document: object) -> dict[str, dict[str, tuple[str, str]]
     return out
 
 
-def _list_marker(element: object, formats: dict, counters: dict[str, list[int]], w: str) -> str:
-    ppr = element.find(f"{w}pPr")  # type: ignore[attr-defined]
+def _list_marker(element: Any, formats: _Numbering, counters: dict[str, list[int]], w: str) -> str:
+    """The marker Word draws before a numbered paragraph ("a)", "2.", "-"), counting on."""
+    ppr = element.find(f"{w}pPr")
     numpr = ppr.find(f"{w}numPr") if ppr is not None else None
     if numpr is None:
         return ""
@@ -352,7 +358,9 @@ def _tasks_from_tables(
         found, row_warnings, row_errors = tasks_from_rows(
             data_rows, dating, source_prefix=table.source, first_row_number=first, columns=columns
         )
-        tasks.extend(replace(task, lead=resolve_agency(task.lead, known)) if known else task for task in found)
+        tasks.extend(
+            replace(task, lead=resolve_agency(task.lead, known)) if known else task for task in found
+        )
         warnings.extend(row_warnings)
         errors.extend(row_errors)
     return tasks, warnings, errors
@@ -374,7 +382,7 @@ def pdf_blocks(data: bytes) -> list[DocBlock]:
     bold lines kept as bold, ruled tables as tables, page numbers dropped; sources
     "trang P, dòng L". A scan without a text layer is refused."""
     try:
-        import pdfplumber
+        import pdfplumber  # imported here: 0.2 s that a spreadsheet or Word import does not pay
 
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:
@@ -382,67 +390,11 @@ def pdf_blocks(data: bytes) -> list[DocBlock]:
     blocks: list[DocBlock] = []
     pending: list[tuple[str, str]] = []  # (source, markdown-ish line) of the running prose
     letters = 0
-    table_no = 0
     with pdf:
         for page_no, page in enumerate(pdf.pages, start=1):
-            tables = []
-            if page.rects or page.lines:
-                try:
-                    tables = page.find_tables()
-                except Exception:
-                    tables = []
-            boxes = [table.bbox for table in tables]
-            items: list[tuple[float, str, Any]] = []  # (top, kind, payload)
-            for table in tables:
-                try:
-                    rows = [[nfc(cell) if cell else "" for cell in row] for row in table.extract()]
-                except Exception:
-                    continue
-                items.append((table.bbox[1], "table", rows))
-            previous_bottom = None
-            height = None
-            for line_no, line in enumerate(page.extract_text_lines(return_chars=True), start=1):
-                x0, top, bottom = line["x0"], line["top"], line["bottom"]
-                if any(b[0] - 1 <= x0 <= b[2] + 1 and b[1] - 1 <= top <= b[3] + 1 for b in boxes):
-                    continue
-                text = nfc(line["text"])
-                if not text:
-                    continue
-                letters += sum(ch.isalpha() for ch in text)
-                chars = [c for c in line["chars"] if c["text"].strip()]
-                if chars and all("bold" in c.get("fontname", "").lower() for c in chars):
-                    text = f"**{text}**"
-                items.append((top, "line", (line_no, text, top, bottom)))
-            items.sort(key=lambda item: item[0])
-            for _top, kind, payload in items:
-                if kind == "table":
-                    if pending:
-                        blocks.extend(_prose_blocks(pending))
-                        pending = []
-                    table_no += 1
-                    blocks.extend(table_blocks(payload, _("trang {page}, bảng").format(page=page_no)))
-                    previous_bottom = None
-                    continue
-                line_no, text, top, bottom = payload
-                if _PAGE_NUMBER.match(_strip_emphasis_text(text)):
-                    continue
-                size = bottom - top
-                height = size if height is None else min(height, size) if size > 0 else height
-                if previous_bottom is not None and height and top - previous_bottom > 0.6 * height:
-                    pending.append(("", ""))
-                source = _("trang {page}, dòng {line}").format(page=page_no, line=line_no)
-                if (
-                    pending
-                    and pending[-1][1].startswith("**")
-                    and pending[-1][1].endswith("**")
-                    and text.startswith("**")
-                    and text.endswith("**")
-                ):
-                    # a bold heading wrapped onto several lines is one bold span
-                    pending[-1] = (pending[-1][0], f"{pending[-1][1][:-2]} {text[2:]}")
-                else:
-                    pending.append((source, text))
-                previous_bottom = bottom
+            items, page_letters = _page_items(page)
+            letters += page_letters
+            _read_page(items, page_no, blocks, pending)
     if pending:
         blocks.extend(_prose_blocks(pending))
     if letters < _MIN_TEXT_CHARS:
@@ -453,6 +405,80 @@ def pdf_blocks(data: bytes) -> list[DocBlock]:
             )
         )
     return drop_wrapper(merge_split_tables(blocks))
+
+
+_PageItem = tuple[float, str, Any]  # (top, "table" | "line", rows | (line number, text, top, bottom))
+
+
+def _page_items(page: Any) -> tuple[list[_PageItem], int]:
+    """A page's ruled tables and the text lines outside them, top to bottom (bold lines as
+    "**…**"), and how many letters its text has."""
+    tables = []
+    if page.rects or page.lines:
+        try:
+            tables = page.find_tables()
+        except Exception:
+            tables = []
+    boxes = [table.bbox for table in tables]
+    items: list[_PageItem] = []
+    for table in tables:
+        try:
+            rows = [[nfc(cell) if cell else "" for cell in row] for row in table.extract()]
+        except Exception:
+            continue
+        items.append((table.bbox[1], "table", rows))
+    letters = 0
+    for line_no, line in enumerate(page.extract_text_lines(return_chars=True), start=1):
+        x0, top, bottom = line["x0"], line["top"], line["bottom"]
+        if any(b[0] - 1 <= x0 <= b[2] + 1 and b[1] - 1 <= top <= b[3] + 1 for b in boxes):
+            continue
+        text = nfc(line["text"])
+        if not text:
+            continue
+        letters += sum(ch.isalpha() for ch in text)
+        chars = [c for c in line["chars"] if c["text"].strip()]
+        if chars and all("bold" in c.get("fontname", "").lower() for c in chars):
+            text = f"**{text}**"
+        items.append((top, "line", (line_no, text, top, bottom)))
+    items.sort(key=lambda item: item[0])
+    return items, letters
+
+
+def _read_page(
+    items: list[_PageItem], page_no: int, blocks: list[DocBlock], pending: list[tuple[str, str]]
+) -> None:
+    """One page's items onto `blocks`; its prose lines go on `pending`, the prose running on
+    from the page before (a blank entry where the spacing says a paragraph ends)."""
+    previous_bottom = None
+    height = None
+    for _top, kind, payload in items:
+        if kind == "table":
+            if pending:
+                blocks.extend(_prose_blocks(pending))
+                pending.clear()
+            blocks.extend(table_blocks(payload, _("trang {page}, bảng").format(page=page_no)))
+            previous_bottom = None
+            continue
+        line_no, text, top, bottom = payload
+        if _PAGE_NUMBER.match(_strip_emphasis_text(text)):
+            continue
+        size = bottom - top
+        height = size if height is None else min(height, size) if size > 0 else height
+        if previous_bottom is not None and height and top - previous_bottom > 0.6 * height:
+            pending.append(("", ""))
+        source = _("trang {page}, dòng {line}").format(page=page_no, line=line_no)
+        if (
+            pending
+            and pending[-1][1].startswith("**")
+            and pending[-1][1].endswith("**")
+            and text.startswith("**")
+            and text.endswith("**")
+        ):
+            # a bold heading wrapped onto several lines is one bold span
+            pending[-1] = (pending[-1][0], f"{pending[-1][1][:-2]} {text[2:]}")
+        else:
+            pending.append((source, text))
+        previous_bottom = bottom
 
 
 def _strip_emphasis_text(text: str) -> str:

@@ -25,6 +25,7 @@ from bot.core.i18n import _
 from bot.core.importing.blocks import DocBlock
 from bot.core.importing.leads import split_agencies
 from bot.core.importing.options import Dating
+from bot.core.importing.plan_facts import match_known
 from bot.core.lang import vocabulary
 from bot.core.lang.agencies import fold_aligned
 from bot.core.text import fold, fold_words, nfc
@@ -676,12 +677,18 @@ def receivers(text: str) -> list[str]:
 
 @dataclass
 class _Context:
+    """One reading of a plan's items: what it found so far, and where in the plan it is."""
+
     dating: Dating
     known: list[str]
     cooperation_tasks: bool = False  # "Phối hợp với X …" under a unit is that unit's own task
     tasks: list[ParsedTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cache: dict[str, Deadline] = field(default_factory=dict)
+    unit: tuple[str, int] | None = None  # the unit whose section this is, and its heading's level
+    task_level: int | None = None  # the level of the unit's tasks (deeper items add to the task)
+    skip_level: int | None = None  # inside a section that holds no tasks (purpose, basis…)
+    partner_notes: list[tuple[str, str, str]] = field(default_factory=list)  # (unit, text, source)
 
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
@@ -721,8 +728,6 @@ _CATCH_ALL = re.compile(
 
 def resolve_agency(name: str, known: Iterable[str]) -> str:
     """A lead as written, put back to a known agency's spelling when it is a damaged form of it."""
-    from bot.core.importing.plan_facts import match_known
-
     name = nfc(name).strip(" .,;:-–")
     if not name:
         return ""
@@ -802,99 +807,120 @@ def tasks_from_items(
     """Read the tasks of a plan from its items (see `split_items` and `layout_items`); due dates
     by `dating`, names put back to the spelling of `known` agencies."""
     ctx = _Context(dating, list(known), cooperation_tasks)
-    skip_level: int | None = None
-    unit: tuple[str, int] | None = None
-    task_level: int | None = None
-    consumed: set[int] = set()
-    pending_partner_notes: list[tuple[str, str, str]] = []  # (unit, text, source)
+    consumed: set[int] = set()  # field lines read with the item above them
     for index, block in enumerate(blocks):
-        if index in consumed:
-            continue
-        if skip_level is not None:
-            giao = not block.heading and fold_words(block.text).startswith("giao ")
-            if (
-                not giao
-                and block.level > skip_level
-                or (block.level == skip_level and not block.heading and block.level >= LEVEL_ALPHA)
-            ):
-                continue
-            skip_level = None
-        if block.level <= LEVEL_ALPHA and _is_skip_heading(block):
-            skip_level, unit = block.level, None
-            continue
-        text = block.text
-        if fold_words(text).startswith(
-            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi", "can cu kien nghi", "can cu bao cao", "can cu cong van", "theo de nghi cua", "kem theo")
-        ) or (
-            unit is None
-            and fold_words(text).startswith(
-                ("can cu", "theo de nghi", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
-            )
-        ):
-            continue
-        # 1. an item followed by field lines
-        group = field_group(blocks, index)
-        if group is not None:
-            fields, cursor = group
-            if unit is not None and block.level <= unit[1] and block.level < LEVEL_TEXT:
-                unit, task_level = None, None
-            consumed.update(range(index + 1, cursor))
-            _field_tasks(ctx, block, fields, unit[0] if unit else "")
-            continue
-        # 2. a unit's section
-        heading = unit_heading(block, blocks[index + 1] if index + 1 < len(blocks) else None)
-        if heading is not None:
-            unit, task_level = (heading[0], block.level), None
-            if heading[1]:
-                body = Item(LEVEL_TEXT, heading[1])
-                _unit_task(ctx, unit[0], body, pending_partner_notes)
-                task_level = LEVEL_TEXT
-            continue
-        if unit is not None and block.level <= unit[1]:
-            unit, task_level = None, None
-        inline = inline_unit(block) if not block.heading and block.level < LEVEL_TEXT else None
-        if inline is not None:
-            _unit_task(ctx, inline[0], Item(block.level, [(block.source, inline[1])]), pending_partner_notes)
-            continue
-        if unit is not None and not block.heading:
-            following = blocks[index + 1] if index + 1 < len(blocks) else None
-            if (
-                following is not None
-                and following.level > block.level
-                and not following.heading
-                and _is_role_heading(block)
-            ):
-                # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
-                task_level = None
-                continue
-            if task_level is None:
-                task_level = block.level
-            if block.level > task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit[0]):
-                ctx.tasks[-1] = replace(ctx.tasks[-1], activity=nfc(f"{ctx.tasks[-1].activity} {text}"))
-                continue
-            _unit_task(ctx, unit[0], block, pending_partner_notes)
-            continue
-        # 3. a sentence giving a unit a duty or a dated report
-        if not block.heading:
-            _duty_tasks(ctx, block)
-    for unit_name, note, source in pending_partner_notes:
+        if index not in consumed and not _skipped(ctx, block):
+            consumed.update(_read_item(ctx, blocks, index))
+    for unit_name, note, source in ctx.partner_notes:
         _attach_partner(ctx, unit_name, note, source)
-    for task in ctx.tasks:
+    ctx.warnings.extend(_incomplete(ctx.tasks))
+    return ctx.tasks, ctx.warnings
+
+
+_BASIS = (
+    "can cu luat",
+    "can cu nghi",
+    "can cu quyet",
+    "can cu thong",
+    "can cu chi",
+    "can cu kien nghi",
+    "can cu bao cao",
+    "can cu cong van",
+    "theo de nghi cua",
+    "kem theo",
+)
+_PREAMBLE = ("can cu", "theo de nghi", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
+
+
+def _skipped(ctx: _Context, block: Item) -> bool:
+    """Items that are never tasks: inside a purpose/requirement/basis section (`_is_skip_heading`,
+    until a heading at its level or above), and legal bases ("Căn cứ Luật …") anywhere."""
+    if ctx.skip_level is not None:
+        giao = not block.heading and fold_words(block.text).startswith("giao ")
+        if (
+            not giao
+            and block.level > ctx.skip_level
+            or (block.level == ctx.skip_level and not block.heading and block.level >= LEVEL_ALPHA)
+        ):
+            return True
+        ctx.skip_level = None
+    if block.level <= LEVEL_ALPHA and _is_skip_heading(block):
+        ctx.skip_level, ctx.unit = block.level, None
+        return True
+    words = fold_words(block.text)
+    return words.startswith(_BASIS) or (ctx.unit is None and words.startswith(_PREAMBLE))
+
+
+def _read_item(ctx: _Context, blocks: list[Item], index: int) -> range:
+    """The tasks of item `index`, in the first layout that fits it; → the items it consumed."""
+    block = blocks[index]
+    # 1. an item followed by field lines
+    group = field_group(blocks, index)
+    if group is not None:
+        fields, cursor = group
+        if ctx.unit is not None and block.level <= ctx.unit[1] and block.level < LEVEL_TEXT:
+            ctx.unit, ctx.task_level = None, None
+        _field_tasks(ctx, block, fields, ctx.unit[0] if ctx.unit else "")
+        return range(index + 1, cursor)
+    following = blocks[index + 1] if index + 1 < len(blocks) else None
+    # 2. a unit's section
+    heading = unit_heading(block, following)
+    if heading is not None:
+        ctx.unit, ctx.task_level = (heading[0], block.level), None
+        if heading[1]:
+            _unit_task(ctx, heading[0], Item(LEVEL_TEXT, heading[1]))
+            ctx.task_level = LEVEL_TEXT
+        return range(0)
+    if ctx.unit is not None and block.level <= ctx.unit[1]:
+        ctx.unit, ctx.task_level = None, None
+    inline = inline_unit(block) if not block.heading and block.level < LEVEL_TEXT else None
+    if inline is not None:
+        _unit_task(ctx, inline[0], Item(block.level, [(block.source, inline[1])]))
+    elif ctx.unit is not None and not block.heading:
+        _unit_item(ctx, ctx.unit[0], block, following)
+    elif not block.heading:
+        # 3. a sentence giving a unit a duty or a dated report
+        _duty_tasks(ctx, block)
+    return range(0)
+
+
+def _unit_item(ctx: _Context, unit_name: str, block: Item, following: Item | None) -> None:
+    """An item inside a unit's section: its task, or more of the task above it (a deeper item)."""
+    if (
+        following is not None
+        and following.level > block.level
+        and not following.heading
+        and _is_role_heading(block)
+    ):
+        # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
+        ctx.task_level = None
+        return
+    if ctx.task_level is None:
+        ctx.task_level = block.level
+    if block.level > ctx.task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit_name):
+        ctx.tasks[-1] = replace(ctx.tasks[-1], activity=nfc(f"{ctx.tasks[-1].activity} {block.text}"))
+        return
+    _unit_task(ctx, unit_name, block)
+
+
+def _incomplete(tasks: list[ParsedTask]) -> list[str]:
+    """A warning for each task without an understood deadline or without a lead."""
+    warnings: list[str] = []
+    for task in tasks:
         if task.kind == Kind.UNSPECIFIED:
             if task.deadline:
                 message = _("{source}: chưa hiểu thời hạn “{deadline}” của nhiệm vụ “{title}”.")
             else:
                 message = _("{source}: nhiệm vụ “{title}” không ghi thời hạn.")
-            ctx.warnings.append(
-                message.format(source=task.source, deadline=task.deadline, title=_short(task.title))
-            )
+            title = _short(task.title)
+            warnings.append(message.format(source=task.source, deadline=task.deadline, title=title))
         if not task.lead:
-            ctx.warnings.append(
+            warnings.append(
                 _("{source}: nhiệm vụ “{title}” không ghi đơn vị chủ trì.").format(
                     source=task.source, title=_short(task.title)
                 )
             )
-    return ctx.tasks, ctx.warnings
+    return warnings
 
 
 def _after_header(lines: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
@@ -916,10 +942,10 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _unit_task(ctx: _Context, unit_name: str, block: Item, notes: list[tuple[str, str, str]]) -> None:
+def _unit_task(ctx: _Context, unit_name: str, block: Item) -> None:
     text = block.text
     if _starts_with_cooperation(text) and not ctx.cooperation_tasks:
-        notes.append((unit_name, text, block.source))
+        ctx.partner_notes.append((unit_name, text, block.source))
         return
     phrases = deadline_phrases(text)
     if len(phrases) >= 2 and not all(p.explicit for p in phrases):

@@ -60,4 +60,6 @@ class Dating:
     window: tuple[date, date] | None = None
 
     def parse(self, text: str) -> Deadline:
-        return parse_deadline(text, today=self.today, year=self.year, quarter_day=self.quarter_day, window=self.window)
+        return parse_deadline(
+            text, today=self.today, year=self.year, quarter_day=self.quarter_day, window=self.window
+        )

@@ -288,7 +288,8 @@ def read_table(data: bytes, filename: str, options: ImportOptions, *, kind: File
     title = _plan_title(above)
     above_text = " ".join(cell for row in above for cell in row if cell)
     plan_year = options.year or _guess_year(title, data_rows, columns.get("deadline"))
-    tasks, row_warnings, errors = _tasks_from_texts(data_rows, columns, prefix, last + 2, options.dating(plan_year))
+    dating = options.dating(plan_year)
+    tasks, row_warnings, errors = _tasks_from_texts(data_rows, columns, prefix, last + 2, dating)
     if not tasks:
         if errors:
             raise ImportRefused(
