@@ -268,7 +268,9 @@ def _shorten(text: str, limit: int = 80) -> str:
 # --------------------------------------------------------------------------- whole files
 
 
-def read_table(data: bytes, filename: str, options: ImportOptions, *, kind: FileKind | None = None) -> ParsedPlan:
+def read_table(
+    data: bytes, filename: str, options: ImportOptions, *, kind: FileKind | None = None
+) -> ParsedPlan:
     """Read a CSV or XLSX task table into a plan; raise `ImportRefused` if it is not one.
     `kind` is what `sniff` already said (the reader sniffs once); None sniffs here."""
     check_size(len(data), options.max_bytes)
