@@ -155,5 +155,5 @@ async def save_parsed(ctx: AppContext, parsed: ParsedPlan, options: ImportOption
     result = await ctx.storage.save_plan(
         parsed, leads, dry_run=options.dry_run, partner_names=partners, issuer_id=issuer_id
     )
-    placements = list(preview.values())
-    return ImportReport(parsed=parsed, result=result, dry_run=options.dry_run, placements=placements)
+    names = list(preview.values())
+    return ImportReport(parsed=parsed, result=result, dry_run=options.dry_run, placements=names)
