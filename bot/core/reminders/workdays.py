@@ -43,6 +43,12 @@ class WorkCalendar:
         count += sum(1 for k in range(1, extra + 1) if (base + timedelta(days=k)).weekday() not in self.weekend)
         return count - sum(1 for h in self.holidays if start < h <= end and h.weekday() not in self.weekend)
 
+    def on_or_after(self, day: date) -> date:
+        """`day` if it is a working day, else the working day after it (where overdue nags go)."""
+        while not self.is_working(day):
+            day += timedelta(days=1)
+        return day
+
     def send_day(self, due: date, lead_days: int) -> date:
         """The day a reminder `lead_days` working days before `due` goes out.
 
