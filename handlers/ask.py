@@ -92,7 +92,7 @@ async def _topic_tasks(ctx: AppContext, question: Question, tasks: list[TaskView
 async def ask(
     ctx: AppContext, text: str, *, asker_id: int | None, today: date, status: str | None = None
 ) -> tuple[dict[str, Any], list[str]]:
-    """The `ask` JSON (README "Questions") and the HTML blocks of the reply (`status`: a command's own)."""
+    """The `ask` JSON (DESIGN.md "The command line") and the HTML blocks of the reply (`status`: a command's own)."""
     directory = await ctx.directory()
     text, with_archived = wants_archived(text)
     question = parse_question(text, today=today, directory=directory, asker_id=asker_id, status=status)

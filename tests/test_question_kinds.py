@@ -19,6 +19,7 @@ import pytest
 
 from bot.core.demo import DEMO_FILE, DEMO_ISSUER, DEMO_PLAN, demo_plan
 from bot.core.domain import AgencyRecord, OccurrenceStatus
+from bot.core.importing.options import ImportOptions
 from bot.core.lang.agencies import Directory
 from bot.core.lang.periods import read_period
 from bot.core.lang.questions import parse_question
@@ -116,10 +117,9 @@ async def _demo(tmp: Path, **settings: object) -> AppContext:
     now = datetime(2026, 12, 3, 3, tzinfo=UTC)
     storage = await Storage.open(f"sqlite+aiosqlite:///{tmp / 'demo.db'}")
     ctx = AppContext(storage=storage, settings=Settings(**settings), clock=lambda: now)  # type: ignore[arg-type]
-    parsed = await parse_file(
-        ctx, demo_plan(DEMO_TODAY), DEMO_FILE, issuer=DEMO_ISSUER, plan=DEMO_PLAN, year=2026, today=DEMO_TODAY
-    )
-    await save_parsed(ctx, parsed, dry_run=False)
+    options = ImportOptions(today=DEMO_TODAY, issuer=DEMO_ISSUER, plan=DEMO_PLAN, year=2026)
+    parsed = await parse_file(ctx, demo_plan(DEMO_TODAY), DEMO_FILE, options)
+    await save_parsed(ctx, parsed, options)
     return ctx
 
 

@@ -529,7 +529,7 @@ def to_json(
     today: date | None = None,
     calendar: WorkCalendar | None = None,
 ) -> dict[str, Any]:
-    """The `nhacviec ask --json` shape (README "Questions"), plus what was understood."""
+    """The `nhacviec ask --json` shape (DESIGN.md "The command line"), plus what was understood."""
     return {
         "intent": question.intent,
         "agency": directory.full_name(question.agency_id) if question.agency_id is not None else None,
