@@ -274,7 +274,7 @@ WED = date(2026, 10, 14)  # a Wednesday; the week is Mon 12 – Sun 18 October
         ("đến hết 20/12", None, date(2026, 12, 20), "by"),
         ("phải xong trước 1/11", None, date(2026, 11, 1), "by"),
         ("chậm nhất là ngày 5/11", None, date(2026, 11, 5), "by"),
-        ("hạn chót 30/10", None, date(2026, 10, 30), "by"),
+        ("hạn chót 30/10", date(2026, 10, 30), date(2026, 10, 30), "period"),  # the deadline is that day
         ("trước 10/10", None, date(2026, 10, 10), "by"),  # already past: overdue ones
         ("trước 10/1", None, date(2027, 1, 10), "by"),  # 10/1/2026 is > ½ year past: next year's
         ("trước tháng 12", None, date(2026, 11, 30), "by"),

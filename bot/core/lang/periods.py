@@ -15,8 +15,8 @@ works with and without diacritics. Every rule below is written in the README ("Q
   week's, *tuần sau* next week's, *tuần trước* last week's.
 - *N ngày/tuần/tháng tới* (trong N ngày tới, N ngày nữa): today through today + N days (weeks,
   months); *N ngày qua*: today − N days through today.
-- *Before or by a date*: "trước (ngày) D", "đến (hết) D", "chậm nhất D", "hạn chót D" mean every
-  open task due up to and including D — a deadline "trước ngày D" is due on D — overdue ones
+- *Before or by a date*: "trước (ngày) D", "đến (hết) D", "chậm nhất D" mean every open task
+  due up to and including D — a deadline "trước ngày D" is due on D — overdue ones
   included (`start` is None). "trước" a whole period ("trước tháng 12") is by the day before it
   starts; "trước cuối tháng", "đến hết quý" by its last day.
 - *From now*: "từ nay / từ giờ / từ hôm nay đến D (or a period)": today through D (its end).
@@ -382,7 +382,7 @@ _FROM_NOW = re.compile(
     r"\btu\s+(?:nay|gio|bay gio|hom nay|ngay hom nay|hien tai|luc nay)\s+(?:cho\s+)?(?:den|toi)\s+(?:het\s+)?$"
 )
 _BY = re.compile(
-    r"(?:\b(?:truoc|(?:cho\s+)?(?:den|(?<!cua )toi)(?:\s+het)?|cham nhat(?:\s+la)?|han chot(?:\s+la)?"
+    r"(?:\b(?:truoc|(?:cho\s+)?(?:den|(?<!cua )toi)(?:\s+het)?|cham nhat(?:\s+la)?"
     r"|truoc khi het|trong han)\s+)$"
 )
 _WHOLE_PERIOD = re.compile(r"^(?:tuan|thang|quy|nam|q\d)\b")
