@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -28,32 +29,47 @@ class UnknownAgency(ValueError):
         super().__init__(message)
 
 
-async def tasks_for(ctx: AppContext, question: Question) -> list[TaskView]:
+TaskFilter = Callable[[TaskView], bool]
+
+
+async def tasks_for(ctx: AppContext, question: Question, keep: TaskFilter | None = None) -> list[TaskView]:
     """Only the tasks the question can be about: an agency and its units (led or coordinated),
-    or all of them (topic search; an account with no agency asks about every agency); a place
-    named beside the agency keeps that place's tasks."""
+    or all of them (an account with no agency asks about every agency), those `keep` accepts."""
     if (question.agency_name_asked and question.agency_id is None) or question.intent not in ("tasks", "topic"):
         return []
-    directory = await ctx.directory()
     if question.agency_id is None:
         tasks = await ctx.all_tasks()
     else:
+        directory = await ctx.directory()
         tasks = await ctx.tasks_for_agencies(directory.descendants(question.agency_id))
+    return tasks if keep is None else [t for t in tasks if keep(t)]
+
+
+async def _task_filter(
+    ctx: AppContext, directory: Directory, question: Question, with_archived: bool
+) -> TaskFilter | None:
+    """Which tasks may answer: archived plans leave answers unless asked ("kể cả kế hoạch đã lưu
+    trữ"); a place named keeps that place's tree — tasks led there, or in a plan its government (or
+    a unit of it) issued ("Sở Nội vụ" of two provinces is one agency; "sở nội vụ quảng trị" means
+    Quảng Trị's plans). None: every task."""
+    tree: set[int] | None = None
+    issued: set[int] = set()
     if question.place_id is not None:
-        tasks = await _in_place(ctx, directory, question.place_id, tasks)
-    return tasks
+        tree = directory.descendants(question.place_id)
+        for plan in await ctx.storage.plans():
+            issuer = directory.resolve(plan.issuer).agency_id if plan.issuer else None
+            if issuer is not None and issuer in tree:
+                issued.add(plan.id)
+    if tree is None:
+        return None if with_archived else (lambda t: not t.plan_archived)
+    place = tree
 
+    def keep(task: TaskView) -> bool:
+        if task.plan_archived and not with_archived:
+            return False
+        return task.plan_id in issued or any(lead in place for lead in task.lead_ids or (task.lead_id,))
 
-async def _in_place(ctx: AppContext, directory: Directory, place_id: int, tasks: list[TaskView]) -> list[TaskView]:
-    """Tasks of a place's tree: led there, or in a plan its government (or a unit of it) issued
-    ("Sở Nội vụ" of two provinces is one agency; "sở nội vụ quảng trị" means Quảng Trị's plans)."""
-    tree = directory.descendants(place_id)
-    issued = set()
-    for plan in await ctx.storage.plans():
-        issuer = directory.resolve(plan.issuer).agency_id if plan.issuer else None
-        if issuer is not None and issuer in tree:
-            issued.add(plan.id)
-    return [t for t in tasks if t.plan_id in issued or any(lead in tree for lead in t.lead_ids or (t.lead_id,))]
+    return keep
 
 
 async def _as_topic(ctx: AppContext, question: Question, directory: Directory) -> Question:
@@ -76,17 +92,11 @@ async def _as_topic(ctx: AppContext, question: Question, directory: Directory) -
     return topic
 
 
-async def _topic_tasks(ctx: AppContext, question: Question, tasks: list[TaskView]) -> list[TaskView]:
-    """The tasks about the question's topic among `tasks`: over every agency through the index
-    kept with the tasks, so a topic question at 20,000 tasks reads only the titles with its words."""
-    topic = question.topic or ""
-    if question.agency_id is not None:
-        return search_topic(topic, tasks)
+async def _topic_everywhere(ctx: AppContext, question: Question, keep: TaskFilter | None) -> list[TaskView]:
+    """The tasks of every agency about the question's topic, through the index kept with the
+    tasks: at 20,000 tasks only the titles with the topic's words are read."""
     index = await ctx.topic_index()
-    if len(tasks) == len(index.tasks):
-        return index.search(topic)
-    allowed = {t.id for t in tasks}
-    return index.search(topic, keep=lambda t: t.id in allowed)
+    return index.search(question.topic or "", keep=keep)
 
 
 async def ask(
@@ -97,13 +107,14 @@ async def ask(
     text, with_archived = wants_archived(text)
     question = parse_question(text, today=today, directory=directory, asker_id=asker_id, status=status)
     question = await _as_topic(ctx, question, directory)
-    tasks = await tasks_for(ctx, question)
-    if not with_archived:  # archived plans leave answers unless asked ("kể cả kế hoạch đã lưu trữ")
-        tasks = [t for t in tasks if not t.plan_archived]
-    if question.intent == "topic" and question.topic:
-        items = select(question, await _topic_tasks(ctx, question, tasks), today)
+    keep = await _task_filter(ctx, directory, question, with_archived)
+    if question.intent == "topic" and question.topic and question.agency_id is None:
+        tasks = await _topic_everywhere(ctx, question, keep)
     else:
-        items = select(question, tasks, today)
+        tasks = await tasks_for(ctx, question, keep)
+        if question.intent == "topic" and question.topic:
+            tasks = search_topic(question.topic, tasks)
+    items = select(question, tasks, today)
     label = directory.full_name(question.agency_id) if question.agency_id is not None else None
     overdue = overdue_elsewhere(question, tasks, today) if not items and question.intent == "tasks" else 0
     calendar = work_calendar(ctx.settings, ctx.now())

@@ -13,6 +13,7 @@ titles that have the words; a running bot keeps one per revision of its tasks.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
@@ -32,10 +33,12 @@ MAX_REMEMBERED = 20_000  # words whose other spellings an index remembers
 
 
 @lru_cache(maxsize=262144)
-def _title(title: str) -> tuple[str, frozenset[str]]:
-    """A title folded, and its words (once per title: re-indexing after an import is cheap)."""
+def _title(title: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """A title folded, its words and its pairs of words ("cai cach"), once per title (re-indexing
+    after an import folds only the new titles)."""
     folded = fold_words(title)[:2000]
-    return folded, frozenset(_WORD.findall(folded))
+    words = _WORD.findall(folded)
+    return folded, frozenset(words), frozenset(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
 
 
 def topic_query(topic: str) -> str:
@@ -50,6 +53,7 @@ class TopicIndex:
     def __init__(self, tasks: Sequence[TaskView]) -> None:
         self.tasks = list(tasks)
         self._folded = [_title(task.title)[0] for task in self.tasks]
+        self._pairs = [_title(task.title)[2] for task in self.tasks]
         self._with: dict[str, set[int]] = {}
         for position, task in enumerate(self.tasks):
             for word in _title(task.title)[1]:
@@ -116,18 +120,17 @@ class TopicIndex:
         unique = list(dict.fromkeys(words))
         required = [w for w in unique if w not in OPTIONAL_WORDS] or unique
         core = " ".join(w for w in words if w not in OPTIONAL_WORDS) or query
-        pairs = [f" {a} {b} " for a, b in zip(words, words[1:], strict=False)]
+        pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
         ranked: list[tuple[float, int, int]] = []
         for position, overlap in self._candidates(required, core).items():
             if keep is not None and not keep(self.tasks[position]):
                 continue
-            padded = f" {self._folded[position]} "
-            phrase = sum(p in padded for p in pairs) / len(pairs) if pairs else overlap
-            ranked.append((55 * overlap + 20 * phrase, len(padded), position))
-        ranked.sort(key=lambda r: (-r[0], r[1], r[2]))
+            phrase = len(pairs & self._pairs[position]) / len(pairs) if pairs else overlap
+            ranked.append((-(55 * overlap + 20 * phrase), len(self._folded[position]), position))
+        best = heapq.nsmallest(max(SCORED, limit), ranked)
         scored = [
-            (score + 0.25 * fuzz.token_set_ratio(query, self._folded[position]), position)
-            for score, _length, position in ranked[: max(SCORED, limit)]
+            (-score + 0.25 * fuzz.token_set_ratio(query, self._folded[position]), position)
+            for score, _length, position in best
         ]
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [self.tasks[position] for _score, position in scored[:limit]]
