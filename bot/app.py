@@ -194,11 +194,11 @@ async def run(settings: Settings, *, db: str | None = None, console: ConsoleOpti
             _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
             file=sys.stderr,
         )
-        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.file_lost.wait())]
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.db.file_lost.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for waiting in waits:
             waiting.cancel()
-        lost = storage.file_lost.is_set()
+        lost = storage.db.file_lost.is_set()
         log.info("stopping: no new claims; waiting for sends in flight")
         await ticks.stop(settings.nhacviec_stop_seconds)
         for channel in channels:

@@ -248,7 +248,7 @@ async def cmd_ask(args: argparse.Namespace) -> int:
 
 async def cmd_user(args: argparse.Namespace) -> int:
     from bot.core.domain import Role
-    from storage.db import split_account
+    from storage.users import split_account
 
     ctx = await _context(args)
     try:
@@ -263,7 +263,7 @@ async def cmd_user(args: argparse.Namespace) -> int:
                 raise UserError(_("Vai trò phải là officer, manager hoặc admin")) from exc
             agency_id = await _resolve_agency(ctx, args.agency)
             user = await st.upsert_user(
-                args.account, agency_id=agency_id, role=role.value, approved=True, active=True
+                args.account, agency_id=agency_id, role=role, approved=True, active=True
             )
             names = {a.id: a.name for a in await st.agencies()}
             print(

@@ -23,7 +23,7 @@ from handlers.context import AppContext
 from handlers.ports import DeliveryError, Outbox
 from handlers.replies import Button, Reply, Request
 from storage import Storage
-from storage.db import UserRecord
+from storage.users import UserRecord
 
 WAITING_TTL = timedelta(hours=1)
 BUTTONS_TTL = timedelta(days=2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.core.domain import Role, UserError
+from bot.core.domain import UserError
 from bot.core.export import ExportData, build_xlsx, collect
 from bot.core.i18n import _
 from bot.core.markup import esc
@@ -72,7 +72,7 @@ def summary_blocks(data: ExportData) -> list[str]:
 
 async def export_command(turn: Turn) -> list[Reply]:
     """/xuat [TÊN CƠ QUAN]: the report of my agency (managers, admins)."""
-    if not turn.is_admin and (turn.user is None or not Role(turn.user.role).oversees_units):
+    if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
         return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
     agency_id = turn.user.agency_id if turn.user else None
     directory = await turn.ctx.directory()

@@ -14,7 +14,7 @@ from bot.core.importing.reader import read_plan
 from bot.core.plans import bound_to_period
 from bot.core.text import fold
 from handlers.context import AppContext
-from storage.db import SaveResult
+from storage.plans import SaveResult
 
 
 @dataclass

@@ -37,7 +37,7 @@ from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
 from handlers.ports import Outbox
 from handlers.replies import Button, Reply, Request
-from storage.db import UserRecord
+from storage.users import UserRecord
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from handlers import results
@@ -71,7 +70,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
 async def report(turn: Turn) -> list[Reply]:
     from handlers.digest import digest_replies
 
-    if not turn.is_admin and (turn.user is None or not Role(turn.user.role).oversees_units):
+    if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
         return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
     agency_id = turn.user.agency_id if turn.user else None
     if turn.args:

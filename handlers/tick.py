@@ -55,14 +55,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
-import socket
 from collections.abc import AsyncIterator
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.domain import Role, visible_agencies
+from bot.core.domain import visible_agencies
 from bot.core.i18n import use_language
 from bot.core.markup import plain_text
 from bot.core.reminders.backoff import Backoff
@@ -76,37 +73,15 @@ from bot.core.reminders.planner import (
     plan_reminders,
 )
 from bot.core.reminders.workdays import WorkCalendar
-from bot.settings import Settings, parse_days, parse_hhmm
+from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.ports import DeliveryError, Outbox
 from handlers.replies import Reply
+from storage.leases import Lease as StoredLease
 
 log = logging.getLogger(__name__)
 
 SEND_CONCURRENCY = 30  # the channel's rate limiter keeps within Telegram's limits
-
-
-def new_worker_id() -> str:
-    """host:pid:random — unique even when a restarted process gets the same pid."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-WORKER = new_worker_id()
-
-
-def _hour(value: str | None) -> time | None:
-    """A user's /nhacnho hour; a stored value that no longer parses means the default."""
-    try:
-        return parse_hhmm(value) if value else None
-    except ValueError:
-        return None
-
-
-def _days(value: str | None) -> tuple[int, ...] | None:
-    try:
-        return (parse_days(value) or None) if value else None
-    except ValueError:
-        return None
 
 
 async def recipients(ctx: AppContext) -> list[Recipient]:
@@ -121,11 +96,11 @@ async def recipients(ctx: AppContext) -> list[Recipient]:
             Recipient(
                 address=user.address,
                 agency_ids=frozenset(scope),
-                remind_days=_days(user.remind_days),
-                remind_at=_hour(user.remind_at),
+                remind_days=user.remind_days,
+                remind_at=user.remind_at,
                 muted_task_ids=frozenset(user.muted),
                 language=user.language,
-                wants_digest=Role(user.role).oversees_units,
+                wants_digest=user.role.oversees_units,
             )
         )
     for link in await ctx.storage.chat_links():
@@ -191,57 +166,10 @@ def backoff(settings: Settings) -> Backoff:
     return Backoff(first=first, cap=cap)
 
 
-class Lease:
-    """This worker's lease in the database, renewed by `run` every lease/4 (its heartbeat).
-
-    `alive()` is False once the last renewal that went through is older than the lease: then
-    other workers may already have taken this worker's claims, so it must not send them.
-    """
-
-    def __init__(self, ctx: AppContext, worker: str | None = None, seconds: float | None = None) -> None:
-        self.ctx = ctx
-        self.worker = worker or new_worker_id()
-        self.seconds = seconds if seconds is not None else ctx.settings.nhacviec_lease_seconds
-        self.valid_until: datetime | None = None
-
-    @property
-    def length(self) -> timedelta:
-        return timedelta(seconds=self.seconds)
-
-    async def beat(self) -> None:
-        now = self.ctx.now()
-        await self.ctx.storage.heartbeat(self.worker, now=now, lease=self.length)
-        self.valid_until = now + self.length
-        self.ctx.storage.hold_lease(self.worker, self.length, self.ctx.now)
-
-    def alive(self) -> bool:
-        """Whether the lease certainly still holds (with a margin: stop sending a little before
-        others may take over). On SQLite any write of this process renews it too."""
-        until = self.valid_until
-        if until is None:
-            return False
-        other = self.ctx.storage.lease_valid.get(self.worker)
-        if other is not None and other > until:
-            until = other
-        return self.ctx.now() < until - self.length / 8
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Renew until `stop` is set; a failed renewal is logged and tried again soon."""
-        while not stop.is_set():
-            try:
-                await self.beat()
-            except Exception:
-                log.exception("could not renew the worker lease")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.seconds / 4)
-            except TimeoutError:
-                pass
-
-    async def end(self) -> None:
-        """A clean stop: the lease ends now, so nobody waits for it to lapse."""
-        self.ctx.storage.let_go_lease(self.worker)
-        await self.ctx.storage.drop_worker(self.worker, now=self.ctx.now())
-        self.valid_until = None
+def Lease(ctx: AppContext, worker: str | None = None, seconds: float | None = None) -> StoredLease:
+    """This worker's lease (storage owns its state)."""
+    length = seconds if seconds is not None else ctx.settings.nhacviec_lease_seconds
+    return ctx.storage.lease(worker, seconds=length, clock=ctx.now)
 
 
 class Ticker:
@@ -252,7 +180,7 @@ class Ticker:
 
     FULL_PASS_EVERY = timedelta(hours=1)
 
-    def __init__(self, ctx: AppContext, sender: Outbox, lease: Lease | None = None) -> None:
+    def __init__(self, ctx: AppContext, sender: Outbox, lease: StoredLease | None = None) -> None:
         self.ctx, self.sender = ctx, sender
         self.lease = lease
         self.stopping = asyncio.Event()
@@ -310,7 +238,7 @@ async def run_tick(
     since: datetime | None = None,
     now: datetime | None = None,
     retry: dict | None = None,
-    lease: Lease | None = None,
+    lease: StoredLease | None = None,
     stopping: asyncio.Event | None = None,
 ) -> dict[str, Any]:
     """One tick. `sender=None` with dry_run lists what would be sent and claims nothing.
@@ -368,7 +296,7 @@ async def run_tick(
 
 
 @contextlib.asynccontextmanager
-async def held_lease(ctx: AppContext, lease: Lease | None) -> AsyncIterator[Lease]:
+async def held_lease(ctx: AppContext, lease: StoredLease | None) -> AsyncIterator[StoredLease]:
     """The long-running process's lease, or (a one-off `nhacviec remind`) a lease of its own,
     renewed in the background while the tick runs and ended after it."""
     if lease is not None:
@@ -393,7 +321,7 @@ async def _claim_and_send(
     fresh: list[PlannedReminder],
     retakes: list[PlannedReminder],
     attempts: dict[str, int],
-    lease: Lease,
+    lease: StoredLease,
     stopping: asyncio.Event,
     languages: dict[str, str],
 ) -> dict[str, Any]:
@@ -533,7 +461,7 @@ def _item(r: PlannedReminder) -> dict[str, Any]:
     }
 
 
-async def run_digests(ctx: AppContext, *, sender: Outbox, lease: Lease | None = None) -> int:
+async def run_digests(ctx: AppContext, *, sender: Outbox, lease: StoredLease | None = None) -> int:
     """Managers' digest on working days (Monday–Friday, not on public holidays when
     NHACVIEC_WORKING_DAYS=on) at NHACVIEC_DIGEST_AT, once per manager and day (claimed like a
     reminder, retried with the same backoff while the day lasts)."""
@@ -548,7 +476,7 @@ async def run_digests(ctx: AppContext, *, sender: Outbox, lease: Lease | None = 
         return await _send_digests(ctx, sender, now, held)
 
 
-async def _send_digests(ctx: AppContext, sender: Outbox, now: datetime, lease: Lease) -> int:
+async def _send_digests(ctx: AppContext, sender: Outbox, now: datetime, lease: StoredLease) -> int:
     from handlers.digest import digest_replies
 
     schedule = backoff(ctx.settings)
@@ -559,7 +487,7 @@ async def _send_digests(ctx: AppContext, sender: Outbox, now: datetime, lease: L
     retry = await ctx.storage.retryable(now) if existing else {}
     for user in users:
         if (
-            not (user.approved and user.active and Role(user.role).oversees_units)
+            not (user.approved and user.active and user.role.oversees_units)
             or user.agency_id is None
         ):
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -89,7 +89,7 @@ async def test_lead_times_sent_once_each(storage: Storage) -> None:
 
 async def test_quiet_hours_postpone(storage: Storage) -> None:
     await seed(storage, date(2022, 6, 30))
-    await storage.set_reminder_prefs("telegram:1", remind_at="22:00")
+    await storage.set_reminder_prefs("telegram:1", remind_at=time(22, 0))
     box = FakeOutbox()
     await run_tick(ctx_at(storage, at(date(2022, 6, 23), 22, 30)), sender=box)
     assert [a for a, _ in box.sent] == ["zalo:z1"]  # the 08:00 one; the officer's 22:00 waits

@@ -308,7 +308,7 @@ async def test_done_button_marks_the_occurrence_done_by_whom_and_when(bot: Bot) 
     assert occurrence.status == OccurrenceStatus.DONE
     assert occurrence.done_at == NOW.astimezone(bot.ctx.settings.tz).date()
     assert "Sở Tài nguyên" in task.lead
-    async with bot.storage.sessions() as session:  # who and when, as stored
+    async with bot.storage.db.sessions() as session:  # who and when, as stored
         row = await session.get(Occurrence, occurrence_id)
     assert row is not None and row.done_by == "telegram:5"
     assert row.done_at is not None and row.done_at.replace(tzinfo=UTC) == NOW
