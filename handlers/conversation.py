@@ -19,9 +19,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.replies import Button, Reply
+from bot.delivery.ports import DeliveryError, Outbox
 from handlers.context import AppContext
-from handlers.ports import DeliveryError, Outbox
-from handlers.replies import Button, Reply, Request
+from handlers.requests import Request
 from storage import Storage
 from storage.users import UserRecord
 

@@ -14,9 +14,9 @@ from bot.core.export import ExportData, build_xlsx, collect
 from bot.core.i18n import _
 from bot.core.markup import esc
 from bot.core.reminders.digest import STATES, state_labels
+from bot.core.replies import Reply
 from bot.core.text import fold_words
 from handlers.context import AppContext
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from bot.core.domain import OccurrenceStatus, visible_agencies
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.results import parse_extension
 from handlers import results
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
 from handlers.results_chat import fresh, stamp
 
 if TYPE_CHECKING:

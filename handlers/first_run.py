@@ -13,10 +13,10 @@ from bot.core.demo import DEMO_FILE, DEMO_ISSUER, DEMO_PLAN, DEMO_QUESTIONS, dem
 from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
+from bot.core.replies import Reply
 from bot.core.text import fold
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Reply
 from bot.core.text import fold
 from handlers.help import command_descriptions, help_reply
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.context import AppContext

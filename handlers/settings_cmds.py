@@ -9,8 +9,9 @@ from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.reminders.times import format_days, format_hhmm, parse_days, parse_hhmm
+from bot.core.replies import Button, Reply
 from bot.core.text import fold
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -73,11 +74,11 @@ async def reminders(turn: Turn) -> list[Reply]:
     elif args:
         return [Reply([_("Không hiểu cài đặt “{args}”.").format(args=esc(args[:100])), *reminder_help()])]
     user = await st.user(user.address) or user
-    days = format_days(user.remind_days or settings.remind_days)
+    shown_days = format_days(user.remind_days or settings.remind_days)
     hour = format_hhmm(user.remind_at) if user.remind_at else settings.nhacviec_remind_at
     blocks = [
         "<b>" + _("Cài đặt nhắc việc") + "</b>",
-        _("Nhắc trước: {days} ngày, lúc {hour}.").format(days=esc(days), hour=esc(hour)),
+        _("Nhắc trước: {days} ngày, lúc {hour}.").format(days=esc(shown_days), hour=esc(hour)),
     ]
     if user.muted:
         blocks.append(_("Đã tắt nhắc cho các việc số: {ids}").format(ids=", ".join(map(str, user.muted))))

@@ -92,7 +92,7 @@ class AgencyStore(Repository):
         if source_id == target_id:
             return
         async with self.db.write() as s:
-            await _merge(s, source_id, target_id)
+            await _merge_agency(s, source_id, target_id)
             await bump(s, AGENCIES_REV)
             await bump(s, TASKS_REV)
 
@@ -141,7 +141,7 @@ async def _refuse_cycle(s: AsyncSession, agency_id: int, parent_id: int | None) 
         current = await s.scalar(select(Agency.parent_id).where(Agency.id == current))
 
 
-async def _merge(s: AsyncSession, source_id: int, target_id: int) -> None:
+async def _merge_agency(s: AsyncSession, source_id: int, target_id: int) -> None:
     source, target = await s.get(Agency, source_id), await s.get(Agency, target_id)
     if source is None or target is None:
         raise KeyError(source_id if source is None else target_id)
@@ -159,7 +159,7 @@ async def _merge(s: AsyncSession, source_id: int, target_id: int) -> None:
             select(Agency.id).where(Agency.folded == child.folded, Agency.parent_key == target_id)
         )
         if twin is not None:
-            await _merge(s, child.id, twin)
+            await _merge_agency(s, child.id, twin)
         else:
             child.parent_id, child.parent_key = target_id, target_id
     names = [n for n in (source.name, *source.aliases) if n and fold(n) != target.folded]

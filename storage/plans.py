@@ -234,7 +234,7 @@ class _Stored:
 
 
 @dataclass
-class _TaskRows:
+class _ParsedRows:
     """The new version's tasks as rows, and what each is linked to (by task key)."""
 
     inserts: list[dict[str, object]] = field(default_factory=list)
@@ -368,9 +368,9 @@ class PlanWriter:
 
     async def task_rows(
         self, tasks: Sequence[ParsedTask], plan_id: int, stored: _Stored, matcher: TaskMatcher
-    ) -> _TaskRows:
+    ) -> _ParsedRows:
         """Each parsed task as a row: an update of the stored task it is, or an insert."""
-        rows = _TaskRows()
+        rows = _ParsedRows()
         key_of = stored.key_of
         seen: set[str] = set(stored.ids)  # a new task's key must not be a stored one's
         for position, pt in enumerate(tasks):
@@ -393,7 +393,7 @@ class PlanWriter:
                 rows.inserts.append(row)
         return rows
 
-    async def write_tasks(self, rows: _TaskRows, ids: dict[str, int]) -> dict[str, int]:
+    async def write_tasks(self, rows: _ParsedRows, ids: dict[str, int]) -> dict[str, int]:
         """Insert the new tasks and update the found ones; every task key → its id."""
         for chunk in chunks(rows.inserts, 2000):
             returned = await self.s.execute(TASKS.insert().returning(TASKS.c.key, TASKS.c.id), chunk)
@@ -417,7 +417,7 @@ class PlanWriter:
             await self.s.execute(update(Task).where(Task.id.in_(chunk)).values(archived_at=archived_now))
         return len(removed)
 
-    async def write_links(self, rows: _TaskRows, ids: dict[str, int], *, kept: list[int]) -> None:
+    async def write_links(self, rows: _ParsedRows, ids: dict[str, int], *, kept: list[int]) -> None:
         """Every task's leads and partners as this version names them."""
         for ids_chunk in chunks(kept, 2000):
             await self.s.execute(delete(TaskLead).where(TaskLead.task_id.in_(ids_chunk)))
@@ -438,7 +438,7 @@ class PlanWriter:
             await self.s.execute(TASK_PARTNERS.insert(), chunk)
 
     async def write_occurrences(
-        self, rows: _TaskRows, ids: dict[str, int], old: dict[int, dict[date, int]]
+        self, rows: _ParsedRows, ids: dict[str, int], old: dict[int, dict[date, int]]
     ) -> None:
         """Due dates kept stay; moved ones take the new date (status kept); new ones open; gone ones go."""
         new: list[dict[str, object]] = []

@@ -21,11 +21,11 @@ import pytest
 from bot.channels.telegram import TelegramChannel, split_for_telegram
 from bot.core.domain import OccurrenceStatus
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
+from bot.delivery.ports import DeliveryError, Outbox
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.ports import DeliveryError, Outbox
-from handlers.replies import Button, Reply
 from handlers.router import Router
 from storage import Storage
 from storage.models import Occurrence
