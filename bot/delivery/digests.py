@@ -10,7 +10,6 @@ from bot.core.domain import UserError
 from bot.core.i18n import _, use_language
 from bot.core.lang.agencies import Directory
 from bot.core.markup import esc, plain_text
-from bot.core.reminders.chart import digest_chart_png
 from bot.core.reminders.digest import Digest, build_digest, digest_blocks, digest_json
 from bot.core.replies import Reply
 from bot.delivery.context import DeliveryContext
@@ -41,6 +40,10 @@ async def digest_replies(
     digest, label = await agency_digest(storage, directory, agency_id, today)
     replies = [Reply(digest_blocks(digest, agency_label=label, today=today))]
     if with_chart:
+        # Imported here: matplotlib takes about a second to load, and only /baocao draws a chart
+        # (a bot that never draws one starts — and sends its first reminders — that much sooner).
+        from bot.core.reminders.chart import digest_chart_png
+
         try:
             title = _("Biểu đồ tình hình thực hiện — {agency}").format(agency=esc(label))
             replies.append(Reply([title], photo=digest_chart_png(digest)))
