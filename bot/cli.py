@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from bot.core.domain import ImportRefused, UserError
 from bot.core.i18n import _, set_default_language
 from bot.core.text import fold
 from bot.logs import configure as configure_logging
-from bot.settings import Settings, settings_error
+from bot.settings import Settings, parse_web_url, settings_error
 
 log = logging.getLogger("nhacviec")
 
@@ -117,6 +118,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 async def cmd_import(args: argparse.Namespace) -> int:
+    from bot.core.importing.options import ImportOptions
     from handlers.importing import parse_file, placement_line, save_parsed
 
     path = Path(args.file)
@@ -133,9 +135,15 @@ async def cmd_import(args: argparse.Namespace) -> int:
     data = path.read_bytes()
     ctx = await _context(args)
     try:
-        parsed = await parse_file(ctx, data, path.name, issuer=args.issuer, plan=args.plan, year=args.year)
-        if args.period:  # the admin's fact wins, like --year (issue 17)
-            parsed.period = args.period
+        options = ImportOptions(
+            today=ctx.today(),
+            issuer=args.issuer,
+            plan=args.plan,
+            year=args.year,
+            period=args.period,  # the admin's fact wins, like --year (issue 17)
+            dry_run=args.dry_run,
+        )
+        parsed = await parse_file(ctx, data, path.name, options)
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
         matches: dict[str, str] = {}
@@ -145,7 +153,7 @@ async def cmd_import(args: argparse.Namespace) -> int:
                 raise UserError(_("--match phải có dạng “tên như trong kế hoạch=cơ quan”"))
             matches[written.strip()] = target.strip()
         try:
-            report = await save_parsed(ctx, parsed, dry_run=args.dry_run, matches=matches)
+            report = await save_parsed(ctx, parsed, options.with_matches(matches))
         except ValueError as exc:
             raise UserError(str(exc)) from exc
     finally:
@@ -599,8 +607,7 @@ async def cmd_digest(args: argparse.Namespace) -> int:
 
     ctx = await _context(args)
     try:
-        directory = await ctx.directory()
-        report = await digest_report(ctx.storage, directory, agency=args.agency, today=args.today or ctx.today())
+        report = await digest_report(ctx.cache, agency=args.agency, today=args.today or ctx.today())
     finally:
         await ctx.storage.close()
     print(_dump(report.to_json()) if args.json else report.reply_text)
@@ -628,6 +635,53 @@ async def cmd_export(args: argparse.Namespace) -> int:
     print(
         _("Đã xuất {n} dòng ({units} đơn vị) vào {path}").format(n=len(data.rows), units=len(data.units), path=out)
     )
+    return 0
+
+
+DEFAULT_WEB_PORT = 8080
+
+
+async def cmd_web(args: argparse.Namespace) -> int:
+    """`web link ACCOUNT [--base URL]` prints a login link; `web serve [--port P]` serves the dashboard."""
+    from handlers.dashboard import login_link
+    from storage.users import split_account
+
+    settings: Settings = args.settings
+    ctx = await _context(args)
+    try:
+        if args.web_command == "link":
+            base = args.base or settings.web_base_url
+            channel, account = split_account(args.account)
+            print(await login_link(ctx, f"{channel}:{account}", base=base))
+            return 0
+        port = args.port if args.port is not None else settings.nhacviec_web_port or DEFAULT_WEB_PORT
+        return await _serve_web(ctx, host=args.listen or settings.nhacviec_web_listen, port=port)
+    finally:
+        await ctx.storage.close()
+
+
+def _web_base(value: str) -> str:
+    try:
+        return parse_web_url(value) or ""
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+async def _serve_web(ctx, *, host: str, port: int) -> int:  # type: ignore[no-untyped-def]
+    """The dashboard alone (no channel, no reminders) until SIGINT/SIGTERM."""
+    from bot.web.dashboard import dashboard_app
+    from bot.web.server import WebServer
+
+    server = WebServer(dashboard_app(ctx), host=host, port=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    if ctx.settings.nhacviec_web_url is None:
+        ctx.settings = ctx.settings.model_copy(update={"nhacviec_web_port": server.port, "nhacviec_web_listen": host})
+    print(_("Trang tổng hợp: {url}").format(url=server.url), file=sys.stderr)
+    await server.serve_until(stop)
     return 0
 
 
@@ -840,6 +894,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", type=_date)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("web", help=_("trang tổng hợp trên trình duyệt: phục vụ, hoặc in một liên kết đăng nhập"))
+    web_sub = p.add_subparsers(dest="web_command", required=True)
+    q = web_sub.add_parser("serve", help=_("chỉ phục vụ trang tổng hợp (không kênh chat, không nhắc việc)"))
+    q.add_argument("--port", type=int, default=None, help=_("cổng (mặc định NHACVIEC_WEB_PORT, hoặc 8080)"))
+    q.add_argument("--listen", help=_("địa chỉ lắng nghe (mặc định NHACVIEC_WEB_LISTEN)"))
+    q = web_sub.add_parser("link", help=_("in một liên kết đăng nhập (10 phút, dùng một lần)"))
+    q.add_argument("account", help="telegram:123 | zalo:abc")
+    q.add_argument("--base", type=_web_base, help=_("địa chỉ gốc của trang (mặc định NHACVIEC_WEB_URL)"))
+    p.set_defaults(func=cmd_web)
 
     p = sub.add_parser("done", help=_("đánh dấu một kỳ hạn đã xong (kèm ghi chú, tệp báo cáo)"))
     p.add_argument("occurrence", type=int, help=_("mã kỳ hạn (ask --json: occurrence)"))

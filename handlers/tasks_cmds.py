@@ -79,5 +79,4 @@ async def report(turn: Turn) -> list[Reply]:
             return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(turn.args[:200]))])]
     if agency_id is None:
         return [Reply([_("Hãy ghi tên cơ quan: /baocao TÊN CƠ QUAN")])]
-    directory = await turn.ctx.directory()
-    return await digest_replies(turn.ctx.storage, directory, agency_id, today=turn.ctx.today(), with_chart=True)
+    return await digest_replies(turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True)

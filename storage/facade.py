@@ -15,6 +15,7 @@ database only through the shared `Database` (one engine, one session policy):
 | `UserStore` | `storage.users` | accounts, roles, reminder preferences, linked groups |
 | `OnboardingStore` | `storage.onboarding` | invite links, chats that move |
 | `SharedValueStore` | `storage.shared_values` | values every process must agree on |
+| `WebLogins` (`storage.web`) | `storage.web_logins` | the dashboard's single-use links and sessions |
 
 Why one façade that *inherits* the repositories, rather than one attribute per repository
 (`storage.users.upsert(…)`): the ~300 callers (handlers, the command line, the delivery floor,
@@ -42,6 +43,7 @@ from storage.results import ResultStore
 from storage.shared_values import SharedValueStore
 from storage.tasks import TaskStore
 from storage.users import UserStore
+from storage.web_logins import WebLogins
 
 
 class Storage(
@@ -57,6 +59,12 @@ class Storage(
     SharedValueStore,
 ):
     """Every repository on one database. Create with `await Storage.open(url)`; `await close()` at the end."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        # The dashboard's links and sessions (issue 29) arrived as an attribute, `storage.web`; it
+        # reads and writes through the same sessions and `write()` as every other repository.
+        self.web = WebLogins(db.sessions, db.write)
 
     @classmethod
     async def open(

@@ -8,7 +8,6 @@ from datetime import date, datetime
 
 from bot.core.domain import UserError
 from bot.core.i18n import _, use_language
-from bot.core.lang.agencies import Directory
 from bot.core.markup import esc, plain_text
 from bot.core.reminders.digest import Digest, build_digest, digest_blocks, digest_json
 from bot.core.replies import Reply
@@ -16,28 +15,45 @@ from bot.delivery.context import DeliveryContext
 from bot.delivery.outcomes import record_failure
 from bot.delivery.ports import DeliveryError, Dispatch
 from bot.delivery.reports import AgencyDigest, DigestReport
-from storage import Storage
+from storage.cache import ReadCache
 from storage.leases import Lease
 from storage.users import UserRecord
 
 DIGEST_PREFIX = "digest:"  # claim keys of digests: "digest:2022-06-27:telegram:1"
 
 
-async def agency_digest(storage: Storage, directory: Directory, agency_id: int, today: date) -> tuple[Digest, str]:
-    """The digest of an agency and every unit under it (tasks they lead or coordinate, plans not
-    archived), with the agency's full name."""
-    scope = directory.descendants(agency_id)
-    tasks = [t for t in await storage.tasks_for_agencies(scope, partners=True) if not t.plan_archived]
+async def digest_of(
+    cache: ReadCache,
+    scope: set[int] | None,
+    *,
+    today: date,
+    period: tuple[date, date] | None = None,
+    plan_id: int | None = None,
+) -> Digest:
+    """The digest of a scope (an agency with its units; None: every agency), archived plans left
+    out, optionally one plan's tasks and the occurrences due in `period` — the one selection the
+    chat digest, `nhacviec digest`, the managers' digest and the dashboard count with `build_digest`."""
+    directory = await cache.directory()
+    tasks = await cache.all_tasks() if scope is None else await cache.tasks_for_agencies(scope)
+    tasks = [t for t in tasks if not t.plan_archived and (plan_id is None or t.plan_id == plan_id)]
+    if scope is None:
+        scope = {i for t in tasks for i in (*t.lead_ids, *t.partner_ids)} | {
+            t.lead_id for t in tasks if t.lead_id is not None
+        }
     names = {i: directory.full_name(i) for i in scope}
-    digest = build_digest(tasks, agency_ids=set(scope), unit_names=names, today=today)
+    return build_digest(tasks, agency_ids=set(scope), unit_names=names, today=today, period=period)
+
+
+async def agency_digest(cache: ReadCache, agency_id: int, today: date) -> tuple[Digest, str]:
+    """The digest of an agency and every unit under it, with the agency's full name."""
+    directory = await cache.directory()
+    digest = await digest_of(cache, directory.descendants(agency_id), today=today)
     return digest, directory.full_name(agency_id)
 
 
-async def digest_replies(
-    storage: Storage, directory: Directory, agency_id: int, *, today: date, with_chart: bool
-) -> list[Reply]:
+async def digest_replies(cache: ReadCache, agency_id: int, *, today: date, with_chart: bool) -> list[Reply]:
     """The digest as messages: its text, and (when asked and it can be drawn) its chart."""
-    digest, label = await agency_digest(storage, directory, agency_id, today)
+    digest, label = await agency_digest(cache, agency_id, today)
     replies = [Reply(digest_blocks(digest, agency_label=label, today=today))]
     if with_chart:
         # Imported here: matplotlib takes about a second to load, and only /baocao draws a chart
@@ -52,18 +68,19 @@ async def digest_replies(
     return replies
 
 
-async def digest_report(storage: Storage, directory: Directory, *, agency: str | None, today: date) -> DigestReport:
+async def digest_report(cache: ReadCache, *, agency: str | None, today: date) -> DigestReport:
     """`nhacviec digest`: one agency, or every top-level agency."""
+    directory = await cache.directory()
     if agency:
         hit = directory.resolve(agency)
         if hit.agency_id is None:
             raise UserError(_("Không tìm thấy cơ quan “{name}”.").format(name=agency))
         ids = [hit.agency_id]
     else:
-        ids = [a.id for a in await storage.agencies() if a.parent_id is None]
+        ids = [a.id for a in await cache.storage.agencies() if a.parent_id is None]
     found = []
     for agency_id in ids:
-        digest, label = await agency_digest(storage, directory, agency_id, today)
+        digest, label = await agency_digest(cache, agency_id, today)
         text = plain_text("\n".join(digest_blocks(digest, agency_label=label, today=today)))
         found.append(AgencyDigest(label, digest_json(digest), text))
     return DigestReport(today, found, single=bool(agency))
@@ -120,9 +137,8 @@ async def _send_digest(
     """Send one claimed digest and record the outcome; True when it went out."""
     assert user.agency_id is not None
     try:
-        directory = await dctx.cache.directory()
         with use_language(user.language):
-            replies = await digest_replies(dctx.storage, directory, user.agency_id, today=today, with_chart=False)
+            replies = await digest_replies(dctx.cache, user.agency_id, today=today, with_chart=False)
         for reply in replies:
             await sender.send(user.address, reply)
     except DeliveryError as exc:
