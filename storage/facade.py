@@ -18,7 +18,7 @@ database only through the shared `Database` (one engine, one session policy):
 | `WebLogins` (`storage.web`) | `storage.web_logins` | the dashboard's single-use links and sessions |
 
 Why one façade that *inherits* the repositories, rather than one attribute per repository
-(`storage.users.upsert(…)`): the ~300 callers (handlers, the command line, the delivery floor,
+(`storage.users.upsert(…)`): the ~500 call sites (handlers, the command line, the delivery floor,
 the tests, and the work landing alongside) keep calling `storage.user(…)` unchanged, there is no
 delegating method to keep in step with its target, and a test can still replace one method on
 the one object the code holds. Each method is defined once, in its repository; the repositories
