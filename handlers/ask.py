@@ -14,8 +14,8 @@ from bot.core.lang.answers import compose, overdue_elsewhere, search_topic, sele
 from bot.core.lang.questions import Question, parse_question, understood_pieces
 from bot.core.markup import plain_text
 from bot.core.plans import wants_archived
+from bot.delivery.config import DeliveryConfig
 from handlers.context import AppContext
-from handlers.tick import work_calendar
 
 
 class UnknownAgency(ValueError):
@@ -117,7 +117,7 @@ async def ask(
     items = select(question, tasks, today)
     label = directory.full_name(question.agency_id) if question.agency_id is not None else None
     overdue = overdue_elsewhere(question, tasks, today) if not items and question.intent == "tasks" else 0
-    calendar = work_calendar(ctx.settings, ctx.now())
+    calendar = DeliveryConfig.from_settings(ctx.settings).calendar(ctx.now())  # None: working days off
     blocks = compose(question, items, today=today, agency_label=label, overdue=overdue, calendar=calendar)
     result = to_json(question, items, blocks, directory, today, calendar)
     if result.get("status") == "due_soon" and result.get("from") is None:

@@ -22,7 +22,9 @@ from bot.core.i18n import _, use_language
 from bot.core.lang.answers import social_reply
 from bot.core.lang.social import social_turn
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.text import fold
+from bot.delivery.ports import Outbox
 from handlers import (
     access,
     dashboard,
@@ -38,9 +40,8 @@ from handlers import (
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
-from handlers.ports import Outbox
-from handlers.replies import Button, Reply, Request
-from storage.db import UserRecord
+from handlers.requests import Request
+from storage.users import UserRecord
 
 log = logging.getLogger(__name__)
 
