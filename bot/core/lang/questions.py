@@ -332,6 +332,8 @@ def _read_agency(
 
 
 def _wants_topic(question: Question, folded: str) -> bool:
+    """Whether the words left are a topic: "ai chủ trì …" (noted on the question), "các việc về …",
+    or a question of when or how long (then unresolved agency-like words are topic words too)."""
     question.asks_lead = _ASKS_LEAD.search(folded) is not None
     marker = _TOPIC_MARKERS.search(folded) or _TOPIC_VE.search(folded)
     return question.asks_lead or marker is not None or question.asks != "list"
