@@ -135,7 +135,7 @@ async def preview(
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
+async def on_preview_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
     action, _sep, token = payload.partition(":")
