@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
+from bot.core.importing.guard import check_size, sniff
 from bot.core.importing.leads import Placement, place_names
+from bot.core.importing.ocr_layout import OcrWord
 from bot.core.importing.reader import read_plan
+from bot.core.importing.scanned import pages_to_read
 from bot.core.plans import bound_to_period
 from bot.core.text import fold
+from bot.ocr.tesseract import OcrLimits, read_image_file, read_pdf_pages
 from handlers.context import AppContext
 from storage.db import SaveResult
 
@@ -67,25 +72,49 @@ async def parse_file(
     plan: str | None = None,
     year: int | None = None,
     today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ParsedPlan:
     """Read a file into a plan (raises ImportRefused); no database write.
 
     The reading runs in a worker thread, so the other chats are answered meanwhile (a
-    190,000-row spreadsheet takes seconds to read).
+    190,000-row spreadsheet takes seconds to read; OCR of a scan, seconds a page). Scanned
+    pages and photos are read by Tesseract there first; `progress(page, pages)` is called
+    from that thread before each page.
     """
     known = [a.name for a in await ctx.storage.agencies()]
-    return await asyncio.to_thread(
-        read_plan,
-        data,
-        filename,
-        today=today or ctx.today(),
-        issuer=issuer,
-        plan=plan,
-        year=year,
-        max_bytes=ctx.settings.max_file_bytes,
-        quarter_day=ctx.settings.quarter_report_day,
-        known_agencies=known,
-    )
+    settings = ctx.settings
+    limits = OcrLimits(settings.nhacviec_ocr_max_pages, settings.nhacviec_ocr_max_seconds, settings.nhacviec_ocr_language)
+
+    def read() -> ParsedPlan:
+        check_size(len(data), settings.max_file_bytes)
+        return read_plan(
+            data,
+            filename,
+            today=today or ctx.today(),
+            issuer=issuer,
+            plan=plan,
+            year=year,
+            max_bytes=settings.max_file_bytes,
+            quarter_day=settings.quarter_report_day,
+            known_agencies=known,
+            ocr_pages=ocr_words(data, filename, limits, progress),
+        )
+
+    return await asyncio.to_thread(read)
+
+
+def ocr_words(
+    data: bytes, filename: str, limits: OcrLimits, progress: Callable[[int, int], None] | None = None
+) -> dict[int, list[OcrWord]] | None:
+    """What OCR reads on the scanned pages of a file (None when it has none): every frame of
+    a photo or scanned image, the image-only pages of a PDF."""
+    kind = sniff(data, filename)
+    pages = pages_to_read(data, kind)
+    if not pages:
+        return None
+    if kind == "image":
+        return dict(enumerate(read_image_file(data, limits, progress), start=1))
+    return read_pdf_pages(data, pages, limits, progress)
 
 
 def _preview(placement: Placement, role: str) -> dict[str, Any]:

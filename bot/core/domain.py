@@ -89,6 +89,10 @@ class ParsedPlan:
     source_hash: str = ""
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Text that OCR produced (a scan read here, or a file OCR'd elsewhere), kept for the record
+    # beside the repaired text the tasks were read from; None for a clean file (issue 27).
+    ocr_text: str | None = None
+    repaired_text: str | None = None
 
 
 class UserError(Exception):

@@ -12,7 +12,7 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -32,6 +32,7 @@ from bot.core.importing.blocks import (
 )
 from bot.core.importing.extraction import extract_from_blocks as extract_from_layout
 from bot.core.importing.extraction import extract_tasks, layout_blocks
+from bot.core.importing.ocr_layout import OcrWord
 from bot.core.importing.plan_facts import (
     attached_facts,
     plan_facts,
@@ -39,7 +40,9 @@ from bot.core.importing.plan_facts import (
     plan_title_and_year,
     proper_agency_name,
 )
+from bot.core.importing.scanned import ScanReading, read_scanned
 from bot.core.lang.deadlines import plan_window
+from bot.core.repair.decoder import repair_text
 from bot.core.text import fold, nfc
 
 __all__ = ["extract_from_text", "plan_facts", "read_document"]
@@ -59,22 +62,32 @@ def read_document(
     today: date,
     known_agencies: Iterable[str] = (),
     quarter_day: int | None = None,
+    ocr_pages: Mapping[int, list[OcrWord]] | None = None,
 ) -> ParsedPlan:
-    """Read a .docx, .pdf or text plan (`kind` from `guard.sniff`); `ImportRefused` if unreadable."""
+    """Read a .docx, .pdf, image or text plan (`kind` from `guard.sniff`); `ImportRefused` if
+    unreadable. Scanned pages and images are read from `ocr_pages` (what OCR saw on them)."""
     known = list(known_agencies)
     metadata: dict[str, str] = {}
+    scan: ScanReading | None = read_scanned(ocr_pages) if ocr_pages else None
     if kind == "docx":
         doc = docx_blocks(data)
     elif kind == "pdf":
-        doc = pdf_blocks(data)
+        doc = pdf_blocks(data, scan.blocks if scan else None)
+    elif kind == "image":
+        if scan is None:
+            raise ImportRefused(_("Tệp là ảnh: cần nhận dạng chữ (OCR) trước khi đọc."))
+        doc = drop_wrapper([block for number in sorted(scan.blocks) for block in scan.blocks[number]])
     elif kind == "text":
         from bot.core.importing.guard import decode_text
 
         text = decode_text(data)
         if not looks_like_markdown(text, filename):
+            fixed = repair_text(text)
             parsed = extract_from_text(
-                text, issuer=issuer, plan=plan, year=year, today=today, known_agencies=known, quarter_day=quarter_day
+                fixed, issuer=issuer, plan=plan, year=year, today=today, known_agencies=known, quarter_day=quarter_day
             )
+            if fixed is not text:
+                parsed.ocr_text, parsed.repaired_text = text, fixed
             return _finish(parsed, data, filename)
         doc = markdown_blocks(text)
         metadata = website_metadata(text)
@@ -90,6 +103,9 @@ def read_document(
         quarter_day=quarter_day,
         metadata=metadata,
     )
+    if scan is not None:
+        parsed.ocr_text = scan.raw_text
+        parsed.repaired_text = plain_text(doc) if scan.repaired else None
     return _finish(parsed, data, filename)
 
 
@@ -460,10 +476,11 @@ def _merge(text_tasks: list[ParsedTask], table_tasks: list[ParsedTask]) -> list[
 _PAGE_NUMBER = re.compile(r"^(?:-\s*)?(?:trang\s*)?\d{1,4}(?:\s*/\s*\d{1,4})?(?:\s*-)?$", re.IGNORECASE)
 
 
-def pdf_blocks(data: bytes) -> list[DocBlock]:
+def pdf_blocks(data: bytes, scanned: Mapping[int, list[DocBlock]] | None = None) -> list[DocBlock]:
     """The text layer of every page as blocks: lines rejoined into paragraphs by their spacing,
     bold lines kept as bold, ruled tables as tables, page numbers dropped; sources
-    "trang P, dòng L". A scan without a text layer is refused."""
+    "trang P, dòng L". Pages OCR read (`scanned`: page → blocks) are taken from there. A scan
+    without a text layer and without OCR is refused."""
     try:
         import pdfplumber
 
@@ -476,6 +493,13 @@ def pdf_blocks(data: bytes) -> list[DocBlock]:
     table_no = 0
     with pdf:
         for page_no, page in enumerate(pdf.pages, start=1):
+            if scanned and page_no in scanned:
+                if pending:
+                    blocks.extend(_prose_blocks(pending))
+                    pending = []
+                blocks.extend(scanned[page_no])
+                letters += sum(sum(ch.isalpha() for ch in b.text) for b in scanned[page_no])
+                continue
             tables = []
             if page.rects or page.lines:
                 try:

@@ -44,6 +44,8 @@ _BINARY_MAGICS = (
     b"OggS",
     b"fLaC",
 )
+# Scans and photos are read by OCR (issue 27).
+_IMAGE_MAGICS = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 _VIETNAMESE_HINTS = set("ăâđêôơưĂÂĐÊÔƠƯ") | {chr(c) for c in range(0x0300, 0x0324)}
 
 
@@ -58,7 +60,8 @@ def check_size(size: int, max_bytes: int) -> None:
 
 
 def sniff(data: bytes, filename: str) -> str:
-    """Say what the file really is: "csv", "xlsx", "docx", "pdf" or "text".
+    """Say what the file really is: "csv", "xlsx", "docx", "pdf", "image" (PNG, JPEG, TIFF,
+    WebP: a scan or a photo, for OCR) or "text".
 
     Zip files are checked against zip bombs on the way (`check_zip`), so "xlsx"/"docx"
     means the archive is safe to hand to openpyxl/python-docx.
@@ -76,6 +79,8 @@ def sniff(data: bytes, filename: str) -> str:
         return "pdf"
     if head.startswith(b"{\\rtf"):
         raise ImportRefused(_("Tệp RTF chưa được hỗ trợ; hãy lưu lại dạng .docx."))
+    if head.startswith(_IMAGE_MAGICS) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return "image"
     if head.startswith(_BINARY_MAGICS):
         raise ImportRefused(_("Tệp không phải bảng tính, văn bản Word, PDF hay văn bản thường."))
     text = decode_text(data)

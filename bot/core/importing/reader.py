@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from bot.core.domain import ParsedPlan
 from bot.core.importing.guard import check_size, sniff
+from bot.core.importing.ocr_layout import OcrWord
 
 
 def read_plan(
@@ -20,10 +21,13 @@ def read_plan(
     max_bytes: int = 20 * 1024 * 1024,
     quarter_day: int | None = None,
     known_agencies: Iterable[str] = (),
+    ocr_pages: Mapping[int, list[OcrWord]] | None = None,
 ) -> ParsedPlan:
     """Read any supported plan file; raises `ImportRefused` with a one-line reason otherwise.
 
     Facts given by the admin (`issuer`, `plan`, `year`) win over what the file says.
+    `ocr_pages` are the words OCR read on the pages of a scan or photo (page number → words;
+    `scanned.pages_to_read` says which pages need it).
     """
     check_size(len(data), max_bytes)
     kind = sniff(data, filename)
@@ -54,6 +58,7 @@ def read_plan(
             today=today,
             known_agencies=known_agencies,
             quarter_day=quarter_day,
+            ocr_pages=ocr_pages,
         )
     if issuer:
         parsed.issuer = issuer

@@ -1,0 +1,217 @@
+"""Put the channel and the language model together: the most probable clean text of an OCR'd one.
+
+Each token's core gets candidates — syllables from the channel, a split into two or three
+syllables when the OCR ran words together ("S&Nivii" → "Sở Nội vụ"), and the token kept as
+it is (names, abbreviations, numbers) — and a Viterbi search over a sentence picks the
+sequence maximising  λ·log P_LM  −  channel cost. The case of each token is carried over
+("ChInh" → "Chính", "HQI" → "HỘI"); spacing, punctuation and line breaks are kept as they were.
+
+`needs_repair` decides whether to touch a text at all: the share of its words that are not
+Vietnamese syllables, and the share of syllables that carry a diacritic (OCR without a
+Vietnamese model drops them). Clean text is returned byte-identical.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.core.repair.channel import channel
+from bot.core.repair.lm import LanguageModel, language_model
+from bot.core.repair.syllables import folded_set, is_syllable
+from bot.core.repair.tokens import NUM, START, UNK, ends_sentence, lm_word, split_token
+from bot.core.text import fold
+
+LM_WEIGHT = 1.0
+KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable: mostly damage
+KEEP_ABBREVIATION = 2.0  # keeping an all-capitals token, a number or a code (UBND, 12/KH-SCT)
+SPLIT_COST = 4.0  # the OCR lost a space
+SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
+MAX_CANDIDATES = 5
+BEAM = 8
+_TOKEN = re.compile(r"\S+")
+_LETTER = re.compile(r"[^\W\d_]")
+_ASCII = re.compile(r"^[a-z]+$")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `needs_repair` measured."""
+
+    words: int
+    not_syllables: float  # share of words that are no Vietnamese syllable
+    unmarked: float  # share of syllables without any diacritic
+    vietnamese: float  # share of words spelled like a syllable but for the marks
+
+    @property
+    def damaged(self) -> bool:
+        """Vietnamese (not English, not a data file) whose words are often no syllable (an OCR
+        that misreads the marks) or almost never carry a mark (an OCR that drops them)."""
+        if self.words < 20 or self.vietnamese < 0.65:
+            return False
+        return self.not_syllables > 0.2 or (self.unmarked > 0.6 and self.not_syllables > 0.02) or self.unmarked > 0.9
+
+
+def measure(text: str) -> Report:
+    words = syllables = unmarked = spelled = 0
+    folded = folded_set()
+    for match in _TOKEN.finditer(text):
+        core = split_token(match[0])[1]
+        if not _LETTER.search(core) or (core.isupper() and len(core) > 1 and not is_syllable(core)):
+            continue  # numbers, abbreviations (UBND, CCHC) say nothing either way
+        words += 1
+        spelled += fold(core) in folded
+        if is_syllable(core):
+            syllables += 1
+            unmarked += bool(_ASCII.match(core.lower()))
+    if not words:
+        return Report(0, 0.0, 0.0, 0.0)
+    return Report(words, 1 - syllables / words, unmarked / syllables if syllables else 1.0, spelled / words)
+
+
+def needs_repair(text: str) -> bool:
+    return measure(text).damaged
+
+
+def repair_text(text: str, *, force: bool = False) -> str:
+    """The repaired text; `text` itself (the same string) when it needs no repair."""
+    if not force and not needs_repair(text):
+        return text
+    model = language_model()
+    out: list[str] = []
+    pos = 0
+    sentence: list[tuple[int, int, str, str, str]] = []  # (start, end, lead, core, trail)
+
+    def flush() -> None:
+        nonlocal pos
+        cores = [item[3] for item in sentence]
+        for (start, end, lead, _core, trail), fixed in zip(sentence, decode(cores, model), strict=True):
+            out.append(text[pos:start])
+            out.append(lead + fixed + trail)
+            pos = end
+        sentence.clear()
+
+    previous_end = 0
+    for match in _TOKEN.finditer(text):
+        if sentence and "\n\n" in text[previous_end : match.start()].replace(" ", ""):
+            flush()
+        lead, core, trail = split_token(match[0])
+        sentence.append((match.start(), match.end(), lead, core, trail))
+        previous_end = match.end()
+        if ends_sentence(trail):
+            flush()
+    if sentence:
+        flush()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Option:
+    words: tuple[int, ...]  # LM ids
+    text: str
+    cost: float
+
+
+def _with_case(word: str, core: str) -> str:
+    letters = [ch for ch in core if ch.isalpha()]
+    if len(letters) > 1 and all(ch.isupper() for ch in letters):
+        return word.upper()
+    if letters and letters[0].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+@lru_cache(maxsize=50000)
+def _syllable_options(lower: str) -> tuple[tuple[str, float], ...]:
+    """The likeliest syllables for a token: the channel's best, re-ranked with how common each
+    syllable is (so "văn" is weighed for "van" though "vản" is as close)."""
+    if len(lower) > 10:
+        return ()
+    model = language_model()
+    found = channel().candidates(lower, limit=3 * MAX_CANDIDATES)
+    ranked = sorted(found, key=lambda item: item[1] - model.unigrams.get(model.id(item[0]), model.floor))
+    return tuple(ranked[:MAX_CANDIDATES])
+
+
+@lru_cache(maxsize=50000)
+def _split_options(lower: str, depth: int = 2) -> tuple[tuple[tuple[str, ...], float], ...]:
+    """Readings of `lower` as 2..depth+1 syllables (each part at least one character)."""
+    found: list[tuple[tuple[str, ...], float]] = []
+    for cut in range(1, len(lower)):
+        head, tail = lower[:cut], lower[cut:]
+        heads = _syllable_options(head)[:2]
+        if not heads:
+            continue
+        tails: list[tuple[tuple[str, ...], float]] = [((w,), c) for w, c in _syllable_options(tail)[:2]]
+        if depth > 1 and len(tail) >= 4:
+            tails += list(_split_options(tail, depth - 1))[:2]
+        for hw, hc in heads:
+            for tw, tc in tails:
+                found.append(((hw, *tw), hc + tc + SPLIT_COST))
+    found.sort(key=lambda item: item[1])
+    return tuple(found[:3])
+
+
+def options(core: str, model: LanguageModel) -> list[_Option]:
+    """Every reading of one token's core the search will weigh."""
+    word = lm_word(core)
+    if not _LETTER.search(core):
+        return [_Option((model.id(word),), core, 0.0)]
+    lower = unicodedata.normalize("NFC", core.lower())
+    found = [_Option((model.id(w),), _with_case(w, core), c) for w, c in _syllable_options(lower)]
+    best = min((o.cost for o in found), default=99.0)
+    if best > SPLIT_FROM and len(lower) >= 4:
+        for words, c in _split_options(lower):
+            text = " ".join(words)
+            found.append(_Option(tuple(model.id(w) for w in words), _with_case(text, core), c))
+    if word in (UNK, NUM):
+        if _looks_like_code(core):
+            found.append(_Option((model.id(word),), core, KEEP_ABBREVIATION))
+        else:  # kept as a word nobody writes: the language model's floor, not <unk>'s share
+            found.append(_Option((model.size,), core, KEEP_WORD))
+    return found
+
+
+def _looks_like_code(core: str) -> bool:
+    """An abbreviation, a number or a reference (UBND, 2022, 12/KH-SCT, TCVN), not a damaged word."""
+    letters = [ch for ch in core if ch.isalpha()]
+    digits = sum(ch.isdigit() for ch in core)
+    if any(ch in "/-" for ch in core[1:-1]) or digits > len(letters):
+        return True
+    return len(letters) > 1 and len(letters) == len(core) and all(ch.isupper() for ch in letters)
+
+
+def decode(cores: list[str], model: LanguageModel) -> list[str]:
+    """The best reading of a sentence's cores (Viterbi with a beam over trigram states)."""
+    if not cores:
+        return []
+    start = model.ids[START]
+    # per step: state (u, v) → (score, previous state, chosen text)
+    steps: list[dict[tuple[int, int], tuple[float, tuple[int, int], str]]] = []
+    beam: dict[tuple[int, int], float] = {(start, start): 0.0}
+    for core in cores:
+        nxt: dict[tuple[int, int], tuple[float, tuple[int, int], str]] = {}
+        choices = options(core, model)
+        for state, score in beam.items():
+            for option in choices:
+                s = score - option.cost
+                a, b = state
+                for w in option.words:
+                    s += LM_WEIGHT * model.score(a, b, w)
+                    a, b = b, w
+                key = (a, b)
+                if key not in nxt or nxt[key][0] < s:
+                    nxt[key] = (s, state, option.text)
+        kept = sorted(nxt.items(), key=lambda item: -item[1][0])[:BEAM]
+        steps.append(dict(kept))
+        beam = {key: value[0] for key, value in kept}
+    state = max(beam, key=lambda key: beam[key])
+    out = []
+    for step in reversed(steps):
+        _score, previous, text = step[state]
+        out.append(text)
+        state = previous
+    return out[::-1]
