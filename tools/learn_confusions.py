@@ -66,7 +66,7 @@ def ocr_pages(texts: list[str], cache: Path) -> list[dict]:
             out.append(json.loads(path.read_text(encoding="utf-8")))
             continue
         lines = plain_lines(text)
-        page = render_pages(lines, 300, max_pages=1)[0]
+        page = render_pages(text, 300, max_pages=1)[0]
         image = degrade(page, quality)
         shown = "\n".join(line for line, _bold in lines)
         record = {"clean": shown, "quality": quality.name}

@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import io
 import random
-import re
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.core.importing.blocks import markdown_blocks  # noqa: E402
 
 FONTS = {
     "regular": "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
@@ -49,48 +52,110 @@ class Quality:
         return "-".join(parts)
 
 
-def plain_lines(text: str) -> list[tuple[str, bool]]:
-    """A Markdown plan as printed lines: (text, bold); tables as cells joined by spaces."""
-    out = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if re.fullmatch(r"\|?[\s:|\-]+\|?", line) and "-" in line:
-            continue
-        bold = line.startswith("**") or line.startswith("#")
-        line = re.sub(r"^#+\s*", "", line).replace("**", "").replace("__", "")
-        line = re.sub(r"(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)", "", line)
-        line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)
-        if line.startswith("|"):
-            line = "   ".join(cell.strip() for cell in line.strip("|").split("|") if cell.strip())
-        out.append((line, bold))
+def printed_blocks(text: str) -> list[tuple[str, object, bool]]:
+    """A plan as it would be printed: its document model's blocks (the reader's own
+    `markdown_blocks`), as ("para", text, bold) and ("table", rows, False)."""
+    out: list[tuple[str, object, bool]] = []
+    for block in markdown_blocks(text):
+        if block.kind == "table":
+            out.append(("table", block.rows, False))
+        else:
+            out.append(("para", block.text, block.bold))
     return out
 
 
-def render_pages(lines: list[tuple[str, bool]], dpi: int = 300, max_pages: int | None = None) -> list[Image.Image]:
-    """A4 pages at `dpi`, 13 pt type, 2 cm margins; long lines wrap."""
-    width, height = round(8.27 * dpi), round(11.69 * dpi)
-    size = round(13 / 72 * dpi)
-    fonts = {k: ImageFont.truetype(v, size) for k, v in FONTS.items()}
-    margin = round(0.8 * dpi)
-    leading = round(size * 1.45)
-    chars = int((width - 2 * margin) / (size * 0.47))
-    pages: list[Image.Image] = []
-    page = draw = None
-    y = height
-    for text, bold in lines:
-        wrapped = textwrap.wrap(text, chars) or [""]
-        for part in wrapped:
-            if y + leading > height - margin:
-                if max_pages and len(pages) >= max_pages:
-                    return pages
-                page = Image.new("L", (width, height), 255)
-                draw = ImageDraw.Draw(page)
-                pages.append(page)
-                y = margin
-            assert draw is not None
-            draw.text((margin, y), part, font=fonts["bold" if bold else "regular"], fill=0)
-            y += leading
-    return pages
+def plain_lines(text: str) -> list[tuple[str, bool]]:
+    """The printed text line by line (table cells joined), for aligning with OCR output."""
+    out = []
+    for kind, payload, bold in printed_blocks(text):
+        if kind == "table":
+            out.extend(("   ".join(row), False) for row in payload)  # type: ignore[union-attr]
+        else:
+            out.append((str(payload), bold))
+    return out
+
+
+class _Pages:
+    """A4 pages at 300 dpi being filled top to bottom."""
+
+    def __init__(self, dpi: int = 300, max_pages: int | None = None) -> None:
+        self.dpi, self.max_pages = dpi, max_pages
+        self.width, self.height = round(8.27 * dpi), round(11.69 * dpi)
+        self.size = round(13 / 72 * dpi)
+        self.fonts = {k: ImageFont.truetype(v, self.size) for k, v in FONTS.items()}
+        self.small = {k: ImageFont.truetype(v, round(self.size * 0.85)) for k, v in FONTS.items()}
+        self.margin = round(0.8 * dpi)
+        self.leading = round(self.size * 1.45)
+        self.pages: list[Image.Image] = []
+        self.y = self.height
+        self.full = False
+
+    def room(self, needed: int) -> bool:
+        if self.y + needed > self.height - self.margin:
+            if self.max_pages and len(self.pages) >= self.max_pages:
+                self.full = True
+                return False
+            page = Image.new("L", (self.width, self.height), 255)
+            self.pages.append(page)
+            self.draw = ImageDraw.Draw(page)
+            self.y = self.margin
+        return True
+
+    def wrap(self, text: str, width: int, font: ImageFont.FreeTypeFont) -> list[str]:
+        lines, current = [], ""
+        for word in text.split():
+            trial = f"{current} {word}".strip()
+            if current and font.getlength(trial) > width:
+                lines.append(current)
+                current = word
+            else:
+                current = trial
+        return [*lines, current] if current else lines or [""]
+
+    def paragraph(self, text: str, bold: bool) -> None:
+        font = self.fonts["bold" if bold else "regular"]
+        for line in self.wrap(text, self.width - 2 * self.margin, font):
+            if not self.room(self.leading):
+                return
+            self.draw.text((self.margin, self.y), line, font=font, fill=0)
+            self.y += self.leading
+        self.y += self.leading // 3
+
+    def table(self, rows: list[list[str]]) -> None:
+        columns = max(len(row) for row in rows)
+        rows = [row + [""] * (columns - len(row)) for row in rows]
+        font = self.small["regular"]
+        leading = round(self.leading * 0.85)
+        weights = [max(4, min(60, max(len(row[c]) for row in rows))) ** 0.8 for c in range(columns)]
+        total = self.width - 2 * self.margin
+        widths = [round(total * w / sum(weights)) for w in weights]
+        pad = round(self.size * 0.3)
+        for row in rows:
+            cells = [self.wrap(cell, max(20, width - 2 * pad), font) for cell, width in zip(row, widths)]
+            height = max(len(c) for c in cells) * leading + 2 * pad
+            if not self.room(height):
+                return
+            x = self.margin
+            for lines, width in zip(cells, widths):
+                self.draw.rectangle((x, self.y, x + width, self.y + height), outline=0, width=2)
+                for i, line in enumerate(lines):
+                    self.draw.text((x + pad, self.y + pad + i * leading), line, font=font, fill=0)
+                x += width
+            self.y += height
+        self.y += self.leading // 2
+
+
+def render_pages(text: str, dpi: int = 300, max_pages: int | None = None) -> list[Image.Image]:
+    """A4 pages at `dpi`: 13 pt Times-like type, 2 cm margins, tables ruled."""
+    pages = _Pages(dpi, max_pages)
+    for kind, payload, bold in printed_blocks(text):
+        if pages.full:
+            break
+        if kind == "table":
+            pages.table(payload)  # type: ignore[arg-type]
+        else:
+            pages.paragraph(str(payload), bold)
+    return pages.pages
 
 
 def degrade(page: Image.Image, quality: Quality, source_dpi: int = 300) -> Image.Image:
@@ -137,10 +202,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--skew", type=float, default=0.0)
     parser.add_argument("--shadow", action="store_true")
     parser.add_argument("--pages", type=int, default=None)
-    parser.add_argument("--first-line", type=int, default=0, help="start at this line of the text")
     args = parser.parse_args(argv)
-    lines = plain_lines(args.source.read_text(encoding="utf-8"))[args.first_line :]
-    pages = render_pages(lines, 300, args.pages)
+    pages = render_pages(args.source.read_text(encoding="utf-8"), 300, args.pages)
     quality = Quality(args.dpi, args.jpeg, args.skew, args.shadow)
     images = [degrade(p, quality) for p in pages]
     if args.out.suffix == ".pdf":
