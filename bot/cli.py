@@ -116,6 +116,11 @@ def _first_line(exc: BaseException) -> str:
 # -- commands -------------------------------------------------------------------------------
 
 
+def _ocr_progress(page: int, pages: int) -> None:
+    """A scan's progress on stderr (stdout stays the result, --json included)."""
+    print(_("Đang nhận dạng chữ: trang {page}/{pages}").format(page=page, pages=pages), file=sys.stderr, flush=True)
+
+
 async def cmd_import(args: argparse.Namespace) -> int:
     from handlers.importing import parse_file, placement_line, save_parsed
 
@@ -133,7 +138,9 @@ async def cmd_import(args: argparse.Namespace) -> int:
     data = path.read_bytes()
     ctx = await _context(args)
     try:
-        parsed = await parse_file(ctx, data, path.name, issuer=args.issuer, plan=args.plan, year=args.year)
+        parsed = await parse_file(
+            ctx, data, path.name, issuer=args.issuer, plan=args.plan, year=args.year, progress=_ocr_progress
+        )
         if args.period:  # the admin's fact wins, like --year (issue 17)
             parsed.period = args.period
         if not parsed.tasks:

@@ -12,7 +12,7 @@ from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
 from bot.core.importing.guard import check_size, sniff
 from bot.core.importing.leads import Placement, place_names
-from bot.core.importing.ocr_layout import OcrWord
+from bot.core.importing.ocr_layout import OcrPage
 from bot.core.importing.reader import read_plan
 from bot.core.importing.scanned import pages_to_read
 from bot.core.plans import bound_to_period
@@ -55,6 +55,8 @@ class ImportReport:
             "names": self.placements,
             "warnings": p.warnings,
             "errors": p.errors,
+            "ocr": p.ocr_text is not None,
+            "repaired": p.repaired_text is not None,
             "dry_run": self.dry_run,
             "created": self.result.created,
             "added": self.result.tasks_added,
@@ -105,7 +107,7 @@ async def parse_file(
 
 def ocr_words(
     data: bytes, filename: str, limits: OcrLimits, progress: Callable[[int, int], None] | None = None
-) -> dict[int, list[OcrWord]] | None:
+) -> dict[int, OcrPage] | None:
     """What OCR reads on the scanned pages of a file (None when it has none): every frame of
     a photo or scanned image, the image-only pages of a PDF."""
     kind = sniff(data, filename)

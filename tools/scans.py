@@ -126,17 +126,17 @@ class _Pages:
         rows = [row + [""] * (columns - len(row)) for row in rows]
         font = self.small["regular"]
         leading = round(self.leading * 0.85)
-        weights = [max(4, min(60, max(len(row[c]) for row in rows))) ** 0.8 for c in range(columns)]
+        weights = [max(7, min(60, max(len(row[c]) for row in rows))) ** 0.8 for c in range(columns)]
         total = self.width - 2 * self.margin
         widths = [round(total * w / sum(weights)) for w in weights]
         pad = round(self.size * 0.3)
         for row in rows:
-            cells = [self.wrap(cell, max(20, width - 2 * pad), font) for cell, width in zip(row, widths)]
+            cells = [self.wrap(cell, max(20, width - 2 * pad), font) for cell, width in zip(row, widths, strict=True)]
             height = max(len(c) for c in cells) * leading + 2 * pad
             if not self.room(height):
                 return
             x = self.margin
-            for lines, width in zip(cells, widths):
+            for lines, width in zip(cells, widths, strict=True):
                 self.draw.rectangle((x, self.y, x + width, self.y + height), outline=0, width=2)
                 for i, line in enumerate(lines):
                     self.draw.text((x + pad, self.y + pad + i * leading), line, font=font, fill=0)

@@ -94,3 +94,77 @@ def skew_angle(grey: Image.Image) -> float | None:
     if abs(best) >= MAX_SKEW - 0.5 and sharpness(best) < 1.5 * flat:
         return None
     return best
+
+
+def rules(grey: Image.Image) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """The ruled lines of a page: horizontal (y, x0, x1) and vertical (x, y0, y1), in pixels.
+
+    A pixel is on a rule when a run of ink through it is far longer than any letter's stroke
+    (1/40 of the page's width across, 1/45 of its height down); runs next to each other are
+    one rule (a rule is a few pixels thick)."""
+    ink = np.asarray(grey, dtype=np.uint8) < 140
+    height, width = ink.shape
+    across = _runs(ink, max(40, width // 40), axis=1)
+    down = _runs(ink, max(40, height // 45), axis=0)
+    return _group(across, axis=1), _group(down, axis=0)
+
+
+def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """Pixels covered by a full run of `length` ink pixels along `axis`."""
+    sums = np.cumsum(ink, axis=axis, dtype=np.int32)
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (1, 0)
+    sums = np.pad(sums, pad)
+    window = np.take(sums, range(length, sums.shape[axis]), axis=axis) - np.take(
+        sums, range(0, sums.shape[axis] - length), axis=axis
+    )
+    full = window == length
+    covered = np.zeros_like(ink)
+    # a run covers the `length` pixels after its start: spread the starts forward
+    starts = np.zeros_like(ink)
+    index = [slice(None), slice(None)]
+    index[axis] = slice(0, full.shape[axis])
+    starts[tuple(index)] = full
+    spread = np.cumsum(starts, axis=axis, dtype=np.int32)
+    shifted = np.pad(spread, pad)
+    behind = np.take(shifted, range(0, shifted.shape[axis] - length), axis=axis)
+    behind = np.pad(behind, [(length, 0) if a == axis else (0, 0) for a in range(2)])[: ink.shape[0], : ink.shape[1]]
+    covered = (spread - behind[: spread.shape[0], : spread.shape[1]]) > 0
+    return covered
+
+
+def _group(mask: np.ndarray, axis: int) -> list[tuple[int, int, int]]:
+    """Rules from a mask of rule pixels: (position across, start, end along `axis`)."""
+    profile = mask.any(axis=axis)  # which rows (axis=1) or columns (axis=0) carry a rule
+    out: list[tuple[int, int, int]] = []
+    position = 0
+    n = len(profile)
+    while position < n:
+        if not profile[position]:
+            position += 1
+            continue
+        end = position
+        while end + 1 < n and profile[end + 1]:
+            end += 1
+        band = mask[position : end + 1, :] if axis == 1 else mask[:, position : end + 1]
+        along = band.any(axis=0 if axis == 1 else 1)
+        out.extend((round((position + end) / 2), a, b) for a, b in _spans(along))
+        position = end + 1
+    return out
+
+
+def _spans(flags: np.ndarray, gap: int = 6) -> list[tuple[int, int]]:
+    """Runs of True (gaps shorter than `gap` bridged)."""
+    where = np.flatnonzero(flags)
+    if not len(where):
+        return []
+    spans = []
+    start = previous = int(where[0])
+    for x in where[1:]:
+        x = int(x)
+        if x - previous > gap:
+            spans.append((start, previous))
+            start = x
+        previous = x
+    spans.append((start, previous))
+    return spans

@@ -19,8 +19,8 @@ from PIL import Image
 
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _, ngettext
-from bot.core.importing.ocr_layout import OcrWord, parse_tsv
-from bot.ocr.images import open_images, prepare
+from bot.core.importing.ocr_layout import OcrPage, OcrWord, parse_tsv
+from bot.ocr.images import open_images, prepare, rules
 
 RENDER_DPI = 300
 LOW_CONFIDENCE = 55.0  # a page read worse than this is tried again after orientation detection
@@ -59,7 +59,7 @@ def missing(language: str = "vie") -> str | None:
     ).format(packages=PACKAGES)
 
 
-def read_images(images: Iterable[Image.Image], total: int, limits: OcrLimits, progress: Progress | None) -> list[list[OcrWord]]:
+def read_images(images: Iterable[Image.Image], total: int, limits: OcrLimits, progress: Progress | None) -> list[OcrPage]:
     """The words of each page, in order; refuses past the page or time limit."""
     reason = missing(limits.language)
     if reason:
@@ -79,22 +79,26 @@ def read_images(images: Iterable[Image.Image], total: int, limits: OcrLimits, pr
         if progress is not None:
             progress(number, total)
         pages.append(_read_page(prepare(image), limits.language, deadline, limits.max_seconds))
-    if sum(1 for page in pages for w in page if w.confidence >= LOW_CONFIDENCE and len(w.text) > 1) < 10:
+    if sum(1 for page in pages for w in page.words if w.confidence >= LOW_CONFIDENCE and len(w.text) > 1) < 10:
         raise ImportRefused(
             _("Không đọc được chữ trong ảnh: ảnh mờ, tối hoặc chụp nghiêng. Hãy chụp thẳng, đủ sáng, rồi gửi lại.")
         )
     return pages
 
 
-def _read_page(image: Image.Image, language: str, deadline: float, budget: float) -> list[OcrWord]:
+def _read_page(image: Image.Image, language: str, deadline: float, budget: float) -> OcrPage:
+    """The words and ruled lines of one prepared page (turned first if OCR reads it poorly and
+    Tesseract's orientation detection says it lies on its side or upside down)."""
     words = _tsv(image, language, deadline, budget)
     if _confidence(words) < LOW_CONFIDENCE:
         rotate = _orientation(image, deadline, budget)
         if rotate:
-            turned = _tsv(image.rotate(-rotate, expand=True, fillcolor=255), language, deadline, budget)
+            turned_image = image.rotate(-rotate, expand=True, fillcolor=255)
+            turned = _tsv(turned_image, language, deadline, budget)
             if _confidence(turned) > _confidence(words):
-                words = turned
-    return words
+                image, words = turned_image, turned
+    across, down = rules(image)
+    return OcrPage(tuple(words), tuple(across), tuple(down))
 
 
 def _tsv(image: Image.Image, language: str, deadline: float, budget: float) -> list[OcrWord]:
@@ -128,7 +132,7 @@ def _confidence(words: list[OcrWord]) -> float:
     return sum(scored) / len(scored) if scored else 0.0
 
 
-def read_image_file(data: bytes, limits: OcrLimits, progress: Progress | None = None) -> list[list[OcrWord]]:
+def read_image_file(data: bytes, limits: OcrLimits, progress: Progress | None = None) -> list[OcrPage]:
     """A photo or a scanned image (PNG, JPEG, TIFF; every frame of a TIFF)."""
     frames = list(open_images(data))
     return read_images(frames, len(frames), limits, progress)
@@ -136,7 +140,7 @@ def read_image_file(data: bytes, limits: OcrLimits, progress: Progress | None = 
 
 def read_pdf_pages(
     data: bytes, pages: list[int], limits: OcrLimits, progress: Progress | None = None
-) -> dict[int, list[OcrWord]]:
+) -> dict[int, OcrPage]:
     """The words of the given pages (1-based) of a PDF, rendered at 300 dpi."""
     if not pages:
         return {}

@@ -32,7 +32,7 @@ from bot.core.importing.blocks import (
 )
 from bot.core.importing.extraction import extract_from_blocks as extract_from_layout
 from bot.core.importing.extraction import extract_tasks, layout_blocks
-from bot.core.importing.ocr_layout import OcrWord
+from bot.core.importing.ocr_layout import OcrPage
 from bot.core.importing.plan_facts import (
     attached_facts,
     plan_facts,
@@ -62,7 +62,7 @@ def read_document(
     today: date,
     known_agencies: Iterable[str] = (),
     quarter_day: int | None = None,
-    ocr_pages: Mapping[int, list[OcrWord]] | None = None,
+    ocr_pages: Mapping[int, OcrPage] | None = None,
 ) -> ParsedPlan:
     """Read a .docx, .pdf, image or text plan (`kind` from `guard.sniff`); `ImportRefused` if
     unreadable. Scanned pages and images are read from `ocr_pages` (what OCR saw on them)."""
@@ -76,7 +76,7 @@ def read_document(
     elif kind == "image":
         if scan is None:
             raise ImportRefused(_("Tệp là ảnh: cần nhận dạng chữ (OCR) trước khi đọc."))
-        doc = drop_wrapper([block for number in sorted(scan.blocks) for block in scan.blocks[number]])
+        doc = drop_wrapper(merge_split_tables([block for number in sorted(scan.blocks) for block in scan.blocks[number]]))
     elif kind == "text":
         from bot.core.importing.guard import decode_text
 

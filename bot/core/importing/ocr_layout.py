@@ -7,7 +7,9 @@ overlap (a two-column header is one line, as in a PDF's text layer), a line is c
 cells where the gap between words is wide, and a run of lines cut at the same columns is a
 table whose rows begin where the first column has text (the "STT" column). Specks, stamps
 and signatures — low-confidence words without letters or digits — are dropped.
-Pure: words in, blocks out.
+A ruled table (most plans' task tables) is read from its rules instead: the runner finds the
+page's ruled lines, and each word goes to the cell its centre falls in. Pure: words in,
+blocks out.
 """
 
 from __future__ import annotations
@@ -43,6 +45,88 @@ class OcrWord:
     @property
     def bottom(self) -> int:
         return self.top + self.height
+
+
+Rule = tuple[int, int, int]  # (position across, start, end along): y, x0, x1 or x, y0, y1
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    """What OCR saw on one page: its words, and the ruled lines the runner found."""
+
+    words: tuple[OcrWord, ...]
+    across: tuple[Rule, ...] = ()  # horizontal rules (y, x0, x1)
+    down: tuple[Rule, ...] = ()  # vertical rules (x, y0, y1)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A ruled table: row boundaries, and per row band the column boundaries."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
+    bands: tuple[tuple[int, int, tuple[int, ...]], ...]  # (top, bottom, column edges)
+
+    def holds(self, word: OcrWord) -> bool:
+        x, y = (word.left + word.right) / 2, (word.top + word.bottom) / 2
+        return self.left <= x <= self.right and self.top <= y <= self.bottom
+
+    def rows(self, words: list[OcrWord]) -> list[list[str]]:
+        cells: dict[tuple[int, int], list[OcrWord]] = {}
+        for word in words:
+            x, y = (word.left + word.right) / 2, (word.top + word.bottom) / 2
+            for b, (top, bottom, edges) in enumerate(self.bands):
+                if top <= y <= bottom:
+                    column = max((i for i, edge in enumerate(edges[:-1]) if edge <= x), default=0)
+                    cells.setdefault((b, column), []).append(word)
+                    break
+        width = max(len(edges) - 1 for _t, _b, edges in self.bands)
+        rows = []
+        for b in range(len(self.bands)):
+            row = [" ".join(line.text() for line in physical_lines(cells.get((b, c), []))) for c in range(width)]
+            if any(row):
+                rows.append(row)
+        return rows
+
+
+def grids(page: OcrPage) -> list[Grid]:
+    """The ruled tables of a page: groups of vertical rules that overlap, cut into row bands by
+    the horizontal rules across them (a table needs at least two columns)."""
+    if not page.down:
+        return []
+    verticals = sorted(page.down, key=lambda r: r[1])
+    groups: list[list[Rule]] = []
+    for rule in verticals:
+        if groups and rule[1] <= max(r[2] for r in groups[-1]) + 10:
+            groups[-1].append(rule)
+        else:
+            groups.append([rule])
+    out = []
+    for group in groups:
+        if len({r[0] // 8 for r in group}) < 3:
+            continue
+        left, right = min(r[0] for r in group), max(r[0] for r in group)
+        top, bottom = min(r[1] for r in group), max(r[2] for r in group)
+        ys = sorted(
+            {top, bottom}
+            | {y for y, x0, x1 in page.across if top - 10 <= y <= bottom + 10 and x0 <= left + 20 and x1 >= right - 20}
+        )
+        merged: list[int] = []
+        for y in ys:
+            if not merged or y - merged[-1] > 12:
+                merged.append(y)
+        bands = []
+        for upper, lower in zip(merged, merged[1:], strict=False):
+            middle = (upper + lower) / 2
+            edges = sorted({x for x, y0, y1 in group if y0 - 5 <= middle <= y1 + 5})
+            edges = [x for i, x in enumerate(edges) if i == 0 or x - edges[i - 1] > 12]
+            if len(edges) >= 2:
+                bands.append((upper, lower, tuple(edges)))
+        if bands:
+            out.append(Grid(top, bottom, left, right, tuple(bands)))
+    return out
 
 
 @dataclass
@@ -89,7 +173,9 @@ def parse_tsv(tsv: str) -> list[OcrWord]:
             confidence = float(parts[10])
         except ValueError:
             continue
-        words.append(OcrWord(nfc(parts[11]), left, top, width, height, confidence))
+        text = nfc(parts[11]).strip("|¦")  # a table's rule read as a bar beside a word
+        if text:
+            words.append(OcrWord(text, left, top, width, height, confidence))
     return words
 
 
@@ -115,15 +201,27 @@ def physical_lines(words: Iterable[OcrWord]) -> list[OcrLine]:
 
 
 def page_blocks(
-    words: list[OcrWord], page: int, repair: Callable[[list[str]], list[str]] = lambda texts: texts
+    page_words: OcrPage, page: int, repair: Callable[[list[str]], list[str]] = lambda texts: texts
 ) -> list[DocBlock]:
     """One page's blocks; `repair` maps line and cell texts to their repaired texts (in order)."""
-    lines = [line for line in physical_lines(words) if not _PAGE_NUMBER.match(line.text())]
-    if not lines:
+    words = [w for w in page_words.words if not is_noise(w)]
+    tables = sorted(grids(page_words), key=lambda grid: grid.top)
+    loose = [w for w in words if not any(grid.holds(w) for grid in tables)]
+    lines = [line for line in physical_lines(loose) if not _PAGE_NUMBER.match(line.text())]
+    if not lines and not tables:
         return []
-    height = sorted(line.height for line in lines)[len(lines) // 2]
+    height = sorted(line.height for line in lines)[len(lines) // 2] if lines else 40
     gap = 1.6 * height
-    regions = _regions(lines, gap)
+    regions: list[tuple[str, list]] = []
+    rest = lines
+    for grid in tables:  # the lines above each ruled table, then the table
+        above = [line for line in rest if line.top < grid.top]
+        rest = [line for line in rest if line.top >= grid.top]
+        regions.extend(_regions(above, gap))
+        rows = grid.rows([w for w in words if grid.holds(w)])
+        if rows:
+            regions.append(("table", rows))
+    regions.extend(_regions(rest, gap))
     texts: list[str] = []
     for kind, payload in regions:
         if kind == "prose":
@@ -133,10 +231,12 @@ def page_blocks(
     fixed = iter(repair(texts))
     blocks: list[DocBlock] = []
     pending: list[tuple[str, str]] = []
+    number = 0
     for kind, payload in regions:
         if kind == "prose":
             previous_bottom = None
-            for number, line in enumerate(payload, start=1):
+            for line in payload:
+                number += 1
                 text = next(fixed)
                 if previous_bottom is not None and line.top - previous_bottom > 0.9 * height:
                     pending.append(("", ""))
@@ -210,6 +310,6 @@ def _table_rows(lines: list[OcrLine], gap: float) -> list[list[str]]:
     return rows
 
 
-def page_text(words: list[OcrWord]) -> str:
+def page_text(page: OcrPage) -> str:
     """The page as plain lines (the raw OCR kept for the record)."""
-    return "\n".join(line.text() for line in physical_lines(words))
+    return "\n".join(line.text() for line in physical_lines(page.words))

@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.core.domain import ParsedPlan
 from bot.core.importing.guard import check_size, sniff
-from bot.core.importing.ocr_layout import OcrWord
+from bot.core.importing.ocr_layout import OcrPage
 
 
 def read_plan(
@@ -21,7 +21,7 @@ def read_plan(
     max_bytes: int = 20 * 1024 * 1024,
     quarter_day: int | None = None,
     known_agencies: Iterable[str] = (),
-    ocr_pages: Mapping[int, list[OcrWord]] | None = None,
+    ocr_pages: Mapping[int, OcrPage] | None = None,
 ) -> ParsedPlan:
     """Read any supported plan file; raises `ImportRefused` with a one-line reason otherwise.
 

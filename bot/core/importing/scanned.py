@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _
-from bot.core.importing.blocks import DocBlock
-from bot.core.importing.ocr_layout import OcrWord, page_blocks, page_text
+from bot.core.importing.blocks import TABLE, DocBlock
+from bot.core.importing.ocr_layout import OcrPage, page_blocks, page_text
 from bot.core.repair.decoder import needs_repair, repair_text
+from bot.core.text import fold
 
 _SCAN_LETTERS = 20  # a PDF page with fewer letters in its text layer (and an image) is a scan
 
@@ -59,7 +60,7 @@ def _frames(data: bytes) -> int:
         raise ImportRefused(_("Không mở được tệp ảnh: tệp bị hỏng hoặc không phải ảnh.")) from exc
 
 
-def read_scanned(pages: Mapping[int, list[OcrWord]]) -> ScanReading:
+def read_scanned(pages: Mapping[int, OcrPage]) -> ScanReading:
     """Blocks of each OCR'd page; the text repaired when the OCR damaged it."""
     raw = "\n\n".join(page_text(pages[number]) for number in sorted(pages))
     damaged = needs_repair(raw)
@@ -68,7 +69,25 @@ def read_scanned(pages: Mapping[int, list[OcrWord]]) -> ScanReading:
         return repair_lines(texts) if damaged else texts
 
     blocks = {number: page_blocks(pages[number], number, repair) for number in sorted(pages)}
+    _join_continued_tables(blocks)
     return ScanReading(blocks, raw, damaged)
+
+
+def _join_continued_tables(blocks: dict[int, list[DocBlock]]) -> None:
+    """A table that ends one page and starts the next, as wide, is one table (its header row
+    repeated on the new page is dropped)."""
+    numbers = sorted(blocks)
+    for previous, number in zip(numbers, numbers[1:], strict=False):
+        if number != previous + 1 or not blocks[previous] or not blocks[number]:
+            continue
+        last, first = blocks[previous][-1], blocks[number][0]
+        if last.kind != TABLE or first.kind != TABLE or len(last.rows[0]) != len(first.rows[0]):
+            continue
+        rows = first.rows
+        if [fold(c) for c in rows[0]] == [fold(c) for c in last.rows[0]]:
+            rows = rows[1:]
+        last.rows.extend(rows)
+        blocks[number] = blocks[number][1:]
 
 
 def repair_lines(texts: list[str]) -> list[str]:
