@@ -111,6 +111,29 @@ def known_pairs() -> list[tuple[str, str]]:
     return out
 
 
+def gold_pairs(ocr: str, gold: dict) -> list[tuple[str, str]]:
+    """Pairs from the clean fragments a label holds (titles, leads, deadlines), each aligned to
+    the stretch of the OCR'd text it was read from (the best-matching window of words)."""
+    words = cores(ocr)
+    folded = [fold(w) for w in words]
+    out: list[tuple[str, str]] = []
+    for task in gold.get("tasks", []):
+        for fragment in (task.get("title"), task.get("lead"), task.get("deadline_text")):
+            if not fragment:
+                continue
+            target = [fold(w) for w in cores(fragment)]
+            if len(target) < 3:
+                continue
+            best, at = 0.0, 0
+            for start in range(0, max(1, len(words) - len(target) + 1)):
+                ratio = difflib.SequenceMatcher(None, target, folded[start : start + len(target)], autojunk=False).ratio()
+                if ratio > best:
+                    best, at = ratio, start
+            if best >= 0.5:
+                out.extend(word_pairs(fragment, " ".join(words[at : at + len(target) + 2])))
+    return out
+
+
 def count(pairs: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
     table: dict[str, Counter[str]] = defaultdict(Counter)
     for letter, written in known_pairs():
@@ -127,6 +150,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--pages", type=int, default=40)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "nhacviec-confusions")
     parser.add_argument("--pair", nargs=2, action="append", type=Path, default=[])
+    parser.add_argument(
+        "--gold", nargs=2, action="append", type=Path, default=[], metavar=("OCR.txt", "GOLD.json"),
+        help="an OCR'd plan and its labels: the clean titles, leads and deadlines are aligned to it",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bot/core/repair/data/confusions.json")
     args = parser.parse_args(argv)
     records = ocr_pages(sample_pages(args.corpus, args.pages), args.cache)
@@ -136,6 +163,8 @@ def main(argv: list[str]) -> None:
             pairs.extend(word_pairs(unicodedata.normalize("NFC", record["clean"]), record[lang]))
     for clean_path, ocr_path in args.pair:
         pairs.extend(word_pairs(clean_path.read_text(encoding="utf-8"), ocr_path.read_text(encoding="utf-8")))
+    for ocr_path, gold_path in args.gold:
+        pairs.extend(gold_pairs(ocr_path.read_text(encoding="utf-8"), json.loads(gold_path.read_text(encoding="utf-8"))))
     table = count(pairs)
     args.out.write_text(json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{len(records)} pages, {len(pairs)} aligned words, {sum(map(len, table.values()))} letter forms → {args.out}")

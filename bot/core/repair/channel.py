@@ -227,7 +227,10 @@ def _trie(words: Iterable[str]) -> _Node:
 # often written as itself, then without or with other marks, sometimes dropped, rarely as
 # anything else.
 PRIOR_WEIGHT = 5.0
-_PRIOR_SELF, _PRIOR_SAME, _PRIOR_DROPPED, _PRIOR_OTHER, _PRIOR_LONGER = 0.8, 0.025, 0.02, 0.001, 0.0002
+# Another OCR engine errs in its own ways: a share of every letter's writings follows the prior
+# alone, so a confusion never seen in training is unlikely, not impossible.
+UNSEEN_SHARE = 0.05
+_PRIOR_SELF, _PRIOR_SAME, _PRIOR_DROPPED, _PRIOR_OTHER, _PRIOR_LONGER = 0.8, 0.1, 0.02, 0.001, 0.0002
 
 
 def build_channel(counts: dict[str, dict[str, int]], words: list[str]) -> Channel:
@@ -240,16 +243,16 @@ def build_channel(counts: dict[str, dict[str, int]], words: list[str]) -> Channe
     for letter, total in totals.items():
         writings = counts.get(letter, {})
         denominator = total + PRIOR_WEIGHT
-        table = {w: -math.log((c + PRIOR_WEIGHT * _prior(letter, w)) / denominator) for w, c in writings.items()}
-        table.setdefault(letter, -math.log(PRIOR_WEIGHT * _PRIOR_SELF / denominator))
+        table = {w: _mixed(c, letter, w, denominator) for w, c in writings.items()}
+        table.setdefault(letter, _mixed(0, letter, letter, denominator))
         costs[letter] = table
     typical = sorted(totals.values())[len(totals) // 2] + PRIOR_WEIGHT
     made = Channel(
         costs,
-        same_base=-math.log(PRIOR_WEIGHT * _PRIOR_SAME / typical),
-        other=-math.log(PRIOR_WEIGHT * _PRIOR_OTHER / typical),
-        dropped=-math.log(PRIOR_WEIGHT * _PRIOR_DROPPED / typical),
-        extra=-math.log(PRIOR_WEIGHT * _PRIOR_DROPPED / typical),
+        same_base=-math.log(_share(0, _PRIOR_SAME, typical)),
+        other=-math.log(_share(0, _PRIOR_OTHER, typical)),
+        dropped=-math.log(_share(0, _PRIOR_DROPPED, typical)),
+        extra=-math.log(_share(0, _PRIOR_DROPPED, typical)),
         root=_trie(sorted({fold(w) for w in words})),
         by_fold=_by_fold(words),
         letters=_letters(totals),
@@ -280,6 +283,14 @@ def _letters(letters: Iterable[str]) -> dict[str, list[str]]:
     for letter in letters:
         out.setdefault(fold(letter), []).append(letter)
     return out
+
+
+def _share(count: int, prior: float, denominator: float) -> float:
+    return (1 - UNSEEN_SHARE) * (count + PRIOR_WEIGHT * prior) / denominator + UNSEEN_SHARE * prior
+
+
+def _mixed(count: int, letter: str, written: str, denominator: float) -> float:
+    return -math.log(_share(count, _prior(letter, written), denominator))
 
 
 def _prior(letter: str, written: str) -> float:

@@ -26,14 +26,16 @@ from bot.core.text import fold
 
 LM_WEIGHT = 1.0
 KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable: mostly damage
+KEEP_DAMAGED = 12.0  # keeping letters broken by a mark or a digit ("S&Nivii", "niro'c", "v11")
 KEEP_ABBREVIATION = 2.0  # keeping an all-capitals token, a number or a code (UBND, 12/KH-SCT)
-SPLIT_COST = 4.0  # the OCR lost a space
+SPLIT_COST = 2.5  # the OCR lost a space
 SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
 MAX_CANDIDATES = 5
 BEAM = 8
 _TOKEN = re.compile(r"\S+")
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII = re.compile(r"^[a-z]+$")
+_VOWELISH = re.compile(r"[aeiouyàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]")
 
 
 @dataclass(frozen=True)
@@ -142,17 +144,19 @@ def _split_options(lower: str, depth: int = 2) -> tuple[tuple[tuple[str, ...], f
     found: list[tuple[tuple[str, ...], float]] = []
     for cut in range(1, len(lower)):
         head, tail = lower[:cut], lower[cut:]
-        heads = _syllable_options(head)[:2]
+        if not (_VOWELISH.search(tail) and (_VOWELISH.search(head) or not head.isalpha())):
+            continue  # each syllable has a vowel (or the mark OCR wrote for one: "s&")
+        heads = _syllable_options(head)[:3]
         if not heads:
             continue
-        tails: list[tuple[tuple[str, ...], float]] = [((w,), c) for w, c in _syllable_options(tail)[:2]]
-        if depth > 1 and len(tail) >= 4:
-            tails += list(_split_options(tail, depth - 1))[:2]
+        tails: list[tuple[tuple[str, ...], float]] = [((w,), c) for w, c in _syllable_options(tail)[:3]]
+        if depth > 1 and len(tail) >= 4 and not lower.isalpha():
+            tails += list(_split_options(tail, depth - 1))[:3]
         for hw, hc in heads:
             for tw, tc in tails:
                 found.append(((hw, *tw), hc + tc + SPLIT_COST))
     found.sort(key=lambda item: item[1])
-    return tuple(found[:3])
+    return tuple(found[:5])
 
 
 def options(core: str, model: LanguageModel) -> list[_Option]:
@@ -171,7 +175,9 @@ def options(core: str, model: LanguageModel) -> list[_Option]:
         if _looks_like_code(core):
             found.append(_Option((model.id(word),), core, KEEP_ABBREVIATION))
         else:  # kept as a word nobody writes: the language model's floor, not <unk>'s share
-            found.append(_Option((model.size,), core, KEEP_WORD))
+            inside = core[1:-1]
+            damaged = any(not ch.isalnum() for ch in inside) or any(ch.isdigit() for ch in core)
+            found.append(_Option((model.size,), core, KEEP_DAMAGED if damaged else KEEP_WORD))
     return found
 
 
