@@ -99,72 +99,36 @@ def skew_angle(grey: Image.Image) -> float | None:
 def rules(grey: Image.Image) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
     """The ruled lines of a page: horizontal (y, x0, x1) and vertical (x, y0, y1), in pixels.
 
-    A pixel is on a rule when a run of ink through it is far longer than any letter's stroke
-    (1/40 of the page's width across, 1/45 of its height down); runs next to each other are
-    one rule (a rule is a few pixels thick)."""
-    ink = np.asarray(grey, dtype=np.uint8) < 140
+    A rule is a run of ink far longer than any letter's stroke (1/40 of the page's width
+    across, 1/45 of its height down); runs on neighbouring rows (a rule is a few pixels thick)
+    are one rule. Found on a half-size copy, with numpy's run-length arithmetic."""
+    small = grey.reduce(2)
+    ink = np.asarray(small, dtype=np.uint8) < 200
     height, width = ink.shape
-    across = _runs(ink, max(40, width // 40), axis=1)
-    down = _runs(ink, max(40, height // 45), axis=0)
-    return _group(across, axis=1), _group(down, axis=0)
+    across = _long_runs(ink, max(20, width // 40))
+    down = _long_runs(ink.T, max(20, height // 45))
+    return [(2 * y, 2 * a, 2 * b) for y, a, b in across], [(2 * x, 2 * a, 2 * b) for x, a, b in down]
 
 
-def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
-    """Pixels covered by a full run of `length` ink pixels along `axis`."""
-    sums = np.cumsum(ink, axis=axis, dtype=np.int32)
-    pad = [(0, 0), (0, 0)]
-    pad[axis] = (1, 0)
-    sums = np.pad(sums, pad)
-    window = np.take(sums, range(length, sums.shape[axis]), axis=axis) - np.take(
-        sums, range(0, sums.shape[axis] - length), axis=axis
-    )
-    full = window == length
-    covered = np.zeros_like(ink)
-    # a run covers the `length` pixels after its start: spread the starts forward
-    starts = np.zeros_like(ink)
-    index = [slice(None), slice(None)]
-    index[axis] = slice(0, full.shape[axis])
-    starts[tuple(index)] = full
-    spread = np.cumsum(starts, axis=axis, dtype=np.int32)
-    shifted = np.pad(spread, pad)
-    behind = np.take(shifted, range(0, shifted.shape[axis] - length), axis=axis)
-    behind = np.pad(behind, [(length, 0) if a == axis else (0, 0) for a in range(2)])[: ink.shape[0], : ink.shape[1]]
-    covered = (spread - behind[: spread.shape[0], : spread.shape[1]]) > 0
-    return covered
-
-
-def _group(mask: np.ndarray, axis: int) -> list[tuple[int, int, int]]:
-    """Rules from a mask of rule pixels: (position across, start, end along `axis`)."""
-    profile = mask.any(axis=axis)  # which rows (axis=1) or columns (axis=0) carry a rule
-    out: list[tuple[int, int, int]] = []
-    position = 0
-    n = len(profile)
-    while position < n:
-        if not profile[position]:
-            position += 1
-            continue
-        end = position
-        while end + 1 < n and profile[end + 1]:
-            end += 1
-        band = mask[position : end + 1, :] if axis == 1 else mask[:, position : end + 1]
-        along = band.any(axis=0 if axis == 1 else 1)
-        out.extend((round((position + end) / 2), a, b) for a, b in _spans(along))
-        position = end + 1
-    return out
-
-
-def _spans(flags: np.ndarray, gap: int = 6) -> list[tuple[int, int]]:
-    """Runs of True (gaps shorter than `gap` bridged)."""
-    where = np.flatnonzero(flags)
-    if not len(where):
-        return []
-    spans = []
-    start = previous = int(where[0])
-    for x in where[1:]:
-        x = int(x)
-        if x - previous > gap:
-            spans.append((start, previous))
-            start = x
-        previous = x
-    spans.append((start, previous))
-    return spans
+def _long_runs(ink: np.ndarray, length: int) -> list[tuple[int, int, int]]:
+    """Runs of at least `length` ink pixels along each row, merged across neighbouring rows:
+    (row, start, end)."""
+    rows, width = ink.shape
+    padded = np.zeros((rows, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = ink
+    steps = np.diff(padded.ravel())
+    starts = np.flatnonzero(steps == 1)
+    ends = np.flatnonzero(steps == -1)
+    keep = (ends - starts) >= length
+    starts, ends = starts[keep], ends[keep]
+    stride = width + 2
+    found = sorted(zip((starts // stride).tolist(), (starts % stride).tolist(), (ends % stride - 1).tolist(), strict=True))
+    merged: list[list[int]] = []  # [first row, last row, start, end]
+    for row, a, b in found:
+        for rule in reversed(merged[-8:]):
+            if row - rule[1] <= 2 and a <= rule[3] and b >= rule[2]:
+                rule[1], rule[2], rule[3] = row, min(rule[2], a), max(rule[3], b)
+                break
+        else:
+            merged.append([row, row, a, b])
+    return [((first + last) // 2, a, b) for first, last, a, b in merged]
