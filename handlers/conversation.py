@@ -187,6 +187,8 @@ def plan_to_json(plan: ParsedPlan) -> dict[str, Any]:
         "source_hash": plan.source_hash,
         "warnings": list(plan.warnings),
         "errors": list(plan.errors),
+        "ocr_text": plan.ocr_text,
+        "repaired_text": plan.repaired_text,
     }
 
 
@@ -213,6 +215,8 @@ def plan_from_json(value: dict[str, Any]) -> ParsedPlan:
         source_hash=value["source_hash"],
         warnings=list(value["warnings"]),
         errors=list(value["errors"]),
+        ocr_text=value.get("ocr_text"),
+        repaired_text=value.get("repaired_text"),
     )
 
 

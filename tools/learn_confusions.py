@@ -97,7 +97,7 @@ def word_pairs(clean: str, ocr: str) -> list[tuple[str, str]]:
 
 # Damage other OCR engines are known to do to Vietnamese (issue 27: "Sở"→"Sd"/"S&", "cách"→
 # "each", ư→ir, ơ→d, "HỘI"→"HQI"), added as a few counts each, for every tone of the vowel.
-KNOWN = {"ơ": ("d", "o"), "ư": ("ir", "u", "tr"), "ê": ("é", "e"), "đ": ("d",), "ô": ("6", "q"), "o": ("q",)}
+KNOWN = {"ơ": ("d", "o"), "ư": ("ir", "u", "tr"), "ê": ("é", "e"), "đ": ("d",), "ô": ("6", "q", "é", "e"), "o": ("q",)}
 KNOWN_LETTERS = {"c": ("e",), "ở": ("&", "d"), "ọ": ("q",), "ộ": ("q",)}
 KNOWN_COUNT = 5
 

@@ -151,6 +151,10 @@ class Channel:
             return sorted(near, key=lambda item: item[1])[:limit]
         return _search(self, token, limit, margin, cap)
 
+    def nearby(self, token: str, limit: int = 3, cap: float = 9.0) -> list[tuple[str, float]]:
+        """Syllables spelled otherwise than the token ("độc" for "déc"), up to `cap`."""
+        return _search(self, token, limit, 6.0, cap)
+
 
 def _search(channel: Channel, token: str, limit: int, margin: float, cap: float) -> list[tuple[str, float]]:
     """Best-first search over the trie of folded syllables ("thuong"): from each node only the

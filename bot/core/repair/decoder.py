@@ -19,20 +19,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.core.repair.channel import channel
-from bot.core.repair.lm import LanguageModel, language_model
+from bot.core.repair.lm import BACKOFF, LanguageModel, language_model
 from bot.core.repair.syllables import folded_set, is_syllable
 from bot.core.repair.tokens import NUM, START, UNK, ends_sentence, lm_word, split_token
 from bot.core.text import fold
 
-LM_WEIGHT = 1.0
 KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable: mostly damage
 KEEP_DAMAGED = 12.0  # keeping letters broken by a mark or a digit ("S&Nivii", "niro'c", "v11")
 KEEP_ABBREVIATION = 2.0  # keeping an all-capitals token, a number or a code (UBND, 12/KH-SCT)
 SPLIT_COST = 2.5  # the OCR lost a space
 SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
-MAX_CANDIDATES = 5
+MAX_CANDIDATES = 6
+HOPELESS = 8.0  # a reading dearer than the best one by this much is not weighed
+RARE = -13.0  # log-probability under which a marked token is taken for misread marks
 BEAM = 8
 _TOKEN = re.compile(r"\S+")
+_WORD = re.compile(r"[^\s,;|\t]+")  # what `measure` counts: words of prose, cells of a table
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII = re.compile(r"^[a-z]+$")
 _VOWELISH = re.compile(r"[aeiouyàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]")
@@ -53,13 +55,13 @@ class Report:
         that misreads the marks) or almost never carry a mark (an OCR that drops them)."""
         if self.words < 20 or self.vietnamese < 0.65:
             return False
-        return self.not_syllables > 0.2 or (self.unmarked > 0.6 and self.not_syllables > 0.02) or self.unmarked > 0.9
+        return self.not_syllables > 0.25 or (self.unmarked > 0.6 and self.not_syllables > 0.02) or self.unmarked > 0.9
 
 
 def measure(text: str) -> Report:
     words = syllables = unmarked = spelled = 0
     folded = folded_set()
-    for match in _TOKEN.finditer(text):
+    for match in _WORD.finditer(text):
         core = split_token(match[0])[1]
         if not _LETTER.search(core) or (core.isupper() and len(core) > 1 and not is_syllable(core)):
             continue  # numbers, abbreviations (UBND, CCHC) say nothing either way
@@ -134,6 +136,10 @@ def _syllable_options(lower: str) -> tuple[tuple[str, float], ...]:
         return ()
     model = language_model()
     found = channel().candidates(lower, limit=3 * MAX_CANDIDATES)
+    if not lower.isascii() and model.unigrams.get(model.id(lower), model.floor) < RARE:
+        # marks nobody writes ("déc"): the OCR misread them, look beyond the same spelling
+        seen = {word for word, _cost in found}
+        found += [item for item in channel().nearby(lower) if item[0] not in seen]
     ranked = sorted(found, key=lambda item: item[1] - model.unigrams.get(model.id(item[0]), model.floor))
     return tuple(ranked[:MAX_CANDIDATES])
 
@@ -160,7 +166,14 @@ def _split_options(lower: str, depth: int = 2) -> tuple[tuple[tuple[str, ...], f
 
 
 def options(core: str, model: LanguageModel) -> list[_Option]:
-    """Every reading of one token's core the search will weigh."""
+    """Every reading of one token's core the search will weigh (the hopeless ones dropped)."""
+    found = _options(core, model)
+    best = min(option.cost for option in found)
+    return [option for option in found if option.cost <= best + HOPELESS]
+
+
+@lru_cache(maxsize=50000)
+def _options(core: str, model: LanguageModel) -> list[_Option]:
     word = lm_word(core)
     if not _LETTER.search(core):
         return [_Option((model.id(word),), core, 0.0)]
@@ -195,23 +208,37 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
     if not cores:
         return []
     start = model.ids[START]
+    n = model.size
+    trigrams, bigrams, unigrams, floor = model.trigrams, model.bigrams, model.unigrams, model.floor
+    back1, back2 = BACKOFF, 2 * BACKOFF
+
+    def score(u: int, v: int, w: int) -> float:
+        found = trigrams.get((u * n + v) * n + w)
+        if found is not None:
+            return found
+        found = bigrams.get(v * n + w)
+        if found is not None:
+            return back1 + found
+        return back2 + unigrams.get(w, floor)
+
     # per step: state (u, v) → (score, previous state, chosen text)
     steps: list[dict[tuple[int, int], tuple[float, tuple[int, int], str]]] = []
     beam: dict[tuple[int, int], float] = {(start, start): 0.0}
     for core in cores:
         nxt: dict[tuple[int, int], tuple[float, tuple[int, int], str]] = {}
         choices = options(core, model)
-        for state, score in beam.items():
+        for state, total in beam.items():
             for option in choices:
-                s = score - option.cost
+                s = total - option.cost
                 a, b = state
                 for w in option.words:
-                    s += LM_WEIGHT * model.score(a, b, w)
+                    s += score(a, b, w)
                     a, b = b, w
                 key = (a, b)
-                if key not in nxt or nxt[key][0] < s:
+                held = nxt.get(key)
+                if held is None or held[0] < s:
                     nxt[key] = (s, state, option.text)
-        kept = sorted(nxt.items(), key=lambda item: -item[1][0])[:BEAM]
+        kept = sorted(nxt.items(), key=lambda item: -item[1][0])[:BEAM] if len(nxt) > BEAM else list(nxt.items())
         steps.append(dict(kept))
         beam = {key: value[0] for key, value in kept}
     state = max(beam, key=lambda key: beam[key])

@@ -24,7 +24,7 @@ BACKOFF = math.log(0.4)
 _MAGIC = b"NVLM1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LanguageModel:
     """Word ids and log-probability tables; `score` is log S(w | u v)."""
 
@@ -33,10 +33,10 @@ class LanguageModel:
     bigrams: dict[int, float]
     trigrams: dict[int, float]
     floor: float
+    size: int = 0  # the vocabulary's size (set from `ids`)
 
-    @property
-    def size(self) -> int:
-        return len(self.ids)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", len(self.ids))
 
     def id(self, word: str) -> int:
         """The word's id; a syllable never seen in training gets one past the vocabulary (no
