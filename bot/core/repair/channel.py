@@ -147,13 +147,15 @@ class Channel:
             # search adds those (a token with its marks was read by an OCR that knows them)
             if token.isascii():
                 seen = {word for word, _cost in near}
-                near += [item for item in _search(self, token, 2, margin, best + NARROW) if item[0] not in seen]
+                near += [item for item in _search(self, token, 2, margin, best + NARROW)[:limit] if item[0] not in seen]
             return sorted(near, key=lambda item: item[1])[:limit]
-        return _search(self, token, limit, margin, cap)
+        return _search(self, token, limit, margin, cap)[:limit]
 
     def nearby(self, token: str, limit: int = 3, cap: float = 9.0) -> list[tuple[str, float]]:
         """Syllables spelled otherwise than the token ("độc" for "déc"), up to `cap`."""
-        return _search(self, token, limit, 6.0, cap)
+        folded = fold(token)
+        found = _search(self, token, limit + 2, 6.0, cap)
+        return [item for item in found if fold(item[0]) != folded][: 4 * limit]
 
 
 def _search(channel: Channel, token: str, limit: int, margin: float, cap: float) -> list[tuple[str, float]]:
@@ -201,7 +203,7 @@ def _search(channel: Channel, token: str, limit: int, margin: float, cap: float)
             if cost + step <= bound and token.startswith(written, j):
                 heapq.heappush(heap, (cost + step, tie, j + len(written), child, (*path, written)))
                 tie += 1
-    return sorted(found.items(), key=lambda item: item[1])[:limit]
+    return sorted(found.items(), key=lambda item: item[1])  # every syllable of the folded words found
 
 
 def _moves(
