@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,11 +174,14 @@ def degrade(page: Image.Image, quality: Quality, source_dpi: int = 300) -> Image
             x, y = rng.randrange(image.width), rng.randrange(image.height)
             pixels[x, y] = 0 if pixels[x, y] > 128 else 255
     if quality.shadow:
-        # light falling from one corner: a gradient multiplied in, and a soft blur
-        gradient = Image.linear_gradient("L").resize(image.size).rotate(35, expand=False, fillcolor=255)
-        shade = gradient.point(lambda v: 110 + v * 145 // 255)
-        image = Image.composite(image, Image.new("L", image.size, 0), shade).filter(ImageFilter.GaussianBlur(0.6))
-        image = Image.eval(image, lambda v: min(255, v + 15))
+        # a phone photo: light falling off smoothly from one corner (down to 45 %), a hand's
+        # soft shadow across one side, and the blur of a small lens
+        width, height = image.size
+        y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+        light = 1.0 - 0.55 * ((x / width + y / height) / 2) ** 1.5
+        light -= 0.25 * np.exp(-(((x - 0.85 * width) / (0.18 * width)) ** 2))
+        page = np.asarray(image, dtype=np.float32) * np.clip(light, 0.3, 1.0)
+        image = Image.fromarray(page.clip(0, 255).astype(np.uint8), mode="L").filter(ImageFilter.GaussianBlur(0.7))
     if quality.jpeg:
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=quality.jpeg)
