@@ -94,7 +94,8 @@ def decode(blob: bytes) -> LanguageModel:
             keys.append(total)
         tables.append(dict(zip(keys, (v / 1000 for v in values), strict=True)))
     vocab = header["vocab"]
-    return LanguageModel({w: i for i, w in enumerate(vocab)}, *tables, floor=header["floor"])
+    unigrams, bigrams, trigrams = tables
+    return LanguageModel({w: i for i, w in enumerate(vocab)}, unigrams, bigrams, trigrams, floor=header["floor"])
 
 
 @lru_cache(maxsize=1)
