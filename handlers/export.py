@@ -6,6 +6,8 @@ get the summary as text (the same counts as the workbook's "Tổng hợp" sheet)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -23,12 +25,23 @@ if TYPE_CHECKING:
 
 
 async def export_data(
-    ctx: AppContext, agency_id: int, *, today: date, start: date | None = None, end: date | None = None
+    ctx: AppContext,
+    agency_id: int,
+    *,
+    today: date,
+    start: date | None = None,
+    end: date | None = None,
+    plan_id: int | None = None,
 ) -> ExportData:
-    """The rows and counts of one agency and the units under it (archived plans left out)."""
+    """The rows and counts of one agency and the units under it (archived plans left out;
+    with `plan_id`, that plan's tasks only)."""
     directory = await ctx.directory()
     scope = directory.descendants(agency_id)
-    tasks = [t for t in await ctx.storage.tasks_for_agencies(scope) if not t.plan_archived]
+    tasks = [
+        t
+        for t in await ctx.storage.tasks_for_agencies(scope)
+        if not t.plan_archived and (plan_id is None or t.plan_id == plan_id)
+    ]
     people = {u.address: u.name or u.address for u in await ctx.storage.users()}
     return collect(
         tasks,
@@ -42,9 +55,27 @@ async def export_data(
     )
 
 
-def file_name(data: ExportData) -> str:
+@dataclass(frozen=True)
+class ReportFormat:
+    """One form the report is written in: its file extension, media type and builder."""
+
+    extension: str
+    media_type: str
+    build: Callable[[ExportData], bytes]
+
+
+# The forms the report comes in; the dashboard offers each one listed here. Issue 28 adds
+# "docx" (the Word báo cáo) beside the Excel annex.
+REPORT_FORMATS: dict[str, ReportFormat] = {
+    "xlsx": ReportFormat(
+        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", build_xlsx
+    ),
+}
+
+
+def file_name(data: ExportData, extension: str = "xlsx") -> str:
     slug = "-".join(fold_words(data.agency).split())[:60] or "co-quan"
-    return f"bao-cao-{slug}-{data.today:%Y%m%d}.xlsx"
+    return f"bao-cao-{slug}-{data.today:%Y%m%d}.{extension}"
 
 
 def summary_blocks(data: ExportData) -> list[str]:
