@@ -139,3 +139,11 @@ def test_the_build_script_makes_a_model_from_a_corpus(tmp_path: Path) -> None:
     model = decode(out.read_bytes())
     ids = model.ids
     assert model.score(ids["cải"], ids["cách"], ids["hành"]) > model.score(ids["cải"], ids["cách"], ids["vụ"])
+
+
+def test_words_an_ocr_ran_together_are_cut_apart_and_nothing_else() -> None:
+    from bot.core.repair.decoder import split_glued
+
+    assert split_glued("Tên vănbản; Trung tâm Chuyển đổisố; ỦybanĐối ngoại") == "Tên văn bản; Trung tâm Chuyển đổi số; Ủy ban Đối ngoại"
+    for kept in ("iPhone McDonald VinGroup Internet", "UBND tỉnh Đắk Lắk", "Số 12/KH-UBND"):
+        assert split_glued(kept) is kept

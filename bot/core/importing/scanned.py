@@ -15,7 +15,7 @@ from bot.core.domain import ImportRefused
 from bot.core.i18n import _
 from bot.core.importing.blocks import TABLE, DocBlock
 from bot.core.importing.ocr_layout import OcrPage, page_blocks, page_text
-from bot.core.repair.decoder import needs_repair, repair_text
+from bot.core.repair.decoder import needs_repair, repair_text, split_glued
 from bot.core.text import fold
 
 _SCAN_LETTERS = 20  # a PDF page with fewer letters in its text layer (and an image) is a scan
@@ -66,7 +66,8 @@ def read_scanned(pages: Mapping[int, OcrPage]) -> ScanReading:
     damaged = needs_repair(raw)
 
     def repair(texts: list[str]) -> list[str]:
-        return repair_lines(texts) if damaged else texts
+        # a Vietnamese-aware OCR's text: only the words it ran together are cut apart
+        return repair_lines(texts) if damaged else [split_glued(text) for text in texts]
 
     blocks = {number: page_blocks(pages[number], number, repair) for number in sorted(pages)}
     _join_continued_tables(blocks)
@@ -75,19 +76,31 @@ def read_scanned(pages: Mapping[int, OcrPage]) -> ScanReading:
 
 def _join_continued_tables(blocks: dict[int, list[DocBlock]]) -> None:
     """A table that ends one page and starts the next, as wide, is one table (its header row
-    repeated on the new page is dropped)."""
-    numbers = sorted(blocks)
-    for previous, number in zip(numbers, numbers[1:], strict=False):
-        if number != previous + 1 or not blocks[previous] or not blocks[number]:
-            continue
-        last, first = blocks[previous][-1], blocks[number][0]
-        if last.kind != TABLE or first.kind != TABLE or len(last.rows[0]) != len(first.rows[0]):
-            continue
-        rows = first.rows
-        if [fold(c) for c in rows[0]] == [fold(c) for c in last.rows[0]]:
-            rows = rows[1:]
-        last.rows.extend(rows)
-        blocks[number] = blocks[number][1:]
+    repeated on the new page is dropped); a page that is all table passes it on."""
+    open_table: DocBlock | None = None
+    previous_number: int | None = None
+    for number in sorted(blocks):
+        page = blocks[number]
+        if previous_number is None or number != previous_number + 1:
+            open_table = None
+        first = page[0] if page else None
+        if (
+            open_table is not None
+            and first is not None
+            and first.kind == TABLE
+            and len(first.rows[0]) == len(open_table.rows[0])
+        ):
+            rows = first.rows
+            if [fold(c) for c in rows[0]] == [fold(c) for c in open_table.rows[0]]:
+                rows = rows[1:]
+            open_table.rows.extend(rows)
+            page = blocks[number] = page[1:]
+            if not page:
+                previous_number = number
+                continue  # the whole page continued the table: it stays open
+        last = page[-1] if page else None
+        open_table = last if last is not None and last.kind == TABLE else None
+        previous_number = number
 
 
 def repair_lines(texts: list[str]) -> list[str]:

@@ -248,3 +248,56 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
         out.append(text)
         state = previous
     return out[::-1]
+
+
+def split_glued(text: str) -> str:
+    """Words OCR ran together ("vănbản", "đổisố") cut into their syllables; nothing else changed.
+
+    For OCR'd text that needs no repair otherwise: a marked token that is no syllable but is
+    exactly two (or three) syllables is cut where the language model likes the pieces best
+    (a capital inside must be a cut: "ỦybanĐối"). Digits, all capitals and unmarked words
+    (English, names) are left alone."""
+    out: list[str] = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        lead, core, trail = split_token(match[0])
+        cut = _glued(core)
+        if cut is not None:
+            out.append(text[pos : match.start()])
+            out.append(lead + cut + trail)
+            pos = match.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=20000)
+def _glued(core: str) -> str | None:
+    if len(core) < 4 or not core.isalpha() or core.isascii() or is_syllable(core) or core.isupper():
+        return None  # (an unmarked word is more likely English or a name than two syllables)
+    capitals = {i for i, ch in enumerate(core) if i and ch.isupper()}  # "ỦybanĐối": a cut before each
+    model = language_model()
+    lower = unicodedata.normalize("NFC", core.lower())
+    best: tuple[float, list[int]] | None = None
+    for cuts in _cuts(len(lower)):
+        if not capitals <= set(cuts):
+            continue
+        parts = [lower[a:b] for a, b in zip((0, *cuts), (*cuts, len(lower)), strict=True)]
+        if not all(len(part) >= 2 and is_syllable(part) for part in parts):
+            continue
+        ids = [model.id(part) for part in parts]
+        score = sum(model.score(u, v, w) for u, v, w in zip([0, 0, *ids], [0, *ids], ids, strict=False))
+        if best is None or score > best[0]:
+            best = (score, list(cuts))
+    if best is None:
+        return None
+    cuts = best[1]
+    return " ".join(core[a:b] for a, b in zip((0, *cuts), (*cuts, len(core)), strict=True))
+
+
+def _cuts(length: int) -> list[tuple[int, ...]]:
+    """Ways to cut a word into two or three pieces of at least one letter."""
+    two = [(i,) for i in range(1, length)]
+    three = [(i, j) for i in range(1, length - 1) for j in range(i + 1, length)] if length >= 6 else []
+    return two + three
