@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from scans import Quality, degrade, render_pages, save_pdf  # noqa: E402
 
+from bot.core.importing.options import ImportOptions  # noqa: E402
 from bot.core.importing.reader import read_plan  # noqa: E402
 from bot.ocr.tesseract import OcrLimits  # noqa: E402
 from handlers.importing import ocr_words  # noqa: E402
@@ -63,7 +64,7 @@ def main(argv: list[str]) -> None:
         if source.suffix != ".md" or (args.plans and not any(p in name for p in args.plans)):
             continue
         today = date.fromisoformat(gold["signed"]) if gold.get("signed") else date(gold["year"], 1, 5)
-        text_plan = read_plan(source.read_bytes(), source.name, today=today)
+        text_plan = read_plan(source.read_bytes(), source.name, ImportOptions(today=today))
         text_score = gold_scoring.score_tasks(name, gold["tasks"], text_plan.tasks)
         pages = render_pages(source.read_text(encoding="utf-8"), 300, args.pages)
         for quality_name in args.quality:
@@ -73,7 +74,7 @@ def main(argv: list[str]) -> None:
             words = ocr_words(pdf, f"{name}.pdf", limits)
             ocr_seconds, ocr_cpu = time.perf_counter() - started, _cpu() - cpu
             started = time.perf_counter()
-            plan = read_plan(pdf, f"{name}.pdf", today=today, ocr_pages=words)
+            plan = read_plan(pdf, f"{name}.pdf", ImportOptions(today=today), words)
             read_seconds = time.perf_counter() - started
             score = gold_scoring.score_tasks(name, gold["tasks"], plan.tasks)
             right, total = gold_scoring.title_syllables(gold["tasks"], plan.tasks)

@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.core.importing.documents import extract_from_text  # noqa: E402
+from bot.core.importing.documents import plan_from_text  # noqa: E402
+from bot.core.importing.options import ImportOptions  # noqa: E402
 from bot.core.repair import decoder  # noqa: E402
 from bot.core.repair.channel import channel  # noqa: E402
 from bot.core.repair.lm import language_model  # noqa: E402
@@ -36,7 +37,7 @@ PAGE = 3000
 def score(name: str, text: str) -> tuple[gold_scoring.Score, int, int]:
     gold = json.loads((DATA / "gold" / f"{name}.gold.json").read_text(encoding="utf-8"))
     today = date.fromisoformat(gold["signed"]) if gold.get("signed") else date(gold["year"], 1, 5)
-    plan = extract_from_text(text, today=today)
+    plan = plan_from_text(text, ImportOptions(today=today))
     right, total = gold_scoring.title_syllables(gold["tasks"], plan.tasks)
     return gold_scoring.score_tasks(name, gold["tasks"], plan.tasks), right, total
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.importing.documents import extract_from_text
+from bot.core.importing.documents import plan_from_text
+from bot.core.importing.options import ImportOptions
 from bot.core.repair import decoder
 from bot.core.repair.channel import align_letters, channel
 from bot.core.repair.decoder import measure, needs_repair, repair_text
@@ -95,7 +96,7 @@ def _title_share(name: str) -> float:
     gold = json.loads((EXAMPLES / "gold" / f"{name}.gold.json").read_text(encoding="utf-8"))
     raw = (EXAMPLES / "plans" / f"{name}.ocr.txt").read_text(encoding="utf-8")
     today = date.fromisoformat(gold["signed"]) if gold.get("signed") else date(gold["year"], 1, 5)
-    plan = extract_from_text(repair_text(raw), today=today)
+    plan = plan_from_text(repair_text(raw), ImportOptions(today=today))
     right, total = title_syllables(gold["tasks"], plan.tasks)
     return right / total
 

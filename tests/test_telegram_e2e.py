@@ -21,6 +21,7 @@ import pytest
 
 from bot.channels.telegram import TelegramChannel, split_for_telegram
 from bot.core.domain import OccurrenceStatus
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
 from bot.settings import Settings
 from handlers.context import AppContext
@@ -108,7 +109,7 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
 async def seed(ctx: AppContext, data: bytes, name: str = "ke-hoach.csv") -> None:
     """Put a plan in the database the way `nhacviec import` does (not the subject of most tests)."""
     parsed = await parse_file(ctx, data, name)
-    await save_parsed(ctx, parsed, dry_run=False)
+    await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
 
 
 async def officer(bot: Bot, user_id: int, agency: str) -> None:
@@ -234,9 +235,16 @@ async def test_admin_corrects_an_agency_match_in_the_preview(bot: Bot) -> None:
     assert task.lead == "Sở Nội vụ"
 
 
-async def test_a_photographed_plan_sent_as_a_photo_imports_with_a_progress_note(bot: Bot) -> None:
+async def test_a_photographed_plan_sent_as_a_photo_imports_with_a_progress_note(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue 27: a phone photo (Telegram's compressed photo, not a file) is read by OCR; the
     chat hears the progress before the preview."""
+    from collections import OrderedDict
+
+    from handlers import importing
+
+    monkeypatch.setattr(importing, "_ocr_kept", OrderedDict())  # read anew, not from another test
     photo = (Path(__file__).parent / "data" / "scans" / "qd-1627-trang-5-anh-chup.jpg").read_bytes()
     since = bot.mark()
     bot.api.add_photo(ADMIN, photo, caption="/import")

@@ -59,11 +59,8 @@ def missing(language: str = "vie") -> str | None:
     ).format(packages=PACKAGES)
 
 
-def read_images(images: Iterable[Image.Image], total: int, limits: OcrLimits, progress: Progress | None) -> list[OcrPage]:
-    """The words of each page, in order; refuses past the page or time limit."""
-    reason = missing(limits.language)
-    if reason:
-        raise OcrUnavailable(reason)
+def check_pages(total: int, limits: OcrLimits) -> None:
+    """Refuse a scan of more pages than the limit, with a sentence."""
     if total > limits.max_pages:
         raise ImportRefused(
             ngettext(
@@ -72,6 +69,14 @@ def read_images(images: Iterable[Image.Image], total: int, limits: OcrLimits, pr
                 total,
             ).format(n=total, limit=limits.max_pages)
         )
+
+
+def read_images(images: Iterable[Image.Image], total: int, limits: OcrLimits, progress: Progress | None) -> list[OcrPage]:
+    """The words of each page, in order; refuses past the page or time limit."""
+    reason = missing(limits.language)
+    if reason:
+        raise OcrUnavailable(reason)
+    check_pages(total, limits)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per page: steadier on a shared server
     deadline = time.monotonic() + limits.max_seconds
     pages = []

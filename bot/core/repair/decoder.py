@@ -279,7 +279,7 @@ def _glued(core: str) -> str | None:
     capitals = {i for i, ch in enumerate(core) if i and ch.isupper()}  # "ỦybanĐối": a cut before each
     model = language_model()
     lower = unicodedata.normalize("NFC", core.lower())
-    best: tuple[float, list[int]] | None = None
+    best: tuple[float, tuple[int, ...]] | None = None
     for cuts in _cuts(len(lower)):
         if not capitals <= set(cuts):
             continue
@@ -289,15 +289,16 @@ def _glued(core: str) -> str | None:
         ids = [model.id(part) for part in parts]
         score = sum(model.score(u, v, w) for u, v, w in zip([0, 0, *ids], [0, *ids], ids, strict=False))
         if best is None or score > best[0]:
-            best = (score, list(cuts))
+            best = (score, cuts)
     if best is None:
         return None
-    cuts = best[1]
-    return " ".join(core[a:b] for a, b in zip((0, *cuts), (*cuts, len(core)), strict=True))
+    chosen = best[1]
+    return " ".join(core[a:b] for a, b in zip((0, *chosen), (*chosen, len(core)), strict=True))
 
 
 def _cuts(length: int) -> list[tuple[int, ...]]:
     """Ways to cut a word into two or three pieces of at least one letter."""
-    two = [(i,) for i in range(1, length)]
-    three = [(i, j) for i in range(1, length - 1) for j in range(i + 1, length)] if length >= 6 else []
-    return two + three
+    cuts: list[tuple[int, ...]] = [(i,) for i in range(1, length)]
+    if length >= 6:
+        cuts += [(i, j) for i in range(1, length - 1) for j in range(i + 1, length)]
+    return cuts
