@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/ocr_scans.py [--held-back] [--lang vie|eng] [--quality NAME ...]
         [--plans NAME ...] [--pages N]
 
-Each labelled plan (tests/data) is printed to pages (`tools/scans.py`: 13 pt Times-like type,
+Each labelled plan (tests/data) is printed to pages (`benchmarks/tools/scans.py`: 13 pt Times-like type,
 ruled tables) and scanned at office qualities; the image-only PDF is read as `/import` reads it
 (`handlers.importing.ocr_words`: Tesseract, straightening, then the reader with its repair),
 and scored with the agreed rule (`tests/gold_scoring.py`) against the same plan read as text.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "tools"))
 
 from scans import Quality, degrade, render_pages, save_pdf  # noqa: E402
 

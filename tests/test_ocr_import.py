@@ -1,6 +1,6 @@
 """Scans, photos and OCR'd text imported from chat and from the command line (issue 27), with
 the real Tesseract (Debian's tesseract-ocr and tesseract-ocr-vie; `.ci/run` installs them).
-The scans are tests/data/scans/ (made by tools/make_test_scans.py from qd-1627's text); the
+The scans are tests/data/scans/ (made by benchmarks/tools/make_test_scans.py from qd-1627's text); the
 suite OCRs five pages in all."""
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ def test_the_build_script_makes_a_model_from_a_corpus(tmp_path: Path) -> None:
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("<<<doc a>>>\n" + "Kế hoạch cải cách hành chính năm 2022. Sở Nội vụ chủ trì.\n" * 20, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("build_repair_lm", Path(__file__).parent.parent / "tools" / "build_repair_lm.py")
+    spec = importlib.util.spec_from_file_location("build_repair_lm", Path(__file__).parent.parent / "benchmarks" / "tools" / "build_repair_lm.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

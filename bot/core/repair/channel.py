@@ -1,7 +1,7 @@
 """The channel: how likely an OCR token is as the writing of a syllable, and the syllables
 that could have been written as a token.
 
-The confusion table (`data/confusions.json`, learned by `tools/learn_confusions.py`) counts,
+The confusion table (`data/confusions.json`, learned by `benchmarks/tools/learn_confusions.py`) counts,
 for each clean letter, what OCR wrote for it: itself, a letter without its marks ("ế"→"e"),
 another shape ("ư"→"ir", "ơ"→"d", "đ"→"d", "ộ"→""). The cost of a syllable for a token is the
 cheapest way to write the token letter by letter, −log P(written | letter); unseen writings

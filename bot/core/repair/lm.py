@@ -1,6 +1,6 @@
 """The syllable trigram language model (stupid backoff), trained on administrative text.
 
-The model ships as package data (`data/lm.bin`, built by `tools/build_repair_lm.py` from a
+The model ships as package data (`data/lm.bin`, built by `benchmarks/tools/build_repair_lm.py` from a
 corpus given on its command line): the vocabulary and three sorted tables of
 (n-gram key, log-probability × 1000). A trigram seen in training scores its own
 log P(w | u v); otherwise the bigram's, and otherwise the word's, each backing off by

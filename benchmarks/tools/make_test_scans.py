@@ -1,6 +1,6 @@
 """Make the few scans the suite reads (tests/data/scans/), from a labelled plan of the suite.
 
-    python tools/make_test_scans.py        # needs fonts-liberation2
+    python benchmarks/tools/make_test_scans.py        # needs fonts-liberation2
 
 - `qd-1627-trang-4-5.pdf`: pages 4 and 5 of qd-1627 printed and scanned at 150 dpi, JPEG 60, as
   an image-only PDF (what a scanner sends);
@@ -14,8 +14,8 @@ import io
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks" / "tools"))
 
 import pypdfium2  # noqa: E402
 from scans import Quality, degrade, render_pages, save_pdf  # noqa: E402

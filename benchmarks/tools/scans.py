@@ -1,8 +1,8 @@
 """Make scans of clean text, as offices make them: pages rendered in a Times-like font, then
 printed-and-scanned damage (resolution, JPEG, skew, speckle, a phone photo's shadow).
 
-Used by `tools/learn_confusions.py` (what OCR does to Vietnamese) and the OCR benchmarks;
-the suite's few committed scans were made with it too (`python tools/scans.py --help`).
+Used by `benchmarks/tools/learn_confusions.py` (what OCR does to Vietnamese) and the OCR benchmarks;
+the suite's few committed scans were made with it too (`python benchmarks/tools/scans.py --help`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bot.core.importing.blocks import markdown_blocks  # noqa: E402

@@ -1,9 +1,9 @@
 """Learn what OCR does to Vietnamese letters: the repair model's confusion table.
 
-    python tools/learn_confusions.py CORPUS.txt[.gz] --pages 40 [--cache DIR]
+    python benchmarks/tools/learn_confusions.py CORPUS.txt[.gz] --pages 40 [--cache DIR]
         [--pair CLEAN.txt OCR.txt ...] [--out bot/core/repair/data/confusions.json]
 
-Pages of clean text from the corpus are rendered as scans (`tools/scans.py`: several
+Pages of clean text from the corpus are rendered as scans (`benchmarks/tools/scans.py`: several
 resolutions, JPEG qualities, a little skew, a shadow) and read by Tesseract twice — with its
 Vietnamese model and with its English one (an OCR that does not know Vietnamese). Each OCR
 word is aligned to its clean syllable and then letter by letter; the table counts, for each
@@ -24,9 +24,9 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "tools"))
 
 from build_repair_lm import documents  # noqa: E402
 from scans import Quality, degrade, plain_lines, render_pages  # noqa: E402

@@ -1,6 +1,6 @@
 """Build the repair model's syllable trigram LM from a corpus of clean Vietnamese text.
 
-    python tools/build_repair_lm.py CORPUS.txt[.gz] [--out bot/core/repair/data/lm.bin]
+    python benchmarks/tools/build_repair_lm.py CORPUS.txt[.gz] [--out bot/core/repair/data/lm.bin]
         [--min-bigram 2] [--min-trigram 3]
 
 The corpus is plain UTF-8 (gzip allowed); lines `<<<doc NAME>>>` separate documents and
@@ -19,7 +19,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bot.core.repair.lm import encode  # noqa: E402
