@@ -137,6 +137,11 @@ def _first_line(exc: BaseException) -> str:
 # -- commands -------------------------------------------------------------------------------
 
 
+def _ocr_progress(page: int, pages: int) -> None:
+    """A scan's progress on stderr (stdout stays the result, --json included)."""
+    print(_("Đang nhận dạng chữ: trang {page}/{pages}").format(page=page, pages=pages), file=sys.stderr, flush=True)
+
+
 async def cmd_import(args: argparse.Namespace) -> int:
     from bot.core.importing.options import ImportOptions
     from handlers.importing import parse_file, placement_line, save_parsed
@@ -163,7 +168,7 @@ async def cmd_import(args: argparse.Namespace) -> int:
             period=args.period,  # the admin's fact wins, like --year (issue 17)
             dry_run=args.dry_run,
         )
-        parsed = await parse_file(ctx, data, path.name, options)
+        parsed = await parse_file(ctx, data, path.name, options, progress=_ocr_progress)
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
         matches: dict[str, str] = {}

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     nhacviec_debug: bool = False  # the CLI re-raises unexpected errors (a developer's traceback)
     nhacviec_remind_partners: str = "off"
     nhacviec_province: str = ""
+    # Issue 27: scans and photos are read by Tesseract within these limits (per file).
+    nhacviec_ocr_max_pages: int = Field(default=30, ge=1)
+    nhacviec_ocr_max_seconds: float = Field(default=300.0, gt=0)
+    nhacviec_ocr_language: str = "vie"
 
     @field_validator("nhacviec_remind_partners")
     @classmethod

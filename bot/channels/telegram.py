@@ -387,12 +387,18 @@ class TelegramChannel:
             mentioned=mentioned,
         )
         document = message.document
+        # A photo (a plan photographed with the phone) is a file too: its largest size, a JPEG.
+        photo = message.photo[-1] if message.photo else None
         # In a group, a shared file is the bot's business only with a command or a mention.
-        if document is not None and (not is_group or mentioned or text.lstrip().startswith("/")):
-            req.file_name = document.file_name or "tep"
-            req.file_size = document.file_size
-            req.file_id = document.file_id  # kept as a report file's reference (/xong)
-            req.load_file = self._file_loader(document.file_id)
+        if (document is not None or photo is not None) and (not is_group or mentioned or text.lstrip().startswith("/")):
+            if document is not None:
+                req.file_name = document.file_name or "tep"
+                req.file_size, req.file_id = document.file_size, document.file_id
+            elif photo is not None:
+                req.file_name = f"anh-chup-{photo.file_unique_id}.jpg"
+                req.file_size, req.file_id = photo.file_size, photo.file_id
+            assert req.file_id is not None
+            req.load_file = self._file_loader(req.file_id)  # file_id: a report file's reference (/xong)
         return req
 
     def _strip_mention(self, message: Message, text: str) -> tuple[str, bool]:
