@@ -42,7 +42,7 @@ async def export_data(
         for t in await ctx.storage.tasks_for_agencies(scope)
         if not t.plan_archived and (plan_id is None or t.plan_id == plan_id)
     ]
-    people = {u.address: u.name or u.address for u in await ctx.storage.users()}
+    people: dict[str, str] = {u.address: u.name or u.address for u in await ctx.storage.users()}
     return collect(
         tasks,
         agency_ids=set(scope),
