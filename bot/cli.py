@@ -247,6 +247,7 @@ async def cmd_deadline(args: argparse.Namespace) -> int:
 
 
 async def cmd_ask(args: argparse.Namespace) -> int:
+    # Here, not at the top: it brings storage and SQLAlchemy (~1 s), which other commands never need.
     from handlers.ask import UnknownAgency, answer_question
 
     ctx = await _context(args)

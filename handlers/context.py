@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from bot.core.domain import TaskView
 from bot.core.lang.agencies import Directory
 from bot.core.lang.places import Places
+from bot.core.lang.topics import TopicIndex
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.context import DeliveryContext
 from bot.settings import Settings
@@ -59,6 +60,10 @@ class AppContext:
     async def all_tasks(self) -> list[TaskView]:
         """Every task (topic search, reminders), reloaded only after a write changed them."""
         return await self.cache.all_tasks()
+
+    async def topic_index(self) -> TopicIndex:
+        """Every task's title by word (topic questions over every agency), kept with the tasks."""
+        return await self.cache.topic_index()
 
     async def tasks_for_agencies(self, agency_ids: set[int]) -> list[TaskView]:
         """Tasks led or coordinated by any of these agencies, from the in-memory copy (checked fresh first).

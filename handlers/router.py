@@ -21,6 +21,8 @@ import secrets
 from bot.core.address import Address
 from bot.core.domain import Role, UserError
 from bot.core.i18n import _, use_language
+from bot.core.lang.answers import social_reply
+from bot.core.lang.social import social_turn
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
 from bot.core.text import fold
@@ -185,6 +187,8 @@ class Router:
         turn.args = args
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
+        if command is None and (social := await self._social_turn(turn, chat)) is not None:
+            return social
         if command == "huy":
             await self.conv.state.stop_waiting(req.account)
             return [Reply([_("Đã huỷ.")])]
@@ -261,6 +265,17 @@ class Router:
         if not req.text.strip():
             return [help_reply()]
         return await tasks_cmds.question(turn)
+
+    async def _social_turn(self, turn: Turn, chat: Address) -> list[Reply] | None:
+        """Thanks, goodbyes and greetings of an approved account get their short reply, and never
+        become a note, a reason or an agency name (a wait stays open); an acknowledgement ("ok",
+        "vâng") too, unless a choice is shown (a proposal's yes or no is the conversation's)."""
+        if not turn.approved or turn.req.file_name is not None:
+            return None
+        kind = social_turn(fold(turn.req.text))
+        if kind is None or (kind == "ack" and await self.conv.state.buttons(chat)):
+            return None
+        return [Reply(social_reply(kind))]
 
     async def _callback(self, turn: Turn, data: str) -> list[Reply]:
         kind, _sep, rest = data.partition(":")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.core.domain import TaskView
 from bot.core.lang.agencies import Directory
 from bot.core.lang.places import Places
+from bot.core.lang.topics import TopicIndex
 from storage.facade import Storage
 from storage.rows import AGENCIES_REV, TASKS_REV
 
@@ -31,6 +32,7 @@ class _TasksCopy:
     tasks: list[TaskView]
     by_agency: dict[int, list[TaskView]]
     position: dict[int, int]  # task id → its place in the plans' order
+    topics: TopicIndex | None = None  # every title by word, built on the first topic question
 
 
 class ReadCache:
@@ -56,6 +58,14 @@ class ReadCache:
         await self._refresh()
         assert self._tasks is not None
         return self._tasks.tasks
+
+    async def topic_index(self) -> TopicIndex:
+        """Every task's title by word (topic questions over every agency), built once per revision."""
+        await self._refresh()
+        assert self._tasks is not None
+        if self._tasks.topics is None:
+            self._tasks.topics = TopicIndex(self._tasks.tasks)
+        return self._tasks.topics
 
     async def tasks_for_agencies(self, agency_ids: Iterable[int]) -> list[TaskView]:
         """Tasks led or coordinated by any of these agencies, from the in-memory copy (checked fresh

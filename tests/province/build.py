@@ -201,13 +201,19 @@ DONE = (("Y6", 0), ("P2", 0))
 
 
 async def build(
-    url: str, today: date, *, reverse: bool = False
+    url: str,
+    today: date,
+    *,
+    reverse: bool = False,
+    files: list[PlanFile] | None = None,
+    done: tuple[tuple[str, int], ...] = DONE,
+    settings: Settings | None = None,
 ) -> tuple[AppContext, dict[tuple[str, str], str]]:
-    """Import the province into a fresh database; → the context and {(plan number, TT): ref}."""
+    """Import the province (or `files`) into a fresh database; → the context and {(plan number, TT): ref}."""
     storage = await Storage.open(url)
     now = datetime(today.year, today.month, today.day, 3, 0, tzinfo=UTC)
-    ctx = AppContext(storage=storage, settings=Settings(), clock=lambda: now)
-    files = plans(today)
+    ctx = AppContext(storage=storage, settings=settings or Settings(), clock=lambda: now)
+    files = plans(today) if files is None else files
     refs: dict[tuple[str, str], str] = {}
     for plan in reversed(files) if reverse else files:
         parsed = await parse_file(
@@ -221,7 +227,7 @@ async def build(
         for index in range(1, len(plan.rows) + 1):
             refs[(plan.number, str(index))] = f"{plan.key}{index}"
     by_ref = {refs[(t.plan, t.number)]: t for t in await storage.all_tasks()}
-    for ref, which in DONE:
+    for ref, which in done:
         occurrence = sorted(by_ref[ref].occurrences, key=lambda o: o.due)[which]
         await storage.mark_done(occurrence.id, by="test", at=now)
     return ctx, refs
