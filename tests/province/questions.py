@@ -3,8 +3,8 @@
 Refs name tasks by plan and row: U = the province's plan, Y = Sở Y tế, P = Sở Tư pháp,
 B = UBND huyện Bình Sơn, N = UBND huyện Tư Nghĩa. "today" is `TODAY` (a Wednesday in October).
 An expected list of None means "no such agency": the answer must say it was not found.
-What is late ("quá hạn") is what the agency leads, unless partners are asked for (issue 25 changed
-four expectations written before that rule: a partner's task is the lead's to be late on).
+"Quá hạn" lists what the agency leads and, under "Phối hợp", what it coordinates; the words of
+lateness ("trễ", "chậm", "tồn đọng"…) ask only what it leads, unless partners are asked for.
 Askers are full names as the directory shows them; None is an account with no agency.
 """
 
@@ -38,7 +38,7 @@ TUNED: list[tuple[str, str | None, str, list[str] | str | None]] = [
     ("statuses", SNV, "việc quá hạn của UBND huyện Bình Sơn", ["B3"]),
     ("statuses", SNV, "Sở Tư pháp đã hoàn thành những việc gì", ["P2"]),
     ("statuses", None, "các việc quá hạn", ["U1", "U2", "U8", "U9", "U12", "Y2", "Y5", "P1", "B3"]),
-    ("statuses", SYT, "Sở Nội vụ có việc gì quá hạn", []),  # U2: a partner is not late (issue 25)
+    ("statuses", SYT, "Sở Nội vụ có việc gì quá hạn", ["U2"]),
     ("statuses", SNV, "tất cả việc của Sở Khoa học và Công nghệ", ["U14"]),
     ("abbreviations and typos", SNV, "STP quá hạn", ["U2", "U8", "P1"]),
     ("abbreviations and typos", SNV, "SYT tháng này", ["U12", "U7", "Y3", "Y5"]),
@@ -54,7 +54,7 @@ TUNED: list[tuple[str, str | None, str, list[str] | str | None]] = [
     ("abbreviations and typos", SNV, "sở y tế có việc j quá hạn k", ["U1", "U12", "Y2", "Y5"]),
     ("abbreviations and typos", SNV, "stp co viec j qua han ko", ["U2", "U8", "P1"]),
     ("relative names", STP, "Văn phòng Sở có việc gì quá hạn", ["P1"]),
-    ("relative names", SYT, "Văn phòng Sở có việc gì quá hạn", ["Y2"]),  # Y5: partner
+    ("relative names", SYT, "Văn phòng Sở có việc gì quá hạn", ["Y2", "Y5"]),
     ("relative names", STP, "Thanh tra Sở quá hạn", ["U8"]),
     ("relative names", SYT, "Thanh tra Sở quá hạn", []),
     ("relative names", STP, "Phòng Kế hoạch - Tài chính quý này", ["P3"]),
@@ -96,7 +96,7 @@ TUNED: list[tuple[str, str | None, str, list[str] | str | None]] = [
     ("partners", SYT, "Sở Nội vụ có việc gì", ["U4", "U15", "U2"]),
     ("partners", SNV, "Công an tỉnh tháng 12", ["U10"]),
     ("partners", SNV, "Văn phòng UBND tỉnh quý này", ["U3"]),
-    ("partners", SNV, "Sở Thông tin và Truyền thông có việc gì quá hạn", []),  # U1: partner
+    ("partners", SNV, "Sở Thông tin và Truyền thông có việc gì quá hạn", ["U1"]),
     ("partners", SYT, "Sở Nội vụ có gì phối hợp không", ["U2"]),
     ("partners", SNV, "Sở Tư pháp phối hợp", ["U4"]),
     ("partners", SNV, "UBND huyện Bình Sơn phối hợp những việc gì", ["U15", "U11", "B5", "U13"]),
@@ -110,7 +110,7 @@ HELD_BACK: list[tuple[str, str | None, str, list[str] | str | None]] = [
     ("periods", SNV, "việc của sở y tế trong tháng này nhé", ["U12", "U7", "Y3", "Y5"]),
     ("statuses", SNV, "stp có gì trễ hạn không", ["U2", "U8", "P1"]),
     ("statuses", SNV, "Thanh tra Sở Tư pháp đã xong", ["P2"]),
-    ("relative names", SYT, "vp sở quá hạn", ["Y2"]),  # Y5: partner
+    ("relative names", SYT, "vp sở quá hạn", ["Y2", "Y5"]),
     ("relative names", SYT, "phong ke hoach tai chinh thang sau", ["Y4"]),
     ("same-named units", SNV, "Phòng Tư pháp huyện Tư Nghĩa có việc gì", ["U6", "N1"]),
     ("hierarchy", SNV, "UBND huyện Bình Sơn sắp đến hạn", ["B4"]),

@@ -35,6 +35,13 @@ _OPEN = re.compile(
     r"\b(?:chua|con)\s+(?:hoan thanh|xong|lam|thuc hien|nop)\b|\bcon\s+(?:lai|dang)\b|\bcon\s+ton\b(?!\s+dong)"
     r"|\b(?:phai|can|se|nen)\s+(?:duoc\s+)?(?:lam\s+)?(?:xong|hoan thanh|nop|thuc hien)\b"
 )
+# The words of lateness ("trễ", "chậm tiến độ", "tồn đọng", "nợ đọng", "lỡ hạn") ask what the
+# agency itself is late on — its lead tasks; "quá hạn" is the overdue status, leads then partners.
+_LATE_WORDS = re.compile(
+    r"\b(?:tre|lo|tran)\s+(?:han|deadline|thoi\s+han)\b|\b(?:no|ton)\s+dong\b|\bcham\s+(?:tien\s+do|tre)\b"
+    r"|\btre\b(?!\s+(?:em|nho|so sinh|mo coi|tuoi|hoa|trung|trau))"
+    r"|\bcham\b(?!\s+(?:soc|diem|lo|chi|dut|nhat|cong|thi|bai|ngon|biem))"
+)
 _STATUS_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "overdue",
@@ -143,6 +150,7 @@ class Question:
     place_id: int | None = None  # a place named beside the agency: only that place's tree
     place_name: str = ""
     with_partners: bool = False  # "kể cả phối hợp"
+    says_late: bool = False  # "trễ", "chậm", "tồn đọng"…: what the agency itself is late on
     fallback_topic: str = ""  # the words, agency name included, if the name turns out to be a topic
 
 
@@ -270,6 +278,7 @@ def _read_period(reading: _Reading, question: Question, today: date) -> None:
 def _read_status(reading: _Reading, question: Question, command_status: str | None) -> bool:
     """The status named (the most specific one wins); a command's own status wins over words."""
     named = "open" if reading.take(_OPEN) is not None else None
+    question.says_late = _LATE_WORDS.search(reading.folded) is not None
     found = []
     for candidate, pattern in _STATUS_PATTERNS:
         if reading.take(pattern) is not None:
@@ -290,8 +299,9 @@ def _read_status(reading: _Reading, question: Question, command_status: str | No
 
 
 def _read_role(reading: _Reading, question: Question) -> None:
-    """Leads or partners: "việc phối hợp" (partners only), "kể cả phối hợp" (both). A question
-    about what is late means the tasks the agency leads unless partners are asked for."""
+    """Leads or partners: "việc phối hợp" (partners only), "kể cả phối hợp" (both). A question in
+    the words of lateness ("trễ", "chậm", "tồn đọng") means the tasks the agency leads unless
+    partners are asked for; "quá hạn" lists leads, then partners under their own heading."""
     if reading.take(_WITH_PARTNERS) is not None:
         question.with_partners = True
     else:
@@ -299,7 +309,7 @@ def _read_role(reading: _Reading, question: Question) -> None:
         if role_words is not None and not _ASKS_LEAD.search(reading.folded):
             question.role = "partner" if "phoi hop" in role_words.group() else "lead"
             reading.mask(role_words.span())
-    if question.status == "overdue" and question.role is None and not question.with_partners:
+    if question.says_late and question.status == "overdue" and question.role is None and not question.with_partners:
         question.role = "lead"
 
 
