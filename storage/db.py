@@ -101,6 +101,7 @@ class PlanRecord:
     tasks: int
     occurrences: int
     open_occurrences: int
+    issued_on: date | None = None  # the signing date (reports cite "Kế hoạch số … ngày …")
 
     @property
     def label(self) -> str:
@@ -917,6 +918,7 @@ class Storage(OnboardingStore):
                     tasks=tasks.get(p.id, 0),
                     occurrences=occurrences.get(p.id, 0),
                     open_occurrences=open_.get(p.id, 0),
+                    issued_on=p.issued_on,
                 )
                 for p in rows
             ]
