@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -20,6 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.channels.base import Channel
 from bot.core.i18n import _
 from bot.settings import Settings
+from bot.web.dashboard import dashboard_app
+from bot.web.server import WebServer
 from handlers.context import AppContext
 from handlers.ports import Outbox
 from handlers.router import Router
@@ -147,6 +150,25 @@ def console_context(storage: Storage, settings: Settings, options: ConsoleOption
     return AppContext(storage=storage, settings=settings, clock=lambda: moment)
 
 
+@contextlib.asynccontextmanager
+async def serving_web(ctx: AppContext) -> AsyncIterator[WebServer | None]:
+    """The dashboard on NHACVIEC_WEB_LISTEN:NHACVIEC_WEB_PORT, in this event loop, while the bot
+    runs (nothing when the port is not set). Port 0 takes a free one; links then point to it."""
+    settings = ctx.settings
+    if settings.nhacviec_web_port is None:
+        yield None
+        return
+    server = WebServer(dashboard_app(ctx), host=settings.nhacviec_web_listen, port=settings.nhacviec_web_port)
+    if server.port != settings.nhacviec_web_port:
+        ctx.settings = settings.model_copy(update={"nhacviec_web_port": server.port})
+    await server.start()
+    print(_("Trang tổng hợp: {url}").format(url=server.url), file=sys.stderr)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
 async def run_console_session(ctx: AppContext, router: Router, options: ConsoleOptions) -> int:
     """The console chat as `console:local`: an admin by default, or `--as`/`--role`'s member."""
     from bot.channels.console import CONSOLE_ACCOUNT, run_console
@@ -155,7 +177,8 @@ async def run_console_session(ctx: AppContext, router: Router, options: ConsoleO
     address = f"console:{CONSOLE_ACCOUNT}"
     agency = await console_user(ctx, address, agency=options.agency, role=options.role)
     intro = first_words(bool(await ctx.all_tasks()), agency, options.role)
-    await run_console(router, intro=intro)
+    async with serving_web(ctx):
+        await run_console(router, intro=intro)
     return 0
 
 
@@ -185,25 +208,26 @@ async def run(settings: Settings, *, db: str | None = None, console: ConsoleOpti
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        for channel in channels:
-            await channel.start()
-        ticks = TickRunner(ctx, outbox)
-        await ticks.start()
-        await _warn_about_the_sample(ctx)
-        print(
-            _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
-            file=sys.stderr,
-        )
-        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.file_lost.wait())]
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        for waiting in waits:
-            waiting.cancel()
-        lost = storage.file_lost.is_set()
-        log.info("stopping: no new claims; waiting for sends in flight")
-        await ticks.stop(settings.nhacviec_stop_seconds)
-        for channel in channels:
-            with contextlib.suppress(Exception):
-                await channel.stop()
+        async with serving_web(ctx):  # bound first: a port in use stops the start with a sentence
+            for channel in channels:
+                await channel.start()
+            ticks = TickRunner(ctx, outbox)
+            await ticks.start()
+            await _warn_about_the_sample(ctx)
+            print(
+                _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
+                file=sys.stderr,
+            )
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.file_lost.wait())]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in waits:
+                waiting.cancel()
+            lost = storage.file_lost.is_set()
+            log.info("stopping: no new claims; waiting for sends in flight")
+            await ticks.stop(settings.nhacviec_stop_seconds)
+            for channel in channels:
+                with contextlib.suppress(Exception):
+                    await channel.stop()
         if lost:
             print(
                 _("Dừng: tệp cơ sở dữ liệu đã bị xoá hoặc thay thế trong khi bot chạy; không ghi gì thêm."),

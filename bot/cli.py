@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from bot.core.domain import ImportRefused, UserError
 from bot.core.i18n import _, set_default_language
 from bot.core.text import fold
 from bot.logs import configure as configure_logging
-from bot.settings import Settings, settings_error
+from bot.settings import Settings, parse_web_url, settings_error
 
 log = logging.getLogger("nhacviec")
 
@@ -633,6 +634,53 @@ async def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_WEB_PORT = 8080
+
+
+async def cmd_web(args: argparse.Namespace) -> int:
+    """`web link ACCOUNT [--base URL]` prints a login link; `web serve [--port P]` serves the dashboard."""
+    from handlers.dashboard import login_link
+    from storage.db import split_account
+
+    settings: Settings = args.settings
+    ctx = await _context(args)
+    try:
+        if args.web_command == "link":
+            base = args.base or settings.web_base_url
+            channel, account = split_account(args.account)
+            print(await login_link(ctx, f"{channel}:{account}", base=base))
+            return 0
+        port = args.port if args.port is not None else settings.nhacviec_web_port or DEFAULT_WEB_PORT
+        return await _serve_web(ctx, host=args.listen or settings.nhacviec_web_listen, port=port)
+    finally:
+        await ctx.storage.close()
+
+
+def _web_base(value: str) -> str:
+    try:
+        return parse_web_url(value) or ""
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+async def _serve_web(ctx, *, host: str, port: int) -> int:  # type: ignore[no-untyped-def]
+    """The dashboard alone (no channel, no reminders) until SIGINT/SIGTERM."""
+    from bot.web.dashboard import dashboard_app
+    from bot.web.server import WebServer
+
+    server = WebServer(dashboard_app(ctx), host=host, port=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    if ctx.settings.nhacviec_web_url is None:
+        ctx.settings = ctx.settings.model_copy(update={"nhacviec_web_port": server.port, "nhacviec_web_listen": host})
+    print(_("Trang tổng hợp: {url}").format(url=server.url), file=sys.stderr)
+    await server.serve_until(stop)
+    return 0
+
+
 def no_channel_line(settings: Settings, *, console: bool, interactive: bool) -> str | None:
     """DESIGN.md: no token, no terminal and no --console is a deployment mistake, not a chat."""
     if console or interactive or settings.telegram_bot_token or settings.zalo_bot_token:
@@ -843,6 +891,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", type=_date)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("web", help=_("trang tổng hợp trên trình duyệt: phục vụ, hoặc in một liên kết đăng nhập"))
+    web_sub = p.add_subparsers(dest="web_command", required=True)
+    q = web_sub.add_parser("serve", help=_("chỉ phục vụ trang tổng hợp (không kênh chat, không nhắc việc)"))
+    q.add_argument("--port", type=int, default=None, help=_("cổng (mặc định NHACVIEC_WEB_PORT, hoặc 8080)"))
+    q.add_argument("--listen", help=_("địa chỉ lắng nghe (mặc định NHACVIEC_WEB_LISTEN)"))
+    q = web_sub.add_parser("link", help=_("in một liên kết đăng nhập (10 phút, dùng một lần)"))
+    q.add_argument("account", help="telegram:123 | zalo:abc")
+    q.add_argument("--base", type=_web_base, help=_("địa chỉ gốc của trang (mặc định NHACVIEC_WEB_URL)"))
+    p.set_defaults(func=cmd_web)
 
     p = sub.add_parser("done", help=_("đánh dấu một kỳ hạn đã xong (kèm ghi chú, tệp báo cáo)"))
     p.add_argument("occurrence", type=int, help=_("mã kỳ hạn (ask --json: occurrence)"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import time
 from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
@@ -43,6 +45,17 @@ def parse_quiet_hours(value: str) -> tuple[time, time] | None:
     if not sep:
         raise ValueError("cần dạng HH:MM-HH:MM, ví dụ 21:00-07:00, hoặc để trống")
     return parse_hhmm(start), parse_hhmm(end)
+
+
+def parse_web_url(value: str | None) -> str | None:
+    """ "https://nhacviec.so.gov.vn/" → "https://nhacviec.so.gov.vn"; empty → None; raises
+    ValueError on anything but an http(s) origin (the dashboard's pages live at the root: no path)."""
+    if value is None or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError("cần địa chỉ gốc http(s)://máy[:cổng], không có đường dẫn, ví dụ https://nhacviec.so-tu-phap.gov.vn")
+    return value.strip().rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -100,6 +113,44 @@ class Settings(BaseSettings):
     nhacviec_stop_seconds: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight sends get this long
     nhacviec_send_window_seconds: float = Field(default=3.0, gt=0)  # claim this much sending at a time
     nhacviec_send_timeout_seconds: float = Field(default=20.0, gt=0)  # no answer after this: outcome unknown
+
+    # Issue 29: the dashboard (one ASGI server in the process; issue 30 puts the webhooks on it).
+    nhacviec_web_listen: str = "127.0.0.1"  # the address it binds (a reverse proxy in front)
+    nhacviec_web_port: int | None = Field(default=None, ge=0, le=65535)  # set: `nhacviec run` serves it
+    nhacviec_web_url: str | None = None  # the public base URL put in login links
+    nhacviec_web_proxies: str = ""  # reverse proxies whose X-Forwarded-For/-Proto are believed
+
+    @field_validator("nhacviec_web_url")
+    @classmethod
+    def _check_web_url(cls, value: str | None) -> str | None:
+        return parse_web_url(value)
+
+    @field_validator("nhacviec_web_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for item in (x.strip() for x in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError("cần địa chỉ IP hoặc mạng, cách nhau bởi dấu phẩy, ví dụ 127.0.0.1") from None
+        return value.strip()
+
+    @property
+    def web_proxies(self) -> list[str]:
+        return [x.strip() for x in self.nhacviec_web_proxies.split(",") if x.strip()]
+
+    @property
+    def web_base_url(self) -> str | None:
+        """Where links point: NHACVIEC_WEB_URL, else the local address when the port is set."""
+        if self.nhacviec_web_url:
+            return self.nhacviec_web_url
+        if self.nhacviec_web_port:
+            host = self.nhacviec_web_listen
+            host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+            return f"http://{'[' + host + ']' if ':' in host else host}:{self.nhacviec_web_port}"
+        return None
 
     @field_validator("nhacviec_working_days")
     @classmethod

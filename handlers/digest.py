@@ -9,19 +9,37 @@ from bot.core.domain import UserError
 from bot.core.i18n import _
 from bot.core.markup import esc, plain_text
 from bot.core.reminders.chart import digest_chart_png
-from bot.core.reminders.digest import build_digest, digest_blocks, digest_json
+from bot.core.reminders.digest import Digest, build_digest, digest_blocks, digest_json
 from handlers.context import AppContext
 from handlers.replies import Reply
 
 
-async def _digest(ctx: AppContext, agency_id: int, today: date):  # type: ignore[no-untyped-def]
+async def digest_of(
+    ctx: AppContext,
+    scope: set[int] | None,
+    *,
+    today: date,
+    period: tuple[date, date] | None = None,
+    plan_id: int | None = None,
+) -> Digest:
+    """The digest of a scope (an agency with its units; None: every agency), archived plans left
+    out, optionally one plan's tasks and the occurrences due in `period` — the one selection the
+    chat digest, `nhacviec digest` and the dashboard count with `build_digest`."""
     directory = await ctx.directory()
-    scope = directory.descendants(agency_id)
-    tasks = [t for t in await ctx.storage.tasks_for_agencies(scope, partners=True) if not t.plan_archived]
+    tasks = await ctx.all_tasks() if scope is None else await ctx.tasks_for_agencies(scope)
+    tasks = [t for t in tasks if not t.plan_archived and (plan_id is None or t.plan_id == plan_id)]
+    if scope is None:
+        scope = {i for t in tasks for i in (*t.lead_ids, *t.partner_ids)} | {
+            t.lead_id for t in tasks if t.lead_id is not None
+        }
     names = {i: directory.full_name(i) for i in scope}
-    return build_digest(tasks, agency_ids=set(scope), unit_names=names, today=today), directory.full_name(
-        agency_id
-    )
+    return build_digest(tasks, agency_ids=set(scope), unit_names=names, today=today, period=period)
+
+
+async def _digest(ctx: AppContext, agency_id: int, today: date) -> tuple[Digest, str]:
+    directory = await ctx.directory()
+    digest = await digest_of(ctx, directory.descendants(agency_id), today=today)
+    return digest, directory.full_name(agency_id)
 
 
 async def digest_replies(ctx: AppContext, agency_id: int, *, today: date, with_chart: bool) -> list[Reply]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -36,14 +37,30 @@ if TYPE_CHECKING:
     from handlers.conversation import Turn
     from storage.db import UserRecord
 
-FORMATS = ("xlsx", "docx")
+@dataclass(frozen=True)
+class ReportFormat:
+    """One form the report is written in: its file extension, media type and builder."""
+
+    extension: str
+    media_type: str
+    build: Callable[[Report], bytes]
+
+
+# The forms the report comes in (the dashboard offers each one listed here).
+REPORT_FORMATS: dict[str, ReportFormat] = {
+    "xlsx": ReportFormat("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", build_xlsx),
+    "docx": ReportFormat(
+        "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", build_docx
+    ),
+}
+FORMATS = tuple(REPORT_FORMATS)
 _FORM_WORDS = {"word": "docx", "docx": "docx", "doc": "docx", "excel": "xlsx", "xlsx": "xlsx", "xls": "xlsx"}
 _FORM_WORD = re.compile(r"(?<!\w)(" + "|".join(_FORM_WORDS) + r")(?!\w)")
 
 
 def builder(fmt: str) -> Callable[[Report], bytes]:
     """The exporter of a form ("xlsx" or "docx")."""
-    return build_docx if fmt == "docx" else build_xlsx
+    return REPORT_FORMATS[fmt].build
 
 
 def format_for(out: str, fmt: str | None) -> str:
@@ -126,17 +143,24 @@ def issuer_for(directory: Directory, agency_id: int | None, province: str) -> Is
 
 
 async def build_report(
-    ctx: AppContext, agency_id: int | None, *, today: date, start: date | None = None, end: date | None = None
+    ctx: AppContext,
+    agency_id: int | None,
+    *,
+    today: date,
+    start: date | None = None,
+    end: date | None = None,
+    plan_id: int | None = None,
 ) -> Report:
     """The report of one agency and the units under it (every agency when None; archived plans
-    left out)."""
+    left out; with `plan_id`, that plan's tasks only)."""
     directory = await ctx.directory()
     if agency_id is None:
         scope = {a.id for a in await ctx.storage.agencies()}
-        tasks = [t for t in await ctx.storage.all_tasks() if not t.plan_archived]
+        tasks = await ctx.storage.all_tasks()
     else:
         scope = directory.descendants(agency_id)
-        tasks = [t for t in await ctx.storage.tasks_for_agencies(scope) if not t.plan_archived]
+        tasks = await ctx.storage.tasks_for_agencies(scope)
+    tasks = [t for t in tasks if not t.plan_archived and (plan_id is None or t.plan_id == plan_id)]
     plans = {
         p.id: PlanRef(p.number or "", p.title or "", p.issued_on) for p in await ctx.storage.plans()
     }

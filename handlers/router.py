@@ -23,6 +23,7 @@ from bot.core.markup import esc
 from bot.core.text import fold
 from handlers import (
     access,
+    dashboard,
     extensions,
     first_run,
     import_chat,
@@ -65,6 +66,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "demo": ("demo", "mau"),
     "id": ("id", "myid", "ma"),
     "moi": ("moi", "invite"),
+    "web": ("web", "trang", "dashboard"),
 }
 _ASK_EXTENSION = {"xin gia han", "gia han", "toi muon xin gia han", "xin gia han thoi han"}
 ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
@@ -249,6 +251,8 @@ class Router:
             return await results_chat.progress_menu(turn)
         if command == "moi":
             return await onboarding.create_invite(turn, turn.req.bot_username)
+        if command == "web":
+            return await dashboard.web_command(turn)
         if command is not None:
             return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():

@@ -43,6 +43,7 @@ from storage.models import (
     Worker,
 )
 from storage.onboarding import OnboardingStore
+from storage.web_logins import WebLogins
 
 # Where an agency goes: None (the top), an agency id, a name at the top, or a chain of names to
 # create from the top (or from an agency id first): (12, "Văn phòng Sở").
@@ -228,6 +229,8 @@ class Storage(OnboardingStore):
         # (see `hold_lease`); `lease_valid` is what the last committed renewal granted.
         self._leases: dict[str, tuple[timedelta, Callable[[], datetime]]] = {}
         self.lease_valid: dict[str, datetime] = {}
+        # The dashboard's links and sessions (issue 29): a repository of its own on this engine.
+        self.web = WebLogins(self.sessions, self.write)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

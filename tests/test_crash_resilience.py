@@ -147,7 +147,9 @@ async def test_kill_9_at_a_third_then_restart(tmp_path: Path, sqlite_url: str) -
             )
             assert len(delivered(api)) == count
             assert took <= 30
-            assert duplicates(api) <= 3
+            # A kill can repeat only the sends in flight at that moment (≤ SEND_CONCURRENCY, 30);
+            # measured 0–1 on a quiet machine, up to 10 with the two cores busy (README).
+            assert duplicates(api) <= 30
         finally:
             runs.stop_all()
         assert "Traceback" not in runs.errors()
@@ -292,8 +294,11 @@ async def test_outages_are_retried_until_recovery(
         try:
             runs.start()
             if fault.times is None:
+                # the outage lasts `outage` seconds from the first refused send (a loaded machine
+                # may take a while to start the process)
+                await api.wait_for(lambda: api.faulted > 0, timeout=30)
                 await asyncio.sleep(outage)
-                assert api.faulted > 0 and not delivered(api)
+                assert not delivered(api)
                 api.faults = None
             else:  # a burst: over once every reminder met it
                 await api.wait_for(lambda: api.faults is None, timeout=30)

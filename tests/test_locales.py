@@ -23,7 +23,9 @@ def source_messages() -> dict[object, list[str]]:
     found: dict[object, list[str]] = {}
     for package in ("bot", "handlers", "storage"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            LOCALE_DIR.parent / package, [("**.py", "python")], keywords={"_": None, "ngettext": (1, 2)}
+            LOCALE_DIR.parent / package,
+            [("**.py", "python"), ("**/templates/**.html", "jinja2")],  # as .ci/babel.cfg
+            keywords={"_": None, "ngettext": (1, 2)},
         ):
             key = tuple(message[:2]) if isinstance(message, tuple) else message
             found.setdefault(key, []).append(f"{package}/{filename}:{lineno}")

@@ -60,6 +60,16 @@ def test_a_due_date_on_a_holiday_is_reminded_the_working_day_before() -> None:
     assert planned(sunday, date(2027, 3, 12)) == ["d0"]  # D-0 and D-1 both fall on Friday: one
 
 
+def test_an_overdue_nag_is_never_moved_back_onto_the_due_day() -> None:
+    """Due the last working day before Tết: D+7 is inside Tết; nag1 goes the first working day after
+    it, not back onto D (where it would merge with d0 and the week after Tết would get nothing)."""
+    due = date(2027, 2, 3)
+    assert planned(due, due) == ["d0"]
+    assert planned(due, date(2027, 2, 11)) == ["nag1"]
+    assert planned(due, date(2027, 2, 16)) == ["nag1"]
+    assert planned(due, date(2027, 2, 17)) == ["nag2"]
+
+
 def test_calendar_days_when_off() -> None:
     monday = date(2027, 3, 15)
     config = PlannerConfig(tz=TZ, quiet_hours=None)
@@ -80,7 +90,7 @@ def test_planner_matches_the_calendar(day_offset: int, due_offset: int) -> None:
     weeks = 1
     max_nags = PlannerConfig().max_nags or 10**6  # NHACVIEC_NAG_WEEKS: nags stop after 4 (issue 17)
     while due + timedelta(days=7 * weeks) <= today + timedelta(days=30) and weeks <= max_nags:
-        sends[f"nag{weeks}"] = CAL.on_or_before(due + timedelta(days=7 * weeks))
+        sends[f"nag{weeks}"] = CAL.on_or_after(due + timedelta(days=7 * weeks))
         weeks += 1
     passed = [(day, name) for name, day in sends.items() if day <= today]
     expected: list[str] = []

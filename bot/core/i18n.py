@@ -48,6 +48,11 @@ def _language() -> str:
     return _current.get() or _default_language
 
 
+def current_language() -> str:
+    """The language `_` speaks now (a page's `lang` attribute)."""
+    return _language()
+
+
 @contextlib.contextmanager
 def use_language(language: str | None) -> Iterator[None]:
     """Answer in `language` inside the block (a request's user language)."""

@@ -13,27 +13,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.core.i18n import _
-from bot.core.reminders.digest import STATES, Digest, StateCounts, state_labels
+from bot.core.reminders.chart_svg import COLOURS, chart_units
+from bot.core.reminders.digest import STATES, Digest, state_labels
 from bot.core.reminders.messages import format_date
-
-COLOURS = {
-    "done_on_time": "#2e7d32",  # green
-    "done_late": "#f9a825",  # amber
-    "open_on_time": "#1e88e5",  # blue
-    "open_late": "#c62828",  # red
-}
-MAX_BARS = 25
 
 
 def digest_chart_png(digest: Digest, *, title: str | None = None) -> bytes:
     """PNG bytes of the four states per unit (the busiest `MAX_BARS` units, the rest summed)."""
-    units = [(u.name, u.counts) for u in digest.units if u.counts.total]
-    if len(units) > MAX_BARS:
-        units.sort(key=lambda item: -item[1].total)
-        rest = units[MAX_BARS - 1 :]
-        units = units[: MAX_BARS - 1]
-        others = {state: sum(getattr(c, state) for _name, c in rest) for state in STATES}
-        units.append((_("Các đơn vị khác ({count})").format(count=len(rest)), StateCounts(**others)))
+    units = chart_units(digest)
     units.reverse()  # matplotlib draws the first bar at the bottom
 
     height = 1.6 + 0.45 * max(len(units), 1)

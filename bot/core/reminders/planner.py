@@ -14,7 +14,8 @@ midnight: with 21:00-07:00 a 22:00 reminder goes out at 07:00 the next morning).
 **Working days** (`PlannerConfig.calendar`, a `WorkCalendar` of weekends and public holidays;
 None counts calendar days): lead ``dN`` (N ≥ 1) goes out on the N-th working day before D,
 ``d0`` on D or — when D is a weekend or a holiday — the working day before it, and the n-th nag
-on D + 7n or the working day before it. So a D-1 reminder for a Monday deadline goes on Friday,
+on D + 7n or — when that is not a working day — the first working day after it (never earlier:
+moved back over Tết it would fall on D itself and be lost). So a D-1 reminder for a Monday deadline goes on Friday,
 and on a day that is not a working day nothing is planned at all (what passed on it goes out
 the next working day, as a catch-up). Computed with `WorkIndex` (two list lookups per
 occurrence), so planning stays as fast as with calendar days.
@@ -217,15 +218,14 @@ class _Profile:
             return None
         return best, self.names[best]
 
-    def latest_working(
-        self, due_ord: int, p: int, next_work: int, index: WorkIndex
-    ) -> tuple[int, str] | None:
+    def latest_working(self, due_ord: int, p: int, index: WorkIndex) -> tuple[int, str] | None:
         """Working-days `latest`: (send day ordinal before the hour shift, name), or None.
 
-        `p` is the index of the last working day whose send time has passed (shift taken off),
-        `next_work` the ordinal of the working day after it. Lead d ≥ 1 goes out on the d-th
-        working day before the due day D, lead 0 on D or the working day before it, the n-th nag
-        on D + 7n or the working day before it. A lead has passed iff its send day's index ≤ p.
+        `p` is the index of the last working day whose send time has passed (shift taken off).
+        Lead d ≥ 1 goes out on the d-th working day before the due day D, lead 0 on D or the
+        working day before it, the n-th nag on D + 7n or the first working day after it (a nag
+        is about lateness: moved earlier it could fall on D itself, before Tết, and be lost). A
+        lead has passed iff its send day's index ≤ p.
         """
         best: int | None = None
         send: int | None = None
@@ -240,12 +240,14 @@ class _Profile:
                 i = a - best if working else a - max(best - 1, 0)
                 send = index.days[i] if i >= 0 else None
         if self.nag > 0:
-            weeks = (next_work - 1 - due_ord) // self.nag
+            # nag n goes out on the first working day on or after D + 7n: it has passed iff
+            # D + 7n is on or before the last working day passed
+            weeks = (index.days[p] - due_ord) // self.nag
             if self.max_nags is not None:
                 weeks = min(weeks, self.max_nags)  # as in `latest`: the last nag ages out
-            at = index.pos(min(due_ord + weeks * self.nag, index.hi)) if due_ord + weeks * self.nag >= index.lo else -1
-            if weeks >= 1 and at >= 0:  # a capped nag older than the index is out of any window
-                nag_day = index.days[at]
+            week_ord = due_ord + weeks * self.nag
+            if weeks >= 1 and week_ord > index.lo:  # a capped nag older than the index is out of any window
+                nag_day = index.days[index.pos(week_ord - 1) + 1]
                 if send is None or nag_day > send:
                     return nag_day, f"nag{weeks}"
         if best is None or send is None:
@@ -315,12 +317,11 @@ def plan_reminders(
         last_sent_ord = today_ord if now_time >= profile.at else today_ord - 1
         if index is None:
             too_far_ord = last_sent_ord + profile.max_day - profile.shift  # due beyond: nothing yet
-            plans.append((profile, last_sent_ord, too_far_ord, 0, 0))
+            plans.append((profile, last_sent_ord, too_far_ord, 0))
         else:
             p = index.pos(last_sent_ord - profile.shift)
-            next_work = index.days[p + 1]
             too_far_ord = index.days[min(p + profile.max_day + 1, len(index.days) - 1)]
-            plans.append((profile, last_sent_ord, too_far_ord, p, next_work))
+            plans.append((profile, last_sent_ord, too_far_ord, p))
 
     open_status = OccurrenceStatus.OPEN
     combine = datetime.combine
@@ -341,7 +342,7 @@ def plan_reminders(
             if not leads or not task.occurrences or task.plan_archived:
                 continue
             task_id = task.id
-            for profile, last_sent_ord, too_far_ord, work_p, next_work in plans:
+            for profile, last_sent_ord, too_far_ord, work_p in plans:
                 if len(leads) == 1:
                     people = profile.by_agency.get(leads[0])
                 else:  # joint leads: everyone of each lead agency, once
@@ -366,7 +367,7 @@ def plan_reminders(
                         lead_days, lead = found
                         send_ord = due_ord - lead_days + profile.shift
                     else:
-                        found = profile.latest_working(due_ord, work_p, next_work, index)
+                        found = profile.latest_working(due_ord, work_p, index)
                         if found is None:
                             continue
                         send_ord, lead = found

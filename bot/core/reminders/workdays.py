@@ -32,6 +32,12 @@ class WorkCalendar:
             day -= timedelta(days=1)
         return day
 
+    def on_or_after(self, day: date) -> date:
+        """`day` if it is a working day, else the working day after it (where overdue nags go)."""
+        while not self.is_working(day):
+            day += timedelta(days=1)
+        return day
+
     def send_day(self, due: date, lead_days: int) -> date:
         """The day a reminder `lead_days` working days before `due` goes out.
 
