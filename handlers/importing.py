@@ -11,7 +11,7 @@ from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
 from bot.core.importing.leads import Placement, place_names
 from bot.core.importing.reader import read_plan
-from bot.core.plans import bound_to_period
+from bot.core.plans import bound_to_period, report_periods
 from bot.core.text import fold
 from handlers.context import AppContext
 from storage.db import SaveResult
@@ -174,6 +174,11 @@ async def save_parsed(
             for placement in placements:
                 preview.setdefault((fold(placement.written), role), _preview(placement, role))
     result = await ctx.storage.save_plan(
-        parsed, leads, dry_run=dry_run, partner_names=partners, issuer_id=issuer_id
+        parsed,
+        leads,
+        dry_run=dry_run,
+        partner_names=partners,
+        issuer_id=issuer_id,
+        report_periods=report_periods(parsed, today=ctx.today()),
     )
     return ImportReport(parsed=parsed, result=result, dry_run=dry_run, placements=list(preview.values()))

@@ -490,6 +490,7 @@ class Storage(OnboardingStore):
         dry_run: bool = False,
         partner_names: dict[str, list[Place]] | None = None,
         issuer_id: int | None = None,
+        report_periods: Sequence[tuple[date, date]] = (),
     ) -> SaveResult:
         """Insert or update a plan, its tasks and occurrences, keeping done status.
 
@@ -498,7 +499,9 @@ class Storage(OnboardingStore):
         directory; a parent is an agency id, a top-level name, or a chain (see `ParentRef`).
         `issuer_id` is the issuer when the directory knows it (else `parsed.issuer` is found or
         created at the top). A dry run does everything inside a transaction and rolls it back, so what
-        it reports is exactly what a real import would do.
+        it reports is exactly what a real import would do. `report_periods` are the periods
+        continuous work is reported on (`bot.core.plans.report_periods`): each task with no due
+        date gets one reporting occurrence per period.
         """
         for attempt in range(3):
             self.check_file()
@@ -509,7 +512,9 @@ class Storage(OnboardingStore):
                         # Imports from several processes at once (three admins confirming one new
                         # plan) take turns, so the second finds what the first created.
                         await s.execute(text("SELECT pg_advisory_xact_lock(4243)"))
-                    result = await self._save_plan(s, parsed, lead_names, partner_names or {}, issuer_id)
+                    result = await self._save_plan(
+                        s, parsed, lead_names, partner_names or {}, issuer_id, report_periods
+                    )
                     if dry_run:
                         await s.rollback()
                         result.plan_id = None
@@ -541,6 +546,7 @@ class Storage(OnboardingStore):
         lead_names: dict[str, list[Place]],
         partner_names: dict[str, list[Place]],
         known_issuer: int | None,
+        report_periods: Sequence[tuple[date, date]] = (),
     ) -> SaveResult:
         new_agencies: list[str] = []
         agency_ids: dict[tuple[str, int | None], int] = {}
@@ -616,7 +622,8 @@ class Storage(OnboardingStore):
         if existing:
             occ_rows = await s.execute(
                 select(Occurrence.task_id, Occurrence.due, Occurrence.id, Occurrence.original_due).where(
-                    Occurrence.task_id.in_(select(Task.id).where(Task.plan_id == plan.id))
+                    Occurrence.task_id.in_(select(Task.id).where(Task.plan_id == plan.id)),
+                    Occurrence.period_start.is_(None),  # reporting occurrences: `_save_reports`
                 )
             )
             for task_id, due, occ_id, original_due in occ_rows:
@@ -715,6 +722,9 @@ class Storage(OnboardingStore):
             await s.execute(TaskLead.__table__.insert(), chunk)
         for chunk in _chunks(partner_rows, 5000):
             await s.execute(TaskPartner.__table__.insert(), chunk)
+        dates_of = {ids[key]: dates for key, (_leads, dates) in plan_leads.items()}
+        became = await self._save_reports(s, plan.id, dates_of, report_periods)
+        occ_new = [o for o in occ_new if (o["task_id"], o["due"]) not in became]
         for chunk in _chunks(occ_new, 5000):
             await s.execute(Occurrence.__table__.insert(), chunk)
         if new_agencies:
@@ -724,6 +734,51 @@ class Storage(OnboardingStore):
         result.plan_id = plan.id
         await s.flush()
         return result
+
+    async def _save_reports(
+        self,
+        s: AsyncSession,
+        plan_id: int,
+        dates_of: dict[int, list[date]],
+        periods: Sequence[tuple[date, date]],
+    ) -> set[tuple[int, date]]:
+        """Continuous work's reporting occurrences: one per period for each task of the plan with
+        no due date, kept with their results across re-imports. Those no longer wanted (the task
+        got due dates, the period changed) go — unless they hold a result, which is never thrown
+        away: a done one whose task now has a due date on its day becomes that dated occurrence.
+        Returns those (task id, due date), so the caller does not insert them again."""
+        wanted = set(periods)
+        rows = await s.execute(
+            select(Occurrence.task_id, Occurrence.period_start, Occurrence.due, Occurrence.id, Occurrence.status)
+            .join(Task, Task.id == Occurrence.task_id)
+            .where(Task.plan_id == plan_id, Occurrence.period_start.is_not(None))
+        )
+        kept: dict[int, set[tuple[date, date]]] = {}  # the reporting occurrences that stay
+        gone: list[int] = []
+        became: set[tuple[int, date]] = set()
+        for task_id, start, due, occ_id, status in rows:
+            dates = dates_of.get(task_id)
+            if dates is None or (not dates and (start, due) in wanted):
+                kept.setdefault(task_id, set()).add((start, due))  # an archived task's, or still wanted
+            elif status != OccurrenceStatus.DONE.value:
+                gone.append(occ_id)
+            elif due in dates:
+                became.add((task_id, due))
+                await s.execute(update(Occurrence).where(Occurrence.id == occ_id).values(period_start=None))
+            else:
+                kept.setdefault(task_id, set()).add((start, due))
+        for chunk in _chunks(gone, 2000):
+            await s.execute(delete(Occurrence).where(Occurrence.id.in_(chunk)))
+        new = [
+            {"task_id": task_id, "due": end, "period_start": start, "status": OccurrenceStatus.OPEN.value}
+            for task_id, dates in dates_of.items()
+            if not dates
+            for start, end in sorted(wanted)
+            if end not in {due for _start, due in kept.get(task_id, ())}  # one occurrence a day per task
+        ]
+        for chunk in _chunks(new, 5000):
+            await s.execute(Occurrence.__table__.insert(), chunk)
+        return became
 
     async def tasks_for_agencies(
         self, agency_ids: Iterable[int], *, partners: bool = False
@@ -770,6 +825,7 @@ class Storage(OnboardingStore):
             Occurrence.progress_at,
             Occurrence.progress_note,
             Occurrence.original_due,
+            Occurrence.period_start,
         ).order_by(Occurrence.due)
         plan_cols = select(Plan.id, Plan.number, Plan.title, Plan.archived_at)
         if where is not None:
@@ -799,11 +855,12 @@ class Storage(OnboardingStore):
             for task_id, agency_id in await conn.execute(partner_cols):
                 partner_map.setdefault(task_id, []).append(agency_id)
         by_task: dict[int, list[OccurrenceView]] = {}
+        reports: dict[int, list[OccurrenceView]] = {}
         open_, done = OccurrenceStatus.OPEN, OccurrenceStatus.DONE
-        for oid, tid, due, status, done_at, done_by, note, file_name, p_at, p_note, original in occurrences:
+        for oid, tid, due, status, done_at, done_by, note, file_name, p_at, p_note, original, start in occurrences:
             done_on = _aware(done_at).date() if done_at else None
             is_done = status == "done"
-            by_task.setdefault(tid, []).append(
+            (by_task if start is None else reports).setdefault(tid, []).append(
                 OccurrenceView(
                     oid,
                     due,
@@ -815,6 +872,7 @@ class Storage(OnboardingStore):
                     in_progress=p_at is not None and not is_done,
                     progress_note=p_note or "",
                     original_due=original,
+                    period_start=start,
                 )
             )
         names = {a.id: a for a in await self.agencies()}
@@ -844,6 +902,7 @@ class Storage(OnboardingStore):
                     plan_id=plan_id,
                     plan_archived=plan_id in archived,
                     partner_ids=tuple(partner_map.get(tid, ())),
+                    reports=tuple(reports.get(tid, ())),
                 )
             )
         return views
@@ -865,7 +924,7 @@ class Storage(OnboardingStore):
         views = await self._task_views(Task.id == task_id)
         if not views:  # the task was archived (its plan no longer has it)
             return None
-        for occ in views[0].occurrences:
+        for occ in (*views[0].occurrences, *views[0].reports):
             if occ.id == occurrence_id:
                 return views[0], occ
         return None
@@ -897,6 +956,7 @@ class Storage(OnboardingStore):
             occ_rows = await s.execute(
                 select(Task.plan_id, Occurrence.status, func.count(Occurrence.id))
                 .join(Task, Task.id == Occurrence.task_id)
+                .where(Occurrence.period_start.is_(None))  # due dates, not continuous work's reports
                 .group_by(Task.plan_id, Occurrence.status)
             )
             occurrences: dict[int, int] = {}

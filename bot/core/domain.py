@@ -154,3 +154,14 @@ class TaskView:
     # Continuous work's reporting occurrences, one per period (kept apart from `occurrences`, the
     # due dates, so planners, answers and anything about deadlines never see them).
     reports: tuple[OccurrenceView, ...] = ()
+
+    def report_for(self, day: date) -> OccurrenceView | None:
+        """The reporting occurrence whose period holds `day` (else the last one before it, else
+        the first); None for a task with no reporting occurrences."""
+        before = None
+        for occ in self.reports:
+            if occ.period_start is not None and occ.period_start <= day <= occ.due:
+                return occ
+            if occ.due < day:
+                before = occ
+        return before or (self.reports[0] if self.reports else None)

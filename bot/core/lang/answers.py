@@ -152,21 +152,41 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
             if chosen:
                 items.append(_item(task, chosen, today, roles[task.id]))
             else:
-                items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
+                items.append(_continuous(task, question, today, roles[task.id]))
         return items
     if question.intent != "tasks":
         return []
     items = []
     for task in pool:
         if not task.occurrences:
-            if question.start is None and question.status in ("open", "all"):
-                items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
+            # Continuous work: in a list when no period is asked, or when asked for by name.
+            if (question.start is None or question.continuous) and _continuous_status_fits(task, question, today):
+                items.append(_continuous(task, question, today, roles[task.id]))
+            continue
+        if question.continuous:
             continue
         chosen = _matching(question, task, today)
         if chosen:
             items.append(_item(task, chosen, today, roles[task.id]))
     items.sort(key=lambda item: (item.role != "lead", *_sort_key(item)))
     return items
+
+
+def _continuous(task: TaskView, question: Question, today: date, role: str) -> AnswerItem:
+    """A continuous task's item, with its reporting occurrence for the period asked (its result
+    or progress shows; `occurrence` is the id to mark it by)."""
+    report = task.report_for(question.end if question.end is not None else today)
+    return AnswerItem(task, None, "continuous", role=role, occurrence_id=report.id if report else None,
+                      occurrence=report)
+
+
+def _continuous_status_fits(task: TaskView, question: Question, today: date) -> bool:
+    """Continuous work is never overdue nor due soon; "đã xong" asks for its done reports."""
+    report = task.report_for(question.end if question.end is not None else today)
+    done = report is not None and _is_done(report)
+    return question.status == "all" or (question.status == "open" and not done) or (
+        question.status == "done" and done
+    )
 
 
 def overdue_elsewhere(question: Question, tasks: Iterable[TaskView], today: date) -> int:
@@ -442,9 +462,9 @@ def answer(question: Question, tasks: Iterable[TaskView], *, today: date, agency
 
 
 def _national_state(occ: OccurrenceView, today: date) -> str:
-    from bot.core.reminders.digest import occurrence_state
+    from bot.core.reminders.digest import report_state
 
-    return occurrence_state(occ.status, occ.due, occ.done_at, today)
+    return report_state(occ, today)
 
 
 def to_json(

@@ -66,6 +66,8 @@ _TOPIC_VE = re.compile(r"(?:^|\s)ve\s+\w")
 _ROLE_WORDS = re.compile(
     r"\b(?:(?:cac\s+)?(?:viec|nhiem vu|cong viec)\s+(?:duoc\s+)?)?(?:phoi hop|chu tri)\b(?:\s+thuc\s+hien)?"
 )
+# "việc thường xuyên", "nhiệm vụ thường xuyên": continuous work asked for by name.
+_CONTINUOUS_WORDS = re.compile(r"\b(?:(?:cac\s+)?(?:viec|nhiem vu|cong viec)\s+)?thuong xuyen\b")
 _MY_WORDS = re.compile(r"\b(?:cua\s+)?(?:toi|minh|em|chung toi|don vi toi|co quan toi|tui)\b")
 _TASK_WORDS = re.compile(r"\b(?:viec|nhiem vu|cong viec|han|deadline)\b")
 
@@ -106,6 +108,7 @@ class Question:
     guessed_topic: bool = False  # a bare phrase read as a topic: "not understood" if nothing matches
     period_words: str = ""  # the words that named the period, as typed
     role: str | None = None  # "partner": only tasks coordinated ("việc phối hợp"); "lead": only led ones
+    continuous: bool = False  # "việc thường xuyên": only continuous work, whatever the period
 
 
 def _mask(text: str, folded: str, span: tuple[int, int]) -> tuple[str, str]:
@@ -206,6 +209,12 @@ def _parse(
         work, folded = _mask(work, folded, role_words.span())
         understood.append(_("chỉ việc phối hợp") if question.role == "partner" else _("chỉ việc chủ trì"))
 
+    continuous_words = _CONTINUOUS_WORDS.search(folded)
+    if continuous_words is not None:
+        question.continuous = True
+        work, folded = _mask(work, folded, continuous_words.span())
+        understood.append(_("việc thường xuyên"))
+
     asks_lead = _ASKS_LEAD.search(folded)
     topic_marker = _TOPIC_MARKERS.search(folded) or _TOPIC_VE.search(folded)
     question.asks_lead = asks_lead is not None
@@ -245,6 +254,7 @@ def _parse(
         found is not None
         or found_period is not None
         or status_named
+        or question.continuous
         or my_words is not None
         or _TASK_WORDS.search(rest_folded)
     ):

@@ -268,10 +268,11 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
     if total.total == 0:
         blocks.append(_("Chưa có nhiệm vụ nào có thời hạn."))
     else:
-        summary = [
-            _("Tổng số: {count} lượt nhiệm vụ có hạn").format(count=total.total),
-            *_counts_lines(total),
-        ]
+        summary = [_("Tổng số: {count} lượt nhiệm vụ có hạn").format(count=total.total - digest.continuous)]
+        if digest.continuous:
+            summary[0] = _("Tổng số: {count} lượt nhiệm vụ").format(count=total.total)
+            summary.append(_("trong đó {count} lượt việc thường xuyên").format(count=digest.continuous))
+        summary.extend(_counts_lines(total))
         summary.append(_("Tỷ lệ quá hạn: {rate}").format(rate=percent(total.late_rate)))
         blocks.append("\n".join(summary))
     if digest.partner_tasks:
