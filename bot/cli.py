@@ -118,6 +118,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 async def cmd_import(args: argparse.Namespace) -> int:
+    from bot.core.importing.options import ImportOptions
     from handlers.importing import parse_file, placement_line, save_parsed
 
     path = Path(args.file)
@@ -134,9 +135,15 @@ async def cmd_import(args: argparse.Namespace) -> int:
     data = path.read_bytes()
     ctx = await _context(args)
     try:
-        parsed = await parse_file(ctx, data, path.name, issuer=args.issuer, plan=args.plan, year=args.year)
-        if args.period:  # the admin's fact wins, like --year (issue 17)
-            parsed.period = args.period
+        options = ImportOptions(
+            today=ctx.today(),
+            issuer=args.issuer,
+            plan=args.plan,
+            year=args.year,
+            period=args.period,  # the admin's fact wins, like --year (issue 17)
+            dry_run=args.dry_run,
+        )
+        parsed = await parse_file(ctx, data, path.name, options)
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
         matches: dict[str, str] = {}
@@ -146,7 +153,7 @@ async def cmd_import(args: argparse.Namespace) -> int:
                 raise UserError(_("--match phải có dạng “tên như trong kế hoạch=cơ quan”"))
             matches[written.strip()] = target.strip()
         try:
-            report = await save_parsed(ctx, parsed, dry_run=args.dry_run, matches=matches)
+            report = await save_parsed(ctx, parsed, options.with_matches(matches))
         except ValueError as exc:
             raise UserError(str(exc)) from exc
     finally:

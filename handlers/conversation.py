@@ -15,10 +15,11 @@ import base64
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.domain import ParsedPlan
+from bot.core.importing.plan_json import plan_from_json, plan_to_json
 from handlers.context import AppContext
 from handlers.ports import DeliveryError, Outbox
 from handlers.replies import Button, Reply, Request
@@ -157,63 +158,6 @@ class PendingImports:
         if found is not None:
             found["matches"] = dict(matches)
             await self.storage.set_conversation(f"import:{token}", found, expires_at=self.clock() + PENDING_TTL)
-
-
-def plan_to_json(plan: ParsedPlan) -> dict[str, Any]:
-    return {
-        "tasks": [
-            {
-                "title": t.title,
-                "lead": t.lead,
-                "partners": t.partners,
-                "deadline": t.deadline,
-                "kind": t.kind.value,
-                "dates": [d.isoformat() for d in t.dates],
-                "activity": t.activity,
-                "output": t.output,
-                "note": t.note,
-                "number": t.number,
-                "source": t.source,
-            }
-            for t in plan.tasks
-        ],
-        "issuer": plan.issuer,
-        "number": plan.number,
-        "date": plan.date.isoformat() if plan.date else None,
-        "year": plan.year,
-        "title": plan.title,
-        "period": list(plan.period) if plan.period else None,
-        "source_file": plan.source_file,
-        "source_hash": plan.source_hash,
-        "warnings": list(plan.warnings),
-        "errors": list(plan.errors),
-    }
-
-
-def plan_from_json(value: dict[str, Any]) -> ParsedPlan:
-    tasks = [
-        ParsedTask(
-            **{
-                **t,
-                "kind": Kind(t["kind"]),
-                "dates": [date.fromisoformat(d) for d in t["dates"]],
-            }
-        )
-        for t in value["tasks"]
-    ]
-    return ParsedPlan(
-        tasks=tasks,
-        issuer=value["issuer"],
-        number=value["number"],
-        date=date.fromisoformat(value["date"]) if value["date"] else None,
-        year=value["year"],
-        title=value["title"],
-        period=tuple(value["period"]) if value.get("period") else None,  # type: ignore[arg-type]
-        source_file=value["source_file"],
-        source_hash=value["source_hash"],
-        warnings=list(value["warnings"]),
-        errors=list(value["errors"]),
-    )
 
 
 @dataclass

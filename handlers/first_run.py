@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.core.demo import DEMO_FILE, DEMO_ISSUER, DEMO_PLAN, DEMO_QUESTIONS, demo_plan
 from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
 from bot.core.text import fold
 from handlers.context import AppContext
@@ -58,10 +59,9 @@ async def load_demo(turn: Turn) -> list[Reply]:
             return [Reply([_("Không có kế hoạch mẫu nào để xoá.")])]
         return [Reply([_("Đã xoá kế hoạch mẫu {plan} và các nhiệm vụ của nó.").format(plan=esc(DEMO_PLAN))])]
     today = ctx.today()
-    parsed = await parse_file(
-        ctx, demo_plan(today), DEMO_FILE, issuer=DEMO_ISSUER, plan=DEMO_PLAN, year=today.year, today=today
-    )
-    report = await save_parsed(ctx, parsed, dry_run=False)
+    options = ImportOptions(today=today, issuer=DEMO_ISSUER, plan=DEMO_PLAN, year=today.year)
+    parsed = await parse_file(ctx, demo_plan(today), DEMO_FILE, options)
+    report = await save_parsed(ctx, parsed, options)
     n = len(parsed.tasks)
     blocks = [
         ngettext(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.domain import ImportRefused, ParsedPlan
 from bot.core.i18n import _
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
 from handlers.importing import parse_file, placement_line, save_parsed
 from handlers.replies import Button, Reply
@@ -83,13 +84,15 @@ async def preview(
     agency is dropped (`matches` is changed in place) and the preview says why.
     """
     problem = None
+    trial = ImportOptions(today=turn.ctx.today(), dry_run=True)
     try:
-        report = await save_parsed(turn.ctx, parsed, dry_run=True, matches=matches)
+        report = await save_parsed(turn.ctx, parsed, trial.with_matches(matches))
     except ValueError as exc:
         problem = str(exc)
         if matches is not None:
             matches.clear()
-        report = await save_parsed(turn.ctx, parsed, dry_run=True)
+        report = await save_parsed(turn.ctx, parsed, trial)
+    parsed = report.parsed  # as it would be saved: bounded by its period, the issuer's name as known
     unknown = _("chưa rõ")
     blocks = [esc(problem)] if problem else []
     blocks += [
@@ -168,7 +171,8 @@ async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]
         matches = await conv.imports.matches(token)
         await conv.imports.pop(token)
         try:
-            report = await save_parsed(turn.ctx, parsed, dry_run=False, matches=matches)
+            options = ImportOptions(today=turn.ctx.today()).with_matches(matches)
+            report = await save_parsed(turn.ctx, parsed, options)
         except ValueError as exc:
             return [Reply([esc(str(exc))])]
         r = report.result
@@ -198,14 +202,13 @@ async def facts_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]
     if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
         return [Reply([_("Năm không hợp lệ: {y}").format(y=esc(year[:20]))])]
     # Read the file again with the facts: a new year changes the due dates of "Quý II" and the like.
-    parsed = await parse_file(
-        turn.ctx,
-        await conv.imports.data(token),
-        parsed.source_file,
+    facts = ImportOptions(
+        today=turn.ctx.today(),
         issuer=issuer[:300] or parsed.issuer,
         plan=number[:100] or parsed.number,
         year=int(year) if year else parsed.year,
     )
+    parsed = await parse_file(turn.ctx, await conv.imports.data(token), parsed.source_file, facts)
     await conv.imports.replace(token, parsed)
     return await preview(turn, parsed, token, await conv.imports.matches(token))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import plain_text
 from bot.settings import Settings
 from handlers.context import AppContext
@@ -71,7 +72,7 @@ class Chat:
 
     async def load(self, plan: Path) -> None:
         parsed = await parse_file(self.ctx, plan.read_bytes(), plan.name)
-        await save_parsed(self.ctx, parsed, dry_run=False)
+        await save_parsed(self.ctx, parsed, ImportOptions(today=self.ctx.today()))
 
 
 async def open_chat(db_url: str, *, now: datetime, **settings: object) -> AsyncIterator[Chat]:

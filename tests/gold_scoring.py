@@ -152,12 +152,13 @@ def plan_path(gold: dict, fmt: str = "md") -> Path:
 
 @lru_cache(maxsize=64)
 def read_gold_plan(gold_path: Path, fmt: str = "md"):
+    from bot.core.importing.options import ImportOptions
     from bot.core.importing.reader import read_plan
 
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
     path = plan_path(gold, fmt)
     today = date.fromisoformat(gold["signed"]) if gold.get("signed") else date(gold["year"], 1, 5)
-    return gold, read_plan(path.read_bytes(), path.name, today=today)
+    return gold, read_plan(path.read_bytes(), path.name, ImportOptions(today=today))
 
 
 def score_file(gold_path: Path, fmt: str = "md") -> Score:

@@ -14,6 +14,7 @@ import pytest
 
 from bot.core.domain import AgencyRecord, Kind, ParsedPlan, ParsedTask
 from bot.core.importing.leads import place_names, split_agencies
+from bot.core.importing.options import ImportOptions
 from bot.core.lang.agencies import Directory
 from bot.core.reminders.planner import PlannerConfig, Recipient, plan_reminders
 from bot.settings import Settings
@@ -71,7 +72,7 @@ async def _import(url: str, *plans: ParsedPlan) -> tuple[AppContext, Directory]:
     storage = await Storage.open(url)
     ctx = AppContext(storage=storage, settings=Settings(), clock=lambda: datetime(2026, 10, 14, tzinfo=UTC))
     for plan in plans:
-        await save_parsed(ctx, plan, dry_run=False)
+        await save_parsed(ctx, plan, ImportOptions(today=ctx.today()))
     return ctx, await ctx.directory()
 
 

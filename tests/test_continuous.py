@@ -14,6 +14,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from bot.core.domain import Kind, OccurrenceStatus, ParsedPlan, ParsedTask
+from bot.core.importing.options import ImportOptions
 from bot.core.plans import asks_quarterly_reports, report_periods
 from bot.core.reports.workbook import HEADER_ROW
 from bot.settings import Settings
@@ -49,7 +50,7 @@ def test_reporting_periods_a_year_each_or_a_quarter_each_from_the_signing_on() -
 
 
 async def _import(ctx: AppContext, plan: ParsedPlan) -> None:
-    await save_parsed(ctx, plan, dry_run=False)
+    await save_parsed(ctx, plan, ImportOptions(today=ctx.today()))
 
 
 def _plan(*tasks: ParsedTask, year: int = 2025) -> ParsedPlan:

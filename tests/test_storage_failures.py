@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
+from bot.core.importing.options import ImportOptions
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
 from storage import Storage
@@ -75,7 +76,7 @@ async def test_a_full_disk_answers_in_one_sentence(sqlite_url: str) -> None:
         data = ("TT,Nhiệm vụ,Cơ quan chủ trì,Thời gian hoàn thành\n" + rows).encode()
         parsed = await parse_file(ctx, data, "big.csv")
         with pytest.raises(StorageError, match="đầy"):
-            await save_parsed(ctx, parsed, dry_run=False)
+            await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
     finally:
         await st.close()
 
@@ -112,7 +113,7 @@ async def test_simultaneous_imports_of_one_new_plan_all_succeed(db_url: str) -> 
         contexts = [AppContext(storage=st, settings=Settings()) for st in stores]
         parsed = [await parse_file(ctx, SAMPLE.read_bytes(), SAMPLE.name) for ctx in contexts]
         results = await asyncio.gather(
-            *(save_parsed(ctx, p, dry_run=False) for ctx, p in zip(contexts, parsed, strict=True))
+            *(save_parsed(ctx, p, ImportOptions(today=ctx.today())) for ctx, p in zip(contexts, parsed, strict=True))
         )
         assert all(r is not None for r in results)
         counts = await stores[0].counts()

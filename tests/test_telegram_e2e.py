@@ -20,6 +20,7 @@ import pytest
 
 from bot.channels.telegram import TelegramChannel, split_for_telegram
 from bot.core.domain import OccurrenceStatus
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
 from bot.settings import Settings
 from handlers.context import AppContext
@@ -107,7 +108,7 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
 async def seed(ctx: AppContext, data: bytes, name: str = "ke-hoach.csv") -> None:
     """Put a plan in the database the way `nhacviec import` does (not the subject of most tests)."""
     parsed = await parse_file(ctx, data, name)
-    await save_parsed(ctx, parsed, dry_run=False)
+    await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
 
 
 async def officer(bot: Bot, user_id: int, agency: str) -> None:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.channels.zalo import TEXT_LIMIT, RateLimiter, ZaloChannel, render_parts
+from bot.core.importing.options import ImportOptions
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
@@ -48,7 +49,7 @@ def settings(api: FakeZaloAPI, **extra: str) -> Settings:
 async def open_context(url: str, api: FakeZaloAPI, **extra: str) -> AppContext:
     ctx = AppContext(storage=await Storage.open(url), settings=settings(api, **extra), clock=lambda: NOW)
     parsed = await parse_file(ctx, SAMPLE.read_bytes(), SAMPLE.name)
-    await save_parsed(ctx, parsed, dry_run=False)
+    await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
     return ctx
 
 

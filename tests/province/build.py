@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bot.core.importing.options import ImportOptions
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
@@ -210,10 +211,13 @@ async def build(
     refs: dict[tuple[str, str], str] = {}
     for plan in reversed(files) if reverse else files:
         parsed = await parse_file(
-            ctx, plan.csv_bytes(), f"{plan.key}.csv", issuer=plan.issuer, plan=plan.number, year=plan.year
+            ctx,
+            plan.csv_bytes(),
+            f"{plan.key}.csv",
+            ImportOptions(today=ctx.today(), issuer=plan.issuer, plan=plan.number, year=plan.year),
         )
         assert len(parsed.tasks) == len(plan.rows), (plan.key, parsed.errors)
-        await save_parsed(ctx, parsed, dry_run=False)
+        await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
         for index in range(1, len(plan.rows) + 1):
             refs[(plan.number, str(index))] = f"{plan.key}{index}"
     by_ref = {refs[(t.plan, t.number)]: t for t in await storage.all_tasks()}

@@ -261,7 +261,7 @@ def _place_one(
     if isinstance(new_parent, int):
         return _under(directory, written, written, new_parent, ())
     if new_parent:
-        return _under(directory, written, written, None, new_parent)  # type: ignore[arg-type]
+        return _under(directory, written, written, None, new_parent)
     return Placement(written, written, None, None, "new", [written])
 
 
@@ -272,7 +272,9 @@ def _top(directory: Directory, written: str) -> Placement:
     return Placement(written, written, None, None, "new", [written])
 
 
-def _new_parent(written: str, issuer_id: int | None, issuer_chain: tuple[int | str, ...]) -> ParentRef:
+def _new_parent(
+    written: str, issuer_id: int | None, issuer_chain: tuple[int | str, ...]
+) -> int | tuple[int | str, ...] | None:
     if is_province_level(written):
         return None
     if issuer_id is not None:
