@@ -154,8 +154,9 @@ async def build_report(
     """The report of one agency and the units under it (every agency when None; archived plans
     left out; with `plan_id`, that plan's tasks only)."""
     directory = await ctx.directory()
+    every = [a.id for a in await ctx.storage.agencies()]
     if agency_id is None:
-        scope = {a.id for a in await ctx.storage.agencies()}
+        scope = set(every)
         tasks = await ctx.storage.all_tasks()
     else:
         scope = directory.descendants(agency_id)
@@ -169,6 +170,7 @@ async def build_report(
         tasks,
         agency_ids=scope,
         unit_names={i: unit_label(directory, i, agency_id) for i in scope},
+        agency_names={i: unit_label(directory, i, agency_id) for i in every},  # joint leads anywhere
         today=today,
         start=start,
         end=end,

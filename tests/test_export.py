@@ -47,7 +47,7 @@ def test_cli_export_matches_the_cli_digest(tmp_path: Path) -> None:
     states = [r[6] for r in _task_rows(wb)]
     assert len(states) == t["total"] > 0
     assert states.count("Đang thực hiện quá hạn") == t["open_late"]
-    assert wb["Nhiệm vụ"]["A2"].value == AGENCY.upper()
+    assert wb["Nhiệm vụ"]["A1"].value == AGENCY.upper()  # no body above it: on the first line
     bad = nv("export", "--agency", "Sở Không Có", "--out", str(tmp_path / "x.xlsx"), db=db)
     assert bad.returncode == 1 and not (tmp_path / "x.xlsx").exists()
 

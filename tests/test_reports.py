@@ -107,6 +107,14 @@ def test_xlsx_heading_block() -> None:
         assert {f"A4:{last}4", f"A7:{last}7"} <= {str(r) for r in ws.merged_cells.ranges}
 
 
+def test_an_agency_with_no_body_above_it_stands_on_the_first_line() -> None:
+    rep = collect(tasks(), agency_ids={DEPT, OFFICE, UNIT}, unit_names=NAMES, today=TODAY, issuer=Issuer("Sở Tư pháp"))
+    ws = load_workbook(io.BytesIO(build_xlsx(rep)))["Nhiệm vụ"]
+    assert (ws["A1"].value, ws["A1"].font.b, ws["A2"].value) == ("SỞ TƯ PHÁP", True, None)
+    heading = docx.Document(io.BytesIO(build_docx(rep))).tables[0].rows[0].cells[0]
+    assert [p.text for p in heading.paragraphs if p.text] == ["SỞ TƯ PHÁP", "Số:      /BC-STP"]
+
+
 def test_xlsx_columns_rows_and_print_setup() -> None:
     wb = load_workbook(io.BytesIO(build_xlsx(report())))
     ws = wb["Nhiệm vụ"]
@@ -228,6 +236,17 @@ def test_docx_page_fonts_and_heading_as_nd30() -> None:
     assert all(r.bold for r in _runs(document, "BÁO CÁO"))
     assert texts[title + 1] == "Kết quả thực hiện nhiệm vụ năm 2026"
     assert section.different_first_page_header_footer and "PAGE" in section.header._element.xml
+
+
+def test_the_trich_yeu_names_the_one_plan_and_its_number_does_not_break() -> None:
+    one = [t for t in tasks() if t.plan_id == 10]
+    rep = collect(one, agency_ids={DEPT, OFFICE}, unit_names=NAMES, today=TODAY, issuer=ISSUER, plans=PLANS,
+                  start=date(2026, 10, 1), end=date(2026, 12, 31))
+    document = docx.Document(io.BytesIO(build_docx(rep)))
+    texts = [p.text for p in document.paragraphs]
+    subject = document.paragraphs[texts.index("BÁO CÁO") + 1]
+    assert subject.text == "Kết quả thực hiện nhiệm vụ quý IV năm 2026 theo Kế hoạch số 444/KH-STP"
+    assert "noBreakHyphen" in subject._p.xml and all(r.bold for r in subject.runs)
 
 
 def test_docx_body_table_and_signature() -> None:

@@ -143,15 +143,22 @@ def _note(occ: OccurrenceView) -> str:
 
 
 def _row(
-    task: TaskView, occ: OccurrenceView, unit: str, plan: str, today: date, people: Mapping[str, str]
+    task: TaskView,
+    occ: OccurrenceView,
+    unit: str,
+    plan: str,
+    today: date,
+    people: Mapping[str, str],
+    names: Mapping[int, str],
 ) -> ReportRow:
+    """One row; every lead is named as the report names agencies ("Văn phòng Sở; Thanh tra Sở")."""
     done = occ.status == OccurrenceStatus.DONE
     return ReportRow(
         unit_id=task.lead_id or 0,
         unit=unit,
         plan=plan,
         title=task.title,
-        lead=task.lead,
+        lead="; ".join(dict.fromkeys(names[i] for i in task.lead_ids if i in names)) or task.lead,
         partners=task.partners,
         due=occ.due,
         period=reporting_period(occ.period_start, occ.due) if occ.period_start else "",
@@ -175,9 +182,14 @@ def collect(
     issuer: Issuer | None = None,
     agency: str = "",
     plans: Mapping[int, PlanRef] | None = None,
+    agency_names: Mapping[int, str] | None = None,
 ) -> Report:
-    """The rows and counts of the report of `agency_ids` (the agency and its units)."""
+    """The rows and counts of the report of `agency_ids` (the agency and its units).
+
+    `unit_names` names the units counted; `agency_names` (default: the same) every agency a task
+    may name as a joint lead, also outside them."""
     tasks = list(tasks)
+    names = agency_names or unit_names
     people = people or {}
     plans = plans or {}
     period = None if start is None and end is None else (start or date.min, end or date.max)
@@ -195,7 +207,7 @@ def collect(
         for occ in counted_occurrences(task, period):
             if ref is not None and task.plan_id is not None:
                 covered.setdefault(task.plan_id, ref)
-            row = _row(task, occ, unit, ref.label if ref else task.plan, today, people)
+            row = _row(task, occ, unit, ref.label if ref else task.plan, today, people, names)
             keyed.append(((folded[unit], row.unit_id, occ.is_report, occ.due, order), row))
     keyed.sort(key=lambda kr: kr[0])
     return Report(

@@ -43,6 +43,7 @@ from bot.core.reports.wording import (
     TIEU_NGU,
     abbreviation,
     dated_line,
+    document_kind,
     period_phrase,
     short_name,
     signer_title,
@@ -57,7 +58,7 @@ TEXT_WIDTH_MM = 210 - MARGINS_MM["left"] - MARGINS_MM["right"]
 OVERDUE_SHOWN = 10  # overdue tasks named per unit in the body (the annex has them all)
 UNIT_HEADERS = ("STT", "Đơn vị", "Tổng số", "Hoàn thành đúng hạn", "Hoàn thành quá hạn",
                 "Đang thực hiện trong hạn", "Đang thực hiện quá hạn", "Tỷ lệ quá hạn")
-UNIT_WIDTHS_MM = (11, 50, 15, 18, 18, 18, 18, 17)
+UNIT_WIDTHS_MM = (12, 49, 15, 18, 18, 18, 18, 17)
 HEADING_MM = (75.0, 100.0)  # agency | quốc hiệu: a little wider than the text, as ND 30's samples
 
 
@@ -198,14 +199,19 @@ def _heading(doc: DocumentObject, report: Report) -> None:
 def _subject(report: Report) -> str:
     period = period_phrase(report.start, report.end)
     subject = f"Kết quả thực hiện nhiệm vụ {period}" if period else "Tình hình thực hiện nhiệm vụ được giao"
-    if len(report.plans) == 1:
-        subject += f" theo {report.plans[0].cited}"
+    if len(report.plans) == 1 and report.plans[0].number:  # its date is in the first sentence
+        plan = report.plans[0]
+        subject += f" theo {document_kind(plan.number)} số {plan.number}"
     return subject
 
 
 def _title(doc: DocumentObject, report: Report) -> None:
     _para(doc, "BÁO CÁO", align="center", before=18, bold=True, size=14)
-    _para(doc, _subject(report), align="center", before=0, bold=True, size=14)
+    subject = _para(doc, align="center", before=0)
+    for n, piece in enumerate(_subject(report).split("-")):
+        run = _text(subject, piece, bold=True, size=14).runs[-1]
+        if n:  # a document number ("153/KH-UBND") never breaks at its hyphen
+            run._r.insert(run._r.index(run._r.find(qn("w:t"))), OxmlElement("w:noBreakHyphen"))
     _rule(doc, cell_mm=TEXT_WIDTH_MM, length_mm=40)
     _para(doc, before=0)
 

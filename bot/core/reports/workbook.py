@@ -154,7 +154,7 @@ class _Sheet:
 def _lines(text: str, width: int) -> int:
     """How many lines a text takes in a column `width` characters wide (a slightly generous
     estimate: words do not break, and capitals are wider)."""
-    per_line = max(1.0, width * 1.2 - 1)
+    per_line = max(1.0, width * 1.45 - 1)
     return sum(max(1, math.ceil(len(part) * 1.05 / per_line)) for part in text.split("\n"))
 
 
@@ -178,9 +178,11 @@ def _heading(sheet: _Sheet, report: Report, title: str, widths: Sequence[int]) -
     ws, n, issuer, width = sheet.ws, sheet.columns, report.issuer, sum(widths)
     left, right = max(2, n * 2 // 5), max(3, n - n * 2 // 5 + 1)
     ws.row_dimensions[1].height = ws.row_dimensions[2].height = 18
-    sheet.merged_row(1, [(1, left, sheet.cell(short_name(issuer.parent).upper(), align="center", size=12)),
+    # the agency under its parent; an agency with none stands on the first line, beside the quốc hiệu
+    above, agency = (short_name(issuer.parent).upper(), issuer.name.upper()) if issuer.parent else (issuer.name.upper(), "")
+    sheet.merged_row(1, [(1, left, sheet.cell(above, bold=not issuer.parent, align="center", size=12)),
                          (right, n, sheet.cell(QUOC_HIEU, bold=True, align="center", size=12))])
-    sheet.merged_row(2, [(1, left, sheet.cell(issuer.name.upper(), bold=True, align="center", size=12)),
+    sheet.merged_row(2, [(1, left, sheet.cell(agency, bold=True, align="center", size=12)),
                          (right, n, sheet.cell(TIEU_NGU, bold=True, underline=True, align="center", size=12))])
     ws.row_dimensions[3].height = 8
     ws.append([])
