@@ -20,11 +20,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import Channel
 from bot.core.i18n import _
+from bot.delivery.context import DeliveryContext
+from bot.delivery.digests import run_digests
+from bot.delivery.ports import Outbox
+from bot.delivery.tick import Ticker
 from bot.settings import Settings
 from bot.web.dashboard import dashboard_app
 from bot.web.server import WebServer
 from handlers.context import AppContext
-from handlers.ports import Outbox
 from handlers.router import Router
 from storage import Storage
 
@@ -53,36 +56,32 @@ class TickRunner:
     renewed by its own task, so a long tick never lets it lapse.
     """
 
-    def __init__(self, ctx: AppContext, outbox: Outbox) -> None:
-        from handlers.tick import Lease, Ticker
-
-        self.ctx, self.outbox = ctx, outbox
-        self.lease = Lease(ctx)
-        self.ticker = Ticker(ctx, outbox, lease=self.lease)
+    def __init__(self, delivery: DeliveryContext, outbox: Outbox) -> None:
+        self.delivery, self.outbox = delivery, outbox
+        self.lease = delivery.lease()
+        self.ticker = Ticker(delivery, outbox, lease=self.lease)
         self.running = asyncio.Lock()
         self._current: asyncio.Task[None] | None = None
         self._stop_beating = asyncio.Event()
         self._beating: asyncio.Task[None] | None = None
-        self.scheduler = AsyncIOScheduler(timezone=ctx.settings.tz)
+        self.scheduler = AsyncIOScheduler(timezone=delivery.config.tz)
 
     async def start(self) -> None:
         await self.lease.beat()
         self._beating = asyncio.create_task(self.lease.run(self._stop_beating), name="worker-lease")
-        every = max(0.2, min(float(self.ctx.settings.nhacviec_tick_seconds), self.lease.seconds / 4))
+        every = max(0.2, min(float(self.delivery.config.tick_seconds), self.lease.seconds / 4))
         self.scheduler.add_job(
             self._tick,
             "interval",
             seconds=every,
             max_instances=1,
             coalesce=True,
-            next_run_time=self.ctx.clock(),
+            next_run_time=self.delivery.clock(),
             id="reminder-tick",
         )
         self.scheduler.start()
 
     async def _tick(self) -> None:
-        from handlers.tick import run_digests
-
         if self.ticker.stopping.is_set():
             return
         async with self.running:
@@ -90,7 +89,7 @@ class TickRunner:
             try:
                 ticked = await self.ticker.poll()
                 if ticked is not None and not self.ticker.stopping.is_set():
-                    await run_digests(self.ctx, sender=self.outbox, lease=self.lease)
+                    await run_digests(self.delivery, sender=self.outbox, lease=self.lease)
             except asyncio.CancelledError:
                 log.info("reminder tick cancelled by shutdown")
             except Exception:
@@ -211,18 +210,18 @@ async def run(settings: Settings, *, db: str | None = None, console: ConsoleOpti
         async with serving_web(ctx):  # bound first: a port in use stops the start with a sentence
             for channel in channels:
                 await channel.start()
-            ticks = TickRunner(ctx, outbox)
+            ticks = TickRunner(ctx.delivery(), outbox)
             await ticks.start()
             await _warn_about_the_sample(ctx)
             print(
                 _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
                 file=sys.stderr,
             )
-            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.file_lost.wait())]
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(storage.db.file_lost.wait())]
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for waiting in waits:
                 waiting.cancel()
-            lost = storage.file_lost.is_set()
+            lost = storage.db.file_lost.is_set()
             log.info("stopping: no new claims; waiting for sends in flight")
             await ticks.stop(settings.nhacviec_stop_seconds)
             for channel in channels:

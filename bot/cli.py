@@ -256,7 +256,7 @@ async def cmd_ask(args: argparse.Namespace) -> int:
 
 async def cmd_user(args: argparse.Namespace) -> int:
     from bot.core.domain import Role
-    from storage.db import split_account
+    from storage.users import split_account
 
     ctx = await _context(args)
     try:
@@ -271,7 +271,7 @@ async def cmd_user(args: argparse.Namespace) -> int:
                 raise UserError(_("Vai trò phải là officer, manager hoặc admin")) from exc
             agency_id = await _resolve_agency(ctx, args.agency)
             user = await st.upsert_user(
-                args.account, agency_id=agency_id, role=role.value, approved=True, active=True
+                args.account, agency_id=agency_id, role=role, approved=True, active=True
             )
             names = {a.id: a.name for a in await st.agencies()}
             print(
@@ -563,7 +563,7 @@ async def cmd_done(args: argparse.Namespace) -> int:
 
 async def cmd_remind(args: argparse.Namespace) -> int:
     """Plan the reminders due at --now; list them (--dry-run) or claim and send them once."""
-    from handlers.tick import run_tick
+    from bot.delivery.tick import run_tick
 
     ctx = await _context(args)
     channels = []
@@ -575,7 +575,7 @@ async def cmd_remind(args: argparse.Namespace) -> int:
         sender = None
         if not args.dry_run:
             from bot.app import build_channels
-            from handlers.ports import Outbox
+            from bot.delivery.ports import Outbox
             from handlers.router import Router
 
             channels = build_channels(ctx.settings, Router(ctx))
@@ -586,31 +586,31 @@ async def cmd_remind(args: argparse.Namespace) -> int:
             for channel in channels:
                 await channel.open_for_sending()
             sender = Outbox(channels)
-        result = await run_tick(ctx, sender=sender, dry_run=args.dry_run)
+        report = await run_tick(ctx.delivery(), sender=sender, dry_run=args.dry_run)
     finally:
         for channel in channels:
             with contextlib.suppress(Exception):
                 await channel.stop()
         await ctx.storage.close()
     if args.json:
-        print(_dump(result))
-    elif result["reminders"]:
-        for item in result["reminders"]:
-            print(f"{item['to']}: {item['text']}")
+        print(_dump(report.to_json()))
+    elif report.reminders:
+        for message in report.reminders:
+            print(f"{message.to}: {message.text}")
     else:
         print(_("Không có nhắc việc nào đến giờ gửi."))
     return 0
 
 
 async def cmd_digest(args: argparse.Namespace) -> int:
-    from handlers.digest import digest_for
+    from bot.delivery.digests import digest_report
 
     ctx = await _context(args)
     try:
-        result = await digest_for(ctx, agency=args.agency, today=args.today or ctx.today())
+        report = await digest_report(ctx.cache, agency=args.agency, today=args.today or ctx.today())
     finally:
         await ctx.storage.close()
-    print(_dump(result) if args.json else result["reply_text"])
+    print(_dump(report.to_json()) if args.json else report.reply_text)
     return 0
 
 
@@ -647,7 +647,7 @@ DEFAULT_WEB_PORT = 8080
 async def cmd_web(args: argparse.Namespace) -> int:
     """`web link ACCOUNT [--base URL]` prints a login link; `web serve [--port P]` serves the dashboard."""
     from handlers.dashboard import login_link
-    from storage.db import split_account
+    from storage.users import split_account
 
     settings: Settings = args.settings
     ctx = await _context(args)

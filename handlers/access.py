@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.text import fold
 from handlers.help import help_reply
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn

@@ -20,11 +20,12 @@ from typing import Any
 
 from bot.core.domain import ParsedPlan
 from bot.core.importing.plan_json import plan_from_json, plan_to_json
+from bot.core.replies import Button, Reply
+from bot.delivery.ports import DeliveryError, Outbox
 from handlers.context import AppContext
-from handlers.ports import DeliveryError, Outbox
-from handlers.replies import Button, Reply, Request
+from handlers.requests import Request
 from storage import Storage
-from storage.db import UserRecord
+from storage.users import UserRecord
 
 WAITING_TTL = timedelta(hours=1)
 BUTTONS_TTL = timedelta(days=2)

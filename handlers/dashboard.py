@@ -9,7 +9,7 @@ Decisions written down here:
   agency and every unit under it; an admin sees every agency; an officer sees their own agency's
   tasks only — what /viec shows them — as a one-row overview, without the Excel report (which,
   like /xuat, is for managers).
-- **The counts are the digest's**: every page counts with `handlers.digest.digest_of` (which is
+- **The counts are the digest's**: every page counts with `bot.delivery.digests.digest_of` (which is
   `build_digest`), for the same scope and day, so the overview's numbers equal /baocao's and
   `nhacviec digest --json`'s; a unit's row is the digest of that unit alone, which is the same
   row. A task counts for its first lead, as in the digest and the report.
@@ -29,11 +29,12 @@ from bot.core.domain import OccurrenceStatus, OccurrenceView, Role, TaskView, Us
 from bot.core.i18n import _
 from bot.core.markup import esc
 from bot.core.reminders.digest import STATES, Digest, StateCounts, occurrence_state
+from bot.core.replies import Reply
+from bot.delivery.digests import digest_of
 from handlers.context import AppContext
-from handlers.digest import digest_of
 from handlers.export import REPORT_FORMATS, build_report, file_name
-from handlers.replies import Reply
-from storage.db import ExtensionRecord, PlanRecord, ResultRecord
+from storage.plans import PlanRecord
+from storage.results import ExtensionRecord, ResultRecord
 from storage.web_logins import LINK_TTL, LinkState, Redeemed
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ async def viewer_of(ctx: AppContext, address: str) -> Viewer | None:
     if user is None or not (user.approved and user.active) or agency_id is None:
         return None
     scope = visible_agencies(user.role, agency_id, directory.descendants)
-    return Viewer(address, name, Role(user.role), agency_id, agency, language, frozenset(scope))
+    return Viewer(address, name, user.role, agency_id, agency, language, frozenset(scope))
 
 
 # -- logging in ---------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ async def _scope_tasks(ctx: AppContext, viewer: Viewer) -> list[TaskView]:
 
 async def overview(ctx: AppContext, viewer: Viewer, filters: Filters) -> Overview:
     digest = await digest_of(
-        ctx, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
+        ctx.cache, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
     )
     return Overview(viewer, ctx.today(), scope_label(viewer), digest)
 
@@ -293,7 +294,7 @@ async def unit_page(ctx: AppContext, viewer: Viewer, unit_id: int, filters: Filt
     if unit_id not in directory or not viewer.sees(unit_id):
         return None
     today = ctx.today()
-    digest = await digest_of(ctx, {unit_id}, today=today, period=filters.period, plan_id=filters.plan_id)
+    digest = await digest_of(ctx.cache, {unit_id}, today=today, period=filters.period, plan_id=filters.plan_id)
     name = directory.full_name(unit_id)
     rows = []
     for task in await ctx.tasks_for_agencies({unit_id}):
@@ -312,7 +313,7 @@ async def unit_page(ctx: AppContext, viewer: Viewer, unit_id: int, filters: Filt
 async def due_list(ctx: AppContext, viewer: Viewer, filters: Filters, *, overdue: bool) -> list[Row]:
     """The digest's overdue list (most late first), or its next-7-days list (soonest first)."""
     digest = await digest_of(
-        ctx, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
+        ctx.cache, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
     )
     items = digest.overdue if overdue else digest.due_soon
     today = ctx.today()

@@ -19,23 +19,23 @@ from datetime import date
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from bot.core.domain import Role, UserError
+from bot.core.domain import UserError
 from bot.core.i18n import _
 from bot.core.lang.agencies import Directory, Resolution, fold_aligned
 from bot.core.lang.periods import find_period_span
 from bot.core.markup import esc
 from bot.core.reminders.digest import STATES, percent, state_labels
+from bot.core.replies import Reply
 from bot.core.reports.data import Issuer, PlanRef, Report, collect, person_label
 from bot.core.reports.document import build_docx
 from bot.core.reports.wording import DOTS, period_phrase, place_of
 from bot.core.reports.workbook import build_xlsx
 from bot.core.text import fold, fold_words
 from handlers.context import AppContext
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
-    from storage.db import UserRecord
+    from storage.users import UserRecord
 
 @dataclass(frozen=True)
 class ReportFormat:
@@ -227,7 +227,7 @@ def read_export_words(text: str, *, today: date) -> tuple[str, date | None, date
 
 async def export_command(turn: Turn) -> list[Reply]:
     """/xuat [TÊN CƠ QUAN] [KỲ] [word]: the report of my agency or a unit under it (managers, admins)."""
-    if not turn.is_admin and (turn.user is None or not Role(turn.user.role).oversees_units):
+    if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
         return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
     today = turn.ctx.today()
     fmt, start, end, name = read_export_words(turn.args, today=today)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.domain import OccurrenceStatus, Role, visible_agencies
+from bot.core.domain import OccurrenceStatus, visible_agencies
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.results import parse_extension
 from handlers import results
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
 from handlers.results_chat import fresh, stamp
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ async def _deciders(turn: Turn, task_lead_ids: set[int]) -> list[tuple[str, str]
     for user in await turn.ctx.storage.users():
         if not (user.approved and user.active) or user.agency_id is None or user.agency_id not in directory:
             continue
-        if not Role(user.role).oversees_units:
+        if not user.role.oversees_units:
             continue
         if visible_agencies(user.role, user.agency_id, directory.descendants) & task_lead_ids:
             found[user.address] = user.language
@@ -148,7 +149,7 @@ async def _may_decide(turn: Turn, occurrence_id: int) -> bool:
     if turn.is_admin:
         return True
     user = turn.user
-    if user is None or user.agency_id is None or not Role(user.role).oversees_units:
+    if user is None or user.agency_id is None or not user.role.oversees_units:
         return False
     found = await turn.ctx.storage.occurrence(occurrence_id)
     if found is None:

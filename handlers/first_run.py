@@ -14,10 +14,10 @@ from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
 from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
+from bot.core.replies import Reply
 from bot.core.text import fold
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -30,7 +30,7 @@ class UnknownRole(ValueError):
 async def console_user(ctx: AppContext, address: str, *, agency: str | None, role: str) -> str | None:
     """Make the console's account an approved user of `agency` with `role`; the agency's full name."""
     try:
-        role = Role(role).value
+        chosen = Role(role)
     except ValueError as exc:
         raise UnknownRole(role) from exc
     agency_id = None
@@ -40,7 +40,7 @@ async def console_user(ctx: AppContext, address: str, *, agency: str | None, rol
         if agency_id is None:
             agency_id = await ctx.storage.add_agency(agency.strip())
     await ctx.storage.upsert_user(
-        address, agency_id=agency_id, role=role, approved=True, active=True, name="console"
+        address, agency_id=agency_id, role=chosen, approved=True, active=True, name="console"
     )
     if agency_id is None:
         return None

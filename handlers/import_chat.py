@@ -8,8 +8,8 @@ from bot.core.domain import ImportRefused, ParsedPlan
 from bot.core.i18n import _
 from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from handlers.importing import parse_file, placement_line, save_parsed
-from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn

@@ -8,14 +8,14 @@ from typing import Any
 
 from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
-from bot.core.importing.leads import Placement, place_names
+from bot.core.importing.leads import Place, Placement, place_names
 from bot.core.importing.options import ImportOptions
 from bot.core.importing.plan_json import plan_to_json
 from bot.core.importing.reader import read_plan
 from bot.core.plans import bound_to_period, report_periods
 from bot.core.text import fold
 from handlers.context import AppContext
-from storage.db import SaveResult
+from storage.plans import SaveResult
 
 
 @dataclass
@@ -141,8 +141,8 @@ async def save_parsed(ctx: AppContext, parsed: ParsedPlan, options: ImportOption
             out.append(placement)
         return out
 
-    leads: dict[str, list[tuple[str, Any]]] = {}
-    partners: dict[str, list[tuple[str, Any]]] = {}
+    leads: dict[str, list[Place]] = {}
+    partners: dict[str, list[Place]] = {}
     preview: dict[tuple[str, str], dict[str, Any]] = {}
     for task in parsed.tasks:
         for text, table, role in ((task.lead, leads, "lead"), (task.partners, partners, "partner")):

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Reply
 from bot.core.text import fold
 from handlers.help import command_descriptions, help_reply
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.context import AppContext
@@ -103,7 +103,7 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
         tips = [_("Có phải: {names}?").format(names=esc("; ".join(hit.suggestions)))] if hit.suggestions else []
         return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(name[:200])), *tips])]
     invite = await turn.ctx.storage.create_invite(
-        hit.agency_id, role.value, auto_approve=auto, by=turn.req.account, now=turn.ctx.now()
+        hit.agency_id, role, auto_approve=auto, by=turn.req.account, now=turn.ctx.now()
     )
     link = invite_link(turn.req.channel, bot_username, invite.code)
     agency = directory.full_name(hit.agency_id)
@@ -224,7 +224,7 @@ async def command_menus(ctx: AppContext, channel: str) -> list[Menu]:
         if user.channel != channel or not (user.approved and user.active) or user.role == Role.OFFICER:
             continue
         if roles.get(user.account_id) is not Role.ADMIN:
-            roles[user.account_id] = Role(user.role)
+            roles[user.account_id] = user.role
     menus = []
     for language in LANGUAGES:
         with use_language(language):
@@ -240,7 +240,7 @@ async def account_menus(ctx: AppContext, address: str) -> list[Menu]:
     if address in ctx.settings.admins:
         role = Role.ADMIN
     elif user is not None and user.approved and user.active:
-        role = Role(user.role)
+        role = user.role
     else:
         return []
     menus = []

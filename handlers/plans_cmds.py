@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from bot.core.i18n import _
 from bot.core.markup import esc
-from handlers.replies import Button, Reply, payload_id
+from bot.core.replies import Button, Reply
+from handlers.requests import payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn

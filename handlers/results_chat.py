@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from bot.core.domain import UserError
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.results import due_label
 from handlers import results
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn

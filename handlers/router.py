@@ -20,7 +20,9 @@ import secrets
 from bot.core.domain import Role, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.text import fold
+from bot.delivery.ports import Outbox
 from handlers import (
     access,
     dashboard,
@@ -36,9 +38,8 @@ from handlers import (
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
-from handlers.ports import Outbox
-from handlers.replies import Button, Reply, Request
-from storage.db import UserRecord
+from handlers.requests import Request
+from storage.users import UserRecord
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -247,7 +248,7 @@ class Worker(Base):
     lease_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class Conversation(Base):
+class ConversationState(Base):
     """What the bot waits for in a chat (an import preview, an agency name, numbered choices).
 
     Kept here, not in a process's memory, so it survives a restart and any of several
@@ -257,7 +258,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

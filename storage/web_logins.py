@@ -1,7 +1,7 @@
 """The dashboard's logins: single-use links and browser sessions (issue 29).
 
-A repository of its own over the shared engine (`Storage.web`), so the web floor's tables stay
-apart from the tasks' and the delivery log's.
+A repository of its own over the shared engine and session policy (`Storage.web`), so the web
+floor's tables stay apart from the tasks' and the delivery log's.
 
 - A **link** (`/web` in chat, `nhacviec web link`) is a random token valid `LINK_TTL` (10 minutes)
   and usable once: redeeming it marks it used and opens a session in the same transaction, so two
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
+from storage.rows import changed_rows
 
 LINK_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=12)
@@ -122,12 +123,12 @@ class WebLogins:
         now = _utc(now)
         key = digest(token)
         async with self._write() as s:
-            res = await s.execute(
+            use = (
                 update(WebLink)
                 .where(WebLink.token_hash == key, WebLink.used_at.is_(None), WebLink.expires_at > now)
                 .values(used_at=now)
             )
-            if res.rowcount != 1:
+            if await changed_rows(s, use) != 1:
                 return None
             address = await s.scalar(select(WebLink.address).where(WebLink.token_hash == key))
             if address is None:
@@ -146,11 +147,9 @@ class WebLogins:
 
     async def end_session(self, token: str) -> bool:
         async with self._write() as s:
-            res = await s.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
-            return res.rowcount > 0
+            return await changed_rows(s, delete(WebSession).where(WebSession.token_hash == digest(token))) > 0
 
     async def end_sessions_of(self, address: str) -> int:
         """Every browser of an account logs out (its access was removed)."""
         async with self._write() as s:
-            res = await s.execute(delete(WebSession).where(WebSession.address == address))
-            return res.rowcount
+            return await changed_rows(s, delete(WebSession).where(WebSession.address == address))

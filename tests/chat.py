@@ -14,10 +14,11 @@ from pathlib import Path
 
 from bot.core.importing.options import ImportOptions
 from bot.core.markup import plain_text
+from bot.core.replies import Reply
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.replies import Reply, Request
+from handlers.requests import Request
 from handlers.router import Router
 from storage import Storage
 

@@ -241,7 +241,7 @@ def test_migration_repairs_units_merged_by_an_older_import(db_url: str) -> None:
                     ]
                 },
             )
-            async with st.engine.begin() as conn:
+            async with st.db.engine.begin() as conn:
                 await conn.run_sync(_migration().repair)  # the migration's own code
             st._agencies_rev = -1
             directory = Directory(await st.agencies())

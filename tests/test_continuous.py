@@ -20,7 +20,7 @@ from bot.core.reports.workbook import HEADER_ROW
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import save_parsed
-from handlers.replies import Request
+from handlers.requests import Request
 from storage import Storage
 from tests.chat import Chat
 from tests.test_cli import SAMPLE, nv
@@ -145,9 +145,9 @@ async def test_marked_from_the_menus_counted_in_the_digest_and_exported(chat: Ch
 
 
 async def _digest(chat: Chat) -> dict:
-    from handlers.digest import digest_for
+    from bot.delivery.digests import digest_report
 
-    return await digest_for(chat.ctx, agency=BINH_SON, today=date(2022, 6, 20))
+    return (await digest_report(chat.ctx.cache, agency=BINH_SON, today=date(2022, 6, 20))).to_json()
 
 
 async def test_answers_leave_it_out_of_a_dated_period_unless_asked(chat: Chat) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.replies import Button
 from handlers.conversation import ChatState, PendingImports
-from handlers.replies import Button
 from storage import Storage
 
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -50,7 +50,7 @@ async def test_two_processes_behind_one_webhook_share_a_conversation(db_url: str
     numbered Xác nhận, as on Zalo) on the second, and the plan is imported."""
     from bot.settings import Settings
     from handlers.context import AppContext
-    from handlers.replies import Request
+    from handlers.requests import Request
     from handlers.router import Router
     from tests.conftest import EXAMPLES
 

@@ -13,7 +13,7 @@ import docx
 from openpyxl import load_workbook
 
 from bot.core.reports.workbook import HEADER_ROW
-from handlers.replies import Request
+from handlers.requests import Request
 from tests.chat import Chat
 from tests.test_cli import EXAMPLES, SAMPLE, nv
 

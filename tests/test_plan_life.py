@@ -10,11 +10,11 @@ from pathlib import Path
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
 from bot.core.importing.options import ImportOptions
 from bot.core.plans import bound_to_period, period_from_text, wants_archived
+from bot.delivery.tick import run_tick
 from bot.settings import Settings
 from handlers.ask import ask
 from handlers.context import AppContext
 from handlers.importing import save_parsed
-from handlers.tick import run_tick
 from storage import Storage
 from tests.chat import Chat
 from tests.test_cli import nv
@@ -118,15 +118,15 @@ async def test_stored_period_five_occurrences_and_an_archived_plan_sends_nothing
         agency = next(a.id for a in await ctx.storage.agencies() if a.name == "Sở Nội vụ")
         await ctx.storage.upsert_user("telegram:5", agency_id=agency, approved=True, active=True)
 
-        before = await run_tick(ctx, sender=None, dry_run=True)
-        assert [r["items"][0]["lead_time"] for r in before["reminders"]] == ["d0"]
+        before = await run_tick(ctx.delivery(), sender=None, dry_run=True)
+        assert [r.items[0].lead_time for r in before.reminders] == ["d0"]
         _result, blocks = await ask(ctx, "Sở Nội vụ năm nay", asker_id=None, today=now.date())
         assert "Báo cáo kết quả" in " ".join(blocks)
 
         assert await ctx.storage.set_plan_archived(record.id, archived=True, by="test", at=now)
         assert not await ctx.storage.set_plan_archived(record.id, archived=True, by="test", at=now)
-        after = await run_tick(ctx, sender=None, dry_run=True)
-        assert after["reminders"] == []
+        after = await run_tick(ctx.delivery(), sender=None, dry_run=True)
+        assert after.reminders == []
         _result, blocks = await ask(ctx, "Sở Nội vụ năm nay", asker_id=None, today=now.date())
         assert "Báo cáo kết quả" not in " ".join(blocks)
         _result, blocks = await ask(
@@ -135,8 +135,8 @@ async def test_stored_period_five_occurrences_and_an_archived_plan_sends_nothing
         assert "Báo cáo kết quả" in " ".join(blocks)
 
         assert await ctx.storage.set_plan_archived(record.id, archived=False, by="test", at=now)
-        again = await run_tick(ctx, sender=None, dry_run=True)
-        assert len(again["reminders"]) == 1
+        again = await run_tick(ctx.delivery(), sender=None, dry_run=True)
+        assert len(again.reminders) == 1
     finally:
         await ctx.storage.close()
 
@@ -202,7 +202,7 @@ async def test_overdue_nags_stop_after_four_weeks_through_the_tick(storage: Stor
     box = FakeOutbox()
     day = date(2022, 6, 1)
     while day <= date(2022, 8, 31):  # one tick each morning for three months
-        await run_tick(ctx_at(storage, at(day)), sender=box)
+        await run_tick(ctx_at(storage, at(day)).delivery(), sender=box)
         day += timedelta(days=1)
     leads = sorted({r["key"].rsplit(":", 1)[1] for r in await storage.reminder_log()})
     assert leads == ["d0", "nag1", "nag2", "nag3", "nag4"]

@@ -22,11 +22,11 @@ from bot.channels.telegram import TelegramChannel, split_for_telegram
 from bot.core.domain import OccurrenceStatus
 from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
+from bot.delivery.ports import DeliveryError, Outbox
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.ports import DeliveryError, Outbox
-from handlers.replies import Button, Reply
 from handlers.router import Router
 from storage import Storage
 from storage.models import Occurrence
@@ -309,7 +309,7 @@ async def test_done_button_marks_the_occurrence_done_by_whom_and_when(bot: Bot) 
     assert occurrence.status == OccurrenceStatus.DONE
     assert occurrence.done_at == NOW.astimezone(bot.ctx.settings.tz).date()
     assert "Sở Tài nguyên" in task.lead
-    async with bot.storage.sessions() as session:  # who and when, as stored
+    async with bot.storage.db.sessions() as session:  # who and when, as stored
         row = await session.get(Occurrence, occurrence_id)
     assert row is not None and row.done_by == "telegram:5"
     assert row.done_at is not None and row.done_at.replace(tzinfo=UTC) == NOW

@@ -13,11 +13,11 @@ import pytest
 
 from bot.channels.zalo import TEXT_LIMIT, RateLimiter, ZaloChannel, render_parts
 from bot.core.importing.options import ImportOptions
+from bot.core.replies import Button, Reply
+from bot.delivery.ports import DeliveryError
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.ports import DeliveryError
-from handlers.replies import Button, Reply
 from handlers.router import Router
 from storage import Storage
 from tests.conftest import EXAMPLES

@@ -8,8 +8,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
-from handlers.ports import DeliveryError, Outbox
-from handlers.replies import Reply
+from bot.core.replies import Reply
+from bot.delivery.ports import DeliveryError, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class ChatLocks:
 
 
 class Channel(Protocol):
-    """A channel adapter: a `handlers.ports.Sender` that can also start and stop receiving."""
+    """A channel adapter: a `bot.delivery.ports.Sender` that can also start and stop receiving."""
 
     name: str  # "telegram" | "zalo"
 

@@ -69,8 +69,9 @@ from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
 from bot.core.redact import Redactor, install_on_loggers
 from bot.core.reminders.backoff import Backoff
-from handlers.ports import DeliveryError
-from handlers.replies import Reply, Request
+from bot.core.replies import Reply
+from bot.delivery.ports import DeliveryError
+from handlers.requests import Request
 
 if TYPE_CHECKING:
     from bot.settings import Settings

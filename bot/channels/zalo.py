@@ -64,9 +64,10 @@ from bot.channels.zalo_webhook import WebhookServer
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
 from bot.core.reminders.backoff import Backoff
+from bot.core.replies import Reply
 from bot.core.text import fold, nfc
-from handlers.ports import DeliveryError
-from handlers.replies import Reply, Request
+from bot.delivery.ports import DeliveryError
+from handlers.requests import Request
 
 if TYPE_CHECKING:
     from bot.settings import Settings

@@ -33,10 +33,10 @@ class Role(StrEnum):
         return self is not Role.OFFICER
 
 
-def visible_agencies(role: str, agency_id: int, units_of: Callable[[int], set[int]]) -> set[int]:
+def visible_agencies(role: Role, agency_id: int, units_of: Callable[[int], set[int]]) -> set[int]:
     """The agencies an account works for: its own, and for a manager/admin the units under it too
     (`units_of(id)` is the agency with everything below it, e.g. `Directory.descendants`)."""
-    return units_of(agency_id) if Role(role).oversees_units else {agency_id}
+    return units_of(agency_id) if role.oversees_units else {agency_id}
 
 
 class OccurrenceStatus(StrEnum):

@@ -81,6 +81,9 @@ def is_province_level(name: str) -> bool:
 # Where a new agency goes: None (the top), an existing agency's id, or a chain to create from the
 # top (or from an existing id first): ("UBND huyện Tư Nghĩa",) or (12, "Văn phòng Sở").
 ParentRef = int | str | tuple[int | str, ...] | None
+# What storage takes for one placed name: the id of the agency it matched, or where to find or
+# create it (its name and parent).
+Place = int | tuple[str, ParentRef]
 
 
 @dataclass
@@ -96,9 +99,9 @@ class Placement:
     choices: list[str] = field(default_factory=list)  # for "ambiguous": the candidates
 
     @property
-    def place(self) -> tuple[str, ParentRef]:
-        """The (name, parent) pair `Storage.save_plan` takes."""
-        return self.name, self.parent
+    def place(self) -> Place:
+        """What `Storage.save_plan` takes: the matched agency's id, else the (name, parent) pair."""
+        return self.agency_id if self.agency_id is not None else (self.name, self.parent)
 
     def label(self) -> str:
         return " › ".join(self.path)
