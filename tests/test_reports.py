@@ -143,7 +143,9 @@ def test_xlsx_columns_rows_and_print_setup() -> None:
     assert "Việc của cơ quan khác" not in by_title
     # print setup: A4 landscape, fit to width, header row on every page; wrapped names; dates
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    # fitToWidth absent is 1, the OOXML default
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth or 1) == 1
+    assert ws.page_setup.fitToHeight == 0
     assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}" and ws.freeze_panes == f"A{HEADER_ROW + 1}"
     long_row = next(c.row for c in ws["C"] if c.value == LONG)
     assert ws.cell(long_row, 3).alignment.wrap_text and ws.cell(long_row, 9).alignment.wrap_text
