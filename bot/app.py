@@ -19,6 +19,7 @@ from datetime import date, datetime, time
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import Channel
+from bot.core.address import Address
 from bot.core.i18n import _
 from bot.delivery.context import DeliveryContext
 from bot.delivery.digests import run_digests
@@ -173,7 +174,7 @@ async def run_console_session(ctx: AppContext, router: Router, options: ConsoleO
     from bot.channels.console import CONSOLE_ACCOUNT, run_console
     from handlers.first_run import console_user, first_words
 
-    address = f"console:{CONSOLE_ACCOUNT}"
+    address = Address.of("console", CONSOLE_ACCOUNT)
     agency = await console_user(ctx, address, agency=options.agency, role=options.role)
     intro = first_words(bool(await ctx.all_tasks()), agency, options.role)
     async with serving_web(ctx):

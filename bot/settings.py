@@ -6,19 +6,17 @@ import ipaddress
 import os
 from datetime import time
 from functools import cached_property
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.address import Address
 from bot.core.i18n import _
+from bot.core.redact import Redactor
+from bot.core.reminders.planner import DEFAULT_REMIND_DAYS, PlannerConfig
 from bot.core.reminders.times import parse_days, parse_hhmm, parse_quiet_hours
-
-if TYPE_CHECKING:
-    from bot.core.redact import Redactor
-    from bot.core.reminders.planner import PlannerConfig
 
 
 def parse_web_url(value: str | None) -> str | None:
@@ -69,6 +67,10 @@ class Settings(BaseSettings):
     nhacviec_debug: bool = False  # the CLI re-raises unexpected errors (a developer's traceback)
     nhacviec_remind_partners: str = "off"
     nhacviec_province: str = ""
+    # Issue 27: scans and photos are read by Tesseract within these limits (per file).
+    nhacviec_ocr_max_pages: int = Field(default=30, ge=1)
+    nhacviec_ocr_max_seconds: float = Field(default=300.0, gt=0)
+    nhacviec_ocr_language: str = "vie"
 
     @field_validator("nhacviec_remind_partners")
     @classmethod
@@ -125,6 +127,14 @@ class Settings(BaseSettings):
             host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
             return f"http://{'[' + host + ']' if ':' in host else host}:{self.nhacviec_web_port}"
         return None
+
+    @field_validator("nhacviec_admins")
+    @classmethod
+    def _check_admins(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                Address(part)  # raises ValueError naming the expected form
+        return value
 
     @field_validator("nhacviec_working_days")
     @classmethod
@@ -202,9 +212,9 @@ class Settings(BaseSettings):
         return ZoneInfo(self.nhacviec_timezone)
 
     @property
-    def admins(self) -> set[str]:
-        """`telegram:123,zalo:abc` → {"telegram:123", "zalo:abc"}."""
-        return {a.strip() for a in self.nhacviec_admins.split(",") if a.strip()}
+    def admins(self) -> frozenset[Address]:
+        """`telegram:123,zalo:abc` → {Address("telegram:123"), Address("zalo:abc")}."""
+        return frozenset(Address(a) for a in self.nhacviec_admins.split(",") if a.strip())
 
     @cached_property
     def remind_days(self) -> tuple[int, ...]:
@@ -230,7 +240,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Everything that must never reach a log, a reply, stderr or the database."""
-        from sqlalchemy.engine import make_url
+        from sqlalchemy.engine import make_url  # lazy: SQLAlchemy costs `nhacviec deadline` 0.3 s
 
         found = [
             self.telegram_bot_token,
@@ -245,24 +255,18 @@ class Settings(BaseSettings):
         return [s for s in found if s]
 
     def redactor(self) -> Redactor:
-        from bot.core.redact import Redactor
-
         return Redactor(self.secrets())
 
-    def planner_config(self, **overrides: object) -> PlannerConfig:
+    def planner_config(self) -> PlannerConfig:
         """The reminder planner's config as plain values (the core never reads settings itself)."""
-        from bot.core.reminders.planner import DEFAULT_REMIND_DAYS, PlannerConfig
-
-        values: dict[str, object] = {
-            "remind_days": self.remind_days or DEFAULT_REMIND_DAYS,
-            "remind_at": self.remind_at,
-            "quiet_hours": self.quiet_hours,
-            "tz": self.tz,
-            "max_nags": self.nhacviec_nag_weeks,
-            "remind_partners": self.remind_partners,
-        }
-        values.update(overrides)
-        return PlannerConfig(**values)  # type: ignore[arg-type]
+        return PlannerConfig(
+            remind_days=self.remind_days or DEFAULT_REMIND_DAYS,
+            remind_at=self.remind_at,
+            quiet_hours=self.quiet_hours,
+            tz=self.tz,
+            max_nags=self.nhacviec_nag_weeks,
+            remind_partners=self.remind_partners,
+        )
 
     @property
     def working_days(self) -> bool:

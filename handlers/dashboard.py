@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from bot.core.address import Address
 from bot.core.domain import OccurrenceStatus, OccurrenceView, Role, TaskView, UserError, visible_agencies
 from bot.core.i18n import _
 from bot.core.markup import esc
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 class Viewer:
     """Who is looking, and what they may see."""
 
-    address: str
+    address: Address
     name: str
     role: Role
     agency_id: int | None
@@ -64,7 +65,7 @@ class Viewer:
         return self.role.oversees_units and self.agency_id is not None
 
 
-async def viewer_of(ctx: AppContext, address: str) -> Viewer | None:
+async def viewer_of(ctx: AppContext, address: Address) -> Viewer | None:
     """The viewer an account is now, or None when it may not look (unknown, not approved, blocked,
     no agency)."""
     user = await ctx.storage.user(address)
@@ -87,7 +88,7 @@ async def viewer_of(ctx: AppContext, address: str) -> Viewer | None:
 # -- logging in ---------------------------------------------------------------------------------
 
 
-async def login_link(ctx: AppContext, address: str, *, base: str | None) -> str:
+async def login_link(ctx: AppContext, address: Address, *, base: str | None) -> str:
     """A single-use link valid 10 minutes for `address`; UserError (a sentence) when it may not have one."""
     if not base:
         raise UserError(
@@ -347,7 +348,7 @@ async def task_page(ctx: AppContext, viewer: Viewer, occurrence_id: int) -> Task
     today = ctx.today()
     state = occurrence_state(occ.status, occ.due, occ.done_at, today)
     unit = directory.full_name(task.lead_id) if task.lead_id is not None else task.lead
-    people = {u.address: u.name or u.address for u in await ctx.storage.users()}
+    people: dict[str, str] = {u.address: u.name or u.address for u in await ctx.storage.users()}
     return TaskPage(
         Row(task, occ, state, (occ.due - today).days, unit or task.lead, task.lead_id),
         await ctx.storage.result(occurrence_id),
@@ -363,7 +364,7 @@ class ReportFile:
     content: bytes
 
 
-async def report(
+async def report_file(
     ctx: AppContext, viewer: Viewer, agency_id: int, filters: Filters, fmt: str
 ) -> ReportFile | None:
     """The report of an agency in the viewer's scope (managers and admins), or None."""

@@ -121,7 +121,7 @@ def unit_label(directory: Directory, unit_id: int, root_id: int | None) -> str:
 
 def people_labels(users: Iterable[UserRecord], directory: Directory, root_id: int | None) -> dict[str, str]:
     """Every account → "Name (Unit)" (the unit alone when the account has no name)."""
-    labels = {}
+    labels: dict[str, str] = {}
     for user in users:
         unit = unit_label(directory, user.agency_id, root_id) if user.agency_id is not None else ""
         labels[user.address] = person_label(_display_name(user), unit)
@@ -138,7 +138,7 @@ def issuer_for(directory: Directory, agency_id: int | None, province: str) -> Is
     parent_name = parent.name if parent else ""
     if not parent_name and province and fold(record.name).startswith("so "):
         parent_name = "Ủy ban nhân dân " + province[:1].lower() + province[1:]
-    names = [directory.full_name(i) for i in (agency_id, *directory.ancestors(agency_id))]
+    names = [directory.full_name(i) for i in (record.id, *directory.ancestors(record.id))]
     return Issuer(record.name, parent_name, place_of(province, [*names, parent_name]))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.address import Address
 from bot.core.demo import DEMO_FILE, DEMO_ISSUER, DEMO_PLAN, DEMO_QUESTIONS, demo_plan
 from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
@@ -27,7 +28,7 @@ class UnknownRole(ValueError):
     pass
 
 
-async def console_user(ctx: AppContext, address: str, *, agency: str | None, role: str) -> str | None:
+async def console_user(ctx: AppContext, address: Address, *, agency: str | None, role: str) -> str | None:
     """Make the console's account an approved user of `agency` with `role`; the agency's full name."""
     try:
         chosen = Role(role)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING
 
 from bot.core.domain import ImportRefused, ParsedPlan
@@ -18,6 +20,24 @@ PREVIEW_TASKS = 5
 PROGRESS_ABOVE_BYTES = 512 * 1024  # a file this big takes a moment: say so first
 PREVIEW_WARNINGS = 5
 PREVIEW_NAMES = 20
+OCR_NOTE_EVERY = 15.0  # seconds between two "trang 3/12" notes of one scan
+
+
+class OcrProgress:
+    """The progress notes of a scan being read, sent into the chat from the reading thread:
+    the first page, then at most one note every OCR_NOTE_EVERY seconds."""
+
+    def __init__(self, turn: Turn, loop: asyncio.AbstractEventLoop, every: float = OCR_NOTE_EVERY) -> None:
+        self.turn, self.loop, self.every = turn, loop, every
+        self.last: float | None = None
+
+    def __call__(self, page: int, pages: int) -> None:
+        now = time.monotonic()
+        if self.last is not None and now - self.last < self.every:
+            return
+        self.last = now
+        note = _("Đang nhận dạng chữ: trang {page}/{pages}").format(page=page, pages=pages)
+        asyncio.run_coroutine_threadsafe(self.turn.notify(note), self.loop)
 
 
 async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
@@ -58,7 +78,7 @@ async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
                     name=esc(req.file_name), size=len(data) / 1048576
                 )
             )
-        parsed = await parse_file(turn.ctx, data, req.file_name)
+        parsed = await parse_file(turn.ctx, data, req.file_name, progress=OcrProgress(turn, asyncio.get_running_loop()))
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
     except ImportRefused as exc:
@@ -102,6 +122,12 @@ async def preview(
         _("Số kế hoạch: {v}").format(v=esc(parsed.number or unknown)),
         _("Năm: {v}").format(v=parsed.year or unknown),
     ]
+    if parsed.ocr_text is not None:
+        blocks.append(
+            _("Chữ được nhận dạng từ bản quét (OCR) và đã sửa dấu tự động; bản OCR gốc được lưu kèm.")
+            if parsed.repaired_text is not None
+            else _("Chữ được nhận dạng từ bản quét (OCR); bản OCR gốc được lưu kèm.")
+        )
     if not report.result.created:
         blocks.append(
             _("Kế hoạch này đã có: sẽ cập nhật (thêm {a}, sửa {u}, bỏ {r}); việc đã xong vẫn giữ.").format(
@@ -135,7 +161,7 @@ async def preview(
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
+async def on_preview_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
     action, _sep, token = payload.partition(":")

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
+from bot.core.importing.guard import FileKind, check_size, sniff
 from bot.core.importing.leads import Place, Placement, place_names
+from bot.core.importing.ocr_layout import OcrPage
 from bot.core.importing.options import ImportOptions
 from bot.core.importing.plan_json import plan_to_json
 from bot.core.importing.reader import read_plan
+from bot.core.importing.scanned import pages_to_read
 from bot.core.plans import bound_to_period, report_periods
 from bot.core.text import fold
+from bot.ocr.tesseract import OcrLimits, check_pages, read_image_file, read_pdf_pages
 from handlers.context import AppContext
 from storage.plans import SaveResult
 
@@ -54,17 +62,64 @@ def _with_deployment(ctx: AppContext, options: ImportOptions | None = None) -> I
 
 
 async def parse_file(
-    ctx: AppContext, data: bytes, filename: str, options: ImportOptions | None = None
+    ctx: AppContext,
+    data: bytes,
+    filename: str,
+    options: ImportOptions | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ParsedPlan:
     """Read a file into a plan (raises ImportRefused); no database write.
 
     The directory's names go with the options (a scanned plan's damaged names are put back to
     them). The reading runs in a worker thread, so the other chats are answered meanwhile (a
-    190,000-row spreadsheet takes seconds to read).
+    190,000-row spreadsheet takes seconds to read; OCR of a scan, seconds a page). Scanned
+    pages and photos are read by Tesseract there first (issue 27); `progress(page, pages)` is
+    called from that thread before each page.
     """
     known = tuple(a.name for a in await ctx.storage.agencies())
     reading = replace(_with_deployment(ctx, options), known_agencies=known)
-    return await asyncio.to_thread(read_plan, data, filename, reading)
+    settings = ctx.settings
+    limits = OcrLimits(settings.nhacviec_ocr_max_pages, settings.nhacviec_ocr_max_seconds, settings.nhacviec_ocr_language)
+
+    def read() -> ParsedPlan:
+        check_size(len(data), reading.max_bytes)
+        return read_plan(data, filename, reading, ocr_words(data, filename, limits, progress))
+
+    return await asyncio.to_thread(read)
+
+
+_OCR_KEPT = 4  # scans whose OCR this process keeps: a preview corrected ("Sửa cơ quan/số/năm") is not read again
+_ocr_kept: OrderedDict[str, dict[int, OcrPage]] = OrderedDict()
+_ocr_lock = threading.Lock()
+
+
+def ocr_words(
+    data: bytes, filename: str, limits: OcrLimits, progress: Callable[[int, int], None] | None = None
+) -> dict[int, OcrPage] | None:
+    """What OCR reads on the scanned pages of a file (None when it has none): every frame of
+    a photo or scanned image, the image-only pages of a PDF. The last few scans' readings are
+    kept, so the same file read again (the admin corrected the preview's facts) is not OCR'd
+    anew."""
+    kind = sniff(data, filename)
+    pages = pages_to_read(data, kind)
+    if not pages:
+        return None
+    check_pages(len(pages), limits)
+    key = f"{hashlib.sha256(data).hexdigest()}:{limits.language}"
+    with _ocr_lock:
+        if key in _ocr_kept:
+            _ocr_kept.move_to_end(key)
+            return _ocr_kept[key]
+    if kind is FileKind.IMAGE:
+        words = dict(enumerate(read_image_file(data, limits, progress), start=1))
+    else:
+        words = read_pdf_pages(data, pages, limits, progress)
+    with _ocr_lock:
+        _ocr_kept[key] = words
+        while len(_ocr_kept) > _OCR_KEPT:
+            _ocr_kept.popitem(last=False)
+    return words
 
 
 def _preview(placement: Placement, role: str) -> dict[str, Any]:

@@ -16,11 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.core.address import Address
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.replies import Reply
 from bot.core.text import fold
+from handlers import access
 from handlers.help import command_descriptions, help_reply
 
 if TYPE_CHECKING:
@@ -131,8 +133,6 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
 
 async def start_with_code(turn: Turn, conv: Conversation, code: str) -> list[Reply] | None:
     """ "/start CODE" from an invite link; None when CODE is no invite (the usual /start follows)."""
-    from handlers import access
-
     if turn.req.chat_type == "group" or len(code) > 64 or " " in code:
         return None
     st = turn.ctx.storage
@@ -217,9 +217,8 @@ async def command_menus(ctx: AppContext, channel: str) -> list[Menu]:
     """Everybody's menu (an officer's), then one per private chat of a manager or an admin."""
     roles: dict[str, Role] = {}
     for address in ctx.settings.admins:
-        name, _sep, account = address.partition(":")
-        if name == channel and account:
-            roles[account] = Role.ADMIN
+        if address.channel == channel:
+            roles[address.id] = Role.ADMIN
     for user in await ctx.storage.users():
         if user.channel != channel or not (user.approved and user.active) or user.role == Role.OFFICER:
             continue
@@ -233,9 +232,9 @@ async def command_menus(ctx: AppContext, channel: str) -> list[Menu]:
     return menus
 
 
-async def account_menus(ctx: AppContext, address: str) -> list[Menu]:
+async def account_menus(ctx: AppContext, address: Address) -> list[Menu]:
     """The menus of one account's private chat after its role changed (joined, approved)."""
-    channel, _sep, account = address.partition(":")
+    account = address.id
     user = await ctx.storage.user(address)
     if address in ctx.settings.admins:
         role = Role.ADMIN

@@ -45,7 +45,7 @@ async def plans(turn: Turn) -> list[Reply]:
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_button(turn: Turn, payload: str) -> list[Reply]:
+async def on_plan_button(turn: Turn, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới quản lý được các kế hoạch.")])]
     action, _sep, ref = payload.partition(":")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.core.address import Address
+
 
 @dataclass
 class Request:
@@ -30,8 +32,13 @@ class Request:
     load_file: Callable[[], Awaitable[bytes]] | None = None
 
     @property
-    def account(self) -> str:
-        return f"{self.channel}:{self.account_id}"
+    def account(self) -> Address:
+        return Address.of(self.channel, self.account_id)
+
+    @property
+    def chat(self) -> Address:
+        """The chat the request came from (a group's, or the private chat's)."""
+        return Address.of(self.channel, self.chat_id)
 
 
 MAX_ID = 2**31 - 1  # the databases' INTEGER range (PostgreSQL int4)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core.address import Address
 from bot.core.domain import OccurrenceStatus, OccurrenceView, TaskView, UserError, visible_agencies
 from bot.core.i18n import _
 from handlers.context import AppContext
@@ -25,7 +26,7 @@ UNDO_WINDOW = timedelta(hours=24)
 class Actor:
     """Who acts: an account (with its record, when it has one), or an admin (CLI, NHACVIEC_ADMINS)."""
 
-    address: str
+    address: Address
     user: UserRecord | None = None
     is_admin: bool = False
 

@@ -165,7 +165,7 @@ async def link_group(turn: Turn) -> list[Reply]:
         agency_id = hit.agency_id
     if not turn.is_admin and turn.user and agency_id not in directory.descendants(turn.user.agency_id or -1):
         return [Reply([_("Lãnh đạo chỉ liên kết được nhóm với cơ quan của mình hoặc đơn vị trực thuộc.")])]
-    await turn.ctx.storage.link_chat(f"{turn.req.channel}:{turn.req.chat_id}", agency_id, by=turn.req.account)
+    await turn.ctx.storage.link_chat(turn.req.chat, agency_id, by=turn.req.account)
     return [
         Reply(
             [

@@ -69,7 +69,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     return [Reply(blocks, buttons=buttons)]
 
 
-async def report(turn: Turn) -> list[Reply]:
+async def report_command(turn: Turn) -> list[Reply]:
     if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
         return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
     agency_id = turn.user.agency_id if turn.user else None

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Delete, Update, case, delete, or_, select,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.address import Address
 from bot.core.domain import OccurrenceStatus
 from storage.database import Repository
 from storage.models import ChatLink, Occurrence, Plan, ReminderLog, Task, User, Worker
@@ -28,15 +29,15 @@ from storage.users import split_account
 class RetryInfo:
     status: str  # claimed (its worker died) | failed | released | unknown
     first_at: datetime  # when the key was first claimed
-    attempts: int = 1  # sends tried so far (a takeover after a crash does not count)
-    recipient: str = ""
+    attempts: int  # sends tried so far (a takeover after a crash does not count)
+    recipient: Address
 
 
 class NewClaim(NamedTuple):
     """A key to claim: who gets it, what it reminds of (None for a digest) and the lead time ("d3")."""
 
     key: str
-    recipient: str
+    recipient: Address
     occurrence_id: int | None
     lead: str
 
@@ -85,12 +86,12 @@ class DeliveryLog(Repository):
                 ).where(retake_condition(now))
             )
             return {
-                key: RetryInfo(status, aware(first_at or claimed_at), attempts, recipient)
+                key: RetryInfo(status, aware(first_at or claimed_at), attempts, Address(recipient))
                 for key, status, first_at, claimed_at, attempts, recipient in rows
             }
 
     async def claim(
-        self, key: str, *, recipient: str, occurrence_id: int | None, lead: str, now: datetime, worker: str
+        self, key: str, *, recipient: Address, occurrence_id: int | None, lead: str, now: datetime, worker: str
     ) -> bool:
         """Take the right to send `key`. Exactly one worker wins, on SQLite and PostgreSQL alike.
 
@@ -310,11 +311,11 @@ async def _reachable(s: AsyncSession, addresses: set[str]) -> dict[str, frozense
                     User.active.is_(True),
                 )
             ):
-                people[f"{channel}:{account}"] = frozenset(muted or ())
+                people[Address.of(channel, account)] = frozenset(muted or ())
             for (chat,) in await s.execute(
                 select(ChatLink.chat_id).where(
                     ChatLink.channel == channel, ChatLink.chat_id.in_(chunk), ChatLink.active.is_(True)
                 )
             ):
-                people.setdefault(f"{channel}:{chat}", frozenset())
+                people.setdefault(Address.of(channel, chat), frozenset())
     return people

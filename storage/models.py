@@ -64,6 +64,10 @@ class Plan(Base):
     period_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     archived_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A scan or an OCR'd file (issue 27): the text as OCR gave it, kept for the record, and the
+    # repaired text the tasks were read from (None when nothing was repaired).
+    ocr_text: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    repaired_text: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="plan", cascade="all, delete-orphan")
 

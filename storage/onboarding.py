@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.address import Address
 from bot.core.domain import Role
 from storage.database import Repository
 from storage.models import ChatLink, Invite, ReminderLog, User
@@ -24,7 +25,7 @@ class InviteRecord:
     agency_id: int
     role: Role
     auto_approve: bool
-    created_by: str
+    created_by: Address
     expires_at: datetime
     uses: int
 
@@ -35,7 +36,7 @@ def _record(row: Invite) -> InviteRecord:
         row.agency_id,
         Role(row.role),
         row.auto_approve,
-        row.created_by,
+        Address(row.created_by),
         aware(row.expires_at),
         row.uses,
     )
@@ -80,7 +81,7 @@ class OnboardingStore(Repository):
         async with self.db.write() as s:
             await s.execute(update(Invite).where(Invite.code == code).values(uses=Invite.uses + 1))
 
-    async def move_chat(self, old: str, new: str) -> bool:
+    async def move_chat(self, old: Address, new: Address) -> bool:
         """A chat got a new id (Telegram: a group upgraded to a supergroup): its link and the
         group's own user row follow it. True when something moved."""
         old_channel, old_id = split_account(old)
@@ -106,7 +107,7 @@ class OnboardingStore(Repository):
         return moved
 
 
-async def _copy_claims(s: AsyncSession, old: str, new: str) -> None:
+async def _copy_claims(s: AsyncSession, old: Address, new: Address) -> None:
     """The reminders already claimed for the old address count for the new one too (their keys
     name the recipient), so the moved group is not reminded twice of the same thing. A claim in
     flight (the send that found the move) is copied as delivered: that send goes to the new id."""

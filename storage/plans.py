@@ -153,6 +153,12 @@ class PlanStore(Repository):
                 for p in rows
             ]
 
+    async def plan_texts(self, plan_id: int) -> tuple[str | None, str | None]:
+        """(the OCR's text, the repaired text) of a scanned or OCR'd plan, for the record."""
+        async with self.db.read() as s:
+            row = (await s.execute(select(Plan.ocr_text, Plan.repaired_text).where(Plan.id == plan_id))).first()
+            return (row[0], row[1]) if row else (None, None)
+
     async def find_plans(self, ref: str) -> list[PlanRecord]:
         """Plans named by `ref`: its id ("3", "#3") or its number ("444/KH-SCT", any case/spaces)."""
         ref = nfc(ref).strip()
@@ -350,6 +356,7 @@ class PlanWriter:
         plan.source_hash = parsed.source_hash
         plan.imported_at = utcnow()
         plan.period_start, plan.period_end = parsed.period or (None, None)
+        plan.ocr_text, plan.repaired_text = parsed.ocr_text, parsed.repaired_text
         await self.s.flush()
         return plan, created
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.address import Address
 from bot.core.domain import OccurrenceStatus
 from bot.core.text import nfc
 from storage.database import Repository
@@ -43,7 +44,7 @@ class ResultRecord:
 class ExtensionRecord:
     id: int
     occurrence_id: int
-    requested_by: str
+    requested_by: Address
     requested_at: datetime
     old_due: date
     new_due: date
@@ -194,7 +195,7 @@ class ResultStore(Repository):
             await s.flush()
             return _extension_record(ext)
 
-    async def set_digest_rhythm(self, address: str, rhythm: str | None) -> None:
+    async def set_digest_rhythm(self, address: Address, rhythm: str | None) -> None:
         """A manager's digest: "daily", "weekly" (Monday), "off"; None back to the default (daily)."""
         channel, account = split_account(address)
         async with self.db.write() as s:
@@ -226,7 +227,7 @@ def _extension_record(e: Extension) -> ExtensionRecord:
     return ExtensionRecord(
         id=e.id,
         occurrence_id=e.occurrence_id,
-        requested_by=e.requested_by,
+        requested_by=Address(e.requested_by),
         requested_at=aware(e.requested_at),
         old_due=e.old_due,
         new_due=e.new_due,

@@ -9,6 +9,7 @@ from datetime import time
 
 from sqlalchemy import delete, select, update
 
+from bot.core.address import Address
 from bot.core.domain import Role
 from bot.core.reminders.times import format_days, format_hhmm, parse_days, parse_hhmm
 from storage.database import Repository
@@ -34,8 +35,8 @@ class UserRecord:
     digest: str | None = None  # daily | weekly | off (None: daily)
 
     @property
-    def address(self) -> str:
-        return f"{self.channel}:{self.account_id}"
+    def address(self) -> Address:
+        return Address.of(self.channel, self.account_id)
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,14 @@ class ChatLinkRecord:
     agency_id: int
 
     @property
-    def address(self) -> str:
-        return f"{self.channel}:{self.chat_id}"
+    def address(self) -> Address:
+        return Address.of(self.channel, self.chat_id)
 
 
 def split_account(address: str) -> tuple[str, str]:
-    """ "telegram:123" → ("telegram", "123"); a bare id means Telegram."""
-    channel, sep, account = address.strip().partition(":")
-    if not sep:
-        return "telegram", channel
-    return channel.lower(), account
+    """An address's (channel, id) as the tables store them; a bare id means Telegram."""
+    parsed = Address(address)
+    return parsed.channel, parsed.id
 
 
 class UserStore(Repository):
@@ -62,7 +61,7 @@ class UserStore(Repository):
 
     async def upsert_user(
         self,
-        address: str,
+        address: Address,
         *,
         agency_id: int | None = None,
         role: Role | None = None,
@@ -100,7 +99,7 @@ class UserStore(Repository):
             await s.flush()
             return _user_record(user)
 
-    async def user(self, address: str) -> UserRecord | None:
+    async def user(self, address: Address) -> UserRecord | None:
         channel, account = split_account(address)
         async with self.db.read() as s:
             user = await s.scalar(select(User).where(User.channel == channel, User.account_id == account))
@@ -110,7 +109,7 @@ class UserStore(Repository):
         async with self.db.read() as s:
             return [_user_record(u) for u in (await s.execute(select(User).order_by(User.id))).scalars()]
 
-    async def remove_user(self, address: str) -> bool:
+    async def remove_user(self, address: Address) -> bool:
         channel, account = split_account(address)
         async with self.db.write() as s:
             return (
@@ -120,7 +119,7 @@ class UserStore(Repository):
 
     async def set_reminder_prefs(
         self,
-        address: str,
+        address: Address,
         *,
         remind_days: Sequence[int] | None = None,
         remind_at: time | None = None,
@@ -142,7 +141,7 @@ class UserStore(Repository):
             if muted is not None:
                 user.muted = sorted(set(muted))
 
-    async def link_chat(self, address: str, agency_id: int, *, by: str) -> None:
+    async def link_chat(self, address: Address, agency_id: int, *, by: str) -> None:
         channel, chat_id = split_account(address)
         async with self.db.write() as s:
             link = await s.scalar(
@@ -162,7 +161,7 @@ class UserStore(Repository):
             )
             return [ChatLinkRecord(channel, chat_id, agency_id) for channel, chat_id, agency_id in rows]
 
-    async def deactivate(self, address: str) -> None:
+    async def deactivate(self, address: Address) -> None:
         """An account or group that blocked the bot (403): stop sending to it."""
         channel, account = split_account(address)
         async with self.db.write() as s:

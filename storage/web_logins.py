@@ -25,6 +25,7 @@ from sqlalchemy import DateTime, Index, String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.core.address import Address
 from storage.models import Base
 from storage.rows import changed_rows
 
@@ -59,7 +60,7 @@ class WebSession(Base):
 
 @dataclass(frozen=True)
 class WebSessionRecord:
-    address: str
+    address: Address
     expires_at: datetime
 
 
@@ -68,7 +69,7 @@ class Redeemed:
     """A link that was just used: the new session's token (for the cookie) and whose it is."""
 
     session_token: str
-    address: str
+    address: Address
     expires_at: datetime
 
 
@@ -101,7 +102,7 @@ class WebLogins:
         self._sessions = sessions
         self._write = write
 
-    async def create_link(self, address: str, *, now: datetime, ttl: timedelta = LINK_TTL) -> str:
+    async def create_link(self, address: Address, *, now: datetime, ttl: timedelta = LINK_TTL) -> str:
         """A new link token for `address` (URL-safe, 43 characters); old rows are swept."""
         token = secrets.token_urlsafe(32)
         now = _utc(now)
@@ -135,7 +136,7 @@ class WebLogins:
                 return None
             session_token = secrets.token_urlsafe(32)
             s.add(WebSession(token_hash=digest(session_token), address=address, created_at=now, expires_at=now + ttl))
-        return Redeemed(session_token, address, now + ttl)
+        return Redeemed(session_token, Address(address), now + ttl)
 
     async def session(self, token: str, *, now: datetime) -> WebSessionRecord | None:
         """The live session of a cookie, or None (unknown, logged out or expired)."""
@@ -143,13 +144,13 @@ class WebLogins:
             row = await s.get(WebSession, digest(token))
         if row is None or _utc(row.expires_at) <= _utc(now):
             return None
-        return WebSessionRecord(row.address, _utc(row.expires_at))
+        return WebSessionRecord(Address(row.address), _utc(row.expires_at))
 
     async def end_session(self, token: str) -> bool:
         async with self._write() as s:
             return await changed_rows(s, delete(WebSession).where(WebSession.token_hash == digest(token))) > 0
 
-    async def end_sessions_of(self, address: str) -> int:
+    async def end_sessions_of(self, address: Address) -> int:
         """Every browser of an account logs out (its access was removed)."""
         async with self._write() as s:
             return await changed_rows(s, delete(WebSession).where(WebSession.address == address))

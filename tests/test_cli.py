@@ -36,7 +36,7 @@ def test_import_dry_run_lists_ten_tasks_with_dates_and_writes_nothing(db: Path) 
     # the shape, pinned: the plan's one JSON shape (bot/core/importing/plan_json.py) and the save's counts
     assert list(data) == [
         "plan", "issuer", "year", "date", "period", "title", "tasks", "source_file", "source_hash",
-        "agencies", "names", "warnings", "errors", "dry_run", "created", "added", "updated", "removed",
+        "ocr_text", "repaired_text", "agencies", "names", "warnings", "errors", "dry_run", "created", "added", "updated", "removed",
     ]  # fmt: skip
     assert list(first) == [
         "title", "lead", "partners", "deadline", "kind", "dates", "source", "number", "activity", "output", "note",

@@ -15,6 +15,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -232,6 +233,24 @@ async def test_admin_corrects_an_agency_match_in_the_preview(bot: Bot) -> None:
     await bot.api.wait_for_message(ADMIN, "Đã nhập kế hoạch", since=since)
     task = next(t for t in await bot.storage.all_tasks() if t.title == "Số hóa hồ sơ đăng ký đất đai")
     assert task.lead == "Sở Nội vụ"
+
+
+async def test_a_photographed_plan_sent_as_a_photo_imports_with_a_progress_note(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: a phone photo (Telegram's compressed photo, not a file) is read by OCR; the
+    chat hears the progress before the preview."""
+    from collections import OrderedDict
+
+    from handlers import importing
+
+    monkeypatch.setattr(importing, "_ocr_kept", OrderedDict())  # read anew, not from another test
+    photo = (Path(__file__).parent / "data" / "scans" / "qd-1627-trang-5-anh-chup.jpg").read_bytes()
+    since = bot.mark()
+    bot.api.add_photo(ADMIN, photo, caption="/import")
+    await bot.api.wait_for_message(ADMIN, "Đang nhận dạng chữ: trang 1/1", since=since, timeout=60)
+    preview = await bot.api.wait_for_message(ADMIN, "Xem trước", since=since, timeout=120)
+    assert "Sở Tài chính" in (preview.text or "") and "OCR" in (preview.text or "")
 
 
 async def test_import_command_then_file(bot: Bot) -> None:

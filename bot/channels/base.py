@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
+from bot.core.address import Address
 from bot.core.replies import Reply
 from bot.delivery.ports import DeliveryError, Outbox
 
@@ -76,7 +77,7 @@ async def deliver_turn(
                     await send_here(chat_id, reply, first)
                 first = False
             elif target.startswith(f"{channel.name}:"):
-                await channel.send(target.partition(":")[2], reply)
+                await channel.send(Address(target).id, reply)
             elif outbox is not None and outbox.can_send(target):
                 await outbox.send(target, reply)
             else:

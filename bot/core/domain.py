@@ -98,6 +98,10 @@ class ParsedPlan:
     source_hash: str = ""
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    # Text that OCR produced (a scan read here, or a file OCR'd elsewhere), kept for the record
+    # beside the repaired text the tasks were read from; None for a clean file (issue 27).
+    ocr_text: str | None = None
+    repaired_text: str | None = None
 
     def __post_init__(self) -> None:
         # sequences given as lists are kept as tuples, so no holder of the plan can change it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.core.address import Address
 from bot.core.text import visible_text
 
 
@@ -35,7 +36,7 @@ class Reply:
     blocks: list[str]
     buttons: list[list[Button]] = field(default_factory=list)
     photo: bytes | None = None
-    to: str | None = None
+    to: Address | None = None
     # A file to send with the text: (file name, content). Channels that take no files (Zalo, the
     # console) send the text only, so the text must stand on its own.
     document: tuple[str, bytes] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.core.address import Address
 from bot.core.reminders.backoff import Backoff
 from bot.delivery.ports import DeliveryError
 from storage import Storage
@@ -12,7 +13,7 @@ from storage import Storage
 async def record_failure(
     storage: Storage,
     keys: list[str],
-    recipient: str,
+    recipient: Address,
     error: DeliveryError,
     *,
     tries: int,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from bot.core.address import Address
 from bot.core.replies import Reply
 
 SEND_RATE = 30.0  # messages a second a channel that names no rate is assumed to take
@@ -43,13 +44,13 @@ class Sender(Protocol):
 class Dispatch(Protocol):
     """What the delivery engine sends through: an `Outbox` (tests use stand-ins)."""
 
-    def can_send(self, address: str) -> bool:
+    def can_send(self, address: Address) -> bool:
         """Whether a channel of this process serves "channel:id"."""
 
     def window(self, seconds: float) -> int:
         """How many messages go out in `seconds` (at least 1): the tick claims no more at a time."""
 
-    async def send(self, address: str, reply: Reply) -> None:
+    async def send(self, address: Address, reply: Reply) -> None:
         """Deliver one reply to "channel:id"; raise DeliveryError."""
 
 
@@ -63,8 +64,8 @@ class Outbox:
         """Register a channel once it is built (the router is built first: channels need it)."""
         self.channels[sender.name] = sender
 
-    def can_send(self, address: str) -> bool:
-        return address.partition(":")[0] in self.channels
+    def can_send(self, address: Address) -> bool:
+        return Address(address).channel in self.channels
 
     def window(self, seconds: float) -> int:
         """How many messages the slowest configured channel sends in `seconds` (at least 1):
@@ -72,8 +73,8 @@ class Outbox:
         rates = [float(getattr(c, "send_rate", SEND_RATE)) for c in self.channels.values()] or [SEND_RATE]
         return max(1, int(min(rates) * seconds))
 
-    async def send(self, address: str, reply: Reply) -> None:
-        channel, _sep, chat_id = address.partition(":")
+    async def send(self, address: Address, reply: Reply) -> None:
+        channel, chat_id = Address(address).channel, Address(address).id
         if channel not in self.channels:
             raise DeliveryError(f"no channel {channel!r} configured", blocked=False)
         await self.channels[channel].send(chat_id, reply)

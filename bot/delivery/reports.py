@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.core.address import Address
 from bot.core.i18n import use_language
 from bot.core.markup import plain_text
 from bot.core.reminders.messages import reminder_blocks
@@ -44,7 +45,7 @@ class ReminderItem:
 class ReminderMessage:
     """One message of a tick: to whom, which claim keys, its tasks and its text (plain)."""
 
-    to: str
+    to: Address
     catchup: bool
     keys: list[str]
     items: list[ReminderItem]

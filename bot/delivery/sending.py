@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from bot.core.address import Address
 from bot.core.i18n import use_language
 from bot.core.reminders.messages import reminder_blocks
 from bot.core.reminders.planner import Delivery, PlannedReminder, group_for_delivery
@@ -37,7 +38,7 @@ class SendRound:
     now: datetime
     lease: Lease
     stopping: asyncio.Event
-    languages: dict[str, str]
+    languages: dict[Address, str]
     attempts: dict[str, int]
     report: TickReport = field(init=False)
 

@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -34,6 +35,7 @@ from bot.core.importing.blocks import (
 from bot.core.importing.extraction import layout_items, resolve_agency, tasks_from_items, tasks_from_lines
 from bot.core.importing.guard import FileKind, check_zip, decode_text
 from bot.core.importing.headers import find_header
+from bot.core.importing.ocr_layout import OcrPage
 from bot.core.importing.options import Dating, ImportOptions
 from bot.core.importing.plan_facts import (
     attached_facts,
@@ -42,30 +44,53 @@ from bot.core.importing.plan_facts import (
     proper_agency_name,
     title_period,
 )
+from bot.core.importing.scanned import ScanReading, read_scanned
 from bot.core.importing.tables import tasks_from_rows
 from bot.core.lang.deadlines import plan_window
+from bot.core.repair.decoder import repair_text
 from bot.core.text import fold, fold_words, nfc
 
 _MIN_TEXT_CHARS = 40  # fewer letters than this in a whole PDF: a scan without a text layer
 _YEAR = re.compile(r"(?<![\d\-–])(20\d\d)(?![\d\-–])")
 
 
-def read_document(data: bytes, filename: str, options: ImportOptions, *, kind: FileKind) -> ParsedPlan:
-    """Read a .docx, .pdf or text plan (`kind` from `guard.sniff`); `ImportRefused` if unreadable."""
+def read_document(
+    data: bytes,
+    filename: str,
+    options: ImportOptions,
+    *,
+    kind: FileKind,
+    ocr_pages: Mapping[int, OcrPage] | None = None,
+) -> ParsedPlan:
+    """Read a .docx, .pdf, image or text plan (`kind` from `guard.sniff`); `ImportRefused` if
+    unreadable. Scanned pages and images are read from `ocr_pages` (what OCR saw on them); text
+    that OCR damaged is repaired first (`bot.core.repair`), clean text is read as it is."""
     metadata: dict[str, str] = {}
+    scan: ScanReading | None = read_scanned(ocr_pages) if ocr_pages else None
     if kind is FileKind.DOCX:
         doc = docx_blocks(data)
     elif kind is FileKind.PDF:
-        doc = pdf_blocks(data)
+        doc = pdf_blocks(data, scan.blocks if scan else None)
+    elif kind is FileKind.IMAGE:
+        if scan is None:
+            raise ImportRefused(_("Tệp là ảnh: cần nhận dạng chữ (OCR) trước khi đọc."))
+        doc = drop_wrapper(merge_split_tables([block for number in sorted(scan.blocks) for block in scan.blocks[number]]))
     elif kind is FileKind.TEXT:
         text = decode_text(data)
         if not looks_like_markdown(text, filename):
-            return _finish(plan_from_text(text, options), data, filename)
+            fixed = repair_text(text)
+            parsed = plan_from_text(fixed, options)
+            if fixed is not text:
+                parsed = replace(parsed, ocr_text=text, repaired_text=fixed)
+            return _finish(parsed, data, filename)
         doc = markdown_blocks(text)
         metadata = website_metadata(text)
     else:
         raise ImportRefused(_("Tệp không phải văn bản Word, PDF hay văn bản thường."))
-    return _finish(plan_from_blocks(doc, options, metadata), data, filename)
+    parsed = plan_from_blocks(doc, options, metadata)
+    if scan is not None:
+        parsed = replace(parsed, ocr_text=scan.raw_text, repaired_text=flat_text(doc) if scan.repaired else None)
+    return _finish(parsed, data, filename)
 
 
 def _finish(parsed: ParsedPlan, data: bytes, filename: str) -> ParsedPlan:
@@ -377,10 +402,11 @@ def _merge(text_tasks: list[ParsedTask], table_tasks: list[ParsedTask]) -> list[
 _PAGE_NUMBER = re.compile(r"^(?:-\s*)?(?:trang\s*)?\d{1,4}(?:\s*/\s*\d{1,4})?(?:\s*-)?$", re.IGNORECASE)
 
 
-def pdf_blocks(data: bytes) -> list[DocBlock]:
+def pdf_blocks(data: bytes, scanned: Mapping[int, list[DocBlock]] | None = None) -> list[DocBlock]:
     """The text layer of every page as blocks: lines rejoined into paragraphs by their spacing,
     bold lines kept as bold, ruled tables as tables, page numbers dropped; sources
-    "trang P, dòng L". A scan without a text layer is refused."""
+    "trang P, dòng L". Pages OCR read (`scanned`: page → blocks) are taken from there. A scan
+    without a text layer and without OCR is refused."""
     try:
         import pdfplumber  # imported here: 0.2 s that a spreadsheet or Word import does not pay
 
@@ -392,6 +418,13 @@ def pdf_blocks(data: bytes) -> list[DocBlock]:
     letters = 0
     with pdf:
         for page_no, page in enumerate(pdf.pages, start=1):
+            if scanned and page_no in scanned:
+                if pending:
+                    blocks.extend(_prose_blocks(pending))
+                    pending.clear()
+                blocks.extend(scanned[page_no])
+                letters += sum(sum(ch.isalpha() for ch in b.text) for b in scanned[page_no])
+                continue
             items, page_letters = _page_items(page)
             letters += page_letters
             _read_page(items, page_no, blocks, pending)

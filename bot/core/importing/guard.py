@@ -47,13 +47,16 @@ _BINARY_MAGICS = (
     b"OggS",
     b"fLaC",
 )
+# Scans and photos are read by OCR (issue 27).
+_IMAGE_MAGICS = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 _VIETNAMESE_HINTS = set("ăâđêôơưĂÂĐÊÔƠƯ") | {chr(c) for c in range(0x0300, 0x0324)}
 
 
 class FileKind(StrEnum):
     """What an uploaded file really is, decided from its content by `sniff` (the name is a hint).
 
-    Tables (`CSV`, `XLSX`) go to `tables.py`; documents (`DOCX`, `PDF`, `TEXT`) to `documents.py`.
+    Tables (`CSV`, `XLSX`) go to `tables.py`; documents (`DOCX`, `PDF`, `TEXT`) to `documents.py`;
+    an `IMAGE` (PNG, JPEG, TIFF, WebP: a scan or a photo) to OCR first (issue 27).
     """
 
     CSV = "csv"
@@ -61,6 +64,7 @@ class FileKind(StrEnum):
     DOCX = "docx"
     PDF = "pdf"
     TEXT = "text"
+    IMAGE = "image"
 
     @property
     def is_table(self) -> bool:
@@ -96,6 +100,8 @@ def sniff(data: bytes, filename: str) -> FileKind:
         return FileKind.PDF
     if head.startswith(b"{\\rtf"):
         raise ImportRefused(_("Tệp RTF chưa được hỗ trợ; hãy lưu lại dạng .docx."))
+    if head.startswith(_IMAGE_MAGICS) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return FileKind.IMAGE
     if head.startswith(_BINARY_MAGICS):
         raise ImportRefused(_("Tệp không phải bảng tính, văn bản Word, PDF hay văn bản thường."))
     text = decode_text(data)

@@ -29,6 +29,9 @@ def plan_to_json(plan: ParsedPlan) -> dict[str, Any]:
         "errors": list(plan.errors),
         "source_file": plan.source_file,
         "source_hash": plan.source_hash,
+        # a scan's or an OCR'd file's text as OCR gave it, and as repaired (issue 27); else None
+        "ocr_text": plan.ocr_text,
+        "repaired_text": plan.repaired_text,
     }
 
 
@@ -64,6 +67,8 @@ def plan_from_json(value: dict[str, Any]) -> ParsedPlan:
         source_hash=value.get("source_hash") or "",
         warnings=tuple(value.get("warnings", ())),
         errors=tuple(value.get("errors", ())),
+        ocr_text=value.get("ocr_text"),
+        repaired_text=value.get("repaired_text"),
     )
 
 

@@ -21,6 +21,7 @@ from bot.core.i18n import _, ngettext
 from bot.core.lang.agencies import Directory
 from bot.core.lang.questions import Question
 from bot.core.markup import esc
+from bot.core.reminders.digest import report_state
 from bot.core.results import occurrence_facts
 from bot.core.text import fold_words
 
@@ -462,8 +463,6 @@ def answer(question: Question, tasks: Iterable[TaskView], *, today: date, agency
 
 
 def _national_state(occ: OccurrenceView, today: date) -> str:
-    from bot.core.reminders.digest import report_state
-
     return report_state(occ, today)
 
 

@@ -74,15 +74,15 @@ def _setup(doc: DocumentObject) -> None:
     section.header_distance = section.footer_distance = Mm(10)
     for name in ("Normal", "Header", "Footer", "Table Grid"):
         style = doc.styles[name]
-        style.font.name = FONT  # type: ignore[union-attr]
+        style.font.name = FONT
         fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
         for script in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
             fonts.set(qn(script), FONT)
     normal = doc.styles["Normal"]
-    normal.font.size = Pt(BODY_PT)  # type: ignore[union-attr]
-    normal.paragraph_format.space_before = Pt(6)  # type: ignore[union-attr]
-    normal.paragraph_format.space_after = Pt(0)  # type: ignore[union-attr]
-    normal.paragraph_format.line_spacing = 1.1  # type: ignore[union-attr]
+    normal.font.size = Pt(BODY_PT)
+    normal.paragraph_format.space_before = Pt(6)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = 1.1
     _page_numbers(doc)
 
 

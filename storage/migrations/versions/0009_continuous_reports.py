@@ -6,7 +6,7 @@ on (a year, or a quarter): an occurrence whose `period_start` is the period's fi
 at their plan's next import.
 
 Revision ID: 0009
-Revises: 0010 (main's head when this was written; the lead orders the chain at merge)
+Revises: 0011 (main's head when this was written; the lead orders the chain at merge)
 Create Date: 2026-12-03 15:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
