@@ -671,15 +671,16 @@ async def cmd_digest(args: argparse.Namespace) -> int:
 
 
 async def cmd_export(args: argparse.Namespace) -> int:
-    """`export --agency NAME [--from D] [--to D] [--today D] --out FILE.xlsx`."""
-    from handlers.export import export_to_file
+    """`export [--agency NAME] [--from D] [--to D] [--format xlsx|docx] [--today D] --out FILE`."""
+    from handlers.export import export_to_file, format_for
 
+    fmt = format_for(args.out, args.format)
     if args.start and args.end and args.start > args.end:
         raise UserError(_("--from phải trước --to"))
     ctx = await _context(args)
     try:
-        data, content = await export_to_file(
-            ctx, args.agency, today=args.today or ctx.today(), start=args.start, end=args.end
+        report, content = await export_to_file(
+            ctx, args.agency, today=args.today or ctx.today(), start=args.start, end=args.end, fmt=fmt
         )
     finally:
         await ctx.storage.close()
@@ -689,7 +690,9 @@ async def cmd_export(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(_("Không ghi được tệp {path}: {error}").format(path=args.out, error=_first_line(exc))) from exc
     print(
-        _("Đã xuất {n} dòng ({units} đơn vị) vào {path}").format(n=len(data.rows), units=len(data.units), path=out)
+        _("Đã xuất {n} dòng ({units} đơn vị) vào {path}").format(
+            n=len(report.rows), units=len(report.units), path=out
+        )
     )
     return 0
 
@@ -913,8 +916,9 @@ def _add_plan_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", type=_address, help="telegram:123 | zalo:abc")
     p.set_defaults(func=cmd_done)
 
-    p = sub.add_parser("export", help=_("xuất báo cáo Excel của một cơ quan"))
-    p.add_argument("--agency", required=True)
+    p = sub.add_parser("export", help=_("xuất báo cáo (Excel hoặc Word) của một cơ quan"))
+    p.add_argument("--agency", help=_("tên cơ quan như danh bạ ghi (mặc định: mọi cơ quan)"))
+    p.add_argument("--format", choices=("xlsx", "docx"), help=_("mặc định: theo đuôi của --out"))
     p.add_argument("--from", dest="start", type=_date)
     p.add_argument("--to", dest="end", type=_date)
     p.add_argument("--today", type=_date)

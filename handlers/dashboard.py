@@ -33,7 +33,7 @@ from bot.core.reminders.digest import STATES, Digest, StateCounts, occurrence_st
 from bot.core.replies import Reply
 from bot.delivery.digests import digest_of
 from handlers.context import AppContext
-from handlers.export import REPORT_FORMATS, export_data, file_name
+from handlers.export import REPORT_FORMATS, build_report, file_name
 from storage.plans import PlanRecord
 from storage.results import ExtensionRecord, ResultRecord
 from storage.web_logins import LINK_TTL, LinkState, Redeemed
@@ -372,7 +372,7 @@ async def report_file(
     directory = await ctx.directory()
     if form is None or agency_id not in directory or not viewer.sees(agency_id) or not viewer.role.oversees_units:
         return None
-    data = await export_data(
+    data = await build_report(
         ctx, agency_id, today=ctx.today(), start=filters.start, end=filters.end, plan_id=filters.plan_id
     )
     return ReportFile(file_name(data, form.extension), form.media_type, form.build(data))

@@ -36,7 +36,7 @@ def _actor(turn: Turn) -> results.Actor:
 
 async def menu(turn: Turn) -> list[Reply]:
     """/giahan (or "xin gia hạn"): open occurrences of my agency, each with a button."""
-    items = await results.open_occurrences(turn.ctx, _actor(turn), days=62)
+    items = await results.open_occurrences(turn.ctx, _actor(turn), days=62, reports=False)
     if items is None:
         return [Reply([_("Tài khoản của bạn chưa gắn với cơ quan nào.")])]
     if not items:
@@ -56,6 +56,8 @@ async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     found = await turn.ctx.storage.occurrence(ref)
     if found is None or found[1].status != OccurrenceStatus.OPEN:
         return [Reply([_("Việc này không còn mở.")])]
+    if found[1].is_report:
+        return [Reply([_("Việc thường xuyên không có thời hạn nên không cần gia hạn.")])]
     await conv.state.wait_for(turn.req.account, "ext_date", stamp(turn, ref))
     return [
         Reply(

@@ -18,7 +18,7 @@ def command_descriptions() -> list[tuple[str, str]]:
         ("giahan", _("Xin gia hạn một việc")),
         ("chuaxong", _("Hoàn tác việc đã đánh dấu xong (24 giờ)")),
         ("baocao", _("Báo cáo tổng hợp (lãnh đạo)")),
-        ("xuat", _("Xuất báo cáo Excel (lãnh đạo)")),
+        ("xuat", _("Xuất báo cáo Excel hoặc Word: /xuat [CƠ QUAN] [KỲ] [word] (lãnh đạo)")),
         ("web", _("Trang tổng hợp trên trình duyệt (liên kết dùng một lần)")),
         ("nhacnho", _("Cài đặt nhắc việc của tôi")),
         ("import", _("Nhập kế hoạch (quản trị)")),

@@ -19,7 +19,7 @@ from bot.core.importing.options import ImportOptions
 from bot.core.importing.plan_json import plan_to_json
 from bot.core.importing.reader import read_plan
 from bot.core.importing.scanned import pages_to_read
-from bot.core.plans import bound_to_period
+from bot.core.plans import bound_to_period, report_periods
 from bot.core.text import fold
 from bot.ocr.tesseract import OcrLimits, check_pages, read_image_file, read_pdf_pages
 from handlers.context import AppContext
@@ -208,7 +208,12 @@ async def save_parsed(ctx: AppContext, parsed: ParsedPlan, options: ImportOption
             for placement in placements:
                 preview.setdefault((fold(placement.written), role), _preview(placement, role))
     result = await ctx.storage.save_plan(
-        parsed, leads, dry_run=options.dry_run, partner_names=partners, issuer_id=issuer_id
+        parsed,
+        leads,
+        dry_run=options.dry_run,
+        partner_names=partners,
+        issuer_id=issuer_id,
+        report_periods=report_periods(parsed, today=options.today),
     )
     names = list(preview.values())
     return ImportReport(parsed=parsed, result=result, dry_run=options.dry_run, placements=names)

@@ -42,26 +42,38 @@ async def scope_of(ctx: AppContext, actor: Actor) -> set[int] | None:
 
 
 async def open_occurrences(
-    ctx: AppContext, actor: Actor, *, days: int
+    ctx: AppContext, actor: Actor, *, days: int, reports: bool = True
 ) -> list[tuple[TaskView, OccurrenceView]] | None:
     """The open occurrences the actor works on (overdue ones, then those due within `days`), by due
-    date — what the /xong, /dangthuchien and /giahan menus offer. None: the actor has no agency."""
+    date — what the /xong, /dangthuchien and /giahan menus offer. With `reports`, continuous work's
+    open reporting occurrences of periods already begun come after them (/giahan leaves them out:
+    they have no deadline to move). None: the actor has no agency."""
     scope = await scope_of(ctx, actor)
     if scope is not None and not scope:
         return None
     tasks = await ctx.all_tasks() if scope is None else await ctx.tasks_for_agencies(scope)
-    horizon = ctx.today() + timedelta(days=days)
+    today = ctx.today()
+    horizon = today + timedelta(days=days)
+    live = [task for task in tasks if not task.plan_archived]
     items = sorted(
         (
             (occ.due, task.id, task, occ)
-            for task in tasks
-            if not task.plan_archived
+            for task in live
             for occ in task.occurrences
             if occ.status == OccurrenceStatus.OPEN and occ.due <= horizon
         ),
         key=lambda x: (x[0], x[1]),
     )
-    return [(task, occ) for _due, _id, task, occ in items]
+    ongoing = sorted(
+        (
+            (occ.due, task.id, task, occ)
+            for task in (live if reports else ())
+            for occ in task.reports
+            if occ.status == OccurrenceStatus.OPEN and occ.period_start is not None and occ.period_start <= today
+        ),
+        key=lambda x: (x[0], x[1]),
+    )
+    return [(task, occ) for _due, _id, task, occ in (*items, *ongoing)]
 
 
 async def _task_of(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskView:
@@ -130,7 +142,7 @@ def recent_results(tasks: list[TaskView], actor: Actor, now: datetime) -> list[t
     since = (now - UNDO_WINDOW).date()
     found = []
     for task in tasks:
-        for occ in task.occurrences:
+        for occ in (*task.occurrences, *task.reports):
             if occ.status == OccurrenceStatus.DONE and occ.done_at is not None and occ.done_at >= since:
                 if actor.is_admin or occ.done_by == actor.address or (
                     actor.user and actor.user.role.oversees_units

@@ -13,6 +13,7 @@ from bot.core.domain import TaskView, UserError
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
+from bot.core.results import due_label
 from handlers import results
 from handlers.requests import payload_id
 from handlers.tasks_cmds import done_menu
@@ -75,10 +76,10 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
         return [Reply([esc(str(exc))])]
     await conv.state.stop_waiting(turn.req.account)
     found = await turn.ctx.storage.occurrence(ref)
-    due = f"{found[1].due:%d/%m/%Y}" if found else ""
+    due = due_label(found[1]) if found else ""
     if not changed and not attached:
         return [Reply([_("Việc này đã được đánh dấu xong trước đó.")])]
-    blocks = [_("Đã ghi nhận hoàn thành: {title} (hạn {due}).").format(title=_title(task), due=due)]
+    blocks = [_("Đã ghi nhận hoàn thành: {title} ({due}).").format(title=_title(task), due=due)]
     if attached:
         blocks.append(_("Đã lưu tệp báo cáo {name}.").format(name=f"<i>{esc(attached['file_name'])}</i>"))
     else:
@@ -150,7 +151,7 @@ async def progress_menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ) in enumerate(items[:MENU_LIMIT], 1):
         mark = " 🔄" if occ.in_progress else ""
-        blocks.append(f"{n}. {occ.due:%d/%m/%Y} — {esc(task.title)}{mark}")
+        blocks.append(f"{n}. {due_label(occ)} — {esc(task.title)}{mark}")
         buttons.append([Button(f"🔄 {n}. {task.title[:40]}", f"prog:{occ.id}")])
     if len(items) > MENU_LIMIT:
         rest = len(items) - MENU_LIMIT

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
+from bot.core.results import due_label
 from bot.delivery.digests import digest_replies
 from handlers import results
 from handlers.ask import ask
@@ -57,7 +58,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     blocks = ["<b>" + _("Chọn việc đã xong:") + "</b>"]
     buttons = []
     for n, (task, occ) in enumerate(items[:DONE_MENU_LIMIT], 1):
-        blocks.append(f"{n}. {occ.due:%d/%m/%Y} — {esc(task.title)}")
+        blocks.append(f"{n}. {due_label(occ)} — {esc(task.title)}")
         buttons.append([Button(f"✅ {n}. {task.title[:40]}", f"done:{occ.id}")])
     if len(items) > DONE_MENU_LIMIT:
         blocks.append(

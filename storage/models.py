@@ -147,6 +147,9 @@ class Occurrence(Base):
     progress_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     progress_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Continuous work's reporting occurrence: the first day of the period it reports on (`due` is
+    # its last day); NULL for a due date of the plan. Never reminded (issue 26 item 7).
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     task: Mapped[Task] = relationship(back_populates="occurrences")
 

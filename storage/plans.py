@@ -49,6 +49,7 @@ class PlanRecord:
     tasks: int
     occurrences: int
     open_occurrences: int
+    issued_on: date | None = None  # the signing date (reports cite "Kế hoạch số … ngày …")
 
     @property
     def label(self) -> str:
@@ -86,6 +87,7 @@ class PlanStore(Repository):
         dry_run: bool = False,
         partner_names: dict[str, list[Place]] | None = None,
         issuer_id: int | None = None,
+        report_periods: Sequence[tuple[date, date]] = (),
     ) -> SaveResult:
         """Insert or update a plan, its tasks and occurrences, keeping done status.
 
@@ -95,11 +97,13 @@ class PlanStore(Repository):
         a top-level name, or a chain (see `ParentRef`). `issuer_id` is the issuer when the
         directory knows it (else `parsed.issuer` is found or created at the top). A dry run does
         everything inside a transaction and rolls it back, so what it reports is exactly what a
-        real import would do.
+        real import would do. `report_periods` are the periods continuous work is reported on
+        (`bot.core.plans.report_periods`): each task with no due date gets one reporting
+        occurrence per period (`PlanWriter.write_reports`).
         """
 
         async def save(s: AsyncSession) -> SaveResult:
-            writer = PlanWriter(s, lead_names, partner_names or {})
+            writer = PlanWriter(s, lead_names, partner_names or {}, report_periods)
             return await writer.save(parsed, issuer_id)
 
         result = await self.db.retrying(save, roll_back=dry_run, serialize=IMPORT_LOCK)
@@ -119,6 +123,7 @@ class PlanStore(Repository):
             occ_rows = await s.execute(
                 select(Task.plan_id, Occurrence.status, func.count(Occurrence.id))
                 .join(Task, Task.id == Occurrence.task_id)
+                .where(Occurrence.period_start.is_(None))  # due dates, not continuous work's reports
                 .group_by(Task.plan_id, Occurrence.status)
             )
             occurrences: dict[int, int] = {}
@@ -143,6 +148,7 @@ class PlanStore(Repository):
                     tasks=tasks.get(p.id, 0),
                     occurrences=occurrences.get(p.id, 0),
                     open_occurrences=open_.get(p.id, 0),
+                    issued_on=p.issued_on,
                 )
                 for p in rows
             ]
@@ -255,9 +261,14 @@ class PlanWriter:
     (leads, partners) and occurrences — each step its own method."""
 
     def __init__(
-        self, s: AsyncSession, lead_names: dict[str, list[Place]], partner_names: dict[str, list[Place]]
+        self,
+        s: AsyncSession,
+        lead_names: dict[str, list[Place]],
+        partner_names: dict[str, list[Place]],
+        report_periods: Sequence[tuple[date, date]] = (),
     ) -> None:
         self.s = s
+        self.report_periods = report_periods
         self.lead_names, self.partner_names = lead_names, partner_names
         self.new_agencies: list[str] = []  # as the preview shows them: "Văn phòng Sở (Sở Y tế)"
         self._ids: dict[tuple[str, int | None], int] = {}
@@ -279,7 +290,7 @@ class PlanWriter:
         ids = await self.write_tasks(rows, {stored.key_of[t]: t for t in matcher.taken})
         result.tasks_removed = await self.archive_missing(stored, matcher.taken)
         await self.write_links(rows, ids, kept=sorted(matcher.taken))
-        await self.write_occurrences(rows, ids, stored.occurrences)
+        await self.write_occurrences(rows, ids, stored.occurrences, plan.id)
         if self.new_agencies:
             await bump(self.s, AGENCIES_REV)
         await bump(self.s, TASKS_REV)
@@ -364,7 +375,8 @@ class PlanWriter:
         if stored.ids:
             for task_id, due, occ_id, original_due in await self.s.execute(
                 select(Occurrence.task_id, Occurrence.due, Occurrence.id, Occurrence.original_due).where(
-                    Occurrence.task_id.in_(select(Task.id).where(Task.plan_id == plan_id))
+                    Occurrence.task_id.in_(select(Task.id).where(Task.plan_id == plan_id)),
+                    Occurrence.period_start.is_(None),  # reporting occurrences: `write_reports`
                 )
             ):
                 # an extended occurrence is the plan's date it was moved from (issue 17)
@@ -445,7 +457,7 @@ class PlanWriter:
             await self.s.execute(TASK_PARTNERS.insert(), chunk)
 
     async def write_occurrences(
-        self, rows: _ParsedRows, ids: dict[str, int], old: dict[int, dict[date, int]]
+        self, rows: _ParsedRows, ids: dict[str, int], old: dict[int, dict[date, int]], plan_id: int
     ) -> None:
         """Due dates kept stay; moved ones take the new date (status kept); new ones open; gone ones go."""
         new: list[dict[str, object]] = []
@@ -468,8 +480,49 @@ class PlanWriter:
                 .values(due=bindparam("new_due")),
                 moved,
             )
+        became = await self.write_reports(plan_id, {ids[key]: dates for key, dates in rows.dates.items()})
+        new = [row for row in new if (row["task_id"], row["due"]) not in became]
         for chunk in chunks(new, 5000):
             await self.s.execute(OCCURRENCES.insert(), chunk)
+
+    async def write_reports(self, plan_id: int, dates_of: dict[int, list[date]]) -> set[tuple[int, date]]:
+        """Continuous work's reporting occurrences: one per period for each task of the plan with
+        no due date, kept with their results across re-imports. Those no longer wanted (the task
+        got due dates, the period changed) go — unless they hold a result, which is never thrown
+        away: a done one whose task now has a due date on its day becomes that dated occurrence.
+        Returns those (task id, due date), so the caller does not insert them again."""
+        wanted = set(self.report_periods)
+        rows = await self.s.execute(
+            select(Occurrence.task_id, Occurrence.period_start, Occurrence.due, Occurrence.id, Occurrence.status)
+            .join(Task, Task.id == Occurrence.task_id)
+            .where(Task.plan_id == plan_id, Occurrence.period_start.is_not(None))
+        )
+        kept: dict[int, set[date]] = {}  # the due days of the reporting occurrences that stay
+        gone: list[int] = []
+        became: set[tuple[int, date]] = set()
+        for task_id, start, due, occ_id, status in rows:
+            dates = dates_of.get(task_id)
+            if dates is None or (not dates and (start, due) in wanted):
+                kept.setdefault(task_id, set()).add(due)  # an archived task's, or still wanted
+            elif status != OccurrenceStatus.DONE.value:
+                gone.append(occ_id)
+            elif due in dates:
+                became.add((task_id, due))
+                await self.s.execute(update(Occurrence).where(Occurrence.id == occ_id).values(period_start=None))
+            else:
+                kept.setdefault(task_id, set()).add(due)
+        for ids_chunk in chunks(gone, 2000):
+            await self.s.execute(delete(Occurrence).where(Occurrence.id.in_(ids_chunk)))
+        new = [
+            {"task_id": task_id, "due": end, "period_start": start, "status": OccurrenceStatus.OPEN.value}
+            for task_id, dates in dates_of.items()
+            if not dates
+            for start, end in sorted(wanted)
+            if end not in kept.get(task_id, set())  # one occurrence a day per task
+        ]
+        for chunk in chunks(new, 5000):
+            await self.s.execute(OCCURRENCES.insert(), chunk)
+        return became
 
 
 def _task_row(

@@ -51,7 +51,7 @@ class TaskStore(Repository):
         views = await self._task_views(Task.id == task_id)
         if not views:  # the task was archived (its plan no longer has it)
             return None
-        for occ in views[0].occurrences:
+        for occ in (*views[0].occurrences, *views[0].reports):
             if occ.id == occurrence_id:
                 return views[0], occ
         return None
@@ -113,6 +113,7 @@ class _TaskRows:
         full: dict[int, str] = {}
         views = []
         for tid, title, lead_id, lead_text, kind, deadline, number, partners, plan_id in self.tasks:
+            occurrences = self.occurrences.get(tid, ())
             if lead_id in agencies:
                 if lead_id not in full:
                     full[lead_id] = _full_name(agencies, lead_id)
@@ -130,11 +131,12 @@ class _TaskRows:
                     number=number,
                     partners=partners,
                     plan=self.plans.get(plan_id, ""),
-                    occurrences=tuple(self.occurrences.get(tid, ())),
+                    occurrences=tuple(o for o in occurrences if not o.is_report),
                     lead_ids=tuple(self.leads.get(tid, ())),
                     plan_id=plan_id,
                     plan_archived=plan_id in self.archived_plans,
                     partner_ids=tuple(self.partners.get(tid, ())),
+                    reports=tuple(o for o in occurrences if o.is_report),  # continuous work's
                 )
             )
         return views
@@ -167,6 +169,7 @@ def _occurrence_columns() -> Select[Any]:
         Occurrence.progress_at,
         Occurrence.progress_note,
         Occurrence.original_due,
+        Occurrence.period_start,
     ).order_by(Occurrence.due)
 
 
@@ -174,7 +177,7 @@ def _occurrence_views(rows: Iterable[Row[Any]]) -> dict[int, list[OccurrenceView
     """Task id → its occurrences, by due date; a result's details only on a done one."""
     by_task: dict[int, list[OccurrenceView]] = {}
     open_, done = OccurrenceStatus.OPEN, OccurrenceStatus.DONE
-    for oid, tid, due, status, done_at, done_by, note, file_name, p_at, p_note, original in rows:
+    for oid, tid, due, status, done_at, done_by, note, file_name, p_at, p_note, original, start in rows:
         is_done = status == "done"
         by_task.setdefault(tid, []).append(
             OccurrenceView(
@@ -188,6 +191,7 @@ def _occurrence_views(rows: Iterable[Row[Any]]) -> dict[int, list[OccurrenceView
                 in_progress=p_at is not None and not is_done,
                 progress_note=p_note or "",
                 original_due=original,
+                period_start=start,
             )
         )
     return by_task

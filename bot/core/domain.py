@@ -144,6 +144,14 @@ class OccurrenceView:
     in_progress: bool = False  # "đang thực hiện" (open, someone said work is under way)
     progress_note: str = ""
     original_due: date | None = None  # the due date before an approved extension
+    # A reporting occurrence of continuous work ("thường xuyên", DESIGN.md "The domain"): the first
+    # day of the period it reports on (a year, or a quarter); `due` is that period's last day.
+    # None for a due date of the plan. Reporting occurrences are never reminded.
+    period_start: date | None = None
+
+    @property
+    def is_report(self) -> bool:
+        return self.period_start is not None
 
 
 @dataclass(frozen=True)
@@ -164,3 +172,17 @@ class TaskView:
     plan_id: int | None = None
     plan_archived: bool = False  # its plan is archived: no reminders, left out of answers unless asked
     partner_ids: tuple[int, ...] = ()  # every coordinating agency (phối hợp)
+    # Continuous work's reporting occurrences, one per period (kept apart from `occurrences`, the
+    # due dates, so planners, answers and anything about deadlines never see them).
+    reports: tuple[OccurrenceView, ...] = ()
+
+    def report_for(self, day: date) -> OccurrenceView | None:
+        """The reporting occurrence whose period holds `day` (else the last one before it, else
+        the first); None for a task with no reporting occurrences."""
+        before = None
+        for occ in self.reports:
+            if occ.period_start is not None and occ.period_start <= day <= occ.due:
+                return occ
+            if occ.due < day:
+                before = occ
+        return before or (self.reports[0] if self.reports else None)

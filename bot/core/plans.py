@@ -7,6 +7,11 @@
   date on when it falls inside the period ("hằng năm" in a 2026–2030 plan → five due dates), and
   no due date of any task lies past the period's last day. The document reader already expands
   its recurring deadlines this way; this is for what it did not (spreadsheets, `--period`).
+- **Continuous work** (DESIGN.md "The domain"): a task with no due date ("thường xuyên", or a
+  deadline not understood) is reported on once per period: `report_periods` gives one reporting
+  period per year of the plan's period (the year of today when the plan names none), per quarter
+  when the plan asks for quarterly reports (`asks_quarterly_reports`), none ending before the
+  plan was signed. Storage keeps one reporting occurrence per period; they are never reminded.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from bot.core.domain import Kind, ParsedPlan
+from bot.core.domain import Kind, ParsedPlan, ParsedTask
 from bot.core.lang.deadlines import parse_deadline, plan_window
 from bot.core.text import fold
 
@@ -100,3 +105,41 @@ def bound_to_period(parsed: ParsedPlan, *, today: date, quarter_day: int | None 
             dates = tuple(d for d in dates if d <= end)
         tasks.append(task if dates == task.dates else replace(task, dates=dates))
     return replace(parsed, period=period, tasks=tuple(tasks))
+
+
+# "báo cáo … hằng quý", "định kỳ hằng quý báo cáo", "mỗi quý … báo cáo" (folded text, one field).
+# ("quý", not "quy" of "quy định", "quy hoạch", "quy chế": the words after it tell them apart)
+_QUARTERLY = r"(?:hang|moi|dinh ky|dinh ky hang)\s+quy\b(?!\s+(?:dinh|hoach|che|trinh|mo|tac|chuan|pham|luat))"
+_QUARTERLY_REPORT = re.compile(rf"\bbao cao\b.{{0,80}}?\b{_QUARTERLY}|\b{_QUARTERLY}.{{0,80}}?\bbao cao\b")
+
+
+def _asks_quarterly(task: ParsedTask) -> bool:
+    """A task that says to report every quarter, or a report ("Báo cáo …") due every quarter."""
+    if re.search(r"\bbao cao\b", fold(task.title)) and re.search(rf"\b{_QUARTERLY}", fold(task.deadline)):
+        return True
+    return any(
+        _QUARTERLY_REPORT.search(fold(text))
+        for text in (task.title, task.deadline, task.activity, task.output, task.note)
+        if text
+    )
+
+
+def asks_quarterly_reports(parsed: ParsedPlan) -> bool:
+    """Whether the plan asks for quarterly reports: one of its tasks says to report every quarter
+    ("báo cáo kết quả … hằng quý", "định kỳ hằng quý báo cáo về Sở Tài chính")."""
+    return any(_asks_quarterly(task) for task in parsed.tasks)
+
+
+def report_periods(parsed: ParsedPlan, *, today: date) -> list[tuple[date, date]]:
+    """The periods continuous work is reported on: (first day, last day), in order."""
+    first, last = plan_period(parsed) or (today.year, today.year)
+    window = plan_window(parsed.date, parsed.year, (first, last))
+    signed = window[0] if window else date(first, 1, 1)
+    periods: list[tuple[date, date]] = []
+    for year in range(first, last + 1):
+        if asks_quarterly_reports(parsed):
+            ends = [date(year, 3, 31), date(year, 6, 30), date(year, 9, 30), date(year, 12, 31)]
+            periods += [(date(year, end.month - 2, 1), end) for end in ends]
+        else:
+            periods.append((date(year, 1, 1), date(year, 12, 31)))
+    return [(start, end) for start, end in periods if end >= signed]

@@ -21,6 +21,19 @@ def _d(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def due_label(occ: OccurrenceView) -> str:
+    """When an occurrence is due, for menus and confirmations: "31/12/2026", or for continuous
+    work the period it reports on ("thường xuyên, năm 2026", "thường xuyên, quý 4/2026")."""
+    if occ.period_start is None:
+        return _d(occ.due)
+    start, end = occ.period_start, occ.due
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return _("thường xuyên, năm {year}").format(year=end.year)
+    if start.day == 1 and start.year == end.year and end.month - start.month == 2 and start.month % 3 == 1:
+        return _("thường xuyên, quý {quarter}/{year}").format(quarter=end.month // 3, year=end.year)
+    return _("thường xuyên, {start} – {end}").format(start=_d(start), end=_d(end))
+
+
 def occurrence_facts(occ: OccurrenceView | None) -> list[str]:
     """Short HTML pieces: an approved extension, "đang thực hiện" and its note, the result's note
     and report file. Empty for an occurrence with nothing recorded."""

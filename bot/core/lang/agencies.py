@@ -589,6 +589,10 @@ class Directory:
                 # … by its name as written: "UBND huyện" is not "UBND các huyện".
                 if scoped[only] == _NAME and vocabulary.is_collective(fold(self._records[only].name)):
                     near = dict(scoped)
+                # Asked from nowhere (the command line, an admin of no agency), a relative name
+                # only one agency has, written as the directory shows it ("Công an thành phố"), is it.
+                elif scoped[only] == _NAME and asker_id is None:
+                    near = dict(scoped)
             if near:
                 found = {**found}
                 for i, k in near.items():

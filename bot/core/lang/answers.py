@@ -21,7 +21,7 @@ from bot.core.lang.agencies import Directory
 from bot.core.lang.questions import Question, period_label, status_label
 from bot.core.lang.topics import search_topic
 from bot.core.markup import esc
-from bot.core.reminders.digest import occurrence_state
+from bot.core.reminders.digest import report_state
 from bot.core.reminders.workdays import WorkCalendar
 from bot.core.results import occurrence_facts
 
@@ -155,7 +155,7 @@ def _topic_items(question: Question, pool: list[TaskView], roles: dict[int, str]
         if chosen:
             items.append(_item(task, chosen, today, roles[task.id]))
         else:
-            items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
+            items.append(_continuous(task, question, today, roles[task.id]))
     return items
 
 
@@ -176,14 +176,35 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
     items = []
     for task in pool:
         if not task.occurrences:
-            if question.end is None and question.status in ("open", "all"):
-                items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
+            # Continuous work: in a list when no period is asked, or when asked for by name.
+            if (question.end is None or question.continuous) and _continuous_status_fits(task, question, today):
+                items.append(_continuous(task, question, today, roles[task.id]))
+            continue
+        if question.continuous:
             continue
         chosen = _matching(question, task, today)
         if chosen:
             items.append(_item(task, chosen, today, roles[task.id]))
     items.sort(key=lambda item: (item.role != "lead", *_sort_key(item)))
     return items
+
+
+def _continuous(task: TaskView, question: Question, today: date, role: str) -> AnswerItem:
+    """A continuous task's item, with its reporting occurrence for the period asked (its result
+    or progress shows; `occurrence` is the id to mark it by)."""
+    report = task.report_for(question.end if question.end is not None else today)
+    return AnswerItem(
+        task, None, "continuous", role=role, occurrence_id=report.id if report else None, occurrence=report
+    )
+
+
+def _continuous_status_fits(task: TaskView, question: Question, today: date) -> bool:
+    """Continuous work is never overdue nor due soon; "đã xong" asks for its done reports."""
+    report = task.report_for(question.end if question.end is not None else today)
+    done = report is not None and _is_done(report)
+    return question.status == "all" or (question.status == "open" and not done) or (
+        question.status == "done" and done
+    )
 
 
 def overdue_elsewhere(question: Question, tasks: Iterable[TaskView], today: date) -> int:
@@ -505,7 +526,7 @@ def _task_json(item: AnswerItem, today: date | None, calendar: WorkCalendar | No
         "role": item.role,
         "occurrence": item.occurrence_id,
         # one of the four national states (bot.core.reminders.digest), as of `today`
-        "national_state": occurrence_state(occurrence.status, occurrence.due, occurrence.done_at, today)
+        "national_state": report_state(occurrence, today)
         if occurrence and today
         else None,
         "in_progress": bool(occurrence and occurrence.in_progress),

@@ -306,7 +306,8 @@ def _since_start(m: re.Match[str], today: date) -> Dates:
 _PART = r"(dau|giua|cuoi|het)"
 _RULES: list[Rule] = [
     (re.compile(rf"\btu\s+{_DATE}\s*(?:den|toi|-)\s*{_DATE}\b"), _range),
-    (re.compile(rf"(?<![\d/]){_DATE}\s+(?:den|-)\s+{_DATE}\b"), _range),
+    # "1/10 - 31/12", "01/10/2026-31/12/2026" (a range typed without spaces, as in /xuat).
+    (re.compile(rf"(?<![\d/]){_DATE}(?:\s+den\s+|\s*[-–—]\s*){_DATE}\b"), _range),
     (re.compile(r"\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?\b"), _one_date),
     (re.compile(r"\bthang\s+(\d{1,2})\s*(?:/|-|\s+nam\s+)\s*(\d{4})\b"), _month_year),
     (re.compile(r"\bquy\s+(iv|iii|ii|i|\d)\b(?:\s*(?:/|-|\s+nam\s+)\s*(\d{4})\b)?"), _quarter_numbered),

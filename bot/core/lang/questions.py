@@ -102,6 +102,8 @@ _TOPIC_VE = re.compile(r"(?:^|\s)ve\s+\w")
 _ROLE_WORDS = re.compile(
     r"\b(?:(?:cac\s+)?(?:viec|nhiem vu|cong viec)\s+(?:duoc\s+)?)?(?:phoi hop|chu tri)\b(?:\s+thuc\s+hien)?"
 )
+# "việc thường xuyên", "nhiệm vụ thường xuyên": continuous work asked for by name.
+_CONTINUOUS_WORDS = re.compile(r"\b(?:(?:cac\s+)?(?:viec|nhiem vu|cong viec)\s+)?thuong xuyen\b")
 _MY_WORDS = re.compile(r"\b(?:cua\s+)?(?:toi|minh|em|chung toi|don vi toi|co quan toi|tui|phong minh)\b")
 _TASK_WORDS = re.compile(r"\b(?:viec|nhiem vu|cong viec|han|deadline)\b")
 
@@ -151,6 +153,7 @@ class Question:
     place_name: str = ""
     with_partners: bool = False  # "kể cả phối hợp"
     says_late: bool = False  # "trễ", "chậm", "tồn đọng"…: what the agency itself is late on
+    continuous: bool = False  # "việc thường xuyên": only continuous work, whatever the period
     fallback_topic: str = ""  # the words, agency name included, if the name turns out to be a topic
 
 
@@ -242,6 +245,7 @@ def _parse(
     _read_period(reading, question, today)
     status_named = _read_status(reading, question, status)
     _read_role(reading, question)
+    question.continuous = reading.take(_CONTINUOUS_WORDS) is not None
     found = _read_agency(reading, question, directory, asker_id)
     _read_topic(reading, question, found, status_named)
     _finish(question, directory, asker_id)
@@ -377,6 +381,7 @@ def _read_topic(
         or status_named
         or question.place_id is not None
         or question.asks != "list"
+        or question.continuous
         or _MY_WORDS.search(rest_folded) is not None
         or _TASK_WORDS.search(rest_folded)
     ):
@@ -422,6 +427,8 @@ def understood_pieces(question: Question, directory: Directory) -> list[str]:
         pieces.append(_("chỉ việc phối hợp") if question.role == "partner" else _("chỉ việc chủ trì"))
     elif question.with_partners:
         pieces.append(_("kể cả việc phối hợp"))
+    if question.continuous:
+        pieces.append(_("việc thường xuyên"))
     if question.topic:
         pieces.append(_("chủ đề “{topic}”").format(topic=question.topic))
     if question.asks == "when":

@@ -19,7 +19,14 @@ What is counted (decided here, the same for the message, the chart and `nhacviec
 * Lists: open overdue occurrences, most late first; open occurrences due from today through
   today + `soon_days` (7, as in questions' "sắp đến hạn"), soonest first.
 
-Continuous and unspecified tasks have no occurrence; they are only counted in `without_deadline`.
+* Continuous work ("thường xuyên", `TaskView.reports`): one reporting occurrence per period (a
+  year, or a quarter), counted with the rest when its period overlaps the one asked. It has no
+  deadline to miss, so it is never late: done → hoàn thành đúng hạn, else đang thực hiện trong
+  hạn; it is in no overdue or due-soon list (and never reminded). A task with neither due dates
+  nor reporting occurrences is only counted in `without_deadline`.
+
+`counted_occurrences` and `report_state` are the one statement of what counts and how: the
+digest, the export (`bot.core.reports`) and `nhacviec digest --json` all go through them.
 
 When it is sent (`digest_day`): Monday to Friday at `digest_at` local time (postponed out of quiet
 hours like reminders), claimed once per manager and day with `digest_key`; a digest missed
@@ -28,7 +35,7 @@ because the bot was down goes out later the same day, never on a later day.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -117,6 +124,7 @@ class Digest:
     soon_days: int = 7
     partner_tasks: int = 0  # tasks the agency coordinates (phối hợp), counted apart from its own
     partner_overdue: int = 0  # of which overdue
+    continuous: int = 0  # of the counted occurrences, continuous work's reporting occurrences
 
 
 def occurrence_state(status: OccurrenceStatus, due: date, done_at: date | None, today: date) -> str:
@@ -126,13 +134,46 @@ def occurrence_state(status: OccurrenceStatus, due: date, done_at: date | None, 
     return "open_on_time" if due >= today else "open_late"
 
 
+def report_state(occ: OccurrenceView, today: date) -> str:
+    """The state of a counted occurrence: continuous work's reporting occurrences are never late."""
+    if occ.is_report:
+        return "done_on_time" if occ.status == OccurrenceStatus.DONE else "open_on_time"
+    return occurrence_state(occ.status, occ.due, occ.done_at, today)
+
+
+Period = tuple[date, date]
+
+
+def in_period(occ: OccurrenceView, period: Period | None) -> bool:
+    """A due date inside the period; a reporting occurrence whose period overlaps it."""
+    if period is None:
+        return True
+    first = occ.period_start or occ.due
+    return first <= period[1] and occ.due >= period[0]
+
+
+def counts_for(task: TaskView, agency_ids: set[int] | frozenset[int]) -> bool:
+    """A task counts for its first lead only (so a joint task is counted once)."""
+    return task.lead_id is not None and task.lead_id in agency_ids
+
+
+def counted_occurrences(task: TaskView, period: Period | None) -> list[OccurrenceView]:
+    """What of a task is counted: its due dates in the period, then its reporting occurrences."""
+    return [o for o in (*task.occurrences, *task.reports) if in_period(o, period)]
+
+
+def unit_name(task: TaskView, unit_names: Mapping[int, str]) -> str:
+    """The unit a task is counted under: its first lead's full name."""
+    return unit_names.get(task.lead_id or 0) or task.lead or f"#{task.lead_id}"
+
+
 def build_digest(
     tasks: Iterable[TaskView],
     *,
     agency_ids: set[int] | frozenset[int],
-    unit_names: dict[int, str],
+    unit_names: Mapping[int, str],
     today: date,
-    period: tuple[date, date] | None = None,
+    period: Period | None = None,
     soon_days: int = 7,
 ) -> Digest:
     """Count and list the occurrences of the tasks led by `agency_ids` (pure; `today` injected)."""
@@ -140,31 +181,24 @@ def build_digest(
     per_unit: dict[int, UnitCounts] = {}
     soon_until = today + timedelta(days=soon_days)
     for task in tasks:
-        if task.lead_id is None or task.lead_id not in agency_ids:
-            if any(p in agency_ids for p in task.partner_ids) and not any(
-                lead in agency_ids for lead in task.lead_ids
-            ):
-                occurrences = [
-                    o for o in task.occurrences if period is None or period[0] <= o.due <= period[1]
-                ]
-                if occurrences or (period is None and not task.occurrences):
-                    digest.partner_tasks += 1
-                    if any(o.status == OccurrenceStatus.OPEN and o.due < today for o in occurrences):
-                        digest.partner_overdue += 1
+        if not counts_for(task, agency_ids):
+            _count_partner(digest, task, agency_ids, period, today)
             continue
-        if not task.occurrences:
+        if not task.occurrences and not task.reports:
             digest.without_deadline += 1
             continue
-        name = unit_names.get(task.lead_id) or task.lead or f"#{task.lead_id}"
+        assert task.lead_id is not None
+        name = unit_name(task, unit_names)
         unit = per_unit.get(task.lead_id)
-        for occ in task.occurrences:
-            if period is not None and not (period[0] <= occ.due <= period[1]):
-                continue
+        for occ in counted_occurrences(task, period):
             if unit is None:
                 unit = per_unit[task.lead_id] = UnitCounts(task.lead_id, name, StateCounts())
-            state = occurrence_state(occ.status, occ.due, occ.done_at, today)
+            state = report_state(occ, today)
             unit.counts.add(state)
             digest.total.add(state)
+            if occ.is_report:
+                digest.continuous += 1
+                continue
             if occ.status != OccurrenceStatus.OPEN:
                 continue
             days_left = (occ.due - today).days
@@ -172,17 +206,24 @@ def build_digest(
                 digest.overdue.append(DigestItem(task, occ.id, occ.due, days_left, name, occ))
             elif occ.due <= soon_until:
                 digest.due_soon.append(DigestItem(task, occ.id, occ.due, days_left, name, occ))
-    folded: dict[str, str] = {}  # each unit's name folded once, not once per item (20,000 items)
-
-    def folded_name(name: str) -> str:
-        if name not in folded:
-            folded[name] = fold(name)
-        return folded[name]
-
-    digest.units = sorted(per_unit.values(), key=lambda u: (folded_name(u.name), u.agency_id))
-    digest.overdue.sort(key=lambda i: (i.days_left, folded_name(i.unit), i.task.id, i.occurrence_id))
-    digest.due_soon.sort(key=lambda i: (i.days_left, folded_name(i.unit), i.task.id, i.occurrence_id))
+    folded = {u.name: fold(u.name) for u in per_unit.values()}
+    digest.units = sorted(per_unit.values(), key=lambda u: (folded[u.name], u.agency_id))
+    digest.overdue.sort(key=lambda i: (i.days_left, folded[i.unit], i.task.id, i.occurrence_id))
+    digest.due_soon.sort(key=lambda i: (i.days_left, folded[i.unit], i.task.id, i.occurrence_id))
     return digest
+
+
+def _count_partner(
+    digest: Digest, task: TaskView, agency_ids: set[int] | frozenset[int], period: Period | None, today: date
+) -> None:
+    """A task the agency only coordinates (phối hợp) is counted apart, as a task."""
+    if not any(p in agency_ids for p in task.partner_ids) or any(lead in agency_ids for lead in task.lead_ids):
+        return
+    occurrences = [o for o in task.occurrences if in_period(o, period)]
+    if occurrences or (period is None and not task.occurrences):
+        digest.partner_tasks += 1
+        if any(o.status == OccurrenceStatus.OPEN and o.due < today for o in occurrences):
+            digest.partner_overdue += 1
 
 
 def digest_day(
@@ -227,10 +268,11 @@ def digest_blocks(digest: Digest, *, agency_label: str, today: date, limit: int 
     if total.total == 0:
         blocks.append(_("Chưa có nhiệm vụ nào có thời hạn."))
     else:
-        summary = [
-            _("Tổng số: {count} lượt nhiệm vụ có hạn").format(count=total.total),
-            *_counts_lines(total),
-        ]
+        summary = [_("Tổng số: {count} lượt nhiệm vụ có hạn").format(count=total.total - digest.continuous)]
+        if digest.continuous:
+            summary[0] = _("Tổng số: {count} lượt nhiệm vụ").format(count=total.total)
+            summary.append(_("trong đó {count} lượt việc thường xuyên").format(count=digest.continuous))
+        summary.extend(_counts_lines(total))
         summary.append(_("Tỷ lệ quá hạn: {rate}").format(rate=percent(total.late_rate)))
         blocks.append("\n".join(summary))
     if digest.partner_tasks:
@@ -324,6 +366,7 @@ def digest_json(digest: Digest) -> dict[str, object]:
         "overdue": [{**_item_json(i), "days_late": -i.days_left} for i in digest.overdue],
         "due_soon": [_item_json(i) for i in digest.due_soon],
         "without_deadline": digest.without_deadline,
+        "continuous": digest.continuous,
         "partner_tasks": digest.partner_tasks,
         "partner_overdue": digest.partner_overdue,
     }
