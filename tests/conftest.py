@@ -95,3 +95,24 @@ async def chat(sqlite_url: str) -> AsyncIterator[Chat]:
     """The bot in process (tests/chat.py), on a fresh SQLite file; `telegram:1` is an admin."""
     async for opened in open_chat(sqlite_url, now=CHAT_NOW, nhacviec_admins="telegram:1"):
         yield opened
+
+
+# Tests whose figures are wall-clock facts about real processes and leases (kill -9 mid-batch,
+# two workers racing a 1 s lease, an import holding SQLite's lock): under pytest-xdist they run
+# one after another on one worker (`--dist loadgroup` in .ci/run), never beside each other, so
+# the other workers' in-process tests are all that shares the cores with them.
+REAL_TIME_MODULES = frozenset(
+    {
+        "test_crash_resilience",
+        "test_lease_starvation",
+        "test_run_reminders",
+        "test_reminder_resilience",
+        "test_workers",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in REAL_TIME_MODULES:
+            item.add_marker(pytest.mark.xdist_group("real_time"))
