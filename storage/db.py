@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -26,6 +27,7 @@ from bot.core.i18n import _
 from bot.core.importing.identity import StoredTask, TaskMatcher, pair_moved_dates
 from bot.core.text import fold, nfc
 from storage.errors import DatabaseBusy, DatabaseFileLost, StorageError, explain
+from storage.inbox import Inbox
 from storage.models import (
     Agency,
     ChatLink,
@@ -230,6 +232,8 @@ class Storage(OnboardingStore):
         self.lease_valid: dict[str, datetime] = {}
         # The dashboard's links and sessions (issue 29): a repository of its own on this engine.
         self.web = WebLogins(self.sessions, self.write)
+        # Pushed updates kept before they are acknowledged, claimed per chat (issue 30).
+        self.inbox = Inbox(self.sessions, self.write, engine.dialect.name)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -317,6 +321,17 @@ class Storage(OnboardingStore):
                 # Two processes starting together must not both create the tables.
                 await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242)")
             await conn.run_sync(upgrade)
+
+    async def schema_revisions(self) -> tuple[str | None, str | None]:
+        """(the database's migration revision, the newest this code has): a worker is ready
+        only when they are equal (/readyz). Reads one row; raises when the database is down."""
+        head = _head_revision()
+        async with self.engine.connect() as conn:
+            try:
+                current = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            except Exception:
+                current = None
+        return (str(current) if current is not None else None), head
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -1652,6 +1667,16 @@ async def _bump(s: AsyncSession, key: str) -> None:
 def _chunks(items: Sequence, size: int):  # type: ignore[no-untyped-def]
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    """The newest migration of this code (read from the scripts once)."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def _sqlite_path(url: str) -> str | None:

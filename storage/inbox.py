@@ -1,0 +1,310 @@
+"""The inbox of pushed updates (issue 30): kept before they are acknowledged, handled once, in order.
+
+A repository of its own over the shared engine (`Storage.inbox`), like `storage.web_logins`.
+
+- **Kept first.** A webhook stores the update (`keep`) and only then answers 200. The update's
+  own id — Telegram's `update_id` (with the bot's id), Zalo's message id — is unique per
+  channel, so a repeat (Telegram re-sends what it got no answer for; behind a balancer the
+  retry reaches another worker) is dropped at the door: `keep` returns False and nothing runs.
+- **Claimed per chat.** A chat's pending updates are handled by one worker at a time: the
+  worker holding the chat's row in `inbox_claims`. A claim belongs to a worker of the
+  `workers` table (issue 15's leases); once that worker's lease has lapsed (it died) anyone may
+  take the chat over. Claims are rows, not PostgreSQL advisory locks, so they work the same on
+  SQLite, through PgBouncer's transaction pooling, and without holding a connection while a
+  turn runs.
+- **In order.** Within a chat, pending updates are handled by `seq` (Telegram's `update_id`,
+  Zalo's message time), then by arrival.
+- **No update stranded between two workers.** A worker that finishes an update asks for the
+  chat's next ones in the same transaction, and lets the claim go only in a statement that
+  finds none pending (`finish`). A worker that has just stored an update for a chat another
+  worker holds leaves it to that worker; the claim's row lock makes the two meet in order (the
+  claimer waits for the releaser's commit on PostgreSQL; SQLite has one writer).
+- **The handled mark** (`finish`) sets `handled_at` and clears the payload: what a chat said is
+  not kept once answered; the key stays `KEEP` (two days, past Telegram's 24 hours of re-sends)
+  so a late repeat is still dropped, then `purge` removes it.
+
+SQLite starts a transaction at its first write: every write transaction here begins with a
+write, so what it reads after is read under the write lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, Worker
+
+KEEP = timedelta(days=2)  # handled keys kept this long: Telegram re-sends for up to 24 hours
+PURGE_BATCH = 5_000
+
+# SQLite's rowid is its 64-bit INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+
+class InboxUpdate(Base):
+    """One pushed update: kept until handled, then its key alone until `KEEP` has passed."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "key", name="uq_inbox_channel_key"),
+        # Only pending rows are indexed by chat: the index stays as small as the backlog.
+        Index(
+            "ix_inbox_pending",
+            "chat",
+            "seq",
+            postgresql_where=text("handled_at IS NULL"),
+            sqlite_where=text("handled_at IS NULL"),
+        ),
+        Index("ix_inbox_handled_at", "handled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(100))
+    chat: Mapped[str] = mapped_column(String(120))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    handled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    takeovers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboxClaim(Base):
+    """Which worker is handling a chat's updates (absent: nobody)."""
+
+    __tablename__ = "inbox_claims"
+
+    chat: Mapped[str] = mapped_column(String(120), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A pending update handed to the worker that holds its chat."""
+
+    id: int
+    channel: str
+    key: str
+    chat: str
+    payload: dict[str, Any]
+    takeovers: int  # times its chat was taken over from a dead worker while it was first in line
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A chat this worker now holds, with its first pending updates (empty: released again)."""
+
+    chat: str
+    updates: list[Pending]
+    taken_over: bool  # from a worker whose lease had lapsed
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What /readyz shows: updates kept but not handled yet, and the oldest one's age."""
+
+    pending: int
+    oldest: datetime | None
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class Inbox:
+    """The `inbox` and `inbox_claims` tables. `sessions` reads; `write()` is the façade's write transaction."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        write: Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]],
+        dialect: str,
+    ) -> None:
+        self._sessions = sessions
+        self._write = write
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    async def keep(
+        self, channel: str, key: str, chat: str, seq: int, payload: dict[str, Any], *, now: datetime
+    ) -> bool:
+        """Store a pushed update before it is acknowledged; False when its key was kept already."""
+        row = {
+            "channel": channel,
+            "key": key[:100],
+            "chat": chat[:120],
+            "seq": seq,
+            "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            "received_at": _utc(now),
+            "takeovers": 0,
+        }
+        statement = self._insert(InboxUpdate).values(row).on_conflict_do_nothing(index_elements=["channel", "key"])
+        async with self._write() as s:
+            result = await s.execute(statement)
+            return bool(result.rowcount)
+
+    async def claim(self, chat: str, *, worker: str, now: datetime, limit: int = 20) -> Claimed | None:
+        """Hold `chat` for `worker` — free, already ours, or its holder's lease lapsed — and return
+        its first pending updates; None while another live worker holds it. A chat with nothing
+        pending is let go at once (`updates` empty)."""
+        now = _utc(now)
+        async with self._write() as s:
+            inserted = await s.execute(
+                self._insert(InboxClaim)
+                .values(chat=chat, worker=worker, claimed_at=now)
+                .on_conflict_do_nothing(index_elements=["chat"])
+            )
+            taken_over = False
+            if not inserted.rowcount:
+                holder = await s.scalar(select(InboxClaim.worker).where(InboxClaim.chat == chat).with_for_update())
+                if holder is None:  # let go between the two statements: take it now
+                    again = await s.execute(
+                        self._insert(InboxClaim)
+                        .values(chat=chat, worker=worker, claimed_at=now)
+                        .on_conflict_do_nothing(index_elements=["chat"])
+                    )
+                    if not again.rowcount:
+                        return None
+                elif holder != worker:
+                    if await _alive(s, holder, now):
+                        return None
+                    await s.execute(
+                        update(InboxClaim).where(InboxClaim.chat == chat).values(worker=worker, claimed_at=now)
+                    )
+                    taken_over = True
+            updates = await _pending(s, chat, limit)
+            if taken_over and updates:
+                first = updates[0]
+                await s.execute(update(InboxUpdate).where(InboxUpdate.id == first.id).values(takeovers=first.takeovers + 1))
+                updates[0] = Pending(first.id, first.channel, first.key, first.chat, first.payload, first.takeovers + 1)
+            if not updates:
+                await s.execute(delete(InboxClaim).where(InboxClaim.chat == chat, InboxClaim.worker == worker))
+            return Claimed(chat, updates, taken_over)
+
+    async def finish(
+        self, update_id: int, *, chat: str, worker: str, now: datetime, limit: int = 20, outcome: str | None = None
+    ) -> list[Pending] | None:
+        """Mark one update handled (its payload dropped) and return the chat's next pending ones;
+        when none is left the claim is let go in the same statement that finds none. None: the
+        chat is no longer ours (our lease lapsed and another worker took it over)."""
+        now = _utc(now)
+        async with self._write() as s:
+            await s.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.id == update_id, InboxUpdate.handled_at.is_(None))
+                .values(handled_at=now, handled_by=(outcome or worker)[:100], payload=None)
+            )
+            nothing_left = ~select(InboxUpdate.id).where(InboxUpdate.chat == chat, InboxUpdate.handled_at.is_(None)).exists()
+            released = await s.execute(
+                delete(InboxClaim).where(InboxClaim.chat == chat, InboxClaim.worker == worker, nothing_left)
+            )
+            if released.rowcount:
+                return []
+            holder = await s.scalar(select(InboxClaim.worker).where(InboxClaim.chat == chat))
+            if holder != worker:
+                return None
+            return await _pending(s, chat, limit)
+
+    async def release(self, *, worker: str) -> int:
+        """A worker stopping cleanly lets all its chats go: others take them at once."""
+        async with self._write() as s:
+            result = await s.execute(delete(InboxClaim).where(InboxClaim.worker == worker))
+            return int(result.rowcount or 0)
+
+    async def waiting_chats(self, *, now: datetime, worker: str = "", limit: int = 50) -> list[str]:
+        """Chats with pending updates that no other live worker holds (never claimed, their
+        worker died, or held by `worker` itself after a failure), oldest first: what a worker's
+        sweep picks up."""
+        live = select(Worker.id).where(Worker.lease_until >= _utc(now), Worker.id != worker)
+        held = select(InboxClaim.chat).where(InboxClaim.worker.in_(live))
+        query = (
+            select(InboxUpdate.chat)
+            .where(InboxUpdate.handled_at.is_(None), InboxUpdate.chat.not_in(held))
+            .group_by(InboxUpdate.chat)
+            .order_by(func.min(InboxUpdate.id))
+            .limit(limit)
+        )
+        async with self._sessions() as s:
+            return list((await s.scalars(query)).all())
+
+    async def backlog(self) -> Backlog:
+        async with self._sessions() as s:
+            count, oldest = (
+                await s.execute(
+                    select(func.count(InboxUpdate.id), func.min(InboxUpdate.received_at)).where(
+                        InboxUpdate.handled_at.is_(None)
+                    )
+                )
+            ).one()
+        return Backlog(int(count or 0), _utc(oldest) if oldest is not None else None)
+
+    async def purge(self, *, now: datetime, keep: timedelta = KEEP, batch: int = PURGE_BATCH) -> int:
+        """Forget handled keys older than `keep`, a batch at a time (a short write each)."""
+        old = (
+            select(InboxUpdate.id)
+            .where(InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < _utc(now) - keep)
+            .limit(batch)
+        )
+        async with self._write() as s:
+            result = await s.execute(delete(InboxUpdate).where(InboxUpdate.id.in_(old)))
+            return int(result.rowcount or 0)
+
+    async def handled(self, channel: str, key: str) -> datetime | None:
+        """When an update was handled (None: pending or unknown) — for tests and diagnostics."""
+        async with self._sessions() as s:
+            found = await s.scalar(
+                select(InboxUpdate.handled_at).where(InboxUpdate.channel == channel, InboxUpdate.key == key)
+            )
+        return _utc(found) if found is not None else None
+
+
+async def _alive(s: AsyncSession, worker: str, now: datetime) -> bool:
+    return (
+        await s.scalar(select(Worker.id).where(Worker.id == worker, Worker.lease_until >= now))
+    ) is not None
+
+
+async def _pending(s: AsyncSession, chat: str, limit: int) -> list[Pending]:
+    rows = await s.execute(
+        select(
+            InboxUpdate.id, InboxUpdate.channel, InboxUpdate.key, InboxUpdate.payload, InboxUpdate.takeovers
+        )
+        .where(InboxUpdate.chat == chat, InboxUpdate.handled_at.is_(None))
+        .order_by(InboxUpdate.seq, InboxUpdate.id)
+        .limit(limit)
+    )
+    return [
+        Pending(id_, channel, key, chat, _decoded(payload), takeovers or 0)
+        for id_, channel, key, payload, takeovers in rows
+    ]
+
+
+def _decoded(payload: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(payload or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
