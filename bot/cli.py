@@ -661,18 +661,17 @@ def _web_base(value: str) -> str:
 
 
 async def _serve_web(ctx, *, host: str, port: int) -> int:  # type: ignore[no-untyped-def]
-    """The dashboard alone (no channel, no reminders) until SIGINT/SIGTERM."""
-    from bot.web.dashboard import dashboard_app
-    from bot.web.server import WebServer
+    """The dashboard alone (no channel, no reminders) until SIGINT/SIGTERM, with /healthz and /readyz."""
+    from bot.app import web_server
 
-    server = WebServer(dashboard_app(ctx), host=host, port=port)
+    ctx.settings = ctx.settings.model_copy(update={"nhacviec_web_port": port, "nhacviec_web_listen": host})
+    server = web_server(ctx, [])
+    assert server is not None  # the port is set
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    if ctx.settings.nhacviec_web_url is None:
-        ctx.settings = ctx.settings.model_copy(update={"nhacviec_web_port": server.port, "nhacviec_web_listen": host})
     print(_("Trang tổng hợp: {url}").format(url=server.url), file=sys.stderr)
     await server.serve_until(stop)
     return 0

@@ -6,7 +6,9 @@ adapters in `bot/channels/` implement them, so nothing here imports a channel.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from handlers.replies import Reply
 
@@ -63,3 +65,21 @@ class Outbox:
         if channel not in self.channels:
             raise DeliveryError(f"no channel {channel!r} configured", blocked=False)
         await self.channels[channel].send(chat_id, reply)
+
+
+class NotAnUpdate(ValueError):
+    """Pushed JSON that is not an update of the channel (the webhook answers 400)."""
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """What a channel in webhook mode gives the web server (issue 30): where updates are pushed,
+    the header carrying the secret, and `accept(update)`, which keeps the update in the inbox —
+    True for a new one, False for a repeat; `NotAnUpdate` for JSON that is not an update;
+    anything else when it could not be stored (the webhook answers 503, the sender retries)."""
+
+    channel: str
+    path: str
+    secret_header: str
+    secret: str
+    accept: Callable[[dict[str, Any]], Awaitable[bool]]
