@@ -194,6 +194,7 @@ class WebServer:
         port: int = 0,
         listeners: Sequence[tuple[str, int, ASGIApp]] = (),
         max_connections: int = MAX_CONNECTIONS,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         wanted = list(listeners) or [(host, port, app)]
         self._sockets: list[socket.socket] = []
@@ -217,7 +218,7 @@ class WebServer:
                 open_file_limit(),
             )
         protocol = type(
-            "Guarded", (GuardedProtocol,), {"max_connections": self.max_connections, "header_timeout": HEADER_TIMEOUT}
+            "Guarded", (GuardedProtocol,), {"max_connections": self.max_connections, "header_timeout": header_timeout}
         )
         config = uvicorn.Config(
             ByListener(apps) if len(apps) > 1 else next(iter(apps.values())),

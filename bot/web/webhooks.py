@@ -44,8 +44,9 @@ def _secret_ok(given: str | None, secret: str) -> bool:
     return bool(secret) and given is not None and secrets.compare_digest(given.encode(), secret.encode())
 
 
-async def read_body(request: Request, limit: int = MAX_BODY, timeout: float = BODY_TIMEOUT) -> bytes | Response:
+async def read_body(request: Request, limit: int = MAX_BODY, timeout: float | None = None) -> bytes | Response:
     """The body, or the refusal to answer with: too large (413), too slow (408), gone (400)."""
+    timeout = BODY_TIMEOUT if timeout is None else timeout
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         return _refuse(413, "Request Entity Too Large")

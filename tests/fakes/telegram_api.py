@@ -965,6 +965,35 @@ class FakeTelegramAPI(StandInAPI):
 
         In a group (`chat_type="group"|"supergroup"`) `chat_id` defaults to `-user_id`.
         """
+        return self.add_update(
+            self.make_user_update(
+                user_id,
+                text,
+                chat_id=chat_id,
+                chat_type=chat_type,
+                username=username,
+                first_name=first_name,
+                last_name=last_name,
+                reply_to=reply_to,
+                chat_title=chat_title,
+            )
+        )
+
+    def make_user_update(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        username: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        reply_to: RecordedCall | JSON | None = None,
+        chat_title: str | None = None,
+    ) -> JSON:
+        """The update `add_user_message` queues, with its update_id, but NOT queued: a test that
+        plays Telegram and a load balancer delivers it itself (tests/fakes/webhooks.py)."""
         with self._lock:
             message = self._user_message(
                 user_id, chat_id, chat_type, username, first_name, last_name, chat_title, reply_to
@@ -973,7 +1002,7 @@ class FakeTelegramAPI(StandInAPI):
             entities = message_entities(text)
             if entities:
                 message["entities"] = entities
-        return self.add_update({"message": message})
+            return {"update_id": next(self._update_ids), "message": message}
 
     def add_document(
         self,
