@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"  # the address the webhook server binds (a proxy in front)
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_webhook_secret: str | None = None
+    # Messages a second this process sends to Telegram (issue 30). Telegram allows a bot about 30
+    # a second in all: with N workers give each 28/N (README, "A nation on many workers").
+    telegram_send_rate: float = Field(default=28.0, gt=0)
     zalo_bot_token: str | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str | None = None

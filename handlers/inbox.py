@@ -76,6 +76,7 @@ class InboxWorker:
         self.sweep_seconds = sweep_seconds or max(0.1, min(1.0, lease.seconds / 4))
         self._slots = asyncio.Semaphore(concurrency)
         self._wanted: set[str] = set()  # chats stored here: tried at once, before the next sweep
+        self._held: set[str] = set()  # of those, the ones claimed for this worker as they were stored
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
@@ -96,11 +97,13 @@ class InboxWorker:
     async def keep(self, channel: str, key: str, chat: str, seq: int, payload: dict[str, Any]) -> bool:
         """Store an update before the webhook acknowledges it; False for a repeat (dropped).
         Raises what storage raises: the webhook then answers 503 and the sender tries again."""
-        new = await self.ctx.storage.inbox.keep(channel, key, chat, seq, payload, now=self.ctx.now())
-        if new:
+        kept = await self.ctx.storage.inbox.keep(channel, key, chat, seq, payload, now=self.ctx.now(), worker=self.worker)
+        if kept.new:
+            if kept.held:
+                self._held.add(chat)  # claimed with the update: no claim transaction needed
             self._wanted.add(chat)
             self._wake.set()
-        return new
+        return kept.new
 
     async def backlog(self) -> Backlog:
         return await self.ctx.storage.inbox.backlog()
@@ -148,12 +151,17 @@ class InboxWorker:
         inbox = self.ctx.storage.inbox
         async with self._slots:
             try:
-                claimed = await inbox.claim(chat, worker=self.worker, now=self.ctx.now(), limit=1)
-                if claimed is None:
-                    return  # another live worker holds it and will find what was stored
-                if claimed.taken_over:
-                    log.info("inbox: took %s over from a worker whose lease lapsed", chat)
-                pending: list[Pending] | None = claimed.updates
+                pending: list[Pending] | None = None
+                if chat in self._held:
+                    self._held.discard(chat)
+                    pending = await inbox.pending(chat, limit=1)
+                if not pending:
+                    claimed = await inbox.claim(chat, worker=self.worker, now=self.ctx.now(), limit=1)
+                    if claimed is None:
+                        return  # another live worker holds it and will find what was stored
+                    if claimed.taken_over:
+                        log.info("inbox: took %s over from a worker whose lease lapsed", chat)
+                    pending = claimed.updates
                 while pending and not self._stopping.is_set():
                     if not self.lease.alive():
                         log.warning("inbox: the worker lease is in doubt; leaving %s to others", chat)

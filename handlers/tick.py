@@ -323,8 +323,10 @@ async def run_tick(
     now = now or ctx.now()
     people = await recipients(ctx)
     languages = {p.address: p.language for p in people}
-    planned = plan_reminders(
-        await ctx.all_tasks(), people, now=now, config=planner_config(ctx.settings, now), since=since
+    # Planning is pure and CPU-bound (~0.4 s for 200,000 occurrences): in a thread, the event
+    # loop keeps answering webhooks and questions meanwhile (issue 30).
+    planned = await asyncio.to_thread(
+        plan_reminders, await ctx.all_tasks(), people, now=now, config=planner_config(ctx.settings, now), since=since
     )
     if sender is not None:
         planned = [r for r in planned if sender.can_send(r.recipient)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -18,7 +19,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import and_, case, delete, event, func, or_, select, text, update
+from sqlalchemy import String, and_, any_, bindparam, case, delete, event, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -1255,14 +1257,23 @@ class Storage(OnboardingStore):
     # -- reminder claims -------------------------------------------------------------------
 
     async def claimed_keys(self, keys: Iterable[str]) -> set[str]:
-        """Keys already in the log in a final state or claimed recently (not to be planned again)."""
+        """Keys already in the log in a final state or claimed recently (not to be planned again).
+
+        The keys travel as ONE parameter (a PostgreSQL array, a JSON list for SQLite's
+        json_each): a full pass asks about tens of thousands, and an IN list of that many
+        bound parameters took SQLAlchemy seconds to compile (issue 30's benchmark)."""
         keys = list(keys)
         found: set[str] = set()
-        async with self.sessions() as s:
-            for chunk in _chunks(keys, 5000):
-                found.update(
-                    (await s.execute(select(ReminderLog.key).where(ReminderLog.key.in_(chunk)))).scalars()
-                )
+        if self.engine.dialect.name == "postgresql":
+            query = select(ReminderLog.key).where(ReminderLog.key == any_(bindparam("keys", type_=ARRAY(String))))
+            chunks = [{"keys": chunk} for chunk in _chunks(keys, 50_000)]
+        else:
+            listed = select(text("value")).select_from(func.json_each(bindparam("keys")))
+            query = select(ReminderLog.key).where(ReminderLog.key.in_(listed.scalar_subquery()))
+            chunks = [{"keys": json.dumps(chunk)} for chunk in _chunks(keys, 50_000)]
+        async with self.engine.connect() as conn:
+            for params in chunks:
+                found.update((await conn.execute(query, params)).scalars())
         return found
 
     async def retryable_keys(

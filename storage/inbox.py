@@ -124,6 +124,14 @@ class Claimed:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """What `keep` did: stored a new update (else a repeat), and claimed its chat for the caller."""
+
+    new: bool
+    held: bool
+
+
+@dataclass(frozen=True)
 class Backlog:
     """What /readyz shows: updates kept but not handled yet, and the oldest one's age."""
 
@@ -149,9 +157,22 @@ class Inbox:
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     async def keep(
-        self, channel: str, key: str, chat: str, seq: int, payload: dict[str, Any], *, now: datetime
-    ) -> bool:
-        """Store a pushed update before it is acknowledged; False when its key was kept already."""
+        self,
+        channel: str,
+        key: str,
+        chat: str,
+        seq: int,
+        payload: dict[str, Any],
+        *,
+        now: datetime,
+        worker: str | None = None,
+    ) -> Kept:
+        """Store a pushed update before it is acknowledged (`new` False: its key was kept already).
+
+        With `worker`, a new update's chat is also claimed for it in the same transaction when no
+        one holds it (`held`): the usual case — one update, nobody on the chat — then costs one
+        commit here and one in `finish`. A chat someone holds (even a dead worker) is left to
+        `claim`."""
         row = {
             "channel": channel,
             "key": key[:100],
@@ -164,7 +185,21 @@ class Inbox:
         statement = self._insert(InboxUpdate).values(row).on_conflict_do_nothing(index_elements=["channel", "key"])
         async with self._write() as s:
             result = await s.execute(statement)
-            return bool(result.rowcount)
+            if not result.rowcount:
+                return Kept(new=False, held=False)
+            if worker is None:
+                return Kept(new=True, held=False)
+            claimed = await s.execute(
+                self._insert(InboxClaim)
+                .values(chat=row["chat"], worker=worker, claimed_at=_utc(now))
+                .on_conflict_do_nothing(index_elements=["chat"])
+            )
+            return Kept(new=True, held=bool(claimed.rowcount))
+
+    async def pending(self, chat: str, *, limit: int = 20) -> list[Pending]:
+        """A chat's first pending updates, read without a transaction (for the worker holding it)."""
+        async with self._sessions() as s:
+            return await _pending(s, chat, limit)
 
     async def claim(self, chat: str, *, worker: str, now: datetime, limit: int = 20) -> Claimed | None:
         """Hold `chat` for `worker` — free, already ours, or its holder's lease lapsed — and return

@@ -25,15 +25,16 @@ async def live(storage: Storage, *workers: str, now: datetime = NOW) -> None:
 
 
 async def keep(storage: Storage, key: int, chat: str = "telegram:1", *, seq: int | None = None) -> bool:
-    return await storage.inbox.keep(
+    kept = await storage.inbox.keep(
         "telegram", f"42:{key}", chat, key if seq is None else seq, {"update_id": key}, now=NOW
     )
+    return kept.new
 
 
 async def test_a_repeat_is_dropped_at_the_door(storage: Storage) -> None:
     assert await keep(storage, 1) is True
     assert await keep(storage, 1) is False  # the same update_id again (a redelivery)
-    assert await storage.inbox.keep("zalo", "42:1", "zalo:u1", 1, {}, now=NOW) is True  # another channel
+    assert (await storage.inbox.keep("zalo", "42:1", "zalo:u1", 1, {}, now=NOW)).new  # another channel
     backlog = await storage.inbox.backlog()
     assert backlog.pending == 2 and backlog.oldest == NOW
 
@@ -70,6 +71,21 @@ async def test_an_update_stored_while_another_worker_holds_the_chat_is_found_by_
     assert await storage.inbox.claim("telegram:1", worker="b", now=NOW) is None
     after = await storage.inbox.finish(claimed.updates[0].id, chat="telegram:1", worker="a", now=NOW, limit=1)
     assert after is not None and [u.payload["update_id"] for u in after] == [2]  # …a finds it before letting go
+
+
+async def test_the_worker_that_stores_an_update_holds_its_free_chat_at_once(storage: Storage) -> None:
+    await live(storage, "a", "b")
+    first = await storage.inbox.keep("telegram", "42:1", "telegram:1", 1, {"update_id": 1}, now=NOW, worker="a")
+    assert first.new and first.held  # nobody held the chat: a has it, without a claim of its own
+    second = await storage.inbox.keep("telegram", "42:2", "telegram:1", 2, {"update_id": 2}, now=NOW, worker="b")
+    assert second.new and not second.held  # a holds it: left to a
+    repeat = await storage.inbox.keep("telegram", "42:2", "telegram:1", 2, {"update_id": 2}, now=NOW, worker="b")
+    assert not repeat.new and not repeat.held
+    pending = await storage.inbox.pending("telegram:1")
+    assert [u.payload["update_id"] for u in pending] == [1, 2]
+    assert await storage.inbox.claim("telegram:1", worker="b", now=NOW) is None
+    after = await storage.inbox.finish(pending[0].id, chat="telegram:1", worker="a", now=NOW, limit=1)
+    assert after is not None and [u.payload["update_id"] for u in after] == [2]
 
 
 async def test_a_dead_workers_chat_is_taken_over_and_its_first_update_counted(storage: Storage) -> None:

@@ -197,7 +197,6 @@ class TelegramChannel:
     """Long polling (or a webhook when TELEGRAM_WEBHOOK_URL is set) feeding `router.handle`."""
 
     name = "telegram"
-    send_rate = 28.0  # messages a second the rate limiter lets through (see _build_application)
 
     def __init__(self, settings: Settings, router: Router, *, inbox: InboxWorker | None = None) -> None:
         if not settings.telegram_bot_token:
@@ -205,6 +204,7 @@ class TelegramChannel:
         hide_token_in_logs(settings.telegram_bot_token)
         self.settings = settings
         self.router = router
+        self.send_rate = settings.telegram_send_rate  # messages a second the limiter lets through
         self.inbox = inbox  # webhook mode: where pushed updates are kept (issue 30)
         self.health = ApiHealth(self.name)
         self.webhook_url = (settings.telegram_webhook_url or "").strip()
@@ -238,12 +238,13 @@ class TelegramChannel:
             )
             .rate_limiter(
                 # aiolimiter is a leaky bucket: a full bucket plus one period's refill can pass within
-                # one window. A bucket of one refilled 28 times a second keeps any 1 s at ≤ 29 sends
-                # (close to Telegram's 30/s, so 1,000 reminders take ~36 s, not 40) and small group
-                # buckets keep any minute under 20 sends per group, so Telegram never says 429.
+                # one window. A bucket of one refilled 28 times a second (TELEGRAM_SEND_RATE) keeps any
+                # 1 s at ≤ 29 sends (close to Telegram's 30/s, so 1,000 reminders take ~36 s, not 40)
+                # and small group buckets keep any minute under 20 sends per group, so Telegram never
+                # says 429.
                 AIORateLimiter(
                     overall_max_rate=1,
-                    overall_time_period=1 / 28,
+                    overall_time_period=1 / self.send_rate,
                     group_max_rate=4,
                     group_time_period=15,
                     max_retries=3,

@@ -860,6 +860,7 @@ class FakeTelegramAPI(StandInAPI):
         limits: RateLimits = RateLimits(),
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         bot_id = int(token.split(":")[0]) if token.split(":")[0].isdigit() else 123456789
@@ -882,7 +883,7 @@ class FakeTelegramAPI(StandInAPI):
         self._changed = threading.Condition(self._lock)
         self._stopping = False
         self._updates: list[JSON] = []
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)  # a new run on an old database: higher ids
         self._allowed_updates: list[str] = []
         self._poll_generation = 0
         self._chats: dict[int, JSON] = {}
