@@ -190,7 +190,7 @@ def _worker_env(api: FakeTelegramAPI, url: str, port: int) -> dict[str, str]:
             "NHACVIEC_ENV_FILE": "",
             "NHACVIEC_DB": url,
             "NHACVIEC_LOG_LEVEL": "INFO",
-            "NHACVIEC_TICK_SECONDS": "15",  # four times the default: a run of 30 s sees two ticks a worker
+            "NHACVIEC_TICK_SECONDS": os.environ.get("BENCH_TICK_SECONDS", "60"),
             "TELEGRAM_WEBHOOK_URL": "http://127.0.0.1:9/tg",  # the balancer's address, never called here
             "TELEGRAM_WEBHOOK_PORT": str(port),
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
