@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -46,6 +47,9 @@ class AppContext:
     clock: Callable[[], datetime] = system_clock
     _directory: _DirectoryCopy | None = field(default=None, repr=False)
     _tasks: _TasksCopy | None = field(default=None, repr=False)
+    # One reload at a time: sixteen turns arriving while the tasks load (a worker just started,
+    # issue 30) wait for that one copy instead of each loading 200,000 occurrences again.
+    _reloading: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def now(self) -> datetime:
         """The current time in the deployment's timezone."""
@@ -56,10 +60,27 @@ class AppContext:
 
     async def _refresh(self) -> None:
         """One query tells whether agencies or tasks changed (in this process or another one)."""
+        revs = await self.storage.revisions()
+        if self._fresh(revs.get("agencies_rev", 0), revs.get("tasks_rev", 0)):
+            return
+        async with self._reloading:
+            revs = await self.storage.revisions()  # what another turn may have loaded meanwhile
+            await self._reload(revs.get("agencies_rev", 0), revs.get("tasks_rev", 0))
+
+    def _fresh(self, agencies_rev: int, tasks_rev: int) -> bool:
+        return (
+            self._directory is not None
+            and self._directory.revision == agencies_rev
+            and self._tasks is not None
+            and self._tasks.revision == tasks_rev
+        )
+
+    async def _reload(self, agencies_rev: int, tasks_rev: int) -> None:
+        """Rebuild what changed (another turn may have done it while this one waited)."""
         from bot.core.lang.agencies import Directory
 
-        revs = await self.storage.revisions()
-        agencies_rev, tasks_rev = revs.get("agencies_rev", 0), revs.get("tasks_rev", 0)
+        if self._fresh(agencies_rev, tasks_rev):
+            return
         if self._directory is None or self._directory.revision != agencies_rev:
             self._directory = _DirectoryCopy(
                 agencies_rev, Directory(await self.storage.agencies(), places=self.places())

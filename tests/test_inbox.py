@@ -284,3 +284,24 @@ async def test_many_chats_are_handled_concurrently(sqlite_url: str, count: int) 
         assert made[0][1].handled == count
     finally:
         await close(made)
+
+
+async def test_turns_arriving_while_the_tasks_load_share_one_load(sqlite_url: str) -> None:
+    """A worker just started: sixteen turns at once load the tasks once, not sixteen times."""
+    st = await Storage.open(sqlite_url)
+    try:
+        ctx = AppContext(storage=st, settings=Settings(_env_file=None))  # type: ignore[call-arg]
+        loads = 0
+        original = st.all_tasks
+
+        async def counted():  # type: ignore[no-untyped-def]
+            nonlocal loads
+            loads += 1
+            await asyncio.sleep(0.05)  # a load takes a while
+            return await original()
+
+        st.all_tasks = counted  # type: ignore[method-assign]
+        await asyncio.gather(*(ctx.all_tasks() for _ in range(16)))
+        assert loads == 1
+    finally:
+        await st.close()
