@@ -755,8 +755,28 @@ async def _check_channels(settings: Settings) -> tuple[list[str], list[str]]:
     return ok, failed
 
 
+async def _check_url(url: str) -> int:
+    """`health --url`: a running worker's /healthz or /readyz answers 2xx (exit 0), else 1; one line."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT / 2) as http:
+            answer = await http.get(url)
+    except httpx.HTTPError as exc:
+        print(_("LỖI: {problems}").format(problems=f"{url}: {type(exc).__name__}"), file=sys.stderr)
+        return 1
+    if not answer.is_success:
+        print(_("LỖI: {problems}").format(problems=f"{url}: {answer.status_code} {answer.text[:200]}"), file=sys.stderr)
+        return 1
+    print(_("OK: {parts}").format(parts=f"{url} {answer.status_code}"))
+    return 0
+
+
 async def cmd_health(args: argparse.Namespace) -> int:
-    """The database answers and every configured channel's getMe works: exit 0, else 1; one line."""
+    """The database answers and every configured channel's getMe works: exit 0, else 1; one line.
+    With --url, only whether a running worker's health endpoint answers 2xx."""
+    if args.url:
+        return await _check_url(args.url)
     settings: Settings = args.settings
     url = args.db or settings.nhacviec_db
     logging.getLogger("bot.channels").setLevel(logging.ERROR)  # one line: no "retrying" warnings
@@ -801,6 +821,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("health", help=_("kiểm tra cơ sở dữ liệu và các kênh (getMe); mã thoát 0 hoặc 1"))
+    p.add_argument(
+        "--url", help=_("chỉ hỏi /healthz hoặc /readyz của một tiến trình đang chạy, ví dụ http://127.0.0.1:8443/readyz")
+    )
     p.set_defaults(func=cmd_health)
 
     p = sub.add_parser("import", help=_("nhập một kế hoạch (CSV, XLSX, DOCX, PDF, TXT)"))
