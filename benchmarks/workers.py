@@ -19,8 +19,10 @@ answer's first message. `--kill`: the first worker is killed (SIGKILL) half way;
 sends on to the others (a POST that fails goes to the next worker, as Telegram retries).
 
 Printed per run: answers' p50 / p99 / max, the webhooks' acknowledgement p50 / p99, updates sent,
-answered, duplicates, lost (no answer 30 s after the last push), the workers' reminder ticks, a
-full reminder pass timed in a separate process during the load, and the load average. The
+answered, duplicates, lost (still unanswered once answers stopped coming for 20 s), how long the
+backlog took to drain after the last push, answers a second over the whole run, the workers' CPU
+per answer, their reminder ticks (logged by `nhacviec run`), and the load average. First, a
+full reminder pass is timed twice in a process of its own, with nothing else running. The
 stand-in does not enforce Telegram's 30 messages a second and the workers' own limit is raised
 (TELEGRAM_SEND_RATE): this measures the bot and the database, not Telegram's quota (README,
 "A nation on many workers").
@@ -35,6 +37,7 @@ import json
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -219,6 +222,22 @@ async def _ready(port: int, log: Path, timeout: float = 120.0) -> None:
     raise TimeoutError(f"worker on {port} not ready; see {log}")
 
 
+async def _drain(api: FakeTelegramAPI, keys: set[tuple[int, int]], *, stalled: float = 20.0) -> float:
+    """Wait until every update is answered, or answers stop coming for `stalled` seconds (what is
+    unanswered then is lost); the time it took after the last push."""
+    started = last_progress = time.monotonic()
+    answered = 0
+    while True:
+        now_answered = len(keys & set(_answers(api)[0]))
+        if now_answered == len(keys):
+            return time.monotonic() - started
+        if now_answered > answered:
+            answered, last_progress = now_answered, time.monotonic()
+        elif time.monotonic() - last_progress > stalled:
+            return time.monotonic() - started
+        await asyncio.sleep(0.5)
+
+
 async def _forget_pending(url: str) -> None:
     """Updates an interrupted earlier run left pending are not this run's: marked handled."""
     storage = await Storage.open(url, migrate=False)
@@ -330,9 +349,7 @@ async def run_once(url: str, *, workers: int, rate: float, seconds: float, chats
             sent, acks, killed_at = await _push(
                 api, hooks, rate=rate, seconds=seconds, chats=chats, kill_at=seconds / 2 if kill else None, kill=kill_first
             )
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not set(sent) <= set(_answers(api)[0]):
-                await asyncio.sleep(0.25)
+            drained = await _drain(api, set(sent))
             await asyncio.sleep(1.0)
             first, counts = _answers(api)
             cpu = sum(_cpu_seconds(p.pid) - b for p, b in zip(procs, cpu_before, strict=True) if p.poll() is None)
@@ -355,6 +372,8 @@ async def run_once(url: str, *, workers: int, rate: float, seconds: float, chats
         "answered": len([k for k in sent if k in first]),
         "duplicates": sum(n - 1 for k, n in counts.items() if k in sent),
         "lost": len([k for k in sent if k not in first]),
+        "answered_per_s": round(len(first) / (seconds + drained), 1),
+        "backlog_drained_after_s": round(drained, 1),
         "p50_ms": round(_pct(latencies, 0.50) * 1000),
         "p99_ms": round(_pct(latencies, 0.99) * 1000),
         "max_ms": round(max(latencies, default=0.0) * 1000),
@@ -384,7 +403,9 @@ async def time_full_pass(url: str) -> dict:
             started = time.perf_counter()
             await run_tick(ctx, sender=_instant_outbox())
             times.append(round(time.perf_counter() - started, 2))
-        return {"cold": times[0], "warm": times[1]}
+        # the largest resident size of this process: about what a worker holds for these tasks
+        rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return {"cold": times[0], "warm": times[1], "rss_mb": rss_mb}
     finally:
         await storage.close()
 
