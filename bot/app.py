@@ -300,8 +300,9 @@ class Worker:
             if self.ctx.settings.nhacviec_web_port is not None:
                 print(_("Trang tổng hợp: {url}").format(url=self.ctx.settings.web_base_url), file=sys.stderr)
         await self.heartbeat.start()
-        await self.inbox.start()
-        self._receiving = True
+        if endpoints:  # polling needs no inbox: nothing to sweep for
+            await self.inbox.start()
+            self._receiving = True
         for channel in channels:
             await channel.start()
 
