@@ -13,6 +13,8 @@ import time
 from datetime import date
 
 from bot.core.importing.documents import read_document
+from bot.core.importing.guard import FileKind
+from bot.core.importing.options import ImportOptions
 
 BUDGET_SECONDS = 2.0
 PDF_RATIO = 1.5
@@ -131,9 +133,9 @@ def bare_pdf_seconds(data: bytes) -> float:
     return time.perf_counter() - started
 
 
-def measure(data: bytes, filename: str, kind: str) -> tuple[float, int]:
+def measure(data: bytes, filename: str, kind: FileKind) -> tuple[float, int]:
     started = time.perf_counter()
-    plan = read_document(data, filename, kind=kind, today=date(2025, 1, 5))
+    plan = read_document(data, filename, ImportOptions(today=date(2025, 1, 5)), kind=kind)
     return time.perf_counter() - started, len(plan.tasks)
 
 
@@ -143,16 +145,16 @@ def main() -> int:
     docx_data = docx_plan()
     ok = True
     for name, data, kind, filename in (
-        ("text plan (50 pages)", text, "text", "bench.txt"),
-        ("markdown plan (50 pages)", markdown, "text", "bench.md"),
-        ("docx plan with tables", docx_data, "docx", "bench.docx"),
+        ("text plan (50 pages)", text, FileKind.TEXT, "bench.txt"),
+        ("markdown plan (50 pages)", markdown, FileKind.TEXT, "bench.md"),
+        ("docx plan with tables", docx_data, FileKind.DOCX, "bench.docx"),
     ):
         seconds, tasks = measure(data, filename, kind)
         ok &= seconds <= BUDGET_SECONDS
         print(f"{name:28} {seconds:6.2f} s  {tasks:5d} tasks  (budget {BUDGET_SECONDS:.1f} s)")
     pdf = pdf_plan()
     bare = bare_pdf_seconds(pdf)
-    seconds, tasks = measure(pdf, "bench.pdf", "pdf")
+    seconds, tasks = measure(pdf, "bench.pdf", FileKind.PDF)
     ok &= seconds <= PDF_RATIO * bare
     print(
         f"{'pdf plan (50 pages)':28} {seconds:6.2f} s  {tasks:5d} tasks  "

@@ -22,7 +22,7 @@ from import_table import task_rows, write_csv, write_xlsx
 
 from bot.settings import Settings
 from handlers.context import AppContext
-from handlers.replies import Request
+from handlers.requests import Request
 from handlers.router import Router
 from storage import Storage
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl
 
+from bot.core.importing.options import ImportOptions
 from bot.core.importing.tables import read_table
 
 HEADER = ["TT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành", "Kết quả/Sản phẩm"]
@@ -73,7 +74,7 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> None:
 def measure(path: Path, tasks: int) -> None:
     data = path.read_bytes()
     start, cpu_start = time.perf_counter(), time.process_time()
-    plan = read_table(data, path.name, today=date(2022, 5, 1))
+    plan = read_table(data, path.name, ImportOptions(today=date(2022, 5, 1)))
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     assert len(plan.tasks) == tasks, (len(plan.tasks), plan.errors[:3])
     print(
@@ -94,8 +95,8 @@ async def full_import(path: Path, tasks: int) -> None:
         storage = await Storage.open(f"sqlite+aiosqlite:///{folder}/bench.db")
         ctx = AppContext(storage=storage, settings=Settings())
         start = time.perf_counter()
-        parsed = await parse_file(ctx, data, path.name, today=date(2022, 5, 1))
-        report = await save_parsed(ctx, parsed, dry_run=False)
+        parsed = await parse_file(ctx, data, path.name, ImportOptions(today=date(2022, 5, 1)))
+        report = await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
         elapsed = time.perf_counter() - start
         await storage.close()
     assert report.result.tasks_added == tasks

@@ -20,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.channels.telegram import TelegramChannel
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.delivery.ports import Outbox
+from bot.delivery.tick import run_tick
 from bot.settings import Settings
 from handlers.context import AppContext
-from handlers.ports import Outbox
 from handlers.router import Router
-from handlers.tick import run_tick
 from storage import Storage
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -43,14 +43,14 @@ async def main(count: int) -> None:
         channel = TelegramChannel(settings, Router(ctx))
         await channel.open_for_sending()
         start = time.perf_counter()
-        report = await run_tick(ctx, sender=Outbox([channel]))
+        report = await run_tick(ctx.delivery(), sender=Outbox([channel]))
         elapsed = time.perf_counter() - start
         await channel.stop()
         await storage.close()
         minimum = count / 30
         delivered = len(api.calls("sendMessage"))
         print(
-            f"reminders: sent {report['sent']} ({delivered} accepted by the stand-in) to {count} chats in {elapsed:.1f} s; "
+            f"reminders: sent {report.sent} ({delivered} accepted by the stand-in) to {count} chats in {elapsed:.1f} s; "
             f"minimum the limits allow {minimum:.1f} s → {elapsed / minimum:.2f}×; 429 answers: {api.rate_limited}"
         )
 

@@ -50,7 +50,7 @@ async def build(storage: Storage, units: int, occurrences: int, seed: int) -> in
     parsed = ParsedPlan(tasks=tasks, issuer="Ủy ban nhân dân tỉnh Mẫu", number="99/KH-UBND", year=2022)
     leads = {name: [(name, province)] for name in names}
     await storage.save_plan(parsed, leads, issuer_id=province)  # type: ignore[arg-type]
-    async with storage.write() as s:  # results: half of what was due is done, a fifth of that late
+    async with storage.db.write() as s:  # results: half of what was due is done, a fifth of that late
         rows = (await s.execute(select(Occurrence.id, Occurrence.due).where(Occurrence.due < TODAY))).all()
         done = [
             {"oid": oid, "at": datetime.combine(due + timedelta(days=3 if rng.random() < 0.2 else 0), datetime.min.time(), UTC)}

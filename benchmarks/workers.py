@@ -59,11 +59,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import GC_THRESHOLDS  # noqa: E402
 from bot.core.domain import Kind, ParsedPlan, ParsedTask  # noqa: E402
+from bot.core.replies import Reply  # noqa: E402
+from bot.delivery.ports import Outbox  # noqa: E402
+from bot.delivery.tick import run_tick  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.context import AppContext  # noqa: E402
-from handlers.ports import Outbox  # noqa: E402
-from handlers.replies import Reply  # noqa: E402
-from handlers.tick import run_tick  # noqa: E402
 from storage import Storage  # noqa: E402
 from storage.inbox import InboxClaim, InboxUpdate  # noqa: E402
 from storage.models import Occurrence, User  # noqa: E402
@@ -111,15 +111,15 @@ async def seed(url: str, *, chats: int, occurrences: int, seed_value: int = 1) -
         await _officers(storage, chats, province)
         print(f"seeded {await storage.counts()} in {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
-        report = await run_tick(_context(storage), sender=_instant_outbox())
-        print(f"reminders already due sent once before the run: {report.get('sent', 0)} in {time.perf_counter() - started:.0f} s")
+        report = await run_tick(_context(storage).delivery(), sender=_instant_outbox())
+        print(f"reminders already due sent once before the run: {report.sent} in {time.perf_counter() - started:.0f} s")
     finally:
         await storage.close()
 
 
 async def _results(storage: Storage, today: date, rng: random.Random) -> None:
     """Past occurrences: 97 % done (the rest overdue), a few late."""
-    async with storage.write() as s:
+    async with storage.db.write() as s:
         rows = (await s.execute(select(Occurrence.id, Occurrence.due).where(Occurrence.due < today))).all()
         done = [{"oid": oid, "at": datetime.combine(due, datetime.min.time(), UTC)} for oid, due in rows if rng.random() < 0.97]
         statement = update(Occurrence).where(Occurrence.id == bindparam("oid")).values(status="done", done_at=bindparam("at"))
@@ -144,7 +144,7 @@ async def _officers(storage: Storage, count: int, province: int) -> None:
         }
         for i in range(count)
     ]
-    async with storage.write() as s:
+    async with storage.db.write() as s:
         await s.execute(insert(User), rows)
 
 
@@ -242,7 +242,7 @@ async def _forget_pending(url: str) -> None:
     """Updates an interrupted earlier run left pending are not this run's: marked handled."""
     storage = await Storage.open(url, migrate=False)
     try:
-        async with storage.write() as s:
+        async with storage.db.write() as s:
             await s.execute(update(InboxUpdate).where(InboxUpdate.handled_at.is_(None)).values(handled_at=datetime.now(UTC)))
             await s.execute(delete(InboxClaim))
     finally:
@@ -397,11 +397,11 @@ async def time_full_pass(url: str) -> dict:
     gc.set_threshold(*GC_THRESHOLDS)  # as in `nhacviec run`
     storage = await Storage.open(url, migrate=False)
     try:
-        ctx = _context(storage)
+        dctx = _context(storage).delivery()
         times = []
         for _ in range(2):  # the first also loads the tasks into memory
             started = time.perf_counter()
-            await run_tick(ctx, sender=_instant_outbox())
+            await run_tick(dctx, sender=_instant_outbox())
             times.append(round(time.perf_counter() - started, 2))
         # the largest resident size of this process: about what a worker holds for these tasks
         rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -4,7 +4,7 @@ With no token at all, the console chat runs instead, on the same handlers.
 One process serves Telegram and Zalo together with ONE scheduler, so each reminder is planned
 once and sent to each recipient's own channel.
 
-A process is a *worker* (issue 15): one lease in the `workers` table, renewed by `Heartbeat`,
+A process is a *worker* (issue 15): one lease (`storage.leases.Lease`), renewed by `Heartbeat`,
 names both its reminder claims and its inbox claims (issue 30). In webhook mode its web server
 (`bot.web`) keeps each pushed update in the inbox before answering, and its `InboxWorker`
 handles the chats it claims. Start order: the web server binds every listener first (a port in
@@ -31,17 +31,21 @@ from time import monotonic
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import Channel
+from bot.core.address import Address
 from bot.core.i18n import _
+from bot.delivery.context import DeliveryContext
+from bot.delivery.digests import run_digests
+from bot.delivery.ports import Outbox
+from bot.delivery.tick import Ticker
 from bot.settings import Settings
 from bot.web.server import WebServer
 from bot.web.site import listener_app, plan_listeners
 from handlers.context import AppContext
 from handlers.health import readiness
-from handlers.inbox import InboxWorker
-from handlers.ports import Outbox, WebhookEndpoint
+from handlers.inbox import InboxWorker, WebhookEndpoint
 from handlers.router import Router
-from handlers.tick import Lease
 from storage import Storage
+from storage.leases import Lease
 
 log = logging.getLogger("nhacviec")
 
@@ -83,40 +87,36 @@ class Heartbeat:
 
 
 class TickRunner:
-    """The periodic tick and this worker's lease, with a clean stop.
+    """The periodic tick, with a clean stop.
 
     APScheduler polls the ticker every few seconds (a quarter of the lease, at most
     NHACVIEC_TICK_SECONDS): planning happens every NHACVIEC_TICK_SECONDS, but a dead worker's
     claims or a failed send whose backoff passed are picked up at the next poll. The lease is
-    renewed by its own task, so a long tick never lets it lapse.
+    the process's, renewed by its `Heartbeat`, so a long tick never lets it lapse.
     """
 
-    def __init__(self, ctx: AppContext, outbox: Outbox, lease: Lease) -> None:
-        from handlers.tick import Ticker
-
-        self.ctx, self.outbox = ctx, outbox
-        self.lease = lease  # renewed by the process's Heartbeat
-        self.ticker = Ticker(ctx, outbox, lease=self.lease)
+    def __init__(self, delivery: DeliveryContext, outbox: Outbox, lease: Lease) -> None:
+        self.delivery, self.outbox = delivery, outbox
+        self.lease = lease
+        self.ticker = Ticker(delivery, outbox, lease=self.lease)
         self.running = asyncio.Lock()
         self._current: asyncio.Task[None] | None = None
-        self.scheduler = AsyncIOScheduler(timezone=ctx.settings.tz)
+        self.scheduler = AsyncIOScheduler(timezone=delivery.config.tz)
 
     async def start(self) -> None:
-        every = max(0.2, min(float(self.ctx.settings.nhacviec_tick_seconds), self.lease.seconds / 4))
+        every = max(0.2, min(float(self.delivery.config.tick_seconds), self.lease.seconds / 4))
         self.scheduler.add_job(
             self._tick,
             "interval",
             seconds=every,
             max_instances=1,
             coalesce=True,
-            next_run_time=self.ctx.clock(),
+            next_run_time=self.delivery.clock(),
             id="reminder-tick",
         )
         self.scheduler.start()
 
     async def _tick(self) -> None:
-        from handlers.tick import run_digests
-
         if self.ticker.stopping.is_set():
             return
         async with self.running:
@@ -126,13 +126,10 @@ class TickRunner:
                 ticked = await self.ticker.poll()
                 if ticked is not None:
                     log.info(
-                        "reminder tick: %.3f s, %d claimed, %d sent",
-                        monotonic() - started,
-                        ticked.get("claimed", 0),
-                        ticked.get("sent", 0),
+                        "reminder tick: %.3f s, %d claimed, %d sent", monotonic() - started, ticked.claimed, ticked.sent
                     )
                 if ticked is not None and not self.ticker.stopping.is_set():
-                    await run_digests(self.ctx, sender=self.outbox, lease=self.lease)
+                    await run_digests(self.delivery, sender=self.outbox, lease=self.lease)
             except asyncio.CancelledError:
                 log.info("reminder tick cancelled by shutdown")
             except Exception:
@@ -232,7 +229,7 @@ async def run_console_session(ctx: AppContext, router: Router, options: ConsoleO
     from bot.channels.console import CONSOLE_ACCOUNT, run_console
     from handlers.first_run import console_user, first_words
 
-    address = f"console:{CONSOLE_ACCOUNT}"
+    address = Address.of("console", CONSOLE_ACCOUNT)
     agency = await console_user(ctx, address, agency=options.agency, role=options.role)
     intro = first_words(bool(await ctx.all_tasks()), agency, options.role)
     async with serving_web(ctx):
@@ -284,7 +281,7 @@ class Worker:
 
     def __init__(self, ctx: AppContext, lease: Lease | None = None) -> None:
         self.ctx = ctx
-        self.lease = lease or Lease(ctx)
+        self.lease = lease or ctx.delivery().lease()
         self.inbox = InboxWorker(ctx, self.lease)
         self.heartbeat = Heartbeat(self.lease)
         self.server: WebServer | None = None
@@ -346,7 +343,7 @@ async def serve(ctx: AppContext, stop: asyncio.Event) -> bool:
     channels = build_channels(ctx.settings, router, worker.inbox)
     for channel in channels:
         outbox.add(channel)
-    ticks = TickRunner(ctx, outbox, worker.lease)
+    ticks = TickRunner(ctx.delivery(), outbox, worker.lease)
     ticking = False
     try:
         await worker.start(channels)
@@ -357,7 +354,7 @@ async def serve(ctx: AppContext, stop: asyncio.Event) -> bool:
             _("Nhắc Việc đang chạy: {channels}").format(channels=", ".join(c.name for c in channels)),
             file=sys.stderr,
         )
-        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(ctx.storage.file_lost.wait())]
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(ctx.storage.db.file_lost.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for waiting in waits:
             waiting.cancel()
@@ -367,4 +364,4 @@ async def serve(ctx: AppContext, stop: asyncio.Event) -> bool:
         if ticking:
             await ticks.stop(ctx.settings.nhacviec_stop_seconds)
         await worker.stop()
-    return ctx.storage.file_lost.is_set()
+    return ctx.storage.db.file_lost.is_set()

@@ -2,6 +2,10 @@
 
 Every command prints a clear one-line reason on stderr and exits 1 when it cannot do its job;
 no traceback ever reaches the user (set NHACVIEC_DEBUG=1 to see one).
+
+Each command imports the layers it runs inside its own function: loading the whole bot
+(python-telegram-bot, SQLAlchemy, Starlette) takes 2–3 s, which `nhacviec deadline` in a
+script, or `--help`, should not pay (this module alone imports in about 0.3 s).
 """
 
 from __future__ import annotations
@@ -13,18 +17,25 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from bot.core.domain import ImportRefused, UserError
+from bot.core.address import Address
+from bot.core.domain import ImportRefused, Role, UserError
 from bot.core.i18n import _, set_default_language
 from bot.core.text import fold
 from bot.logs import configure as configure_logging
 from bot.settings import Settings, parse_web_url, settings_error
+
+if TYPE_CHECKING:
+    from bot.core.lang.agencies import Directory
+    from handlers.context import AppContext
+    from handlers.results import Actor
+    from storage.plans import PlanRecord
 
 log = logging.getLogger("nhacviec")
 
@@ -67,8 +78,17 @@ def _dump(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
 
 
-def _json_lines(stream) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:  # type: ignore[no-untyped-def]
-    """Yield (line number, object or None, error or None) for each non-empty input line."""
+def _address(value: str) -> Address:
+    try:
+        return Address(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            _("tài khoản không hợp lệ: {value} (cần telegram:123 hoặc zalo:abc)").format(value=value)
+        ) from exc
+
+
+def _json_lines(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any], str | None]]:
+    """Yield (line number, object, error or None) for each non-empty input line ({} on an error)."""
     for number, line in enumerate(stream, 1):
         line = line.strip()
         if not line:
@@ -76,15 +96,15 @@ def _json_lines(stream) -> Iterator[tuple[int, dict[str, Any] | None, str | None
         try:
             obj = json.loads(line)
         except json.JSONDecodeError:
-            yield number, None, _("dòng {n}: không phải JSON").format(n=number)
+            yield number, {}, _("dòng {n}: không phải JSON").format(n=number)
             continue
         if not isinstance(obj, dict) or not isinstance(obj.get("text", ""), str):
-            yield number, None, _('dòng {n}: cần một đối tượng JSON có khoá "text"').format(n=number)
+            yield number, {}, _('dòng {n}: cần một đối tượng JSON có khoá "text"').format(n=number)
             continue
         yield number, obj, None
 
 
-async def _context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+async def _context(args: argparse.Namespace) -> AppContext:
     from handlers.context import AppContext
     from storage import Storage
 
@@ -117,7 +137,13 @@ def _first_line(exc: BaseException) -> str:
 # -- commands -------------------------------------------------------------------------------
 
 
+def _ocr_progress(page: int, pages: int) -> None:
+    """A scan's progress on stderr (stdout stays the result, --json included)."""
+    print(_("Đang nhận dạng chữ: trang {page}/{pages}").format(page=page, pages=pages), file=sys.stderr, flush=True)
+
+
 async def cmd_import(args: argparse.Namespace) -> int:
+    from bot.core.importing.options import ImportOptions
     from handlers.importing import parse_file, placement_line, save_parsed
 
     path = Path(args.file)
@@ -134,9 +160,15 @@ async def cmd_import(args: argparse.Namespace) -> int:
     data = path.read_bytes()
     ctx = await _context(args)
     try:
-        parsed = await parse_file(ctx, data, path.name, issuer=args.issuer, plan=args.plan, year=args.year)
-        if args.period:  # the admin's fact wins, like --year (issue 17)
-            parsed.period = args.period
+        options = ImportOptions(
+            today=ctx.today(),
+            issuer=args.issuer,
+            plan=args.plan,
+            year=args.year,
+            period=args.period,  # the admin's fact wins, like --year (issue 17)
+            dry_run=args.dry_run,
+        )
+        parsed = await parse_file(ctx, data, path.name, options, progress=_ocr_progress)
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
         matches: dict[str, str] = {}
@@ -146,7 +178,7 @@ async def cmd_import(args: argparse.Namespace) -> int:
                 raise UserError(_("--match phải có dạng “tên như trong kế hoạch=cơ quan”"))
             matches[written.strip()] = target.strip()
         try:
-            report = await save_parsed(ctx, parsed, dry_run=args.dry_run, matches=matches)
+            report = await save_parsed(ctx, parsed, options.with_matches(matches))
         except ValueError as exc:
             raise UserError(str(exc)) from exc
     finally:
@@ -215,6 +247,7 @@ async def cmd_deadline(args: argparse.Namespace) -> int:
 
 
 async def cmd_ask(args: argparse.Namespace) -> int:
+    # Here, not at the top: it brings storage and SQLAlchemy (~1 s), which other commands never need.
     from handlers.ask import UnknownAgency, answer_question
 
     ctx = await _context(args)
@@ -248,15 +281,11 @@ async def cmd_ask(args: argparse.Namespace) -> int:
 
 
 async def cmd_user(args: argparse.Namespace) -> int:
-    from bot.core.domain import Role
-    from storage.db import split_account
-
     ctx = await _context(args)
     try:
         st = ctx.storage
         if args.user_command == "add":
-            channel, account = split_account(args.account)
-            if channel not in ("telegram", "zalo") or not account:
+            if args.account.channel not in ("telegram", "zalo"):
                 raise UserError(_("Tài khoản phải có dạng telegram:123 hoặc zalo:abc"))
             try:
                 role = Role(args.role)
@@ -264,7 +293,7 @@ async def cmd_user(args: argparse.Namespace) -> int:
                 raise UserError(_("Vai trò phải là officer, manager hoặc admin")) from exc
             agency_id = await _resolve_agency(ctx, args.agency)
             user = await st.upsert_user(
-                args.account, agency_id=agency_id, role=role.value, approved=True, active=True
+                args.account, agency_id=agency_id, role=role, approved=True, active=True
             )
             names = {a.id: a.name for a in await st.agencies()}
             print(
@@ -281,7 +310,7 @@ async def cmd_user(args: argparse.Namespace) -> int:
                         [
                             {
                                 "account": u.address,
-                                "agency": names.get(u.agency_id),
+                                "agency": names.get(u.agency_id) if u.agency_id is not None else None,
                                 "role": u.role,
                                 "approved": u.approved,
                                 "active": u.active,
@@ -294,7 +323,8 @@ async def cmd_user(args: argparse.Namespace) -> int:
                 state = _("đã duyệt") if u.approved else _("chờ duyệt")
                 if not u.active:
                     state += ", " + _("ngừng nhận")
-                print(f"{u.address}\t{names.get(u.agency_id, '—')}\t{u.role}\t{state}")
+                agency = names.get(u.agency_id, "—") if u.agency_id is not None else "—"
+                print(f"{u.address}\t{agency}\t{u.role}\t{state}")
             if not users and not args.json:
                 print(_("Chưa có người dùng nào."))
         elif args.user_command == "remove":
@@ -306,7 +336,7 @@ async def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _resolve_agency(ctx, name: str) -> int:  # type: ignore[no-untyped-def]
+async def _resolve_agency(ctx: AppContext, name: str) -> int:
     directory = await ctx.directory()
     hit = directory.resolve(name)
     if hit.agency_id is not None:
@@ -321,7 +351,7 @@ async def _resolve_agency(ctx, name: str) -> int:  # type: ignore[no-untyped-def
     return await ctx.storage.add_agency(name)
 
 
-def _existing_agency(directory, name: str) -> int:  # type: ignore[no-untyped-def]
+def _existing_agency(directory: Directory, name: str) -> int:
     """An agency an admin names: any name the directory resolves, or "#ID"; else an error."""
     if name.startswith("#") and name[1:].isdigit() and int(name[1:]) in directory:
         return int(name[1:])
@@ -335,9 +365,11 @@ def _existing_agency(directory, name: str) -> int:  # type: ignore[no-untyped-de
     raise UserError(message)
 
 
-def _tree_lines(directory, parent: int | None = None, depth: int = 0) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def _tree_lines(directory: Directory, parent: int | None = None, depth: int = 0) -> Iterator[str]:
     for agency_id in directory.children(parent):
         record = directory.record(agency_id)
+        if record is None:
+            continue
         extra = f"  [{', '.join(record.aliases)}]" if record.aliases else ""
         yield f"{'    ' * depth}{record.name}  #{agency_id}{extra}"
         if depth < 20:
@@ -345,109 +377,140 @@ def _tree_lines(directory, parent: int | None = None, depth: int = 0) -> Iterato
 
 
 async def cmd_agency(args: argparse.Namespace) -> int:
+    """`agency alias|list|rename|move|seed|merge`: one function a subcommand."""
     ctx = await _context(args)
     try:
         directory = await ctx.directory()
         command = args.agency_command
-        if command == "alias":
-            hit = directory.resolve(args.name)
-            if hit.agency_id is None:
-                raise UserError(_("Không tìm thấy cơ quan “{name}”.").format(name=args.name))
-            await ctx.storage.add_alias(hit.agency_id, args.alias)
-            print(
-                _("Đã thêm tên gọi khác “{alias}” cho {name}").format(
-                    alias=args.alias, name=directory.full_name(hit.agency_id)
-                )
-            )
-        elif command == "list" and args.json:
-            rows = [
-                {
-                    "id": a.id,
-                    "name": a.name,
-                    "full_name": directory.full_name(a.id),
-                    "parent_id": a.parent_id,
-                    "path": directory.path(a.id),
-                    "aliases": list(a.aliases),
-                }
-                for a in await ctx.storage.agencies()
-            ]
-            print(_dump(rows))
-        elif command == "list" and args.tree:
-            for line in _tree_lines(directory):
-                print(line)
-        elif command == "list":
-            for agency in await ctx.storage.agencies():
-                extra = f"  [{', '.join(agency.aliases)}]" if agency.aliases else ""
-                print(f"{directory.full_name(agency.id)}{extra}")
-        elif command == "rename":
-            agency_id = _existing_agency(directory, args.name)
-            old = directory.full_name(agency_id)
-            try:
-                await ctx.storage.rename_agency(agency_id, args.new)
-            except ValueError as exc:
-                raise UserError(_("Đã có cơ quan “{name}” cùng cấp.").format(name=args.new)) from exc
-            print(_("Đã đổi tên {old} thành {new}").format(old=old, new=args.new))
-        elif command == "move":
-            agency_id = _existing_agency(directory, args.name)
-            parent_id = None if args.top else _existing_agency(directory, args.parent)
-            try:
-                await ctx.storage.move_agency(agency_id, parent_id)
-            except ValueError as exc:
-                raise UserError(
-                    _("Không thể chuyển {name} vào {parent}.").format(
-                        name=directory.full_name(agency_id),
-                        parent=directory.full_name(parent_id) if parent_id else "—",
-                    )
-                ) from exc
-            fresh = await ctx.directory()
-            print(_("Đã chuyển: {path}").format(path=" › ".join(fresh.path(agency_id))))
-        elif command == "seed":
-            from handlers.places import UnknownProvince, load_places
-
-            try:
-                places = load_places(args.province)
-            except UnknownProvince as exc:
-                raise UserError(
-                    _("Không có tỉnh “{name}”. Các tỉnh: {names}").format(name=args.province, names=str(exc))
-                ) from exc
-            top = directory.resolve("UBND tỉnh")
-            province_id = top.agency_id
-            if province_id is None:
-                province_id = await ctx.storage.add_agency(f"UBND tỉnh {places.province}")
-            added = 0
-            for ward in places.wards:
-                hit = directory.resolve(ward.ubnd_name)
-                if hit.agency_id is not None and fold(directory.record(hit.agency_id).name) == fold(
-                    ward.ubnd_name
-                ):
-                    continue  # already known (from a plan): kept as it is
-                await ctx.storage.add_agency(ward.ubnd_name, parent_id=province_id)
-                added += 1
-            print(
-                _("Đã thêm {n} UBND xã/phường của {province} (có sẵn {known}).").format(
-                    n=added, province=places.province, known=len(places.wards) - added
-                )
-            )
-        elif command == "merge":
-            source = _existing_agency(directory, args.source)
-            target = _existing_agency(directory, args.target)
-            if source == target:
-                raise UserError(_("Hai tên là cùng một cơ quan."))
-            try:
-                await ctx.storage.merge_agencies(source, target)
-            except ValueError as exc:
-                raise UserError(_("Không thể gộp một cơ quan vào đơn vị của chính nó.")) from exc
-            print(
-                _("Đã gộp {source} vào {target}").format(
-                    source=directory.full_name(source), target=directory.full_name(target)
-                )
-            )
+        if command == "list":
+            command = "list_json" if args.json else "list_tree" if args.tree else "list"
+        await _AGENCY_COMMANDS[command](ctx, directory, args)
     finally:
         await ctx.storage.close()
     return 0
 
 
-def _plan_json(plan) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def _agency_alias(ctx: AppContext, directory: Directory, args: argparse.Namespace) -> None:
+    hit = directory.resolve(args.name)
+    if hit.agency_id is None:
+        raise UserError(_("Không tìm thấy cơ quan “{name}”.").format(name=args.name))
+    await ctx.storage.add_alias(hit.agency_id, args.alias)
+    print(
+        _("Đã thêm tên gọi khác “{alias}” cho {name}").format(
+            alias=args.alias, name=directory.full_name(hit.agency_id)
+        )
+    )
+
+
+async def _agency_list_json(ctx: AppContext, directory: Directory, args: argparse.Namespace) -> None:
+    rows = [
+        {
+            "id": a.id,
+            "name": a.name,
+            "full_name": directory.full_name(a.id),
+            "parent_id": a.parent_id,
+            "path": directory.path(a.id),
+            "aliases": list(a.aliases),
+        }
+        for a in await ctx.storage.agencies()
+    ]
+    print(_dump(rows))
+
+
+async def _agency_list_tree(ctx: AppContext, directory: Directory, args: argparse.Namespace) -> None:
+    for line in _tree_lines(directory):
+        print(line)
+
+
+async def _agency_list(ctx: AppContext, directory: Directory, args: argparse.Namespace) -> None:
+    for agency in await ctx.storage.agencies():
+        extra = f"  [{', '.join(agency.aliases)}]" if agency.aliases else ""
+        print(f"{directory.full_name(agency.id)}{extra}")
+
+
+async def _agency_rename(ctx: AppContext, directory: Directory, args: argparse.Namespace) -> None:
+    agency_id = _existing_agency(directory, args.name)
+    old = directory.full_name(agency_id)
+    try:
+        await ctx.storage.rename_agency(agency_id, args.new)
+    except ValueError as exc:
+        raise UserError(_("Đã có cơ quan “{name}” cùng cấp.").format(name=args.new)) from exc
+    print(_("Đã đổi tên {old} thành {new}").format(old=old, new=args.new))
+
+
+async def _agency_move(ctx: AppContext, directory: Directory, args: argparse.Namespace) -> None:
+    agency_id = _existing_agency(directory, args.name)
+    parent_id = None if args.top else _existing_agency(directory, args.parent)
+    try:
+        await ctx.storage.move_agency(agency_id, parent_id)
+    except ValueError as exc:
+        raise UserError(
+            _("Không thể chuyển {name} vào {parent}.").format(
+                name=directory.full_name(agency_id),
+                parent=directory.full_name(parent_id) if parent_id else "—",
+            )
+        ) from exc
+    fresh = await ctx.directory()
+    print(_("Đã chuyển: {path}").format(path=" › ".join(fresh.path(agency_id))))
+
+
+async def _agency_seed(ctx: AppContext, directory: Directory, args: argparse.Namespace) -> None:
+    from handlers.places import UnknownProvince, load_places
+
+    try:
+        places = load_places(args.province)
+    except UnknownProvince as exc:
+        raise UserError(
+            _("Không có tỉnh “{name}”. Các tỉnh: {names}").format(name=args.province, names=str(exc))
+        ) from exc
+    top = directory.resolve("UBND tỉnh")
+    province_id = top.agency_id
+    if province_id is None:
+        province_id = await ctx.storage.add_agency(f"UBND tỉnh {places.province}")
+    added = 0
+    for ward in places.wards:
+        hit = directory.resolve(ward.ubnd_name)
+        known = directory.record(hit.agency_id) if hit.agency_id is not None else None
+        if known is not None and fold(known.name) == fold(ward.ubnd_name):
+            continue  # already known (from a plan): kept as it is
+        await ctx.storage.add_agency(ward.ubnd_name, parent_id=province_id)
+        added += 1
+    print(
+        _("Đã thêm {n} UBND xã/phường của {province} (có sẵn {known}).").format(
+            n=added, province=places.province, known=len(places.wards) - added
+        )
+    )
+
+
+async def _agency_merge(ctx: AppContext, directory: Directory, args: argparse.Namespace) -> None:
+    source = _existing_agency(directory, args.source)
+    target = _existing_agency(directory, args.target)
+    if source == target:
+        raise UserError(_("Hai tên là cùng một cơ quan."))
+    try:
+        await ctx.storage.merge_agencies(source, target)
+    except ValueError as exc:
+        raise UserError(_("Không thể gộp một cơ quan vào đơn vị của chính nó.")) from exc
+    print(
+        _("Đã gộp {source} vào {target}").format(
+            source=directory.full_name(source), target=directory.full_name(target)
+        )
+    )
+
+
+_AGENCY_COMMANDS: dict[str, Callable[[AppContext, Directory, argparse.Namespace], Awaitable[None]]] = {
+    "alias": _agency_alias,
+    "list_json": _agency_list_json,
+    "list_tree": _agency_list_tree,
+    "list": _agency_list,
+    "rename": _agency_rename,
+    "move": _agency_move,
+    "seed": _agency_seed,
+    "merge": _agency_merge,
+}
+
+
+def _plan_json(plan: PlanRecord) -> dict[str, Any]:
     return {
         "id": plan.id,
         "number": plan.number,
@@ -462,7 +525,7 @@ def _plan_json(plan) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     }
 
 
-async def _one_plan(ctx, ref: str):  # type: ignore[no-untyped-def]
+async def _one_plan(ctx: AppContext, ref: str) -> PlanRecord:
     found = await ctx.storage.find_plans(ref)
     if not found:
         raise UserError(_("Không có kế hoạch “{plan}” (ghi số hiệu hoặc mã số của kế hoạch).").format(plan=ref))
@@ -513,16 +576,16 @@ async def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _actor(ctx, by: str | None):  # type: ignore[no-untyped-def]
+async def _actor(ctx: AppContext, by: Address | None) -> Actor:
     """`--by CHANNEL:ID` acts as that account (its rights); without it the command line is an admin."""
     from handlers.results import Actor
 
     if not by:
-        return Actor("cli", None, True)
+        return Actor(Address.of("console", "cli"), None, True)
     user = await ctx.storage.user(by)
     if user is None:
         raise UserError(_("Không có tài khoản {account}").format(account=by))
-    return Actor(user.address, user, by in ctx.settings.admins or user.role == "admin")
+    return Actor(user.address, user, by in ctx.settings.admins or user.role is Role.ADMIN)
 
 
 async def cmd_done(args: argparse.Namespace) -> int:
@@ -556,7 +619,7 @@ async def cmd_done(args: argparse.Namespace) -> int:
 
 async def cmd_remind(args: argparse.Namespace) -> int:
     """Plan the reminders due at --now; list them (--dry-run) or claim and send them once."""
-    from handlers.tick import run_tick
+    from bot.delivery.tick import run_tick
 
     ctx = await _context(args)
     channels = []
@@ -568,7 +631,7 @@ async def cmd_remind(args: argparse.Namespace) -> int:
         sender = None
         if not args.dry_run:
             from bot.app import build_channels
-            from handlers.ports import Outbox
+            from bot.delivery.ports import Outbox
             from handlers.router import Router
 
             channels = build_channels(ctx.settings, Router(ctx))
@@ -579,31 +642,31 @@ async def cmd_remind(args: argparse.Namespace) -> int:
             for channel in channels:
                 await channel.open_for_sending()
             sender = Outbox(channels)
-        result = await run_tick(ctx, sender=sender, dry_run=args.dry_run)
+        report = await run_tick(ctx.delivery(), sender=sender, dry_run=args.dry_run)
     finally:
         for channel in channels:
             with contextlib.suppress(Exception):
                 await channel.stop()
         await ctx.storage.close()
     if args.json:
-        print(_dump(result))
-    elif result["reminders"]:
-        for item in result["reminders"]:
-            print(f"{item['to']}: {item['text']}")
+        print(_dump(report.to_json()))
+    elif report.reminders:
+        for message in report.reminders:
+            print(f"{message.to}: {message.text}")
     else:
         print(_("Không có nhắc việc nào đến giờ gửi."))
     return 0
 
 
 async def cmd_digest(args: argparse.Namespace) -> int:
-    from handlers.digest import digest_for
+    from bot.delivery.digests import digest_report
 
     ctx = await _context(args)
     try:
-        result = await digest_for(ctx, agency=args.agency, today=args.today or ctx.today())
+        report = await digest_report(ctx.cache, agency=args.agency, today=args.today or ctx.today())
     finally:
         await ctx.storage.close()
-    print(_dump(result) if args.json else result["reply_text"])
+    print(_dump(report.to_json()) if args.json else report.reply_text)
     return 0
 
 
@@ -637,15 +700,13 @@ DEFAULT_WEB_PORT = 8080
 async def cmd_web(args: argparse.Namespace) -> int:
     """`web link ACCOUNT [--base URL]` prints a login link; `web serve [--port P]` serves the dashboard."""
     from handlers.dashboard import login_link
-    from storage.db import split_account
 
     settings: Settings = args.settings
     ctx = await _context(args)
     try:
         if args.web_command == "link":
             base = args.base or settings.web_base_url
-            channel, account = split_account(args.account)
-            print(await login_link(ctx, f"{channel}:{account}", base=base))
+            print(await login_link(ctx, args.account, base=base))
             return 0
         port = args.port if args.port is not None else settings.nhacviec_web_port or DEFAULT_WEB_PORT
         return await _serve_web(ctx, host=args.listen or settings.nhacviec_web_listen, port=port)
@@ -660,7 +721,7 @@ def _web_base(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-async def _serve_web(ctx, *, host: str, port: int) -> int:  # type: ignore[no-untyped-def]
+async def _serve_web(ctx: AppContext, *, host: str, port: int) -> int:
     """The dashboard alone (no channel, no reminders) until SIGINT/SIGTERM, with /healthz and /readyz."""
     from bot.app import web_server
 
@@ -804,13 +865,8 @@ async def cmd_health(args: argparse.Namespace) -> int:
 # -- parser and entry point -----------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nhacviec", description=_("Nhắc Việc — trợ lý nhắc việc cho cơ quan nhà nước.")
-    )
-    parser.add_argument("--db", help=_("URL cơ sở dữ liệu SQLAlchemy (mặc định: NHACVIEC_DB)"))
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_chat_commands(sub: argparse._SubParsersAction) -> None:
+    """`run`, `health`, `ask`, `deadline`: the bot and its questions."""
     p = sub.add_parser(
         "run", help=_("chạy bot trên các kênh đã cấu hình (không có token: trò chuyện trên console)")
     )
@@ -826,6 +882,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_health)
 
+    p = sub.add_parser("ask", help=_("hỏi như trên chat"))
+    p.add_argument("text")
+    p.add_argument("--agency")
+    p.add_argument("--today", type=_date)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("deadline", help=_("đọc một thời hạn viết bằng tiếng Việt"))
+    p.add_argument("text")
+    p.add_argument("--today", type=_date)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_deadline)
+
+
+def _add_plan_commands(sub: argparse._SubParsersAction) -> None:
+    """`import`, `plan`, `done`/`undone`, `export`: plans and their results."""
     p = sub.add_parser("import", help=_("nhập một kế hoạch (CSV, XLSX, DOCX, PDF, TXT)"))
     p.add_argument("file")
     p.add_argument("--issuer")
@@ -842,19 +914,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("ask", help=_("hỏi như trên chat"))
-    p.add_argument("text")
-    p.add_argument("--agency")
-    p.add_argument("--today", type=_date)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("plan", help=_("các kế hoạch: xem, lưu trữ, khôi phục"))
+    plan_sub = p.add_subparsers(dest="plan_command", required=True)
+    q = plan_sub.add_parser("list")
+    q.add_argument("--json", action="store_true")
+    for name in ("archive", "restore"):
+        q = plan_sub.add_parser(name)
+        q.add_argument("plan", help=_("số hiệu hoặc mã số của kế hoạch"))
+    p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("deadline", help=_("đọc một thời hạn viết bằng tiếng Việt"))
-    p.add_argument("text")
-    p.add_argument("--today", type=_date)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_deadline)
+    p = sub.add_parser("done", help=_("đánh dấu một kỳ hạn đã xong (kèm ghi chú, tệp báo cáo)"))
+    p.add_argument("occurrence", type=int, help=_("mã kỳ hạn (ask --json: occurrence)"))
+    p.add_argument("--note")
+    p.add_argument("--file")
+    p.add_argument("--by", type=_address, help="telegram:123 | zalo:abc")
+    p.set_defaults(func=cmd_done)
 
+    p = sub.add_parser("undone", help=_("hoàn tác việc đã đánh dấu xong (trong 24 giờ)"))
+    p.add_argument("occurrence", type=int)
+    p.add_argument("--by", type=_address, help="telegram:123 | zalo:abc")
+    p.set_defaults(func=cmd_done)
+
+    p = sub.add_parser("export", help=_("xuất báo cáo Excel của một cơ quan"))
+    p.add_argument("--agency", required=True)
+    p.add_argument("--from", dest="start", type=_date)
+    p.add_argument("--to", dest="end", type=_date)
+    p.add_argument("--today", type=_date)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
+
+
+def _add_delivery_commands(sub: argparse._SubParsersAction) -> None:
+    """`remind`, `digest`: what the reminder tick and the managers' digest would send."""
     p = sub.add_parser("remind", help=_("gửi (hoặc xem trước) các nhắc việc đến giờ"))
     p.add_argument("--now", type=_datetime)
     p.add_argument("--dry-run", action="store_true")
@@ -867,16 +958,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_digest)
 
+
+def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
+    """`user`, `agency`, `web`: people, the directory, the dashboard."""
     p = sub.add_parser("user", help=_("quản lý người dùng"))
     user_sub = p.add_subparsers(dest="user_command", required=True)
     q = user_sub.add_parser("add")
-    q.add_argument("account", help="telegram:123 | zalo:abc")
+    q.add_argument("account", type=_address, help="telegram:123 | zalo:abc")
     q.add_argument("--agency", required=True)
     q.add_argument("--role", default="officer", choices=["officer", "manager", "admin"])
     q = user_sub.add_parser("list")
     q.add_argument("--json", action="store_true")
     q = user_sub.add_parser("remove")
-    q.add_argument("account")
+    q.add_argument("account", type=_address)
     p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("agency", help=_("quản lý cơ quan"))
@@ -902,44 +996,27 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("target", metavar="INTO")
     p.set_defaults(func=cmd_agency)
 
-    p = sub.add_parser("export", help=_("xuất báo cáo Excel của một cơ quan"))
-    p.add_argument("--agency", required=True)
-    p.add_argument("--from", dest="start", type=_date)
-    p.add_argument("--to", dest="end", type=_date)
-    p.add_argument("--today", type=_date)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_export)
-
     p = sub.add_parser("web", help=_("trang tổng hợp trên trình duyệt: phục vụ, hoặc in một liên kết đăng nhập"))
     web_sub = p.add_subparsers(dest="web_command", required=True)
     q = web_sub.add_parser("serve", help=_("chỉ phục vụ trang tổng hợp (không kênh chat, không nhắc việc)"))
     q.add_argument("--port", type=int, default=None, help=_("cổng (mặc định NHACVIEC_WEB_PORT, hoặc 8080)"))
     q.add_argument("--listen", help=_("địa chỉ lắng nghe (mặc định NHACVIEC_WEB_LISTEN)"))
     q = web_sub.add_parser("link", help=_("in một liên kết đăng nhập (10 phút, dùng một lần)"))
-    q.add_argument("account", help="telegram:123 | zalo:abc")
+    q.add_argument("account", type=_address, help="telegram:123 | zalo:abc")
     q.add_argument("--base", type=_web_base, help=_("địa chỉ gốc của trang (mặc định NHACVIEC_WEB_URL)"))
     p.set_defaults(func=cmd_web)
 
-    p = sub.add_parser("done", help=_("đánh dấu một kỳ hạn đã xong (kèm ghi chú, tệp báo cáo)"))
-    p.add_argument("occurrence", type=int, help=_("mã kỳ hạn (ask --json: occurrence)"))
-    p.add_argument("--note")
-    p.add_argument("--file")
-    p.add_argument("--by", help="telegram:123 | zalo:abc")
-    p.set_defaults(func=cmd_done)
 
-    p = sub.add_parser("undone", help=_("hoàn tác việc đã đánh dấu xong (trong 24 giờ)"))
-    p.add_argument("occurrence", type=int)
-    p.add_argument("--by", help="telegram:123 | zalo:abc")
-    p.set_defaults(func=cmd_done)
-
-    p = sub.add_parser("plan", help=_("các kế hoạch: xem, lưu trữ, khôi phục"))
-    plan_sub = p.add_subparsers(dest="plan_command", required=True)
-    q = plan_sub.add_parser("list")
-    q.add_argument("--json", action="store_true")
-    for name in ("archive", "restore"):
-        q = plan_sub.add_parser(name)
-        q.add_argument("plan", help=_("số hiệu hoặc mã số của kế hoạch"))
-    p.set_defaults(func=cmd_plan)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nhacviec", description=_("Nhắc Việc — trợ lý nhắc việc cho cơ quan nhà nước.")
+    )
+    parser.add_argument("--db", help=_("URL cơ sở dữ liệu SQLAlchemy (mặc định: NHACVIEC_DB)"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_chat_commands(sub)
+    _add_plan_commands(sub)
+    _add_delivery_commands(sub)
+    _add_admin_commands(sub)
     return parser
 
 
@@ -954,7 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
     set_default_language(settings.nhacviec_language)
     args = build_parser().parse_args(argv)
     args.settings = settings
-    command: Callable[[argparse.Namespace], Awaitable[int]] = args.func
+    command: Callable[[argparse.Namespace], Coroutine[Any, Any, int]] = args.func
     try:
         return asyncio.run(command(args))
     except UserError as exc:

@@ -14,8 +14,11 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
+from types import TracebackType
 
 from bot.core.redact import Redactor, install
+
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -27,7 +30,7 @@ class OneLineFormatter(logging.Formatter):
         super().__init__(fmt)
         self.redact = redact
 
-    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]
+    def formatException(self, ei: _ExcInfo) -> str:
         _type, exc, tb = ei
         if exc is None:
             return ""

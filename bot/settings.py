@@ -6,45 +6,17 @@ import ipaddress
 import os
 from datetime import time
 from functools import cached_property
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.address import Address
 from bot.core.i18n import _
-
-if TYPE_CHECKING:
-    from bot.core.redact import Redactor
-    from bot.core.reminders.planner import PlannerConfig
-
-
-def parse_hhmm(value: str) -> time:
-    """ "08:00" or "8" → time(8, 0); raises ValueError on anything else ("8h", "25:00")."""
-    hours, _, minutes = value.strip().partition(":")
-    if not hours.strip().isdigit() or (minutes and not minutes.strip().isdigit()):
-        raise ValueError("cần giờ dạng HH:MM, ví dụ 08:00 (expected HH:MM)")
-    return time(int(hours), int(minutes or 0))
-
-
-def parse_days(value: str) -> tuple[int, ...]:
-    """ "7,3,1,0" → (7, 3, 1, 0): unique, largest first; raises ValueError on a non-number."""
-    days = tuple(sorted({int(d) for d in value.split(",") if d.strip()}, reverse=True))
-    if any(d < 0 or d > 366 for d in days):
-        raise ValueError("cần các số ngày 0–366 cách nhau bởi dấu phẩy, ví dụ 7,3,1,0")
-    return days
-
-
-def parse_quiet_hours(value: str) -> tuple[time, time] | None:
-    """ "21:00-07:00" → (21:00, 07:00); empty → None (no quiet hours)."""
-    raw = value.strip()
-    if not raw:
-        return None
-    start, sep, end = raw.partition("-")
-    if not sep:
-        raise ValueError("cần dạng HH:MM-HH:MM, ví dụ 21:00-07:00, hoặc để trống")
-    return parse_hhmm(start), parse_hhmm(end)
+from bot.core.redact import Redactor
+from bot.core.reminders.planner import DEFAULT_REMIND_DAYS, PlannerConfig
+from bot.core.reminders.times import parse_days, parse_hhmm, parse_quiet_hours
 
 
 def parse_web_url(value: str | None) -> str | None:
@@ -98,6 +70,10 @@ class Settings(BaseSettings):
     nhacviec_debug: bool = False  # the CLI re-raises unexpected errors (a developer's traceback)
     nhacviec_remind_partners: str = "off"
     nhacviec_province: str = ""
+    # Issue 27: scans and photos are read by Tesseract within these limits (per file).
+    nhacviec_ocr_max_pages: int = Field(default=30, ge=1)
+    nhacviec_ocr_max_seconds: float = Field(default=300.0, gt=0)
+    nhacviec_ocr_language: str = "vie"
 
     @field_validator("nhacviec_remind_partners")
     @classmethod
@@ -165,6 +141,14 @@ class Settings(BaseSettings):
             host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
             return f"http://{'[' + host + ']' if ':' in host else host}:{self.nhacviec_web_port}"
         return None
+
+    @field_validator("nhacviec_admins")
+    @classmethod
+    def _check_admins(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                Address(part)  # raises ValueError naming the expected form
+        return value
 
     @field_validator("nhacviec_working_days")
     @classmethod
@@ -242,9 +226,9 @@ class Settings(BaseSettings):
         return ZoneInfo(self.nhacviec_timezone)
 
     @property
-    def admins(self) -> set[str]:
-        """`telegram:123,zalo:abc` → {"telegram:123", "zalo:abc"}."""
-        return {a.strip() for a in self.nhacviec_admins.split(",") if a.strip()}
+    def admins(self) -> frozenset[Address]:
+        """`telegram:123,zalo:abc` → {Address("telegram:123"), Address("zalo:abc")}."""
+        return frozenset(Address(a) for a in self.nhacviec_admins.split(",") if a.strip())
 
     @cached_property
     def remind_days(self) -> tuple[int, ...]:
@@ -270,7 +254,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Everything that must never reach a log, a reply, stderr or the database."""
-        from sqlalchemy.engine import make_url
+        from sqlalchemy.engine import make_url  # lazy: SQLAlchemy costs `nhacviec deadline` 0.3 s
 
         found = [
             self.telegram_bot_token,
@@ -285,24 +269,18 @@ class Settings(BaseSettings):
         return [s for s in found if s]
 
     def redactor(self) -> Redactor:
-        from bot.core.redact import Redactor
-
         return Redactor(self.secrets())
 
-    def planner_config(self, **overrides: object) -> PlannerConfig:
+    def planner_config(self) -> PlannerConfig:
         """The reminder planner's config as plain values (the core never reads settings itself)."""
-        from bot.core.reminders.planner import DEFAULT_REMIND_DAYS, PlannerConfig
-
-        values: dict[str, object] = {
-            "remind_days": self.remind_days or DEFAULT_REMIND_DAYS,
-            "remind_at": self.remind_at,
-            "quiet_hours": self.quiet_hours,
-            "tz": self.tz,
-            "max_nags": self.nhacviec_nag_weeks,
-            "remind_partners": self.remind_partners,
-        }
-        values.update(overrides)
-        return PlannerConfig(**values)  # type: ignore[arg-type]
+        return PlannerConfig(
+            remind_days=self.remind_days or DEFAULT_REMIND_DAYS,
+            remind_at=self.remind_at,
+            quiet_hours=self.quiet_hours,
+            tz=self.tz,
+            max_nags=self.nhacviec_nag_weeks,
+            remind_partners=self.remind_partners,
+        )
 
     @property
     def working_days(self) -> bool:

@@ -6,12 +6,14 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.core.address import Address
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.text import fold
 from handlers.help import help_reply
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
@@ -216,9 +218,9 @@ async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Repl
     return replies
 
 
-async def _admins(turn: Turn) -> list[tuple[str, str]]:
+async def _admins(turn: Turn) -> list[tuple[Address, str]]:
     """Admin addresses and their languages: NHACVIEC_ADMINS plus approved users with role admin."""
-    found: dict[str, str] = {a: "vi" for a in turn.ctx.settings.admins}
+    found: dict[Address, str] = {a: "vi" for a in turn.ctx.settings.admins}
     for user in await turn.ctx.storage.users():
         if user.address in found:
             found[user.address] = user.language
@@ -227,7 +229,7 @@ async def _admins(turn: Turn) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
+async def decide_join(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới duyệt được yêu cầu tham gia.")])]
     parts = payload.split(":")

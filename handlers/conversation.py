@@ -15,15 +15,18 @@ import base64
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.address import Address
+from bot.core.domain import ParsedPlan
+from bot.core.importing.plan_json import plan_from_json, plan_to_json
+from bot.core.replies import Button, Reply
+from bot.delivery.ports import DeliveryError, Outbox
 from handlers.context import AppContext
-from handlers.ports import DeliveryError, Outbox
-from handlers.replies import Button, Reply, Request
+from handlers.requests import Request
 from storage import Storage
-from storage.db import UserRecord
+from storage.users import UserRecord
 
 WAITING_TTL = timedelta(hours=1)
 BUTTONS_TTL = timedelta(days=2)
@@ -44,7 +47,7 @@ class Turn:
     async def notify(self, text: str) -> None:
         """Say something in this chat before the answer is ready (a long import's progress); a
         channel that cannot be reached mid-turn (the console) simply shows the answer later."""
-        address = f"{self.req.channel}:{self.req.chat_id}"
+        address = self.req.chat
         if self.outbox is not None and self.outbox.can_send(address):
             try:
                 await self.outbox.send(address, Reply([text]))
@@ -66,32 +69,32 @@ class ChatState:
     def __init__(self, storage: Storage, clock: Callable[[], datetime]) -> None:
         self.storage, self.clock = storage, clock
 
-    async def waiting(self, account: str) -> tuple[str, Any] | None:
+    async def waiting(self, account: Address) -> tuple[str, Any] | None:
         found = await self.storage.conversation(f"wait:{account}", now=self.clock())
         return (found["what"], found.get("data")) if found else None
 
-    async def wait_for(self, account: str, what: str, data: Any = None) -> None:
+    async def wait_for(self, account: Address, what: str, data: Any = None) -> None:
         await self.storage.set_conversation(
             f"wait:{account}", {"what": what, "data": data}, expires_at=self.clock() + WAITING_TTL
         )
 
-    async def stop_waiting(self, account: str) -> None:
+    async def stop_waiting(self, account: Address) -> None:
         await self.storage.set_conversation(f"wait:{account}", None, expires_at=self.clock())
 
-    async def rejected_until(self, account: str) -> datetime | None:
+    async def rejected_until(self, account: Address) -> datetime | None:
         """When an account whose join request was rejected may ask again (None: it may now)."""
         found = await self.storage.conversation(f"rejected:{account}", now=self.clock())
         return datetime.fromisoformat(found["until"]) if found else None
 
-    async def rejected(self, account: str, cooldown: timedelta) -> None:
+    async def rejected(self, account: Address, cooldown: timedelta) -> None:
         until = self.clock() + cooldown
         await self.storage.set_conversation(f"rejected:{account}", {"until": until.isoformat()}, expires_at=until)
 
-    async def buttons(self, chat: str) -> list[Button] | None:
+    async def buttons(self, chat: Address) -> list[Button] | None:
         found = await self.storage.conversation(f"buttons:{chat}", now=self.clock())
         return [Button(label, data) for label, data in found["buttons"]] if found else None
 
-    async def show_buttons(self, chat: str, buttons: list[Button]) -> None:
+    async def show_buttons(self, chat: Address, buttons: list[Button]) -> None:
         await self.storage.set_conversation(
             f"buttons:{chat}",
             {"buttons": [[b.label, b.data] for b in buttons]},
@@ -105,13 +108,13 @@ class PendingImports:
     def __init__(self, storage: Storage, clock: Callable[[], datetime]) -> None:
         self.storage, self.clock = storage, clock
 
-    async def add(self, account: str, parsed: ParsedPlan, data: bytes) -> str:
+    async def add(self, account: Address, parsed: ParsedPlan, data: bytes) -> str:
         token = secrets.token_hex(4)
         await self._store(token, account, parsed, data)
         return token
 
     async def _store(
-        self, token: str, account: str, parsed: ParsedPlan, data: bytes, matches: dict[str, str] | None = None
+        self, token: str, account: Address, parsed: ParsedPlan, data: bytes, matches: dict[str, str] | None = None
     ) -> None:
         await self.storage.set_conversation(
             f"import:{token}",
@@ -127,7 +130,7 @@ class PendingImports:
     async def _load(self, token: str) -> dict[str, Any] | None:
         return await self.storage.conversation(f"import:{token}", now=self.clock())
 
-    async def get(self, token: str, account: str) -> ParsedPlan | None:
+    async def get(self, token: str, account: Address) -> ParsedPlan | None:
         found = await self._load(token)
         if found is None or found["account"] != account:
             return None
@@ -157,63 +160,6 @@ class PendingImports:
         if found is not None:
             found["matches"] = dict(matches)
             await self.storage.set_conversation(f"import:{token}", found, expires_at=self.clock() + PENDING_TTL)
-
-
-def plan_to_json(plan: ParsedPlan) -> dict[str, Any]:
-    return {
-        "tasks": [
-            {
-                "title": t.title,
-                "lead": t.lead,
-                "partners": t.partners,
-                "deadline": t.deadline,
-                "kind": t.kind.value,
-                "dates": [d.isoformat() for d in t.dates],
-                "activity": t.activity,
-                "output": t.output,
-                "note": t.note,
-                "number": t.number,
-                "source": t.source,
-            }
-            for t in plan.tasks
-        ],
-        "issuer": plan.issuer,
-        "number": plan.number,
-        "date": plan.date.isoformat() if plan.date else None,
-        "year": plan.year,
-        "title": plan.title,
-        "period": list(plan.period) if plan.period else None,
-        "source_file": plan.source_file,
-        "source_hash": plan.source_hash,
-        "warnings": list(plan.warnings),
-        "errors": list(plan.errors),
-    }
-
-
-def plan_from_json(value: dict[str, Any]) -> ParsedPlan:
-    tasks = [
-        ParsedTask(
-            **{
-                **t,
-                "kind": Kind(t["kind"]),
-                "dates": [date.fromisoformat(d) for d in t["dates"]],
-            }
-        )
-        for t in value["tasks"]
-    ]
-    return ParsedPlan(
-        tasks=tasks,
-        issuer=value["issuer"],
-        number=value["number"],
-        date=date.fromisoformat(value["date"]) if value["date"] else None,
-        year=value["year"],
-        title=value["title"],
-        period=tuple(value["period"]) if value.get("period") else None,  # type: ignore[arg-type]
-        source_file=value["source_file"],
-        source_hash=value["source_hash"],
-        warnings=list(value["warnings"]),
-        errors=list(value["errors"]),
-    )
 
 
 @dataclass

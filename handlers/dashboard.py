@@ -9,7 +9,7 @@ Decisions written down here:
   agency and every unit under it; an admin sees every agency; an officer sees their own agency's
   tasks only — what /viec shows them — as a one-row overview, without the Excel report (which,
   like /xuat, is for managers).
-- **The counts are the digest's**: every page counts with `handlers.digest.digest_of` (which is
+- **The counts are the digest's**: every page counts with `bot.delivery.digests.digest_of` (which is
   `build_digest`), for the same scope and day, so the overview's numbers equal /baocao's and
   `nhacviec digest --json`'s; a unit's row is the digest of that unit alone, which is the same
   row. A task counts for its first lead, as in the digest and the report.
@@ -25,15 +25,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from bot.core.address import Address
 from bot.core.domain import OccurrenceStatus, OccurrenceView, Role, TaskView, UserError, visible_agencies
 from bot.core.i18n import _
 from bot.core.markup import esc
 from bot.core.reminders.digest import STATES, Digest, StateCounts, occurrence_state
+from bot.core.replies import Reply
+from bot.delivery.digests import digest_of
 from handlers.context import AppContext
-from handlers.digest import digest_of
 from handlers.export import REPORT_FORMATS, export_data, file_name
-from handlers.replies import Reply
-from storage.db import ExtensionRecord, PlanRecord, ResultRecord
+from storage.plans import PlanRecord
+from storage.results import ExtensionRecord, ResultRecord
 from storage.web_logins import LINK_TTL, LinkState, Redeemed
 
 if TYPE_CHECKING:
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 class Viewer:
     """Who is looking, and what they may see."""
 
-    address: str
+    address: Address
     name: str
     role: Role
     agency_id: int | None
@@ -63,7 +65,7 @@ class Viewer:
         return self.role.oversees_units and self.agency_id is not None
 
 
-async def viewer_of(ctx: AppContext, address: str) -> Viewer | None:
+async def viewer_of(ctx: AppContext, address: Address) -> Viewer | None:
     """The viewer an account is now, or None when it may not look (unknown, not approved, blocked,
     no agency)."""
     user = await ctx.storage.user(address)
@@ -80,13 +82,13 @@ async def viewer_of(ctx: AppContext, address: str) -> Viewer | None:
     if user is None or not (user.approved and user.active) or agency_id is None:
         return None
     scope = visible_agencies(user.role, agency_id, directory.descendants)
-    return Viewer(address, name, Role(user.role), agency_id, agency, language, frozenset(scope))
+    return Viewer(address, name, user.role, agency_id, agency, language, frozenset(scope))
 
 
 # -- logging in ---------------------------------------------------------------------------------
 
 
-async def login_link(ctx: AppContext, address: str, *, base: str | None) -> str:
+async def login_link(ctx: AppContext, address: Address, *, base: str | None) -> str:
     """A single-use link valid 10 minutes for `address`; UserError (a sentence) when it may not have one."""
     if not base:
         raise UserError(
@@ -257,7 +259,7 @@ async def _scope_tasks(ctx: AppContext, viewer: Viewer) -> list[TaskView]:
 
 async def overview(ctx: AppContext, viewer: Viewer, filters: Filters) -> Overview:
     digest = await digest_of(
-        ctx, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
+        ctx.cache, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
     )
     return Overview(viewer, ctx.today(), scope_label(viewer), digest)
 
@@ -293,7 +295,7 @@ async def unit_page(ctx: AppContext, viewer: Viewer, unit_id: int, filters: Filt
     if unit_id not in directory or not viewer.sees(unit_id):
         return None
     today = ctx.today()
-    digest = await digest_of(ctx, {unit_id}, today=today, period=filters.period, plan_id=filters.plan_id)
+    digest = await digest_of(ctx.cache, {unit_id}, today=today, period=filters.period, plan_id=filters.plan_id)
     name = directory.full_name(unit_id)
     rows = []
     for task in await ctx.tasks_for_agencies({unit_id}):
@@ -312,7 +314,7 @@ async def unit_page(ctx: AppContext, viewer: Viewer, unit_id: int, filters: Filt
 async def due_list(ctx: AppContext, viewer: Viewer, filters: Filters, *, overdue: bool) -> list[Row]:
     """The digest's overdue list (most late first), or its next-7-days list (soonest first)."""
     digest = await digest_of(
-        ctx, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
+        ctx.cache, _scope(viewer), today=ctx.today(), period=filters.period, plan_id=filters.plan_id
     )
     items = digest.overdue if overdue else digest.due_soon
     today = ctx.today()
@@ -346,7 +348,7 @@ async def task_page(ctx: AppContext, viewer: Viewer, occurrence_id: int) -> Task
     today = ctx.today()
     state = occurrence_state(occ.status, occ.due, occ.done_at, today)
     unit = directory.full_name(task.lead_id) if task.lead_id is not None else task.lead
-    people = {u.address: u.name or u.address for u in await ctx.storage.users()}
+    people: dict[str, str] = {u.address: u.name or u.address for u in await ctx.storage.users()}
     return TaskPage(
         Row(task, occ, state, (occ.due - today).days, unit or task.lead, task.lead_id),
         await ctx.storage.result(occurrence_id),
@@ -362,7 +364,7 @@ class ReportFile:
     content: bytes
 
 
-async def report(
+async def report_file(
     ctx: AppContext, viewer: Viewer, agency_id: int, filters: Filters, fmt: str
 ) -> ReportFile | None:
     """The report of an agency in the viewer's scope (managers and admins), or None."""

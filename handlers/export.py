@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.core.domain import Role, UserError
+from bot.core.domain import UserError
 from bot.core.export import ExportData, build_xlsx, collect
 from bot.core.i18n import _
 from bot.core.markup import esc
 from bot.core.reminders.digest import STATES, state_labels
+from bot.core.replies import Reply
 from bot.core.text import fold_words
 from handlers.context import AppContext
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -42,7 +42,7 @@ async def export_data(
         for t in await ctx.storage.tasks_for_agencies(scope)
         if not t.plan_archived and (plan_id is None or t.plan_id == plan_id)
     ]
-    people = {u.address: u.name or u.address for u in await ctx.storage.users()}
+    people: dict[str, str] = {u.address: u.name or u.address for u in await ctx.storage.users()}
     return collect(
         tasks,
         agency_ids=set(scope),
@@ -103,7 +103,7 @@ def summary_blocks(data: ExportData) -> list[str]:
 
 async def export_command(turn: Turn) -> list[Reply]:
     """/xuat [TÊN CƠ QUAN]: the report of my agency (managers, admins)."""
-    if not turn.is_admin and (turn.user is None or not Role(turn.user.role).oversees_units):
+    if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
         return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
     agency_id = turn.user.agency_id if turn.user else None
     directory = await turn.ctx.directory()

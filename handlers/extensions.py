@@ -12,13 +12,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.domain import OccurrenceStatus, Role, visible_agencies
+from bot.core.address import Address
+from bot.core.domain import OccurrenceStatus, visible_agencies
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.results import parse_extension
 from handlers import results
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
 from handlers.results_chat import fresh, stamp
+from storage.results import ExtensionRecord
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
@@ -68,14 +71,14 @@ async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     ]
 
 
-async def _deciders(turn: Turn, task_lead_ids: set[int]) -> list[tuple[str, str]]:
+async def _deciders(turn: Turn, task_lead_ids: set[int]) -> list[tuple[Address, str]]:
     """Managers/admins over one of the task's leads, else the deployment's admins: (address, language)."""
     directory = await turn.ctx.directory()
-    found: dict[str, str] = {}
+    found: dict[Address, str] = {}
     for user in await turn.ctx.storage.users():
         if not (user.approved and user.active) or user.agency_id is None or user.agency_id not in directory:
             continue
-        if not Role(user.role).oversees_units:
+        if not user.role.oversees_units:
             continue
         if visible_agencies(user.role, user.agency_id, directory.descendants) & task_lead_ids:
             found[user.address] = user.language
@@ -146,7 +149,7 @@ async def _may_decide(turn: Turn, occurrence_id: int) -> bool:
     if turn.is_admin:
         return True
     user = turn.user
-    if user is None or user.agency_id is None or not Role(user.role).oversees_units:
+    if user is None or user.agency_id is None or not user.role.oversees_units:
         return False
     found = await turn.ctx.storage.occurrence(occurrence_id)
     if found is None:
@@ -156,7 +159,7 @@ async def _may_decide(turn: Turn, occurrence_id: int) -> bool:
     return bool(scope & await turn.ctx.storage.task_lead_ids(found[0].id))
 
 
-async def decide(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
+async def decide_extension(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
     ext = await turn.ctx.storage.extension(ref) if (ref := payload_id(payload)) is not None else None
     if ext is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
@@ -189,7 +192,7 @@ async def _rejected_with_reason(turn: Turn, conv: Conversation, ext_id: int) -> 
     return await _tell(turn, decided, approved=False)
 
 
-async def _tell(turn: Turn, ext, *, approved: bool) -> list[Reply]:  # type: ignore[no-untyped-def]
+async def _tell(turn: Turn, ext: ExtensionRecord, *, approved: bool) -> list[Reply]:
     found = await turn.ctx.storage.occurrence(ext.occurrence_id)
     title = f"<b>{esc(found[0].title)}</b>" if found else "—"
     requester = await turn.ctx.storage.user(ext.requested_by)

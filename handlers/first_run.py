@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.address import Address
 from bot.core.demo import DEMO_FILE, DEMO_ISSUER, DEMO_PLAN, DEMO_QUESTIONS, demo_plan
 from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
+from bot.core.replies import Reply
 from bot.core.text import fold
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -26,10 +28,10 @@ class UnknownRole(ValueError):
     pass
 
 
-async def console_user(ctx: AppContext, address: str, *, agency: str | None, role: str) -> str | None:
+async def console_user(ctx: AppContext, address: Address, *, agency: str | None, role: str) -> str | None:
     """Make the console's account an approved user of `agency` with `role`; the agency's full name."""
     try:
-        role = Role(role).value
+        chosen = Role(role)
     except ValueError as exc:
         raise UnknownRole(role) from exc
     agency_id = None
@@ -39,7 +41,7 @@ async def console_user(ctx: AppContext, address: str, *, agency: str | None, rol
         if agency_id is None:
             agency_id = await ctx.storage.add_agency(agency.strip())
     await ctx.storage.upsert_user(
-        address, agency_id=agency_id, role=role, approved=True, active=True, name="console"
+        address, agency_id=agency_id, role=chosen, approved=True, active=True, name="console"
     )
     if agency_id is None:
         return None
@@ -58,10 +60,9 @@ async def load_demo(turn: Turn) -> list[Reply]:
             return [Reply([_("Không có kế hoạch mẫu nào để xoá.")])]
         return [Reply([_("Đã xoá kế hoạch mẫu {plan} và các nhiệm vụ của nó.").format(plan=esc(DEMO_PLAN))])]
     today = ctx.today()
-    parsed = await parse_file(
-        ctx, demo_plan(today), DEMO_FILE, issuer=DEMO_ISSUER, plan=DEMO_PLAN, year=today.year, today=today
-    )
-    report = await save_parsed(ctx, parsed, dry_run=False)
+    options = ImportOptions(today=today, issuer=DEMO_ISSUER, plan=DEMO_PLAN, year=today.year)
+    parsed = await parse_file(ctx, demo_plan(today), DEMO_FILE, options)
+    report = await save_parsed(ctx, parsed, options)
     n = len(parsed.tasks)
     blocks = [
         ngettext(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.i18n import _
 from bot.core.markup import esc
-from handlers.replies import Reply
+from bot.core.replies import Reply
 
 
 def command_descriptions() -> list[tuple[str, str]]:

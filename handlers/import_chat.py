@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING
 
 from bot.core.domain import ImportRefused, ParsedPlan
 from bot.core.i18n import _
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from handlers.importing import parse_file, placement_line, save_parsed
-from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
@@ -17,6 +20,24 @@ PREVIEW_TASKS = 5
 PROGRESS_ABOVE_BYTES = 512 * 1024  # a file this big takes a moment: say so first
 PREVIEW_WARNINGS = 5
 PREVIEW_NAMES = 20
+OCR_NOTE_EVERY = 15.0  # seconds between two "trang 3/12" notes of one scan
+
+
+class OcrProgress:
+    """The progress notes of a scan being read, sent into the chat from the reading thread:
+    the first page, then at most one note every OCR_NOTE_EVERY seconds."""
+
+    def __init__(self, turn: Turn, loop: asyncio.AbstractEventLoop, every: float = OCR_NOTE_EVERY) -> None:
+        self.turn, self.loop, self.every = turn, loop, every
+        self.last: float | None = None
+
+    def __call__(self, page: int, pages: int) -> None:
+        now = time.monotonic()
+        if self.last is not None and now - self.last < self.every:
+            return
+        self.last = now
+        note = _("Đang nhận dạng chữ: trang {page}/{pages}").format(page=page, pages=pages)
+        asyncio.run_coroutine_threadsafe(self.turn.notify(note), self.loop)
 
 
 async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
@@ -57,7 +78,7 @@ async def on_import(turn: Turn, conv: Conversation) -> list[Reply]:
                     name=esc(req.file_name), size=len(data) / 1048576
                 )
             )
-        parsed = await parse_file(turn.ctx, data, req.file_name)
+        parsed = await parse_file(turn.ctx, data, req.file_name, progress=OcrProgress(turn, asyncio.get_running_loop()))
         if not parsed.tasks:
             raise ImportRefused(_("Không tìm thấy nhiệm vụ nào trong tệp."))
     except ImportRefused as exc:
@@ -83,13 +104,15 @@ async def preview(
     agency is dropped (`matches` is changed in place) and the preview says why.
     """
     problem = None
+    trial = ImportOptions(today=turn.ctx.today(), dry_run=True)
     try:
-        report = await save_parsed(turn.ctx, parsed, dry_run=True, matches=matches)
+        report = await save_parsed(turn.ctx, parsed, trial.with_matches(matches))
     except ValueError as exc:
         problem = str(exc)
         if matches is not None:
             matches.clear()
-        report = await save_parsed(turn.ctx, parsed, dry_run=True)
+        report = await save_parsed(turn.ctx, parsed, trial)
+    parsed = report.parsed  # as it would be saved: bounded by its period, the issuer's name as known
     unknown = _("chưa rõ")
     blocks = [esc(problem)] if problem else []
     blocks += [
@@ -99,6 +122,12 @@ async def preview(
         _("Số kế hoạch: {v}").format(v=esc(parsed.number or unknown)),
         _("Năm: {v}").format(v=parsed.year or unknown),
     ]
+    if parsed.ocr_text is not None:
+        blocks.append(
+            _("Chữ được nhận dạng từ bản quét (OCR) và đã sửa dấu tự động; bản OCR gốc được lưu kèm.")
+            if parsed.repaired_text is not None
+            else _("Chữ được nhận dạng từ bản quét (OCR); bản OCR gốc được lưu kèm.")
+        )
     if not report.result.created:
         blocks.append(
             _("Kế hoạch này đã có: sẽ cập nhật (thêm {a}, sửa {u}, bỏ {r}); việc đã xong vẫn giữ.").format(
@@ -132,7 +161,7 @@ async def preview(
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
+async def on_preview_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
     action, _sep, token = payload.partition(":")
@@ -168,7 +197,8 @@ async def on_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]
         matches = await conv.imports.matches(token)
         await conv.imports.pop(token)
         try:
-            report = await save_parsed(turn.ctx, parsed, dry_run=False, matches=matches)
+            options = ImportOptions(today=turn.ctx.today()).with_matches(matches)
+            report = await save_parsed(turn.ctx, parsed, options)
         except ValueError as exc:
             return [Reply([esc(str(exc))])]
         r = report.result
@@ -198,14 +228,13 @@ async def facts_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]
     if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
         return [Reply([_("Năm không hợp lệ: {y}").format(y=esc(year[:20]))])]
     # Read the file again with the facts: a new year changes the due dates of "Quý II" and the like.
-    parsed = await parse_file(
-        turn.ctx,
-        await conv.imports.data(token),
-        parsed.source_file,
+    facts = ImportOptions(
+        today=turn.ctx.today(),
         issuer=issuer[:300] or parsed.issuer,
         plan=number[:100] or parsed.number,
         year=int(year) if year else parsed.year,
     )
+    parsed = await parse_file(turn.ctx, await conv.imports.data(token), parsed.source_file, facts)
     await conv.imports.replace(token, parsed)
     return await preview(turn, parsed, token, await conv.imports.matches(token))
 

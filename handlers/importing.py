@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import date
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
-from bot.core.importing.leads import Placement, place_names
+from bot.core.importing.guard import FileKind, check_size, sniff
+from bot.core.importing.leads import Place, Placement, place_names
+from bot.core.importing.ocr_layout import OcrPage
+from bot.core.importing.options import ImportOptions
+from bot.core.importing.plan_json import plan_to_json
 from bot.core.importing.reader import read_plan
+from bot.core.importing.scanned import pages_to_read
 from bot.core.plans import bound_to_period
 from bot.core.text import fold
+from bot.ocr.tesseract import OcrLimits, check_pages, read_image_file, read_pdf_pages
 from handlers.context import AppContext
-from storage.db import SaveResult
+from storage.plans import SaveResult
 
 
 @dataclass
@@ -25,31 +34,15 @@ class ImportReport:
     placements: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        """DESIGN.md `import` shape (identical with and without --dry-run, plus counts)."""
-        p = self.parsed
+        """The `import --json` shape: the plan's one JSON shape (`plan_json`) with what the save
+        found and did — the same with and without --dry-run."""
+        plan = plan_to_json(self.parsed)
+        messages = {key: plan.pop(key) for key in ("warnings", "errors")}  # printed after the names
         return {
-            "plan": p.number,
-            "issuer": p.issuer,
-            "year": p.year,
-            "date": p.date.isoformat() if p.date else None,
-            "period": list(p.period) if p.period else None,
-            "title": p.title,
-            "tasks": [
-                {
-                    "title": t.title,
-                    "lead": t.lead,
-                    "partners": t.partners,
-                    "deadline": t.deadline,
-                    "kind": str(t.kind),
-                    "dates": [d.isoformat() for d in t.dates],
-                    "source": t.source,
-                }
-                for t in p.tasks
-            ],
+            **plan,
             "agencies": self.result.new_agencies,
             "names": self.placements,
-            "warnings": p.warnings,
-            "errors": p.errors,
+            **messages,
             "dry_run": self.dry_run,
             "created": self.result.created,
             "added": self.result.tasks_added,
@@ -58,34 +51,75 @@ class ImportReport:
         }
 
 
+def _with_deployment(ctx: AppContext, options: ImportOptions | None = None) -> ImportOptions:
+    """`options` (what the caller asked; nothing: today, no facts, a real save) with what this
+    deployment sets: the file cap and the due day of quarterly rules."""
+    return replace(
+        options or ImportOptions(today=ctx.today()),
+        max_bytes=ctx.settings.max_file_bytes,
+        quarter_day=ctx.settings.quarter_report_day,
+    )
+
+
 async def parse_file(
     ctx: AppContext,
     data: bytes,
     filename: str,
+    options: ImportOptions | None = None,
     *,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ParsedPlan:
     """Read a file into a plan (raises ImportRefused); no database write.
 
-    The reading runs in a worker thread, so the other chats are answered meanwhile (a
-    190,000-row spreadsheet takes seconds to read).
+    The directory's names go with the options (a scanned plan's damaged names are put back to
+    them). The reading runs in a worker thread, so the other chats are answered meanwhile (a
+    190,000-row spreadsheet takes seconds to read; OCR of a scan, seconds a page). Scanned
+    pages and photos are read by Tesseract there first (issue 27); `progress(page, pages)` is
+    called from that thread before each page.
     """
-    known = [a.name for a in await ctx.storage.agencies()]
-    return await asyncio.to_thread(
-        read_plan,
-        data,
-        filename,
-        today=today or ctx.today(),
-        issuer=issuer,
-        plan=plan,
-        year=year,
-        max_bytes=ctx.settings.max_file_bytes,
-        quarter_day=ctx.settings.quarter_report_day,
-        known_agencies=known,
-    )
+    known = tuple(a.name for a in await ctx.storage.agencies())
+    reading = replace(_with_deployment(ctx, options), known_agencies=known)
+    settings = ctx.settings
+    limits = OcrLimits(settings.nhacviec_ocr_max_pages, settings.nhacviec_ocr_max_seconds, settings.nhacviec_ocr_language)
+
+    def read() -> ParsedPlan:
+        check_size(len(data), reading.max_bytes)
+        return read_plan(data, filename, reading, ocr_words(data, filename, limits, progress))
+
+    return await asyncio.to_thread(read)
+
+
+_OCR_KEPT = 4  # scans whose OCR this process keeps: a preview corrected ("Sửa cơ quan/số/năm") is not read again
+_ocr_kept: OrderedDict[str, dict[int, OcrPage]] = OrderedDict()
+_ocr_lock = threading.Lock()
+
+
+def ocr_words(
+    data: bytes, filename: str, limits: OcrLimits, progress: Callable[[int, int], None] | None = None
+) -> dict[int, OcrPage] | None:
+    """What OCR reads on the scanned pages of a file (None when it has none): every frame of
+    a photo or scanned image, the image-only pages of a PDF. The last few scans' readings are
+    kept, so the same file read again (the admin corrected the preview's facts) is not OCR'd
+    anew."""
+    kind = sniff(data, filename)
+    pages = pages_to_read(data, kind)
+    if not pages:
+        return None
+    check_pages(len(pages), limits)
+    key = f"{hashlib.sha256(data).hexdigest()}:{limits.language}"
+    with _ocr_lock:
+        if key in _ocr_kept:
+            _ocr_kept.move_to_end(key)
+            return _ocr_kept[key]
+    if kind is FileKind.IMAGE:
+        words = dict(enumerate(read_image_file(data, limits, progress), start=1))
+    else:
+        words = read_pdf_pages(data, pages, limits, progress)
+    with _ocr_lock:
+        _ocr_kept[key] = words
+        while len(_ocr_kept) > _OCR_KEPT:
+            _ocr_kept.popitem(last=False)
+    return words
 
 
 def _preview(placement: Placement, role: str) -> dict[str, Any]:
@@ -114,23 +148,23 @@ def placement_line(name: dict[str, Any]) -> str:
     return f"[{role}] {name['written']} → {where}"
 
 
-async def save_parsed(
-    ctx: AppContext, parsed: ParsedPlan, *, dry_run: bool, matches: dict[str, str] | None = None
-) -> ImportReport:
-    """Place every lead and partner on an agency (known, or new) and save; a dry run rolls back.
+async def save_parsed(ctx: AppContext, parsed: ParsedPlan, options: ImportOptions) -> ImportReport:
+    """Place every lead and partner on an agency (known, or new) and save; a dry run
+    (`options.dry_run`) rolls back.
 
-    `matches` lets an admin correct the preview: a name as written → the agency it means
+    `options.matches` lets an admin correct the preview: a name as written → the agency it means
     (any name the directory resolves, e.g. a full name "Văn phòng Sở (Sở Y tế)").
     """
-    bound_to_period(parsed, today=ctx.today(), quarter_day=ctx.settings.quarter_report_day)
+    options = _with_deployment(ctx, options)
+    parsed = bound_to_period(parsed, today=options.today, quarter_day=options.quarter_day)
     directory = await ctx.directory()
     issuer_id = directory.resolve(parsed.issuer).agency_id if parsed.issuer else None
     if issuer_id is not None:
         record = directory.record(issuer_id)
         assert record is not None
-        parsed.issuer = record.name
+        parsed = replace(parsed, issuer=record.name)
     corrections: dict[str, int] = {}
-    for written, target in (matches or {}).items():
+    for written, target in options.matches:
         hit = directory.resolve(target)
         if hit.agency_id is None:
             raise ValueError(
@@ -162,8 +196,8 @@ async def save_parsed(
             out.append(placement)
         return out
 
-    leads: dict[str, list[tuple[str, Any]]] = {}
-    partners: dict[str, list[tuple[str, Any]]] = {}
+    leads: dict[str, list[Place]] = {}
+    partners: dict[str, list[Place]] = {}
     preview: dict[tuple[str, str], dict[str, Any]] = {}
     for task in parsed.tasks:
         for text, table, role in ((task.lead, leads, "lead"), (task.partners, partners, "partner")):
@@ -174,6 +208,7 @@ async def save_parsed(
             for placement in placements:
                 preview.setdefault((fold(placement.written), role), _preview(placement, role))
     result = await ctx.storage.save_plan(
-        parsed, leads, dry_run=dry_run, partner_names=partners, issuer_id=issuer_id
+        parsed, leads, dry_run=options.dry_run, partner_names=partners, issuer_id=issuer_id
     )
-    return ImportReport(parsed=parsed, result=result, dry_run=dry_run, placements=list(preview.values()))
+    names = list(preview.values())
+    return ImportReport(parsed=parsed, result=result, dry_run=options.dry_run, placements=names)

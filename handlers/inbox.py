@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from handlers.context import AppContext
@@ -45,6 +47,24 @@ log = logging.getLogger(__name__)
 
 Handle = Callable[[dict[str, Any]], Awaitable[None]]
 
+
+class NotAnUpdate(ValueError):
+    """Pushed JSON that is not an update of the channel (the webhook answers 400)."""
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """What a channel in webhook mode gives the web server: where updates are pushed, the header
+    carrying the secret, and `accept(update)`, which keeps the update here — True for a new one,
+    False for a repeat; `NotAnUpdate` for JSON that is not an update; anything else when it could
+    not be stored (the webhook answers 503, the sender retries)."""
+
+    channel: str
+    path: str
+    secret_header: str
+    secret: str
+    accept: Callable[[dict[str, Any]], Awaitable[bool]]
+
 CONCURRENCY = 16  # chats handled at once by one worker (one turn each)
 MAX_TAKEOVERS = 3
 PURGE_EVERY = 300.0  # seconds between purges of handled keys past storage.inbox.KEEP
@@ -52,7 +72,7 @@ PURGE_BATCHES = 40  # at most this many batches (of storage.inbox.PURGE_BATCH ro
 
 
 class WorkerLease(Protocol):
-    """This worker's lease as the inbox needs it (handlers.tick.Lease)."""
+    """This worker's lease as the inbox needs it (`storage.leases.Lease`)."""
 
     worker: str
     seconds: float
@@ -130,8 +150,12 @@ class InboxWorker:
                 chats |= await self._sweep()
             for chat in chats:
                 if chat not in self._active and chat.partition(":")[0] in self.handlers:
-                    self._active[chat] = asyncio.create_task(self._drain(chat), name=f"inbox {chat}")
-                    self._active[chat].add_done_callback(lambda _t, chat=chat: self._active.pop(chat, None))
+                    task = asyncio.create_task(self._drain(chat), name=f"inbox {chat}")
+                    self._active[chat] = task
+                    task.add_done_callback(functools.partial(self._forget, chat))
+
+    def _forget(self, chat: str, _task: asyncio.Task[None]) -> None:
+        self._active.pop(chat, None)
 
     async def _sweep(self) -> set[str]:
         """Chats no live worker holds (a dead worker's, or stored by a worker that died at

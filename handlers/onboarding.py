@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.core.address import Address
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.replies import Reply
 from bot.core.text import fold
+from handlers import access
 from handlers.help import command_descriptions, help_reply
-from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from handlers.context import AppContext
@@ -103,7 +105,7 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
         tips = [_("Có phải: {names}?").format(names=esc("; ".join(hit.suggestions)))] if hit.suggestions else []
         return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(name[:200])), *tips])]
     invite = await turn.ctx.storage.create_invite(
-        hit.agency_id, role.value, auto_approve=auto, by=turn.req.account, now=turn.ctx.now()
+        hit.agency_id, role, auto_approve=auto, by=turn.req.account, now=turn.ctx.now()
     )
     link = invite_link(turn.req.channel, bot_username, invite.code)
     agency = directory.full_name(hit.agency_id)
@@ -131,8 +133,6 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
 
 async def start_with_code(turn: Turn, conv: Conversation, code: str) -> list[Reply] | None:
     """ "/start CODE" from an invite link; None when CODE is no invite (the usual /start follows)."""
-    from handlers import access
-
     if turn.req.chat_type == "group" or len(code) > 64 or " " in code:
         return None
     st = turn.ctx.storage
@@ -217,14 +217,13 @@ async def command_menus(ctx: AppContext, channel: str) -> list[Menu]:
     """Everybody's menu (an officer's), then one per private chat of a manager or an admin."""
     roles: dict[str, Role] = {}
     for address in ctx.settings.admins:
-        name, _sep, account = address.partition(":")
-        if name == channel and account:
-            roles[account] = Role.ADMIN
+        if address.channel == channel:
+            roles[address.id] = Role.ADMIN
     for user in await ctx.storage.users():
         if user.channel != channel or not (user.approved and user.active) or user.role == Role.OFFICER:
             continue
         if roles.get(user.account_id) is not Role.ADMIN:
-            roles[user.account_id] = Role(user.role)
+            roles[user.account_id] = user.role
     menus = []
     for language in LANGUAGES:
         with use_language(language):
@@ -233,14 +232,14 @@ async def command_menus(ctx: AppContext, channel: str) -> list[Menu]:
     return menus
 
 
-async def account_menus(ctx: AppContext, address: str) -> list[Menu]:
+async def account_menus(ctx: AppContext, address: Address) -> list[Menu]:
     """The menus of one account's private chat after its role changed (joined, approved)."""
-    channel, _sep, account = address.partition(":")
+    account = address.id
     user = await ctx.storage.user(address)
     if address in ctx.settings.admins:
         role = Role.ADMIN
     elif user is not None and user.approved and user.active:
-        role = Role(user.role)
+        role = user.role
     else:
         return []
     menus = []

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from bot.core.lang.places import Places
 from bot.core.text import fold
+
+if TYPE_CHECKING:  # the package loads its data on import: only where a place is named
+    from vietnam_provinces import Province
 
 
 class UnknownProvince(ValueError):
     pass
 
 
-def _match(name: str):  # type: ignore[no-untyped-def]
+def _match(name: str) -> Province:
     from vietnam_provinces import Province
 
     wanted = fold(name).replace("tinh ", "").replace("thanh pho ", "").strip()

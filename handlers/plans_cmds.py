@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from bot.core.i18n import _
 from bot.core.markup import esc
-from handlers.replies import Button, Reply, payload_id
+from bot.core.replies import Button, Reply
+from handlers.requests import payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -44,7 +45,7 @@ async def plans(turn: Turn) -> list[Reply]:
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_button(turn: Turn, payload: str) -> list[Reply]:
+async def on_plan_button(turn: Turn, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới quản lý được các kế hoạch.")])]
     action, _sep, ref = payload.partition(":")

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.domain import OccurrenceStatus, OccurrenceView, Role, TaskView, UserError, visible_agencies
+from bot.core.address import Address
+from bot.core.domain import OccurrenceStatus, OccurrenceView, TaskView, UserError, visible_agencies
 from bot.core.i18n import _
 from handlers.context import AppContext
-from storage.db import UserRecord
+from storage.users import UserRecord
 
 UNDO_WINDOW = timedelta(hours=24)
 
@@ -25,7 +26,7 @@ UNDO_WINDOW = timedelta(hours=24)
 class Actor:
     """Who acts: an account (with its record, when it has one), or an admin (CLI, NHACVIEC_ADMINS)."""
 
-    address: str
+    address: Address
     user: UserRecord | None = None
     is_admin: bool = False
 
@@ -108,7 +109,7 @@ async def undo_done(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskVi
     result = await ctx.storage.result(occurrence_id)
     if result is None or result.status != OccurrenceStatus.DONE.value:
         raise UserError(_("Việc này chưa được đánh dấu xong."))
-    manager = actor.is_admin or bool(actor.user and Role(actor.user.role).oversees_units)
+    manager = actor.is_admin or bool(actor.user and actor.user.role.oversees_units)
     if result.done_by != actor.address and not manager:
         raise UserError(_("Chỉ người đã đánh dấu xong hoặc lãnh đạo mới hoàn tác được."))
     if result.done_at is not None and ctx.clock() - result.done_at > UNDO_WINDOW:
@@ -132,7 +133,7 @@ def recent_results(tasks: list[TaskView], actor: Actor, now: datetime) -> list[t
         for occ in task.occurrences:
             if occ.status == OccurrenceStatus.DONE and occ.done_at is not None and occ.done_at >= since:
                 if actor.is_admin or occ.done_by == actor.address or (
-                    actor.user and Role(actor.user.role).oversees_units
+                    actor.user and actor.user.role.oversees_units
                 ):
                     found.append((task, occ.id))
     return found

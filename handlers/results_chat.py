@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.core.domain import UserError
+from bot.core.domain import TaskView, UserError
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from handlers import results
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
+from handlers.tasks_cmds import done_menu
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
@@ -47,14 +49,12 @@ def _file(turn: Turn) -> dict[str, Any] | None:
     return {"file_id": req.file_id, "file_name": req.file_name, "file_size": req.file_size}
 
 
-def _title(task) -> str:  # type: ignore[no-untyped-def]
+def _title(task: TaskView) -> str:
     return f"<b>{esc(task.title)}</b>"
 
 
 async def done_with_file(turn: Turn, conv: Conversation) -> list[Reply]:
     """A document sent with /xong: choose the task it reports on."""
-    from handlers.tasks_cmds import done_menu
-
     if turn.req.channel != "telegram" or turn.req.file_id is None:
         return [Reply([_("Kênh này chưa nhận tệp báo cáo; hãy gửi ghi chú bằng chữ.")])]
     await conv.state.wait_for(turn.req.account, "done_file", stamp(turn, _file(turn)))

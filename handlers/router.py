@@ -6,8 +6,9 @@ Decisions written down here:
 - Buttons and numbered choices are the same thing: every reply's buttons are remembered per
   chat, so a channel without inline buttons (Zalo, the console) shows them as "1. …, 2. …" and
   a reply of "1" presses the first one.
-- Conversation state (waiting for an agency name, an /import file, plan facts) lives in
-  memory: after a restart the user simply starts the step again; nothing stored is lost.
+- Conversation state (what the bot waits for, the choices it offered, an import preview with
+  its file) is kept in the database with an expiry (`handlers/conversation.py`): it survives a
+  restart, and any worker can take the next message.
 - In groups the bot answers only commands, mentions and its own buttons.
 """
 
@@ -17,10 +18,15 @@ import logging
 import re
 import secrets
 
+from bot.core.address import Address
 from bot.core.domain import Role, UserError
 from bot.core.i18n import _, use_language
+from bot.core.lang.answers import social_reply
+from bot.core.lang.social import social_turn
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
 from bot.core.text import fold
+from bot.delivery.ports import Outbox
 from handlers import (
     access,
     dashboard,
@@ -36,9 +42,8 @@ from handlers import (
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
-from handlers.ports import Outbox
-from handlers.replies import Button, Reply, Request
-from storage.db import UserRecord
+from handlers.requests import Request
+from storage.users import UserRecord
 
 log = logging.getLogger(__name__)
 
@@ -81,26 +86,26 @@ class Router:
         # Delivers replies addressed to other chats and progress notes (`nhacviec run` gives it;
         # a router without one, like the console's, answers only in the chat of the request).
         self.outbox = outbox
-        self._menus_changed: set[str] = set()  # accounts whose command menu follows a new role
+        self._menus_changed: set[Address] = set()  # accounts whose command menu follows a new role
 
-    async def is_admin(self, address: str, user: UserRecord | None) -> bool:
+    async def is_admin(self, address: Address, user: UserRecord | None) -> bool:
         if address in self.ctx.settings.admins:
             return True
         return bool(user and user.approved and user.active and user.role == Role.ADMIN)
 
     # -- what channel adapters report; they never touch storage themselves -------------------
 
-    async def account_blocked(self, address: str) -> None:
+    async def account_blocked(self, address: Address) -> None:
         """The account blocked the bot or removed it from a group: stop writing there."""
         await self.ctx.storage.deactivate(address)
 
-    async def account_back(self, address: str) -> None:
+    async def account_back(self, address: Address) -> None:
         """An account marked inactive (it had blocked the bot) writes or unblocks again."""
         user = await self.ctx.storage.user(address)
         if user is not None and not user.active:
             await self.ctx.storage.upsert_user(address, active=True)
 
-    async def language_of(self, address: str) -> str:
+    async def language_of(self, address: Address) -> str:
         """The language to answer an account in outside a turn (an apology, an unsupported message)."""
         user = await self.ctx.storage.user(address)
         return user.language if user else "vi"
@@ -121,14 +126,14 @@ class Router:
 
     async def changed_menus(self, channel: str) -> list[onboarding.Menu]:
         """Menus of the accounts that joined or were approved since the last call (on `channel`)."""
-        mine = {a for a in self._menus_changed if a.startswith(f"{channel}:")}
+        mine = {a for a in self._menus_changed if a.channel == channel}
         self._menus_changed -= mine
         menus: list[onboarding.Menu] = []
         for address in sorted(mine):
             menus += await onboarding.account_menus(self.ctx, address)
         return menus
 
-    async def chat_moved(self, old: str, new: str) -> None:
+    async def chat_moved(self, old: Address, new: Address) -> None:
         """A chat got a new address (a Telegram group upgraded to a supergroup): links follow it."""
         if await self.ctx.storage.move_chat(old, new):
             log.info("chat %s moved to %s; its link and reminders follow", old, new)
@@ -136,7 +141,7 @@ class Router:
         if buttons:
             await self.conv.state.show_buttons(new, buttons)
 
-    async def buttons_shown(self, address: str, buttons: list[Button]) -> None:
+    async def buttons_shown(self, address: Address, buttons: list[Button]) -> None:
         """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later
         "1", "2" there presses them."""
         if buttons:
@@ -156,7 +161,7 @@ class Router:
             except Exception:
                 log.exception("error handling %s from %s", (req.text or req.callback or "")[:80], req.account)
                 replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
-        chat = f"{req.channel}:{req.chat_id}"
+        chat = req.chat
         for reply in replies:
             if reply.buttons:  # remembered where they are shown, so "1" there presses the first
                 await self.conv.state.show_buttons(reply.to or chat, [b for row in reply.buttons for b in row])
@@ -164,7 +169,7 @@ class Router:
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         req = turn.req
-        chat = f"{req.channel}:{req.chat_id}"
+        chat = req.chat
         if req.callback is None:
             choice = (
                 _numbered_choice(req.text, await self.conv.state.buttons(chat)) if _is_number(req.text) else None
@@ -182,6 +187,8 @@ class Router:
         turn.args = args
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
+        if command is None and (social := await self._social_turn(turn, chat)) is not None:
+            return social
         if command == "huy":
             await self.conv.state.stop_waiting(req.account)
             return [Reply([_("Đã huỷ.")])]
@@ -232,7 +239,7 @@ class Router:
         if command == "xong":
             return await tasks_cmds.done_menu(turn)
         if command == "baocao":
-            return await tasks_cmds.report(turn)
+            return await tasks_cmds.report_command(turn)
         if command == "nhacnho":
             return await settings_cmds.reminders(turn)
         if command == "lienket":
@@ -259,16 +266,27 @@ class Router:
             return [help_reply()]
         return await tasks_cmds.question(turn)
 
+    async def _social_turn(self, turn: Turn, chat: Address) -> list[Reply] | None:
+        """Thanks, goodbyes and greetings of an approved account get their short reply, and never
+        become a note, a reason or an agency name (a wait stays open); an acknowledgement ("ok",
+        "vâng") too, unless a choice is shown (a proposal's yes or no is the conversation's)."""
+        if not turn.approved or turn.req.file_name is not None:
+            return None
+        kind = social_turn(fold(turn.req.text))
+        if kind is None or (kind == "ack" and await self.conv.state.buttons(chat)):
+            return None
+        return [Reply(social_reply(kind))]
+
     async def _callback(self, turn: Turn, data: str) -> list[Reply]:
         kind, _sep, rest = data.partition(":")
         if kind == "join":
             return await access.join_chosen(turn, self.conv, rest)
         if kind in ("ap", "rj"):
-            replies = await access.decide(turn, self.conv, approve=kind == "ap", payload=rest)
+            replies = await access.decide_join(turn, self.conv, approve=kind == "ap", payload=rest)
             self._menus_changed.update(r.to for r in replies if r.to)  # the account decided on
             return replies
         if kind == "imp":
-            return await import_chat.on_button(turn, self.conv, rest)
+            return await import_chat.on_preview_button(turn, self.conv, rest)
         if kind == "lang":
             turn.args = rest
             return await settings_cmds.language(turn)
@@ -285,9 +303,9 @@ class Router:
         if kind == "ext":
             return await extensions.chosen(turn, self.conv, rest)
         if kind in ("xa", "xr"):
-            return await extensions.decide(turn, self.conv, approve=kind == "xa", payload=rest)
+            return await extensions.decide_extension(turn, self.conv, approve=kind == "xa", payload=rest)
         if kind == "plan":
-            return await plans_cmds.on_button(turn, rest)
+            return await plans_cmds.on_plan_button(turn, rest)
         return [Reply([_("Nút này đã hết hiệu lực.")])]
 
 

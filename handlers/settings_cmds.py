@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from bot.core.domain import Role
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
+from bot.core.reminders.times import format_days, format_hhmm, parse_days, parse_hhmm
+from bot.core.replies import Button, Reply
 from bot.core.text import fold
-from bot.settings import parse_days, parse_hhmm
-from handlers.replies import Button, Reply, payload_id
+from handlers.requests import payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -47,7 +48,7 @@ async def reminders(turn: Turn) -> list[Reply]:
         return [Reply([_("Tài khoản của bạn chưa tham gia.")])]
     rhythm = digest_rhythm(folded)
     if rhythm is not None:
-        if not Role(user.role).oversees_units and not turn.is_admin:
+        if not user.role.oversees_units and not turn.is_admin:
             return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
         await st.set_digest_rhythm(user.address, rhythm)
     elif folded in ("macdinh", "mac dinh", "default", "reset"):
@@ -56,13 +57,13 @@ async def reminders(turn: Turn) -> list[Reply]:
         days = parse_days(args)
         if any(d > 60 for d in days):
             return [Reply([_("Số ngày nhắc trước phải từ 0 đến 60.")])]
-        await st.set_reminder_prefs(user.address, remind_days=",".join(map(str, days)))
+        await st.set_reminder_prefs(user.address, remind_days=days)
     elif (m := _HOUR.match(args)) and args:
         try:
             at = parse_hhmm(f"{m.group(1)}:{m.group(2) or 0}")
         except ValueError:
             return [Reply([_("Giờ không hợp lệ. Ví dụ: /nhacnho 8:30")])]
-        await st.set_reminder_prefs(user.address, remind_at=at.strftime("%H:%M"))
+        await st.set_reminder_prefs(user.address, remind_at=at)
     elif folded.split(" ")[0] in ("tat", "off", "bat", "on") and (task_id := payload_id(folded.split(" ")[-1])):
         muted = set(user.muted)
         if folded.startswith(("tat", "off")):
@@ -73,16 +74,16 @@ async def reminders(turn: Turn) -> list[Reply]:
     elif args:
         return [Reply([_("Không hiểu cài đặt “{args}”.").format(args=esc(args[:100])), *reminder_help()])]
     user = await st.user(user.address) or user
-    days = user.remind_days or ",".join(map(str, settings.remind_days))
-    hour = user.remind_at or settings.nhacviec_remind_at
+    shown_days = format_days(user.remind_days or settings.remind_days)
+    hour = format_hhmm(user.remind_at) if user.remind_at else settings.nhacviec_remind_at
     blocks = [
         "<b>" + _("Cài đặt nhắc việc") + "</b>",
-        _("Nhắc trước: {days} ngày, lúc {hour}.").format(days=esc(days), hour=esc(hour)),
+        _("Nhắc trước: {days} ngày, lúc {hour}.").format(days=esc(shown_days), hour=esc(hour)),
     ]
     if user.muted:
         blocks.append(_("Đã tắt nhắc cho các việc số: {ids}").format(ids=", ".join(map(str, user.muted))))
     buttons: list[list[Button]] = []
-    if Role(user.role).oversees_units:
+    if user.role.oversees_units:
         names = digest_rhythm_names()
         blocks.append(_("Báo cáo tổng hợp: {rhythm}.").format(rhythm=names[user.digest or "daily"]))
         buttons = [
@@ -164,7 +165,7 @@ async def link_group(turn: Turn) -> list[Reply]:
         agency_id = hit.agency_id
     if not turn.is_admin and turn.user and agency_id not in directory.descendants(turn.user.agency_id or -1):
         return [Reply([_("Lãnh đạo chỉ liên kết được nhóm với cơ quan của mình hoặc đơn vị trực thuộc.")])]
-    await turn.ctx.storage.link_chat(f"{turn.req.channel}:{turn.req.chat_id}", agency_id, by=turn.req.account)
+    await turn.ctx.storage.link_chat(turn.req.chat, agency_id, by=turn.req.account)
     return [
         Reply(
             [

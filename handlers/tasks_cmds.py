@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
+from bot.delivery.digests import digest_replies
 from handlers import results
 from handlers.ask import ask
-from handlers.replies import Button, Reply
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -68,10 +68,8 @@ async def done_menu(turn: Turn) -> list[Reply]:
     return [Reply(blocks, buttons=buttons)]
 
 
-async def report(turn: Turn) -> list[Reply]:
-    from handlers.digest import digest_replies
-
-    if not turn.is_admin and (turn.user is None or not Role(turn.user.role).oversees_units):
+async def report_command(turn: Turn) -> list[Reply]:
+    if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
         return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
     agency_id = turn.user.agency_id if turn.user else None
     if turn.args:
@@ -81,4 +79,4 @@ async def report(turn: Turn) -> list[Reply]:
             return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(turn.args[:200]))])]
     if agency_id is None:
         return [Reply([_("Hãy ghi tên cơ quan: /baocao TÊN CƠ QUAN")])]
-    return await digest_replies(turn.ctx, agency_id, today=turn.ctx.today(), with_chart=True)
+    return await digest_replies(turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True)

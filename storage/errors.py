@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
 from bot.core.domain import UserError
 from bot.core.i18n import _
 
@@ -67,8 +69,6 @@ def explain(exc: BaseException) -> StorageError | None:
     """The sentence for a database failure we recognise, else None (a bug, not the database)."""
     if isinstance(exc, StorageError):
         return exc
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
-
     if isinstance(exc, IntegrityError | ProgrammingError):
         return None  # a lost race or a bug: the caller retries or apologises
     chain: list[BaseException] = []

@@ -1,6 +1,8 @@
 """The inbox of pushed updates (issue 30): kept before they are acknowledged, handled once, in order.
 
-A repository of its own over the shared engine (`Storage.inbox`), like `storage.web_logins`.
+A repository of its own on the shared `Database` (`storage.database`), reached from the façade
+as one attribute, `Storage.inbox`, like the dashboard's `Storage.web`: its verbs (keep, claim,
+finish) are the inbox's, not every repository's.
 
 - **Kept first.** A webhook stores the update (`keep`) and only then answers 200. The update's
   own id — Telegram's `update_id` (with the bot's id), Zalo's message id — is unique per
@@ -29,11 +31,9 @@ write, so what it reads after is read under the write lock.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -50,11 +50,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.database import Repository
 from storage.models import Base, Worker
+from storage.rows import aware, changed_rows, utc
 
 KEEP = timedelta(days=2)  # handled keys kept this long: Telegram re-sends for up to 24 hours
 PURGE_BATCH = 5_000
@@ -140,21 +141,11 @@ class Backlog:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware(utc(value))
 
 
-class Inbox:
-    """The `inbox` and `inbox_claims` tables. `sessions` reads; `write()` is the façade's write transaction."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        write: Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]],
-        dialect: str,
-    ) -> None:
-        self._sessions = sessions
-        self._write = write
-        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+class Inbox(Repository):
+    """The `inbox` and `inbox_claims` tables, through the shared `Database`."""
 
     async def keep(
         self,
@@ -173,32 +164,32 @@ class Inbox:
         one holds it (`held`): the usual case — one update, nobody on the chat — then costs one
         commit here and one in `finish`. A chat someone holds (even a dead worker) is left to
         `claim`."""
-        row = {
+        chat = chat[:120]
+        row: dict[str, Any] = {
             "channel": channel,
             "key": key[:100],
-            "chat": chat[:120],
+            "chat": chat,
             "seq": seq,
             "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
             "received_at": _utc(now),
             "takeovers": 0,
         }
-        statement = self._insert(InboxUpdate).values(row).on_conflict_do_nothing(index_elements=["channel", "key"])
-        async with self._write() as s:
-            result = await s.execute(statement)
-            if not result.rowcount:
+        async with self.db.write() as s:
+            if not await changed_rows(s, self.db.insert_new(InboxUpdate, [row], key=("channel", "key"))):
                 return Kept(new=False, held=False)
             if worker is None:
                 return Kept(new=True, held=False)
-            claimed = await s.execute(
-                self._insert(InboxClaim)
-                .values(chat=row["chat"], worker=worker, claimed_at=_utc(now))
-                .on_conflict_do_nothing(index_elements=["chat"])
-            )
-            return Kept(new=True, held=bool(claimed.rowcount))
+            held = await self._claim_free(s, chat, worker, _utc(now))
+            return Kept(new=True, held=held)
+
+    async def _claim_free(self, s: AsyncSession, chat: str, worker: str, now: datetime) -> bool:
+        """Take `chat` for `worker` if nobody holds it (a row being let go is waited for)."""
+        claim = {"chat": chat, "worker": worker, "claimed_at": now}
+        return bool(await changed_rows(s, self.db.insert_new(InboxClaim, [claim], key="chat")))
 
     async def pending(self, chat: str, *, limit: int = 20) -> list[Pending]:
         """A chat's first pending updates, read without a transaction (for the worker holding it)."""
-        async with self._sessions() as s:
+        async with self.db.read() as s:
             return await _pending(s, chat, limit)
 
     async def claim(self, chat: str, *, worker: str, now: datetime, limit: int = 20) -> Claimed | None:
@@ -206,22 +197,12 @@ class Inbox:
         its first pending updates; None while another live worker holds it. A chat with nothing
         pending is let go at once (`updates` empty)."""
         now = _utc(now)
-        async with self._write() as s:
-            inserted = await s.execute(
-                self._insert(InboxClaim)
-                .values(chat=chat, worker=worker, claimed_at=now)
-                .on_conflict_do_nothing(index_elements=["chat"])
-            )
+        async with self.db.write() as s:
             taken_over = False
-            if not inserted.rowcount:
+            if not await self._claim_free(s, chat, worker, now):
                 holder = await s.scalar(select(InboxClaim.worker).where(InboxClaim.chat == chat).with_for_update())
                 if holder is None:  # let go between the two statements: take it now
-                    again = await s.execute(
-                        self._insert(InboxClaim)
-                        .values(chat=chat, worker=worker, claimed_at=now)
-                        .on_conflict_do_nothing(index_elements=["chat"])
-                    )
-                    if not again.rowcount:
+                    if not await self._claim_free(s, chat, worker, now):
                         return None
                 elif holder != worker:
                     if await _alive(s, holder, now):
@@ -246,17 +227,16 @@ class Inbox:
         when none is left the claim is let go in the same statement that finds none. None: the
         chat is no longer ours (our lease lapsed and another worker took it over)."""
         now = _utc(now)
-        async with self._write() as s:
+        async with self.db.write() as s:
             await s.execute(
                 update(InboxUpdate)
                 .where(InboxUpdate.id == update_id, InboxUpdate.handled_at.is_(None))
                 .values(handled_at=now, handled_by=(outcome or worker)[:100], payload=None)
             )
-            nothing_left = ~select(InboxUpdate.id).where(InboxUpdate.chat == chat, InboxUpdate.handled_at.is_(None)).exists()
-            released = await s.execute(
-                delete(InboxClaim).where(InboxClaim.chat == chat, InboxClaim.worker == worker, nothing_left)
-            )
-            if released.rowcount:
+            pending = select(InboxUpdate.id).where(InboxUpdate.chat == chat, InboxUpdate.handled_at.is_(None))
+            if await changed_rows(
+                s, delete(InboxClaim).where(InboxClaim.chat == chat, InboxClaim.worker == worker, ~pending.exists())
+            ):
                 return []
             holder = await s.scalar(select(InboxClaim.worker).where(InboxClaim.chat == chat))
             if holder != worker:
@@ -265,9 +245,8 @@ class Inbox:
 
     async def release(self, *, worker: str) -> int:
         """A worker stopping cleanly lets all its chats go: others take them at once."""
-        async with self._write() as s:
-            result = await s.execute(delete(InboxClaim).where(InboxClaim.worker == worker))
-            return int(result.rowcount or 0)
+        async with self.db.write() as s:
+            return await changed_rows(s, delete(InboxClaim).where(InboxClaim.worker == worker))
 
     async def waiting_chats(self, *, now: datetime, worker: str = "", limit: int = 50) -> list[str]:
         """Chats with pending updates that no other live worker holds (never claimed, their
@@ -282,11 +261,11 @@ class Inbox:
             .order_by(func.min(InboxUpdate.id))
             .limit(limit)
         )
-        async with self._sessions() as s:
+        async with self.db.read() as s:
             return list((await s.scalars(query)).all())
 
     async def backlog(self) -> Backlog:
-        async with self._sessions() as s:
+        async with self.db.read() as s:
             count, oldest = (
                 await s.execute(
                     select(func.count(InboxUpdate.id), func.min(InboxUpdate.received_at)).where(
@@ -303,13 +282,12 @@ class Inbox:
             .where(InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < _utc(now) - keep)
             .limit(batch)
         )
-        async with self._write() as s:
-            result = await s.execute(delete(InboxUpdate).where(InboxUpdate.id.in_(old)))
-            return int(result.rowcount or 0)
+        async with self.db.write() as s:
+            return await changed_rows(s, delete(InboxUpdate).where(InboxUpdate.id.in_(old.scalar_subquery())))
 
     async def handled(self, channel: str, key: str) -> datetime | None:
         """When an update was handled (None: pending or unknown) — for tests and diagnostics."""
-        async with self._sessions() as s:
+        async with self.db.read() as s:
             found = await s.scalar(
                 select(InboxUpdate.handled_at).where(InboxUpdate.channel == channel, InboxUpdate.key == key)
             )

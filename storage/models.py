@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -63,6 +64,10 @@ class Plan(Base):
     period_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     archived_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A scan or an OCR'd file (issue 27): the text as OCR gave it, kept for the record, and the
+    # repaired text the tasks were read from (None when nothing was repaired).
+    ocr_text: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    repaired_text: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="plan", cascade="all, delete-orphan")
 
@@ -244,7 +249,7 @@ class Worker(Base):
     lease_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class Conversation(Base):
+class ConversationState(Base):
     """What the bot waits for in a chat (an import preview, an agency name, numbered choices).
 
     Kept here, not in a process's memory, so it survives a restart and any of several
@@ -254,7 +259,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -1,22 +1,20 @@
-"""Storage for onboarding: invite links, and a group that moved to a new chat id (supergroup).
-
-A mixin of `storage.db.Storage` (the one facade); kept apart so the core tables' code stays small.
-"""
+"""Onboarding: invite links (/moi), and a group that moved to a new chat id (a supergroup)."""
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatLink, Invite, Meta, Plan, ReminderLog, User
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from bot.core.address import Address
+from bot.core.domain import Role
+from storage.database import Repository
+from storage.models import ChatLink, Invite, ReminderLog, User
+from storage.rows import aware, changed_rows
+from storage.users import split_account
 
 INVITE_DAYS = 30
 
@@ -25,108 +23,91 @@ INVITE_DAYS = 30
 class InviteRecord:
     code: str
     agency_id: int
-    role: str
+    role: Role
     auto_approve: bool
-    created_by: str
+    created_by: Address
     expires_at: datetime
     uses: int
 
 
 def _record(row: Invite) -> InviteRecord:
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    return InviteRecord(row.code, row.agency_id, row.role, row.auto_approve, row.created_by, expires, row.uses)
+    return InviteRecord(
+        row.code,
+        row.agency_id,
+        Role(row.role),
+        row.auto_approve,
+        Address(row.created_by),
+        aware(row.expires_at),
+        row.uses,
+    )
 
 
-class OnboardingStore:
-    """Invite links and chat moves; `Storage` provides `write()` and `sessions`."""
-
-    if TYPE_CHECKING:
-        sessions: async_sessionmaker[AsyncSession]
-
-        def write(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]: ...
+class OnboardingStore(Repository):
+    """Invite links and chat moves."""
 
     async def create_invite(
-        self, agency_id: int, role: str, *, auto_approve: bool, by: str, now: datetime, days: int = INVITE_DAYS
+        self,
+        agency_id: int,
+        role: Role,
+        *,
+        auto_approve: bool,
+        by: str,
+        now: datetime,
+        days: int = INVITE_DAYS,
     ) -> InviteRecord:
         """A new invite code (URL-safe, fits Telegram's 64-character /start payload)."""
         code = secrets.token_urlsafe(9)
         row = Invite(
             code=code,
             agency_id=agency_id,
-            role=role,
+            role=Role(role).value,
             auto_approve=auto_approve,
             created_by=by,
             created_at=now,
             expires_at=now + timedelta(days=days),
             uses=0,
         )
-        async with self.write() as s:
+        async with self.db.write() as s:
             s.add(row)
             await s.flush()
             return _record(row)
 
     async def invite(self, code: str) -> InviteRecord | None:
-        async with self.sessions() as s:
+        async with self.db.read() as s:
             row = await s.get(Invite, code)
             return _record(row) if row else None
 
     async def count_invite_use(self, code: str) -> None:
-        async with self.write() as s:
+        async with self.db.write() as s:
             await s.execute(update(Invite).where(Invite.code == code).values(uses=Invite.uses + 1))
 
-    async def sample_plans(self, number: str, source_file: str) -> int:
-        """How many plans are the sample of /demo (its number and file name)."""
-        async with self.sessions() as s:
-            rows = await s.execute(
-                select(Plan.id).where(Plan.number == number, Plan.source_file == source_file)
-            )
-            return len(rows.all())
-
-    async def remove_sample_plans(self, number: str, source_file: str) -> int:
-        """Delete the sample plan of /demo with its tasks (the database cascades); how many went."""
-        async with self.write() as s:
-            res = await s.execute(delete(Plan).where(Plan.number == number, Plan.source_file == source_file))
-            if res.rowcount:
-                meta = await s.get(Meta, "tasks_rev")
-                if meta is None:
-                    s.add(Meta(key="tasks_rev", value=1))
-                else:
-                    meta.value += 1
-            return res.rowcount
-
-    async def move_chat(self, old: str, new: str) -> bool:
+    async def move_chat(self, old: Address, new: Address) -> bool:
         """A chat got a new id (Telegram: a group upgraded to a supergroup): its link and the
         group's own user row follow it. True when something moved."""
-        old_channel, old_id = old.split(":", 1)
-        new_channel, new_id = new.split(":", 1)
+        old_channel, old_id = split_account(old)
+        new_channel, new_id = split_account(new)
         moved = False
-        async with self.write() as s:
+        async with self.db.write() as s:
             taken = await s.scalar(
                 select(ChatLink.id).where(ChatLink.channel == new_channel, ChatLink.chat_id == new_id)
             )
             if taken is None:
-                res = await s.execute(
-                    update(ChatLink)
-                    .where(ChatLink.channel == old_channel, ChatLink.chat_id == old_id)
-                    .values(channel=new_channel, chat_id=new_id)
-                )
-                moved = res.rowcount > 0
+                link = update(ChatLink).where(ChatLink.channel == old_channel, ChatLink.chat_id == old_id)
+                moved = await changed_rows(s, link.values(channel=new_channel, chat_id=new_id)) > 0
             taken_user = await s.scalar(
                 select(User.id).where(User.channel == new_channel, User.account_id == new_id)
             )
             if taken_user is None:
-                res = await s.execute(
-                    update(User)
-                    .where(User.channel == old_channel, User.account_id == old_id)
-                    .values(channel=new_channel, account_id=new_id)
+                user = update(User).where(User.channel == old_channel, User.account_id == old_id)
+                moved = (
+                    await changed_rows(s, user.values(channel=new_channel, account_id=new_id)) > 0 or moved
                 )
-                moved = moved or res.rowcount > 0
             if moved:
                 await _copy_claims(s, old, new)
         return moved
 
 
-async def _copy_claims(s: AsyncSession, old: str, new: str) -> None:
+async def _copy_claims(s: AsyncSession, old: Address, new: Address) -> None:
     """The reminders already claimed for the old address count for the new one too (their keys
     name the recipient), so the moved group is not reminded twice of the same thing. A claim in
     flight (the send that found the move) is copied as delivered: that send goes to the new id."""

@@ -1,7 +1,7 @@
 """The dashboard's logins: single-use links and browser sessions (issue 29).
 
-A repository of its own over the shared engine (`Storage.web`), so the web floor's tables stay
-apart from the tasks' and the delivery log's.
+A repository of its own over the shared engine and session policy (`Storage.web`), so the web
+floor's tables stay apart from the tasks' and the delivery log's.
 
 - A **link** (`/web` in chat, `nhacviec web link`) is a random token valid `LINK_TTL` (10 minutes)
   and usable once: redeeming it marks it used and opens a session in the same transaction, so two
@@ -25,7 +25,9 @@ from sqlalchemy import DateTime, Index, String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.core.address import Address
 from storage.models import Base
+from storage.rows import changed_rows
 
 LINK_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=12)
@@ -58,7 +60,7 @@ class WebSession(Base):
 
 @dataclass(frozen=True)
 class WebSessionRecord:
-    address: str
+    address: Address
     expires_at: datetime
 
 
@@ -67,7 +69,7 @@ class Redeemed:
     """A link that was just used: the new session's token (for the cookie) and whose it is."""
 
     session_token: str
-    address: str
+    address: Address
     expires_at: datetime
 
 
@@ -100,7 +102,7 @@ class WebLogins:
         self._sessions = sessions
         self._write = write
 
-    async def create_link(self, address: str, *, now: datetime, ttl: timedelta = LINK_TTL) -> str:
+    async def create_link(self, address: Address, *, now: datetime, ttl: timedelta = LINK_TTL) -> str:
         """A new link token for `address` (URL-safe, 43 characters); old rows are swept."""
         token = secrets.token_urlsafe(32)
         now = _utc(now)
@@ -122,19 +124,19 @@ class WebLogins:
         now = _utc(now)
         key = digest(token)
         async with self._write() as s:
-            res = await s.execute(
+            use = (
                 update(WebLink)
                 .where(WebLink.token_hash == key, WebLink.used_at.is_(None), WebLink.expires_at > now)
                 .values(used_at=now)
             )
-            if res.rowcount != 1:
+            if await changed_rows(s, use) != 1:
                 return None
             address = await s.scalar(select(WebLink.address).where(WebLink.token_hash == key))
             if address is None:
                 return None
             session_token = secrets.token_urlsafe(32)
             s.add(WebSession(token_hash=digest(session_token), address=address, created_at=now, expires_at=now + ttl))
-        return Redeemed(session_token, address, now + ttl)
+        return Redeemed(session_token, Address(address), now + ttl)
 
     async def session(self, token: str, *, now: datetime) -> WebSessionRecord | None:
         """The live session of a cookie, or None (unknown, logged out or expired)."""
@@ -142,15 +144,13 @@ class WebLogins:
             row = await s.get(WebSession, digest(token))
         if row is None or _utc(row.expires_at) <= _utc(now):
             return None
-        return WebSessionRecord(row.address, _utc(row.expires_at))
+        return WebSessionRecord(Address(row.address), _utc(row.expires_at))
 
     async def end_session(self, token: str) -> bool:
         async with self._write() as s:
-            res = await s.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
-            return res.rowcount > 0
+            return await changed_rows(s, delete(WebSession).where(WebSession.token_hash == digest(token))) > 0
 
-    async def end_sessions_of(self, address: str) -> int:
+    async def end_sessions_of(self, address: Address) -> int:
         """Every browser of an account logs out (its access was removed)."""
         async with self._write() as s:
-            res = await s.execute(delete(WebSession).where(WebSession.address == address))
-            return res.rowcount
+            return await changed_rows(s, delete(WebSession).where(WebSession.address == address))

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import plain_text
+from bot.core.replies import Reply
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.replies import Reply, Request
+from handlers.requests import Request
 from handlers.router import Router
 from storage import Storage
 
@@ -71,7 +73,7 @@ class Chat:
 
     async def load(self, plan: Path) -> None:
         parsed = await parse_file(self.ctx, plan.read_bytes(), plan.name)
-        await save_parsed(self.ctx, parsed, dry_run=False)
+        await save_parsed(self.ctx, parsed, ImportOptions(today=self.ctx.today()))
 
 
 async def open_chat(db_url: str, *, now: datetime, **settings: object) -> AsyncIterator[Chat]:

@@ -3,7 +3,7 @@ steps that do not swallow a stranger's question, a sentence for what is not text
 
 from __future__ import annotations
 
-from handlers.replies import Button
+from bot.core.replies import Button
 from tests.chat import Chat
 from tests.conftest import EXAMPLES
 

@@ -14,6 +14,7 @@ import pytest
 
 from bot.core.domain import AgencyRecord, Kind, ParsedPlan, ParsedTask
 from bot.core.importing.leads import place_names, split_agencies
+from bot.core.importing.options import ImportOptions
 from bot.core.lang.agencies import Directory
 from bot.core.reminders.planner import PlannerConfig, Recipient, plan_reminders
 from bot.settings import Settings
@@ -71,7 +72,7 @@ async def _import(url: str, *plans: ParsedPlan) -> tuple[AppContext, Directory]:
     storage = await Storage.open(url)
     ctx = AppContext(storage=storage, settings=Settings(), clock=lambda: datetime(2026, 10, 14, tzinfo=UTC))
     for plan in plans:
-        await save_parsed(ctx, plan, dry_run=False)
+        await save_parsed(ctx, plan, ImportOptions(today=ctx.today()))
     return ctx, await ctx.directory()
 
 
@@ -240,7 +241,7 @@ def test_migration_repairs_units_merged_by_an_older_import(db_url: str) -> None:
                     ]
                 },
             )
-            async with st.engine.begin() as conn:
+            async with st.db.engine.begin() as conn:
                 await conn.run_sync(_migration().repair)  # the migration's own code
             st._agencies_rev = -1
             directory = Directory(await st.agencies())

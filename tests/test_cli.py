@@ -33,6 +33,15 @@ def test_import_dry_run_lists_ten_tasks_with_dates_and_writes_nothing(db: Path) 
     first = data["tasks"][0]
     assert first["lead"] == "Sở Tài nguyên và Môi trường" and first["dates"] == ["2022-06-30"]
     assert set(data) >= {"plan", "issuer", "year", "tasks", "agencies", "warnings", "errors"}
+    # the shape, pinned: the plan's one JSON shape (bot/core/importing/plan_json.py) and the save's counts
+    assert list(data) == [
+        "plan", "issuer", "year", "date", "period", "title", "tasks", "source_file", "source_hash",
+        "ocr_text", "repaired_text", "agencies", "names", "warnings", "errors", "dry_run", "created", "added", "updated", "removed",
+    ]  # fmt: skip
+    assert list(first) == [
+        "title", "lead", "partners", "deadline", "kind", "dates", "source", "number", "activity", "output", "note",
+    ]  # fmt: skip
+    assert (first["kind"], first["source"], first["number"]) == ("once", "hàng 2", "1")
     assert "Thanh tra tỉnh" in data["agencies"]
     # Nothing written: the real import still creates everything.
     real = json.loads(nv("import", str(SAMPLE), "--json", db=db).stdout)

@@ -51,7 +51,7 @@ async def test_other_chats_are_answered_while_a_big_file_is_read(chat: Chat) -> 
     import asyncio
     import time
 
-    from handlers.replies import Request
+    from handlers.requests import Request
 
     rows = "".join(f"{n},Nhiệm vụ số {n} về cải cách hành chính,Sở Tư pháp,Quý {n % 4 + 1}/2022\n" for n in range(60_000))
     data = ("TT,Nhiệm vụ,Cơ quan chủ trì,Thời gian hoàn thành\n" + rows).encode()

@@ -2,7 +2,7 @@
 (issue 15). The stand-in Bot API misbehaves on purpose (tests/fakes: `Faults`).
 
 Every scenario asserts counts: every reminder delivered, copies within the documented bound
-(handlers/tick.py). Long waits are scaled down through settings (lease, backoff, timeout),
+(bot/delivery/tick.py). Long waits are scaled down through settings (lease, backoff, timeout),
 never slept for real in unit tests; these subprocess tests take a few seconds each.
 """
 

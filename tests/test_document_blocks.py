@@ -6,15 +6,17 @@ import io
 from datetime import date
 
 from bot.core.domain import Kind
-from bot.core.importing.blocks import TABLE, body_blocks, markdown_blocks, plain_text
+from bot.core.importing.blocks import TABLE, body_blocks, flat_text, markdown_blocks
 from bot.core.importing.documents import docx_blocks, read_document
+from bot.core.importing.guard import FileKind
+from bot.core.importing.options import ImportOptions
 from bot.core.lang.deadlines import parse_deadline, plan_window
 
 SIGNED = date(2025, 11, 20)
 
 
 def _read(text: str):
-    return read_document(text.encode("utf-8"), "plan.md", kind="text", today=SIGNED)
+    return read_document(text.encode("utf-8"), "plan.md", ImportOptions(today=SIGNED), kind=FileKind.TEXT)
 
 
 def test_wrapped_lines_rejoin_and_a_lone_number_joins_its_heading() -> None:
@@ -60,8 +62,8 @@ def test_sub_rows_take_merged_cells_from_the_row_above() -> None:
     assert table.rows[-1] == ["1", "Bộ Xây dựng", "Rà soát định mức", "Năm 2027"]
     plan = _read("**KẾ HOẠCH**\n\n" + text)
     assert [(t.title, t.lead, t.dates) for t in plan.tasks] == [
-        ("Ban hành quy chuẩn", "Bộ Xây dựng", [date(2026, 3, 31)]),
-        ("Rà soát định mức", "Bộ Xây dựng", [date(2027, 12, 31)]),
+        ("Ban hành quy chuẩn", "Bộ Xây dựng", (date(2026, 3, 31),)),
+        ("Rà soát định mức", "Bộ Xây dựng", (date(2027, 12, 31),)),
     ]
 
 
@@ -74,7 +76,7 @@ def test_website_wrapper_is_dropped_and_its_metadata_gives_the_facts() -> None:
     )
     plan = _read(text)
     assert (plan.number, plan.date) == ("12/BXD-VP", date(2025, 11, 18))
-    assert [(t.lead, t.dates) for t in plan.tasks] == [("Vụ Kế hoạch - Tài chính", [date(2025, 12, 15)])]
+    assert [(t.lead, t.dates) for t in plan.tasks] == [("Vụ Kế hoạch - Tài chính", (date(2025, 12, 15),))]
 
 
 DECISION = """**ỦY BAN NHÂN DÂN**
@@ -148,13 +150,13 @@ def test_field_group_with_prose_lead_and_listed_contents() -> None:
             "Tổ chức hội nghị tập huấn cho cán bộ cơ sở",
             "Sở Y tế",
             "Sở Tài chính, các đơn vị có liên quan",
-            [date(2026, 3, 31)],
+            (date(2026, 3, 31),),
         ),
         (
             "Biên soạn tài liệu hướng dẫn cho người dân",
             "Sở Y tế",
             "Sở Tài chính, các đơn vị có liên quan",
-            [date(2026, 3, 31)],
+            (date(2026, 3, 31),),
         ),
     ]
 
@@ -186,7 +188,7 @@ def test_word_automatic_numbering_is_rebuilt() -> None:
     document.add_paragraph("KẾ HOẠCH")
     out = io.BytesIO()
     document.save(out)
-    assert plain_text(docx_blocks(out.getvalue())) == "KẾ HOẠCH"
+    assert flat_text(docx_blocks(out.getvalue())) == "KẾ HOẠCH"
 
 
 def test_deadlines_in_context() -> None:
@@ -212,10 +214,10 @@ def test_deadlines_in_context() -> None:
 
 
 def test_field_labels_are_exact_vocabulary_with_scanner_damage_only() -> None:
-    from bot.core.importing.extraction import Block, field_of, lead_and_partners
+    from bot.core.importing.extraction import Item, field_of, lead_and_partners
 
     def field(text: str):
-        return field_of(Block(9, [("dòng 1", text)]))
+        return field_of(Item(9, [("dòng 1", text)]))
 
     assert field("Nội dung thực hiện: Tập huấn") == ("title", "Tập huấn")
     assert field("Kết quả thực hiện: Báo cáo") == ("output", "Báo cáo")
@@ -262,8 +264,8 @@ def test_pipe_rows_broken_across_lines_are_put_back_together() -> None:
     ]
     plan = _read("**KẾ HOẠCH**\n\n" + "\n".join(region) + "\n")
     assert [(t.lead, t.dates) for t in plan.tasks] == [  # the drafting body does the work
-        ("Ban soạn thảo", [date(2025, 2, 28)]),
-        ("Ban Dân nguyện", [date(2025, 1, 10)]),
+        ("Ban soạn thảo", (date(2025, 2, 28),)),
+        ("Ban Dân nguyện", (date(2025, 1, 10),)),
     ]
 
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from bot.core.domain import Kind, OccurrenceStatus, OccurrenceView, TaskView
 from bot.core.export import SUMMARY_HEADERS, TASK_HEADERS, build_xlsx, collect
 from bot.core.reminders.digest import build_digest
-from handlers.replies import Request
+from handlers.requests import Request
 from tests.chat import Chat
 from tests.test_cli import SAMPLE, nv
 

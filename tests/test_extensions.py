@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.results import parse_extension
-from handlers.tick import run_tick
+from bot.delivery.tick import run_tick
 from storage import Storage
 from tests.chat import Chat
 from tests.test_conversations import SAMPLE
@@ -28,7 +28,7 @@ async def test_approval_moves_the_due_date_and_reminders_follow_it(storage: Stor
     [task] = await storage.all_tasks()
     occ = task.occurrences[0]
     box = FakeOutbox()
-    await run_tick(ctx_at(storage, at(date(2022, 6, 30))), sender=box)  # d0 for the old date
+    await run_tick(ctx_at(storage, at(date(2022, 6, 30))).delivery(), sender=box)  # d0 for the old date
     assert len(box.sent) == 2
     ext = await storage.request_extension(
         occ.id, by="telegram:1", at=at(date(2022, 6, 30), 9), new_due=date(2022, 7, 15), reason="chờ số liệu"
@@ -39,9 +39,9 @@ async def test_approval_moves_the_due_date_and_reminders_follow_it(storage: Stor
     [moved] = (await storage.all_tasks())[0].occurrences
     assert (moved.id, moved.due, moved.original_due) == (occ.id, date(2022, 7, 15), date(2022, 6, 30))
     # no nag for the old date; the new date's d7 goes out (a new key: it names the due date)
-    await run_tick(ctx_at(storage, at(date(2022, 7, 7))), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 7, 7))).delivery(), sender=box)
     assert len(box.sent) == 2
-    await run_tick(ctx_at(storage, at(date(2022, 7, 8))), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 7, 8))).delivery(), sender=box)
     assert len(box.sent) == 4 and "15/07/2022" in box.sent[-1][1]
     keys = [r["key"] for r in await storage.reminder_log()]
     assert f"{occ.id}@2022-07-15:telegram:1:d7" in keys and f"{occ.id}@2022-06-30:telegram:1:d0" in keys

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.importing.documents import extract_from_text
+from bot.core.importing.documents import plan_from_text
+from bot.core.importing.options import ImportOptions
 from bot.core.text import fold_words
 from tests.gold_scoring import EXAMPLES, gold_files, overall, plan_path, score_file, table
 
@@ -86,7 +87,7 @@ def test_real_plan_facts_against_gold(gold_path: Path) -> None:
 @pytest.mark.parametrize("gold_path", GOLD, ids=lambda p: p.name)
 def test_plan_facts_against_gold(gold_path: Path) -> None:
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
-    plan = extract_from_text((EXAMPLES / gold["source"]).read_text(encoding="utf-8"), today=TODAY)
+    plan = plan_from_text((EXAMPLES / gold["source"]).read_text(encoding="utf-8"), ImportOptions(today=TODAY))
     assert plan.year == gold["year"]
     assert plan.number == gold["plan"]
     issuer, expected = fold_words(plan.issuer), fold_words(gold["issuer"])
@@ -96,7 +97,7 @@ def test_plan_facts_against_gold(gold_path: Path) -> None:
 def test_unlabelled_scanned_plan_gives_plausible_tasks() -> None:
     """The long Quảng Trị scan has no gold: it must read without crashing and find unit tasks."""
     path = EXAMPLES / "plans" / "ke-hoach-cchc-quang-tri-2022.ocr.txt"
-    plan = extract_from_text(path.read_text(encoding="utf-8"), today=TODAY)
+    plan = plan_from_text(path.read_text(encoding="utf-8"), ImportOptions(today=TODAY))
     assert plan.year == 2022
     assert "quang tri" in fold_words(plan.issuer)
     assert len(plan.tasks) >= 10

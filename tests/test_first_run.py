@@ -17,7 +17,7 @@ from bot.core.markup import plain_text
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.first_run import console_user, sample_warning
-from handlers.replies import Request
+from handlers.requests import Request
 from handlers.router import Router
 from storage import Storage
 

@@ -9,7 +9,10 @@ from datetime import date
 import pytest
 
 from bot.core.domain import ImportRefused, Kind
-from bot.core.importing.documents import extract_from_text, plan_facts, read_document
+from bot.core.importing.documents import plan_from_text, read_document
+from bot.core.importing.guard import FileKind
+from bot.core.importing.options import ImportOptions
+from bot.core.importing.plan_facts import plan_facts
 
 TODAY = date(2022, 1, 5)
 
@@ -35,7 +38,7 @@ II. NHIỆM VỤ
 
 
 def test_numbered_items_with_field_lines_and_markdown() -> None:
-    plan = extract_from_text(FIELD_PLAN, today=TODAY)
+    plan = plan_from_text(FIELD_PLAN, ImportOptions(today=TODAY))
     assert (plan.issuer, plan.number, plan.year) == ("Sở Tư pháp", "15/KH-STP", 2022)
     assert [t.title for t in plan.tasks] == [
         "Tổ chức hội nghị phổ biến Luật Hòa giải ở cơ sở",
@@ -44,10 +47,10 @@ def test_numbered_items_with_field_lines_and_markdown() -> None:
     first, second = plan.tasks
     assert first.lead == "Phòng Phổ biến, giáo dục pháp luật"
     assert first.partners == "Văn phòng Sở"
-    assert first.dates == [date(2022, 6, 30)]
+    assert first.dates == (date(2022, 6, 30),)
     assert first.source == "dòng 12"
     assert second.lead == "Văn phòng Sở"
-    assert second.dates == [date(2022, 9, 15)]
+    assert second.dates == (date(2022, 9, 15),)
 
 
 UNIT_PLAN = """KẾ HOẠCH
@@ -68,8 +71,8 @@ a) Vận hành Trung tâm Phục vụ hành chính công.
 
 
 def test_unit_sections_duty_sentences_and_known_agencies() -> None:
-    plan = extract_from_text(
-        UNIT_PLAN, today=TODAY, known_agencies=["Văn phòng UBND tỉnh", "Sở Tư pháp", "Sở Nội vụ"]
+    plan = plan_from_text(
+        UNIT_PLAN, ImportOptions(today=TODAY, known_agencies=("Văn phòng UBND tỉnh", "Sở Tư pháp", "Sở Nội vụ"))
     )
     got = [(t.title, t.lead) for t in plan.tasks]
     assert got[:3] == [
@@ -82,7 +85,7 @@ def test_unit_sections_duty_sentences_and_known_agencies() -> None:
     assert report.lead == "Các phòng, đơn vị"
     assert report.partners == "Văn phòng Sở"
     assert report.deadline == "trước ngày 10/12 hằng năm"
-    assert report.dates == [date(2023, 12, 10)]
+    assert report.dates == (date(2023, 12, 10),)
     assert plan.tasks[4].lead == "Văn phòng Sở"
     assert len(plan.tasks) == 5  # purpose section and the general exhortation are not tasks
     assert any("không ghi thời hạn" in w and "dòng" in w for w in plan.warnings)
@@ -128,7 +131,7 @@ def _cp1258_form(text: str) -> str:
 def test_text_files_in_other_encodings(encoding: str) -> None:
     text = _cp1258_form(FIELD_PLAN) if encoding == "cp1258" else FIELD_PLAN
     data = text.encode(encoding)
-    plan = read_document(data, "plan.txt", kind="text", today=TODAY)
+    plan = read_document(data, "plan.txt", ImportOptions(today=TODAY), kind=FileKind.TEXT)
     assert len(plan.tasks) == 2
     assert plan.tasks[0].lead == "Phòng Phổ biến, giáo dục pháp luật"
     assert plan.source_hash and plan.source_file == "plan.txt"
@@ -170,7 +173,7 @@ def _docx_bytes() -> bytes:
 
 
 def test_docx_tables_split_across_pages_and_numbered_paragraphs() -> None:
-    plan = read_document(_docx_bytes(), "ke-hoach.docx", kind="docx", today=TODAY)
+    plan = read_document(_docx_bytes(), "ke-hoach.docx", ImportOptions(today=TODAY), kind=FileKind.DOCX)
     assert (plan.issuer, plan.number, plan.year) == ("Sở Công Thương", "444/KH-SCT", 2022)
     by_title = {t.title: t for t in plan.tasks}
     assert set(by_title) == {
@@ -180,17 +183,17 @@ def test_docx_tables_split_across_pages_and_numbered_paragraphs() -> None:
         "Xây dựng cơ sở dữ liệu ngành công thương",
     }
     assert by_title["Số hóa hồ sơ"].source == "bảng 2, hàng 2"
-    assert by_title["Số hóa hồ sơ"].dates == [date(2022, 6, 30)]
+    assert by_title["Số hóa hồ sơ"].dates == (date(2022, 6, 30),)
     assert by_title["Rà soát thủ tục hành chính"].partners == "Các phòng"
     paragraph_task = by_title["Xây dựng cơ sở dữ liệu ngành công thương"]
     assert paragraph_task.lead == "Phòng Kế hoạch - Tài chính"
-    assert paragraph_task.dates == [date(2022, 7, 31)]
+    assert paragraph_task.dates == (date(2022, 7, 31),)
     assert paragraph_task.source.startswith("đoạn ")
 
 
 def test_broken_docx_is_refused() -> None:
     with pytest.raises(ImportRefused):
-        read_document(b"PK\x03\x04 not really a zip", "x.docx", kind="docx", today=TODAY)
+        read_document(b"PK\x03\x04 not really a zip", "x.docx", ImportOptions(today=TODAY), kind=FileKind.DOCX)
 
 
 # ----------------------------------------------------------------------------- PDF
@@ -217,13 +220,13 @@ def _pdf_bytes(lines: list[str]) -> bytes:
 
 def test_pdf_text_layer_is_read_with_page_and_line() -> None:
     data = _pdf_bytes(FIELD_PLAN.splitlines())
-    plan = read_document(data, "ke-hoach.pdf", kind="pdf", today=TODAY)
+    plan = read_document(data, "ke-hoach.pdf", ImportOptions(today=TODAY), kind=FileKind.PDF)
     assert plan.issuer == "Sở Tư pháp"
     assert [t.title for t in plan.tasks][:1] == ["Tổ chức hội nghị phổ biến Luật Hòa giải ở cơ sở"]
-    assert plan.tasks[0].dates == [date(2022, 6, 30)]
+    assert plan.tasks[0].dates == (date(2022, 6, 30),)
     assert plan.tasks[0].source.startswith("trang 1, dòng ")
 
 
 def test_scanned_pdf_without_text_is_refused() -> None:
     with pytest.raises(ImportRefused, match="không có lớp chữ"):
-        read_document(_pdf_bytes([]), "scan.pdf", kind="pdf", today=TODAY)
+        read_document(_pdf_bytes([]), "scan.pdf", ImportOptions(today=TODAY), kind=FileKind.PDF)

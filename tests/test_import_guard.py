@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.core.domain import ImportRefused
 from bot.core.importing.guard import check_size, check_zip, decode_text, sniff
+from bot.core.importing.options import Dating, ImportOptions
 from bot.core.importing.tables import read_table, tasks_from_rows
 
 TODAY = date(2022, 5, 1)
@@ -57,7 +58,7 @@ def zipped(members: dict[str, bytes]) -> bytes:
 
 
 def read(data: bytes, name: str = "kh.xlsx", **kwargs: object) -> object:
-    return read_table(data, name, today=TODAY, **kwargs)
+    return read_table(data, name, ImportOptions(today=TODAY, **kwargs))
 
 
 # --------------------------------------------------------------------------- refusals
@@ -228,7 +229,7 @@ _CELLS = st.one_of(
 @given(st.binary(max_size=3000), st.sampled_from(["a.csv", "a.xlsx", "a.txt", "a"]))
 def test_any_bytes_give_a_plan_or_a_refusal(data: bytes, name: str) -> None:
     try:
-        plan = read_table(b"TT,Nhiem vu,Chu tri\n" + data, name, today=TODAY)
+        plan = read_table(b"TT,Nhiem vu,Chu tri\n" + data, name, ImportOptions(today=TODAY))
     except ImportRefused as refusal:
         assert str(refusal)
     else:
@@ -239,8 +240,6 @@ def test_any_bytes_give_a_plan_or_a_refusal(data: bytes, name: str) -> None:
 @given(st.lists(st.lists(_CELLS, max_size=6), max_size=12))
 def test_any_rows_give_tasks_or_row_errors(rows: list[list[str]]) -> None:
     columns = {"number": 0, "title": 1, "lead": 2, "deadline": 3}
-    tasks, warnings, errors = tasks_from_rows(
-        rows, columns=columns, first_row_number=1, year=None, today=TODAY, source_prefix=""
-    )
+    tasks, warnings, errors = tasks_from_rows(rows, Dating(today=TODAY), columns=columns, first_row_number=1, source_prefix="")
     assert all(task.title for task in tasks)
     assert all(isinstance(message, str) for message in warnings + errors)

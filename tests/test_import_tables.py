@@ -12,6 +12,7 @@ import pytest
 
 from bot.core.domain import ImportRefused, Kind
 from bot.core.importing.headers import classify_header, find_header
+from bot.core.importing.options import Dating, ImportOptions
 from bot.core.importing.tables import read_table, tasks_from_rows
 from tests.conftest import EXAMPLES
 
@@ -98,9 +99,9 @@ def test_find_header_needs_a_title_and_a_lead_or_deadline() -> None:
 
 def test_sample_table_gives_its_ten_tasks_with_leads_and_dates() -> None:
     data = SAMPLE.read_bytes()
-    plan = read_table(data, SAMPLE.name, today=TODAY, issuer="UBND tỉnh Quảng Ngãi", plan="12/KH-UBND")
+    plan = read_table(data, SAMPLE.name, ImportOptions(today=TODAY, issuer="UBND tỉnh Quảng Ngãi", plan="12/KH-UBND"))
     assert len(plan.tasks) == 10
-    assert plan.errors == []
+    assert plan.errors == ()
     assert plan.issuer == "UBND tỉnh Quảng Ngãi" and plan.number == "12/KH-UBND"
     assert plan.year == 2022  # the commonest year among the deadlines
     assert plan.source_file == SAMPLE.name
@@ -111,13 +112,13 @@ def test_sample_table_gives_its_ten_tasks_with_leads_and_dates() -> None:
     assert first.lead == "Sở Tài nguyên và Môi trường"
     assert first.partners == "Văn phòng UBND tỉnh"
     assert first.deadline == "Quý II/2022"
-    assert first.kind == Kind.ONCE and first.dates == [date(2022, 6, 30)]
+    assert first.kind == Kind.ONCE and first.dates == (date(2022, 6, 30),)
     assert first.output == "Quyết định"
     assert first.source == "hàng 2"
     assert [t.lead for t in plan.tasks].count("UBND huyện Bình Sơn") == 3
     assert plan.tasks[3].lead == "Sở Văn hóa, Thể thao và Du lịch"  # quoted comma
-    assert plan.tasks[5].dates == [date(2022, 12, 15)]
-    assert plan.tasks[6].kind == Kind.CONTINUOUS and plan.tasks[6].dates == []
+    assert plan.tasks[5].dates == (date(2022, 12, 15),)
+    assert plan.tasks[6].kind == Kind.CONTINUOUS and plan.tasks[6].dates == ()
     assert all(t.lead for t in plan.tasks)
 
 
@@ -128,12 +129,12 @@ def test_csv_with_bom_semicolons_nfd_text_and_embedded_newlines() -> None:
         "2;Kiểm tra công vụ;Thanh tra tỉnh;Trước ngày 15/12/2022\n"
     )
     data = b"\xef\xbb\xbf" + unicodedata.normalize("NFD", text).encode("utf-8")
-    plan = read_table(data, "bang.csv", today=TODAY)
+    plan = read_table(data, "bang.csv", ImportOptions(today=TODAY))
     assert [t.title for t in plan.tasks] == ["Tổ chức hội nghị tập huấn", "Kiểm tra công vụ"]
     assert all(unicodedata.is_normalized("NFC", t.title + t.lead) for t in plan.tasks)
     assert plan.tasks[0].lead == "Sở Nội vụ"
     assert plan.tasks[1].source == "hàng 3"  # records, not physical lines
-    assert plan.tasks[1].dates == [date(2022, 12, 15)]
+    assert plan.tasks[1].dates == (date(2022, 12, 15),)
 
 
 def encode_cp1258(text: str) -> bytes:
@@ -157,10 +158,10 @@ def encode_cp1258(text: str) -> bytes:
 def test_csv_in_other_encodings_and_tab_delimited(encoding: str) -> None:
     text = "TT\tNhiệm vụ\tCơ quan chủ trì\tThời gian hoàn thành\r\n1\tSố hóa hồ sơ đất đai\tSở Tư pháp\tQuý III/2022\r\n"
     data = encode_cp1258(text) if encoding == "cp1258" else text.encode(encoding)
-    plan = read_table(data, "bang.csv", today=TODAY)
+    plan = read_table(data, "bang.csv", ImportOptions(today=TODAY))
     assert plan.tasks[0].title == "Số hóa hồ sơ đất đai"
     assert plan.tasks[0].lead == "Sở Tư pháp"
-    assert plan.tasks[0].dates == [date(2022, 9, 30)]
+    assert plan.tasks[0].dates == (date(2022, 9, 30),)
 
 
 def test_csv_without_diacritics_title_rows_two_row_header_sections_and_bad_rows() -> None:
@@ -184,7 +185,7 @@ def test_csv_without_diacritics_title_rows_two_row_header_sections_and_bad_rows(
         "Noi nhan:,,,,",
         "- Nhu tren,,,,",
     ]
-    plan = read_table("\n".join(lines).encode(), "kh.csv", today=TODAY)
+    plan = read_table("\n".join(lines).encode(), "kh.csv", ImportOptions(today=TODAY))
     assert [t.number for t in plan.tasks] == ["1", "4", "5"]
     assert plan.year == 2023
     assert plan.number == "45/KH-UBND"
@@ -192,7 +193,7 @@ def test_csv_without_diacritics_title_rows_two_row_header_sections_and_bad_rows(
     assert plan.title and plan.title.startswith("KE HOACH Cai cach hanh chinh nam 2023")
     first = plan.tasks[0]
     assert (first.lead, first.partners) == ("So Tu phap", "Cac so")
-    assert first.dates == [date(2023, 6, 30)]  # missing year = the plan's year
+    assert first.dates == (date(2023, 6, 30),)  # missing year = the plan's year
     assert first.source == "hàng 9"
     assert len(plan.errors) == 2
     assert plan.errors[0].startswith("Dòng 11:") and "thiếu tên" in plan.errors[0]
@@ -211,23 +212,23 @@ def test_numbered_group_headings_are_not_tasks() -> None:
         "B,Nhiệm vụ khác,,",
         "a),Rà soát quy chế,,",
     ]
-    plan = read_table("\n".join(lines).encode(), "kh.csv", today=TODAY)
+    plan = read_table("\n".join(lines).encode(), "kh.csv", ImportOptions(today=TODAY))
     assert [t.number for t in plan.tasks] == ["1.1", "1.2", "2", "a)"]
 
 
 def test_very_long_cell_is_kept_with_a_warning() -> None:
     long_title = "Nhiệm vụ " + "rất dài " * 1250
     text = f"TT,Nhiệm vụ,Chủ trì,Thời hạn\n1,{long_title},Sở Nội vụ,Quý II/2022\n"
-    plan = read_table(text.encode(), "kh.csv", today=TODAY)
+    plan = read_table(text.encode(), "kh.csv", ImportOptions(today=TODAY))
     assert len(plan.tasks[0].title) >= 10_000
     assert any("rất dài" in w and w.startswith("Dòng 2") for w in plan.warnings)
 
 
 def test_year_argument_wins_and_fills_missing_years() -> None:
     text = "TT,Nhiệm vụ,Chủ trì,Thời hạn\n1,Báo cáo,Sở Nội vụ,Quý I\n"
-    plan = read_table(text.encode(), "kh.csv", today=TODAY, year=2024)
+    plan = read_table(text.encode(), "kh.csv", ImportOptions(today=TODAY, year=2024))
     assert plan.year == 2024
-    assert plan.tasks[0].dates == [date(2024, 3, 31)]
+    assert plan.tasks[0].dates == (date(2024, 3, 31),)
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -263,18 +264,18 @@ def _office_workbook(book: openpyxl.Workbook) -> None:
 
 def test_xlsx_with_title_rows_merged_cells_sections_and_real_dates() -> None:
     data = xlsx_bytes(_office_workbook)
-    plan = read_table(data, "kh.xlsx", today=TODAY)
+    plan = read_table(data, "kh.xlsx", ImportOptions(today=TODAY))
     assert [t.number for t in plan.tasks] == ["1", "2", "3", "4"]
     assert [t.lead for t in plan.tasks] == ["Sở Tư pháp"] * 3 + ["Sở Nội vụ"]
     assert plan.tasks[0].partners == "Các sở"
     assert plan.tasks[0].deadline == "15/03/2022"
-    assert plan.tasks[0].dates == [date(2022, 3, 15)]
+    assert plan.tasks[0].dates == (date(2022, 3, 15),)
     assert plan.tasks[1].note == "Ưu tiên"
-    assert plan.tasks[3].dates == [date(2022, 12, 10)]
+    assert plan.tasks[3].dates == (date(2022, 12, 10),)
     assert plan.tasks[0].source == "Kế hoạch, hàng 7"
     assert plan.title == "KẾ HOẠCH CẢI CÁCH HÀNH CHÍNH NĂM 2022"
     assert plan.year == 2022
-    assert plan.errors == []
+    assert plan.errors == ()
     assert any("Theo quy định" in w and "dòng 9" in w for w in plan.warnings)
     assert any("Bổ sung" in w for w in plan.warnings)
 
@@ -285,10 +286,10 @@ def test_xlsx_header_in_first_row_and_number_cells() -> None:
         sheet.append(["STT", "Tên nhiệm vụ", "Đơn vị chủ trì", "Tiến độ", "Sản phẩm"])
         sheet.append([1, "Xây dựng kế hoạch", "Sở Nội vụ", "Trước ngày 15/12/2022", 3])
 
-    plan = read_table(xlsx_bytes(build), "a.xlsx", today=TODAY)
+    plan = read_table(xlsx_bytes(build), "a.xlsx", ImportOptions(today=TODAY))
     task = plan.tasks[0]
     assert (task.number, task.output, task.source) == ("1", "3", "Sheet, hàng 2")
-    assert task.dates == [date(2022, 12, 15)]
+    assert task.dates == (date(2022, 12, 15),)
 
 
 def test_xlsx_header_only_is_refused() -> None:
@@ -296,7 +297,7 @@ def test_xlsx_header_only_is_refused() -> None:
         book.active.append(["TT", "Nhiệm vụ", "Chủ trì", "Thời hạn"])
 
     with pytest.raises(ImportRefused):
-        read_table(xlsx_bytes(build), "a.xlsx", today=TODAY)
+        read_table(xlsx_bytes(build), "a.xlsx", ImportOptions(today=TODAY))
 
 
 # --------------------------------------------------------------------------- tasks_from_rows
@@ -309,15 +310,13 @@ def test_tasks_from_rows_for_a_word_table() -> None:
         ["", "", "", ""],
         ["2", "", "Sở Y tế", "Quý I/2022"],
     ]
-    tasks, warnings, errors = tasks_from_rows(
-        rows, source_prefix="bảng 2", first_row_number=1, year=2022, today=TODAY
-    )
+    tasks, warnings, errors = tasks_from_rows(rows, Dating(today=TODAY, year=2022), source_prefix="bảng 2", first_row_number=1)
     assert [t.source for t in tasks] == ["bảng 2, hàng 2"]
     assert errors and errors[0].startswith("bảng 2, dòng 4")
     assert warnings == []
 
     _, columns = find_header(rows)
     tasks, _w, _e = tasks_from_rows(
-        rows[1:2], columns=columns, source_prefix="", first_row_number=7, year=None, today=TODAY
+        rows[1:2], Dating(today=TODAY), columns=columns, source_prefix="", first_row_number=7
     )
-    assert tasks[0].source == "hàng 7" and tasks[0].dates == [date(2022, 6, 30)]
+    assert tasks[0].source == "hàng 7" and tasks[0].dates == (date(2022, 6, 30),)

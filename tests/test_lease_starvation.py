@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
 from bot.settings import Settings
 from handlers.context import AppContext
-from handlers.tick import Lease
 from storage import Storage
 
 
@@ -29,7 +28,7 @@ async def test_a_long_import_does_not_let_the_lease_lapse(sqlite_url: str) -> No
     owner, other = await Storage.open(sqlite_url), await Storage.open(sqlite_url)
     try:
         ctx = AppContext(storage=owner, settings=Settings(_env_file=None), clock=lambda: datetime.now(UTC))  # type: ignore[call-arg]
-        lease = Lease(ctx, worker="importer", seconds=0.6)
+        lease = ctx.delivery().lease("importer", seconds=0.6)
         await lease.beat()
         now = datetime.now(UTC)
         assert await owner.claim(

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import Storage
-from storage.db import MIGRATIONS
+from storage.database import MIGRATIONS
 
 
 async def _upgrade(url: str, revision: str) -> None:

@@ -13,12 +13,12 @@ import pytest
 
 from bot.channels.telegram import TelegramChannel
 from bot.core.domain import Kind, ParsedPlan, ParsedTask, Role
+from bot.delivery.ports import Outbox
+from bot.delivery.tick import run_tick
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.onboarding import parse_invite_args
-from handlers.ports import Outbox
 from handlers.router import Router
-from handlers.tick import run_tick
 from storage import Storage
 from tests.chat import Chat
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -201,7 +201,7 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_link_and_reminders(bot
     if announced:
         await _wait_link(bot, str(new))  # the service messages moved the link before any send
     since = len(bot.api.sent)
-    result = await run_tick(bot.ctx, sender=bot.router.outbox)
+    result = await run_tick(bot.ctx.delivery(), sender=bot.router.outbox)
     assert result is not None
     reminder = await bot.api.wait_for_message(new, "Báo cáo kết quả rà soát", since=since)
     assert reminder.chat_id == new
@@ -210,7 +210,7 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_link_and_reminders(bot
 
     # The next tick does not remind the moved group again of what it already got.
     since = len(bot.api.sent)
-    await run_tick(bot.ctx, sender=bot.router.outbox)
+    await run_tick(bot.ctx.delivery(), sender=bot.router.outbox)
     assert [c for c in bot.api.sent[since:] if c.method == "sendMessage"] == []
 
     answer = await bot.says(ADMIN, "/viec@nhacviec_test_bot Sở Tư pháp", chat_id=new, chat_type="supergroup")

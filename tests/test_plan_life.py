@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.importing.options import ImportOptions
 from bot.core.plans import bound_to_period, period_from_text, wants_archived
+from bot.delivery.tick import run_tick
 from bot.settings import Settings
 from handlers.ask import ask
 from handlers.context import AppContext
 from handlers.importing import save_parsed
-from handlers.tick import run_tick
 from storage import Storage
 from tests.chat import Chat
 from tests.test_cli import nv
@@ -62,23 +64,22 @@ def test_the_sample_plans_of_2022_stay_one_year_plans() -> None:
     from tests.conftest import EXAMPLES
 
     for path in sorted((EXAMPLES / "plans").iterdir()):
-        parsed = read_plan(path.read_bytes(), path.name, today=date(2022, 3, 1))
+        parsed = read_plan(path.read_bytes(), path.name, ImportOptions(today=date(2022, 3, 1)))
         period = plan_period(parsed)
         assert period is not None and period[0] == period[1], (path.name, period)
 
 
 def test_yearly_task_of_a_2026_2030_plan_gives_five_occurrences_and_nothing_after() -> None:
-    parsed = plan_2026_2030()
-    bound_to_period(parsed, today=date(2026, 1, 5))
+    parsed = bound_to_period(plan_2026_2030(), today=date(2026, 1, 5))
     assert parsed.period == (2026, 2030)
-    assert parsed.tasks[0].dates == [date(y, 12, 31) for y in range(2026, 2031)]
-    assert parsed.tasks[1].dates == []  # past the period: never generated
+    assert parsed.tasks[0].dates == tuple(date(y, 12, 31) for y in range(2026, 2031))
+    assert parsed.tasks[1].dates == ()  # past the period: never generated
 
 
 def test_quarterly_rule_starts_at_the_signing_date() -> None:
-    parsed = plan_2026_2030(signed=date(2026, 5, 4))
-    parsed.tasks[0].deadline = "hằng quý"
-    bound_to_period(parsed, today=date(2026, 5, 4))
+    plan = plan_2026_2030(signed=date(2026, 5, 4))
+    plan = replace(plan, tasks=(replace(plan.tasks[0], deadline="hằng quý"), *plan.tasks[1:]))
+    parsed = bound_to_period(plan, today=date(2026, 5, 4))
     dates = parsed.tasks[0].dates
     assert dates[0] == date(2026, 6, 30) and dates[-1] == date(2030, 12, 31) and len(dates) == 19
 
@@ -90,8 +91,8 @@ def test_a_one_year_plan_without_a_signing_date_keeps_its_dates() -> None:
             )],
         year=2022,
     )
-    bound_to_period(parsed, today=date(2022, 1, 5))
-    assert parsed.period == (2022, 2022) and parsed.tasks[0].dates == [date(2022, 3, 28)]
+    parsed = bound_to_period(parsed, today=date(2022, 1, 5))
+    assert parsed.period == (2022, 2022) and parsed.tasks[0].dates == (date(2022, 3, 28),)
 
 
 def test_asking_for_archived_plans_is_understood() -> None:
@@ -108,7 +109,7 @@ async def test_stored_period_five_occurrences_and_an_archived_plan_sends_nothing
     now = datetime(2027, 12, 31, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội on the 2027 due date
     ctx = await _ctx(db_url, now)
     try:
-        await save_parsed(ctx, plan_2026_2030(), dry_run=False)
+        await save_parsed(ctx, plan_2026_2030(), ImportOptions(today=ctx.today()))
         [record] = await ctx.storage.plans()
         assert record.period == (2026, 2030) and record.occurrences == 5 and not record.archived
         task, closing = await ctx.storage.all_tasks()
@@ -117,15 +118,15 @@ async def test_stored_period_five_occurrences_and_an_archived_plan_sends_nothing
         agency = next(a.id for a in await ctx.storage.agencies() if a.name == "Sở Nội vụ")
         await ctx.storage.upsert_user("telegram:5", agency_id=agency, approved=True, active=True)
 
-        before = await run_tick(ctx, sender=None, dry_run=True)
-        assert [r["items"][0]["lead_time"] for r in before["reminders"]] == ["d0"]
+        before = await run_tick(ctx.delivery(), sender=None, dry_run=True)
+        assert [r.items[0].lead_time for r in before.reminders] == ["d0"]
         _result, blocks = await ask(ctx, "Sở Nội vụ năm nay", asker_id=None, today=now.date())
         assert "Báo cáo kết quả" in " ".join(blocks)
 
         assert await ctx.storage.set_plan_archived(record.id, archived=True, by="test", at=now)
         assert not await ctx.storage.set_plan_archived(record.id, archived=True, by="test", at=now)
-        after = await run_tick(ctx, sender=None, dry_run=True)
-        assert after["reminders"] == []
+        after = await run_tick(ctx.delivery(), sender=None, dry_run=True)
+        assert after.reminders == []
         _result, blocks = await ask(ctx, "Sở Nội vụ năm nay", asker_id=None, today=now.date())
         assert "Báo cáo kết quả" not in " ".join(blocks)
         _result, blocks = await ask(
@@ -134,8 +135,8 @@ async def test_stored_period_five_occurrences_and_an_archived_plan_sends_nothing
         assert "Báo cáo kết quả" in " ".join(blocks)
 
         assert await ctx.storage.set_plan_archived(record.id, archived=False, by="test", at=now)
-        again = await run_tick(ctx, sender=None, dry_run=True)
-        assert len(again["reminders"]) == 1
+        again = await run_tick(ctx.delivery(), sender=None, dry_run=True)
+        assert len(again.reminders) == 1
     finally:
         await ctx.storage.close()
 
@@ -201,7 +202,7 @@ async def test_overdue_nags_stop_after_four_weeks_through_the_tick(storage: Stor
     box = FakeOutbox()
     day = date(2022, 6, 1)
     while day <= date(2022, 8, 31):  # one tick each morning for three months
-        await run_tick(ctx_at(storage, at(day)), sender=box)
+        await run_tick(ctx_at(storage, at(day)).delivery(), sender=box)
         day += timedelta(days=1)
     leads = sorted({r["key"].rsplit(":", 1)[1] for r in await storage.reminder_log()})
     assert leads == ["d0", "nag1", "nag2", "nag3", "nag4"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -272,7 +273,7 @@ def test_config_from_settings() -> None:
         nhacviec_quiet_hours="",
         nhacviec_timezone="Asia/Bangkok",
     )
-    config = s.planner_config(nag_every_days=3)
+    config = replace(s.planner_config(), nag_every_days=3)
     assert config.remind_days == (10, 2) and config.remind_at == time(9, 15)
     assert config.quiet_hours is None and config.nag_every_days == 3
     assert str(config.tz) == "Asia/Bangkok"

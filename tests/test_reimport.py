@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.core.importing.identity import StoredTask, TaskMatcher, pair_moved_dates
+from bot.core.importing.options import ImportOptions
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
@@ -20,8 +21,10 @@ def _csv(*rows: tuple[str, str, str]) -> bytes:
 
 
 async def _import(ctx: AppContext, data: bytes):  # type: ignore[no-untyped-def]
-    parsed = await parse_file(ctx, data, "ke-hoach.csv", issuer="Sở Tư pháp", plan="12/KH-STP", year=2022)
-    return await save_parsed(ctx, parsed, dry_run=False)
+    parsed = await parse_file(
+        ctx, data, "ke-hoach.csv", ImportOptions(today=ctx.today(), issuer="Sở Tư pháp", plan="12/KH-STP", year=2022)
+    )
+    return await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
 
 
 async def _done_titles(st: Storage) -> dict[str, list[date]]:

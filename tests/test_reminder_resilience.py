@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 
-from handlers.ports import DeliveryError
-from handlers.tick import Lease, run_digests, run_tick
+from bot.delivery.digests import run_digests
+from bot.delivery.ports import DeliveryError
+from bot.delivery.tick import run_tick
 from storage import Storage
 from tests.test_reminder_tick import TZ, FakeOutbox, at, ctx_at, seed
 
@@ -39,8 +40,8 @@ async def test_work_done_after_the_claim_is_not_sent(storage: Storage) -> None:
 
     storage.claim_many = claim_then_done  # type: ignore[method-assign]
     box = FakeOutbox()
-    report = await run_tick(ctx_at(storage, at(DAY)), sender=box)
-    assert report["claimed"] == 2 and box.sent == []
+    report = await run_tick(ctx_at(storage, at(DAY)).delivery(), sender=box)
+    assert report.claimed == 2 and box.sent == []
     assert await storage.reminder_log() == []  # dropped: reopening the work reminds again
 
 
@@ -56,8 +57,8 @@ async def test_a_plan_archived_after_the_claim_sends_nothing(storage: Storage) -
 
     storage.claim_many = claim_then_archive  # type: ignore[method-assign]
     box = FakeOutbox()
-    report = await run_tick(ctx_at(storage, at(DAY)), sender=box)
-    assert report["claimed"] == 2 and box.sent == []
+    report = await run_tick(ctx_at(storage, at(DAY)).delivery(), sender=box)
+    assert report.claimed == 2 and box.sent == []
 
 
 async def test_removed_or_muted_recipients_get_nothing(storage: Storage) -> None:
@@ -73,7 +74,7 @@ async def test_removed_or_muted_recipients_get_nothing(storage: Storage) -> None
 
     storage.claim_many = claim_then_change  # type: ignore[method-assign]
     box = FakeOutbox()
-    await run_tick(ctx_at(storage, at(DAY)), sender=box)
+    await run_tick(ctx_at(storage, at(DAY)).delivery(), sender=box)
     assert box.sent == []
 
 
@@ -90,7 +91,7 @@ async def test_transient_failures_are_retried_past_any_fixed_count(storage: Stor
     box = FakeOutbox(fail=fail)
     moment = at(DAY)
     for _ in range(12):  # an outage: one tick every 6 minutes (longer than the 300 s cap)
-        await run_tick(ctx_at(storage, moment), sender=box)
+        await run_tick(ctx_at(storage, moment).delivery(), sender=box)
         moment += timedelta(minutes=6)
     assert [a for a, _ in box.sent].count("telegram:1") == 1
     log = {r["recipient"]: r for r in await storage.reminder_log()}
@@ -102,7 +103,7 @@ async def test_retries_wait_for_the_backoff(storage: Storage) -> None:
     box = FakeOutbox(fail=lambda a, n: DeliveryError("down") if a == "telegram:1" else None)
     start = at(DAY)
     for seconds in range(0, 60):  # a tick every second: tries at 0, 10 (+10 s), 30 (+20 s); next at 70
-        await run_tick(ctx_at(storage, start + timedelta(seconds=seconds)), sender=box)
+        await run_tick(ctx_at(storage, start + timedelta(seconds=seconds)).delivery(), sender=box)
     tries = box.attempts - 1  # zalo:z1 once
     assert tries == 3, tries
 
@@ -110,9 +111,9 @@ async def test_retries_wait_for_the_backoff(storage: Storage) -> None:
 async def test_a_failed_reminder_is_not_sent_once_its_day_is_over(storage: Storage) -> None:
     await seed(storage, date(2022, 6, 30))
     down = FakeOutbox(fail=lambda a, n: DeliveryError("down") if a == "telegram:1" else None)
-    await run_tick(ctx_at(storage, at(DAY)), sender=down)
+    await run_tick(ctx_at(storage, at(DAY)).delivery(), sender=down)
     box = FakeOutbox()
-    await run_tick(ctx_at(storage, at(DAY + timedelta(days=1), 8, 30)), sender=box)
+    await run_tick(ctx_at(storage, at(DAY + timedelta(days=1), 8, 30)).delivery(), sender=box)
     assert box.sent == []
     assert (await statuses(storage))["telegram:1"] == "expired"
 
@@ -126,7 +127,7 @@ async def test_an_unknown_outcome_is_sent_at_most_twice(storage: Storage) -> Non
     tries_at: list[datetime] = []
     for _ in range(40):
         before = box.attempts
-        await run_tick(ctx_at(storage, moment), sender=box)
+        await run_tick(ctx_at(storage, moment).delivery(), sender=box)
         if box.attempts > before:
             tries_at.append(moment)
         moment += timedelta(seconds=30)
@@ -140,24 +141,24 @@ async def test_an_unknown_outcome_is_sent_at_most_twice(storage: Storage) -> Non
 async def test_claims_of_a_live_worker_are_never_taken(storage: Storage) -> None:
     await seed(storage, date(2022, 6, 30))
     now = at(DAY)
-    owner = Lease(ctx_at(storage, now), worker="owner", seconds=10)
+    owner = ctx_at(storage, now).delivery().lease("owner", seconds=10)
     await owner.beat()
-    dry = await run_tick(ctx_at(storage, now), sender=None, dry_run=True)
-    for item in dry["reminders"]:
-        for key in item["keys"]:
+    dry = await run_tick(ctx_at(storage, now).delivery(), sender=None, dry_run=True)
+    for message in dry.reminders:
+        for key in message.keys:
             await storage.claim(
-                key, recipient=item["to"], occurrence_id=None, lead="d7", now=now, worker="owner"
+                key, recipient=message.to, occurrence_id=None, lead="d7", now=now, worker="owner"
             )
     box = FakeOutbox()
     for seconds in (1, 5, 9):  # the owner keeps renewing: nobody else sends
-        owner.ctx = ctx_at(storage, now + timedelta(seconds=seconds))
+        owner.clock = ctx_at(storage, now + timedelta(seconds=seconds)).now
         await owner.beat()
-        await run_tick(ctx_at(storage, now + timedelta(seconds=seconds)), sender=box)
+        await run_tick(ctx_at(storage, now + timedelta(seconds=seconds)).delivery(), sender=box)
     assert box.sent == []
     # The owner dies: its lease lapses 10 s after the last renewal and the claims are taken over.
-    await run_tick(ctx_at(storage, now + timedelta(seconds=18)), sender=box)
+    await run_tick(ctx_at(storage, now + timedelta(seconds=18)).delivery(), sender=box)
     assert box.sent == []
-    await run_tick(ctx_at(storage, now + timedelta(seconds=20)), sender=box)
+    await run_tick(ctx_at(storage, now + timedelta(seconds=20)).delivery(), sender=box)
     assert sorted(a for a, _ in box.sent) == ["telegram:1", "zalo:z1"]
     assert {r["attempts"] for r in await storage.reminder_log()} == {1}
 
@@ -174,13 +175,13 @@ async def test_claims_are_taken_one_window_at_a_time_and_a_stop_claims_no_more(s
         return None
 
     box = WindowedOutbox(window=2, fail=stop_after_first)
-    await run_tick(ctx_at(storage, at(DAY)), sender=box, stopping=stopping)
+    await run_tick(ctx_at(storage, at(DAY)).delivery(), sender=box, stopping=stopping)
     log = await storage.reminder_log()
     # The window in flight finishes and is recorded; nothing beyond it was ever claimed.
     assert len(box.sent) == 2
     assert [r["status"] for r in log] == ["delivered", "delivered"]
     box2 = FakeOutbox()
-    await run_tick(ctx_at(storage, at(DAY, 8, 1)), sender=box2)
+    await run_tick(ctx_at(storage, at(DAY, 8, 1)).delivery(), sender=box2)
     assert len(box2.sent) == 6
 
 
@@ -188,8 +189,8 @@ async def test_no_digest_on_a_public_holiday(storage: Storage) -> None:
     await seed(storage, date(2027, 2, 26))
     box = FakeOutbox()
     tet_monday = date(2027, 2, 8)
-    assert await run_digests(ctx_at(storage, at(tet_monday, 8), nhacviec_working_days="on"), sender=box) == 0
-    assert await run_digests(ctx_at(storage, at(tet_monday, 8), nhacviec_working_days="off"), sender=box) == 1
+    assert await run_digests(ctx_at(storage, at(tet_monday, 8), nhacviec_working_days="on").delivery(), sender=box) == 0
+    assert await run_digests(ctx_at(storage, at(tet_monday, 8), nhacviec_working_days="off").delivery(), sender=box) == 1
 
 
 async def test_a_one_off_tick_keeps_its_lease_while_it_sends(storage: Storage) -> None:
@@ -197,9 +198,9 @@ async def test_a_one_off_tick_keeps_its_lease_while_it_sends(storage: Storage) -
     longer than the lease still goes out whole (real clock, lease 0.4 s, 5 sends of 0.2 s)."""
     from datetime import UTC
 
+    from bot.core.replies import Reply
     from bot.settings import Settings
     from handlers.context import AppContext
-    from handlers.replies import Reply
 
     today = datetime.now(UTC).astimezone(TZ).date()
     await seed(storage, today + timedelta(days=3))
@@ -222,5 +223,5 @@ async def test_a_one_off_tick_keeps_its_lease_while_it_sends(storage: Storage) -
         nhacviec_remind_at="00:00",
     )
     box = SlowOutbox()
-    await run_tick(AppContext(storage=storage, settings=settings), sender=box)
+    await run_tick(AppContext(storage=storage, settings=settings).delivery(), sender=box)
     assert len(box.sent) == 5

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core.domain import Kind, ParsedPlan, ParsedTask
+from bot.core.replies import Reply
+from bot.delivery.digests import run_digests
+from bot.delivery.ports import DeliveryError
+from bot.delivery.sending import SEND_CONCURRENCY
+from bot.delivery.tick import Ticker, run_tick
 from bot.settings import Settings
 from handlers.context import AppContext
-from handlers.ports import DeliveryError
-from handlers.replies import Reply
-from handlers.tick import Ticker, run_digests, run_tick
 from storage import Storage
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -34,6 +36,9 @@ class FakeOutbox:
 
     def can_send(self, address: str) -> bool:
         return address.startswith(("telegram:", "zalo:"))
+
+    def window(self, seconds: float) -> int:
+        return SEND_CONCURRENCY  # no rate of its own: as many as are sent at once
 
     async def send(self, address: str, reply: Reply) -> None:
         self.attempts += 1
@@ -79,9 +84,9 @@ async def test_lead_times_sent_once_each(storage: Storage) -> None:
         (date(2022, 6, 30), 8),
     ]:
         if day == date(2022, 6, 30):
-            await run_tick(ctx_at(storage, at(date(2022, 6, 29))), sender=box)
-        await run_tick(ctx_at(storage, at(day)), sender=box)
-        await run_tick(ctx_at(storage, at(day, 9)), sender=box)  # a later tick the same day sends nothing new
+            await run_tick(ctx_at(storage, at(date(2022, 6, 29))).delivery(), sender=box)
+        await run_tick(ctx_at(storage, at(day)).delivery(), sender=box)
+        await run_tick(ctx_at(storage, at(day, 9)).delivery(), sender=box)  # a later tick the same day sends nothing new
         assert len(box.sent) == expected, (day, box.sent)
     assert "Báo cáo &lt;số 1&gt;" in box.sent[0][1]
     assert {a for a, _ in box.sent} == {"telegram:1", "zalo:z1"}
@@ -89,11 +94,11 @@ async def test_lead_times_sent_once_each(storage: Storage) -> None:
 
 async def test_quiet_hours_postpone(storage: Storage) -> None:
     await seed(storage, date(2022, 6, 30))
-    await storage.set_reminder_prefs("telegram:1", remind_at="22:00")
+    await storage.set_reminder_prefs("telegram:1", remind_at=time(22, 0))
     box = FakeOutbox()
-    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 22, 30)), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 22, 30)).delivery(), sender=box)
     assert [a for a, _ in box.sent] == ["zalo:z1"]  # the 08:00 one; the officer's 22:00 waits
-    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 7, 0)), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 7, 0)).delivery(), sender=box)
     assert [a for a, _ in box.sent] == ["zalo:z1", "telegram:1"]
 
 
@@ -103,9 +108,9 @@ async def test_done_occurrence_is_not_reminded_and_overdue_nagged_weekly(storage
     done = next(t for t in tasks if t.occurrences[0].due == date(2022, 7, 15)).occurrences[0]
     await storage.mark_done(done.id, by="telegram:1", at=at(date(2022, 7, 1)))
     box = FakeOutbox()
-    await run_tick(ctx_at(storage, at(date(2022, 7, 7))), sender=box)
-    await run_tick(ctx_at(storage, at(date(2022, 7, 8))), sender=box)
-    await run_tick(ctx_at(storage, at(date(2022, 7, 14))), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 7, 7))).delivery(), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 7, 8))).delivery(), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 7, 14))).delivery(), sender=box)
     officer = [text for addr, text in box.sent if addr == "telegram:1"]
     assert len(officer) == 2 and all("số 1" in t and "trễ" in t for t in officer)
 
@@ -114,11 +119,11 @@ async def test_catch_up_after_downtime_is_one_message(storage: Storage) -> None:
     await seed(storage, date(2022, 6, 24), date(2022, 6, 25), date(2022, 6, 26), date(2022, 6, 27))
     box = FakeOutbox()
     # The bot was down all week; it comes back in the afternoon.
-    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 15)), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 15)).delivery(), sender=box)
     officer = [t for a, t in box.sent if a == "telegram:1"]
     assert len(officer) == 1
     assert all(f"số {i}" in officer[0] for i in range(1, 5))
-    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 16)), sender=box)
+    await run_tick(ctx_at(storage, at(date(2022, 6, 24), 16)).delivery(), sender=box)
     assert len([t for a, t in box.sent if a == "telegram:1"]) == 1
 
 
@@ -130,7 +135,7 @@ async def test_two_workers_never_send_twice(db_url: str) -> None:
         now = at(date(2022, 6, 23))
         for _ in range(3):
             await asyncio.gather(
-                run_tick(ctx_at(st1, now), sender=box1), run_tick(ctx_at(st2, now), sender=box2)
+                run_tick(ctx_at(st1, now).delivery(), sender=box1), run_tick(ctx_at(st2, now).delivery(), sender=box2)
             )
         sent = box1.sent + box2.sent
         assert len(sent) == len(set(sent)) == 4  # 2 recipients, each one bundle or catch-up... once
@@ -155,16 +160,16 @@ async def test_failed_sends_are_recorded_and_retried_or_dropped(
 ) -> None:
     await seed(storage, date(2022, 6, 30))
     failing = FakeOutbox(fail=lambda addr, n: error if addr == "telegram:1" else None)
-    await run_tick(ctx_at(storage, at(date(2022, 6, 23))), sender=failing)
+    await run_tick(ctx_at(storage, at(date(2022, 6, 23))).delivery(), sender=failing)
     log = {r["recipient"]: r for r in await storage.reminder_log()}
     assert log["telegram:1"]["status"] == ("dead" if final else "failed")
     assert log["zalo:z1"]["status"] == "delivered"
     user = await storage.user("telegram:1")
     assert user.active is (not final)
     healthy = FakeOutbox()
-    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 8, 0) + timedelta(seconds=5)), sender=healthy)
+    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 8, 0) + timedelta(seconds=5)).delivery(), sender=healthy)
     assert healthy.sent == []  # not before the backoff (10 s, or the server's retry_after)
-    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 8, 1)), sender=healthy)
+    await run_tick(ctx_at(storage, at(date(2022, 6, 23), 8, 1)).delivery(), sender=healthy)
     assert [a for a, _ in healthy.sent] == ([] if final else ["telegram:1"])
 
 
@@ -173,15 +178,15 @@ async def test_a_crash_mid_send_is_retried_after_the_timeout(storage: Storage) -
     now = at(date(2022, 6, 23))
     # A worker claimed the reminder and died before sending: the claim stays "claimed".
     ctx = ctx_at(storage, now)
-    dry = await run_tick(ctx, sender=None, dry_run=True)
-    for item in dry["reminders"]:
-        for key in item["keys"]:
+    dry = await run_tick(ctx.delivery(), sender=None, dry_run=True)
+    for message in dry.reminders:
+        for key in message.keys:
             await storage.claim(
-                key, recipient=item["to"], occurrence_id=None, lead="d7", now=now, worker="dead"
+                key, recipient=message.to, occurrence_id=None, lead="d7", now=now, worker="dead"
             )
     box = FakeOutbox()
     # "dead" has no live lease: its claims are taken over at once, not after a timeout.
-    ticker = Ticker(ctx_at(storage, at(date(2022, 6, 23), 8, 1)), box)
+    ticker = Ticker(ctx_at(storage, at(date(2022, 6, 23), 8, 1)).delivery(), box)
     await ticker.tick()
     assert sorted(a for a, _ in box.sent) == ["telegram:1", "zalo:z1"]
     assert {r["attempts"] for r in await storage.reminder_log()} == {1}  # a crash is not an attempt
@@ -189,22 +194,22 @@ async def test_a_crash_mid_send_is_retried_after_the_timeout(storage: Storage) -
 
 async def test_dry_run_claims_nothing(storage: Storage) -> None:
     await seed(storage, date(2022, 6, 30))
-    report = await run_tick(ctx_at(storage, at(date(2022, 6, 23))), sender=None, dry_run=True)
-    assert len(report["reminders"]) == 2 and report["claimed"] == 0
+    report = await run_tick(ctx_at(storage, at(date(2022, 6, 23))).delivery(), sender=None, dry_run=True)
+    assert len(report.reminders) == 2 and report.claimed == 0
     assert await storage.reminder_log() == []
-    assert report["reminders"][0]["items"][0]["due"] == "2022-06-30"
+    assert report.reminders[0].to_json()["items"][0]["due"] == "2022-06-30"
 
 
 async def test_digest_once_per_weekday(storage: Storage) -> None:
     await seed(storage, date(2022, 6, 20), date(2022, 6, 30))
     box = FakeOutbox()
     monday = date(2022, 6, 27)
-    assert await run_digests(ctx_at(storage, at(monday, 7, 0)), sender=box) == 0  # before 07:30
-    assert await run_digests(ctx_at(storage, at(monday, 7, 31)), sender=box) == 1
-    assert await run_digests(ctx_at(storage, at(monday, 9, 0)), sender=box) == 0
+    assert await run_digests(ctx_at(storage, at(monday, 7, 0)).delivery(), sender=box) == 0  # before 07:30
+    assert await run_digests(ctx_at(storage, at(monday, 7, 31)).delivery(), sender=box) == 1
+    assert await run_digests(ctx_at(storage, at(monday, 9, 0)).delivery(), sender=box) == 0
     assert [a for a, _ in box.sent] == ["zalo:z1"]  # managers only
     assert "đang thực hiện quá hạn" in box.sent[0][1].lower()
-    assert await run_digests(ctx_at(storage, at(date(2022, 7, 2), 8)), sender=box) == 0  # Saturday
+    assert await run_digests(ctx_at(storage, at(date(2022, 7, 2), 8)).delivery(), sender=box) == 0  # Saturday
 
 
 async def test_joint_leads_are_reminded_and_answered(storage: Storage) -> None:
@@ -220,7 +225,7 @@ async def test_joint_leads_are_reminded_and_answered(storage: Storage) -> None:
     await storage.upsert_user("telegram:2", agency_id=ids["Sở Nội vụ"], approved=True)
     box = FakeOutbox()
     ctx = ctx_at(storage, at(date(2022, 6, 23)))
-    await run_tick(ctx, sender=box)
+    await run_tick(ctx.delivery(), sender=box)
     assert sorted(a for a, _ in box.sent) == ["telegram:1", "telegram:2"]
     result, _blocks = await ask(ctx, "Sở Nội vụ năm nay", asker_id=None, today=date(2022, 6, 1))
     assert [t["title"] for t in result["tasks"]] == ["Rà soát văn bản"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.core.domain import OccurrenceStatus, OccurrenceView, TaskView
 from bot.core.reminders.digest import build_digest, digest_blocks
-from handlers.replies import Request
+from handlers.requests import Request
 from tests.chat import Chat
 from tests.conftest import CHAT_NOW
 from tests.test_cli import SAMPLE, nv

@@ -24,7 +24,7 @@ LEADS = {"Văn phòng Sở": [("Văn phòng Sở", "Sở Công Thương")], "S�
 
 async def test_migrations_are_idempotent(db_url: str) -> None:
     st = await Storage.open(db_url)
-    await st.migrate()
+    await st.db.migrate()
     assert await st.counts() == {"plans": 0, "tasks": 0, "occurrences": 0, "agencies": 0}
     await st.close()
 

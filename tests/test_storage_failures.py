@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
+from bot.core.importing.options import ImportOptions
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
 from storage import Storage
@@ -58,9 +59,9 @@ async def test_a_read_only_database_answers_in_one_sentence(tmp_path: Path, chat
 async def test_a_full_disk_answers_in_one_sentence(sqlite_url: str) -> None:
     st = await Storage.open(sqlite_url)
     try:
-        await st.engine.dispose()  # fresh connections get the limit below
+        await st.db.engine.dispose()  # fresh connections get the limit below
 
-        @event.listens_for(st.engine.sync_engine, "connect")
+        @event.listens_for(st.db.engine.sync_engine, "connect")
         def _tiny(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA page_count")
@@ -75,25 +76,25 @@ async def test_a_full_disk_answers_in_one_sentence(sqlite_url: str) -> None:
         data = ("TT,Nhiệm vụ,Cơ quan chủ trì,Thời gian hoàn thành\n" + rows).encode()
         parsed = await parse_file(ctx, data, "big.csv")
         with pytest.raises(StorageError, match="đầy"):
-            await save_parsed(ctx, parsed, dry_run=False)
+            await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
     finally:
         await st.close()
 
 
 async def test_a_deleted_database_file_is_never_written(tmp_path: Path, chat: Chat) -> None:
     await chat.load(SAMPLE)
-    db = Path(chat.ctx.storage._file[0])  # type: ignore[index]
+    db = Path(chat.ctx.storage.db._file[0])  # type: ignore[index]
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     answer = " ".join(await chat.say(callback="done:1"))
     assert "đã bị xoá hoặc thay thế" in answer
-    assert chat.ctx.storage.file_lost.is_set()
+    assert chat.ctx.storage.db.file_lost.is_set()
     assert not db.exists()
 
 
 async def test_a_replaced_database_file_is_never_written(tmp_path: Path, chat: Chat) -> None:
     await chat.load(SAMPLE)
-    db = Path(chat.ctx.storage._file[0])  # type: ignore[index]
+    db = Path(chat.ctx.storage.db._file[0])  # type: ignore[index]
     other = tmp_path / "other.db"
     sqlite3.connect(other).close()
     os.replace(other, db)
@@ -112,7 +113,7 @@ async def test_simultaneous_imports_of_one_new_plan_all_succeed(db_url: str) -> 
         contexts = [AppContext(storage=st, settings=Settings()) for st in stores]
         parsed = [await parse_file(ctx, SAMPLE.read_bytes(), SAMPLE.name) for ctx in contexts]
         results = await asyncio.gather(
-            *(save_parsed(ctx, p, dry_run=False) for ctx, p in zip(contexts, parsed, strict=True))
+            *(save_parsed(ctx, p, ImportOptions(today=ctx.today())) for ctx, p in zip(contexts, parsed, strict=True))
         )
         assert all(r is not None for r in results)
         counts = await stores[0].counts()

@@ -15,18 +15,20 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from bot.app import Worker
 from bot.channels.telegram import TelegramChannel, split_for_telegram
 from bot.core.domain import OccurrenceStatus
+from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
+from bot.core.replies import Button, Reply
+from bot.delivery.ports import DeliveryError, Outbox
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
-from handlers.ports import DeliveryError, Outbox
-from handlers.replies import Button, Reply
 from handlers.router import Router
 from storage import Storage
 from storage.models import Occurrence
@@ -108,7 +110,7 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
 async def seed(ctx: AppContext, data: bytes, name: str = "ke-hoach.csv") -> None:
     """Put a plan in the database the way `nhacviec import` does (not the subject of most tests)."""
     parsed = await parse_file(ctx, data, name)
-    await save_parsed(ctx, parsed, dry_run=False)
+    await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
 
 
 async def officer(bot: Bot, user_id: int, agency: str) -> None:
@@ -234,6 +236,24 @@ async def test_admin_corrects_an_agency_match_in_the_preview(bot: Bot) -> None:
     assert task.lead == "Sở Nội vụ"
 
 
+async def test_a_photographed_plan_sent_as_a_photo_imports_with_a_progress_note(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: a phone photo (Telegram's compressed photo, not a file) is read by OCR; the
+    chat hears the progress before the preview."""
+    from collections import OrderedDict
+
+    from handlers import importing
+
+    monkeypatch.setattr(importing, "_ocr_kept", OrderedDict())  # read anew, not from another test
+    photo = (Path(__file__).parent / "data" / "scans" / "qd-1627-trang-5-anh-chup.jpg").read_bytes()
+    since = bot.mark()
+    bot.api.add_photo(ADMIN, photo, caption="/import")
+    await bot.api.wait_for_message(ADMIN, "Đang nhận dạng chữ: trang 1/1", since=since, timeout=60)
+    preview = await bot.api.wait_for_message(ADMIN, "Xem trước", since=since, timeout=120)
+    assert "Sở Tài chính" in (preview.text or "") and "OCR" in (preview.text or "")
+
+
 async def test_import_command_then_file(bot: Bot) -> None:
     await bot.says(ADMIN, "/import", "gửi tệp")
     since = bot.mark()
@@ -309,7 +329,7 @@ async def test_done_button_marks_the_occurrence_done_by_whom_and_when(bot: Bot) 
     assert occurrence.status == OccurrenceStatus.DONE
     assert occurrence.done_at == NOW.astimezone(bot.ctx.settings.tz).date()
     assert "Sở Tài nguyên" in task.lead
-    async with bot.storage.sessions() as session:  # who and when, as stored
+    async with bot.storage.db.sessions() as session:  # who and when, as stored
         row = await session.get(Occurrence, occurrence_id)
     assert row is not None and row.done_by == "telegram:5"
     assert row.done_at is not None and row.done_at.replace(tzinfo=UTC) == NOW

@@ -19,9 +19,9 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.core.reminders.digest import STATES
+from bot.delivery.digests import digest_report
 from bot.web.limits import RateLimit
 from handlers import dashboard as service
-from handlers.digest import digest_for
 from storage import Storage
 from tests.chat import open_chat
 from tests.cli import nhacviec
@@ -220,7 +220,7 @@ async def test_an_admin_sees_everything_and_an_officer_only_their_agency(site: S
 
 
 async def test_the_overview_counts_are_the_digest_s(site: Site) -> None:
-    digest = await digest_for(site.ctx, agency="Sở Tư pháp", today=site.now.date())
+    digest = (await digest_report(site.ctx.cache, agency="Sở Tư pháp", today=site.now.date())).to_json()
     async with site.client() as client:
         await site.login(client)
         overview = (await client.get("/")).text
@@ -369,7 +369,7 @@ async def test_links_and_sessions_are_stored_as_digests_and_used_once(db_url: st
     storage = await Storage.open(db_url)
     try:
         token = await storage.web.create_link("telegram:10", now=now)
-        async with storage.sessions() as s:
+        async with storage.db.sessions() as s:
             stored = [row[0] for row in await s.execute(text("SELECT token_hash FROM web_links"))]
         assert token not in stored and len(stored[0]) == 64
         first, second = await asyncio.gather(storage.web.redeem(token, now=now), storage.web.redeem(token, now=now))

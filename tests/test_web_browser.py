@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.delivery.digests import digest_report
 from bot.web.server import WebServer
-from handlers.digest import digest_for
 from tests.web_site import MANAGER, open_site
 
 CHROMIUM = os.environ.get("NHACVIEC_CHROMIUM", "/usr/bin/chromium")
@@ -99,7 +99,7 @@ async def test_a_manager_on_a_phone_sees_their_units_opens_an_overdue_task_and_d
                     await browser.close()
         finally:
             await server.stop()
-        digest = await digest_for(site.ctx, agency="Sở Tư pháp", today=site.now.date())
+        digest = (await digest_report(site.ctx.cache, agency="Sở Tư pháp", today=site.now.date())).to_json()
     summary = list(load_workbook(io.BytesIO(saved.read_bytes()))["Tổng hợp"].iter_rows(values_only=True))
     total = next(r for r in summary if r[1] == "Tổng cộng")
     assert list(total[2:7]) == [digest["total"][k] for k in ("total", "done_on_time", "done_late", "open_on_time", "open_late")]

@@ -25,7 +25,7 @@ from bot.web.app import create_app
 from bot.web.server import WebServer, connection_limit
 from bot.web.webhooks import MAX_BODY, webhook_route
 from handlers.context import AppContext
-from handlers.ports import NotAnUpdate, WebhookEndpoint
+from handlers.inbox import NotAnUpdate, WebhookEndpoint
 from storage import Storage
 
 SECRET = "the-webhook-secret-of-these-tests"

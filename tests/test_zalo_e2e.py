@@ -13,11 +13,12 @@ import pytest
 
 from bot.app import Worker
 from bot.channels.zalo import TEXT_LIMIT, RateLimiter, ZaloChannel, render_parts
+from bot.core.importing.options import ImportOptions
+from bot.core.replies import Button, Reply
+from bot.delivery.ports import DeliveryError
 from bot.settings import Settings
 from handlers.context import AppContext, system_clock
 from handlers.importing import parse_file, save_parsed
-from handlers.ports import DeliveryError
-from handlers.replies import Button, Reply
 from handlers.router import Router
 from storage import Storage
 from tests.conftest import EXAMPLES
@@ -49,7 +50,7 @@ def settings(api: FakeZaloAPI, **extra: str) -> Settings:
 async def open_context(url: str, api: FakeZaloAPI, **extra: str) -> AppContext:
     ctx = AppContext(storage=await Storage.open(url), settings=settings(api, **extra), clock=lambda: NOW)
     parsed = await parse_file(ctx, SAMPLE.read_bytes(), SAMPLE.name)
-    await save_parsed(ctx, parsed, dry_run=False)
+    await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
     return ctx
 
 

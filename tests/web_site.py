@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from bot.core.importing.options import ImportOptions
 from bot.settings import Settings
 from bot.web.dashboard import dashboard_app
 from bot.web.limits import RateLimit
@@ -70,8 +71,9 @@ async def seed(db_url: str) -> None:
     storage = await Storage.open(db_url)
     try:
         ctx = AppContext(storage=storage, settings=Settings(), clock=lambda: NOW)  # type: ignore[call-arg]
-        parsed = await parse_file(ctx, PLAN.encode(), "ke-hoach-stp.csv", issuer="Sở Tư pháp", plan="12/KH-STP", year=2022)
-        await save_parsed(ctx, parsed, dry_run=False)
+        options = ImportOptions(issuer="Sở Tư pháp", plan="12/KH-STP", year=2022, today=NOW.date())
+        parsed = await parse_file(ctx, PLAN.encode(), "ke-hoach-stp.csv", options)
+        await save_parsed(ctx, parsed, options)
         agencies = await _agencies(ctx)
         await storage.upsert_user(
             MANAGER, agency_id=agencies["Sở Tư pháp"], role="manager", approved=True, active=True, name="Chị Lan"

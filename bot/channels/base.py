@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from handlers.ports import DeliveryError, Outbox, WebhookEndpoint
-from handlers.replies import Reply
+from bot.core.address import Address
+from bot.core.replies import Reply
+from bot.delivery.ports import DeliveryError, Outbox
+from handlers.inbox import WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ class ApiHealth:
 
 
 class Channel(Protocol):
-    """A channel adapter: a `handlers.ports.Sender` that can also start and stop receiving."""
+    """A channel adapter: a `bot.delivery.ports.Sender` that can also start and stop receiving."""
 
     name: str  # "telegram" | "zalo"
     health: ApiHealth  # whether its API answered lately (/readyz)
@@ -113,7 +115,7 @@ async def deliver_turn(
                     await send_here(chat_id, reply, first)
                 first = False
             elif target.startswith(f"{channel.name}:"):
-                await channel.send(target.partition(":")[2], reply)
+                await channel.send(Address(target).id, reply)
             elif outbox is not None and outbox.can_send(target):
                 await outbox.send(target, reply)
             else:

@@ -14,7 +14,8 @@ from typing import TextIO
 
 from bot.core.i18n import _
 from bot.core.markup import plain_text
-from handlers.replies import Reply, Request
+from bot.core.replies import Reply
+from handlers.requests import Request
 from handlers.router import Router
 
 CONSOLE_ACCOUNT = "local"

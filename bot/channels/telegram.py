@@ -32,6 +32,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -70,13 +71,16 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import ApiHealth, ChatLocks, deliver_turn
+from bot.core.address import Address
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
 from bot.core.redact import Redactor, install_on_loggers
 from bot.core.reminders.backoff import Backoff
-from handlers.ports import DeliveryError, NotAnUpdate, WebhookEndpoint
-from handlers.replies import Reply, Request
+from bot.core.replies import Reply
+from bot.delivery.ports import DeliveryError
+from handlers.inbox import NotAnUpdate, WebhookEndpoint
+from handlers.requests import Request
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -183,8 +187,6 @@ def _surely_not_sent(exc: NetworkError) -> bool:
     """True when the request cannot have reached Telegram (connect failed, pool full) or Telegram
     answered with a server error; False when it may have been delivered (a read timeout, a
     connection cut while waiting for the answer)."""
-    import httpx
-
     cause = exc.__cause__
     if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         return True
@@ -458,12 +460,18 @@ class TelegramChannel:
             mentioned=mentioned,
         )
         document = message.document
+        # A photo (a plan photographed with the phone) is a file too: its largest size, a JPEG.
+        photo = message.photo[-1] if message.photo else None
         # In a group, a shared file is the bot's business only with a command or a mention.
-        if document is not None and (not is_group or mentioned or text.lstrip().startswith("/")):
-            req.file_name = document.file_name or "tep"
-            req.file_size = document.file_size
-            req.file_id = document.file_id  # kept as a report file's reference (/xong)
-            req.load_file = self._file_loader(document.file_id)
+        if (document is not None or photo is not None) and (not is_group or mentioned or text.lstrip().startswith("/")):
+            if document is not None:
+                req.file_name = document.file_name or "tep"
+                req.file_size, req.file_id = document.file_size, document.file_id
+            elif photo is not None:
+                req.file_name = f"anh-chup-{photo.file_unique_id}.jpg"
+                req.file_size, req.file_id = photo.file_size, photo.file_id
+            assert req.file_id is not None
+            req.load_file = self._file_loader(req.file_id)  # file_id: a report file's reference (/xong)
         return req
 
     def _strip_mention(self, message: Message, text: str) -> tuple[str, bool]:
@@ -518,7 +526,7 @@ class TelegramChannel:
             old, new = message.migrate_from_chat_id, message.chat.id
         else:
             return
-        await self.router.chat_moved(f"{self.name}:{old}", f"{self.name}:{new}")
+        await self.router.chat_moved(Address.of(self.name, old), Address.of(self.name, new))
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -565,7 +573,7 @@ class TelegramChannel:
         change: ChatMemberUpdated | None = update.my_chat_member
         if change is None:
             return
-        address = f"{self.name}:{change.chat.id}"
+        address = Address.of(self.name, change.chat.id)
         status = change.new_chat_member.status
         if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
             await self.router.account_blocked(address)
@@ -617,7 +625,7 @@ class TelegramChannel:
         language = "vi"
         with contextlib.suppress(Exception):
             if user is not None:
-                language = await self.router.language_of(f"{self.name}:{user.id}")
+                language = await self.router.language_of(Address.of(self.name, user.id))
         with use_language(language):
             apology = Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])
         try:
@@ -648,7 +656,7 @@ class TelegramChannel:
             new = moved.new_chat_id
             log.info("telegram chat %s became %s; sending there", chat_id, new)
             with contextlib.suppress(Exception):
-                await self.router.chat_moved(f"{self.name}:{chat_id}", f"{self.name}:{new}")
+                await self.router.chat_moved(Address.of(self.name, chat_id), Address.of(self.name, new))
             try:
                 await self._send_once(new, reply)
             except _ChatMoved:
@@ -767,7 +775,7 @@ class TelegramChannel:
                 raise DeliveryError(f"telegram: {exc.message}") from None
 
     async def _mark_blocked(self, target: int | str) -> None:
-        address = f"{self.name}:{target}"
+        address = Address.of(self.name, target)
         log.info("%s blocked the bot or removed it; marking it inactive", address)
         try:
             await self.router.account_blocked(address)

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -65,12 +66,15 @@ from aiolimiter import AsyncLimiter
 
 from bot.channels.base import ApiHealth, ChatLocks, deliver_turn
 from bot.channels.zalo_api import ZaloApiError, ZaloBotClient, describe
+from bot.core.address import Address
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
 from bot.core.reminders.backoff import Backoff
+from bot.core.replies import Reply
 from bot.core.text import fold, nfc
-from handlers.ports import DeliveryError, NotAnUpdate, WebhookEndpoint
-from handlers.replies import Reply, Request
+from bot.delivery.ports import DeliveryError
+from handlers.inbox import NotAnUpdate, WebhookEndpoint
+from handlers.requests import Request
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -422,7 +426,7 @@ class ZaloChannel:
         mentioned = self.strip_mention(caption)[1] if caption else False
         if is_group and not mentioned:
             return  # a sticker in a group is not the bot's business
-        with use_language(await self.router.language_of(f"{self.name}:{account_id}")):
+        with use_language(await self.router.language_of(Address.of(self.name, account_id))):
             blocks = [_("Nhắc Việc chỉ đọc tin nhắn chữ. Hãy gõ câu hỏi hoặc lệnh, ví dụ /help.")]
             if event not in ("message.image.received", "message.sticker.received"):
                 blocks.append(
@@ -432,7 +436,7 @@ class ZaloChannel:
                 )
         await self._deliver(chat_id, [Reply(blocks)])
 
-    async def _reactivate(self, address: str) -> None:
+    async def _reactivate(self, address: Address) -> None:
         """An approved account marked inactive (it had blocked the bot) writes again: it is back."""
         await self.router.account_back(address)
 
@@ -482,7 +486,7 @@ class ZaloChannel:
                 )
             )
         for part in parts:
-            await self._call(chat_id, lambda part=part: self.client.send_message(chat_id, part))
+            await self._call(chat_id, functools.partial(self.client.send_message, chat_id, part))
         await self._remember_choices(chat_id, reply)
 
     async def _remember_choices(self, chat_id: str, reply: Reply) -> None:
@@ -491,7 +495,7 @@ class ZaloChannel:
         The router remembers the buttons of replies to the chat a request came from; a reply
         sent elsewhere (a join request to an admin, a reminder) is remembered here, once shown.
         """
-        await self.router.buttons_shown(f"{self.name}:{chat_id}", [b for row in reply.buttons for b in row])
+        await self.router.buttons_shown(Address.of(self.name, chat_id), [b for row in reply.buttons for b in row])
 
     async def _call(self, chat_id: str, call: Callable[[], Any]) -> Any:
         """One send with the delivery rules: throttle; retry what surely did not arrive (a refused
@@ -533,7 +537,7 @@ class ZaloChannel:
             self.health.ok()
 
     async def _mark_blocked(self, chat_id: str) -> None:
-        address = f"{self.name}:{chat_id}"
+        address = Address.of(self.name, chat_id)
         log.info("%s blocked the bot or is gone; marking it inactive", address)
         try:
             await self.router.account_blocked(address)

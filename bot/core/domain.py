@@ -6,7 +6,7 @@ They carry no I/O so the grammar, the importers and the planners can be tested a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -33,10 +33,10 @@ class Role(StrEnum):
         return self is not Role.OFFICER
 
 
-def visible_agencies(role: str, agency_id: int, units_of: Callable[[int], set[int]]) -> set[int]:
+def visible_agencies(role: Role, agency_id: int, units_of: Callable[[int], set[int]]) -> set[int]:
     """The agencies an account works for: its own, and for a manager/admin the units under it too
     (`units_of(id)` is the agency with everything below it, e.g. `Directory.descendants`)."""
-    return units_of(agency_id) if Role(role).oversees_units else {agency_id}
+    return units_of(agency_id) if role.oversees_units else {agency_id}
 
 
 class OccurrenceStatus(StrEnum):
@@ -53,12 +53,13 @@ class Deadline:
     dates: tuple[date, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParsedTask:
     """One task as read from a plan, before it touches the database.
 
     `lead` and `partners` are the names as written (NFC); storage resolves them to agencies.
     `source` says where the task was found ("dòng 12", "bảng 2, hàng 5") for the preview.
+    Immutable: a step that changes a task returns a new one (`dataclasses.replace`).
     """
 
     title: str
@@ -66,19 +67,27 @@ class ParsedTask:
     partners: str = ""
     deadline: str = ""
     kind: Kind = Kind.UNSPECIFIED
-    dates: list[date] = field(default_factory=list)
+    dates: tuple[date, ...] = ()
     activity: str = ""
     output: str = ""
     note: str = ""
     number: str = ""
     source: str = ""
 
+    def __post_init__(self) -> None:
+        # dates given as a list (tests, callers building by hand) are kept as a tuple
+        object.__setattr__(self, "dates", tuple(self.dates))
 
-@dataclass
+
+@dataclass(frozen=True)
 class ParsedPlan:
-    """A whole plan read from a file: its facts, its tasks, and what the reader noticed."""
+    """A whole plan read from a file: its facts, its tasks, and what the reader noticed.
 
-    tasks: list[ParsedTask] = field(default_factory=list)
+    Immutable: each step of an import (the admin's facts, the period's bounds, the issuer's name
+    in the directory) returns a new plan. One JSON shape: `bot.core.importing.plan_json`.
+    """
+
+    tasks: tuple[ParsedTask, ...] = ()
     issuer: str | None = None
     number: str | None = None
     date: date | None = None  # the signing date
@@ -87,8 +96,20 @@ class ParsedPlan:
     period: tuple[int, int] | None = None  # "giai đoạn 2026 - 2030" → (2026, 2030)
     source_file: str = ""
     source_hash: str = ""
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    # Text that OCR produced (a scan read here, or a file OCR'd elsewhere), kept for the record
+    # beside the repaired text the tasks were read from; None for a clean file (issue 27).
+    ocr_text: str | None = None
+    repaired_text: str | None = None
+
+    def __post_init__(self) -> None:
+        # sequences given as lists are kept as tuples, so no holder of the plan can change it
+        for name in ("tasks", "warnings", "errors"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.period is not None:
+            first, last = self.period
+            object.__setattr__(self, "period", (first, last))
 
 
 class UserError(Exception):

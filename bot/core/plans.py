@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from bot.core.domain import Kind, ParsedPlan
@@ -68,8 +69,8 @@ def plan_period(parsed: ParsedPlan) -> tuple[int, int] | None:
     return (parsed.year, parsed.year) if parsed.year else None
 
 
-def bound_to_period(parsed: ParsedPlan, *, today: date, quarter_day: int | None = None) -> None:
-    """Make every task's due dates fit the plan's period (in place; sets `parsed.period`).
+def bound_to_period(parsed: ParsedPlan, *, today: date, quarter_day: int | None = None) -> ParsedPlan:
+    """The plan with every task's due dates fitted to its period, and the period set.
 
     - No due date lies past the period's last day.
     - A recurring task of a plan over several years whose dates the reader expanded inside one
@@ -80,19 +81,22 @@ def bound_to_period(parsed: ParsedPlan, *, today: date, quarter_day: int | None 
     """
     period = plan_period(parsed)
     if period is None:
-        return
-    parsed.period = period
+        return parsed
     first, last = period
     start, end = plan_window(parsed.date, parsed.year, period) or (date(first, 1, 1), date(last, 12, 31))
     if start > end:  # signed after its period: the whole period
         start = date(first, 1, 1)
+    tasks = []
     for task in parsed.tasks:
-        one_year = len({d.year for d in task.dates}) <= 1
+        dates = task.dates
+        one_year = len({d.year for d in dates}) <= 1
         if first < last and task.kind == Kind.RECURRING and task.deadline and one_year:
             found = parse_deadline(
                 task.deadline, today=today, year=first, window=(start, end), quarter_day=quarter_day
             )
             if found.kind == Kind.RECURRING and found.dates:
-                task.dates = list(found.dates)
-        if any(d > end for d in task.dates):
-            task.dates = [d for d in task.dates if d <= end]
+                dates = found.dates
+        if any(d > end for d in dates):
+            dates = tuple(d for d in dates if d <= end)
+        tasks.append(task if dates == task.dates else replace(task, dates=dates))
+    return replace(parsed, period=period, tasks=tuple(tasks))

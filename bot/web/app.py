@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -97,5 +98,6 @@ def create_app(
         routes=list(routes), exception_handlers={HTTPException: http_error, Exception: server_error}
     )
     if proxies:
-        app = ProxyHeadersMiddleware(app, trusted_hosts=list(proxies))
+        # uvicorn and Starlette spell the same ASGI callable with different type names
+        app = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=list(proxies)))
     return Guard(app)

@@ -271,7 +271,7 @@ class Dashboard:
         if viewer is None:
             return self.no_session()
         filters = service.parse_filters(request.query_params)
-        found = await service.report(
+        found = await service.report_file(
             self.ctx, viewer, request.path_params["agency_id"], filters, request.path_params["fmt"]
         )
         if found is None:

@@ -196,14 +196,18 @@ class WebServer:
         max_connections: int = MAX_CONNECTIONS,
         header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
-        wanted = list(listeners) or [(host, port, app)]
+        wanted = list(listeners)
+        if not wanted:
+            if app is None:
+                raise ValueError("WebServer needs an app or listeners")
+            wanted = [(host, port, app)]
         self._sockets: list[socket.socket] = []
         apps: dict[Bound, ASGIApp] = {}
         try:
             for where, number, served in wanted:
                 sock = bind(where, number)
                 self._sockets.append(sock)
-                apps[Bound(where, int(sock.getsockname()[1]))] = served  # type: ignore[assignment]
+                apps[Bound(where, int(sock.getsockname()[1]))] = served
         except UserError:
             for sock in self._sockets:
                 sock.close()

@@ -24,7 +24,7 @@ from bot.web.health import Ready, health_routes
 from bot.web.limits import RateLimit
 from bot.web.webhooks import webhook_route
 from handlers.context import AppContext
-from handlers.ports import WebhookEndpoint
+from handlers.inbox import WebhookEndpoint
 
 
 @dataclass
@@ -44,9 +44,9 @@ def plan_listeners(
     (port 0, a free port for tests, is never merged)."""
     settings = ctx.settings
     wanted: list[tuple[str, int, WebhookEndpoint | None]] = []
-    for endpoint in webhooks:
-        host, port = settings.webhook_address(endpoint.channel)
-        wanted.append((host, port, endpoint))
+    for hook in webhooks:
+        host, port = settings.webhook_address(hook.channel)
+        wanted.append((host, port, hook))
     if dashboard and settings.nhacviec_web_port is not None:
         wanted.append((settings.nhacviec_web_listen, settings.nhacviec_web_port, None))
     listeners: list[Listener] = []

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.ports import NotAnUpdate, WebhookEndpoint
+from handlers.inbox import NotAnUpdate, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 

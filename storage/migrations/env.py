@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection `storage.db` hands it (migrations apply on start)."""
+"""Alembic environment: runs on the connection `storage.database` hands it (migrations apply on start)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # `alembic` command line: a sync URL in sqlalchemy.url
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
         with engine.begin() as conn:
             context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
             with context.begin_transaction():

@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bot.core.importing.options import ImportOptions
 from bot.settings import Settings
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
@@ -200,24 +201,33 @@ DONE = (("Y6", 0), ("P2", 0))
 
 
 async def build(
-    url: str, today: date, *, reverse: bool = False
+    url: str,
+    today: date,
+    *,
+    reverse: bool = False,
+    files: list[PlanFile] | None = None,
+    done: tuple[tuple[str, int], ...] = DONE,
+    settings: Settings | None = None,
 ) -> tuple[AppContext, dict[tuple[str, str], str]]:
-    """Import the province into a fresh database; → the context and {(plan number, TT): ref}."""
+    """Import the province (or `files`) into a fresh database; → the context and {(plan number, TT): ref}."""
     storage = await Storage.open(url)
     now = datetime(today.year, today.month, today.day, 3, 0, tzinfo=UTC)
-    ctx = AppContext(storage=storage, settings=Settings(), clock=lambda: now)
-    files = plans(today)
+    ctx = AppContext(storage=storage, settings=settings or Settings(), clock=lambda: now)
+    files = plans(today) if files is None else files
     refs: dict[tuple[str, str], str] = {}
     for plan in reversed(files) if reverse else files:
         parsed = await parse_file(
-            ctx, plan.csv_bytes(), f"{plan.key}.csv", issuer=plan.issuer, plan=plan.number, year=plan.year
+            ctx,
+            plan.csv_bytes(),
+            f"{plan.key}.csv",
+            ImportOptions(today=ctx.today(), issuer=plan.issuer, plan=plan.number, year=plan.year),
         )
         assert len(parsed.tasks) == len(plan.rows), (plan.key, parsed.errors)
-        await save_parsed(ctx, parsed, dry_run=False)
+        await save_parsed(ctx, parsed, ImportOptions(today=ctx.today()))
         for index in range(1, len(plan.rows) + 1):
             refs[(plan.number, str(index))] = f"{plan.key}{index}"
     by_ref = {refs[(t.plan, t.number)]: t for t in await storage.all_tasks()}
-    for ref, which in DONE:
+    for ref, which in done:
         occurrence = sorted(by_ref[ref].occurrences, key=lambda o: o.due)[which]
         await storage.mark_done(occurrence.id, by="test", at=now)
     return ctx, refs

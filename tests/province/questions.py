@@ -3,6 +3,8 @@
 Refs name tasks by plan and row: U = the province's plan, Y = Sở Y tế, P = Sở Tư pháp,
 B = UBND huyện Bình Sơn, N = UBND huyện Tư Nghĩa. "today" is `TODAY` (a Wednesday in October).
 An expected list of None means "no such agency": the answer must say it was not found.
+"Quá hạn" lists what the agency leads and, under "Phối hợp", what it coordinates; the words of
+lateness ("trễ", "chậm", "tồn đọng"…) ask only what it leads, unless partners are asked for.
 Askers are full names as the directory shows them; None is an account with no agency.
 """
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.i18n import _
+from bot.core.importing.headers import classify_header, find_header
 from bot.core.text import fold, fold_words, nfc
 
 PARAGRAPH, TABLE = "paragraph", "table"
@@ -163,8 +164,6 @@ def pipe_rows(region: list[str]) -> list[list[str]]:
     regular = sum(1 for r in rows[1:] if len(r) == len(rows[0]))
     if regular * 2 >= len(rows) - 1:
         return rows
-    from bot.core.importing.headers import classify_header
-
     numbered = classify_header(header[0]) == "number"
     target = width - 1 if numbered else width
     out: list[list[str]] = [header]
@@ -196,6 +195,9 @@ def pipe_rows(region: list[str]) -> list[list[str]]:
     return out
 
 
+_Cell = tuple[int, list[str]]  # a cell of a table written one cell per run of lines: (first line, lines)
+
+
 def _cell_table(lines: list[str], index: int) -> tuple[list[tuple[str, Any]] | None, int]:
     """Cells one per run of lines between lone "|" lines; a double "|" ends a row.
 
@@ -203,9 +205,31 @@ def _cell_table(lines: list[str], index: int) -> tuple[list[tuple[str, Any]] | N
     the index after it. Rows of fewer than three cells are layout (header columns, signature),
     read as prose; three or more cells in consecutive rows are a table.
     """
+    rows, cursor = _cell_rows(lines, index)
+    if not rows:
+        return None, cursor
+    out: list[tuple[str, Any]] = []
+    items = _prose_apart(rows)
+    start = 0
+    while start < len(items):
+        kind, cells = items[start]
+        if kind == "prose" or len(cells) < 3:
+            out.extend(_prose_segments(cells))
+            start += 1
+            continue
+        end = _table_end(items, start)
+        glued, table = _aligned_table([cells for _k, cells in items[start:end]])
+        out.extend(_prose_segments(glued))
+        out.append(table)
+        start = end
+    return out, cursor
+
+
+def _cell_rows(lines: list[str], index: int) -> tuple[list[list[_Cell]], int]:
+    """The rows of cells of the region starting at `index`, and the index after it."""
     n = len(lines)
-    rows: list[list[tuple[int, list[str]]]] = []  # cells as (first line number, lines)
-    row: list[tuple[int, list[str]]] = []
+    rows: list[list[_Cell]] = []
+    row: list[_Cell] = []
     cell: list[str] = []
     cell_start = index + 1
     pipes = 0
@@ -243,20 +267,19 @@ def _cell_table(lines: list[str], index: int) -> tuple[list[tuple[str, Any]] | N
         row.append((cell_start, cell))
     if row:
         rows.append(row)
-    if not rows:
-        return None, cursor
-    out: list[tuple[str, Any]] = []
+    return rows, cursor
 
-    def prose(cells: list[tuple[int, list[str]]]) -> None:
-        for start, text_lines in cells:
-            out.append((PARAGRAPH, [(start + k, t) for k, t in enumerate(text_lines)]))
 
-    # A run of text between single pipes may be a whole stretch of the document (the body
-    # between a layout table and the signature): a cell that long is prose, and it splits
-    # its row; what is left of a row is a table row when it has three cells or more.
-    items: list[tuple[str, list[tuple[int, list[str]]]]] = []
+def _prose_apart(rows: list[list[_Cell]]) -> list[tuple[str, list[_Cell]]]:
+    """("row", cells) and ("prose", [cell]) items, in order.
+
+    A run of text between single pipes may be a whole stretch of the document (the body
+    between a layout table and the signature): a cell that long is prose, and it splits
+    its row; what is left of a row is a table row when it has three cells or more.
+    """
+    items: list[tuple[str, list[_Cell]]] = []
     for cells in rows:
-        run: list[tuple[int, list[str]]] = []
+        run: list[_Cell] = []
         for found in cells:
             if _is_prose_cell(found[1]):
                 if run:
@@ -267,30 +290,31 @@ def _cell_table(lines: list[str], index: int) -> tuple[list[tuple[str, Any]] | N
                 run.append(found)
         if run:
             items.append(("row", run))
-    index = 0
-    while index < len(items):
-        kind, cells = items[index]
-        if kind == "prose" or len(cells) < 3:
-            prose(cells)
-            index += 1
+    return items
+
+
+def _table_end(items: list[tuple[str, list[_Cell]]], start: int) -> int:
+    """Where the table whose first row is `items[start]` ends: it runs while rows have ≥ 3
+    cells, or are sub-rows or short section rows."""
+    end = start + 1
+    while end < len(items):
+        kind, cells = items[end]
+        if kind == "row" and _ends_table(cells):
+            break  # the signature or the next document's header columns
+        if kind == "row" and len(cells) >= 2:
+            end += 1  # a full row, or a sub-row whose left cells are merged with the row above
             continue
-        end = index + 1  # the table runs while rows have ≥ 3 cells or are short section rows
-        while end < len(items):
-            kind, cells = items[end]
-            if kind == "row" and _ends_table(cells):
-                break  # the signature or the next document's header columns
-            if kind == "row" and len(cells) >= 2:
-                end += 1  # a full row, or a sub-row whose left cells are merged with the row above
-                continue
-            short = sum(len(" ".join(t)) for _s, t in cells) <= 160
-            following = items[end + 1] if end + 1 < len(items) else None
-            if kind == "row" and short and following and following[0] == "row" and len(following[1]) >= 3:
-                end += 1
-                continue
-            break
-        out.append(_aligned_table([cells for _k, cells in items[index:end]], prose))
-        index = end
-    return out, cursor
+        short = sum(len(" ".join(t)) for _s, t in cells) <= 160
+        following = items[end + 1] if end + 1 < len(items) else None
+        if kind == "row" and short and following and following[0] == "row" and len(following[1]) >= 3:
+            end += 1
+            continue
+        break
+    return end
+
+
+def _prose_segments(cells: list[_Cell]) -> list[tuple[str, Any]]:
+    return [(PARAGRAPH, [(start + k, t) for k, t in enumerate(text_lines)]) for start, text_lines in cells]
 
 
 _SECTION_MARK = re.compile(r"^(?:[A-ZĐ]|[IVXL]{1,5}|\d{1,2})[.)]?$")
@@ -308,7 +332,7 @@ _TABLE_END = re.compile(r"^(?:noi nhan|kt\.|tm\.|cong hoa xa hoi|doc lap - tu do
 _SIGNER = re.compile(r"^(?:pho )?(?:chu tich|giam doc|bo truong|thu truong|truong ban)$")
 
 
-def _ends_table(cells: list[tuple[int, list[str]]]) -> bool:
+def _ends_table(cells: list[_Cell]) -> bool:
     """A row that is the signature block or a document header, not the table's."""
     for _start, text_lines in cells:
         text = _cell_text(text_lines)
@@ -324,12 +348,12 @@ def _is_prose_cell(lines: list[str]) -> bool:
     )
 
 
-def _aligned_table(rows: list[list[tuple[int, list[str]]]], prose) -> tuple[str, Any]:
+def _aligned_table(rows: list[list[_Cell]]) -> tuple[list[_Cell], tuple[str, Any]]:
     """Rows of cells into a rectangular table: section rows padded, sub-rows (fewer cells,
-    those on the left merged with the row above) filled from the row above."""
-    from bot.core.importing.headers import classify_header
-
+    those on the left merged with the row above) filled from the row above.
+    → (the prose cells glued before the header, the table segment)."""
     header = rows[0]
+    glued: list[_Cell] = []
     # prose glued before the table's first row (the text between two tables, a signature):
     # leading cells of a header row that name no column
     named = [classify_header(_cell_text(t)) is not None for _s, t in header]
@@ -338,8 +362,7 @@ def _aligned_table(rows: list[list[tuple[int, list[str]]]], prose) -> tuple[str,
         if first and header[first - 1][1] and len(_cell_text(header[first - 1][1])) <= 12:
             first -= 1  # a short unnamed cell just before ("#") stays
         if first:
-            prose(header[:first])
-            header = header[first:]
+            glued, header = header[:first], header[first:]
     width = len(header)
     table: list[list[str]] = [[_cell_text(text_lines) for _start, text_lines in header]]
     previous: list[str] | None = None
@@ -353,7 +376,7 @@ def _aligned_table(rows: list[list[tuple[int, list[str]]]], prose) -> tuple[str,
             row = texts + [""] * (width - len(texts))
             previous = row
         table.append(row)
-    return TABLE, (table, header[0][0])
+    return glued, (TABLE, (table, header[0][0]))
 
 
 def _cell_text(lines: list[str]) -> str:
@@ -451,8 +474,6 @@ def table_blocks(rows: list[list[str]], source: str) -> list[DocBlock]:
 
 def merge_split_tables(blocks: list[DocBlock]) -> list[DocBlock]:
     """A table continued on the next page (same width, no header of its own) is one table."""
-    from bot.core.importing.headers import find_header
-
     out: list[DocBlock] = []
     for block in blocks:
         previous = out[-1] if out else None
@@ -543,12 +564,10 @@ def body_blocks(blocks: list[DocBlock]) -> list[DocBlock]:
 
 
 def _table_is_tasks_candidate(block: DocBlock) -> bool:
-    from bot.core.importing.headers import find_header
-
     return find_header(block.rows) is not None
 
 
-def plain_text(blocks: list[DocBlock]) -> str:
+def flat_text(blocks: list[DocBlock]) -> str:
     """The blocks as text lines (table cells one per line): for the plan's facts."""
     out: list[str] = []
     for block in blocks:

@@ -1,7 +1,7 @@
 """Read a plan as published — Word, PDF or text (scans included) — into a ParsedPlan.
 
 Each format is turned into labelled lines ("dòng 12", "đoạn 7", "trang 3, dòng 12") and Word
-tables into rows; the lines go through the same extractor (`layouts.py`) and the tables through
+tables into rows; the lines go through the same extractor (`extraction.py`) and the tables through
 the spreadsheet reader (`tables.py`), so a plan reads the same whatever file it came in.
 No I/O beyond the bytes given; `today` is passed in.
 """
@@ -12,37 +12,43 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from bot.core.domain import ImportRefused, ParsedPlan, ParsedTask
 from bot.core.i18n import _
 from bot.core.importing.blocks import (
+    TABLE,
     DocBlock,
     body_blocks,
     drop_wrapper,
+    flat_text,
     markdown_blocks,
     merge_split_tables,
     paragraph_block,
     paragraphs,
-    plain_text,
     table_blocks,
     website_metadata,
 )
-from bot.core.importing.extraction import extract_from_blocks as extract_from_layout
-from bot.core.importing.extraction import extract_tasks, layout_blocks
+from bot.core.importing.extraction import layout_items, resolve_agency, tasks_from_items, tasks_from_lines
+from bot.core.importing.guard import FileKind, check_zip, decode_text
+from bot.core.importing.headers import find_header
+from bot.core.importing.ocr_layout import OcrPage
+from bot.core.importing.options import Dating, ImportOptions
 from bot.core.importing.plan_facts import (
     attached_facts,
     plan_facts,
-    plan_period,
     plan_title_and_year,
     proper_agency_name,
+    title_period,
 )
+from bot.core.importing.scanned import ScanReading, read_scanned
+from bot.core.importing.tables import tasks_from_rows
 from bot.core.lang.deadlines import plan_window
-from bot.core.text import fold, nfc
-
-__all__ = ["extract_from_text", "plan_facts", "read_document"]
+from bot.core.repair.decoder import repair_text
+from bot.core.text import fold, fold_words, nfc
 
 _MIN_TEXT_CHARS = 40  # fewer letters than this in a whole PDF: a scan without a text layer
 _YEAR = re.compile(r"(?<![\d\-–])(20\d\d)(?![\d\-–])")
@@ -51,54 +57,51 @@ _YEAR = re.compile(r"(?<![\d\-–])(20\d\d)(?![\d\-–])")
 def read_document(
     data: bytes,
     filename: str,
+    options: ImportOptions,
     *,
-    kind: str,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
+    kind: FileKind,
+    ocr_pages: Mapping[int, OcrPage] | None = None,
 ) -> ParsedPlan:
-    """Read a .docx, .pdf or text plan (`kind` from `guard.sniff`); `ImportRefused` if unreadable."""
-    known = list(known_agencies)
+    """Read a .docx, .pdf, image or text plan (`kind` from `guard.sniff`); `ImportRefused` if
+    unreadable. Scanned pages and images are read from `ocr_pages` (what OCR saw on them); text
+    that OCR damaged is repaired first (`bot.core.repair`), clean text is read as it is."""
     metadata: dict[str, str] = {}
-    if kind == "docx":
+    scan: ScanReading | None = read_scanned(ocr_pages) if ocr_pages else None
+    if kind is FileKind.DOCX:
         doc = docx_blocks(data)
-    elif kind == "pdf":
-        doc = pdf_blocks(data)
-    elif kind == "text":
-        from bot.core.importing.guard import decode_text
-
+    elif kind is FileKind.PDF:
+        doc = pdf_blocks(data, scan.blocks if scan else None)
+    elif kind is FileKind.IMAGE:
+        if scan is None:
+            raise ImportRefused(_("Tệp là ảnh: cần nhận dạng chữ (OCR) trước khi đọc."))
+        doc = drop_wrapper(merge_split_tables([block for number in sorted(scan.blocks) for block in scan.blocks[number]]))
+    elif kind is FileKind.TEXT:
         text = decode_text(data)
         if not looks_like_markdown(text, filename):
-            parsed = extract_from_text(
-                text, issuer=issuer, plan=plan, year=year, today=today, known_agencies=known, quarter_day=quarter_day
-            )
+            fixed = repair_text(text)
+            parsed = plan_from_text(fixed, options)
+            if fixed is not text:
+                parsed = replace(parsed, ocr_text=text, repaired_text=fixed)
             return _finish(parsed, data, filename)
         doc = markdown_blocks(text)
         metadata = website_metadata(text)
     else:
         raise ImportRefused(_("Tệp không phải văn bản Word, PDF hay văn bản thường."))
-    parsed = extract_from_blocks(
-        doc,
-        issuer=issuer,
-        plan=plan,
-        year=year,
-        today=today,
-        known_agencies=known,
-        quarter_day=quarter_day,
-        metadata=metadata,
-    )
+    parsed = plan_from_blocks(doc, options, metadata)
+    if scan is not None:
+        parsed = replace(parsed, ocr_text=scan.raw_text, repaired_text=flat_text(doc) if scan.repaired else None)
     return _finish(parsed, data, filename)
 
 
 def _finish(parsed: ParsedPlan, data: bytes, filename: str) -> ParsedPlan:
-    parsed.source_file = filename
-    parsed.source_hash = hashlib.sha256(data).hexdigest()
-    if not parsed.tasks:
-        parsed.warnings.append(_("Không tìm thấy nhiệm vụ nào trong tệp."))
-    return parsed
+    """The plan with the file it came from; a plan without tasks says so."""
+    nothing = () if parsed.tasks else (_("Không tìm thấy nhiệm vụ nào trong tệp."),)
+    return replace(
+        parsed,
+        source_file=filename,
+        source_hash=hashlib.sha256(data).hexdigest(),
+        warnings=parsed.warnings + nothing,
+    )
 
 
 def looks_like_markdown(text: str, filename: str = "") -> bool:
@@ -111,22 +114,37 @@ def looks_like_markdown(text: str, filename: str = "") -> bool:
     )
 
 
-def extract_from_blocks(
-    doc: list[DocBlock],
-    *,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-    metadata: dict[str, str] | None = None,
+def plan_from_blocks(
+    doc: list[DocBlock], options: ImportOptions, metadata: dict[str, str] | None = None
 ) -> ParsedPlan:
-    """The core on the document model: facts from the header parts, tasks from the body blocks."""
-    known = list(known_agencies)
-    facts_text = plain_text(doc)
-    found_issuer, found_number, signed = plan_facts(facts_text, known)
-    number, attached_date, attached_issuer = attached_facts(facts_text)
+    """The core on the document model: facts from the header parts, tasks from the body blocks.
+
+    `metadata` is what a legal-documents website wrote above the document (`website_metadata`).
+    """
+    known = list(options.known_agencies)
+    facts_text = flat_text(doc)
+    issuer, number, signed = _document_facts(facts_text, known, metadata or {})
+    facts = _plan_facts(facts_text, options, issuer, number, signed, year_of_next_plan=True)
+    dating = options.dating(facts.year, plan_window(facts.date, facts.year, facts.period))
+    body = body_blocks(doc)
+    tasks, warnings = tasks_from_items(layout_items(body), dating, known, cooperation_tasks=True)
+    tables = [block for block in body if block.kind == TABLE]
+    table_tasks, table_warnings, errors = _tasks_from_tables(tables, dating, known)
+    return replace(
+        facts,
+        tasks=tuple(_merge(tasks, table_tasks)),
+        warnings=tuple(warnings + table_warnings),
+        errors=tuple(errors),
+    )
+
+
+def _document_facts(
+    text: str, known: list[str], metadata: dict[str, str]
+) -> tuple[str | None, str | None, date | None]:
+    """(issuer, number, signing date) of a document: its header, else the decision it is
+    attached to, else what the website says about it."""
+    found_issuer, found_number, signed = plan_facts(text, known)
+    number, attached_date, attached_issuer = attached_facts(text)
     if number:
         # the decision a plan is attached to names it exactly; a header may be missing
         found_number, signed = number, attached_date or signed
@@ -136,105 +154,45 @@ def extract_from_blocks(
         found_number = metadata.get("so hieu") or found_number
         signed = _date_of(metadata.get("ngay ban hanh", "")) or signed
         found_issuer = metadata.get("noi ban hanh") or found_issuer
-    title, plan_year = plan_title_and_year(facts_text, signed)
-    plan_year = year or plan_year or _common_year(facts_text)
-    period = plan_period(facts_text)
-    if period is None and plan_year and signed and plan_year != signed.year:
+    return found_issuer, found_number, signed
+
+
+def _plan_facts(
+    text: str,
+    options: ImportOptions,
+    issuer: str | None,
+    number: str | None,
+    signed: date | None,
+    *,
+    year_of_next_plan: bool,
+) -> ParsedPlan:
+    """The plan's facts (no tasks yet): the admin's, else what the text says.
+
+    With `year_of_next_plan`, a plan for next year signed this year covers that year only.
+    """
+    title, plan_year = plan_title_and_year(text, signed)
+    plan_year = options.year or plan_year or _common_year(text)
+    period = title_period(text)
+    if year_of_next_plan and period is None and plan_year and signed and plan_year != signed.year:
         period = (plan_year, plan_year)  # next year's plan signed in November: its year
-    window = plan_window(signed, plan_year, period)
-    body = body_blocks(doc)
-    tasks, warnings = extract_from_layout(
-        layout_blocks(body),
-        year=plan_year,
-        today=today,
-        known_agencies=known,
-        quarter_day=quarter_day,
-        window=window,
-        cooperation_tasks=True,
-    )
-    parsed = ParsedPlan(
-        tasks=tasks,
-        issuer=issuer or found_issuer,
-        number=plan or found_number,
+    return ParsedPlan(
+        issuer=options.issuer or issuer,
+        number=options.plan or number,
         date=signed,
         year=plan_year,
         title=title,
         period=period,
-        warnings=warnings,
     )
-    tables = [block for block in body if block.kind == "table"]
-    if tables:
-        table_tasks, table_warnings, errors = _tasks_from_tables(
-            [block.rows for block in tables],
-            plan_year,
-            today,
-            quarter_day,
-            known,
-            sources=[block.source for block in tables],
-            window=window,
-        )
-        parsed.tasks = _merge(parsed.tasks, table_tasks)
-        parsed.warnings.extend(table_warnings)
-        parsed.errors.extend(errors)
-    return parsed
 
 
-def extract_from_text(
-    text: str,
-    *,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-) -> ParsedPlan:
+def plan_from_text(text: str, options: ImportOptions) -> ParsedPlan:
     """The core on plain text: plan facts from the header, tasks from the body (sources "dòng N")."""
     lines = [(_("dòng {n}").format(n=n), line) for n, line in enumerate(text.splitlines(), start=1)]
-    return _extract(
-        lines,
-        issuer=issuer,
-        plan=plan,
-        year=year,
-        today=today,
-        known_agencies=list(known_agencies),
-        quarter_day=quarter_day,
-    )
-
-
-def _extract(
-    lines: list[tuple[str, str]],
-    *,
-    issuer: str | None,
-    plan: str | None,
-    year: int | None,
-    today: date,
-    known_agencies: list[str],
-    quarter_day: int | None,
-) -> ParsedPlan:
-    text = "\n".join(line for _label, line in lines)
-    found_issuer, found_number, signed = plan_facts(text, known_agencies)
-    title, plan_year = plan_title_and_year(text, signed)
-    plan_year = year or plan_year or _common_year(text)
-    period = plan_period(text)
-    tasks, warnings = extract_tasks(
-        lines,
-        year=plan_year,
-        today=today,
-        known_agencies=known_agencies,
-        quarter_day=quarter_day,
-        window=plan_window(signed, plan_year, period),
-    )
-    return ParsedPlan(
-        tasks=tasks,
-        issuer=issuer or found_issuer,
-        number=plan or found_number,
-        date=signed,
-        year=plan_year,
-        title=title,
-        period=period,
-        warnings=warnings,
-    )
+    known = list(options.known_agencies)
+    facts = _plan_facts(text, options, *plan_facts(text, known), year_of_next_plan=False)
+    dating = options.dating(facts.year, plan_window(facts.date, facts.year, facts.period))
+    tasks, warnings = tasks_from_lines(lines, dating, known)
+    return replace(facts, tasks=tuple(tasks), warnings=tuple(warnings))
 
 
 def _date_of(text: str) -> date | None:
@@ -262,11 +220,9 @@ def docx_blocks(data: bytes) -> list[DocBlock]:
     definitions ("a)", "1.", a bullet "-"), so lettered items read as they were written.
     Merged cells are read once per row.
     """
-    from bot.core.importing.guard import check_zip
-
     check_zip(data)
     try:
-        import docx
+        import docx  # imported here: 0.16 s that a spreadsheet or PDF import does not pay
         from docx.table import Table
 
         document = docx.Document(io.BytesIO(data))
@@ -333,10 +289,14 @@ def _as_markdown(runs: list[tuple[str, bool]]) -> str:
     return rest
 
 
-def _numbering_formats(document: object) -> dict[str, dict[str, tuple[str, str]]]:
-    """numId → ilvl → (numFmt, lvlText) from the numbering part (empty when there is none)."""
+_Numbering = dict[str, dict[str, tuple[str, str]]]  # numId → ilvl → (numFmt, lvlText)
+
+
+def _numbering_formats(document: Any) -> _Numbering:
+    """numId → ilvl → (numFmt, lvlText) from the numbering part (empty when there is none).
+    `document` is python-docx's (untyped), its parts lxml elements."""
     try:
-        root = document.part.numbering_part.element  # type: ignore[attr-defined]
+        root = document.part.numbering_part.element
     except Exception:
         return {}
     w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -351,7 +311,7 @@ def _numbering_formats(document: object) -> dict[str, dict[str, tuple[str, str]]
                 text.get(f"{w}val") if text is not None else "",
             )
         abstract[node.get(f"{w}abstractNumId")] = levels
-    out: dict[str, dict[str, tuple[str, str]]] = {}
+    out: _Numbering = {}
     for num in root.iter(f"{w}num"):
         ref = num.find(f"{w}abstractNumId")
         if ref is not None:
@@ -359,8 +319,9 @@ def _numbering_formats(document: object) -> dict[str, dict[str, tuple[str, str]]
     return out
 
 
-def _list_marker(element: object, formats: dict, counters: dict[str, list[int]], w: str) -> str:
-    ppr = element.find(f"{w}pPr")  # type: ignore[attr-defined]
+def _list_marker(element: Any, formats: _Numbering, counters: dict[str, list[int]], w: str) -> str:
+    """The marker Word draws before a numbered paragraph ("a)", "2.", "-"), counting on."""
+    ppr = element.find(f"{w}pPr")
     numpr = ppr.find(f"{w}numPr") if ppr is not None else None
     if numpr is None:
         return ""
@@ -397,26 +358,16 @@ def _roman(n: int) -> str:
 
 
 def _tasks_from_tables(
-    tables: list[list[list[str]]],
-    year: int | None,
-    today: date,
-    quarter_day: int | None,
-    known: list[str],
-    *,
-    sources: list[str] | None = None,
-    window: tuple[date, date] | None = None,
+    tables: list[DocBlock], dating: Dating, known: list[str]
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """Appendix tables through the spreadsheet reader; a table continued on the next page
     without its own header (or with the header repeated) is read with the header above it."""
-    from bot.core.importing.extraction import resolve_agency
-    from bot.core.importing.headers import find_header
-    from bot.core.importing.tables import tasks_from_rows
-
     tasks: list[ParsedTask] = []
     warnings: list[str] = []
     errors: list[str] = []
     previous: tuple[dict[str, int], int] | None = None  # header of the table above, its width
-    for number, rows in enumerate(tables, start=1):
+    for table in tables:
+        rows = table.rows
         if not rows:
             continue
         width = max(len(row) for row in rows)
@@ -430,18 +381,11 @@ def _tasks_from_tables(
         else:
             continue
         found, row_warnings, row_errors = tasks_from_rows(
-            data_rows,
-            source_prefix=sources[number - 1] if sources else _("bảng {n}").format(n=number),
-            first_row_number=first,
-            year=year,
-            today=today,
-            quarter_day=quarter_day,
-            columns=columns,
-            window=window,
+            data_rows, dating, source_prefix=table.source, first_row_number=first, columns=columns
         )
-        for task in found:
-            task.lead = resolve_agency(task.lead, known) if known else task.lead
-        tasks.extend(found)
+        tasks.extend(
+            replace(task, lead=resolve_agency(task.lead, known)) if known else task for task in found
+        )
         warnings.extend(row_warnings)
         errors.extend(row_errors)
     return tasks, warnings, errors
@@ -449,8 +393,6 @@ def _tasks_from_tables(
 
 def _merge(text_tasks: list[ParsedTask], table_tasks: list[ParsedTask]) -> list[ParsedTask]:
     """Table tasks first (the appendix is the authoritative list), then text tasks not in it."""
-    from bot.core.text import fold_words
-
     seen = {fold_words(task.title) for task in table_tasks}
     return table_tasks + [task for task in text_tasks if fold_words(task.title) not in seen]
 
@@ -460,12 +402,13 @@ def _merge(text_tasks: list[ParsedTask], table_tasks: list[ParsedTask]) -> list[
 _PAGE_NUMBER = re.compile(r"^(?:-\s*)?(?:trang\s*)?\d{1,4}(?:\s*/\s*\d{1,4})?(?:\s*-)?$", re.IGNORECASE)
 
 
-def pdf_blocks(data: bytes) -> list[DocBlock]:
+def pdf_blocks(data: bytes, scanned: Mapping[int, list[DocBlock]] | None = None) -> list[DocBlock]:
     """The text layer of every page as blocks: lines rejoined into paragraphs by their spacing,
     bold lines kept as bold, ruled tables as tables, page numbers dropped; sources
-    "trang P, dòng L". A scan without a text layer is refused."""
+    "trang P, dòng L". Pages OCR read (`scanned`: page → blocks) are taken from there. A scan
+    without a text layer and without OCR is refused."""
     try:
-        import pdfplumber
+        import pdfplumber  # imported here: 0.2 s that a spreadsheet or Word import does not pay
 
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:
@@ -473,67 +416,18 @@ def pdf_blocks(data: bytes) -> list[DocBlock]:
     blocks: list[DocBlock] = []
     pending: list[tuple[str, str]] = []  # (source, markdown-ish line) of the running prose
     letters = 0
-    table_no = 0
     with pdf:
         for page_no, page in enumerate(pdf.pages, start=1):
-            tables = []
-            if page.rects or page.lines:
-                try:
-                    tables = page.find_tables()
-                except Exception:
-                    tables = []
-            boxes = [table.bbox for table in tables]
-            items: list[tuple[float, str, Any]] = []  # (top, kind, payload)
-            for table in tables:
-                try:
-                    rows = [[nfc(cell) if cell else "" for cell in row] for row in table.extract()]
-                except Exception:
-                    continue
-                items.append((table.bbox[1], "table", rows))
-            previous_bottom = None
-            height = None
-            for line_no, line in enumerate(page.extract_text_lines(return_chars=True), start=1):
-                x0, top, bottom = line["x0"], line["top"], line["bottom"]
-                if any(b[0] - 1 <= x0 <= b[2] + 1 and b[1] - 1 <= top <= b[3] + 1 for b in boxes):
-                    continue
-                text = nfc(line["text"])
-                if not text:
-                    continue
-                letters += sum(ch.isalpha() for ch in text)
-                chars = [c for c in line["chars"] if c["text"].strip()]
-                if chars and all("bold" in c.get("fontname", "").lower() for c in chars):
-                    text = f"**{text}**"
-                items.append((top, "line", (line_no, text, top, bottom)))
-            items.sort(key=lambda item: item[0])
-            for _top, kind, payload in items:
-                if kind == "table":
-                    if pending:
-                        blocks.extend(_prose_blocks(pending))
-                        pending = []
-                    table_no += 1
-                    blocks.extend(table_blocks(payload, _("trang {page}, bảng").format(page=page_no)))
-                    previous_bottom = None
-                    continue
-                line_no, text, top, bottom = payload
-                if _PAGE_NUMBER.match(_strip_emphasis_text(text)):
-                    continue
-                size = bottom - top
-                height = size if height is None else min(height, size) if size > 0 else height
-                if previous_bottom is not None and height and top - previous_bottom > 0.6 * height:
-                    pending.append(("", ""))
-                source = _("trang {page}, dòng {line}").format(page=page_no, line=line_no)
-                if (
-                    pending
-                    and pending[-1][1].startswith("**")
-                    and pending[-1][1].endswith("**")
-                    and text.startswith("**")
-                    and text.endswith("**")
-                ):
-                    # a bold heading wrapped onto several lines is one bold span
-                    pending[-1] = (pending[-1][0], f"{pending[-1][1][:-2]} {text[2:]}")
-                else:
-                    pending.append((source, text))
-                previous_bottom = bottom
+            if scanned and page_no in scanned:
+                if pending:
+                    blocks.extend(_prose_blocks(pending))
+                    pending.clear()
+                blocks.extend(scanned[page_no])
+                letters += sum(sum(ch.isalpha() for ch in b.text) for b in scanned[page_no])
+                continue
+            items, page_letters = _page_items(page)
+            letters += page_letters
+            _read_page(items, page_no, blocks, pending)
     if pending:
         blocks.extend(_prose_blocks(pending))
     if letters < _MIN_TEXT_CHARS:
@@ -544,6 +438,80 @@ def pdf_blocks(data: bytes) -> list[DocBlock]:
             )
         )
     return drop_wrapper(merge_split_tables(blocks))
+
+
+_PageItem = tuple[float, str, Any]  # (top, "table" | "line", rows | (line number, text, top, bottom))
+
+
+def _page_items(page: Any) -> tuple[list[_PageItem], int]:
+    """A page's ruled tables and the text lines outside them, top to bottom (bold lines as
+    "**…**"), and how many letters its text has."""
+    tables = []
+    if page.rects or page.lines:
+        try:
+            tables = page.find_tables()
+        except Exception:
+            tables = []
+    boxes = [table.bbox for table in tables]
+    items: list[_PageItem] = []
+    for table in tables:
+        try:
+            rows = [[nfc(cell) if cell else "" for cell in row] for row in table.extract()]
+        except Exception:
+            continue
+        items.append((table.bbox[1], "table", rows))
+    letters = 0
+    for line_no, line in enumerate(page.extract_text_lines(return_chars=True), start=1):
+        x0, top, bottom = line["x0"], line["top"], line["bottom"]
+        if any(b[0] - 1 <= x0 <= b[2] + 1 and b[1] - 1 <= top <= b[3] + 1 for b in boxes):
+            continue
+        text = nfc(line["text"])
+        if not text:
+            continue
+        letters += sum(ch.isalpha() for ch in text)
+        chars = [c for c in line["chars"] if c["text"].strip()]
+        if chars and all("bold" in c.get("fontname", "").lower() for c in chars):
+            text = f"**{text}**"
+        items.append((top, "line", (line_no, text, top, bottom)))
+    items.sort(key=lambda item: item[0])
+    return items, letters
+
+
+def _read_page(
+    items: list[_PageItem], page_no: int, blocks: list[DocBlock], pending: list[tuple[str, str]]
+) -> None:
+    """One page's items onto `blocks`; its prose lines go on `pending`, the prose running on
+    from the page before (a blank entry where the spacing says a paragraph ends)."""
+    previous_bottom = None
+    height = None
+    for _top, kind, payload in items:
+        if kind == "table":
+            if pending:
+                blocks.extend(_prose_blocks(pending))
+                pending.clear()
+            blocks.extend(table_blocks(payload, _("trang {page}, bảng").format(page=page_no)))
+            previous_bottom = None
+            continue
+        line_no, text, top, bottom = payload
+        if _PAGE_NUMBER.match(_strip_emphasis_text(text)):
+            continue
+        size = bottom - top
+        height = size if height is None else min(height, size) if size > 0 else height
+        if previous_bottom is not None and height and top - previous_bottom > 0.6 * height:
+            pending.append(("", ""))
+        source = _("trang {page}, dòng {line}").format(page=page_no, line=line_no)
+        if (
+            pending
+            and pending[-1][1].startswith("**")
+            and pending[-1][1].endswith("**")
+            and text.startswith("**")
+            and text.endswith("**")
+        ):
+            # a bold heading wrapped onto several lines is one bold span
+            pending[-1] = (pending[-1][0], f"{pending[-1][1][:-2]} {text[2:]}")
+        else:
+            pending.append((source, text))
+        previous_bottom = bottom
 
 
 def _strip_emphasis_text(text: str) -> str:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -25,9 +24,10 @@ from bot.core.domain import Deadline, Kind, ParsedTask
 from bot.core.i18n import _
 from bot.core.importing.blocks import DocBlock
 from bot.core.importing.leads import split_agencies
+from bot.core.importing.options import Dating
+from bot.core.importing.plan_facts import match_known
 from bot.core.lang import vocabulary
 from bot.core.lang.agencies import fold_aligned
-from bot.core.lang.deadlines import parse_deadline
 from bot.core.text import fold, fold_words, nfc
 
 # ----------------------------------------------------------------------------- lines → blocks
@@ -46,7 +46,7 @@ LEVEL_TOP, LEVEL_BOLD, LEVEL_ALPHA, LEVEL_DASH, LEVEL_PLUS, LEVEL_TEXT = 0, 5, 6
 
 
 @dataclass
-class Block:
+class Item:
     """One item of the plan: its marker level and its physical lines (source label, text)."""
 
     level: int
@@ -101,14 +101,14 @@ def _marker(text: str) -> tuple[int, str, bool]:
     return LEVEL_TEXT, text, False
 
 
-def split_blocks(lines: Sequence[tuple[str, str]]) -> list[Block]:
+def split_items(lines: Sequence[tuple[str, str]]) -> list[Item]:
     """Join wrapped lines into items; a marker, or a blank line after a full stop, starts a new one.
 
     Scans break paragraphs at every printed line and at page ends, so a line without a marker
     continues the item above unless the item ended a sentence and a blank line follows.
     The signature block ("Nơi nhận:") ends the body; a "Phụ lục" heading starts it again.
     """
-    blocks: list[Block] = []
+    blocks: list[Item] = []
     blank = False
     stopped = False
     for label, raw in lines:
@@ -137,7 +137,7 @@ def split_blocks(lines: Sequence[tuple[str, str]]) -> list[Block]:
         if continues and current is not None:
             current.lines.append((label, rest if level == LEVEL_TEXT else text))
         else:
-            blocks.append(Block(level, [(label, rest)], heading))
+            blocks.append(Item(level, [(label, rest)], heading))
         blank = False
     return blocks
 
@@ -362,7 +362,7 @@ def deadline_phrases(text: str) -> list[Phrase]:
 # ----------------------------------------------------------------------------- recognisers
 
 
-def field_of(block: Block) -> tuple[str, str] | None:
+def field_of(block: Item) -> tuple[str, str] | None:
     """("lead"|"partners"|"deadline"|"output"|"note", value) when the item is a field line."""
     text = block.text
     colon = text.find(":")
@@ -415,10 +415,10 @@ def lead_and_partners(text: str) -> tuple[str, str]:
     return lead, partners
 
 
-Field = tuple[str, str, list[Block]]  # (name, value, the items listed under an empty label)
+Field = tuple[str, str, list[Item]]  # (name, value, the items listed under an empty label)
 
 
-def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] | None:
+def field_group(blocks: Sequence[Item], index: int) -> tuple[list[Field], int] | None:
     """The field lines under item `index` ("- Nội dung: …", "- Cơ quan thực hiện: …", "- Thời
     gian: …") and the index after them; a label with no value owns the deeper items below it."""
     block = blocks[index]
@@ -433,7 +433,7 @@ def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] 
         name, value = found
         label_level = blocks[cursor].level
         cursor += 1
-        items: list[Block] = []
+        items: list[Item] = []
         if not value:
             while (
                 cursor < len(blocks)
@@ -451,10 +451,10 @@ def field_group(blocks: Sequence[Block], index: int) -> tuple[list[Field], int] 
     return fields, cursor
 
 
-def _field_tasks(ctx: _Context, block: Block, fields: list[Field], unit: str) -> None:
+def _field_tasks(ctx: _Context, block: Item, fields: list[Field], unit: str) -> None:
     """Tasks of one item with its field group: one per listed content item, else the item."""
     values: dict[str, str] = {}
-    lists: dict[str, list[Block]] = {}
+    lists: dict[str, list[Item]] = {}
     for name, value, items in fields:
         if value:
             values.setdefault(name, value)
@@ -469,7 +469,7 @@ def _field_tasks(ctx: _Context, block: Block, fields: list[Field], unit: str) ->
     else:
         titles.append((inline[1] if inline else block.text, block.source))
     lead, partners = lead_and_partners(values.get("lead", ""))
-    extra: list[Block] = []
+    extra: list[Item] = []
     if not lead and lists.get("lead"):
         first, *others = lists["lead"]
         lead, partners = lead_and_partners(first.text)
@@ -537,7 +537,7 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
     return True
 
 
-def unit_heading(block: Block, next_block: Block | None) -> tuple[str, list[tuple[str, str]]] | None:
+def unit_heading(block: Item, next_block: Item | None) -> tuple[str, list[tuple[str, str]]] | None:
     """(unit name, body lines) when an item opens a unit's section, e.g. "3. Sở Tư pháp:"."""
     if block.level in (LEVEL_TEXT, LEVEL_PLUS) or not block.lines:
         return None
@@ -612,7 +612,7 @@ def strip_unit_intro(text: str) -> str:
 _INLINE_UNIT = re.compile(r"^([^:;.]{3,140}?):\s+(\S.{10,})$", re.S)
 
 
-def inline_unit(block: Block) -> tuple[str, str] | None:
+def inline_unit(block: Item) -> tuple[str, str] | None:
     """(unit, task text) for an item led by its unit: "+ Sở Xây dựng: hướng dẫn …"."""
     if len(block.lines) >= 2 and block.lines[0][1].rstrip().endswith(":"):
         label, rest = block.lines[0][1].rstrip()[:-1], nfc(" ".join(t for _l, t in block.lines[1:]))
@@ -677,22 +677,23 @@ def receivers(text: str) -> list[str]:
 
 @dataclass
 class _Context:
-    year: int | None
-    today: date
-    quarter_day: int | None
+    """One reading of a plan's items: what it found so far, and where in the plan it is."""
+
+    dating: Dating
     known: list[str]
-    window: tuple[date, date] | None = None
     cooperation_tasks: bool = False  # "Phối hợp với X …" under a unit is that unit's own task
     tasks: list[ParsedTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cache: dict[str, Deadline] = field(default_factory=dict)
+    unit: tuple[str, int] | None = None  # the unit whose section this is, and its heading's level
+    task_level: int | None = None  # the level of the unit's tasks (deeper items add to the task)
+    skip_level: int | None = None  # inside a section that holds no tasks (purpose, basis…)
+    partner_notes: list[tuple[str, str, str]] = field(default_factory=list)  # (unit, text, source)
 
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
             # The grammar repairs damaged quarter numerals itself and never raises.
-            self.cache[text] = parse_deadline(
-                text, today=self.today, year=self.year, quarter_day=self.quarter_day, window=self.window
-            )
+            self.cache[text] = self.dating.parse(text)
         return self.cache[text]
 
     def agency(self, name: str) -> str:
@@ -711,7 +712,7 @@ class _Context:
             partners=", ".join(self.agency(p) for p in split_agencies(partners)) if partners else "",
             deadline=nfc(deadline),
             kind=found.kind,
-            dates=list(found.dates),
+            dates=found.dates,
             source=source,
             **extra,
         )
@@ -727,8 +728,6 @@ _CATCH_ALL = re.compile(
 
 def resolve_agency(name: str, known: Iterable[str]) -> str:
     """A lead as written, put back to a known agency's spelling when it is a damaged form of it."""
-    from bot.core.importing.plan_facts import match_known
-
     name = nfc(name).strip(" .,;:-–")
     if not name:
         return ""
@@ -758,7 +757,7 @@ def _without(text: str, phrase: Phrase | None) -> str:
     return re.sub(r"\s+([,;.:])", r"\1", joined)
 
 
-def _is_skip_heading(block: Block) -> bool:
+def _is_skip_heading(block: Item) -> bool:
     words = fold_words(block.text)
     if not words or len(words.split()) > 10:
         return False
@@ -767,32 +766,19 @@ def _is_skip_heading(block: Block) -> bool:
     )
 
 
-def extract_tasks(
-    lines: Sequence[tuple[str, str]],
-    *,
-    year: int | None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-    window: tuple[date, date] | None = None,
+def tasks_from_lines(
+    lines: Sequence[tuple[str, str]], dating: Dating, known: Sequence[str] = ()
 ) -> tuple[list[ParsedTask], list[str]]:
     """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…")."""
-    return extract_from_blocks(
-        split_blocks(_after_header(lines)),
-        year=year,
-        today=today,
-        known_agencies=known_agencies,
-        quarter_day=quarter_day,
-        window=window,
-    )
+    return tasks_from_items(split_items(_after_header(lines)), dating, known)
 
 
-def layout_blocks(doc_blocks: Sequence[DocBlock]) -> list[Block]:
+def layout_items(doc_blocks: Sequence[DocBlock]) -> list[Item]:
     """Paragraph blocks of the document model as items with their marker level (tables left out).
 
     The header above the plan's title is facts, not tasks, and is skipped.
     """
-    items: list[Block] = []
+    items: list[Item] = []
     for doc in doc_blocks:
         if doc.kind != "paragraph" or not doc.lines:
             continue
@@ -801,7 +787,7 @@ def layout_blocks(doc_blocks: Sequence[DocBlock]) -> list[Block]:
         if doc.bold and level == LEVEL_TEXT and len(first) < 120:
             level, heading = LEVEL_BOLD, True
         lines = [(doc.source, rest)] + [(doc.source, nfc(part)) for part in doc.lines[1:]]
-        items.append(Block(level, lines, heading))
+        items.append(Item(level, lines, heading))
     for index, item in enumerate(items[:40]):
         words = fold_words(item.text)
         if _DOCUMENT_TITLE.match(words) and len(words.split()) <= 14:
@@ -815,111 +801,126 @@ _DOCUMENT_TITLE = re.compile(
 )
 
 
-def extract_from_blocks(
-    blocks: list[Block],
-    *,
-    year: int | None,
-    today: date,
-    known_agencies: Iterable[str] = (),
-    quarter_day: int | None = None,
-    window: tuple[date, date] | None = None,
-    cooperation_tasks: bool = False,
+def tasks_from_items(
+    blocks: list[Item], dating: Dating, known: Sequence[str] = (), *, cooperation_tasks: bool = False
 ) -> tuple[list[ParsedTask], list[str]]:
-    """Read the tasks of a plan from its items (see `split_blocks` and `layout_blocks`)."""
-    ctx = _Context(year, today, quarter_day, list(known_agencies), window, cooperation_tasks)
-    skip_level: int | None = None
-    unit: tuple[str, int] | None = None
-    task_level: int | None = None
-    consumed: set[int] = set()
-    pending_partner_notes: list[tuple[str, str, str]] = []  # (unit, text, source)
+    """Read the tasks of a plan from its items (see `split_items` and `layout_items`); due dates
+    by `dating`, names put back to the spelling of `known` agencies."""
+    ctx = _Context(dating, list(known), cooperation_tasks)
+    consumed: set[int] = set()  # field lines read with the item above them
     for index, block in enumerate(blocks):
-        if index in consumed:
-            continue
-        if skip_level is not None:
-            giao = not block.heading and fold_words(block.text).startswith("giao ")
-            if (
-                not giao
-                and block.level > skip_level
-                or (block.level == skip_level and not block.heading and block.level >= LEVEL_ALPHA)
-            ):
-                continue
-            skip_level = None
-        if block.level <= LEVEL_ALPHA and _is_skip_heading(block):
-            skip_level, unit = block.level, None
-            continue
-        text = block.text
-        if fold_words(text).startswith(
-            ("can cu luat", "can cu nghi", "can cu quyet", "can cu thong", "can cu chi", "can cu kien nghi", "can cu bao cao", "can cu cong van", "theo de nghi cua", "kem theo")
-        ) or (
-            unit is None
-            and fold_words(text).startswith(
-                ("can cu", "theo de nghi", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
-            )
-        ):
-            continue
-        # 1. an item followed by field lines
-        group = field_group(blocks, index)
-        if group is not None:
-            fields, cursor = group
-            if unit is not None and block.level <= unit[1] and block.level < LEVEL_TEXT:
-                unit, task_level = None, None
-            consumed.update(range(index + 1, cursor))
-            _field_tasks(ctx, block, fields, unit[0] if unit else "")
-            continue
-        # 2. a unit's section
-        heading = unit_heading(block, blocks[index + 1] if index + 1 < len(blocks) else None)
-        if heading is not None:
-            unit, task_level = (heading[0], block.level), None
-            if heading[1]:
-                body = Block(LEVEL_TEXT, heading[1])
-                _unit_task(ctx, unit[0], body, pending_partner_notes)
-                task_level = LEVEL_TEXT
-            continue
-        if unit is not None and block.level <= unit[1]:
-            unit, task_level = None, None
-        inline = inline_unit(block) if not block.heading and block.level < LEVEL_TEXT else None
-        if inline is not None:
-            _unit_task(ctx, inline[0], Block(block.level, [(block.source, inline[1])]), pending_partner_notes)
-            continue
-        if unit is not None and not block.heading:
-            following = blocks[index + 1] if index + 1 < len(blocks) else None
-            if (
-                following is not None
-                and following.level > block.level
-                and not following.heading
-                and _is_role_heading(block)
-            ):
-                # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
-                task_level = None
-                continue
-            if task_level is None:
-                task_level = block.level
-            if block.level > task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit[0]):
-                ctx.tasks[-1].activity = nfc(f"{ctx.tasks[-1].activity} {text}")
-                continue
-            _unit_task(ctx, unit[0], block, pending_partner_notes)
-            continue
-        # 3. a sentence giving a unit a duty or a dated report
-        if not block.heading:
-            _duty_tasks(ctx, block)
-    for unit_name, note, source in pending_partner_notes:
+        if index not in consumed and not _skipped(ctx, block):
+            consumed.update(_read_item(ctx, blocks, index))
+    for unit_name, note, source in ctx.partner_notes:
         _attach_partner(ctx, unit_name, note, source)
-    for task in ctx.tasks:
+    ctx.warnings.extend(_incomplete(ctx.tasks))
+    return ctx.tasks, ctx.warnings
+
+
+_BASIS = (
+    "can cu luat",
+    "can cu nghi",
+    "can cu quyet",
+    "can cu thong",
+    "can cu chi",
+    "can cu kien nghi",
+    "can cu bao cao",
+    "can cu cong van",
+    "theo de nghi cua",
+    "kem theo",
+)
+_PREAMBLE = ("can cu", "theo de nghi", "thuc hien quyet dinh", "thuc hien ke hoach", "thuc hien van ban")
+
+
+def _skipped(ctx: _Context, block: Item) -> bool:
+    """Items that are never tasks: inside a purpose/requirement/basis section (`_is_skip_heading`,
+    until a heading at its level or above), and legal bases ("Căn cứ Luật …") anywhere."""
+    if ctx.skip_level is not None:
+        giao = not block.heading and fold_words(block.text).startswith("giao ")
+        if (
+            not giao
+            and block.level > ctx.skip_level
+            or (block.level == ctx.skip_level and not block.heading and block.level >= LEVEL_ALPHA)
+        ):
+            return True
+        ctx.skip_level = None
+    if block.level <= LEVEL_ALPHA and _is_skip_heading(block):
+        ctx.skip_level, ctx.unit = block.level, None
+        return True
+    words = fold_words(block.text)
+    return words.startswith(_BASIS) or (ctx.unit is None and words.startswith(_PREAMBLE))
+
+
+def _read_item(ctx: _Context, blocks: list[Item], index: int) -> range:
+    """The tasks of item `index`, in the first layout that fits it; → the items it consumed."""
+    block = blocks[index]
+    # 1. an item followed by field lines
+    group = field_group(blocks, index)
+    if group is not None:
+        fields, cursor = group
+        if ctx.unit is not None and block.level <= ctx.unit[1] and block.level < LEVEL_TEXT:
+            ctx.unit, ctx.task_level = None, None
+        _field_tasks(ctx, block, fields, ctx.unit[0] if ctx.unit else "")
+        return range(index + 1, cursor)
+    following = blocks[index + 1] if index + 1 < len(blocks) else None
+    # 2. a unit's section
+    heading = unit_heading(block, following)
+    if heading is not None:
+        ctx.unit, ctx.task_level = (heading[0], block.level), None
+        if heading[1]:
+            _unit_task(ctx, heading[0], Item(LEVEL_TEXT, heading[1]))
+            ctx.task_level = LEVEL_TEXT
+        return range(0)
+    if ctx.unit is not None and block.level <= ctx.unit[1]:
+        ctx.unit, ctx.task_level = None, None
+    inline = inline_unit(block) if not block.heading and block.level < LEVEL_TEXT else None
+    if inline is not None:
+        _unit_task(ctx, inline[0], Item(block.level, [(block.source, inline[1])]))
+    elif ctx.unit is not None and not block.heading:
+        _unit_item(ctx, ctx.unit[0], block, following)
+    elif not block.heading:
+        # 3. a sentence giving a unit a duty or a dated report
+        _duty_tasks(ctx, block)
+    return range(0)
+
+
+def _unit_item(ctx: _Context, unit_name: str, block: Item, following: Item | None) -> None:
+    """An item inside a unit's section: its task, or more of the task above it (a deeper item)."""
+    if (
+        following is not None
+        and following.level > block.level
+        and not following.heading
+        and _is_role_heading(block)
+    ):
+        # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
+        ctx.task_level = None
+        return
+    if ctx.task_level is None:
+        ctx.task_level = block.level
+    if block.level > ctx.task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit_name):
+        ctx.tasks[-1] = replace(ctx.tasks[-1], activity=nfc(f"{ctx.tasks[-1].activity} {block.text}"))
+        return
+    _unit_task(ctx, unit_name, block)
+
+
+def _incomplete(tasks: list[ParsedTask]) -> list[str]:
+    """A warning for each task without an understood deadline or without a lead."""
+    warnings: list[str] = []
+    for task in tasks:
         if task.kind == Kind.UNSPECIFIED:
             if task.deadline:
                 message = _("{source}: chưa hiểu thời hạn “{deadline}” của nhiệm vụ “{title}”.")
             else:
                 message = _("{source}: nhiệm vụ “{title}” không ghi thời hạn.")
-            ctx.warnings.append(
-                message.format(source=task.source, deadline=task.deadline, title=_short(task.title))
-            )
+            title = _short(task.title)
+            warnings.append(message.format(source=task.source, deadline=task.deadline, title=title))
         if not task.lead:
-            ctx.warnings.append(
+            warnings.append(
                 _("{source}: nhiệm vụ “{title}” không ghi đơn vị chủ trì.").format(
                     source=task.source, title=_short(task.title)
                 )
             )
-    return ctx.tasks, ctx.warnings
+    return warnings
 
 
 def _after_header(lines: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
@@ -941,10 +942,10 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _unit_task(ctx: _Context, unit_name: str, block: Block, notes: list[tuple[str, str, str]]) -> None:
+def _unit_task(ctx: _Context, unit_name: str, block: Item) -> None:
     text = block.text
     if _starts_with_cooperation(text) and not ctx.cooperation_tasks:
-        notes.append((unit_name, text, block.source))
+        ctx.partner_notes.append((unit_name, text, block.source))
         return
     phrases = deadline_phrases(text)
     if len(phrases) >= 2 and not all(p.explicit for p in phrases):
@@ -968,7 +969,7 @@ _INLINE_DEADLINE = re.compile(
 )
 
 
-def _is_role_heading(block: Block) -> bool:
+def _is_role_heading(block: Item) -> bool:
     """A unit's sub-heading that says in which role its items are done, not a task itself."""
     folded = fold_aligned(block.text)
     match = re.match(
@@ -1008,16 +1009,17 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     folded = fold_aligned(note)
     match = re.match(r"\S+\s+\S+\s+(?:chat che\s+)?(?:v\S{1,3}\s+)?", folded)
     rest = note[match.end() :] if match else note
-    best: tuple[float, ParsedTask] | None = None
-    for task in ctx.tasks:
+    best: tuple[float, int] | None = None  # (score, index of the task)
+    for index, task in enumerate(ctx.tasks):
         if task.lead and fuzz.partial_ratio(fold(task.lead), fold(rest)[:80]) >= 85:
             score = fuzz.token_set_ratio(fold_words(task.title), fold_words(rest))
             if best is None or score > best[0]:
-                best = (score, task)
+                best = (score, index)
     if best and best[0] >= 70:
         partner = ctx.agency(unit_name)
-        if fold(partner) not in fold(best[1].partners):
-            best[1].partners = f"{best[1].partners}, {partner}" if best[1].partners else partner
+        task = ctx.tasks[best[1]]
+        if fold(partner) not in fold(task.partners):
+            ctx.tasks[best[1]] = replace(task, partners=f"{task.partners}, {partner}" if task.partners else partner)
         return
     phrases = deadline_phrases(note)
     phrase = phrases[0] if phrases else None
@@ -1030,7 +1032,7 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     )
 
 
-def _duty_tasks(ctx: _Context, block: Block) -> None:
+def _duty_tasks(ctx: _Context, block: Item) -> None:
     """Tasks in "X có trách nhiệm …" / "X báo cáo … trước ngày …" sentences (one per dated part)."""
     text = block.text
     found = _subject_and_rest(text)

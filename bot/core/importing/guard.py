@@ -9,13 +9,16 @@ Vietnamese sentence. The file name is only a hint.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import unicodedata
 import zipfile
 import zlib
+from enum import StrEnum
 
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _
+from bot.core.importing.headers import detect_delimiter, locate_header
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -44,7 +47,28 @@ _BINARY_MAGICS = (
     b"OggS",
     b"fLaC",
 )
+# Scans and photos are read by OCR (issue 27).
+_IMAGE_MAGICS = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 _VIETNAMESE_HINTS = set("ăâđêôơưĂÂĐÊÔƠƯ") | {chr(c) for c in range(0x0300, 0x0324)}
+
+
+class FileKind(StrEnum):
+    """What an uploaded file really is, decided from its content by `sniff` (the name is a hint).
+
+    Tables (`CSV`, `XLSX`) go to `tables.py`; documents (`DOCX`, `PDF`, `TEXT`) to `documents.py`;
+    an `IMAGE` (PNG, JPEG, TIFF, WebP: a scan or a photo) to OCR first (issue 27).
+    """
+
+    CSV = "csv"
+    XLSX = "xlsx"
+    DOCX = "docx"
+    PDF = "pdf"
+    TEXT = "text"
+    IMAGE = "image"
+
+    @property
+    def is_table(self) -> bool:
+        return self in (FileKind.CSV, FileKind.XLSX)
 
 
 def check_size(size: int, max_bytes: int) -> None:
@@ -57,10 +81,10 @@ def check_size(size: int, max_bytes: int) -> None:
         )
 
 
-def sniff(data: bytes, filename: str) -> str:
-    """Say what the file really is: "csv", "xlsx", "docx", "pdf" or "text".
+def sniff(data: bytes, filename: str) -> FileKind:
+    """Say what the file really is (a `FileKind`); refuse what is none of them.
 
-    Zip files are checked against zip bombs on the way (`check_zip`), so "xlsx"/"docx"
+    Zip files are checked against zip bombs on the way (`check_zip`), so `XLSX`/`DOCX`
     means the archive is safe to hand to openpyxl/python-docx.
     """
     if not data or not data.strip():
@@ -73,9 +97,11 @@ def sniff(data: bytes, filename: str) -> str:
     if head.startswith(ZIP_MAGICS):
         return _zip_kind(check_zip(data))
     if b"%PDF-" in data[:1024]:
-        return "pdf"
+        return FileKind.PDF
     if head.startswith(b"{\\rtf"):
         raise ImportRefused(_("Tệp RTF chưa được hỗ trợ; hãy lưu lại dạng .docx."))
+    if head.startswith(_IMAGE_MAGICS) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return FileKind.IMAGE
     if head.startswith(_BINARY_MAGICS):
         raise ImportRefused(_("Tệp không phải bảng tính, văn bản Word, PDF hay văn bản thường."))
     text = decode_text(data)
@@ -85,10 +111,10 @@ def sniff(data: bytes, filename: str) -> str:
             _("Tệp là trang HTML/XML, không phải bảng tính; hãy mở bằng Excel và lưu lại dạng .xlsx.")
         )
     if filename.lower().endswith((".csv", ".tsv")):
-        return "csv"
+        return FileKind.CSV
     # Plain text of any other name: a table only if it clearly is one (a prose line with
     # commas must not turn a plan's text copy into a CSV).
-    return "csv" if _looks_like_table(text) else "text"
+    return FileKind.CSV if _looks_like_table(text) else FileKind.TEXT
 
 
 def check_zip(data: bytes, max_unpacked: int = 200 * 1024 * 1024) -> zipfile.ZipFile:
@@ -182,10 +208,6 @@ def _is_plain_text(text: str) -> bool:
 
 def _looks_like_table(text: str) -> bool:
     """A delimited table: a recognisable header, then rows with as many cells as it has."""
-    import csv
-
-    from bot.core.importing.headers import detect_delimiter, locate_header
-
     delimiter = detect_delimiter(text)
     if delimiter is None:
         return False
@@ -202,12 +224,12 @@ def _looks_like_table(text: str) -> bool:
     return width >= 3 and bool(following) and all(len(row) == width for row in following)
 
 
-def _zip_kind(archive: zipfile.ZipFile) -> str:
+def _zip_kind(archive: zipfile.ZipFile) -> FileKind:
     names = set(archive.namelist())
     if "xl/workbook.xml" in names:
-        return "xlsx"
+        return FileKind.XLSX
     if "word/document.xml" in names:
-        return "docx"
+        return FileKind.DOCX
     if "xl/workbook.bin" in names:
         raise ImportRefused(_("Tệp .xlsb chưa được hỗ trợ; hãy lưu lại dạng .xlsx."))
     if "mimetype" in names and b"opendocument" in archive.read("mimetype")[:200]:

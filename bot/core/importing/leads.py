@@ -81,6 +81,9 @@ def is_province_level(name: str) -> bool:
 # Where a new agency goes: None (the top), an existing agency's id, or a chain to create from the
 # top (or from an existing id first): ("UBND huyện Tư Nghĩa",) or (12, "Văn phòng Sở").
 ParentRef = int | str | tuple[int | str, ...] | None
+# What storage takes for one placed name: the id of the agency it matched, or where to find or
+# create it (its name and parent).
+Place = int | tuple[str, ParentRef]
 
 
 @dataclass
@@ -96,9 +99,9 @@ class Placement:
     choices: list[str] = field(default_factory=list)  # for "ambiguous": the candidates
 
     @property
-    def place(self) -> tuple[str, ParentRef]:
-        """The (name, parent) pair `Storage.save_plan` takes."""
-        return self.name, self.parent
+    def place(self) -> Place:
+        """What `Storage.save_plan` takes: the matched agency's id, else the (name, parent) pair."""
+        return self.agency_id if self.agency_id is not None else (self.name, self.parent)
 
     def label(self) -> str:
         return " › ".join(self.path)
@@ -261,7 +264,7 @@ def _place_one(
     if isinstance(new_parent, int):
         return _under(directory, written, written, new_parent, ())
     if new_parent:
-        return _under(directory, written, written, None, new_parent)  # type: ignore[arg-type]
+        return _under(directory, written, written, None, new_parent)
     return Placement(written, written, None, None, "new", [written])
 
 
@@ -272,7 +275,9 @@ def _top(directory: Directory, written: str) -> Placement:
     return Placement(written, written, None, None, "new", [written])
 
 
-def _new_parent(written: str, issuer_id: int | None, issuer_chain: tuple[int | str, ...]) -> ParentRef:
+def _new_parent(
+    written: str, issuer_id: int | None, issuer_chain: tuple[int | str, ...]
+) -> int | tuple[int | str, ...] | None:
     if is_province_level(written):
         return None
     if issuer_id is not None:

@@ -284,7 +284,7 @@ _PERIOD = re.compile(r"\bgiai doan\s*(?:tu\s*(?:nam\s*)?)?(20\d\d)\s*(?:-|–|de
 _BODY_START = ("can cu", "thuc hien ", "theo de nghi", "kinh gui", "dieu 1", "i ", "phan i", "i.")
 
 
-def plan_period(text: str) -> tuple[int, int] | None:
+def title_period(text: str) -> tuple[int, int] | None:
     """The period a plan covers ("giai đoạn 2026 - 2030" in its title), from its title lines:
     the lines above the first legal basis or body line, not a programme named in "Căn cứ …"."""
     lines: list[str] = []

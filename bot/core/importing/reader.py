@@ -2,63 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import replace
 
 from bot.core.domain import ParsedPlan
+from bot.core.importing.documents import read_document
 from bot.core.importing.guard import check_size, sniff
+from bot.core.importing.ocr_layout import OcrPage
+from bot.core.importing.options import ImportOptions
+from bot.core.importing.tables import read_table
 
 
 def read_plan(
-    data: bytes,
-    filename: str,
-    *,
-    today: date,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    max_bytes: int = 20 * 1024 * 1024,
-    quarter_day: int | None = None,
-    known_agencies: Iterable[str] = (),
+    data: bytes, filename: str, options: ImportOptions, ocr_pages: Mapping[int, OcrPage] | None = None
 ) -> ParsedPlan:
     """Read any supported plan file; raises `ImportRefused` with a one-line reason otherwise.
 
-    Facts given by the admin (`issuer`, `plan`, `year`) win over what the file says.
+    Facts given by the admin (`options.issuer`, `plan`, `year`, `period`) win over what the file says.
+    `ocr_pages` are the words OCR read on the pages of a scan or photo (page number → what it
+    saw; `scanned.pages_to_read` says which pages need it) — what the file holds, not an option.
     """
-    check_size(len(data), max_bytes)
+    check_size(len(data), options.max_bytes)
     kind = sniff(data, filename)
-    if kind in ("csv", "xlsx"):
-        from bot.core.importing.tables import read_table
-
-        parsed = read_table(
-            data,
-            filename,
-            issuer=issuer,
-            plan=plan,
-            year=year,
-            today=today,
-            max_bytes=max_bytes,
-            quarter_day=quarter_day,
-            kind=kind,
-        )
+    if kind.is_table:
+        parsed = read_table(data, filename, options, kind=kind)
     else:
-        from bot.core.importing.documents import read_document
-
-        parsed = read_document(
-            data,
-            filename,
-            kind=kind,
-            issuer=issuer,
-            plan=plan,
-            year=year,
-            today=today,
-            known_agencies=known_agencies,
-            quarter_day=quarter_day,
-        )
-    if issuer:
-        parsed.issuer = issuer
-    if plan:
-        parsed.number = plan
-    if year:
-        parsed.year = year
-    return parsed
+        parsed = read_document(data, filename, options, kind=kind, ocr_pages=ocr_pages)
+    return replace(
+        parsed,
+        issuer=options.issuer or parsed.issuer,
+        number=options.plan or parsed.number,
+        year=options.year or parsed.year,
+        period=options.period or parsed.period,
+    )

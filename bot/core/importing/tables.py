@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.core.domain import Deadline, ImportRefused, Kind, ParsedPlan, ParsedTask
 from bot.core.i18n import _
-from bot.core.importing.guard import check_size, decode_text, sniff
+from bot.core.importing.guard import FileKind, check_size, decode_text, sniff
 from bot.core.importing.headers import (
     HEADER_SCAN_ROWS,
     detect_delimiter,
@@ -28,7 +28,7 @@ from bot.core.importing.headers import (
     is_header_row,
     locate_header,
 )
-from bot.core.lang.deadlines import parse_deadline
+from bot.core.importing.options import Dating, ImportOptions
 from bot.core.text import fold, nfc
 
 MAX_ROWS = 200_000
@@ -66,14 +66,11 @@ _FIELDS = ("number", "title", "lead", "partners", "deadline", "output", "activit
 
 def tasks_from_rows(
     rows: Sequence[Sequence[object]],
+    dating: Dating,
     *,
     source_prefix: str = "",
     first_row_number: int,
-    year: int | None,
-    today: date,
-    quarter_day: int | None = None,
     columns: dict[str, int] | None = None,
-    window: tuple[date, date] | None = None,
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """Read the data rows of a table into tasks: (tasks, warnings, errors).
 
@@ -82,6 +79,7 @@ def tasks_from_rows(
     numbered `first_row_number + i` in messages; `source` is "hàng N", or "<prefix>, hàng N"
     when `source_prefix` is given (e.g. "Sheet1", "bảng 2"). Section rows, repeated headers,
     "(1) (2) (3)" rows and empty rows are skipped; footers ("Nơi nhận:") end the table.
+    Deadlines are dated by `dating` (the plan's year, window, today).
     """
     texts = [_texts(row) for row in rows]
     if columns is None:
@@ -90,7 +88,7 @@ def tasks_from_rows(
             return [], [], [_("Không tìm thấy dòng tiêu đề của bảng.")]
         first_row_number += found[1] + 1
         texts, columns = texts[found[1] + 1 :], found[2]
-    return _tasks_from_texts(texts, columns, source_prefix, first_row_number, year, today, quarter_day, window)
+    return _tasks_from_texts(texts, columns, source_prefix, first_row_number, dating)
 
 
 def _tasks_from_texts(
@@ -98,13 +96,10 @@ def _tasks_from_texts(
     columns: dict[str, int],
     source_prefix: str,
     first_row_number: int,
-    year: int | None,
-    today: date,
-    quarter_day: int | None,
-    window: tuple[date, date] | None = None,
+    dating: Dating,
 ) -> tuple[list[ParsedTask], list[str], list[str]]:
     """`tasks_from_rows` for rows that are already NFC text (the file readers make them so)."""
-    reader = _RowReader(columns, source_prefix, year, today, quarter_day, window)
+    reader = _RowReader(columns, source_prefix, dating)
     for index, cells in enumerate(texts):
         if reader.read(cells, first_row_number + index, _next_filled(texts, index)) is _STOP:
             break
@@ -117,19 +112,10 @@ _STOP = object()
 class _RowReader:
     """Reads one row at a time; keeps the deadline cache and the collected messages."""
 
-    def __init__(
-        self,
-        columns: dict[str, int],
-        prefix: str,
-        year: int | None,
-        today: date,
-        quarter_day: int | None,
-        window: tuple[date, date] | None = None,
-    ) -> None:
-        self.window = window
+    def __init__(self, columns: dict[str, int], prefix: str, dating: Dating) -> None:
         self.columns = {k: v for k, v in columns.items() if k in _FIELDS}
         self.prefix = prefix
-        self.year, self.today, self.quarter_day = year, today, quarter_day
+        self.dating = dating
         self.tasks: list[ParsedTask] = []
         self.warnings: list[str] = []
         self.errors: list[str] = []
@@ -189,7 +175,7 @@ class _RowReader:
                 partners=values.get("partners", ""),
                 deadline=deadline_text,
                 kind=deadline.kind if deadline else Kind.UNSPECIFIED,
-                dates=list(deadline.dates) if deadline else [],
+                dates=deadline.dates if deadline else (),
                 activity=values.get("activity", ""),
                 output=values.get("output", ""),
                 note=values.get("note", ""),
@@ -203,9 +189,7 @@ class _RowReader:
         """Parse once per distinct phrase: plans repeat "Quý II/2022" hundreds of times."""
         if text not in self._deadlines:
             try:
-                self._deadlines[text] = parse_deadline(
-                    text, today=self.today, year=self.year, quarter_day=self.quarter_day, window=self.window
-                )
+                self._deadlines[text] = self.dating.parse(text)
             except Exception:
                 self._deadlines[text] = None
         return self._deadlines[text]
@@ -285,26 +269,17 @@ def _shorten(text: str, limit: int = 80) -> str:
 
 
 def read_table(
-    data: bytes,
-    filename: str,
-    *,
-    issuer: str | None = None,
-    plan: str | None = None,
-    year: int | None = None,
-    today: date,
-    max_bytes: int = 20 * 1024 * 1024,
-    quarter_day: int | None = None,
-    kind: str | None = None,
+    data: bytes, filename: str, options: ImportOptions, *, kind: FileKind | None = None
 ) -> ParsedPlan:
     """Read a CSV or XLSX task table into a plan; raise `ImportRefused` if it is not one.
     `kind` is what `sniff` already said (the reader sniffs once); None sniffs here."""
-    check_size(len(data), max_bytes)
+    check_size(len(data), options.max_bytes)
     kind = kind or sniff(data, filename)
     warnings: list[str] = []
-    if kind == "xlsx":
+    if kind is FileKind.XLSX:
         sheet, rows, header = _read_workbook(data, warnings)
         prefix = sheet
-    elif kind in ("csv", "text"):
+    elif kind in (FileKind.CSV, FileKind.TEXT):
         rows, header = _read_csv(data)
         prefix = ""
     else:
@@ -314,10 +289,9 @@ def read_table(
     data_rows = rows[last + 1 :]
     title = _plan_title(above)
     above_text = " ".join(cell for row in above for cell in row if cell)
-    plan_year = year or _guess_year(title, data_rows, columns.get("deadline"))
-    tasks, row_warnings, errors = _tasks_from_texts(
-        data_rows, columns, prefix, last + 2, plan_year, today, quarter_day
-    )
+    plan_year = options.year or _guess_year(title, data_rows, columns.get("deadline"))
+    dating = options.dating(plan_year)
+    tasks, row_warnings, errors = _tasks_from_texts(data_rows, columns, prefix, last + 2, dating)
     if not tasks:
         if errors:
             raise ImportRefused(
@@ -326,18 +300,18 @@ def read_table(
                 )
             )
         raise ImportRefused(_("Bảng chỉ có dòng tiêu đề, không có nhiệm vụ nào."))
-    number = plan or _plan_number(above_text)
+    number = options.plan or _plan_number(above_text)
     return ParsedPlan(
-        tasks=tasks,
-        issuer=issuer,
+        tasks=tuple(tasks),
+        issuer=options.issuer,
         number=number,
         date=_plan_date(above_text),
         year=plan_year,
         title=title,
         source_file=filename,
         source_hash=hashlib.sha256(data).hexdigest(),
-        warnings=warnings + row_warnings,
-        errors=errors,
+        warnings=tuple(warnings + row_warnings),
+        errors=tuple(errors),
     )
 
 

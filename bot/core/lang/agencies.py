@@ -151,8 +151,19 @@ _OWN_UBND_KEYS = {
     for level in ("huyen", "xa", "phuong", "thi xa", "thanh pho", "thi tran", "quan")
 }
 
-# Key kinds, best first: what the agency is called, then spellings of it, then initials.
-_NAME, _VARIANT, _INITIALS = 0, 1, 2
+# Key kinds, best first: what the agency is called, then spellings of it, then initials, then the
+# agency a qualified name names when the directory has no such agency of its own (questions only).
+_NAME, _VARIANT, _INITIALS, _QUALIFIED = 0, 1, 2, 3
+
+# A name with its role in a plan after it: "Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo",
+# "Sở Nội vụ (cơ quan chủ trì)". It is that agency (the role is a note), on folded text.
+_QUALIFIER = re.compile(
+    r"^(?P<base>.+?)\s*(?:[-–—:,]\s*|\(\s*)(?:la\s+)?(?:(?:co quan|don vi)\s+(?:thuong truc|chu tri|dau moi"
+    r"|tham muu|giup viec|dieu phoi)|thuong truc|thanh vien|(?:pho\s+)?truong ban|(?:to|nhom)\s+truong"
+    r"|dau moi|tham muu|giup viec)\b"
+)
+# Words before a place name that say which level it is ("tỉnh Quảng Trị", "tp Cần Thơ").
+_PLACE_LEVEL_WORDS = frozenset({"tinh", "tp", "thanh pho", "huyen", "quan", "thi xa", "tx", "xa", "phuong", "thi tran"})
 
 
 @dataclass
@@ -379,10 +390,22 @@ class Directory:
         self._core_prefixes: dict[str, list[_Entry]] = defaultdict(list)
         for entry in self._entries:
             words = entry.core.split()
+            if _QUALIFIER.match(fold_aligned(nfc(entry.name))):
+                continue  # "Sở Nội vụ" is not short for "Sở Nội vụ - cơ quan thường trực …"
             if entry.kind and entry.kind != entry.core.split()[0]:
                 for size in range(2, len(words)):
                     self._core_prefixes[" ".join(words[:size])].append(entry)
         self._expanded_names = [e.expanded for e in self._entries]
+        # Qualified names count as the agency they name: a unit of it in the tree's view.
+        self._virtual_parent: dict[int, int] = {}
+        for record in self._records.values():
+            self._index_qualified(record)
+        # Places a local government's name says ("quang tri" → UBND tỉnh Quảng Trị).
+        self._places: dict[str, list[int]] = defaultdict(list)
+        for entry in self._entries:
+            if entry.kind == "uy ban nhan dan" and entry.level and entry.core and entry.core not in _LEVELS:
+                if not vocabulary.is_collective(fold(entry.name)):
+                    self._places[entry.core].append(entry.id)
         self._max_key = max((len(k) for k in [*self._keys, *self._scoped]), default=0)
 
     # -- building -------------------------------------------------------------------------
@@ -449,6 +472,33 @@ class Directory:
             _Entry(record.id, record.name, record.parent_id, unit_kind, level, core, expanded, scoped)
         )
 
+    def _index_qualified(self, record: AgencyRecord) -> None:
+        """ "Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo" is Sở Tài chính: under it in the tree
+        when the directory has it, else found by its name in questions (never by the importer,
+        which then creates Sở Tài chính when a plan names it, and the next build links the two)."""
+        name = nfc(record.name)
+        match = _QUALIFIER.match(fold_aligned(name))
+        if match is None:
+            return
+        base = name[: match.end("base")].strip(" -–—:,(")
+        if not base or not vocabulary.compact_words(fold(base)):
+            return
+        known = {
+            i: k
+            for i, k in self._keys.get(compact(base), {}).items()
+            if i != record.id and k <= _VARIANT and i not in self._virtual_parent
+        }
+        if len(known) == 1:
+            (parent,) = known
+            if record.id not in self.descendants(parent) and parent not in self.descendants(record.id):
+                self._virtual_parent[record.id] = parent
+                self._children[parent].append(record.id)
+            return
+        if not known:
+            for _kind, key in _derived_keys(base):
+                if key and record.id not in self._keys.get(key, {}):
+                    self._keys[key][record.id] = _QUALIFIED
+
     # -- reading --------------------------------------------------------------------------
 
     def __contains__(self, agency_id: object) -> bool:
@@ -495,12 +545,16 @@ class Directory:
     def ancestors(self, agency_id: int) -> list[int]:
         """The agency's parent, its parent's parent, … (nearest first, never looping)."""
         found: list[int] = []
-        record = self._records.get(agency_id)
-        while record is not None and record.parent_id is not None and record.parent_id not in found:
-            if record.parent_id == agency_id or record.parent_id not in self._records:
+        current = agency_id
+        while True:
+            record = self._records.get(current)
+            parent = record.parent_id if record is not None else None
+            if parent is None or parent not in self._records:
+                parent = self._virtual_parent.get(current)
+            if parent is None or parent in found or parent == agency_id:
                 break
-            found.append(record.parent_id)
-            record = self._records.get(record.parent_id)
+            found.append(parent)
+            current = parent
         return found
 
     def path(self, agency_id: int) -> list[str]:
@@ -591,14 +645,18 @@ class Directory:
             return Resolution(first, score * 0.99)
         return Resolution(None, 0.0, [self.full_name(i) for i in ranked[:5]], ambiguous=True)
 
-    def _exact(self, key: str, asker_id: int | None, *, initials_ok: bool = True) -> Resolution | None:
+    def _exact(
+        self, key: str, asker_id: int | None, *, initials_ok: bool = True, qualified: bool = False
+    ) -> Resolution | None:
         candidates = self._candidates(key, asker_id)
+        if not initials_ok or not qualified:
+            candidates = {
+                i: k
+                for i, k in candidates.items()
+                if (initials_ok or k != _INITIALS) and (qualified or k != _QUALIFIED)
+            }
         if not candidates:
             return None
-        if not initials_ok:
-            candidates = {i: k for i, k in candidates.items() if k != _INITIALS}
-            if not candidates:
-                return None
         return self._pick(candidates, asker_id, 1.0)
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
@@ -655,13 +713,17 @@ class Directory:
             return False  # a real ward of its own (or the same name): never bent onto another
         return self.places.knows(target, exact=False)
 
-    def resolve(self, name: str, *, asker_id: int | None = None) -> Resolution:
-        """The agency called `name` (exact keys first, then a strict fuzzy match), or suggestions."""
+    def resolve(self, name: str, *, asker_id: int | None = None, qualified: bool = False) -> Resolution:
+        """The agency called `name` (exact keys first, then a strict fuzzy match), or suggestions.
+
+        `qualified`: also the agency a qualified name names ("Sở Tài chính" for "Sở Tài chính - Cơ
+        quan thường trực Ban Chỉ đạo" when no Sở Tài chính of its own is known): for questions.
+        """
         name = nfc(name)[:300]
         key = compact(name)
         if not key:
             return Resolution(None, 0.0, [], name)
-        found = self._exact(key, asker_id)
+        found = self._exact(key, asker_id, qualified=qualified)
         if found is None:
             words = _words(name)
             if words and words[-1] in _PLACE_WORDS:
@@ -677,7 +739,39 @@ class Directory:
         found.text = name
         return found
 
-    def find_in_text(self, text: str, *, asker_id: int | None = None) -> tuple[Resolution, str] | None:
+    def place_in_text(self, folded: str) -> tuple[int, tuple[int, int]] | None:
+        """A place a local government of the directory is named after, in folded text: the UBND's
+        id and the span of its words ("tỉnh Quảng Trị", "quang tri", "tp can tho", "gio linh").
+
+        A one-word place counts only after its level word ("tp Huế"); "UBND" before it makes it
+        the agency's own name, not a place beside one.
+        """
+        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+        words = [folded[a:b] for a, b in tokens]
+        for i in range(len(words)):
+            if words[i] in ("ubnd", "uy") or (i and words[i - 1] in ("ubnd", "dan")):
+                continue
+            for size in (4, 3, 2, 1):
+                phrase = " ".join(words[i : i + size])
+                ids = self._places.get(phrase)
+                if not ids or len(words[i : i + size]) < size:
+                    continue
+                start = i
+                for level_size in (2, 1):
+                    level = " ".join(words[max(0, i - level_size) : i])
+                    if i - level_size >= 0 and level in _PLACE_LEVEL_WORDS:
+                        start = i - level_size
+                        break
+                if size == 1 and start == i:
+                    continue
+                if start > 0 and words[start - 1] in ("ubnd", "dan"):
+                    continue  # "UBND huyện Gio Linh": the agency itself
+                return ids[0], (tokens[start][0], tokens[i + size - 1][1])
+        return None
+
+    def find_in_text(
+        self, text: str, *, asker_id: int | None = None, qualified: bool = True
+    ) -> tuple[Resolution, str] | None:
         """The agency named inside a question, and the question without its name.
 
         Exact keys are tried on every run of words (longest first); failing that, words that
@@ -708,7 +802,7 @@ class Directory:
                     continue
                 span_tokens = [text[a:b] for a, b in tokens[i : j + 1]]
                 initials_ok = j - i <= 2 and any(_looks_abbreviated(t) for t in span_tokens)
-                found = self._exact(key, asker_id, initials_ok=initials_ok)
+                found = self._exact(key, asker_id, initials_ok=initials_ok, qualified=qualified)
                 if found is None:
                     continue
                 if best is None or (j - i) > (best[1] - best[0]):

@@ -1,32 +1,46 @@
 """A parsed question + the stored tasks → the tasks that answer it, and the reply text.
 
-Pure: tasks and `today` are passed in. Status is judged per occurrence (a quarterly report is
-four deliverables; one missed quarter makes the task overdue even when the next is open).
-The reply is a list of HTML-safe blocks, one per task, so a long answer is split between tasks.
+Pure: tasks, `today` and the working-day calendar are passed in. Status is judged per occurrence
+(a quarterly report is four deliverables; one missed quarter makes the task overdue even when the
+next is open). The reply is a list of HTML-safe blocks, one per task, so a long answer is split
+between tasks; the first says in one line what was understood (agency · period · status · topic),
+so a misreading shows at once. Its shape follows what was asked: a list, when it is due (dates and
+who leads first), how many days are left (the count first, working days too when counted).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
-
 from bot.core.domain import OccurrenceStatus, OccurrenceView, TaskView
 from bot.core.i18n import _, ngettext
 from bot.core.lang.agencies import Directory
-from bot.core.lang.questions import Question
+from bot.core.lang.questions import Question, period_label, status_label
+from bot.core.lang.topics import search_topic
 from bot.core.markup import esc
+from bot.core.reminders.digest import occurrence_state
+from bot.core.reminders.workdays import WorkCalendar
 from bot.core.results import occurrence_facts
-from bot.core.text import fold_words
+
+__all__ = [
+    "Answer",
+    "AnswerItem",
+    "answer",
+    "compose",
+    "overdue_elsewhere",
+    "period_label",
+    "search_topic",
+    "select",
+    "to_json",
+]
 
 DUE_SOON_DAYS = 7
 MAX_TITLE = 300  # characters of a title shown in a list (the task itself keeps all of it)
 STATES = ("overdue", "due_soon", "later", "done", "continuous")
+NEXT_DATES = 3  # further open due dates shown when asked when a recurring task is due
 
 
 @dataclass
@@ -66,16 +80,14 @@ def _state(occurrence: OccurrenceView, today: date) -> str:
 
 
 def _matching(question: Question, task: TaskView, today: date) -> list[OccurrenceView]:
-    """The occurrences of a task that the question's period and status select."""
+    """The occurrences of a task that the question's period and status select (a by-date period
+    has no start: everything due up to its end, overdue included)."""
     soon = today + timedelta(days=DUE_SOON_DAYS)
-
-    def in_period(o: OccurrenceView) -> bool:
-        return question.start is None or question.end is None or question.start <= o.due <= question.end
-
+    start, end = question.start, question.end
     status = question.status
     chosen = []
     for o in task.occurrences:
-        if not in_period(o):
+        if end is not None and (o.due > end or (start is not None and o.due < start)):
             continue
         done = _is_done(o)
         if (
@@ -130,9 +142,29 @@ def _pool(question: Question, tasks: Iterable[TaskView]) -> list[tuple[TaskView,
     return leads + partners
 
 
+def _topic_items(question: Question, pool: list[TaskView], roles: dict[int, str], today: date) -> list[AnswerItem]:
+    items = []
+    filtered = question.end is not None or question.status != "open"
+    for task in search_topic(question.topic or "", pool, limit=50):
+        if filtered:
+            chosen = _matching(question, task, today)
+            if not chosen:
+                continue
+        else:
+            chosen = [o for o in task.occurrences if not _is_done(o)] or list(task.occurrences)
+        if chosen:
+            items.append(_item(task, chosen, today, roles[task.id]))
+        else:
+            items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
+    return items
+
+
 def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[AnswerItem]:
-    """The tasks answering a question, most pressing first (topic questions: best match first)."""
-    if question.agency_name_asked and question.agency_id is None:
+    """The tasks answering a question, most pressing first (topic questions: best match first).
+
+    Undated ("thường xuyên") tasks are listed only when no period is asked.
+    """
+    if (question.agency_name_asked and question.agency_id is None) or question.intent not in ("tasks", "topic"):
         return []  # an agency was named and not found: never answer about another one
     pooled = _pool(question, tasks)
     if question.role is not None:
@@ -140,26 +172,11 @@ def select(question: Question, tasks: Iterable[TaskView], today: date) -> list[A
     roles = {t.id: role for t, role in pooled}
     pool = [t for t, _ in pooled]
     if question.intent == "topic":
-        items = []
-        filtered = question.start is not None or question.status != "open"
-        for task in search_topic(question.topic or "", pool, limit=50):
-            if filtered:
-                chosen = _matching(question, task, today)
-                if not chosen:
-                    continue
-            else:
-                chosen = [o for o in task.occurrences if not _is_done(o)] or list(task.occurrences)
-            if chosen:
-                items.append(_item(task, chosen, today, roles[task.id]))
-            else:
-                items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
-        return items
-    if question.intent != "tasks":
-        return []
+        return _topic_items(question, pool, roles, today)
     items = []
     for task in pool:
         if not task.occurrences:
-            if question.start is None and question.status in ("open", "all"):
+            if question.end is None and question.status in ("open", "all"):
                 items.append(AnswerItem(task, None, "continuous", role=roles[task.id]))
             continue
         chosen = _matching(question, task, today)
@@ -174,50 +191,6 @@ def overdue_elsewhere(question: Question, tasks: Iterable[TaskView], today: date
     but 3 overdue")."""
     pool = [t for t, role in _pool(question, tasks) if role == (question.role or "lead")]
     return sum(1 for t in pool if any(not _is_done(o) and o.due < today for o in t.occurrences))
-
-
-# -- topic search ---------------------------------------------------------------------------
-
-_WORD = re.compile(r"\w+")
-
-
-def _word_found(word: str, title_words: set[str]) -> bool:
-    if word in title_words:
-        return True
-    if len(word) < 5:
-        return False
-    return any(
-        abs(len(w) - len(word)) <= 1 and Levenshtein.distance(word, w, score_cutoff=1) <= 1
-        for w in title_words
-    )
-
-
-def search_topic(topic: str, tasks: Iterable[TaskView], limit: int = 10) -> list[TaskView]:
-    """Tasks whose titles speak of `topic`, best first (word overlap, then fuzzy similarity)."""
-    query = fold_words(topic)[:200]
-    words = _WORD.findall(query)
-    if not words:
-        return []
-    unique = list(dict.fromkeys(words))
-    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-    scored: list[tuple[float, int, TaskView]] = []
-    for position, task in enumerate(tasks):
-        title = fold_words(task.title)[:2000]
-        title_words = set(_WORD.findall(title))
-        overlap = sum(1 for w in unique if _word_found(w, title_words)) / len(unique)
-        partial = fuzz.partial_ratio(query, title) if len(query) >= 4 else 0.0
-        if overlap == 0 and partial < 90:
-            continue
-        padded = f" {title} "
-        phrase = sum(1 for p in pairs if f" {p} " in padded) / len(pairs) if pairs else overlap
-        score = 55 * overlap + 20 * phrase + 0.15 * fuzz.token_set_ratio(query, title) + 0.10 * partial
-        # The topic is a phrase: every content word of it must be in the title ("chữ ký số" is
-        # not a task about "số hóa"), unless the title holds the phrase nearly as typed.
-        if len(unique) > 1 and overlap < 1.0 and not (partial >= 95 and len(query) >= 6):
-            continue
-        scored.append((score, position, task))
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    return [task for _, _, task in scored[:limit]]
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -245,20 +218,74 @@ def _when(item: AnswerItem, today: date) -> str:
     return ngettext("còn {n} ngày", "còn {n} ngày", days).format(n=days)
 
 
-def _line(item: AnswerItem, today: date) -> str:
-    """One task: due date, title, lead and how far the due date is."""
-    title = esc(_short(item.task.title))
-    parts = [f"• <b>{_d(item.due)}</b> — {title}" if item.due else f"• {title}"]
+def _working(item: AnswerItem, today: date, calendar: WorkCalendar | None) -> str:
+    """ "(2 ngày làm việc)" when working days are counted and the task is open and dated."""
+    if calendar is None or item.due is None or item.state == "done" or item.due == today:
+        return ""
+    n = abs(calendar.working_days_between(today, item.due))
+    return ngettext("{n} ngày làm việc", "{n} ngày làm việc", n).format(n=n)
+
+
+def _days_left(item: AnswerItem, today: date, calendar: WorkCalendar | None) -> str:
+    """The count first: "Còn 3 ngày (2 ngày làm việc)", "Trễ 5 ngày", "Hôm nay là hạn"."""
+    if item.due is None:
+        return _("Không có hạn cụ thể")
+    if item.state == "done":
+        return _("Đã xong")
+    days = (item.due - today).days
+    if days == 0:
+        text = _("Hôm nay là hạn")
+    elif days < 0:
+        text = ngettext("Trễ {n} ngày", "Trễ {n} ngày", -days).format(n=-days)
+    else:
+        text = ngettext("Còn {n} ngày", "Còn {n} ngày", days).format(n=days)
+    working = _working(item, today, calendar)
+    return f"{text} ({working})" if working else text
+
+
+def _next_dates(item: AnswerItem) -> str:
+    """The further open due dates of a recurring task, for "when is it due?"."""
+    if item.due is None:
+        return ""
+    later = sorted(o.due for o in item.task.occurrences if not _is_done(o) and o.due > item.due)
+    if not later:
+        return ""
+    shown = ", ".join(_d(day) for day in later[:NEXT_DATES]) + ("…" if len(later) > NEXT_DATES else "")
+    return _("các kỳ sau: {dates}").format(dates=shown)
+
+
+def _lead_part(item: AnswerItem) -> str:
     lead = item.task.lead.strip()
-    if lead:
-        parts.append(_("chủ trì: {lead}").format(lead=f"<i>{esc(_short(lead))}</i>"))
-    when = _when(item, today)
-    if when:
-        parts.append(f"({esc(when)})")
-    if item.others > 0:
-        parts.append(esc(_("và {n} kỳ khác").format(n=item.others)))
+    return _("chủ trì: {lead}").format(lead=f"<i>{esc(_short(lead))}</i>") if lead else ""
+
+
+def _line(item: AnswerItem, today: date, asks: str = "list", calendar: WorkCalendar | None = None) -> str:
+    """One task, shaped by what was asked: its due date (or days left) first, title, lead."""
+    title = esc(_short(item.task.title))
+    if asks == "days_left":
+        head = f"• <b>{esc(_days_left(item, today, calendar))}</b>"
+        head += f" — {_d(item.due)} — {title}" if item.due else f" — {title}"
+        parts = [head, _lead_part(item)]
+    elif asks == "when":
+        when = _when(item, today)
+        working = _working(item, today, calendar) if item.state != "overdue" else ""
+        if item.due is None:
+            head = "• " + esc(_("Không có hạn cụ thể (thường xuyên)")) + f" — {title}"
+        else:
+            detail = ", ".join(d for d in (when, working) if d)
+            head = _("• Hạn {date}").format(date=f"<b>{_d(item.due)}</b>") + (f" ({esc(detail)})" if detail else "")
+            head += f" — {title}"
+        parts = [head, _lead_part(item), esc(_next_dates(item))]
+    else:
+        parts = [f"• <b>{_d(item.due)}</b> — {title}" if item.due else f"• {title}", _lead_part(item)]
+        when = _when(item, today)
+        if when:
+            parts.append(f"({esc(when)})")
+        if item.others > 0:
+            parts.append(esc(_("và {n} kỳ khác").format(n=item.others)))
     parts.extend(occurrence_facts(item.occurrence))
-    return " ".join(parts[:1]) + ("\n   " + " ".join(parts[1:]) if len(parts) > 1 else "")
+    parts = [p for p in parts if p]
+    return parts[0] + ("\n   " + " ".join(parts[1:]) if len(parts) > 1 else "")
 
 
 def _group_title(state: str) -> str:
@@ -271,13 +298,9 @@ def _group_title(state: str) -> str:
     }[state]
 
 
-def period_label(question: Question) -> str:
-    """The period of a question in words ("từ 01/03/2022 đến 31/03/2022"), or ""."""
-    if question.start is None or question.end is None:
-        return ""
-    if question.start == question.end:
-        return _("ngày {day}").format(day=_d(question.start))
-    return _("từ {start} đến {end}").format(start=_d(question.start), end=_d(question.end))
+def understood_line(question: Question) -> str:
+    """ "Hiểu là: Sở Tư pháp · đến hết 15/12/2026 · chưa xong, kể cả quá hạn" (HTML-safe)."""
+    return "<i>" + esc(_("Hiểu là: {pieces}").format(pieces=" · ".join(question.understood))) + "</i>"
 
 
 def _empty_sentence(question: Question, agency: str, today: date) -> str:
@@ -305,6 +328,22 @@ def example_questions() -> tuple[str, ...]:
     )
 
 
+def social_reply(kind: str) -> list[str]:
+    """A short reply of its own to thanks, an acknowledgement, a goodbye or a greeting."""
+    if kind == "thanks":
+        return [esc(_("Không có gì ạ! Cần gì bạn cứ hỏi nhé."))]
+    if kind == "ack":
+        return [esc(_("Vâng ạ. Khi cần, bạn cứ nhắn câu hỏi, ví dụ: “việc của tôi tuần này”."))]
+    if kind == "bye":
+        return [esc(_("Chào bạn, hẹn gặp lại!"))]
+    examples = "\n".join(f"• <i>{esc(example)}</i>" for example in example_questions())
+    return [
+        esc(_("Xin chào! Tôi nhắc và trả lời về các việc trong kế hoạch. Bạn có thể hỏi, ví dụ:"))
+        + "\n"
+        + examples
+    ]
+
+
 def _not_understood(question: Question) -> list[str]:
     blocks = [esc(_("Tôi chưa hiểu câu hỏi này."))]
     if question.understood:
@@ -323,7 +362,17 @@ def _not_found(question: Question) -> list[str]:
     return blocks
 
 
-def _listing(items: list[AnswerItem], today: date, limit: int, header: str, *, grouped: bool) -> list[str]:
+@dataclass
+class _Shape:
+    """How the lines of one reply are written."""
+
+    today: date
+    limit: int
+    asks: str = "list"
+    calendar: WorkCalendar | None = None
+
+
+def _listing(items: list[AnswerItem], shape: _Shape, header: str, *, grouped: bool, limit: int) -> list[str]:
     blocks: list[str] = []
     prefix = header
     current_group = None
@@ -332,7 +381,7 @@ def _listing(items: list[AnswerItem], today: date, limit: int, header: str, *, g
             current_group = item.state
             heading = f"<b>{esc(_group_title(item.state))}</b>"
             prefix = f"{prefix}\n\n{heading}" if prefix else heading
-        line = _line(item, today)
+        line = _line(item, shape.today, shape.asks, shape.calendar)
         blocks.append(f"{prefix}\n{line}" if prefix else line)
         prefix = ""
     if len(items) > limit:
@@ -354,44 +403,55 @@ def compose(
     agency_label: str | None,
     limit: int = 15,
     overdue: int = 0,
+    calendar: WorkCalendar | None = None,
 ) -> list[str]:
-    """The reply: HTML-safe blocks, one per task, headed by what was asked.
+    """The reply: HTML-safe blocks, one per task, headed by what was understood and asked.
 
     Tasks the agency leads come first; those it coordinates follow under "Phối hợp". `overdue`
-    (see `overdue_elsewhere`) turns an empty answer into "nothing then, but n overdue".
+    (see `overdue_elsewhere`) turns an empty answer into "nothing then, but n overdue";
+    `calendar` (working days on) adds the count of working days left.
     """
-    limit = max(1, limit)
+    if question.intent == "greeting":
+        return social_reply(question.social or "greeting")
     if question.agency_name_asked and question.agency_id is None:
         return _not_found(question)
-    if question.intent == "greeting":
-        examples = "\n".join(f"• <i>{esc(example)}</i>" for example in example_questions())
-        return [
-            esc(_("Xin chào! Tôi nhắc và trả lời về các việc trong kế hoạch. Bạn có thể hỏi, ví dụ:"))
-            + "\n"
-            + examples
-        ]
-    if question.intent == "unknown":
+    if question.intent == "unknown" or (question.intent == "topic" and not items and question.guessed_topic):
         return _not_understood(question)
-    agency = agency_label or _("mọi cơ quan")
+    shape = _Shape(today, max(1, limit), question.asks, calendar)
     if question.intent == "topic":
-        topic = question.topic or ""
-        if not items and question.guessed_topic:
-            return _not_understood(question)
-        if not items:
-            return [esc(_("Không tìm thấy việc nào về “{topic}”.").format(topic=_short(topic)))]
-        blocks: list[str] = []
-        if question.asks_lead:
-            top = items[0].task
-            blocks.append(
-                _("{lead} chủ trì: {title}").format(
-                    lead="<b>" + esc(_short(top.lead) or _("(chưa rõ)")) + "</b>",
-                    title=esc(_short(top.title)),
-                )
-            )
-        header = "<b>" + esc(_("Các việc về “{topic}”:").format(topic=_short(topic))) + "</b>"
-        return blocks + _listing(items, today, limit, header, grouped=False)
+        blocks = _compose_topic(question, items, shape)
+    else:
+        blocks = _compose_tasks(question, items, shape, agency_label or _("mọi cơ quan"), overdue)
+    blocks[0] = f"{understood_line(question)}\n{blocks[0]}"
+    return blocks
+
+
+def _compose_topic(question: Question, items: list[AnswerItem], shape: _Shape) -> list[str]:
+    topic = _short(question.topic or "")
     if not items:
-        blocks = [esc(_empty_sentence(question, agency, today))]
+        return [esc(_("Không tìm thấy việc nào về “{topic}”.").format(topic=topic))]
+    blocks: list[str] = []
+    if question.asks_lead:
+        top = items[0].task
+        blocks.append(
+            _("{lead} chủ trì: {title}").format(
+                lead="<b>" + esc(_short(top.lead) or _("(chưa rõ)")) + "</b>",
+                title=esc(_short(top.title)),
+            )
+        )
+    title = {
+        "when": _("Hạn của các việc về “{topic}”:"),
+        "days_left": _("Còn bao nhiêu ngày — các việc về “{topic}”:"),
+    }.get(question.asks, _("Các việc về “{topic}”:"))
+    header = "<b>" + esc(title.format(topic=topic)) + "</b>"
+    return blocks + _listing(items, shape, header, grouped=False, limit=shape.limit)
+
+
+def _compose_tasks(
+    question: Question, items: list[AnswerItem], shape: _Shape, agency: str, overdue: int
+) -> list[str]:
+    if not items:
+        blocks = [esc(_empty_sentence(question, agency, shape.today))]
         if overdue and question.status != "overdue":
             blocks.append(
                 esc(
@@ -404,7 +464,8 @@ def compose(
             )
         return blocks
     title = _("Việc của {agency}").format(agency=agency)
-    details = [d for d in (period_label(question), _status_text(question.status)) if d]
+    status = "" if question.status == "open" else status_label(question.status)
+    details = [d for d in (period_label(question), status) if d]
     if details:
         title = f"{title} — {', '.join(details)}"
     leads = [item for item in items if item.role == "lead"]
@@ -416,23 +477,13 @@ def compose(
     else:
         count = ngettext("({n} việc)", "({n} việc)", len(items)).format(n=len(items))
     header = f"<b>{esc(title)}</b> " + esc(count)
-    blocks = _listing(leads, today, limit, header, grouped=True) if leads else []
+    blocks = _listing(leads, shape, header, grouped=True, limit=shape.limit) if leads else []
     if partners:
         heading = "<b>" + esc(_("Phối hợp")) + "</b>"
         if not leads:
             heading = f"{header}\n\n{heading}"
-        blocks += _listing(partners, today, max(1, limit - len(leads[:limit])), heading, grouped=False)
+        blocks += _listing(partners, shape, heading, grouped=False, limit=max(1, shape.limit - len(leads[: shape.limit])))
     return blocks
-
-
-def _status_text(status: str) -> str:
-    return {
-        "open": "",
-        "overdue": _("quá hạn"),
-        "due_soon": _("sắp đến hạn"),
-        "done": _("đã xong"),
-        "all": _("tất cả"),
-    }[status]
 
 
 def answer(question: Question, tasks: Iterable[TaskView], *, today: date, agency_label: str | None) -> Answer:
@@ -441,10 +492,33 @@ def answer(question: Question, tasks: Iterable[TaskView], *, today: date, agency
     return Answer(items, compose(question, items, today=today, agency_label=agency_label))
 
 
-def _national_state(occ: OccurrenceView, today: date) -> str:
-    from bot.core.reminders.digest import occurrence_state
-
-    return occurrence_state(occ.status, occ.due, occ.done_at, today)
+def _task_json(item: AnswerItem, today: date | None, calendar: WorkCalendar | None) -> dict[str, Any]:
+    occurrence = item.occurrence
+    days = (item.due - today).days if item.due and today else None
+    shown: dict[str, Any] = {
+        "title": item.task.title,
+        "lead": item.task.lead,
+        "due": item.due.isoformat() if item.due else None,
+        "number": item.task.number,
+        "plan": item.task.plan,
+        "state": item.state,
+        "role": item.role,
+        "occurrence": item.occurrence_id,
+        # one of the four national states (bot.core.reminders.digest), as of `today`
+        "national_state": occurrence_state(occurrence.status, occurrence.due, occurrence.done_at, today)
+        if occurrence and today
+        else None,
+        "in_progress": bool(occurrence and occurrence.in_progress),
+        "note": (occurrence.note or occurrence.progress_note) if occurrence else "",
+        "file": occurrence.file_name if occurrence else "",
+        "original_due": occurrence.original_due.isoformat() if occurrence and occurrence.original_due else None,
+        "days_left": days,  # calendar days from today to the due date (negative: late)
+    }
+    if calendar is not None:
+        shown["working_days_left"] = (
+            calendar.working_days_between(today, item.due) if item.due and today else None
+        )
+    return shown
 
 
 def to_json(
@@ -453,8 +527,9 @@ def to_json(
     blocks: list[str],
     directory: Directory,
     today: date | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> dict[str, Any]:
-    """The `nhacviec ask --json` shape (DESIGN.md), plus what was understood."""
+    """The `nhacviec ask --json` shape (DESIGN.md "The command line"), plus what was understood."""
     return {
         "intent": question.intent,
         "agency": directory.full_name(question.agency_id) if question.agency_id is not None else None,
@@ -463,28 +538,16 @@ def to_json(
         "to": question.end.isoformat() if question.end else None,
         "status": question.status,
         "topic": question.topic,
-        "tasks": [
-            {
-                "title": item.task.title,
-                "lead": item.task.lead,
-                "due": item.due.isoformat() if item.due else None,
-                "number": item.task.number,
-                "plan": item.task.plan,
-                "state": item.state,
-                "role": item.role,
-                "occurrence": item.occurrence_id,
-                # one of the four national states (bot.core.reminders.digest), as of `today`
-                "national_state": _national_state(item.occurrence, today) if item.occurrence and today else None,
-                "in_progress": bool(item.occurrence and item.occurrence.in_progress),
-                "note": (item.occurrence.note or item.occurrence.progress_note) if item.occurrence else "",
-                "file": item.occurrence.file_name if item.occurrence else "",
-                "original_due": item.occurrence.original_due.isoformat()
-                if item.occurrence and item.occurrence.original_due
-                else None,
-            }
-            for item in items
-        ],
+        "asks": question.asks,  # "list" | "when" | "days_left"
+        "social": question.social or None,  # "thanks" | "ack" | "bye" | "greeting" for a social turn
+        "period_kind": question.period_kind or None,  # "period" | "by" | "from_now"
+        "place": question.place_name or None,
+        "role": question.role,
+        "tasks": [_task_json(item, today, calendar) for item in items],
         "reply": "\n".join(blocks),
         "understood": list(question.understood),
+        "understood_line": _("Hiểu là: {pieces}").format(pieces=" · ".join(question.understood))
+        if question.understood
+        else "",
         "suggestions": list(question.suggestions),
     }

@@ -695,18 +695,47 @@ def _resolve(
         if span is not None and not (p.cont and items[0].unit == "Y" and items[0].part is None):
             return Kind.ONCE, (span[1],)
         return (Kind.CONTINUOUS if p.cont else Kind.UNSPECIFIED), ()
+    items, rules = _yearless_recur(items, rules)
+    items = _merge_bare_years(items)
+    _assign_years(items, default_year)
 
-    # "hằng năm" with periods that have no year: those periods recur every year. So do days
-    # without a year beside a half-year rule ("6 tháng (trước ngày 16/6)"): that is its day.
-    if any(r.every in ("year", "half") and r.item is None for r in rules):
-        yearless = [it for it in items if it.year is None and it.unit in "DMQH"]
-        if yearless:
-            rules = [r for r in rules if not (r.every in ("year", "half") and r.item is None)]
-            rules += [_Rule("year", item=it) for it in yearless]
-            items = [it for it in items if it not in yearless]
+    # A year written next to rules is their scope, not a due date ("Hằng quý năm 2022").
+    scope = [it.year for it in items if rules and it.unit == "Y" and it.part is None]
+    # Ranges keep their end only.
+    items = [it for k, it in enumerate(items) if not (k + 1 < len(items) and items[k + 1].link == "range")]
+    if scope:
+        items = [it for it in items if not (it.unit == "Y" and it.part is None)]
+    once = _once_dates(items, default_year)
+    if rules:
+        rules = _rules_with_days(p, rules)
+        if window is None:
+            years = [y for y in scope if y is not None] or [default_year]
+            window = (date(min(years), 1, 1), date(max(years), 12, 31))
+        return Kind.RECURRING, tuple(sorted(once | _expand(rules, window, quarter_day)))
+    if once:
+        if p.cont and all(it.unit == "Y" and it.part is None for it in items):
+            return Kind.CONTINUOUS, ()
+        return Kind.ONCE, tuple(sorted(once))
+    if p.cont:
+        return Kind.CONTINUOUS, ()
+    return Kind.UNSPECIFIED, ()
 
 
-    # A bare year right after periods without one is their year ("Quý II, 2022").
+def _yearless_recur(items: list[_Item], rules: list[_Rule]) -> tuple[list[_Item], list[_Rule]]:
+    """ "hằng năm" with periods that have no year: those periods recur every year. So do days
+    without a year beside a half-year rule ("6 tháng (trước ngày 16/6)"): that is its day."""
+    if not any(r.every in ("year", "half") and r.item is None for r in rules):
+        return items, rules
+    yearless = [it for it in items if it.year is None and it.unit in "DMQH"]
+    if not yearless:
+        return items, rules
+    rules = [r for r in rules if not (r.every in ("year", "half") and r.item is None)]
+    rules += [_Rule("year", item=it) for it in yearless]
+    return [it for it in items if it not in yearless], rules
+
+
+def _merge_bare_years(items: list[_Item]) -> list[_Item]:
+    """A bare year right after periods without one is their year ("Quý II, 2022")."""
     merged: list[_Item] = []
     for it in items:
         if (
@@ -724,9 +753,12 @@ def _resolve(
                 prev.year = it.year
             continue
         merged.append(it)
-    items = merged
+    return merged
 
-    # The trailing year applies to the earlier items of the list; later ones follow earlier ones.
+
+def _assign_years(items: list[_Item], default_year: int) -> None:
+    """The trailing year applies to the earlier items of the list; later ones follow earlier ones
+    (a period that would end before the one before it is in the next year)."""
     nxt: int | None = None
     for it in reversed(items):
         if it.year_given or it.year is not None:
@@ -746,15 +778,9 @@ def _resolve(
         prev_year = it.year
         prev_end = span[1] if span else prev_end
 
-    # A year written next to rules is their scope, not a due date ("Hằng quý năm 2022").
-    scope = [it.year for it in items if rules and it.unit == "Y" and it.part is None]
 
-    # Ranges keep their end only.
-    items = [it for k, it in enumerate(items) if not (k + 1 < len(items) and items[k + 1].link == "range")]
-
-    if scope:
-        items = [it for it in items if not (it.unit == "Y" and it.part is None)]
-
+def _once_dates(items: list[_Item], default_year: int) -> set[date]:
+    """The end of each period, unless a day written inside it refines it."""
     spans = [s for it in items if (s := _span(it, it.year or default_year)) is not None]
     days = [s[0] for s, it in zip(spans, items, strict=False) if s[0] == s[1]]
     once: set[date] = set()
@@ -762,32 +788,25 @@ def _resolve(
         if start != end and any(start <= d <= end for d in days):
             continue  # refined by a day inside it
         once.add(end)
+    return once
 
-    if rules:
-        if p.bare_day is not None:
-            for r in rules:
-                if r.every in ("month", "quarter") and r.day is None:
-                    r.day = p.bare_day
-                    break
-        if p.weekday is not None:
-            for r in rules:
-                if r.every == "week":
-                    r.day = p.weekday
-        # "hằng tháng (trước ngày 16 hằng tháng)": the rule with its day says when, once.
-        for every in ("month", "quarter"):
-            if any(r.every == every and r.day is not None for r in rules):
-                rules = [r for r in rules if not (r.every == every and r.day is None)]
-        if window is None:
-            years = [y for y in scope if y is not None] or [default_year]
-            window = (date(min(years), 1, 1), date(max(years), 12, 31))
-        return Kind.RECURRING, tuple(sorted(once | _expand(rules, window, quarter_day)))
-    if once:
-        if p.cont and all(it.unit == "Y" and it.part is None for it in items):
-            return Kind.CONTINUOUS, ()
-        return Kind.ONCE, tuple(sorted(once))
-    if p.cont:
-        return Kind.CONTINUOUS, ()
-    return Kind.UNSPECIFIED, ()
+
+def _rules_with_days(p: _Parser, rules: list[_Rule]) -> list[_Rule]:
+    """A bare day or a weekday written beside rules is their day."""
+    if p.bare_day is not None:
+        for r in rules:
+            if r.every in ("month", "quarter") and r.day is None:
+                r.day = p.bare_day
+                break
+    if p.weekday is not None:
+        for r in rules:
+            if r.every == "week":
+                r.day = p.weekday
+    # "hằng tháng (trước ngày 16 hằng tháng)": the rule with its day says when, once.
+    for every in ("month", "quarter"):
+        if any(r.every == every and r.day is not None for r in rules):
+            rules = [r for r in rules if not (r.every == every and r.day is None)]
+    return rules
 
 
 # ---------------------------------------------------------------------------------------------

@@ -281,3 +281,35 @@ def split_parent(folded: str) -> tuple[int, str, str] | None:
             ):
                 return index, "ubnd", level
     return None
+
+# Abbreviations officers type for what a task is about, folded: a topic "báo cáo CCHC" searches
+# titles for "cải cách hành chính". Only long-established ones, never an agency's initials.
+TOPIC_ABBREVIATIONS: dict[str, str] = {
+    "cchc": "cai cach hanh chinh",
+    "tthc": "thu tuc hanh chinh",
+    "cds": "chuyen doi so",
+    "dvc": "dich vu cong",
+    "dvctt": "dich vu cong truc tuyen",
+    "vbqppl": "van ban quy pham phap luat",
+    "qppl": "quy pham phap luat",
+    "pbgdpl": "pho bien giao duc phap luat",
+    "ktxh": "kinh te xa hoi",
+    "cntt": "cong nghe thong tin",
+    "pccc": "phong chay chua chay",
+    "attp": "an toan thuc pham",
+    "antt": "an ninh trat tu",
+    "atgt": "an toan giao thong",
+    "bcd": "ban chi dao",
+    "ntm": "nong thon moi",
+    "gpmb": "giai phong mat bang",
+    "xdcb": "xay dung co ban",
+    "dtc": "dau tu cong",
+    "csdl": "co so du lieu",
+    "hcc": "hanh chinh cong",
+    "tcd": "tiep cong dan",
+    "ccvc": "cong chuc vien chuc",
+    "cbcc": "can bo cong chuc",
+    "cbccvc": "can bo cong chuc vien chuc",
+    "ptbvr": "phat trien bao ve rung",
+    "vphc": "vi pham hanh chinh",
+}

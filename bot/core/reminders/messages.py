@@ -1,6 +1,6 @@
 """The text of reminder messages: one reminder, a bundle, or a catch-up after downtime.
 
-Blocks are Telegram HTML (see `handlers.replies.Reply`): every task or plan text goes through
+Blocks are Telegram HTML (see `bot.core.replies.Reply`): every task or plan text goes through
 `esc`, and one reminder is one block so a long message is never cut inside a task. The number of
 days is computed from `today` (the day the message goes out), not from when it was planned.
 """

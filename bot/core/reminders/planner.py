@@ -81,6 +81,7 @@ from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from bot.core.address import Address
 from bot.core.domain import OccurrenceStatus, TaskView
 from bot.core.reminders.workdays import WorkCalendar, WorkIndex
 
@@ -95,7 +96,7 @@ class Recipient:
     units under it; a linked group's agency and its units.
     """
 
-    address: str  # "telegram:123", "zalo:abc", a linked group "telegram:-100123"
+    address: Address  # "telegram:123", "zalo:abc", a linked group "telegram:-100123"
     agency_ids: frozenset[int]
     remind_days: tuple[int, ...] | None = None  # per-user lead days (None = settings)
     remind_at: time | None = None  # per-user hour (None = settings)
@@ -109,7 +110,7 @@ class PlannedReminder(NamedTuple):
     hundreds of thousands of them and tuples are several times cheaper to create."""
 
     key: str  # claim key: f"{occurrence_id}@{due}:{recipient}:{lead}"
-    recipient: str
+    recipient: Address
     task: TaskView
     occurrence_id: int
     due: date
@@ -118,7 +119,7 @@ class PlannedReminder(NamedTuple):
     scheduled_at: datetime  # aware, local: when it was meant to go out (after quiet hours)
 
 
-def reminder_key(occurrence_id: int, due: date, recipient: str, lead: str) -> str:
+def reminder_key(occurrence_id: int, due: date, recipient: Address, lead: str) -> str:
     """The unique claim key of one reminder; stable across ticks, restarts and workers, and new
     when the occurrence's due date moves."""
     return f"{occurrence_id}@{due.isoformat()}:{recipient}:{lead}"
@@ -195,7 +196,7 @@ class _Profile:
         for k in range(self.min_day, self.max_day + 1):
             self.lead_for_k[k] = min(d for d in self.days if d >= k)
         self.names = {d: f"d{d}" for d in self.days}
-        self.by_agency: dict[int, list[tuple[str, frozenset[int] | None]]] = defaultdict(list)
+        self.by_agency: dict[int, list[tuple[Address, frozenset[int] | None]]] = defaultdict(list)
 
     def latest(self, due_ord: int, last_sent_ord: int) -> tuple[int, str] | None:
         """The latest lead whose send day is ≤ `last_sent_ord`: (days before due, name).
@@ -270,27 +271,50 @@ def plan_reminders(
     yield hundreds of thousands of reminders; `group_for_delivery` orders each person's list.
     """
     tz = config.tz
-    remind_partners = config.remind_partners
     local_now = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo else now
     aware_now = local_now.replace(tzinfo=tz)
     window_start = aware_now - config.catchup_horizon
     if since is not None:
         since_aware = since.astimezone(tz) if since.tzinfo else since.replace(tzinfo=tz)
         window_start = max(window_start, since_aware)
+    profiles = _profiles(_merged(recipients), config)
+    if not profiles:
+        return []
     today = local_now.date()
-    today_ord = today.toordinal()
-    now_time = local_now.time()
+    index: WorkIndex | None = None
+    if config.calendar is not None:
+        if not config.calendar.is_working(today):
+            return []  # nothing goes out on a weekend or a public holiday
+        longest = max(p.max_day for p in profiles)
+        horizon_days = config.catchup_horizon.days + 1
+        index = WorkIndex(config.calendar, today.toordinal() - horizon_days - 40, today.toordinal() + 2 * longest + 60)
+    plans = [_DayPlan.of(profile, local_now, index) for profile in profiles]
+    # Hundreds of thousands of small acyclic tuples: the cyclic GC would rescan them (and every
+    # task) many times over for nothing, tripling the run time.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _emit(tasks, plans, index, today, window_start, aware_now, config)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
-    # the same address listed twice (e.g. an officer who is also a manager) is one recipient
-    merged: dict[str, Recipient] = {}
+
+def _merged(recipients: Iterable[Recipient]) -> list[Recipient]:
+    """The same address listed twice (e.g. an officer who is also a manager) is one recipient."""
+    merged: dict[Address, Recipient] = {}
     for person in recipients:
         known = merged.get(person.address)
         if known is not None:
             person = replace(known, agency_ids=known.agency_ids | person.agency_ids)
         merged[person.address] = person
+    return list(merged.values())
 
+
+def _profiles(people: list[Recipient], config: PlannerConfig) -> list[_Profile]:
+    """Recipients grouped by their lead days and hour, each group indexed by agency."""
     profiles: dict[tuple[tuple[int, ...], time], _Profile] = {}
-    for person in merged.values():
+    for person in people:
         days = person.remind_days if person.remind_days is not None else config.remind_days
         at = person.remind_at if person.remind_at is not None else config.remind_at
         profile_key = (tuple(sorted(set(days), reverse=True)), at)
@@ -300,29 +324,53 @@ def plan_reminders(
         entry = (person.address, person.muted_task_ids or None)
         for agency_id in person.agency_ids:
             profile.by_agency[agency_id].append(entry)
-    if not profiles:
-        return []
+    return list(profiles.values())
 
-    # per profile: the last local day whose send time has passed, and the far-future cut-off
-    calendar = config.calendar
-    index: WorkIndex | None = None
-    if calendar is not None:
-        if not calendar.is_working(today):
-            return []  # nothing goes out on a weekend or a public holiday
-        horizon_days = config.catchup_horizon.days + 1
-        longest = max(p.max_day for p in profiles.values())
-        index = WorkIndex(calendar, today_ord - horizon_days - 40, today_ord + 2 * longest + 60)
-    plans = []
-    for profile in profiles.values():
-        last_sent_ord = today_ord if now_time >= profile.at else today_ord - 1
+
+@dataclass(frozen=True)
+class _DayPlan:
+    """A profile as of one `now`: the last local day whose send time has passed, the far-future
+    cut-off (a due date beyond it has nothing yet) and, on working days, that day's index."""
+
+    profile: _Profile
+    last_sent_ord: int
+    too_far_ord: int
+    work_p: int
+
+    @classmethod
+    def of(cls, profile: _Profile, local_now: datetime, index: WorkIndex | None) -> _DayPlan:
+        today_ord = local_now.date().toordinal()
+        last_sent_ord = today_ord if local_now.time() >= profile.at else today_ord - 1
         if index is None:
-            too_far_ord = last_sent_ord + profile.max_day - profile.shift  # due beyond: nothing yet
-            plans.append((profile, last_sent_ord, too_far_ord, 0))
-        else:
-            p = index.pos(last_sent_ord - profile.shift)
-            too_far_ord = index.days[min(p + profile.max_day + 1, len(index.days) - 1)]
-            plans.append((profile, last_sent_ord, too_far_ord, p))
+            return cls(profile, last_sent_ord, last_sent_ord + profile.max_day - profile.shift, 0)
+        p = index.pos(last_sent_ord - profile.shift)
+        return cls(profile, last_sent_ord, index.days[min(p + profile.max_day + 1, len(index.days) - 1)], p)
 
+
+def _people(profile: _Profile, leads: tuple[int, ...]) -> list[tuple[Address, frozenset[int] | None]] | None:
+    """Who of a profile hears about a task: everyone of each lead agency, once (joint leads)."""
+    if len(leads) == 1:
+        return profile.by_agency.get(leads[0])
+    joint: dict[Address, tuple[Address, frozenset[int] | None]] = {}
+    for lead_agency in leads:
+        for entry in profile.by_agency.get(lead_agency, ()):
+            joint.setdefault(entry[0], entry)
+    return list(joint.values())
+
+
+def _emit(
+    tasks: Iterable[TaskView],
+    plans: list[_DayPlan],
+    index: WorkIndex | None,
+    today: date,
+    window_start: datetime,
+    aware_now: datetime,
+    config: PlannerConfig,
+) -> list[PlannedReminder]:
+    """The hot loop: the latest passed lead of each open occurrence for each person."""
+    tz = config.tz
+    remind_partners = config.remind_partners
+    today_ord = today.toordinal()
     open_status = OccurrenceStatus.OPEN
     combine = datetime.combine
     from_ord = date.fromordinal
@@ -330,76 +378,49 @@ def plan_reminders(
     cls = PlannedReminder
     out: list[PlannedReminder] = []
     append = out.append
-    # Hundreds of thousands of small acyclic tuples: the cyclic GC would rescan them (and every
-    # task) many times over for nothing, tripling the run time.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for task in tasks:
-            leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
-            if remind_partners and task.partner_ids:
-                leads = tuple(dict.fromkeys((*leads, *task.partner_ids)))
-            if not leads or not task.occurrences or task.plan_archived:
+    for task in tasks:
+        leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+        if remind_partners and task.partner_ids:
+            leads = tuple(dict.fromkeys((*leads, *task.partner_ids)))
+        if not leads or not task.occurrences or task.plan_archived:
+            continue
+        task_id = task.id
+        for plan in plans:
+            profile = plan.profile
+            people = _people(profile, leads)
+            if not people:
                 continue
-            task_id = task.id
-            for profile, last_sent_ord, too_far_ord, work_p in plans:
-                if len(leads) == 1:
-                    people = profile.by_agency.get(leads[0])
-                else:  # joint leads: everyone of each lead agency, once
-                    joint: dict[str, tuple[str, frozenset[int] | None]] = {}
-                    for lead_agency in leads:
-                        for entry in profile.by_agency.get(lead_agency, ()):
-                            joint.setdefault(entry[0], entry)
-                    people = list(joint.values())
-                if not people:
+            for occ in task.occurrences:
+                if occ.status != open_status:
                     continue
-                for occ in task.occurrences:
-                    if occ.status != open_status:
+                due = occ.due
+                due_ord = due.toordinal()
+                if due_ord > plan.too_far_ord:
+                    continue
+                if index is None:
+                    found = profile.latest(due_ord, plan.last_sent_ord)
+                    if found is None:
                         continue
-                    due = occ.due
-                    due_ord = due.toordinal()
-                    if due_ord > too_far_ord:
+                    lead_days, lead = found
+                    send_ord = due_ord - lead_days + profile.shift
+                else:
+                    found = profile.latest_working(due_ord, plan.work_p, index)
+                    if found is None:
                         continue
-                    if index is None:
-                        found = profile.latest(due_ord, last_sent_ord)
-                        if found is None:
-                            continue
-                        lead_days, lead = found
-                        send_ord = due_ord - lead_days + profile.shift
-                    else:
-                        found = profile.latest_working(due_ord, work_p, index)
-                        if found is None:
-                            continue
-                        send_ord, lead = found
-                        send_ord += profile.shift
-                    when = combine(from_ord(send_ord), profile.at, tzinfo=tz)
-                    if when <= window_start or when > aware_now:
+                    send_ord, lead = found
+                    send_ord += profile.shift
+                when = combine(from_ord(send_ord), profile.at, tzinfo=tz)
+                if when <= window_start or when > aware_now:
+                    continue
+                days_left = due_ord - today_ord
+                occ_id = occ.id
+                prefix = f"{occ_id}@{due.isoformat()}:"
+                suffix = f":{lead}"
+                for address, muted in people:
+                    if muted is not None and task_id in muted:
                         continue
-                    days_left = due_ord - today_ord
-                    occ_id = occ.id
-                    prefix = f"{occ_id}@{due.isoformat()}:"
-                    suffix = f":{lead}"
-                    for address, muted in people:
-                        if muted is not None and task_id in muted:
-                            continue
-                        append(
-                            new(
-                                cls,
-                                (
-                                    f"{prefix}{address}{suffix}",
-                                    address,
-                                    task,
-                                    occ_id,
-                                    due,
-                                    lead,
-                                    days_left,
-                                    when,
-                                ),
-                            )
-                        )
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+                    key = f"{prefix}{address}{suffix}"
+                    append(new(cls, (key, address, task, occ_id, due, lead, days_left, when)))
     return out
 
 
@@ -410,7 +431,7 @@ _by_due = itemgetter(6, 3)  # (days_left, occurrence_id) of a PlannedReminder: i
 class Delivery:
     """What one message carries: one reminder, a bundle of on-time ones, or a catch-up."""
 
-    recipient: str
+    recipient: Address
     reminders: tuple[PlannedReminder, ...]
     is_catchup: bool = False
 
@@ -434,7 +455,7 @@ def group_for_delivery(
     bundled message. Fewer go out one message each. Call it on the reminders actually claimed.
     Without `now`, nothing counts as missed.
     """
-    by_person: dict[str, list[PlannedReminder]] = defaultdict(list)
+    by_person: dict[Address, list[PlannedReminder]] = defaultdict(list)
     reminders = list(reminders)
     cutoff: datetime | None = None
     if now is not None and reminders:

@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,23 @@ class WorkCalendar:
         while not self.is_working(day):
             day -= timedelta(days=1)
         return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` ("còn 2 ngày làm việc" from a
+        Wednesday to a Friday); negative when `end` is before `start`. Counted, not walked."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        weeks, extra = divmod((end - start).days, 7)
+        count = weeks * (7 - len(self.weekend))
+        base = start + timedelta(weeks=weeks)
+        count += sum(1 for k in range(1, extra + 1) if (base + timedelta(days=k)).weekday() not in self.weekend)
+        weekday_holidays = self._weekday_holidays
+        return count - (bisect_right(weekday_holidays, end) - bisect_right(weekday_holidays, start))
+
+    @cached_property
+    def _weekday_holidays(self) -> list[date]:
+        """The holidays that fall on a working weekday, in order (what a count of days takes off)."""
+        return sorted(h for h in self.holidays if h.weekday() not in self.weekend)
 
     def on_or_after(self, day: date) -> date:
         """`day` if it is a working day, else the working day after it (where overdue nags go)."""

@@ -16,10 +16,19 @@ Repairs what an older import could get wrong, where the data tells:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+
+from bot.core.lang import vocabulary
+from bot.core.text import fold
+
+Agencies = dict[int, dict[str, Any]]  # id → {"name", "folded", "parent_id"}
+ByKey = dict[tuple[str, int], int]  # (folded name, parent id or 0) → id
 
 revision = "0002"
 down_revision = "0001"
@@ -49,16 +58,13 @@ def downgrade() -> None:
 
 def repair(conn: sa.Connection) -> None:
     """Put merged and misplaced units back in the tree (safe to run on a correct database)."""
-    from bot.core.lang import vocabulary
-    from bot.core.text import fold
-
-    agencies = {
+    agencies: Agencies = {
         row.id: {"name": row.name, "folded": row.folded, "parent_id": row.parent_id}
         for row in conn.execute(sa.text("SELECT id, name, folded, parent_id FROM agencies"))
     }
     if not agencies:
         return
-    by_key = {(a["folded"], a["parent_id"] or 0): i for i, a in agencies.items()}
+    by_key: ByKey = {(a["folded"], a["parent_id"] or 0): i for i, a in agencies.items()}
 
     def get_or_create(name: str, parent_id: int | None) -> int:
         key = (fold(name), parent_id or 0)
@@ -121,11 +127,11 @@ def repair(conn: sa.Connection) -> None:
             continue
         if not vocabulary.is_relative(unit["folded"]) or under(issuer_id, unit["parent_id"]):
             continue
-        own = get_or_create(unit["name"], issuer_id)
-        repoint("task_leads", task_id, agency_id, own)
+        own_unit = get_or_create(unit["name"], issuer_id)
+        repoint("task_leads", task_id, agency_id, own_unit)
         conn.execute(
             sa.text("UPDATE tasks SET lead_id = :n WHERE id = :t AND lead_id = :o"),
-            {"n": own, "t": task_id, "o": agency_id},
+            {"n": own_unit, "t": task_id, "o": agency_id},
         )
         changed = True
     # 2. Top-level names that carry their parent.
@@ -173,9 +179,9 @@ def repair(conn: sa.Connection) -> None:
             conn.execute(sa.text("INSERT INTO meta (key, value) VALUES ('agencies_rev', 1)"))
 
 
-def _repair_compound_offices(conn: sa.Connection, agencies: dict, by_key: dict, fold) -> bool:  # type: ignore[no-untyped-def, type-arg]
-    import re
-
+def _repair_compound_offices(
+    conn: sa.Connection, agencies: Agencies, by_key: ByKey, fold: Callable[[str | None], str]
+) -> bool:
     compound = re.compile(
         r"v[aă]n ph[oò]ng h[dđ]nd v[aà] ubnd(?: (?:huy[eệ]n|th[aà]nh ph[oố]|th[iị] x[aã]))?", re.I
     )

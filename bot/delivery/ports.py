@@ -1,16 +1,16 @@
-"""What the channel adapters implement for the handlers: sending a reply, and how a send fails.
-
-The handlers (the reminder tick, the router's replies to other chats) only ever see these; the
-adapters in `bot/channels/` implement them, so nothing here imports a channel.
-"""
+"""What the channel adapters implement for the delivery engine and the handlers: sending a reply,
+and how a send fails. The adapters in `bot/channels/` implement these; nothing here imports a
+channel."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
-from handlers.replies import Reply
+from bot.core.address import Address
+from bot.core.replies import Reply
+
+SEND_RATE = 30.0  # messages a second a channel that names no rate is assumed to take
 
 
 class DeliveryError(Exception):
@@ -33,7 +33,7 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    """A channel as the handlers see it: a name and a way to deliver one reply to one chat."""
+    """A channel as the rest of the program sees it: a name and a way to deliver one reply to one chat."""
 
     name: str  # "telegram" | "zalo"
 
@@ -41,45 +41,40 @@ class Sender(Protocol):
         """Deliver one reply to a chat (split under the channel's length limit); raise DeliveryError."""
 
 
+class Dispatch(Protocol):
+    """What the delivery engine sends through: an `Outbox` (tests use stand-ins)."""
+
+    def can_send(self, address: Address) -> bool:
+        """Whether a channel of this process serves "channel:id"."""
+
+    def window(self, seconds: float) -> int:
+        """How many messages go out in `seconds` (at least 1): the tick claims no more at a time."""
+
+    async def send(self, address: Address, reply: Reply) -> None:
+        """Deliver one reply to "channel:id"; raise DeliveryError."""
+
+
 class Outbox:
     """Routes a reply addressed "channel:id" to the sender of that channel."""
 
-    def __init__(self, senders: list[Sender] | None = None) -> None:
-        self.channels = {s.name: s for s in senders or ()}
+    def __init__(self, senders: Iterable[Sender] = ()) -> None:
+        self.channels = {s.name: s for s in senders}
 
     def add(self, sender: Sender) -> None:
         """Register a channel once it is built (the router is built first: channels need it)."""
         self.channels[sender.name] = sender
 
-    def can_send(self, address: str) -> bool:
-        return address.partition(":")[0] in self.channels
+    def can_send(self, address: Address) -> bool:
+        return Address(address).channel in self.channels
 
     def window(self, seconds: float) -> int:
         """How many messages the slowest configured channel sends in `seconds` (at least 1):
         the reminder tick claims no more than that at a time."""
-        rates = [float(getattr(c, "send_rate", 30.0)) for c in self.channels.values()] or [30.0]
+        rates = [float(getattr(c, "send_rate", SEND_RATE)) for c in self.channels.values()] or [SEND_RATE]
         return max(1, int(min(rates) * seconds))
 
-    async def send(self, address: str, reply: Reply) -> None:
-        channel, _sep, chat_id = address.partition(":")
+    async def send(self, address: Address, reply: Reply) -> None:
+        channel, chat_id = Address(address).channel, Address(address).id
         if channel not in self.channels:
             raise DeliveryError(f"no channel {channel!r} configured", blocked=False)
         await self.channels[channel].send(chat_id, reply)
-
-
-class NotAnUpdate(ValueError):
-    """Pushed JSON that is not an update of the channel (the webhook answers 400)."""
-
-
-@dataclass(frozen=True)
-class WebhookEndpoint:
-    """What a channel in webhook mode gives the web server (issue 30): where updates are pushed,
-    the header carrying the secret, and `accept(update)`, which keeps the update in the inbox —
-    True for a new one, False for a repeat; `NotAnUpdate` for JSON that is not an update;
-    anything else when it could not be stored (the webhook answers 503, the sender retries)."""
-
-    channel: str
-    path: str
-    secret_header: str
-    secret: str
-    accept: Callable[[dict[str, Any]], Awaitable[bool]]

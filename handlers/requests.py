@@ -1,48 +1,14 @@
-"""What handlers take and give: channel adapters (Telegram, Zalo, console) only render these."""
+"""What handlers take: one incoming message or button press, as every channel sees it.
+
+(What they give, `Reply`, is a pure value: `bot.core.replies`.)
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from bot.core.text import visible_text
-
-
-@dataclass(frozen=True)
-class Button:
-    """An inline choice. `data` is the callback payload (≤ 64 bytes, Telegram's limit).
-
-    The label is cleaned of control, zero-width and right-to-left marks (a plan's title may carry
-    them), whatever built it."""
-
-    label: str
-    data: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "label", visible_text(self.label))
-
-
-@dataclass
-class Reply:
-    """One message to send.
-
-    `blocks` are pieces of HTML-safe text (user and plan text already escaped with `esc`; only
-    <b>, <i>, <code> tags); a long reply is split *between* blocks, never inside one, so a
-    task is never cut in two. `to` is None for "answer in the same chat", or "channel:id" for
-    another account (e.g. an admin receiving a join request).
-    """
-
-    blocks: list[str]
-    buttons: list[list[Button]] = field(default_factory=list)
-    photo: bytes | None = None
-    to: str | None = None
-    # A file to send with the text: (file name, content). Channels that take no files (Zalo, the
-    # console) send the text only, so the text must stand on its own.
-    document: tuple[str, bytes] | None = None
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.blocks)
+from bot.core.address import Address
 
 
 @dataclass
@@ -66,8 +32,13 @@ class Request:
     load_file: Callable[[], Awaitable[bytes]] | None = None
 
     @property
-    def account(self) -> str:
-        return f"{self.channel}:{self.account_id}"
+    def account(self) -> Address:
+        return Address.of(self.channel, self.account_id)
+
+    @property
+    def chat(self) -> Address:
+        """The chat the request came from (a group's, or the private chat's)."""
+        return Address.of(self.channel, self.chat_id)
 
 
 MAX_ID = 2**31 - 1  # the databases' INTEGER range (PostgreSQL int4)

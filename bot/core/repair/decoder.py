@@ -1,0 +1,304 @@
+"""Put the channel and the language model together: the most probable clean text of an OCR'd one.
+
+Each token's core gets candidates — syllables from the channel, a split into two or three
+syllables when the OCR ran words together ("S&Nivii" → "Sở Nội vụ"), and the token kept as
+it is (names, abbreviations, numbers) — and a Viterbi search over a sentence picks the
+sequence maximising  λ·log P_LM  −  channel cost. The case of each token is carried over
+("ChInh" → "Chính", "HQI" → "HỘI"); spacing, punctuation and line breaks are kept as they were.
+
+`needs_repair` decides whether to touch a text at all: the share of its words that are not
+Vietnamese syllables, and the share of syllables that carry a diacritic (OCR without a
+Vietnamese model drops them). Clean text is returned byte-identical.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.core.repair.channel import channel
+from bot.core.repair.lm import BACKOFF, LanguageModel, language_model
+from bot.core.repair.syllables import folded_set, is_syllable
+from bot.core.repair.tokens import NUM, START, UNK, ends_sentence, lm_word, split_token
+from bot.core.text import fold
+
+KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable: mostly damage
+KEEP_DAMAGED = 12.0  # keeping letters broken by a mark or a digit ("S&Nivii", "niro'c", "v11")
+KEEP_ABBREVIATION = 2.0  # keeping an all-capitals token, a number or a code (UBND, 12/KH-SCT)
+SPLIT_COST = 2.5  # the OCR lost a space
+SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
+MAX_CANDIDATES = 6
+HOPELESS = 8.0  # a reading dearer than the best one by this much is not weighed
+RARE = -13.0  # log-probability under which a marked token is taken for misread marks
+BEAM = 8
+_TOKEN = re.compile(r"\S+")
+_WORD = re.compile(r"[^\s,;|\t]+")  # what `measure` counts: words of prose, cells of a table
+_LETTER = re.compile(r"[^\W\d_]")
+_ASCII = re.compile(r"^[a-z]+$")
+_VOWELISH = re.compile(r"[aeiouyàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `needs_repair` measured."""
+
+    words: int
+    not_syllables: float  # share of words that are no Vietnamese syllable
+    unmarked: float  # share of syllables without any diacritic
+    vietnamese: float  # share of words spelled like a syllable but for the marks
+
+    @property
+    def damaged(self) -> bool:
+        """Vietnamese (not English, not a data file) whose words are often no syllable (an OCR
+        that misreads the marks) or almost never carry a mark (an OCR that drops them)."""
+        if self.words < 20 or self.vietnamese < 0.65:
+            return False
+        return self.not_syllables > 0.25 or (self.unmarked > 0.6 and self.not_syllables > 0.02) or self.unmarked > 0.9
+
+
+def measure(text: str) -> Report:
+    words = syllables = unmarked = spelled = 0
+    folded = folded_set()
+    for match in _WORD.finditer(text):
+        core = split_token(match[0])[1]
+        if not _LETTER.search(core) or (core.isupper() and len(core) > 1 and not is_syllable(core)):
+            continue  # numbers, abbreviations (UBND, CCHC) say nothing either way
+        words += 1
+        spelled += fold(core) in folded
+        if is_syllable(core):
+            syllables += 1
+            unmarked += bool(_ASCII.match(core.lower()))
+    if not words:
+        return Report(0, 0.0, 0.0, 0.0)
+    return Report(words, 1 - syllables / words, unmarked / syllables if syllables else 1.0, spelled / words)
+
+
+def needs_repair(text: str) -> bool:
+    return measure(text).damaged
+
+
+def repair_text(text: str, *, force: bool = False) -> str:
+    """The repaired text; `text` itself (the same string) when it needs no repair."""
+    if not force and not needs_repair(text):
+        return text
+    model = language_model()
+    out: list[str] = []
+    pos = 0
+    sentence: list[tuple[int, int, str, str, str]] = []  # (start, end, lead, core, trail)
+
+    def flush() -> None:
+        nonlocal pos
+        cores = [item[3] for item in sentence]
+        for (start, end, lead, _core, trail), fixed in zip(sentence, decode(cores, model), strict=True):
+            out.append(text[pos:start])
+            out.append(lead + fixed + trail)
+            pos = end
+        sentence.clear()
+
+    previous_end = 0
+    for match in _TOKEN.finditer(text):
+        if sentence and "\n\n" in text[previous_end : match.start()].replace(" ", ""):
+            flush()
+        lead, core, trail = split_token(match[0])
+        sentence.append((match.start(), match.end(), lead, core, trail))
+        previous_end = match.end()
+        if ends_sentence(trail):
+            flush()
+    if sentence:
+        flush()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Option:
+    words: tuple[int, ...]  # LM ids
+    text: str
+    cost: float
+
+
+def _with_case(word: str, core: str) -> str:
+    letters = [ch for ch in core if ch.isalpha()]
+    if len(letters) > 1 and all(ch.isupper() for ch in letters):
+        return word.upper()
+    if letters and letters[0].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+@lru_cache(maxsize=50000)
+def _syllable_options(lower: str) -> tuple[tuple[str, float], ...]:
+    """The likeliest syllables for a token: the channel's best, re-ranked with how common each
+    syllable is (so "văn" is weighed for "van" though "vản" is as close)."""
+    if len(lower) > 10:
+        return ()
+    model = language_model()
+    found = channel().candidates(lower, limit=3 * MAX_CANDIDATES)
+    if not lower.isascii() and model.unigrams.get(model.id(lower), model.floor) < RARE:
+        # marks nobody writes ("déc"): the OCR misread them, look beyond the same spelling
+        seen = {word for word, _cost in found}
+        found += [item for item in channel().nearby(lower) if item[0] not in seen]
+    ranked = sorted(found, key=lambda item: item[1] - model.unigrams.get(model.id(item[0]), model.floor))
+    return tuple(ranked[:MAX_CANDIDATES])
+
+
+@lru_cache(maxsize=50000)
+def _split_options(lower: str, depth: int = 2) -> tuple[tuple[tuple[str, ...], float], ...]:
+    """Readings of `lower` as 2..depth+1 syllables (each part at least one character)."""
+    found: list[tuple[tuple[str, ...], float]] = []
+    for cut in range(1, len(lower)):
+        head, tail = lower[:cut], lower[cut:]
+        if not (_VOWELISH.search(tail) and (_VOWELISH.search(head) or not head.isalpha())):
+            continue  # each syllable has a vowel (or the mark OCR wrote for one: "s&")
+        heads = _syllable_options(head)[:3]
+        if not heads:
+            continue
+        tails: list[tuple[tuple[str, ...], float]] = [((w,), c) for w, c in _syllable_options(tail)[:3]]
+        if depth > 1 and len(tail) >= 4 and not lower.isalpha():
+            tails += list(_split_options(tail, depth - 1))[:3]
+        for hw, hc in heads:
+            for tw, tc in tails:
+                found.append(((hw, *tw), hc + tc + SPLIT_COST))
+    found.sort(key=lambda item: item[1])
+    return tuple(found[:5])
+
+
+def options(core: str, model: LanguageModel) -> list[_Option]:
+    """Every reading of one token's core the search will weigh (the hopeless ones dropped)."""
+    found = _options(core, model)
+    best = min(option.cost for option in found)
+    return [option for option in found if option.cost <= best + HOPELESS]
+
+
+@lru_cache(maxsize=50000)
+def _options(core: str, model: LanguageModel) -> list[_Option]:
+    word = lm_word(core)
+    if not _LETTER.search(core):
+        return [_Option((model.id(word),), core, 0.0)]
+    lower = unicodedata.normalize("NFC", core.lower())
+    found = [_Option((model.id(w),), _with_case(w, core), c) for w, c in _syllable_options(lower)]
+    best = min((o.cost for o in found), default=99.0)
+    if best > SPLIT_FROM and len(lower) >= 4:
+        for words, c in _split_options(lower):
+            text = " ".join(words)
+            found.append(_Option(tuple(model.id(w) for w in words), _with_case(text, core), c))
+    if word in (UNK, NUM):
+        if _looks_like_code(core):
+            found.append(_Option((model.id(word),), core, KEEP_ABBREVIATION))
+        else:  # kept as a word nobody writes: the language model's floor, not <unk>'s share
+            inside = core[1:-1]
+            damaged = any(not ch.isalnum() for ch in inside) or any(ch.isdigit() for ch in core)
+            found.append(_Option((model.size,), core, KEEP_DAMAGED if damaged else KEEP_WORD))
+    return found
+
+
+def _looks_like_code(core: str) -> bool:
+    """An abbreviation, a number or a reference (UBND, 2022, 12/KH-SCT, TCVN), not a damaged word."""
+    letters = [ch for ch in core if ch.isalpha()]
+    digits = sum(ch.isdigit() for ch in core)
+    if any(ch in "/-" for ch in core[1:-1]) or digits > len(letters):
+        return True
+    return len(letters) > 1 and len(letters) == len(core) and all(ch.isupper() for ch in letters)
+
+
+def decode(cores: list[str], model: LanguageModel) -> list[str]:
+    """The best reading of a sentence's cores (Viterbi with a beam over trigram states)."""
+    if not cores:
+        return []
+    start = model.ids[START]
+    n = model.size
+    trigrams, bigrams, unigrams, floor = model.trigrams, model.bigrams, model.unigrams, model.floor
+    back1, back2 = BACKOFF, 2 * BACKOFF
+
+    def score(u: int, v: int, w: int) -> float:
+        found = trigrams.get((u * n + v) * n + w)
+        if found is not None:
+            return found
+        found = bigrams.get(v * n + w)
+        if found is not None:
+            return back1 + found
+        return back2 + unigrams.get(w, floor)
+
+    # per step: state (u, v) → (score, previous state, chosen text)
+    steps: list[dict[tuple[int, int], tuple[float, tuple[int, int], str]]] = []
+    beam: dict[tuple[int, int], float] = {(start, start): 0.0}
+    for core in cores:
+        nxt: dict[tuple[int, int], tuple[float, tuple[int, int], str]] = {}
+        choices = options(core, model)
+        for state, total in beam.items():
+            for option in choices:
+                s = total - option.cost
+                a, b = state
+                for w in option.words:
+                    s += score(a, b, w)
+                    a, b = b, w
+                key = (a, b)
+                held = nxt.get(key)
+                if held is None or held[0] < s:
+                    nxt[key] = (s, state, option.text)
+        kept = sorted(nxt.items(), key=lambda item: -item[1][0])[:BEAM] if len(nxt) > BEAM else list(nxt.items())
+        steps.append(dict(kept))
+        beam = {key: value[0] for key, value in kept}
+    state = max(beam, key=lambda key: beam[key])
+    out = []
+    for step in reversed(steps):
+        _score, previous, text = step[state]
+        out.append(text)
+        state = previous
+    return out[::-1]
+
+
+def split_glued(text: str) -> str:
+    """Words OCR ran together ("vănbản", "đổisố") cut into their syllables; nothing else changed.
+
+    For OCR'd text that needs no repair otherwise: a marked token that is no syllable but is
+    exactly two (or three) syllables is cut where the language model likes the pieces best
+    (a capital inside must be a cut: "ỦybanĐối"). Digits, all capitals and unmarked words
+    (English, names) are left alone."""
+    out: list[str] = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        lead, core, trail = split_token(match[0])
+        cut = _glued(core)
+        if cut is not None:
+            out.append(text[pos : match.start()])
+            out.append(lead + cut + trail)
+            pos = match.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=20000)
+def _glued(core: str) -> str | None:
+    if len(core) < 4 or not core.isalpha() or core.isascii() or is_syllable(core) or core.isupper():
+        return None  # (an unmarked word is more likely English or a name than two syllables)
+    capitals = {i for i, ch in enumerate(core) if i and ch.isupper()}  # "ỦybanĐối": a cut before each
+    model = language_model()
+    lower = unicodedata.normalize("NFC", core.lower())
+    best: tuple[float, tuple[int, ...]] | None = None
+    for cuts in _cuts(len(lower)):
+        if not capitals <= set(cuts):
+            continue
+        parts = [lower[a:b] for a, b in zip((0, *cuts), (*cuts, len(lower)), strict=True)]
+        if not all(len(part) >= 2 and is_syllable(part) for part in parts):
+            continue
+        ids = [model.id(part) for part in parts]
+        score = sum(model.score(u, v, w) for u, v, w in zip([0, 0, *ids], [0, *ids], ids, strict=False))
+        if best is None or score > best[0]:
+            best = (score, cuts)
+    if best is None:
+        return None
+    chosen = best[1]
+    return " ".join(core[a:b] for a, b in zip((0, *chosen), (*chosen, len(core)), strict=True))
+
+
+def _cuts(length: int) -> list[tuple[int, ...]]:
+    """Ways to cut a word into two or three pieces of at least one letter."""
+    cuts: list[tuple[int, ...]] = [(i,) for i in range(1, length)]
+    if length >= 6:
+        cuts += [(i, j) for i in range(1, length - 1) for j in range(i + 1, length)]
+    return cuts

@@ -1,0 +1,150 @@
+"""The repair of OCR-damaged Vietnamese (issue 27): the syllable set, the channel, the language
+model and the decoder — pure, on the shipped models."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.core.importing.documents import plan_from_text
+from bot.core.importing.options import ImportOptions
+from bot.core.repair import decoder
+from bot.core.repair.channel import align_letters, channel
+from bot.core.repair.decoder import measure, needs_repair, repair_text
+from bot.core.repair.lm import decode, encode, language_model
+from bot.core.repair.syllables import is_syllable, syllable_set
+from tests.conftest import EXAMPLES
+from tests.gold_scoring import title_syllables
+
+HELD_BACK = ("ke-hoach-564-ban-dan-toc-2022",)  # kept out while the repair was built
+
+
+def test_the_syllable_set_is_built_and_closed() -> None:
+    words = syllable_set()
+    assert 15_000 < len(words) < 30_000
+    for word in ("công", "thương", "nghiêng", "quốc", "giữ", "gìn", "khuya", "hòa", "hoà", "thủy", "thuỷ", "Đắk"):
+        assert is_syllable(word), word
+    for word in ("each", "thirong", "chmnh", "sd", "tirpháp", "cách̉", "kong", "ghá"):
+        assert not is_syllable(word), word
+    assert not any(w.endswith(("c", "ch", "p", "t")) and any(t in w for t in "àảãằẳẵầẩẫèẻẽềểễìỉĩòỏõồổỗờởỡùủũừửữỳỷỹ") for w in words)
+
+
+def test_letters_align_as_ocr_wrote_them() -> None:
+    assert align_letters("thương", "thirong") == [("t", "t"), ("h", "h"), ("ư", "ir"), ("ơ", "o"), ("n", "n"), ("g", "g")]
+    assert ("ở", "&") in align_letters("sở", "s&")
+    assert align_letters("hoạch", "hoch")[2] == ("ạ", "")
+
+
+def test_candidates_come_from_the_confusions() -> None:
+    found = dict(channel().candidates("thirong"))
+    assert "thương" in found
+    assert "sở" in dict(channel().candidates("s&"))
+    assert "địa" in dict(channel().candidates("dja"))
+    assert "tỉnh" in dict(channel().candidates("tinh"))
+
+
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        ("Kế hoạch của Sd Cong Thirong về cai each hanh chinh năm 2022", "Kế hoạch của Sở Công Thương về cải cách hành chính năm 2022"),
+        ("UBND tinh Quáng Ngãi ban hành Kế hoạch", "UBND tỉnh Quảng Ngãi ban hành Kế hoạch"),
+        ("Cal each hành chInh nhà niro'c tinh Quãng Tn nãm 2022", "Cải cách hành chính nhà nước tỉnh Quảng"),
+        ("THUC HIEN NHIEM VU CAI CACH HANH CHINH", "THỰC HIỆN NHIỆM VỤ CẢI CÁCH HÀNH CHÍNH"),
+    ],
+)
+def test_damaged_text_is_repaired(damaged: str, clean: str) -> None:
+    assert repair_text(damaged, force=True).startswith(clean)
+
+
+def test_codes_numbers_and_abbreviations_are_kept() -> None:
+    text = "Thuc hien Ke hoach so 34/KH-UBND ngay 03/3/2022 cua UBND tinh ve CCHC (PAR INDEX)"
+    fixed = repair_text(text, force=True)
+    for kept in ("34/KH-UBND", "03/3/2022", "UBND", "CCHC", "(PAR INDEX)"):
+        assert kept in fixed
+    assert fixed.startswith("Thực hiện Kế hoạch số 34/KH-UBND ngày 03/3/2022 của UBND tỉnh về CCHC")
+
+
+def test_spacing_punctuation_and_lines_are_kept() -> None:
+    text = "1. Muc dich,  yeu cau:\n- Tang cuong cong tac;\n\n  II. NOI DUNG\n"
+    fixed = repair_text(text, force=True)
+    assert fixed == "1. Mục đích,  yêu cầu:\n- Tăng cường công tác;\n\n  II. NỘI DUNG\n"
+
+
+def _clean_files() -> list[Path]:
+    files = [p for p in EXAMPLES.rglob("*") if p.is_file() and p.suffix in (".md", ".txt", ".json", ".jsonl", ".csv")]
+    return sorted(p for p in files if not p.name.endswith(".ocr.txt"))
+
+
+@pytest.mark.parametrize("path", _clean_files(), ids=lambda p: p.name)
+def test_clean_text_is_left_byte_identical(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert not needs_repair(text), measure(text)
+    assert repair_text(text) is text
+
+
+def test_damaged_examples_are_detected() -> None:
+    for path in sorted((EXAMPLES / "plans").glob("*.ocr.txt")):
+        assert needs_repair(path.read_text(encoding="utf-8")), path.name
+    assert needs_repair("Ke hoach cai cach hanh chinh nam 2022 cua so cong thuong tinh quang ngai " * 3)
+    assert not needs_repair("The plan of the provincial people's committee for the year 2022 " * 3)
+
+
+def _title_share(name: str) -> float:
+    gold = json.loads((EXAMPLES / "gold" / f"{name}.gold.json").read_text(encoding="utf-8"))
+    raw = (EXAMPLES / "plans" / f"{name}.ocr.txt").read_text(encoding="utf-8")
+    today = date.fromisoformat(gold["signed"]) if gold.get("signed") else date(gold["year"], 1, 5)
+    plan = plan_from_text(repair_text(raw), ImportOptions(today=today))
+    right, total = title_syllables(gold["tasks"], plan.tasks)
+    return right / total
+
+
+@pytest.mark.parametrize("name", ["ke-hoach-272-skhcn-2022", "ke-hoach-so-cong-thuong-2022"])
+def test_titles_of_ocr_damaged_plans_read_right(name: str) -> None:
+    """Issue 27's target: ≥ 90 % of the title syllables exactly right, diacritics and all (17 %
+    before the repair)."""
+    assert _title_share(name) >= 0.9
+
+
+def test_held_back_ocr_plan_is_reported_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    share = _title_share(HELD_BACK[0])
+    with capsys.disabled():
+        print(f"\nheld-back OCR'd plan: title syllables {share:.2f}")
+    assert share >= 0.85
+
+
+def test_the_language_model_round_trips_and_ships_small() -> None:
+    vocab = ["<s>", "<unk>", "<num>", "kế", "hoạch"]
+    blob = encode(vocab, [{3: -1.5, 4: -2.25}, {3 * 5 + 4: -0.5}, {(0 * 5 + 3) * 5 + 4: -0.125}], -9.0)
+    model = decode(blob)
+    assert model.score(0, 3, 4) == pytest.approx(-0.125)
+    assert model.score(1, 3, 4) == pytest.approx(-0.5 + -0.916, abs=0.01)  # backs off to the bigram
+    shipped = Path(decoder.__file__).parent / "data" / "lm.bin"
+    assert shipped.stat().st_size < 5_000_000
+    assert language_model().size > 5000
+
+
+def test_the_build_script_makes_a_model_from_a_corpus(tmp_path: Path) -> None:
+    import importlib.util
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("<<<doc a>>>\n" + "Kế hoạch cải cách hành chính năm 2022. Sở Nội vụ chủ trì.\n" * 20, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("build_repair_lm", Path(__file__).parent.parent / "benchmarks" / "tools" / "build_repair_lm.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "lm.bin"
+    module.main([str(corpus), "--out", str(out)])
+    model = decode(out.read_bytes())
+    ids = model.ids
+    assert model.score(ids["cải"], ids["cách"], ids["hành"]) > model.score(ids["cải"], ids["cách"], ids["vụ"])
+
+
+def test_words_an_ocr_ran_together_are_cut_apart_and_nothing_else() -> None:
+    from bot.core.repair.decoder import split_glued
+
+    assert split_glued("Tên vănbản; Trung tâm Chuyển đổisố; ỦybanĐối ngoại") == "Tên văn bản; Trung tâm Chuyển đổi số; Ủy ban Đối ngoại"
+    for kept in ("iPhone McDonald VinGroup Internet", "UBND tỉnh Đắk Lắk", "Số 12/KH-UBND"):
+        assert split_glued(kept) is kept
