@@ -9,9 +9,10 @@ worker then handles it — or another one does — through the inbox alone:
 2. *A repeat is dropped.* The update's own id is unique per channel: a second delivery (to this
    worker or another) is acknowledged and never handled again.
 3. *One worker per chat, in order.* A worker handles a chat's updates only while it holds the
-   chat's claim, one update at a time, by `update_id` (Telegram) or message time (Zalo). A chat
-   stored here while another worker holds it is left to that worker, which finds it before it
-   lets the claim go (see `storage.inbox`).
+   chat's claim, one update at a time, by `update_id` (Telegram) or message time (Zalo). A free
+   chat is claimed in the transaction that stores its update; a chat stored here while another
+   worker holds it is left to that worker, which finds it before it lets the claim go (see
+   `storage.inbox`).
 4. *Taken over within seconds.* A claim belongs to this worker's lease (issue 15). When a worker
    dies, its lease lapses (lease × 1.25 at most, 10–12 s by default) and every worker's sweep
    (every `sweep_seconds`) takes its chats over; a clean stop lets them go at once.
