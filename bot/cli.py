@@ -725,18 +725,17 @@ def _web_base(value: str) -> str:
 
 
 async def _serve_web(ctx: AppContext, *, host: str, port: int) -> int:
-    """The dashboard alone (no channel, no reminders) until SIGINT/SIGTERM."""
-    from bot.web.dashboard import dashboard_app
-    from bot.web.server import WebServer
+    """The dashboard alone (no channel, no reminders) until SIGINT/SIGTERM, with /healthz and /readyz."""
+    from bot.app import web_server
 
-    server = WebServer(dashboard_app(ctx), host=host, port=port)
+    ctx.settings = ctx.settings.model_copy(update={"nhacviec_web_port": port, "nhacviec_web_listen": host})
+    server = web_server(ctx, [])
+    assert server is not None  # the port is set
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    if ctx.settings.nhacviec_web_url is None:
-        ctx.settings = ctx.settings.model_copy(update={"nhacviec_web_port": server.port, "nhacviec_web_listen": host})
     print(_("Trang tổng hợp: {url}").format(url=server.url), file=sys.stderr)
     await server.serve_until(stop)
     return 0
@@ -820,8 +819,28 @@ async def _check_channels(settings: Settings) -> tuple[list[str], list[str]]:
     return ok, failed
 
 
+async def _check_url(url: str) -> int:
+    """`health --url`: a running worker's /healthz or /readyz answers 2xx (exit 0), else 1; one line."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT / 2) as http:
+            answer = await http.get(url)
+    except httpx.HTTPError as exc:
+        print(_("LỖI: {problems}").format(problems=f"{url}: {type(exc).__name__}"), file=sys.stderr)
+        return 1
+    if not answer.is_success:
+        print(_("LỖI: {problems}").format(problems=f"{url}: {answer.status_code} {answer.text[:200]}"), file=sys.stderr)
+        return 1
+    print(_("OK: {parts}").format(parts=f"{url} {answer.status_code}"))
+    return 0
+
+
 async def cmd_health(args: argparse.Namespace) -> int:
-    """The database answers and every configured channel's getMe works: exit 0, else 1; one line."""
+    """The database answers and every configured channel's getMe works: exit 0, else 1; one line.
+    With --url, only whether a running worker's health endpoint answers 2xx."""
+    if args.url:
+        return await _check_url(args.url)
     settings: Settings = args.settings
     url = args.db or settings.nhacviec_db
     logging.getLogger("bot.channels").setLevel(logging.ERROR)  # one line: no "retrying" warnings
@@ -861,6 +880,9 @@ def _add_chat_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("health", help=_("kiểm tra cơ sở dữ liệu và các kênh (getMe); mã thoát 0 hoặc 1"))
+    p.add_argument(
+        "--url", help=_("chỉ hỏi /healthz hoặc /readyz của một tiến trình đang chạy, ví dụ http://127.0.0.1:8443/readyz")
+    )
     p.set_defaults(func=cmd_health)
 
     p = sub.add_parser("ask", help=_("hỏi như trên chat"))

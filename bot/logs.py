@@ -1,14 +1,19 @@
-"""Logging for the entry points: one line per record, no traceback, no secret.
+"""Logging for the entry points: one line per record, no traceback, no secret, no flood.
 
 Operators read these lines in `docker logs` or journald; a traceback there is noise and may
 carry data. An exception is written as one line (its type, message and where it was raised),
-and every line goes through the redaction of `bot.core.redact`.
+and every line goes through the redaction of `bot.core.redact`. The same line repeated (a
+flood of refused webhook calls, an outage's failed sends, "Too many open files") is written
+`RateLimit.burst` times a minute, then once more with how many were left out (issue 30: 1,100
+idle connections used to write 41 MB of one error).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from bot.core.redact import Redactor, install
@@ -45,9 +50,41 @@ class OneLineFormatter(logging.Formatter):
         return ""
 
 
+class RateLimit(logging.Filter):
+    """At most `burst` records of one kind (logger, level, message template) per `window`
+    seconds; the first one after a pause says how many were left out."""
+
+    MAX_KINDS = 2000
+
+    def __init__(self, burst: int = 20, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.burst, self.window, self.clock = burst, window, clock
+        self._seen: dict[tuple[str, int, str], list[float]] = {}  # kind → [window start, written, left out]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = (record.name, record.levelno, str(record.msg))
+        now = self.clock()
+        state = self._seen.get(kind)
+        if state is None or now - state[0] >= self.window:
+            left_out = int(state[2]) if state is not None else 0
+            if len(self._seen) >= self.MAX_KINDS:
+                self._seen.clear()
+            self._seen[kind] = [now, 1, 0]
+            if left_out:
+                record.msg = f"{record.msg} ({left_out} similar lines left out)"
+            return True
+        if state[1] < self.burst:
+            state[1] += 1
+            return True
+        state[2] += 1
+        return False
+
+
 def configure(level: str, redact: Redactor) -> None:
-    """Root logging at `level` (NHACVIEC_LOG_LEVEL), one line per record, secrets masked."""
+    """Root logging at `level` (NHACVIEC_LOG_LEVEL), one line per record, secrets masked, floods cut."""
     logging.basicConfig(level=level.upper() if level else "WARNING", format=FORMAT)
+    limit = RateLimit()
     for handler in logging.getLogger().handlers:
         handler.setFormatter(OneLineFormatter(FORMAT, redact))
+        handler.addFilter(limit)
     install(redact)

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"  # the address the webhook server binds (a proxy in front)
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_webhook_secret: str | None = None
+    # Messages a second this process sends to Telegram (issue 30). Telegram allows a bot about 30
+    # a second in all: with N workers give each 28/N (README, "A nation on many workers").
+    telegram_send_rate: float = Field(default=28.0, gt=0)
     zalo_bot_token: str | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str | None = None
@@ -95,6 +98,17 @@ class Settings(BaseSettings):
     nhacviec_web_port: int | None = Field(default=None, ge=0, le=65535)  # set: `nhacviec run` serves it
     nhacviec_web_url: str | None = None  # the public base URL put in login links
     nhacviec_web_proxies: str = ""  # reverse proxies whose X-Forwarded-For/-Proto are believed
+    # Issue 30: connections the process's web server keeps open at most (lowered to fit the
+    # open-file limit; see bot/web/server.py and LimitNOFILE in docker/nhacviec.service).
+    nhacviec_web_max_connections: int = Field(default=1000, ge=16)
+
+    def webhook_address(self, channel: str) -> tuple[str, int]:
+        """Where a channel's webhook listens: TELEGRAM_WEBHOOK_LISTEN:_PORT, or ZALO_WEBHOOK_LISTEN
+        and ZALO_WEBHOOK_PORT, else ZALO_WEBHOOK_URL's port, else 8444."""
+        if channel == "telegram":
+            return self.telegram_webhook_listen, self.telegram_webhook_port
+        port = self.zalo_webhook_port or urlsplit(self.zalo_webhook_url or "").port or 8444
+        return self.zalo_webhook_listen, port
 
     @field_validator("nhacviec_web_url")
     @classmethod

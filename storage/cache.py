@@ -7,6 +7,7 @@ read reloads. The handlers' `AppContext` and the delivery engine share one `Read
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -46,6 +47,9 @@ class ReadCache:
         self.storage, self.places = storage, places
         self._directory: _DirectoryCopy | None = None
         self._tasks: _TasksCopy | None = None
+        # One reload at a time: sixteen turns arriving while the tasks load (a worker just
+        # started, issue 30) wait for that one copy instead of each loading them all again.
+        self._reloading = asyncio.Lock()
 
     async def directory(self) -> Directory:
         """The agency directory, rebuilt only when storage says the agencies changed."""
@@ -89,7 +93,24 @@ class ReadCache:
     async def _refresh(self) -> None:
         """One query tells whether agencies or tasks changed (in this process or another one)."""
         revs = await self.storage.revisions()
-        agencies_rev, tasks_rev = revs.get(AGENCIES_REV, 0), revs.get(TASKS_REV, 0)
+        if self._fresh(revs.get(AGENCIES_REV, 0), revs.get(TASKS_REV, 0)):
+            return
+        async with self._reloading:
+            revs = await self.storage.revisions()  # what another turn may have loaded meanwhile
+            await self._reload(revs.get(AGENCIES_REV, 0), revs.get(TASKS_REV, 0))
+
+    def _fresh(self, agencies_rev: int, tasks_rev: int) -> bool:
+        return (
+            self._directory is not None
+            and self._directory.revision == agencies_rev
+            and self._tasks is not None
+            and self._tasks.revision == tasks_rev
+        )
+
+    async def _reload(self, agencies_rev: int, tasks_rev: int) -> None:
+        """Rebuild what changed (another turn may have done it while this one waited)."""
+        if self._fresh(agencies_rev, tasks_rev):
+            return
         if self._directory is None or self._directory.revision != agencies_rev:
             directory = Directory(await self.storage.agencies(), places=self.places())
             self._directory = _DirectoryCopy(agencies_rev, directory)

@@ -16,6 +16,7 @@ database only through the shared `Database` (one engine, one session policy):
 | `OnboardingStore` | `storage.onboarding` | invite links, chats that move |
 | `SharedValueStore` | `storage.shared_values` | values every process must agree on |
 | `WebLogins` (`storage.web`) | `storage.web_logins` | the dashboard's single-use links and sessions |
+| `Inbox` (`storage.inbox`) | `storage.inbox` | pushed updates kept before they are acknowledged, claimed per chat (issue 30) |
 
 Why one façade that *inherits* the repositories, rather than one attribute per repository
 (`storage.users.upsert(…)`): the ~500 call sites (handlers, the command line, the delivery floor,
@@ -36,6 +37,7 @@ from storage.agencies import AgencyStore
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.delivery_log import DeliveryLog
+from storage.inbox import Inbox
 from storage.leases import LeaseStore
 from storage.onboarding import OnboardingStore
 from storage.plans import PlanStore
@@ -65,12 +67,18 @@ class Storage(
         # The dashboard's links and sessions (issue 29) arrived as an attribute, `storage.web`; it
         # reads and writes through the same sessions and `write()` as every other repository.
         self.web = WebLogins(db.sessions, db.write)
+        # The inbox of pushed updates (issue 30), the same way: its verbs are its own.
+        self.inbox = Inbox(db)
 
     @classmethod
     async def open(
         cls, url: str, *, migrate: bool = True, redact: Callable[[str], str] | None = None
     ) -> Storage:
         return cls(await Database.open(url, migrate=migrate, redact=redact))
+
+    async def schema_revisions(self) -> tuple[str | None, str | None]:
+        """(the database's migration, this code's newest): equal when a worker is ready (/readyz)."""
+        return await self.db.schema_revisions()
 
     async def close(self) -> None:
         await self.db.close()

@@ -131,3 +131,35 @@ def test_a_cli_command_whose_database_folder_is_missing_fails_in_one_line(tmp_pa
     assert out.returncode == 1
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert "sqlite3" not in out.stderr and "thư mục" in out.stderr
+
+
+@pytest.mark.postgres
+async def test_connections_postgresql_dropped_cost_one_statement_then_the_pool_reconnects(db_url: str) -> None:
+    """No ping before each checkout (issue 30: it doubled every read's round trips): after
+    PostgreSQL drops the connections (a restart), one statement fails and the next ones work."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    import asyncpg
+
+    st = await Storage.open(db_url)
+    try:
+        await asyncio.gather(*(st.revisions() for _ in range(4)))  # a few pooled connections
+        admin = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            database = db_url.rsplit("/", 1)[1]
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            )
+        finally:
+            await admin.close()
+        failed = 0
+        for _ in range(4):
+            try:
+                await st.revisions()
+            except Exception:
+                failed += 1
+        assert failed <= 1
+        await st.upsert_user("telegram:5", approved=True)  # writes work again too
+    finally:
+        await st.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import Worker
 from bot.channels.telegram import TelegramChannel, split_for_telegram
 from bot.core.domain import OccurrenceStatus
 from bot.core.importing.options import ImportOptions
@@ -584,10 +585,10 @@ async def test_webhook_mode_receives_updates_with_the_secret(api: FakeTelegramAP
     port = _free_port()
     storage = await Storage.open(sqlite_url)
     settings = _webhook_settings(api, port, telegram_webhook_secret="s3cret-value")
-    channel = TelegramChannel(
-        settings, Router(AppContext(storage=storage, settings=settings, clock=lambda: NOW))
-    )
-    await channel.start()
+    ctx = AppContext(storage=storage, settings=settings)
+    worker = Worker(ctx)
+    channel = TelegramChannel(settings, Router(ctx), inbox=worker.inbox)
+    await worker.start([channel])
     try:
         assert api.webhook == {
             "url": f"http://127.0.0.1:{port}/telegram-hook",
@@ -597,7 +598,7 @@ async def test_webhook_mode_receives_updates_with_the_secret(api: FakeTelegramAP
         await api.wait_for_message(ADMIN, "/viec")
         assert api.get_updates_calls == 0
     finally:
-        await channel.stop()
+        await worker.stop()
         await storage.close()
 
 
@@ -661,7 +662,9 @@ async def test_webhook_without_a_configured_secret_generates_one_and_refuses_for
     port = _free_port()
     storage = await Storage.open(sqlite_url)
     settings = _webhook_settings(api, port)
-    router = Router(AppContext(storage=storage, settings=settings, clock=lambda: NOW))
+    ctx = AppContext(storage=storage, settings=settings)
+    router = Router(ctx)
+    worker = Worker(ctx)
     handled: list[object] = []
     original = router.handle
 
@@ -670,8 +673,8 @@ async def test_webhook_without_a_configured_secret_generates_one_and_refuses_for
         return await original(req)
 
     router.handle = spy  # type: ignore[method-assign]
-    channel = TelegramChannel(settings, router)
-    await channel.start()
+    channel = TelegramChannel(settings, router, inbox=worker.inbox)
+    await worker.start([channel])
     try:
         secret = api.webhook["secret_token"]
         assert secret and len(secret) >= 32
@@ -700,7 +703,7 @@ async def test_webhook_without_a_configured_secret_generates_one_and_refuses_for
         await api.wait_for_message(ADMIN, "/viec")
         assert len(handled) == 1
     finally:
-        await channel.stop()
+        await worker.stop()
         await storage.close()
 
 

@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from bot.app import Worker
 from bot.channels.zalo import TEXT_LIMIT, RateLimiter, ZaloChannel, render_parts
 from bot.core.importing.options import ImportOptions
 from bot.core.replies import Button, Reply
 from bot.delivery.ports import DeliveryError
 from bot.settings import Settings
-from handlers.context import AppContext
+from handlers.context import AppContext, system_clock
 from handlers.importing import parse_file, save_parsed
 from handlers.router import Router
 from storage import Storage
@@ -298,8 +299,10 @@ async def test_webhook_mode_checks_the_secret(sqlite_url: str) -> None:
         url = f"http://127.0.0.1:{free_port()}/zalo/hook"
         secret = "s3cret-token-for-tests"
         ctx = await open_context(sqlite_url, api, zalo_webhook_url=url, zalo_webhook_secret=secret)
-        channel = ZaloChannel(ctx.settings, Router(ctx), rate_limiter=fast())
-        await channel.start()
+        ctx.clock = system_clock  # the inbox's lease runs on the real clock
+        worker = Worker(ctx)
+        channel = ZaloChannel(ctx.settings, Router(ctx), rate_limiter=fast(), inbox=worker.inbox)
+        await worker.start([channel])
         try:
             assert api.webhook["url"] == url and api.webhook["secret_token"] == secret
             update = api.make_update("message.text.received", USER, text="/help")
@@ -321,7 +324,7 @@ async def test_webhook_mode_checks_the_secret(sqlite_url: str) -> None:
             await api.wait_for_message(USER, "Nhắc Việc — các lệnh", since=since)
             assert not api.calls("getUpdates")
         finally:
-            await channel.stop()
+            await worker.stop()
             await ctx.storage.close()
 
 
@@ -391,9 +394,11 @@ async def test_webhook_secret_is_generated_once_and_shared(sqlite_url: str) -> N
         url = f"http://127.0.0.1:{free_port()}/zalo/hook"
         ctx = await open_context(sqlite_url, api, zalo_webhook_url=url)
         secrets_seen = []
+        ctx.clock = system_clock
         for _round in range(2):  # a restart
-            channel = ZaloChannel(ctx.settings, Router(ctx), rate_limiter=fast())
-            await channel.start()
+            worker = Worker(ctx)
+            channel = ZaloChannel(ctx.settings, Router(ctx), rate_limiter=fast(), inbox=worker.inbox)
+            await worker.start([channel])
             try:
                 secret = api.webhook["secret_token"]
                 assert secret and len(secret) >= 32
@@ -402,7 +407,7 @@ async def test_webhook_secret_is_generated_once_and_shared(sqlite_url: str) -> N
                 assert (await api.post_update_to_webhook(url, update, None)).status_code == 403
                 assert (await api.post_update_to_webhook(url, update, "")).status_code == 403
             finally:
-                await channel.stop()
+                await worker.stop()
         assert secrets_seen[0] == secrets_seen[1]
         assert not api.sent
         await ctx.storage.close()

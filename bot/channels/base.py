@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from bot.core.address import Address
 from bot.core.replies import Reply
 from bot.delivery.ports import DeliveryError, Outbox
+from handlers.inbox import WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,43 @@ class ChatLocks:
                 self._locks[key] = (lock, users - 1)
 
 
+class ApiHealth:
+    """Whether a channel's Bot API answered lately, for /readyz (never a reason to leave the
+    balancer): `ok()` after any answer (a 403 or a 429 is an answer), `failed()` after a network
+    error or a 5xx. A state change is logged once, not every failed call."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.state = "unknown"
+        self.since: datetime | None = None
+        self.error: str | None = None
+
+    def ok(self) -> None:
+        if self.state != "ok":
+            if self.state == "failing":
+                log.warning("%s API answers again", self.channel)
+            self.state, self.since, self.error = "ok", datetime.now(UTC), None
+
+    def failed(self, error: str) -> None:
+        if self.state != "failing":
+            log.warning("%s API not answering: %s", self.channel, error)
+            self.state, self.since = "failing", datetime.now(UTC)
+        self.error = error[:200]
+
+    def describe(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"state": self.state}
+        if self.since is not None:
+            found["since"] = self.since.isoformat(timespec="seconds")
+        if self.error:
+            found["error"] = self.error
+        return found
+
+
 class Channel(Protocol):
     """A channel adapter: a `bot.delivery.ports.Sender` that can also start and stop receiving."""
 
     name: str  # "telegram" | "zalo"
+    health: ApiHealth  # whether its API answered lately (/readyz)
 
     async def start(self) -> None:
         """Begin receiving updates (polling or webhook) in the background; returns once running."""
@@ -53,6 +88,9 @@ class Channel(Protocol):
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Deliver one reply to a chat (split under the channel's length limit); raise DeliveryError."""
+
+    async def webhook_endpoint(self) -> WebhookEndpoint | None:
+        """In webhook mode (and with an inbox given), what the web server serves; else None."""
 
 
 async def deliver_turn(

@@ -12,6 +12,12 @@ Why it looks the way it does:
   so the reminder tick can decide what to do.
 - The bot token is part of every Bot API URL: nothing here logs URLs, the `httpx` logger is kept
   at WARNING, and PTB's "token rejected" error (which quotes the token) is replaced.
+- Webhook mode (issue 30) is PTB's documented "custom webhook server": the process's own web
+  server (`bot.web`) receives the POST, `webhook_endpoint().accept` keeps the update in the
+  inbox before the 200, and the inbox (`handlers.inbox`) later hands it back to
+  `handle_stored`, which rebuilds it with `Update.de_json` and runs `Application.process_update`
+  — once, in its chat's order, on whichever worker holds the chat. PTB's own webhook server
+  (tornado, acknowledging before handling) is not used.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import re
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import httpx
@@ -64,7 +70,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import ChatLocks, deliver_turn
+from bot.channels.base import ApiHealth, ChatLocks, deliver_turn
 from bot.core.address import Address
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _, use_language
@@ -73,10 +79,12 @@ from bot.core.redact import Redactor, install_on_loggers
 from bot.core.reminders.backoff import Backoff
 from bot.core.replies import Reply
 from bot.delivery.ports import DeliveryError
+from handlers.inbox import NotAnUpdate, WebhookEndpoint
 from handlers.requests import Request
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from handlers.inbox import InboxWorker
     from handlers.router import Router
 
 log = logging.getLogger(__name__)
@@ -91,6 +99,8 @@ NETWORK_RETRIES = 2  # extra attempts of getMe at start-up after a network error
 SEND_RETRIES = Backoff.quick()  # inside one send: only for requests that surely did not arrive
 RECONNECT = Backoff.reconnect()  # getMe at start-up after a network error
 CONCURRENT_UPDATES = 16
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_CHAT_HOLDERS = ("message", "edited_message", "channel_post", "edited_channel_post", "my_chat_member", "chat_member")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -143,6 +153,25 @@ def hide_token_in_logs(token: str) -> None:
     install_on_loggers(Redactor([token]), names)
 
 
+def update_chat(update: dict[str, Any]) -> str:
+    """The chat an update belongs to (the unit of order): its message's chat, a button's message's
+    chat (else the person who pressed it), a membership change's chat; "-" for anything else."""
+    for holder in _CHAT_HOLDERS:
+        chat = (update.get(holder) or {}).get("chat") if isinstance(update.get(holder), dict) else None
+        if isinstance(chat, dict) and chat.get("id") is not None:
+            return str(chat["id"])
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and chat.get("id") is not None:
+            return str(chat["id"])
+        sender = query.get("from")
+        if isinstance(sender, dict) and sender.get("id") is not None:
+            return str(sender["id"])
+    return "-"
+
+
 _OTHER_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation", "location", "contact", "poll")
 
 
@@ -170,14 +199,18 @@ class TelegramChannel:
     """Long polling (or a webhook when TELEGRAM_WEBHOOK_URL is set) feeding `router.handle`."""
 
     name = "telegram"
-    send_rate = 28.0  # messages a second the rate limiter lets through (see _build_application)
 
-    def __init__(self, settings: Settings, router: Router) -> None:
+    def __init__(self, settings: Settings, router: Router, *, inbox: InboxWorker | None = None) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         hide_token_in_logs(settings.telegram_bot_token)
         self.settings = settings
         self.router = router
+        self.send_rate = settings.telegram_send_rate  # messages a second the limiter lets through
+        self.inbox = inbox  # webhook mode: where pushed updates are kept (issue 30)
+        self.health = ApiHealth(self.name)
+        self.webhook_url = (settings.telegram_webhook_url or "").strip()
+        self._bot_id = settings.telegram_bot_token.split(":", 1)[0]
         self._locks = ChatLocks()
         self.app: Application = self._build_application()
 
@@ -207,12 +240,13 @@ class TelegramChannel:
             )
             .rate_limiter(
                 # aiolimiter is a leaky bucket: a full bucket plus one period's refill can pass within
-                # one window. A bucket of one refilled 28 times a second keeps any 1 s at ≤ 29 sends
-                # (close to Telegram's 30/s, so 1,000 reminders take ~36 s, not 40) and small group
-                # buckets keep any minute under 20 sends per group, so Telegram never says 429.
+                # one window. A bucket of one refilled 28 times a second (TELEGRAM_SEND_RATE) keeps any
+                # 1 s at ≤ 29 sends (close to Telegram's 30/s, so 1,000 reminders take ~36 s, not 40)
+                # and small group buckets keep any minute under 20 sends per group, so Telegram never
+                # says 429.
                 AIORateLimiter(
                     overall_max_rate=1,
-                    overall_time_period=1 / 28,
+                    overall_time_period=1 / self.send_rate,
                     group_max_rate=4,
                     group_time_period=15,
                     max_retries=3,
@@ -262,26 +296,20 @@ class TelegramChannel:
             return ""
 
     async def start(self) -> None:
-        """Connect, start receiving updates in the background and publish the command menu."""
+        """Connect, start receiving updates in the background and publish the command menu.
+
+        Webhook mode: the web server must already serve `webhook_endpoint()` (bot.app does it),
+        so the first update Telegram pushes after setWebhook finds it listening."""
         await self._initialize()
         await self.app.start()
         updater = self.app.updater
         if updater is None:  # pragma: no cover - the builder always makes one
             raise RuntimeError("python-telegram-bot built no updater")
-        webhook = (self.settings.telegram_webhook_url or "").strip()
-        if webhook:
-            # Every pushed update must carry the secret (PTB answers 403 otherwise): a forged
-            # update from anyone who can reach the port is never handled.
-            await updater.start_webhook(
-                listen=self.settings.telegram_webhook_listen,
-                port=self.settings.telegram_webhook_port,
-                url_path=urlparse(webhook).path.lstrip("/"),
-                webhook_url=webhook,
-                secret_token=await self.router.webhook_secret(self.name),
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-                bootstrap_retries=3,
-            )
+        if self.webhook_url:
+            if self.inbox is None:
+                raise RuntimeError("webhook mode needs the process's inbox and web server (bot.app)")
+            self.inbox.add_channel(self.name, self.handle_stored)
+            await self._set_webhook(await self.router.webhook_secret(self.name))
         else:
             await updater.start_polling(
                 timeout=POLL_TIMEOUT,
@@ -290,6 +318,49 @@ class TelegramChannel:
                 bootstrap_retries=3,
             )
         await self._publish_commands()
+
+    # -- webhook mode (issue 30) -------------------------------------------------------------
+
+    async def webhook_endpoint(self) -> WebhookEndpoint | None:
+        """Where Telegram pushes (the URL's path) and how a pushed update is kept; None when polling."""
+        if not self.webhook_url or self.inbox is None:
+            return None
+        secret = await self.router.webhook_secret(self.name)
+        return WebhookEndpoint(self.name, urlparse(self.webhook_url).path or "/", SECRET_HEADER, secret, self.accept)
+
+    async def accept(self, update: dict[str, Any]) -> bool:
+        """Keep a pushed update in the inbox: keyed by the bot and its `update_id` (a repeat is
+        dropped), ordered by `update_id` within its chat. False for a repeat."""
+        update_id = update.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+            raise NotAnUpdate("no update_id")
+        assert self.inbox is not None
+        chat = f"{self.name}:{update_chat(update)}"
+        return await self.inbox.keep(self.name, f"{self._bot_id}:{update_id}", chat, update_id, update)
+
+    async def handle_stored(self, payload: dict[str, Any]) -> None:
+        """Run one kept update to the end of its turn (the inbox marks it handled after)."""
+        update = Update.de_json(payload, self.app.bot)
+        await self.app.process_update(update)
+
+    async def _set_webhook(self, secret: str) -> None:
+        """setWebhook with the shared secret; every worker sets the same URL (the balancer's)."""
+        for attempt in range(NETWORK_RETRIES + 2):
+            try:
+                await self.app.bot.set_webhook(
+                    url=self.webhook_url,
+                    secret_token=secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                )
+                self.health.ok()
+                return
+            except NetworkError as exc:
+                self.health.failed(exc.message)
+                if isinstance(exc, BadRequest) or attempt == NETWORK_RETRIES + 1:
+                    raise RuntimeError(_("Telegram không nhận webhook: {error}").format(error=exc.message)) from None
+                log.warning("setWebhook failed (%s); retrying", exc.message)
+                await asyncio.sleep(RECONNECT.delay(attempt + 1))
 
     async def open_for_sending(self) -> None:
         """Connect without receiving updates (`nhacviec remind` sends once and exits)."""
@@ -300,12 +371,14 @@ class TelegramChannel:
         for attempt in range(NETWORK_RETRIES + 2):
             try:
                 await self.app.initialize()
+                self.health.ok()
                 return
             except InvalidToken:
                 raise RuntimeError(
                     _("Telegram từ chối TELEGRAM_BOT_TOKEN. Hãy kiểm tra lại token.")
                 ) from None
             except NetworkError as exc:
+                self.health.failed(exc.message)
                 if attempt == NETWORK_RETRIES + 1:
                     raise RuntimeError(
                         _("Không kết nối được Telegram: {error}").format(error=exc.message)
@@ -675,8 +748,11 @@ class TelegramChannel:
         attempt = 0
         while True:
             try:
-                return await call()
+                answer = await call()
+                self.health.ok()
+                return answer
             except RetryAfter as exc:  # still limited after AIORateLimiter's own retries
+                self.health.ok()
                 raise DeliveryError(
                     f"rate limited: {exc.message}", retry_after=retry_after_seconds(exc)
                 ) from None
@@ -688,6 +764,7 @@ class TelegramChannel:
             except BadRequest as exc:  # (a NetworkError subclass in PTB) – retrying will not help
                 raise DeliveryError(f"refused: {exc.message}") from None
             except NetworkError as exc:  # includes TimedOut
+                self.health.failed(exc.message)
                 if not _surely_not_sent(exc):
                     raise DeliveryError(f"no answer: {exc.message}", unknown=True) from None
                 attempt += 1

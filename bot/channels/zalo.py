@@ -1,6 +1,8 @@
 """The Zalo channel: polling or a webhook in front of the `Router`, sends with Zalo's rules.
 
-Three modules: `zalo_api` (the HTTP client), `zalo_webhook` (the receiver) and this one.
+Two modules: `zalo_api` (the HTTP client) and this one; in webhook mode the process's web
+server (`bot.web`, issue 30) receives the pushes and the inbox (`handlers.inbox`) hands each
+kept update back to `handle_stored`.
 
 Why a client of our own (≈150 lines over httpx) and not a package:
 - `python-zalo-bot` is a fork of python-telegram-bot v20 with Telegram leftovers (passport,
@@ -22,10 +24,11 @@ What the platform documents (bot.zaloplatforms.com/docs, 2025) and what we rely 
   while a webhook is set, so polling mode deletes a leftover webhook first.
 - Webhook: setWebhook `{"url", "secret_token"}` (HTTPS, secret 8–256 characters); Zalo POSTs
   `{"ok": true, "result": update}` with the header `X-Bot-Api-Secret-Token`; any call without
-  the right secret gets 403. The receiver is a small tornado server (`zalo_webhook`) listening on ZALO_WEBHOOK_URL's port, else 8444, on the
-  URL's path — put a TLS reverse proxy in front. Without ZALO_WEBHOOK_SECRET a random secret is
-  made at each start (we register it ourselves). Updates are acknowledged at once and handled
-  in the background; a redelivered message id is answered once.
+  the right secret gets 403. The process's web server listens on ZALO_WEBHOOK_URL's port
+  (ZALO_WEBHOOK_PORT, else the URL's, else 8444), on the URL's path — put a TLS reverse proxy
+  in front. Without ZALO_WEBHOOK_SECRET a secret is made once and kept in the database (every
+  worker registers the same). An update is kept in the inbox before the 200 (keyed by its
+  message id: a redelivery is answered once, on any worker) and handled in its chat's order.
 - sendMessage text is 1–2000 characters: answers are split between blocks under
   `TEXT_LIMIT` with `split_blocks`. There is no parse mode we can count on, so replies are sent
   as plain text, buttons as a numbered list (the router maps "1", "2" to the buttons).
@@ -48,6 +51,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
+import json
 import logging
 import re
 import time
@@ -59,9 +64,8 @@ from urllib.parse import urlsplit
 import httpx
 from aiolimiter import AsyncLimiter
 
-from bot.channels.base import ChatLocks, deliver_turn
+from bot.channels.base import ApiHealth, ChatLocks, deliver_turn
 from bot.channels.zalo_api import ZaloApiError, ZaloBotClient, describe
-from bot.channels.zalo_webhook import WebhookServer
 from bot.core.address import Address
 from bot.core.i18n import _, use_language
 from bot.core.markup import plain_text, split_blocks
@@ -69,10 +73,12 @@ from bot.core.reminders.backoff import Backoff
 from bot.core.replies import Reply
 from bot.core.text import fold, nfc
 from bot.delivery.ports import DeliveryError
+from handlers.inbox import NotAnUpdate, WebhookEndpoint
 from handlers.requests import Request
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from handlers.inbox import InboxWorker
     from handlers.router import Router
 
 log = logging.getLogger(__name__)
@@ -84,6 +90,7 @@ NETWORK_RETRIES = 2  # extra attempts of getMe at start-up after a network error
 SEND_RETRIES = Backoff.quick()  # inside one send: only for requests that surely did not arrive
 TYPING_AFTER = 0.4  # an answer not ready after this long gets a "typing…" indicator
 DEFAULT_WEBHOOK_PORT = 8444
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
 SEEN_MESSAGES = 2000  # message ids remembered to drop a webhook redelivery
 
 _GONE = re.compile(
@@ -154,9 +161,9 @@ class ZaloChannel:
         *,
         poll_timeout: float = POLL_TIMEOUT,
         rate_limiter: RateLimiter | None = None,
-        webhook_listen: tuple[str, int] | None = None,
         http: httpx.AsyncClient | None = None,
         typing_after: float = TYPING_AFTER,
+        inbox: InboxWorker | None = None,
     ) -> None:
         if not settings.zalo_bot_token:
             raise ValueError("ZALO_BOT_TOKEN is not set")
@@ -176,13 +183,13 @@ class ZaloChannel:
         self.limiter = rate_limiter or RateLimiter()
         self.webhook_url = (settings.zalo_webhook_url or "").strip()
         self.webhook_secret = ""  # set when the webhook starts: configured, or generated once and stored
-        self._webhook_listen = webhook_listen
+        self.inbox = inbox  # webhook mode: where pushed updates are kept (issue 30)
+        self.health = ApiHealth(self.name)
         self.bot_info: dict[str, Any] = {}
         self._mention_names: list[str] = []
         self._locks = ChatLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
-        self._server: WebhookServer | None = None
         self._stopping = asyncio.Event()
         self._seen: OrderedDict[str, None] = OrderedDict()
 
@@ -213,13 +220,16 @@ class ZaloChannel:
         for attempt in range(NETWORK_RETRIES + 2):
             try:
                 info = await self.client.get_me()
+                self.health.ok()
                 return info if isinstance(info, dict) else {}
             except ZaloApiError as exc:
+                self._answered(exc)
                 if exc.code == 401:
                     raise RuntimeError(_("Zalo từ chối ZALO_BOT_TOKEN. Hãy kiểm tra lại token.")) from None
                 error = exc.description
             except httpx.HTTPError as exc:
                 error = type(exc).__name__
+                self.health.failed(error)
             if attempt == NETWORK_RETRIES + 1:
                 raise RuntimeError(_("Không kết nối được Zalo: {error}").format(error=error))
             log.warning("Zalo not reachable (%s); retrying", error)
@@ -244,9 +254,6 @@ class ZaloChannel:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._poller
             self._poller = None
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=5.0)
             for task in pending:
@@ -303,22 +310,46 @@ class ZaloChannel:
     # -- receiving: webhook ------------------------------------------------------------------
 
     async def _start_webhook(self) -> None:
-        parts = urlsplit(self.webhook_url)
+        """Register the webhook (the web server already serves `webhook_endpoint()`)."""
+        if self.inbox is None:
+            raise RuntimeError("webhook mode needs the process's inbox and web server (bot.app)")
+        self.inbox.add_channel(self.name, self.handle_stored)
         self.webhook_secret = await self.router.webhook_secret(self.name)
-        host, port = self._webhook_listen or (
-            self.settings.zalo_webhook_listen,
-            self.settings.zalo_webhook_port or parts.port or DEFAULT_WEBHOOK_PORT,
-        )
-        server = WebhookServer(parts.path or "/", self.webhook_secret, self._dispatch)
-        server.start(host, port)
-        self._server = server
         try:
             await self.client.set_webhook(self.webhook_url, self.webhook_secret)
         except (ZaloApiError, httpx.HTTPError) as exc:
-            server.stop()
-            self._server = None
             raise RuntimeError(_("Zalo không nhận webhook: {error}").format(error=describe(exc))) from None
-        log.info("Zalo webhook registered on port %s", port)
+        log.info("Zalo webhook registered")
+
+    async def webhook_endpoint(self) -> WebhookEndpoint | None:
+        """Where Zalo pushes (the URL's path) and how a pushed update is kept; None when polling."""
+        if not self.webhook_url or self.inbox is None:
+            return None
+        secret = await self.router.webhook_secret(self.name)
+        return WebhookEndpoint(self.name, urlsplit(self.webhook_url).path or "/", SECRET_HEADER, secret, self.accept)
+
+    async def accept(self, payload: dict[str, Any]) -> bool:
+        """Keep a pushed update (`{"ok": true, "result": update}` or the bare update) in the
+        inbox, keyed by its message id, ordered by the message's time in its chat."""
+        update = payload.get("result") if "result" in payload else payload
+        message = update.get("message") if isinstance(update, dict) else None
+        if not isinstance(message, dict):
+            raise NotAnUpdate("no message")
+        sender, chat = message.get("from") or {}, message.get("chat") or {}
+        chat_id = (chat.get("id") if isinstance(chat, dict) else None) or (
+            sender.get("id") if isinstance(sender, dict) else None
+        )
+        key = str(message.get("message_id") or "") or hashlib.sha256(
+            json.dumps(update, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+        when = message.get("date")
+        seq = when if isinstance(when, int) and not isinstance(when, bool) else 0
+        assert self.inbox is not None
+        return await self.inbox.keep(self.name, key, f"{self.name}:{chat_id or '-'}", seq, update)  # type: ignore[arg-type]
+
+    async def handle_stored(self, update: dict[str, Any]) -> None:
+        """Run one kept update to the end of its turn (the inbox marks it handled after)."""
+        await self._handle_update(update)
 
     # -- handling ----------------------------------------------------------------------------
 
@@ -474,8 +505,11 @@ class ZaloChannel:
         while True:
             await self.limiter.acquire(chat_id)
             try:
-                return await call()
+                answer = await call()
+                self.health.ok()
+                return answer
             except ZaloApiError as exc:
+                self._answered(exc)
                 if exc.code == 429:
                     raise DeliveryError(
                         f"rate limited: {exc.description}", retry_after=exc.retry_after or 1.0
@@ -486,12 +520,21 @@ class ZaloChannel:
                 if exc.code < 500 or SEND_RETRIES.gives_up(attempt + 1):
                     raise DeliveryError(f"zalo: {exc.code} {exc.description}") from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                self.health.failed(type(exc).__name__)
                 if SEND_RETRIES.gives_up(attempt + 1):
                     raise DeliveryError(f"network: {type(exc).__name__}") from None
             except httpx.HTTPError as exc:  # read timeout, connection reset while waiting
+                self.health.failed(type(exc).__name__)
                 raise DeliveryError(f"no answer: {type(exc).__name__}", unknown=True) from None
             attempt += 1
             await asyncio.sleep(SEND_RETRIES.delay(attempt))
+
+    def _answered(self, exc: ZaloApiError) -> None:
+        """An error answer: the API is up unless it is a server error."""
+        if exc.code >= 500:
+            self.health.failed(f"{exc.code} {exc.description}")
+        else:
+            self.health.ok()
 
     async def _mark_blocked(self, chat_id: str) -> None:
         address = Address.of(self.name, chat_id)

@@ -860,6 +860,7 @@ class FakeTelegramAPI(StandInAPI):
         limits: RateLimits = RateLimits(),
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         bot_id = int(token.split(":")[0]) if token.split(":")[0].isdigit() else 123456789
@@ -882,7 +883,7 @@ class FakeTelegramAPI(StandInAPI):
         self._changed = threading.Condition(self._lock)
         self._stopping = False
         self._updates: list[JSON] = []
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)  # a new run on an old database: higher ids
         self._allowed_updates: list[str] = []
         self._poll_generation = 0
         self._chats: dict[int, JSON] = {}
@@ -965,6 +966,35 @@ class FakeTelegramAPI(StandInAPI):
 
         In a group (`chat_type="group"|"supergroup"`) `chat_id` defaults to `-user_id`.
         """
+        return self.add_update(
+            self.make_user_update(
+                user_id,
+                text,
+                chat_id=chat_id,
+                chat_type=chat_type,
+                username=username,
+                first_name=first_name,
+                last_name=last_name,
+                reply_to=reply_to,
+                chat_title=chat_title,
+            )
+        )
+
+    def make_user_update(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        username: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        reply_to: RecordedCall | JSON | None = None,
+        chat_title: str | None = None,
+    ) -> JSON:
+        """The update `add_user_message` queues, with its update_id, but NOT queued: a test that
+        plays Telegram and a load balancer delivers it itself (tests/fakes/webhooks.py)."""
         with self._lock:
             message = self._user_message(
                 user_id, chat_id, chat_type, username, first_name, last_name, chat_title, reply_to
@@ -973,7 +1003,7 @@ class FakeTelegramAPI(StandInAPI):
             entities = message_entities(text)
             if entities:
                 message["entities"] = entities
-        return self.add_update({"message": message})
+            return {"update_id": next(self._update_ids), "message": message}
 
     def add_document(
         self,
