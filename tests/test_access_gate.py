@@ -36,11 +36,11 @@ MAY = {
     "officer": {"done", "progress", "undo", "extension", "note", "progress_note", "extension_date"},
     "manager": {
         "done", "progress", "undo", "extension", "note", "progress_note", "extension_date",
-        "approve", "reject", "reject_reason", "export",
+        "approve", "reject", "reject_reason", "export", "report",
     },
     "admin": {
         "done", "progress", "undo", "extension", "note", "progress_note", "extension_date",
-        "approve", "reject", "reject_reason", "export", "archive",
+        "approve", "reject", "reject_reason", "export", "report", "archive",
     },
 }  # fmt: skip
 
@@ -139,6 +139,9 @@ async def _outcomes(w: World, account: str) -> set[str]:
     await _send(chat, account, callback=f"xa:{w.ext_approve}")
     if (await st.extension(w.ext_approve)).status == "approved":  # type: ignore[union-attr]
         done.add("approve")
+    replies = await _send(chat, account, text=f"/baocao {LEAD}")
+    if any(LEAD in r.text for r in replies):
+        done.add("report")
     replies = await _send(chat, account, text=f"/xuat {LEAD}")
     if any(r.document is not None for r in replies):
         done.add("export")
