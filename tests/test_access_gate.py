@@ -36,11 +36,11 @@ MAY = {
     "officer": {"done", "progress", "undo", "extension", "note", "progress_note", "extension_date"},
     "manager": {
         "done", "progress", "undo", "extension", "note", "progress_note", "extension_date",
-        "approve", "reject", "reject_reason", "export", "report",
+        "approve", "reject", "reject_reason", "export", "report", "link_group",
     },
     "admin": {
         "done", "progress", "undo", "extension", "note", "progress_note", "extension_date",
-        "approve", "reject", "reject_reason", "export", "report", "archive",
+        "approve", "reject", "reject_reason", "export", "report", "link_group", "archive",
     },
 }  # fmt: skip
 
@@ -79,8 +79,12 @@ async def world(db_url: str) -> AsyncIterator[World]:
         at = CHAT_NOW - timedelta(hours=1)
         for name in ("undo", "note"):
             await st.record_result(occ[name], by="telegram:5", at=at)
-        approve = await st.request_extension(occs[7], by="telegram:5", at=at, new_due=date(2023, 1, 5), reason="x")
-        reject = await st.request_extension(occs[7], by="telegram:5", at=at, new_due=date(2023, 1, 9), reason="y")
+        approve = await st.request_extension(
+            occs[7], by="telegram:5", at=at, new_due=date(2023, 1, 5), reason="x"
+        )
+        reject = await st.request_extension(
+            occs[7], by="telegram:5", at=at, new_due=date(2023, 1, 9), reason="y"
+        )
         plan_id = (await st.plans())[0].id
         yield World(chat, occ, approve.id, reject.id, plan_id)
 
@@ -145,6 +149,17 @@ async def _outcomes(w: World, account: str) -> set[str]:
     replies = await _send(chat, account, text=f"/xuat {LEAD}")
     if any(r.document is not None for r in replies):
         done.add("export")
+    await chat.router.handle(
+        Request(
+            channel="telegram",
+            account_id=account.partition(":")[2],
+            chat_id="-77",
+            text=f"/lienket {LEAD}",
+            chat_type="group",
+        )
+    )
+    if [link for link in await st.chat_links() if link.chat_id == "-77"]:
+        done.add("link_group")
     await _send(chat, account, callback=f"plan:a:{w.plan_id}")
     if any(p.archived for p in await st.plans()):
         done.add("archive")
@@ -161,13 +176,17 @@ async def test_menus_offer_nothing_of_another_agency(world: World) -> None:
         for command in ("/xong", "/dangthuchien", "/giahan", "/chuaxong"):
             for reply in await _send(world.chat, ACTORS[who], text=command):
                 shown = {b.data for row in reply.buttons for b in row}
-                assert not {f"{k}:{o}" for k in ("done", "prog", "ext", "undo") for o in world.occ.values()} & shown
+                assert (
+                    not {f"{k}:{o}" for k in ("done", "prog", "ext", "undo") for o in world.occ.values()}
+                    & shown
+                )
 
 
 async def test_the_extension_hole_is_closed(world: World) -> None:
     """The reported case: an officer of another agency presses a copied /giahan button."""
     said = " ".join(
-        r.text for r in await _send(world.chat, ACTORS["other_officer"], callback=f"ext:{world.occ['extension']}")
+        r.text
+        for r in await _send(world.chat, ACTORS["other_officer"], callback=f"ext:{world.occ['extension']}")
     )
     assert "Hạn hiện tại" not in said and "đơn vị chủ trì" in said
     assert not [r for a, r in world.chat.sent if a == ACTORS["manager"]]

@@ -40,7 +40,8 @@ class Action(StrEnum):
     EXTENSION_REQUEST = "extension_request"
     EXTENSION_APPROVE = "extension_approve"
     EXTENSION_REJECT = "extension_reject"
-    EXPORT = "export"
+    EXPORT = "export"  # a report of an agency: /xuat, /baocao, `nhacviec export`
+    LINK_GROUP = "link_group"  # /lienket: the agency's reminders go to a group
     ARCHIVE = "archive"
     RESTORE = "restore"
 
@@ -70,7 +71,12 @@ class Reason(StrEnum):
 OFFICER_ACTIONS = frozenset(
     {Action.DONE, Action.UNDO, Action.IN_PROGRESS, Action.NOTE, Action.FILE, Action.EXTENSION_REQUEST}
 )
-MANAGER_ACTIONS = OFFICER_ACTIONS | {Action.EXTENSION_APPROVE, Action.EXTENSION_REJECT, Action.EXPORT}
+MANAGER_ACTIONS = OFFICER_ACTIONS | {
+    Action.EXTENSION_APPROVE,
+    Action.EXTENSION_REJECT,
+    Action.EXPORT,
+    Action.LINK_GROUP,
+}
 ADMIN_ONLY_ACTIONS = frozenset({Action.ARCHIVE, Action.RESTORE})
 DECISIONS = frozenset({Action.EXTENSION_APPROVE, Action.EXTENSION_REJECT})
 
@@ -154,6 +160,10 @@ def refusal(reason: Reason | None, action: Action | None = None) -> str:
         return _("Chỉ người đã đánh dấu xong hoặc lãnh đạo mới hoàn tác được.")
     if reason is Reason.OWN_REQUEST:
         return _("Không ai tự duyệt đề nghị gia hạn của chính mình.")
+    if action is Action.LINK_GROUP:
+        if reason is Reason.MANAGERS_ONLY:
+            return _("Chỉ quản trị viên hoặc lãnh đạo mới liên kết được nhóm.")
+        return _("Lãnh đạo chỉ liên kết được nhóm với cơ quan của mình hoặc đơn vị trực thuộc.")
     if action is Action.EXPORT:
         if reason is Reason.MANAGERS_ONLY:
             return _("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")
