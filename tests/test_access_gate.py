@@ -5,10 +5,13 @@ what was stored, not only what was said."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +22,8 @@ from handlers.requests import Request
 from tests.chat import Chat, open_chat
 from tests.conftest import CHAT_NOW, REPO
 from tests.test_access_noise import SAMPLE
+from tests.test_cli import SAMPLE as CLI_SAMPLE
+from tests.test_cli import nv
 
 LEAD = "Công an tỉnh"  # twelve monthly occurrences in the sample plan
 OTHER = "Thanh tra tỉnh"
@@ -234,3 +239,37 @@ def _readme_table() -> dict[tuple[str, str, str], str]:
 def test_the_readme_table_is_the_gate() -> None:
     gate = {(role, scope, action.value): v for (role, scope, action), v in access_table().items()}
     assert _readme_table() == gate
+
+
+def test_the_command_lines_done_and_undone_go_through_the_gate(tmp_path: Path) -> None:
+    """`nhacviec done/undone --by ACCOUNT` acts with that account's rights: another agency's
+    officer, a pending account and an unknown (removed) one change nothing; the rightful one does."""
+    db = tmp_path / "nv.db"
+    assert nv("import", str(CLI_SAMPLE), db=db).returncode == 0
+    asked = json.loads(nv("ask", "so tai nguyen moi truong nam nay", "--today", "2022-06-20", "--json", db=db).stdout)
+    occ_id = str(asked["tasks"][0]["occurrence"])
+    for account, agency, approved in (
+        ("telegram:5", "Sở Tài nguyên và Môi trường", True),
+        ("telegram:6", "Thanh tra tỉnh", True),
+        ("telegram:11", "Sở Tài nguyên và Môi trường", False),
+    ):
+        assert nv("user", "add", account, "--agency", agency, db=db).returncode == 0
+        if not approved:
+            asyncio.run(_unapprove(db, account))
+    for refused in ("telegram:6", "telegram:11", "telegram:77"):
+        out = nv("done", occ_id, "--by", refused, db=db)
+        assert out.returncode == 1, out.stdout
+    out = nv("done", occ_id, "--by", "telegram:5", db=db)
+    assert out.returncode == 0 and "Đã ghi nhận" in out.stdout, out.stderr
+    assert nv("undone", occ_id, "--by", "telegram:6", db=db).returncode == 1
+    assert nv("undone", occ_id, "--by", "telegram:5", db=db).returncode == 0
+
+
+async def _unapprove(db: Path, account: str) -> None:
+    from storage import Storage
+
+    st = await Storage.open(f"sqlite+aiosqlite:///{db}")
+    try:
+        await st.upsert_user(account, approved=False)
+    finally:
+        await st.close()
