@@ -41,3 +41,23 @@ def test_the_type_stores_utc_and_reads_aware() -> None:
     assert kind.process_result_value(stored, sqlite.dialect()) == NOW
     assert kind.process_bind_param(NOW, postgresql.dialect()) == datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
     assert kind.process_result_value(datetime(2026, 12, 4, 2, 0), postgresql.dialect()).tzinfo is UTC  # type: ignore[union-attr]
+
+
+async def test_a_lease_runs_until_the_same_moment_on_both_databases(storage: Storage) -> None:
+    await storage.heartbeat("host:1:ab", now=NOW, lease=timedelta(seconds=30))
+    until = await storage.lease_until("host:1:ab")
+    assert until == NOW + timedelta(seconds=30) and until.utcoffset() == timedelta(0)  # type: ignore[union-attr]
+
+
+async def test_sqlite_keeps_the_utc_wall_clock(sqlite_url: str) -> None:
+    """What is on disk: the UTC wall clock (02:00 for 09:00 in Hồ Chí Minh City), not the local one."""
+    from sqlalchemy import text
+
+    storage = await Storage.open(sqlite_url)
+    try:
+        await storage.set_conversation("wait:x", {"what": "x"}, expires_at=NOW)
+        async with storage.db.connect() as conn:  # type: ignore[attr-defined]
+            raw = await conn.scalar(text("SELECT expires_at FROM conversations WHERE key = 'wait:x'"))
+        assert str(raw).startswith("2026-12-04 02:00")
+    finally:
+        await storage.close()
