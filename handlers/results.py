@@ -65,11 +65,6 @@ async def authorize(ctx: AppContext, actor: Actor, action: Action, target: Targe
         raise UserError(refusal(decision.reason, action))
 
 
-async def allowed(ctx: AppContext, actor: Actor, action: Action, target: Target) -> bool:
-    directory = await ctx.directory()
-    return decide(actor.subject, action, target, directory.descendants).allowed
-
-
 async def authorized_occurrence(
     ctx: AppContext, occurrence_id: int, actor: Actor, action: Action
 ) -> tuple[TaskView, OccurrenceView]:
