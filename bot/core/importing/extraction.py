@@ -52,10 +52,15 @@ class Item:
     level: int
     lines: list[tuple[str, str]] = field(default_factory=list)
     heading: bool = False
+    _text: tuple[int, str] = field(default=(-1, ""), init=False, compare=False, repr=False)
 
     @property
     def text(self) -> str:
-        return nfc(" ".join(text for _label, text in self.lines))
+        """The item's lines as one text, computed again only when lines were added (readers
+        look at it many times, and a long item must not be joined again each time)."""
+        if self._text[0] != len(self.lines):
+            self._text = (len(self.lines), nfc(" ".join(text for _label, text in self.lines)))
+        return self._text[1]
 
     @property
     def source(self) -> str:
@@ -85,7 +90,7 @@ def _marker(text: str) -> tuple[int, str, bool]:
     if match:
         depth = match[1].count(".") + 1
         rest = text[match.end() :]
-        upper = _is_upper(rest) and len(rest) < 100
+        upper = len(rest) < 100 and _is_upper(rest)
         return (LEVEL_TOP if upper else depth), rest, upper
     match = _ALPHA.match(text)
     if match:
@@ -96,7 +101,7 @@ def _marker(text: str) -> tuple[int, str, bool]:
     match = _PLUS.match(text)
     if match:
         return LEVEL_PLUS, text[match.end() :], False
-    if _is_upper(text) and len(text) < 100:
+    if len(text) < 100 and _is_upper(text):
         return LEVEL_TOP, text, True
     return LEVEL_TEXT, text, False
 
@@ -111,6 +116,9 @@ def split_items(lines: Sequence[tuple[str, str]]) -> list[Item]:
     blocks: list[Item] = []
     blank = False
     stopped = False
+    # what the current item's text holds, kept as lines are added (joining it again for every
+    # line would be quadratic in an item's length): unclosed "(" and its last line
+    unclosed, tail = 0, ""
     for label, raw in lines:
         text = _clean_line(raw)
         if not text:
@@ -127,17 +135,23 @@ def split_items(lines: Sequence[tuple[str, str]]) -> list[Item]:
             continue
         level, rest, heading = _marker(text)
         current = blocks[-1] if blocks else None
-        open_paren = current is not None and current.text.count("(") > current.text.count(")")
+        open_paren = current is not None and unclosed > 0
+        # the suffixes looked for hold no space, so the last non-empty line ends as the text does
         continues = (open_paren and level in (LEVEL_TEXT, LEVEL_DASH)) or (
             level == LEVEL_TEXT
             and current is not None
-            and not (current.heading and not current.text.endswith((",", "-")))
-            and not (blank and current.text.endswith((".", ":", ";", "!", "?", "./.")) and rest[:1].isupper())
+            and not (current.heading and not tail.endswith((",", "-")))
+            and not (blank and tail.endswith((".", ":", ";", "!", "?", "./.")) and rest[:1].isupper())
         )
+        added = rest if not continues or level == LEVEL_TEXT else text
         if continues and current is not None:
-            current.lines.append((label, rest if level == LEVEL_TEXT else text))
+            current.lines.append((label, added))
         else:
-            blocks.append(Item(level, [(label, rest)], heading))
+            blocks.append(Item(level, [(label, added)], heading))
+            unclosed, tail = 0, ""
+        part = nfc(added)
+        unclosed += part.count("(") - part.count(")")
+        tail = part or tail
         blank = False
     return blocks
 
@@ -337,7 +351,11 @@ class Phrase:
 
 
 def deadline_phrases(text: str) -> list[Phrase]:
-    """Deadline phrases found in a sentence, in order, without overlaps."""
+    """Deadline phrases found in a sentence, in order, without overlaps.
+
+    The patterns are tried in order of precedence; a later pattern's match that overlaps a phrase
+    already kept is dropped (`without_overlaps`: one sweep, linear in the number of phrases).
+    """
     folded = fold_aligned(text)
     found: list[Phrase] = []
     for pattern, explicit in (
@@ -347,16 +365,37 @@ def deadline_phrases(text: str) -> list[Phrase]:
         (_MONTH, True),
         (_RECURRING, False),
     ):
+        candidates: list[Phrase] = []
         for match in pattern.finditer(folded):
             if not explicit and pattern is not _DAY_EVERY:
                 # A recurrence is a deadline only when it says "định kỳ" or follows a report/duty verb.
                 before = folded[max(0, match.start() - 60) : match.start()]
-                if "dinh ky" not in match[0] and not re.search(r"bao cao|gui|tong hop|bao cao", before):
+                if "dinh ky" not in match[0] and not _REPORT_BEFORE.search(before):
                     continue
-            if any(p.start < match.end() and match.start() < p.end for p in found):
-                continue
-            found.append(Phrase(match.start(), match.end(), explicit))
-    return sorted(found, key=lambda p: p.start)
+            candidates.append(Phrase(match.start(), match.end(), explicit))
+        found = without_overlaps(found, candidates)
+    return found
+
+
+_REPORT_BEFORE = re.compile(r"bao cao|gui|tong hop")
+
+
+def without_overlaps(kept: Sequence[Phrase], candidates: Sequence[Phrase]) -> list[Phrase]:
+    """`kept` (sorted, disjoint) with each of `candidates` (sorted, disjoint) that overlaps none
+    of `kept`, in order: one sweep over both lists, so each phrase is compared a bounded number
+    of times (never each with every earlier one)."""
+    out: list[Phrase] = []
+    i = 0
+    for candidate in candidates:
+        # the kept phrases that end before the candidate starts come first, unchanged
+        while i < len(kept) and kept[i].end <= candidate.start:
+            out.append(kept[i])
+            i += 1
+        if i < len(kept) and kept[i].start < candidate.end:
+            continue  # overlaps kept[i] (the first kept phrase that ends after it starts)
+        out.append(candidate)
+    out.extend(kept[i:])
+    return out
 
 
 # ----------------------------------------------------------------------------- recognisers
@@ -664,10 +703,12 @@ def receivers(text: str) -> list[str]:
     """Units a sentence sends work to ("(qua Phòng HC-TH)", "về Văn phòng Sở"): its partners."""
     folded = fold_aligned(text)
     out: list[str] = []
+    seen: set[str] = set()  # the folded names in `out`
     for pattern in (_RECEIVER, _TO, _WITH):
         for match in pattern.finditer(folded):
             name = nfc(text[match.start(1) : match.end(1)]).strip(" ,;:.")
-            if name and fold(name) not in {fold(o) for o in out}:
+            if name and fold(name) not in seen:
+                seen.add(fold(name))
                 out.append(name)
     return out
 

@@ -362,7 +362,7 @@ def _fold_char(ch: str) -> str:
 
 def fold_aligned(text: str) -> str:
     """`fold` that keeps every character in place, so spans found in it map back to `text`."""
-    return "".join(_fold_char(ch) for ch in text)
+    return text.translate({ord(ch): _fold_char(ch) for ch in set(text)})
 
 
 class Directory:
