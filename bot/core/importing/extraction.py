@@ -379,6 +379,21 @@ def deadline_phrases(text: str) -> list[Phrase]:
 
 _REPORT_BEFORE = re.compile(r"bao cao|gui|tong hop")
 
+# The most text between two phrases of one recurring report's run of deadlines ("hằng tháng
+# (trước ngày 18 hằng tháng), 6 tháng (trước ngày 18/5), tổng kết năm (…)"): a clause, not a page.
+RUN_GAP = 300
+
+
+def phrase_run(phrases: Sequence[Phrase]) -> Phrase:
+    """The run of `phrases` (sorted, at least one) from the first, as one phrase: the phrases
+    that follow one another with at most `RUN_GAP` characters between them."""
+    end = phrases[0].end
+    for phrase in phrases[1:]:
+        if phrase.start - end > RUN_GAP:
+            break
+        end = phrase.end
+    return Phrase(phrases[0].start, end, False)
+
 
 def without_overlaps(kept: Sequence[Phrase], candidates: Sequence[Phrase]) -> list[Phrase]:
     """`kept` (sorted, disjoint) with each of `candidates` (sorted, disjoint) that overlaps none
@@ -744,7 +759,8 @@ class _Context:
         self, title: str, lead: str, source: str, *, partners: str = "", deadline: str = "", **extra: str
     ) -> None:
         title = clean_title(title)
-        if len(fold_words(title)) < 4 or _CATCH_ALL.search(fold_words(title)):
+        words = fold_words(title)
+        if len(words) < 4 or _CATCH_ALL.search(words):
             return
         found = self.deadline(deadline) if deadline else Deadline("", Kind.UNSPECIFIED)
         task = ParsedTask(
@@ -991,7 +1007,7 @@ def _unit_task(ctx: _Context, unit_name: str, block: Item) -> None:
     phrases = deadline_phrases(text)
     if len(phrases) >= 2 and not all(p.explicit for p in phrases):
         # a recurring report with its days: the whole run of phrases is one deadline
-        span = Phrase(phrases[0].start, phrases[-1].end, False)
+        span = phrase_run(phrases)
         ctx.add(_sentence_at(text, span.start), unit_name, block.source, deadline=text[span.start : span.end])
         return
     inline = _INLINE_DEADLINE.search(fold_aligned(text))
@@ -1088,13 +1104,15 @@ def _duty_tasks(ctx: _Context, block: Item) -> None:
     if not phrases and not told and (collective or not (duty or numbered)):
         return
     prefix = _DUTY_PREFIX.match(folded_rest)
-    rest = nfc(rest[prefix.end() :]) if prefix else rest
-    phrases = deadline_phrases(rest)
+    if prefix:
+        rest = nfc(rest[prefix.end() :])
+        phrases = deadline_phrases(rest)
     dated = [p for p in phrases if p.explicit]
     if len(phrases) >= 2 and not all(p.explicit for p in phrases):
         # "định kỳ hằng tháng (trước ngày 18 hằng tháng), 6 tháng (trước ngày 18/5), tổng kết năm
         # (…)": one recurring report, its deadline the whole run of phrases
-        span = rest[phrases[0].start : phrases[-1].end]
+        run = phrase_run(phrases)
+        span = rest[run.start : run.end]
         ctx.add(text, subject, block.source, deadline=span, partners=", ".join(receivers(rest)))
         return
     if len(dated) >= 2:
