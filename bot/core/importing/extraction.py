@@ -381,7 +381,8 @@ _REPORT_BEFORE = re.compile(r"bao cao|gui|tong hop")
 
 # The most text between two phrases of one recurring report's run of deadlines ("hằng tháng
 # (trước ngày 18 hằng tháng), 6 tháng (trước ngày 18/5), tổng kết năm (…)"): a clause, not a page.
-RUN_GAP = 300
+# A run is a deadline, never more than `RUN_LONGEST` characters.
+RUN_GAP, RUN_LONGEST = 300, 1000
 
 
 def phrase_run(phrases: Sequence[Phrase]) -> Phrase:
@@ -389,7 +390,7 @@ def phrase_run(phrases: Sequence[Phrase]) -> Phrase:
     that follow one another with at most `RUN_GAP` characters between them."""
     end = phrases[0].end
     for phrase in phrases[1:]:
-        if phrase.start - end > RUN_GAP:
+        if phrase.start - end > RUN_GAP or phrase.end - phrases[0].start > RUN_LONGEST:
             break
         end = phrase.end
     return Phrase(phrases[0].start, end, False)
