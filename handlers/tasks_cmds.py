@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.domain import visible_agencies
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
@@ -80,4 +81,12 @@ async def report_command(turn: Turn) -> list[Reply]:
             return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(turn.args[:200]))])]
     if agency_id is None:
         return [Reply([_("Hãy ghi tên cơ quan: /baocao TÊN CƠ QUAN")])]
-    return await digest_replies(turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True)
+    viewer: set[int] | None = None  # whose pending extension requests they may decide (admin: all)
+    if not turn.is_admin:
+        viewer = set()
+        if turn.user is not None and turn.user.agency_id is not None:
+            directory = await turn.ctx.directory()
+            viewer = visible_agencies(turn.user.role, turn.user.agency_id, directory.descendants)
+    return await digest_replies(
+        turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True, viewer_scope=viewer
+    )
