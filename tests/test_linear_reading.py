@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.core.importing import extraction
 from bot.core.importing.extraction import Item, Phrase, deadline_phrases, split_items, without_overlaps
 from bot.core.importing.options import ImportOptions
@@ -79,7 +81,7 @@ def test_every_date_phrase_of_a_long_paragraph_is_found_once() -> None:
     assert all(a.end <= b.start for a, b in zip(many, many[1:], strict=False))
 
 
-def test_an_item_is_joined_once_per_added_line(monkeypatch: object) -> None:
+def test_an_item_is_joined_once_per_added_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """A paragraph of N wrapped lines: its text is normalised N times, not N² / 2 lines' worth."""
     joined: list[int] = []
     real = extraction.nfc
@@ -88,9 +90,7 @@ def test_an_item_is_joined_once_per_added_line(monkeypatch: object) -> None:
         joined.append(len(text or ""))
         return real(text)
 
-    import pytest
 
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
     monkeypatch.setattr(extraction, "nfc", counting)
     lines = [("dòng 1", "1. Văn phòng Sở chủ trì rà soát quy trình")]
     lines += [(f"dòng {k}", "và cập nhật văn bản hướng dẫn (quy trình nội bộ) của các phòng") for k in range(2, 2_002)]
@@ -130,3 +130,34 @@ def test_the_fast_folds_agree_with_the_character_by_character_ones() -> None:
         assert fold_words(text) == re.sub(r"\s+", " ", re.sub(r"[^\w&]+", " ", slow_fold(text))).strip()
         assert nfc(text) == re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).replace("\u00a0", " ")).strip()
     assert Item(9, [("a", "x ( y"), ("b", "z")]).text == "x ( y z"
+
+
+def test_a_long_section_adds_its_deeper_items_to_the_task_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deeper items under a unit's task are joined to its activity once, not one by one (which
+    normalised the growing activity again for every item: quadratic in the section's length)."""
+    from bot.core.importing.extraction import tasks_from_lines
+
+    normalised: list[int] = []
+    real = extraction.nfc
+
+    def counting(text: str | None) -> str:
+        normalised.append(len(text or ""))
+        return real(text)
+
+    monkeypatch.setattr(extraction, "nfc", counting)
+    lines = [("d1", "KẾ HOẠCH"), ("d2", "1. Văn phòng Sở:")]
+    lines += [("d3", "- Rà soát, cập nhật quy trình nội bộ theo tiêu chuẩn ISO, hoàn thành trước ngày 15/11/2025.")]
+    steps = [f"Bước {k}: rà soát hồ sơ của phòng" for k in range(3_000)]
+    lines += [(f"d{k + 4}", f"+ {step}") for k, step in enumerate(steps)]
+    [task], _warnings = tasks_from_lines(lines, ImportOptions(today=date(2025, 1, 5)).dating(2025))
+    assert task.activity == " ".join(steps)
+    assert sum(normalised) < 20 * sum(len(t) for _l, t in lines)  # one by one: ≈ 1,500×
+
+
+def test_a_table_row_continued_on_many_lines_is_joined_once() -> None:
+    from bot.core.importing.blocks import markdown_blocks
+
+    rows = ["| TT | Nhiệm vụ | Cơ quan chủ trì | Thời gian hoàn thành |", "|---|---|---|---|"]
+    rows += ["| 1 | Rà soát văn bản"] + [f"tiếp dòng {k}" for k in range(3)]
+    [table] = [b for b in markdown_blocks("\n".join(rows)) if b.kind == "table"]
+    assert "tiếp dòng 0 tiếp dòng 1 tiếp dòng 2" in " ".join(" ".join(row) for row in table.rows)

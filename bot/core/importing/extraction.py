@@ -746,6 +746,9 @@ class _Context:
     task_level: int | None = None  # the level of the unit's tasks (deeper items add to the task)
     skip_level: int | None = None  # inside a section that holds no tasks (purpose, basis…)
     partner_notes: list[tuple[str, str, str]] = field(default_factory=list)  # (unit, text, source)
+    # deeper items that add to a task's activity (task index → their texts), joined once at the
+    # end: joining them to the task one by one would be quadratic in a long section
+    more_activity: dict[int, list[str]] = field(default_factory=dict)
 
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
@@ -869,6 +872,9 @@ def tasks_from_items(
     for index, block in enumerate(blocks):
         if index not in consumed and not _skipped(ctx, block):
             consumed.update(_read_item(ctx, blocks, index))
+    for index, parts in ctx.more_activity.items():
+        task = ctx.tasks[index]
+        ctx.tasks[index] = replace(task, activity=nfc(" ".join([task.activity, *parts])))
     for unit_name, note, source in ctx.partner_notes:
         _attach_partner(ctx, unit_name, note, source)
     ctx.warnings.extend(_incomplete(ctx.tasks))
@@ -956,7 +962,7 @@ def _unit_item(ctx: _Context, unit_name: str, block: Item, following: Item | Non
     if ctx.task_level is None:
         ctx.task_level = block.level
     if block.level > ctx.task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit_name):
-        ctx.tasks[-1] = replace(ctx.tasks[-1], activity=nfc(f"{ctx.tasks[-1].activity} {block.text}"))
+        ctx.more_activity.setdefault(len(ctx.tasks) - 1, []).append(block.text)
         return
     _unit_task(ctx, unit_name, block)
 
