@@ -7,16 +7,47 @@ shown is only NFC-normalised, never folded.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Callable
 
 _SPACES = re.compile(r"\s+")
+
+
+def remember_long(func: Callable[[str], str]) -> Callable[[str], str]:
+    """`func` (pure, on text) with its last few results on LONG texts kept: the steps of reading a
+    plan fold the same long paragraph one after another, and each would pass over all of it
+    again. Short texts are not kept (computing is cheaper than keeping them)."""
+    kept: dict[str, str] = {}
+
+    @functools.wraps(func)
+    def remembered(text: str) -> str:
+        if len(text) < LONG_TEXT:
+            return func(text)
+        found = kept.get(text)
+        if found is None:
+            found = func(text)
+            if len(kept) >= 4:
+                kept.clear()  # a plan is read paragraph by paragraph: the old ones are done
+            kept[text] = found
+        return found
+
+    return remembered
+
+
+LONG_TEXT = 4096
 
 
 def nfc(text: str | None) -> str:
     """NFC-normalise and trim, collapsing runs of whitespace (NFD keyboards, scanners)."""
     if not text:
         return ""
+    return _nfc(str(text))
+
+
+@remember_long
+def _nfc(text: str) -> str:
     text = unicodedata.normalize("NFC", str(text)).replace("\u00a0", " ").replace("\ufeff", "")
     return " ".join(text.split())  # = collapsing `\s+` and trimming, in one fast pass
 
@@ -25,7 +56,12 @@ def fold(text: str | None) -> str:
     """Lowercase, strip diacritics, map đ→d and collapse whitespace: the comparison form."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFD", _d_to_d(str(text)))
+    return _fold(str(text))
+
+
+@remember_long
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", _d_to_d(text))
     text = _without_combining(text)
     return " ".join(_d_to_d(text.lower()).split())
 
@@ -60,7 +96,11 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 def fold_words(text: str | None) -> str:
     """`fold` with punctuation turned into spaces: for matching words, not for display."""
-    folded = fold(text)
+    return _fold_words(fold(text))
+
+
+@remember_long
+def _fold_words(folded: str) -> str:
     if folded.isascii():  # the usual case, in one fast pass over bytes
         return " ".join(folded.encode("ascii").translate(_ASCII_NON_WORD).decode("ascii").split())
     return " ".join(_WORD.findall(folded))

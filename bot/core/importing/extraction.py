@@ -1074,9 +1074,16 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     match = re.match(r"\S+\s+\S+\s+(?:chat che\s+)?(?:v\S{1,3}\s+)?", folded)
     rest = note[match.end() :] if match else note
     best: tuple[float, int] | None = None  # (score, index of the task)
+    named = fold(rest)[:80]
+    words = fold_words(rest)
+    leads: dict[str, bool] = {}  # a lead → whether the note names it: once per lead, not per task
     for index, task in enumerate(ctx.tasks):
-        if task.lead and fuzz.partial_ratio(fold(task.lead), fold(rest)[:80]) >= 85:
-            score = fuzz.token_set_ratio(fold_words(task.title), fold_words(rest))
+        if not task.lead:
+            continue
+        if task.lead not in leads:
+            leads[task.lead] = fuzz.partial_ratio(fold(task.lead), named) >= 85
+        if leads[task.lead]:
+            score = fuzz.token_set_ratio(fold_words(task.title), words)
             if best is None or score > best[0]:
                 best = (score, index)
     if best and best[0] >= 70:
