@@ -45,7 +45,7 @@ def item_lines(size: int) -> list[str]:
     while total < size:
         item += 1
         line = (
-            f"{item}. {UNITS[item % len(UNITS)]} rà soát, cập nhật quy trình nội bộ số {item} theo "
+            f"{item % 999 + 1}. {UNITS[item % len(UNITS)]} rà soát, cập nhật quy trình nội bộ số {item} theo "
             f"tiêu chuẩn ISO 9001:2015, báo cáo kết quả về Văn phòng Sở trước ngày {item % 28 + 1}/11/2025."
         )
         lines.append(line)
