@@ -161,3 +161,23 @@ def test_a_table_row_continued_on_many_lines_is_joined_once() -> None:
     rows += ["| 1 | Rà soát văn bản"] + [f"tiếp dòng {k}" for k in range(3)]
     [table] = [b for b in markdown_blocks("\n".join(rows)) if b.kind == "table"]
     assert "tiếp dòng 0 tiếp dòng 1 tiếp dòng 2" in " ".join(" ".join(row) for row in table.rows)
+
+
+def test_long_texts_are_folded_once_and_let_go_when_the_plan_is_read() -> None:
+    from bot.core import text
+    from bot.core.importing.reader import read_plan
+
+    calls: list[str] = []
+
+    @text.remember_long
+    def upper(value: str) -> str:
+        calls.append(value)
+        return value.upper()
+
+    long = "a" * text.LONG_TEXT
+    assert upper(long) == upper(long) == long.upper() and len(calls) == 1
+    assert upper("ab") == upper("ab") == "AB" and len(calls) == 3  # short texts are not kept
+    sentence = "Sở Tư pháp báo cáo kết quả về Văn phòng Sở trước ngày 15/11/2025. "
+    head = "**KẾ HOẠCH**\n\nTriển khai nhiệm vụ năm 2025\n\n**I. TỔ CHỨC THỰC HIỆN**\n\n"
+    read_plan((head + sentence * 200).encode(), "long.md", ImportOptions(today=date(2025, 1, 5)))
+    assert all(not kept for kept in text._KEPT)

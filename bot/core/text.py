@@ -18,8 +18,10 @@ _SPACES = re.compile(r"\s+")
 def remember_long(func: Callable[[str], str]) -> Callable[[str], str]:
     """`func` (pure, on text) with its last few results on LONG texts kept: the steps of reading a
     plan fold the same long paragraph one after another, and each would pass over all of it
-    again. Short texts are not kept (computing is cheaper than keeping them)."""
+    again. Short texts are not kept (computing is cheaper than keeping them); `forget_long_texts`
+    lets the kept ones go (the plan reader calls it when a plan is read)."""
     kept: dict[str, str] = {}
+    _KEPT.append(kept)
 
     @functools.wraps(func)
     def remembered(text: str) -> str:
@@ -37,6 +39,13 @@ def remember_long(func: Callable[[str], str]) -> Callable[[str], str]:
 
 
 LONG_TEXT = 4096
+_KEPT: list[dict[str, str]] = []
+
+
+def forget_long_texts() -> None:
+    """Let go of the long texts `remember_long` keeps (a plan's paragraphs once it is read)."""
+    for kept in _KEPT:
+        kept.clear()
 
 
 def nfc(text: str | None) -> str:
