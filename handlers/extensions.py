@@ -18,7 +18,7 @@ from bot.core.domain import OccurrenceStatus, TaskView, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
-from bot.core.results import parse_extension
+from bot.core.results import extension_decisions, parse_extension
 from handlers import results
 from handlers.requests import payload_id
 from handlers.results_chat import fresh, stamp
@@ -129,6 +129,7 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
     )
     who = esc(turn.req.display_name or (turn.user.name if turn.user else "") or turn.req.account)
     replies = []
+    approve, reject = extension_decisions(ext.id)
     for address, language in await _deciders(turn, task):
         with use_language(language):
             replies.append(
@@ -141,7 +142,7 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
                             old=f"{occ.due:%d/%m/%Y}", new=f"{new_due:%d/%m/%Y}", reason=esc(reason), who=who
                         ),
                     ],
-                    buttons=[[Button(_("Đồng ý"), f"xa:{ext.id}"), Button(_("Từ chối"), f"xr:{ext.id}")]],
+                    buttons=[[Button(_("Đồng ý"), approve), Button(_("Từ chối"), reject)]],
                     to=address,
                 )
             )
