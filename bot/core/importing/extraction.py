@@ -734,13 +734,24 @@ def resolve_agency(name: str, known: Iterable[str]) -> str:
     known = list(known)
     if not known:
         return name
+    # Only a damaged name is put back (the same letters but a few): a name as written keeps its
+    # own spelling and punctuation, so a plan reads the same whatever the directory holds and a
+    # re-import finds its tasks again (issue 26).
     exact = match_known(name, known)
-    if exact:
+    if exact and not _same_letters(exact, name):
         return exact
+    if exact:
+        return name
     parts = split_agencies(name)
     if len(parts) > 1:
-        return ", ".join(match_known(part, known) or part for part in parts)
+        fixed = [match_known(part, known) or part for part in parts]
+        if any(not _same_letters(f, p) for f, p in zip(fixed, parts, strict=True)):
+            return ", ".join(fixed)
     return name
+
+
+def _same_letters(a: str, b: str) -> bool:
+    return re.sub(r"[^a-z0-9]", "", fold(a)) == re.sub(r"[^a-z0-9]", "", fold(b))
 
 
 def clean_title(text: str) -> str:

@@ -242,10 +242,24 @@ def match_known(name: str, known: Iterable[str], threshold: float = 0.86) -> str
     return None
 
 
+def spelled_as_known(name: str, known: Iterable[str]) -> str | None:
+    """The known name written with the same letters as `name` (after folding case, diacritics
+    and punctuation), or None: what a clean document's name may take from the directory."""
+    key = re.sub(r"[^a-z0-9]", "", fold(name))
+    if not key:
+        return None
+    for candidate in known:
+        if re.sub(r"[^a-z0-9]", "", fold(candidate)) == key:
+            return nfc(candidate)
+    return None
+
+
 def proper_agency_name(raw: str, known: Iterable[str] = ()) -> str:
     """A header agency name in proper Vietnamese: a known agency, a typical type, or title case."""
     raw = nfc(raw).strip(" -–—_:;,.")
-    found = match_known(raw, known) or match_known(raw, AGENCY_TYPES, threshold=0.75)
+    # A known agency only restores the spelling of the same words (case, diacritics): the issuer
+    # and its province are read from the document, never borrowed from another plan (issue 26).
+    found = spelled_as_known(raw, known) or match_known(raw, AGENCY_TYPES, threshold=0.75)
     if found:
         return found
     words = fold_words(raw).split()
