@@ -23,7 +23,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.core.domain import Deadline, Kind, ParsedTask
 from bot.core.i18n import _
 from bot.core.importing.blocks import DocBlock
-from bot.core.importing.leads import split_agencies
+from bot.core.importing.leads import is_agency_name, split_agencies
 from bot.core.importing.options import Dating
 from bot.core.importing.plan_facts import match_known
 from bot.core.lang import vocabulary
@@ -194,34 +194,7 @@ _FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _SKIP_HEADINGS = ("muc dich", "yeu cau", "can cu", "kinh phi", "muc tieu", "quan diem", "ket qua dat duoc")
 _AGENCY_HEADS = vocabulary.NAME_STARTS + vocabulary.ROLE_STARTS
-_NOT_AGENCY = (
-    "ban hanh",
-    "phong chong",
-    "phong ngua",
-    "bao cao",
-    "bao dam",
-    "bao ve",
-    "dai hoi",
-    "hoi nghi",
-    "to chuc",
-    "cac noi dung",
-    "cac nhiem vu",
-    "cac chi so",
-    "cac van ban",
-    "cac giai phap",
-    "cac hoat dong",
-    "doi moi",
-    "cuc bo",
-    "so hoa",
-    "so lieu",
-    "truong hop",
-    "thi truong",
-    "doi tuong",
-    "san pham",
-    "cac san pham",
-    "du an",
-    "tieu du an",
-)
+_NOT_AGENCY = vocabulary.NOT_NAME_STARTS
 # Bodies whose name has no capitalised word after its type ("Công an tỉnh", "Ủy ban nhân dân các
 # xã, phường", "Bộ Chỉ huy Quân sự tỉnh"), and the words that introduce a unit in a heading.
 _NAMED_BODIES = (
@@ -517,7 +490,10 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
             head_words = head.split()
             got = " ".join(words[: len(head_words)])
             if got == head or (
-                len(head) >= 5 and len(got) == len(head) and Levenshtein.normalized_similarity(got, head) >= 0.8
+                len(head) >= 5
+                and len(got) == len(head)
+                and first not in vocabulary.LEVELS  # "Phường Trúc Lâm" is a place, not "Thường trực"
+                and Levenshtein.normalized_similarity(got, head) >= 0.8
             ):  # scanner damage substitutes letters; "phường" is not a damaged "phòng"
                 head_len = len(head_words)
                 break
@@ -642,6 +618,9 @@ def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
     if match:
         offset, told = match.end(), True
     verb = _VERB_RE.search(folded, offset)
+    while verb is not None and vocabulary.is_bare_kind(fold_words(text[offset : verb.start()])):
+        # "Sở Xây dựng chủ trì …": "xây dựng" is the Sở's name here, not its verb
+        verb = _VERB_RE.search(folded, verb.end())
     if verb is None or verb.start() - offset < 3:
         return None
     subject = nfc(text[offset : verb.start()]).strip(" ,;:-–")
@@ -658,6 +637,27 @@ _TO = re.compile(
 _WITH = re.compile(
     r"phoi hop\s+(?:chat che\s+)?voi\s+([^,;.()]{3,80}?)(?=\s+(?:de|trong|thuc hien|xay dung|trien khai|tham muu|to chuc)\b|[;.(]|$)"
 )
+
+
+_COOPERATING = re.compile(r"(?<![\w&])phoi hop\s+(?:chat che\s+)?(?:voi\s+)?")
+_PARTNERS_END = re.compile(
+    r"\s+(?:de|trong|nham|theo|tai|cho|ve)\s|[.;:(]|\s+-\s|"
+    + _VERB_RE.pattern.replace("(?<![\\w&])", "(?<=\\s)")
+)
+
+
+def partners_in(text: str) -> str:
+    """The units a sentence works with: "… chủ trì, phối hợp với Sở A, UBND các phường tổ chức
+    …" → "Sở A, UBND các phường" (up to the next verb or clause); "" when it names none."""
+    folded = fold_aligned(text)
+    found = _COOPERATING.search(folded)
+    if found is None:
+        return ""
+    end = _PARTNERS_END.search(folded, found.end())
+    stop = end.start() if end else len(folded)
+    names = nfc(text[found.end() : stop]).strip(" ,;:.-–")
+    kept = [name for name in split_agencies(names) if is_agency_name(name)]
+    return ", ".join(kept)
 
 
 def receivers(text: str) -> list[str]:
@@ -734,14 +734,12 @@ def resolve_agency(name: str, known: Iterable[str]) -> str:
     known = list(known)
     if not known:
         return name
-    # Only a damaged name is put back (the same letters but a few): a name as written keeps its
-    # own spelling and punctuation, so a plan reads the same whatever the directory holds and a
-    # re-import finds its tasks again (issue 26).
+    # A list is rewritten only when a name in it is damaged (letters, not just diacritics, off):
+    # a list as written keeps its own punctuation, so a plan reads the same whatever the
+    # directory holds and a re-import finds its tasks again (issue 26).
     exact = match_known(name, known)
-    if exact and not _same_letters(exact, name):
-        return exact
     if exact:
-        return name
+        return exact
     parts = split_agencies(name)
     if len(parts) > 1:
         fixed = [match_known(part, known) or part for part in parts]
@@ -1091,4 +1089,5 @@ def _duty_tasks(ctx: _Context, block: Item) -> None:
     deadline = rest[chosen.start : chosen.end] if chosen else ""
     title = _without(rest, chosen)
     title = re.split(r"\s+(?:để|de)\s+(?:làm|lam)\s+(?:cơ sở|co so)\b", title)[0]
-    ctx.add(title, subject, block.source, deadline=deadline, partners=", ".join(receivers(rest)))
+    partners = partners_in(rest) or ", ".join(receivers(rest))
+    ctx.add(title, subject, block.source, deadline=deadline, partners=partners)

@@ -96,9 +96,18 @@ def header_lines(text: str, limit: int = 14) -> list[str]:
     lines = [nfc(line) for line in text.splitlines()]
     lines = [line for line in lines if line][:40]
     for index, line in enumerate(lines[:limit]):
-        if _TITLE_WORD.match(fold_words(line)) and len(fold_words(line)) <= 14:
+        if is_title_line(line, first=index == 0):
             return lines[:index]
     return lines[:6]
+
+
+def is_title_line(line: str, *, first: bool = False) -> bool:
+    """The document's title line: "KẾ HOẠCH" alone, or a heading "# Kế hoạch … năm 2022" (a
+    Markdown heading, or the document's `first` line): a title, never the issuer nor an agency."""
+    folded = fold_words(line)
+    if not _TITLE_WORD.match(folded):
+        return False
+    return len(folded) <= 14 or ((first or line.lstrip().startswith("#")) and len(folded.split()) <= 40)
 
 
 def plan_facts(text: str, known_agencies: Iterable[str] = ()) -> tuple[str | None, str | None, date | None]:
@@ -117,8 +126,14 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
     """
     lines = [nfc(line) for line in text.splitlines()][:80]
     title: str | None = None
+    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
     for index, line in enumerate(lines):
-        if line and _TITLE_WORD.match(fold_words(line)) and len(fold_words(line)) <= 14:
+        if line and is_title_line(line, first=index == first):
+            heading = len(fold_words(line)) > 14 and (index == first or line.lstrip().startswith("#"))
+            line = line.lstrip("# ").strip()
+            if heading:  # "# Kế hoạch … năm 2022": the whole title on its line
+                title = line
+                break
             parts = [line] if len(fold_words(line)) > 9 else []
             for following in lines[index + 1 : index + 6]:
                 folded = fold_words(following)
