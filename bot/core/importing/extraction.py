@@ -689,6 +689,8 @@ class _Context:
     task_level: int | None = None  # the level of the unit's tasks (deeper items add to the task)
     skip_level: int | None = None  # inside a section that holds no tasks (purpose, basis…)
     partner_notes: list[tuple[str, str, str]] = field(default_factory=list)  # (unit, text, source)
+    # "a) Chủ trì, phối hợp với X:" over a unit's items: (the unit, X), the partners of its items
+    role_partners: tuple[str, str] | None = None
 
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
@@ -705,6 +707,11 @@ class _Context:
         title = clean_title(title)
         if len(fold_words(title)) < 4 or _CATCH_ALL.search(fold_words(title)):
             return
+        if not partners:
+            # "… chủ trì, phối hợp với X, Y tổ chức …" in the item; else its role sub-heading's
+            partners = partners_in(title)
+            if not partners and self.role_partners and self.role_partners[0] == lead:
+                partners = self.role_partners[1]
         found = self.deadline(deadline) if deadline else Deadline("", Kind.UNSPECIFIED)
         task = ParsedTask(
             title=title,
@@ -903,6 +910,7 @@ def _unit_item(ctx: _Context, unit_name: str, block: Item, following: Item | Non
     ):
         # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
         ctx.task_level = None
+        ctx.role_partners = (unit_name, partners_in(block.text))
         return
     if ctx.task_level is None:
         ctx.task_level = block.level
