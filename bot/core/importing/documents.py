@@ -172,7 +172,7 @@ def _plan_facts(
     """
     title, plan_year = plan_title_and_year(text, signed)
     plan_year = options.year or plan_year or _common_year(text)
-    period = title_period(text)
+    period = title_period(text, plan_year)
     if year_of_next_plan and period is None and plan_year and signed and plan_year != signed.year:
         period = (plan_year, plan_year)  # next year's plan signed in November: its year
     return ParsedPlan(

@@ -313,9 +313,51 @@ _PERIOD = re.compile(r"\bgiai doan\s*(?:tu\s*(?:nam\s*)?)?(20\d\d)\s*(?:-|–|de
 _BODY_START = ("can cu", "thuc hien ", "theo de nghi", "kinh gui", "dieu 1", "i ", "phan i", "i.")
 
 
-def title_period(text: str) -> tuple[int, int] | None:
-    """The period a plan covers ("giai đoạn 2026 - 2030" in its title), from its title lines:
-    the lines above the first legal basis or body line, not a programme named in "Căn cứ …"."""
+# "từ nay đến năm 2030", "đến hết năm 2027", "năm 2025 và các năm tiếp theo": periods that start
+# with the plan (its year) or name their first year and run on.
+_UNTIL = re.compile(r"\b(?:tu nay\s+)?den\s+(?:het\s+)?nam\s+(20\d\d)\b")
+_ONWARDS = re.compile(r"\bnam\s+(20\d\d)\s+va\s+(?:cac|nhung)\s+nam\s+tiep\s+theo\b")
+ONWARDS_YEARS = 5  # "năm 2025 và các năm tiếp theo": 2025 and the four years after it
+_TIME_LINE = re.compile(r"^\W*(?:\d+[.)]\s*|[a-z][.)]\s*)?thoi gian(?:\s+(?:thuc hien|trien khai|ap dung))?\s*:")
+
+
+def title_period(text: str, start_year: int | None = None) -> tuple[int, int] | None:
+    """The period a plan covers, from its title lines (the lines above the first legal basis or
+    body line, not a programme named in "Căn cứ …"), else from a "Thời gian thực hiện: …" line
+    of its body: "giai đoạn 2026 - 2030"; "từ nay đến năm 2030", "đến hết năm 2027" (from
+    `start_year`, the plan's year); "năm 2025 và các năm tiếp theo" (`ONWARDS_YEARS` years)."""
+    found = _title_period(text)
+    if found is not None:
+        return found
+    lines = [fold(nfc(line)) for line in text.splitlines()[:60]]
+    timed = [line for line in text.splitlines()[:3000] if _TIME_LINE.match(fold(nfc(line)))]
+    candidates = [("title", "\n".join(_title_lines(lines)))] + [("time", fold(nfc(t))) for t in timed[:3]]
+    for where, line in candidates:
+        match = _PERIOD.search(line)
+        if match and int(match[1]) <= int(match[2]) and where == "time":
+            return int(match[1]), int(match[2])
+        match = _ONWARDS.search(line)
+        if match:
+            return int(match[1]), int(match[1]) + ONWARDS_YEARS - 1
+        match = _UNTIL.search(line)
+        # a title's bare "đến năm 2030" names the programme the plan carries out, not its period
+        if match and (where == "time" or "tu nay" in match[0]) and start_year and start_year <= int(match[1]):
+            return start_year, int(match[1])
+    return None
+
+
+def _title_lines(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for folded in lines:
+        if folded.startswith(_BODY_START) or folded.startswith("(") and "kem theo" in folded:
+            if out and any("ke hoach" in x or "chuong trinh" in x for x in out):
+                break
+            continue
+        out.append(folded)
+    return out
+
+
+def _title_period(text: str) -> tuple[int, int] | None:
     lines: list[str] = []
     for line in text.splitlines()[:60]:
         folded = fold(nfc(line))
