@@ -1,6 +1,7 @@
 """tests/data/tables/ke-hoach-kho-doc.xlsx: a task table with what issue 26 says was dropped."""
 import openpyxl
 from openpyxl.styles import Font
+
 wb = openpyxl.Workbook()
 ws = wb.active
 ws.title = "Kế hoạch"
