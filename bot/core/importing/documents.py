@@ -258,20 +258,39 @@ def docx_blocks(data: bytes) -> list[DocBlock]:
                 blocks.append(block)
         elif tag == "tbl":
             table_no += 1
-            table = Table(element, document)
-            rows: list[list[str]] = []
-            for row in table.rows:
-                cells: list[str] = []
-                seen: set[int] = set()
-                for cell in row.cells:
-                    if id(cell._tc) in seen:
-                        cells.append("")
-                        continue
-                    seen.add(id(cell._tc))
-                    cells.append(nfc(cell.text))
-                rows.append(cells)
-            blocks.extend(table_blocks(rows, _("bảng {n}").format(n=table_no)))
+            _word_table(element, document, Table, str(table_no), blocks, w)
     return drop_wrapper(blocks)
+
+
+def _word_table(element: Any, document: Any, table_type: Any, number: str, blocks: list[DocBlock], w: str) -> None:
+    """A Word table as blocks, then each table nested in its cells ("bảng 2.1"): a task table
+    inside a layout table is read too (issue 26). A cell's text is its own paragraphs with
+    tracked insertions accepted (deleted text is `w:delText`, never read)."""
+    table = table_type(element, document)
+    rows: list[list[str]] = []
+    nested: list[Any] = []
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                cells.append("")
+                continue
+            seen.add(id(cell._tc))
+            cells.append(_word_cell_text(cell._tc, w))
+            nested.extend(cell._tc.iterchildren(f"{w}tbl"))
+        rows.append(cells)
+    blocks.extend(table_blocks(rows, _("bảng {n}").format(n=number)))
+    for index, inner in enumerate(nested, start=1):
+        _word_table(inner, document, table_type, f"{number}.{index}", blocks, w)
+
+
+def _word_cell_text(tc: Any, w: str) -> str:
+    """The cell's own paragraphs (not those of a table nested in it), runs inside `w:ins` too."""
+    lines = []
+    for paragraph in tc.iterchildren(f"{w}p"):
+        lines.append("".join(t.text or "" for t in paragraph.iter(f"{w}t")))
+    return nfc("\n".join(lines))
 
 
 def _as_markdown(runs: list[tuple[str, bool]]) -> str:

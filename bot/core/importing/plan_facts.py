@@ -141,8 +141,10 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
                     if parts:
                         break
                     continue
-                if folded.startswith(("thuc hien", "can cu")) or len(following) > 120:
+                if folded.startswith(("thuc hien", "can cu", "phu luc")) or len(following) > 120:
                     break
+                if folded in ("tt", "stt") or re.match(r"^(?:[ivx]+|\d+|[a-z])[.)]\s", fold(following)):
+                    break  # a table's header, the first section: the body
                 parts.append(following)
                 if following.endswith((".", ":")):
                     break
