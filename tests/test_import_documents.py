@@ -250,3 +250,30 @@ def test_word_task_table_nested_in_a_layout_table_with_a_tracked_insertion() -> 
     ]
     assert plan.tasks[0].source == "bảng 1.1, hàng 2"
     assert (plan.issuer, plan.number, plan.title) == ("Sở Tư pháp", "15/KH-STP", "Công tác pháp chế năm 2022")
+
+
+@pytest.mark.parametrize("suffix", ["docx", "pdf"])
+def test_appendix_table_after_the_signature_word_and_pdf_alike(suffix: str) -> None:
+    """Issue 26 item 3: a decision with its appendix task table after the signature — a two-row
+    header ("Phân công" over "Cơ quan chủ trì" / "Cơ quan phối hợp"), a lead merged down over two
+    rows, a continuation row, a range in "Thời gian" (its end) — read alike from Word and PDF;
+    the decision's subject is the plan's title; the signer's title is no task."""
+    from pathlib import Path
+
+    from bot.core.importing.reader import read_plan
+
+    path = Path(__file__).resolve().parent / "data" / "tables" / f"qd-phu-luc-bang-gop.{suffix}"
+    plan = read_plan(path.read_bytes(), path.name, ImportOptions(today=date(2025, 3, 5)))
+    assert (plan.issuer, plan.number, plan.date, plan.title) == (
+        "Ủy ban nhân dân tỉnh Quảng Ngãi",
+        "20/QĐ-UBND",
+        date(2025, 3, 5),
+        "Ban hành Kế hoạch chuyển đổi số năm 2025",
+    )
+    assert [(t.title, t.lead, t.partners, t.dates) for t in plan.tasks] == [
+        ("Xây dựng cơ sở dữ liệu đất đai", "Sở Nông nghiệp và Môi trường", "Sở Tài chính, UBND các xã, phường", (date(2026, 12, 31),)),
+        ("Triển khai nền tảng số dùng chung và hướng dẫn các xã sử dụng", "Sở Khoa học và Công nghệ", "Các sở, ban, ngành", (date(2025, 9, 30),)),
+        ("Đào tạo kỹ năng số cho cán bộ", "Sở Nội vụ", "Sở Khoa học và Công nghệ", (date(2025, 9, 30),)),
+        ("Báo cáo kết quả thực hiện", "Sở Khoa học và Công nghệ", "", (date(2025, 12, 15),)),
+        ("Tổng kết đánh giá kế hoạch", "Sở Khoa học và Công nghệ", "", (date(2025, 12, 31),)),
+    ]

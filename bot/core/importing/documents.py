@@ -476,6 +476,7 @@ def _page_items(page: Any) -> tuple[list[_PageItem], int]:
     for table in tables:
         try:
             rows = [[nfc(cell) if cell else "" for cell in row] for row in table.extract()]
+            _fill_pdf_merges(table, rows)
         except Exception:
             continue
         items.append((table.bbox[1], "table", rows))
@@ -494,6 +495,25 @@ def _page_items(page: Any) -> tuple[list[_PageItem], int]:
         items.append((top, "line", (line_no, text, top, bottom)))
     items.sort(key=lambda item: item[0])
     return items, letters
+
+
+def _fill_pdf_merges(table: Any, rows: list[list[str]]) -> None:
+    """A cell merged down over several rows (a lead for a group of tasks) applies to each of
+    them, as in Word and Excel: a cell missing from a row whose column the box above spans."""
+    boxes = [list(row.cells) for row in table.rows]
+    for r in range(1, min(len(rows), len(boxes))):
+        row_top = min((b[1] for b in boxes[r] if b is not None), default=None)
+        if row_top is None:
+            continue
+        for c, box in enumerate(boxes[r]):
+            if box is not None or c >= len(rows[r]) or rows[r][c]:
+                continue
+            above = next((k for k in range(r - 1, -1, -1) if c < len(boxes[k]) and boxes[k][c] is not None), None)
+            if above is None:
+                continue
+            owner = boxes[above][c]
+            if owner[3] > row_top + 1 and c < len(rows[above]):
+                rows[r][c] = rows[above][c]
 
 
 def _read_page(

@@ -499,6 +499,8 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
                 break
     if not head_len:
         return False
+    if folded_words in vocabulary.ROLE_STARTS:
+        return False  # "CHỦ TỊCH" over a signature: a person's title alone names no unit
     if strict_case is not None:
         # An agency name has a capitalised word after its type word ("Thanh tra Ban", not
         # "Thanh tra, kiểm tra"); "Các phòng, đơn vị" is a collective name.

@@ -150,6 +150,8 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
                     break
             title = nfc(" ".join(parts)) or None
             break
+    if title is None:
+        title = _decision_title(lines)
     found = _TITLE_YEAR.findall(fold(title or ""))
     title_year = int(found[-1]) if found else None
     if signed is None:
@@ -157,6 +159,22 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
     if title_year == signed.year + 1 and signed.month >= 10:
         return title, title_year  # next year's plan, signed at the end of this one
     return title, signed.year
+
+
+_DECISION_WORD = re.compile(r"^(?:quyet dinh|nghi quyet|chi thi|cong van)$")
+_SUBJECT = re.compile(r"^(?:ban hanh|ve viec|phe duyet|v/v)\b")
+
+
+def _decision_title(lines: list[str]) -> str | None:
+    """A decision's subject under its "QUYẾT ĐỊNH" line ("Ban hành Kế hoạch … năm 2025"): the
+    title of the plan it carries when the plan has no "KẾ HOẠCH" line of its own."""
+    for index, line in enumerate(lines[:60]):
+        if not _DECISION_WORD.match(fold_words(line)):
+            continue
+        for following in lines[index + 1 : index + 4]:
+            if following.strip():
+                return nfc(following.strip()) if _SUBJECT.match(fold(following.strip())) else None
+    return None
 
 
 def _plan_number(head: list[str]) -> str | None:

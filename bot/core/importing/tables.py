@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -137,6 +138,12 @@ class _RowReader:
         if _is_section(cells, values, next_cells, self.columns):
             return None
         title = values.get("title", "")
+        if self._continues(values):
+            # "và hướng dẫn các xã sử dụng" alone in the title cell, under a task: the rest of
+            # that task's text wrapped into a row of its own
+            last = self.tasks[-1]
+            self.tasks[-1] = replace(last, title=nfc(f"{last.title} {title}"))
+            return None
         if not title:
             where = self.where(row_number)
             self.errors.append(_("{where}: thiếu tên nhiệm vụ, bỏ qua dòng này.").format(where=where))
@@ -183,6 +190,13 @@ class _RowReader:
             )
         )
         return None
+
+    def _continues(self, values: dict[str, str]) -> bool:
+        """A continuation row: only a title that goes on in lower case, under a task."""
+        title = values.get("title", "")
+        if not self.tasks or not title or not title[:1].islower():
+            return False
+        return not any(value for name, value in values.items() if name != "title")
 
     def _deadline(self, text: str) -> Deadline | None:
         """Parse once per distinct phrase: plans repeat "Quý II/2022" hundreds of times."""
