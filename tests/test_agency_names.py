@@ -108,3 +108,30 @@ async def test_no_fragment_becomes_an_agency(sqlite_url: str) -> None:
         assert sum("không phải tên một cơ quan" in w for w in report.parsed.warnings) == 2
     finally:
         await st.close()
+
+
+def test_partners_from_field_lines_lists_split_collectives_whole() -> None:
+    text = (
+        "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI\nSố: 3/KH-UBND\nQuảng Ngãi, ngày 5 tháng 3 năm 2025\n\nKẾ HOẠCH\n"
+        "Chuyển đổi số năm 2025\n\n1. Xây dựng kho dữ liệu dùng chung của tỉnh\n"
+        "- Cơ quan chủ trì: Sở Khoa học và Công nghệ\n"
+        "- Phối hợp: Sở Tài chính; Sở Nội vụ; các cơ quan, đơn vị liên quan\n- Thời gian: Quý III/2025\n"
+        "2. Tập huấn kỹ năng số cho cán bộ\n- Đơn vị chủ trì: Sở Nội vụ\n"
+        "- Cơ quan phối hợp: UBND các xã, phường\n- Thời gian hoàn thành: tháng 10/2025\n"
+    )
+    first, second = plan_from_text(text, ImportOptions(today=date(2025, 3, 5))).tasks
+    assert split_agencies(first.partners) == ["Sở Tài chính", "Sở Nội vụ", "các cơ quan, đơn vị liên quan"]
+    assert split_agencies(second.partners) == ["UBND các xã, phường"]
+
+
+def test_partners_in_real_plans_sentence_and_role_heading() -> None:
+    """qd-2954 (Sơn La): "a) Chủ trì, phối hợp với …" over a unit's bullets gives their partners;
+    kh-153 (Cần Thơ): "Chủ trì, phối hợp với …" inside the item."""
+    son_la = DATA / "plans-real" / "qd-2954-2025-ubnd-son-la-xuat-khau.md"
+    plan = read_plan(son_la.read_bytes(), son_la.name, ImportOptions(today=date(2025, 11, 20)))
+    led = [t for t in plan.tasks if t.lead == "Sở Công Thương"]
+    assert led and all(t.partners for t in led[:3])
+    can_tho = DATA / "plans-real" / "kh-153-2025-ubnd-can-tho-phong-chong-ma-tuy.md"
+    plan = read_plan(can_tho.read_bytes(), can_tho.name, ImportOptions(today=date(2025, 11, 17)))
+    item = next(t for t in plan.tasks if t.title.startswith("Chủ trì, phối hợp với các đơn vị liên quan tổ chức tập huấn"))
+    assert item.partners == "các đơn vị liên quan"
