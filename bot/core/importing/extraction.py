@@ -651,6 +651,9 @@ _PARTNERS_END = re.compile(
 def partners_in(text: str) -> str:
     """The units a sentence works with: "… chủ trì, phối hợp với Sở A, UBND các phường tổ chức
     …" → "Sở A, UBND các phường" (up to the next verb or clause); "" when it names none."""
+    low = text.lower()
+    if "hợp" not in low and "hop" not in low:  # cheap: most items name no partner
+        return ""
     folded = fold_aligned(text)
     found = _COOPERATING.search(folded)
     if found is None:

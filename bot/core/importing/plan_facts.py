@@ -350,7 +350,11 @@ def title_period(text: str, start_year: int | None = None) -> tuple[int, int] | 
     if found is not None:
         return found
     lines = [fold(nfc(line)) for line in text.splitlines()[:60]]
-    timed = [line for line in text.splitlines()[:3000] if _TIME_LINE.match(fold(nfc(line)))]
+    timed = [
+        line
+        for line in text.splitlines()[:3000]
+        if "gian" in line[:40].lower() and _TIME_LINE.match(fold(nfc(line)))
+    ]
     candidates = [("title", "\n".join(_title_lines(lines)))] + [("time", fold(nfc(t))) for t in timed[:3]]
     for where, line in candidates:
         match = _PERIOD.search(line)
