@@ -643,7 +643,8 @@ _WITH = re.compile(
 
 _COOPERATING = re.compile(r"(?<![\w&])phoi hop\s+(?:chat che\s+)?(?:voi\s+)?")
 _PARTNERS_END = re.compile(
-    r"\s+(?:de|trong|nham|theo|tai|cho|ve)\s|[.;:(]|\s+-\s|"
+    r"\s+(?:de|trong|nham|theo|tai|cho|ve|nang cao|day manh|bo tri|su dung|tuyen truyen|quan ly|giam sat"
+    r"|ho tro|xu ly|cung cap|tham gia|van dong|hoan thien|phat hien|dau tranh)\s|[.;:(]|\s+-\s|"
     + _VERB_RE.pattern.replace("(?<![\\w&])", "(?<=\\s)")
 )
 

@@ -150,10 +150,12 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
                     break
             title = nfc(" ".join(parts)) or None
             break
-    if title is None:
-        title = _decision_title(lines)
     found = _TITLE_YEAR.findall(fold(title or ""))
     title_year = int(found[-1]) if found else None
+    if title is None:
+        # a decision's subject names the plan (its title), not the plan's year: the decision
+        # may issue next year's plan or one ending later
+        title = _decision_title(lines)
     if signed is None:
         return title, title_year
     if title_year == signed.year + 1 and signed.month >= 10:
