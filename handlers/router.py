@@ -148,23 +148,32 @@ class Router:
             await self.conv.state.show_buttons(address, buttons)
 
     async def handle(self, req: Request) -> list[Reply]:
-        """Never raises for bad input; an unexpected error is logged and answered with an apology."""
+        """Never raises for bad input or a failing database. One error boundary covers the whole
+        turn — reading the account, the handler's reads and writes, remembering the buttons shown —
+        so a fault gives its one sentence (full disk, read-only, locked, vanished) and the next
+        turn starts afresh (a database that recovered is simply used again)."""
         req.text = (req.text or "")[:MAX_TEXT]
-        user = await self.ctx.storage.user(req.account)
-        turn = Turn(self.ctx, req, user, await self.is_admin(req.account, user), outbox=self.outbox)
-        with use_language(turn.language):
+        language = "vi"
+        with use_language(language):
             try:
-                replies = await self._dispatch(turn)
+                user = await self.ctx.storage.user(req.account)
+                turn = Turn(self.ctx, req, user, await self.is_admin(req.account, user), outbox=self.outbox)
+                language = turn.language
+                with use_language(language):
+                    replies = await self._dispatch(turn)
+                    chat = req.chat
+                    for reply in replies:
+                        if reply.buttons:  # remembered where they are shown, so "1" there presses the first
+                            await self.conv.state.show_buttons(
+                                reply.to or chat, [b for row in reply.buttons for b in row]
+                            )
             except UserError as exc:  # the database is full, unreachable…: one sentence, logged
                 log.warning("could not handle a request from %s: %s", req.account, exc)
                 replies = [Reply([esc(str(exc))])]
             except Exception:
                 log.exception("error handling %s from %s", (req.text or req.callback or "")[:80], req.account)
-                replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
-        chat = req.chat
-        for reply in replies:
-            if reply.buttons:  # remembered where they are shown, so "1" there presses the first
-                await self.conv.state.show_buttons(reply.to or chat, [b for row in reply.buttons for b in row])
+                with use_language(language):
+                    replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
         return replies
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
@@ -324,7 +333,9 @@ def _split_command(text: str, bot_username: str) -> tuple[str | None, str]:
 
 
 def _is_number(text: str) -> bool:
-    return text.strip().rstrip(".").isdigit()
+    """Only ASCII digits choose ("²", "①", "١", "𝟏" are text, never a button)."""
+    stripped = text.strip().rstrip(".")
+    return stripped.isascii() and stripped.isdigit() and len(stripped) <= 3
 
 
 def _numbered_choice(text: str, buttons: list[Button] | None) -> Button | None:
@@ -332,6 +343,6 @@ def _numbered_choice(text: str, buttons: list[Button] | None) -> Button | None:
     if not buttons:
         return None
     stripped = text.strip().rstrip(".")
-    if stripped.isdigit() and 1 <= int(stripped) <= len(buttons):
+    if _is_number(stripped) and 1 <= int(stripped) <= len(buttons):
         return buttons[int(stripped) - 1]
     return None

@@ -7,6 +7,7 @@ command (including /import PATH) at once. Buttons show as numbered choices: type
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from handlers.requests import Request
 from handlers.router import Router
 
 CONSOLE_ACCOUNT = "local"
+
+log = logging.getLogger(__name__)
 
 
 def render(reply: Reply) -> str:
@@ -91,6 +94,11 @@ async def run_console(
         if missing is not None:
             print(missing, file=stdout, flush=True)
             continue
-        for reply in await router.handle(_request(line.rstrip("\n"))):
+        try:
+            replies = await router.handle(_request(line.rstrip("\n")))
+        except Exception:  # the router answers every fault itself; this is the last net
+            log.exception("console turn failed")
+            replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
+        for reply in replies:
             prefix = f"[→ {reply.to}] " if reply.to and reply.to != f"console:{CONSOLE_ACCOUNT}" else ""
             print(prefix + render(reply), file=stdout, flush=True)
