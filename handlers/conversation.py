@@ -20,9 +20,11 @@ from typing import Any
 
 from bot.core.address import Address
 from bot.core.domain import ParsedPlan
+from bot.core.i18n import _
 from bot.core.importing.plan_json import plan_from_json, plan_to_json
 from bot.core.replies import Button, Reply
 from bot.delivery.ports import DeliveryError, Outbox
+from handlers.commands import Command, Wait
 from handlers.context import AppContext
 from handlers.requests import Request
 from storage import Storage
@@ -69,11 +71,16 @@ class ChatState:
     def __init__(self, storage: Storage, clock: Callable[[], datetime]) -> None:
         self.storage, self.clock = storage, clock
 
-    async def waiting(self, account: Address) -> tuple[str, Any] | None:
+    async def waiting(self, account: Address) -> tuple[Wait, Any] | None:
         found = await self.storage.conversation(f"wait:{account}", now=self.clock())
-        return (found["what"], found.get("data")) if found else None
+        if not found:
+            return None
+        try:
+            return Wait(found["what"]), found.get("data")
+        except ValueError:  # a wait this code no longer has
+            return None
 
-    async def wait_for(self, account: Address, what: str, data: Any = None) -> None:
+    async def wait_for(self, account: Address, what: Wait, data: Any = None) -> None:
         await self.storage.set_conversation(
             f"wait:{account}", {"what": what, "data": data}, expires_at=self.clock() + WAITING_TTL
         )
@@ -172,3 +179,12 @@ class Conversation:
     @classmethod
     def of(cls, storage: Storage, clock: Callable[[], datetime]) -> Conversation:
         return cls(ChatState(storage, clock), PendingImports(storage, clock))
+
+
+async def cancel(turn: Turn, conv: Conversation) -> list[Reply]:
+    """/huy: end whatever the bot waits for from this account."""
+    await conv.state.stop_waiting(turn.req.account)
+    return [Reply([_("Đã huỷ.")])]
+
+
+COMMANDS = (Command("huy", cancel, None, ("cancel",), None),)

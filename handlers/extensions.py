@@ -18,7 +18,9 @@ from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
 from bot.core.results import parse_extension
+from bot.core.text import fold
 from handlers import results
+from handlers.commands import Buttons, Command, Payload, Wait
 from handlers.requests import payload_id
 from handlers.results_chat import fresh, stamp
 from storage.results import ExtensionRecord
@@ -26,8 +28,17 @@ from storage.results import ExtensionRecord
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
 
-WAITS = ("ext_date", "ext_reject")
+WAITS = (Wait.EXT_DATE, Wait.EXT_REASON, Wait.EXT_REJECT)
+CHOOSE = Payload("ext")
+APPROVE = Payload("xa")
+REJECT = Payload("xr")
 MENU_LIMIT = 10
+_ASK_EXTENSION = {"xin gia han", "gia han", "toi muon xin gia han", "xin gia han thoi han"}
+
+
+def asks_for_extension(text: str) -> bool:
+    """ "xin gia hạn" typed in words opens the same menu as /giahan."""
+    return fold(text).strip(" .!?") in _ASK_EXTENSION
 
 
 def _actor(turn: Turn) -> results.Actor:
@@ -45,7 +56,7 @@ async def menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ) in enumerate(items[:MENU_LIMIT], 1):
         blocks.append(f"{n}. {occ.due:%d/%m/%Y} — {esc(task.title)}")
-        buttons.append([Button(f"⏳ {n}. {task.title[:40]}", f"ext:{occ.id}")])
+        buttons.append([Button(f"⏳ {n}. {task.title[:40]}", CHOOSE.build(occ.id))])
     return [Reply(blocks, buttons=buttons)]
 
 
@@ -58,7 +69,7 @@ async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
         return [Reply([_("Việc này không còn mở.")])]
     if found[1].is_report:
         return [Reply([_("Việc thường xuyên không có thời hạn nên không cần gia hạn.")])]
-    await conv.state.wait_for(turn.req.account, "ext_date", stamp(turn, ref))
+    await conv.state.wait_for(turn.req.account, Wait.EXT_DATE, stamp(turn, ref))
     return [
         Reply(
             [
@@ -98,7 +109,7 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
     if not isinstance(ref, int):
         await conv.state.stop_waiting(turn.req.account)
         return None
-    if what == "ext_reject":
+    if what == Wait.EXT_REJECT:
         return await _rejected_with_reason(turn, conv, ref)
     parsed = parse_extension(turn.req.text, today=turn.ctx.today())
     found = await turn.ctx.storage.occurrence(ref)
@@ -131,7 +142,7 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
                             old=f"{occ.due:%d/%m/%Y}", new=f"{new_due:%d/%m/%Y}", reason=esc(reason), who=who
                         ),
                     ],
-                    buttons=[[Button(_("Đồng ý"), f"xa:{ext.id}"), Button(_("Từ chối"), f"xr:{ext.id}")]],
+                    buttons=[[Button(_("Đồng ý"), APPROVE.build(ext.id)), Button(_("Từ chối"), REJECT.build(ext.id))]],
                     to=address,
                 )
             )
@@ -170,7 +181,7 @@ async def decide_extension(turn: Turn, conv: Conversation, *, approve: bool, pay
     if ext.requested_by == turn.req.account or not await _may_decide(turn, ext.occurrence_id):
         return [Reply([_("Chỉ lãnh đạo của đơn vị chủ trì mới duyệt được đề nghị gia hạn.")])]
     if not approve:
-        await conv.state.wait_for(turn.req.account, "ext_reject", stamp(turn, ext.id))
+        await conv.state.wait_for(turn.req.account, Wait.EXT_REJECT, stamp(turn, ext.id))
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
     try:
         decided = await turn.ctx.storage.decide_extension(ext.id, approve=True, by=turn.req.account, at=turn.ctx.clock())
@@ -213,3 +224,18 @@ async def _tell(turn: Turn, ext: ExtensionRecord, *, approved: bool) -> list[Rep
         else _("Đã từ chối đề nghị gia hạn {title}.").format(title=title)
     )
     return [Reply([mine]), Reply([note], to=ext.requested_by)]
+
+
+COMMANDS = (
+    Command(
+        "giahan",
+        lambda t, c: menu(t),
+        lambda: _("Xin gia hạn một việc"),
+        ("extend", "extension"),
+    ),
+)
+BUTTONS = (
+    Buttons(CHOOSE, chosen),
+    Buttons(APPROVE, lambda t, c, rest: decide_extension(t, c, approve=True, payload=rest)),
+    Buttons(REJECT, lambda t, c, rest: decide_extension(t, c, approve=False, payload=rest)),
+)

@@ -17,6 +17,7 @@ from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
 from bot.core.replies import Reply
 from bot.core.text import fold
+from handlers.commands import Command
 from handlers.context import AppContext
 from handlers.importing import parse_file, save_parsed
 
@@ -101,3 +102,6 @@ def first_words(has_tasks: bool, agency: str | None, role: str) -> str:
     if has_tasks:
         return who + " " + _("Hỏi về việc của một cơ quan, hoặc gõ /help.")
     return who + " " + _("Chưa có kế hoạch nào: gõ /demo để nạp kế hoạch mẫu, hoặc /import ĐƯỜNG-DẪN-TỆP.")
+
+
+COMMANDS = (Command("demo", lambda t, c: load_demo(t), None, ("mau",), None),)

@@ -23,14 +23,13 @@ from bot.core.markup import esc
 from bot.core.replies import Reply
 from bot.core.text import fold
 from handlers import access
-from handlers.help import command_descriptions, help_reply
+from handlers.commands import Command
+from handlers.help import help_reply, menu_of
 
 if TYPE_CHECKING:
     from handlers.context import AppContext
     from handlers.conversation import Conversation, Turn
 
-ADMIN_ONLY = {"import", "moi", "kehoach"}
-MANAGER_UP = {"baocao", "lienket", "xuat"}
 _ROLE_WORDS = {
     "officer": Role.OFFICER,
     "canbo": Role.OFFICER,
@@ -205,12 +204,7 @@ class Menu:
 
 def commands_for(role: Role) -> list[tuple[str, str]]:
     """The menu of a role, in the current language."""
-    hidden = set()
-    if role is not Role.ADMIN:
-        hidden |= ADMIN_ONLY
-    if role is Role.OFFICER:
-        hidden |= MANAGER_UP
-    return [(name, text) for name, text in command_descriptions() if name not in hidden]
+    return menu_of(role)
 
 
 async def command_menus(ctx: AppContext, channel: str) -> list[Menu]:
@@ -247,3 +241,14 @@ async def account_menus(ctx: AppContext, address: Address) -> list[Menu]:
         with use_language(language):
             menus.append(Menu(account, language, commands_for(role)))
     return menus
+
+
+COMMANDS = (
+    Command("moi", lambda t, c: create_invite(t, t.req.bot_username), lambda: _("Tạo liên kết mời cán bộ (quản trị)"),
+            ("invite",), Role.ADMIN),
+    Command("id", lambda t, c: _answer(my_id(t)), lambda: _("Mã tài khoản của tôi"), ("myid", "ma"), None),
+)
+
+
+async def _answer(replies: list[Reply]) -> list[Reply]:
+    return replies

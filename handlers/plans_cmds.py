@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.domain import Role
 from bot.core.i18n import _
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
+from handlers.commands import Buttons, Command, Payload
 from handlers.requests import payload_id
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
 
 LIST_LIMIT = 20
+PLAN = Payload("plan", ("action", "plan_id"))
 
 
 async def plans(turn: Turn) -> list[Reply]:
@@ -37,9 +40,9 @@ async def plans(turn: Turn) -> list[Reply]:
             + _("{tasks} nhiệm vụ, {open} hạn chưa xong").format(tasks=plan.tasks, open=plan.open_occurrences)
         )
         if plan.archived:
-            buttons.append([Button(_("Khôi phục {plan}").format(plan=plan.label[:40]), f"plan:r:{plan.id}")])
+            buttons.append([Button(_("Khôi phục {plan}").format(plan=plan.label[:40]), PLAN.build("r", plan.id))])
         else:
-            buttons.append([Button(_("Lưu trữ {plan}").format(plan=plan.label[:40]), f"plan:a:{plan.id}")])
+            buttons.append([Button(_("Lưu trữ {plan}").format(plan=plan.label[:40]), PLAN.build("a", plan.id))])
     if len(found) > LIST_LIMIT:
         blocks.append(_("… và {count} kế hoạch khác (nhacviec plan list)").format(count=len(found) - LIST_LIMIT))
     return [Reply(blocks, buttons=buttons)]
@@ -67,3 +70,15 @@ async def on_plan_button(turn: Turn, payload: str) -> list[Reply]:
     else:
         text = _("Đã khôi phục kế hoạch {plan}.") if changed else _("Kế hoạch {plan} đang được theo dõi.")
     return [Reply([text.format(plan=label)])]
+
+
+COMMANDS = (
+    Command(
+        "kehoach",
+        lambda t, c: plans(t),
+        lambda: _("Các kế hoạch: lưu trữ, khôi phục (quản trị)"),
+        ("plans",),
+        Role.ADMIN,
+    ),
+)
+BUTTONS = (Buttons(PLAN, lambda t, c, rest: on_plan_button(t, rest)),)

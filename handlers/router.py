@@ -29,16 +29,14 @@ from bot.core.text import fold
 from bot.delivery.ports import Outbox
 from handlers import (
     access,
-    dashboard,
     extensions,
-    first_run,
     import_chat,
     onboarding,
-    plans_cmds,
     results_chat,
-    settings_cmds,
     tasks_cmds,
 )
+from handlers.catalog import ALIASES, BUTTONS, BY_NAME
+from handlers.commands import Wait
 from handlers.context import AppContext
 from handlers.conversation import Conversation, Turn
 from handlers.help import help_reply
@@ -48,34 +46,6 @@ from storage.users import UserRecord
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # a 10,000-character message is read only this far
-
-# Vietnamese command first, then English aliases.
-COMMANDS: dict[str, tuple[str, ...]] = {
-    "start": ("start", "batdau"),
-    "help": ("help", "trogiup", "huongdan"),
-    "viec": ("viec", "tasks", "mytasks"),
-    "quahan": ("quahan", "overdue"),
-    "sapden": ("sapden", "soon", "duesoon"),
-    "xong": ("xong", "done"),
-    "baocao": ("baocao", "report", "digest"),
-    "nhacnho": ("nhacnho", "reminders", "remind"),
-    "import": ("import", "nhap"),
-    "lang": ("lang", "ngonngu", "language"),
-    "lienket": ("lienket", "link"),
-    "huy": ("huy", "cancel"),
-    "kehoach": ("kehoach", "plans"),
-    "chuaxong": ("chuaxong", "undone", "hoantac"),
-    "dangthuchien": ("dangthuchien", "dang", "progress"),
-    "xuat": ("xuat", "export"),
-    "giahan": ("giahan", "extend", "extension"),
-    "demo": ("demo", "mau"),
-    "id": ("id", "myid", "ma"),
-    "moi": ("moi", "invite"),
-    "web": ("web", "trang", "dashboard"),
-}
-_ASK_EXTENSION = {"xin gia han", "gia han", "toi muon xin gia han", "xin gia han thoi han"}
-ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
-
 
 class Router:
     """Channel-agnostic handling of every message and button press."""
@@ -196,84 +166,54 @@ class Router:
         turn.args = args
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
-        if command is None and (social := await self._social_turn(turn, chat)) is not None:
+        if command is not None:
+            return await self._command(turn, command)
+        if (social := await self._social_turn(turn, chat)) is not None:
             return social
-        if command == "huy":
-            await self.conv.state.stop_waiting(req.account)
-            return [Reply([_("Đã huỷ.")])]
-        if command == "id":
-            return onboarding.my_id(turn)
-        if command == "start" and args:
-            invited = await onboarding.start_with_code(turn, self.conv, args)
-            if invited is not None:
-                self._menus_changed.add(req.account)
-                return invited
-        if command in ("start", "help"):
-            return await access.start(turn, self.conv) if command == "start" else [help_reply()]
-        if command == "lang":
-            return await settings_cmds.language(turn)
-        # A note or file after /xong, a progress note, an extension's date and reason (issue 17).
-        follow_up = await self.conv.state.waiting(req.account) if command is None else None
-        if follow_up is not None and follow_up[0] in results_chat.WAITS:
-            if (replies := await results_chat.evidence(turn, self.conv, follow_up)) is not None:
+        waiting = await self.conv.state.waiting(req.account)
+        if waiting is not None and waiting[0] in results_chat.WAITS:
+            if (replies := await results_chat.evidence(turn, self.conv, waiting)) is not None:
                 return replies
-        elif follow_up is not None and follow_up[0] in extensions.WAITS:
-            if (replies := await extensions.typed(turn, self.conv, follow_up)) is not None:
+        elif waiting is not None and waiting[0] in extensions.WAITS:
+            if (replies := await extensions.typed(turn, self.conv, waiting)) is not None:
                 return replies
-        if command == "xong" and req.file_name is not None and turn.approved:
-            return await results_chat.done_with_file(turn, self.conv)
-        if command == "demo":
-            return await first_run.load_demo(turn)
-        if req.file_name is not None or command == "import":
+        if req.file_name is not None:
             return await import_chat.on_import(turn, self.conv)
-
-        waiting = await self.conv.state.waiting(req.account) if command is None else None
-        if command is None and waiting is not None:
-            what, data = waiting
-            if what == "join_agency":
+        if waiting is not None:
+            if waiting[0] is Wait.JOIN_AGENCY:
                 return await access.agency_typed(turn, self.conv)
-            if what == "import_facts":
-                return await import_chat.facts_typed(turn, self.conv, data)
-            if what == "import_match":
-                return await import_chat.matches_typed(turn, self.conv, data)
-
+            elif waiting[0] is Wait.IMPORT_FACTS:
+                return await import_chat.facts_typed(turn, self.conv, waiting[1])
+            elif waiting[0] is Wait.IMPORT_MATCH:
+                return await import_chat.matches_typed(turn, self.conv, waiting[1])
         if not turn.approved:
             return await access.not_approved(turn, self.conv)
-        if command == "viec":
-            return await tasks_cmds.my_tasks(turn, status=None)
-        if command == "quahan":
-            return await tasks_cmds.my_tasks(turn, status="overdue")
-        if command == "sapden":
-            return await tasks_cmds.my_tasks(turn, status="due_soon")
-        if command == "xong":
-            return await tasks_cmds.done_menu(turn)
-        if command == "baocao":
-            return await tasks_cmds.report_command(turn)
-        if command == "nhacnho":
-            return await settings_cmds.reminders(turn)
-        if command == "lienket":
-            return await settings_cmds.link_group(turn)
-        if command == "kehoach":
-            return await plans_cmds.plans(turn)
-        if command == "giahan" or (command is None and fold(req.text).strip(" .!?") in _ASK_EXTENSION):
+        if extensions.asks_for_extension(req.text):
             return await extensions.menu(turn)
-        if command == "xuat":
-            from handlers.export import export_command
-
-            return await export_command(turn)
-        if command == "chuaxong":
-            return await results_chat.undo_menu(turn)
-        if command == "dangthuchien":
-            return await results_chat.progress_menu(turn)
-        if command == "moi":
-            return await onboarding.create_invite(turn, turn.req.bot_username)
-        if command == "web":
-            return await dashboard.web_command(turn)
-        if command is not None:
-            return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():
             return [help_reply()]
         return await tasks_cmds.question(turn)
+
+    async def _command(self, turn: Turn, name: str) -> list[Reply]:
+        """A command ends any wait of the account and runs (its least role checked by the handler
+        with that role's own sentence; approval here)."""
+        req = turn.req
+        found = BY_NAME.get(name)
+        if found is None:
+            return [Reply([_("Không có lệnh /{command}.").format(command=esc(name))]), help_reply()]
+        if found.name == "start" and turn.args:
+            invited = await onboarding.start_with_code(turn, self.conv, turn.args)
+            if invited is not None:
+                self._menus_changed.add(req.account)
+                return invited
+        if found.name == "xong" and req.file_name is not None and turn.approved:
+            return await results_chat.done_with_file(turn, self.conv)  # the file waits for its task
+        if req.file_name is not None and found.role is not None:
+            return await import_chat.on_import(turn, self.conv)
+        await self.conv.state.stop_waiting(req.account)
+        if found.role is not None and found.name != "import" and not turn.approved:
+            return await access.not_approved(turn, self.conv)
+        return await found.handler(turn, self.conv)
 
     async def _social_turn(self, turn: Turn, chat: Address) -> list[Reply] | None:
         """Thanks, goodbyes and greetings of an approved account get their short reply, and never
@@ -287,35 +227,16 @@ class Router:
         return [Reply(social_reply(kind))]
 
     async def _callback(self, turn: Turn, data: str) -> list[Reply]:
-        kind, _sep, rest = data.partition(":")
-        if kind == "join":
-            return await access.join_chosen(turn, self.conv, rest)
-        if kind in ("ap", "rj"):
-            replies = await access.decide_join(turn, self.conv, approve=kind == "ap", payload=rest)
-            self._menus_changed.update(r.to for r in replies if r.to)  # the account decided on
-            return replies
-        if kind == "imp":
-            return await import_chat.on_preview_button(turn, self.conv, rest)
-        if kind == "lang":
-            turn.args = rest
-            return await settings_cmds.language(turn)
-        if not turn.approved:
+        prefix, _sep, rest = data.partition(":")
+        entry = BUTTONS.get(prefix)
+        if entry is None:
+            return [Reply([_("Nút này đã hết hiệu lực.")])]
+        if not entry.public and not turn.approved:
             return await access.not_approved(turn, self.conv)
-        if kind == "done":
-            return await results_chat.on_done_button(turn, self.conv, rest)
-        if kind == "undo":
-            return await results_chat.on_undo_button(turn, rest)
-        if kind == "prog":
-            return await results_chat.on_progress_button(turn, self.conv, rest)
-        if kind == "dg":
-            return await settings_cmds.digest_button(turn, rest)
-        if kind == "ext":
-            return await extensions.chosen(turn, self.conv, rest)
-        if kind in ("xa", "xr"):
-            return await extensions.decide_extension(turn, self.conv, approve=kind == "xa", payload=rest)
-        if kind == "plan":
-            return await plans_cmds.on_plan_button(turn, rest)
-        return [Reply([_("Nút này đã hết hiệu lực.")])]
+        replies = await entry.handler(turn, self.conv, rest)
+        if prefix in (access.APPROVE_JOIN.prefix, access.REJECT_JOIN.prefix):
+            self._menus_changed.update(r.to for r in replies if r.to)  # the account decided on
+        return replies
 
 
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\S+))?\s*(.*)$", re.DOTALL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.domain import Role
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
@@ -11,11 +12,13 @@ from bot.core.results import due_label
 from bot.delivery.digests import digest_replies
 from handlers import results
 from handlers.ask import ask
+from handlers.commands import Command, Payload
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
 
 DONE_MENU_LIMIT = 10
+DONE = Payload("done")  # pressed: handlers.results_chat
 
 
 def _asker(turn: Turn) -> int | None:
@@ -59,7 +62,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ) in enumerate(items[:DONE_MENU_LIMIT], 1):
         blocks.append(f"{n}. {due_label(occ)} — {esc(task.title)}")
-        buttons.append([Button(f"✅ {n}. {task.title[:40]}", f"done:{occ.id}")])
+        buttons.append([Button(f"✅ {n}. {task.title[:40]}", DONE.build(occ.id))])
     if len(items) > DONE_MENU_LIMIT:
         blocks.append(
             ngettext("… và {n} việc khác", "… và {n} việc khác", len(items) - DONE_MENU_LIMIT).format(
@@ -81,3 +84,23 @@ async def report_command(turn: Turn) -> list[Reply]:
     if agency_id is None:
         return [Reply([_("Hãy ghi tên cơ quan: /baocao TÊN CƠ QUAN")])]
     return await digest_replies(turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True)
+
+
+COMMANDS = (
+    Command("viec", lambda t, c: my_tasks(t, status=None), lambda: _("Việc của tôi"), ("tasks", "mytasks")),
+    Command("quahan", lambda t, c: my_tasks(t, status="overdue"), lambda: _("Việc quá hạn"), ("overdue",)),
+    Command(
+        "sapden",
+        lambda t, c: my_tasks(t, status="due_soon"),
+        lambda: _("Việc sắp đến hạn (7 ngày tới)"),
+        ("soon", "duesoon"),
+    ),
+    Command("xong", lambda t, c: done_menu(t), lambda: _("Đánh dấu một việc đã xong"), ("done",)),
+    Command(
+        "baocao",
+        lambda t, c: report_command(t),
+        lambda: _("Báo cáo tổng hợp (lãnh đạo)"),
+        ("report", "digest"),
+        Role.MANAGER,
+    ),
+)
