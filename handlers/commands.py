@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.domain import Role
 from bot.core.replies import Reply
+from bot.core.text import fold
 from handlers.requests import payload_id
 
 if TYPE_CHECKING:
@@ -113,3 +114,21 @@ class Buttons:
 def menu_for(commands: list[Command], role: Role) -> list[tuple[str, str]]:
     """(name, help line) of the commands `role` may use, in the current language."""
     return [(c.name, c.help()) for c in commands if c.help is not None and c.allowed_for(role)]
+
+
+_YES = {"co", "dung", "u", "uh", "ok", "oke", "okay", "vang", "duoc", "dong y", "yes", "y", "phai", "dung roi", "co phai"}
+_NO = {"khong", "ko", "k", "kg", "sai", "khong phai", "no", "n", "khong dung", "thoi"}
+
+
+def yes_or_no(text: str) -> bool | None:
+    """ "có", "co", "đúng", "ừ", "ok", "vâng", "được" → True; "không", "ko", "sai" → False; anything
+    else None. Only meaningful while a proposal is open (the router checks)."""
+    words = fold(text).replace("đ", "d").strip(" .!?,").split()
+    while len(words) > 1 and words[-1] in ("a", "roi", "nhe", "nha", "ban", "a!"):
+        words.pop()  # "có ạ", "đúng rồi", "ok nhé"
+    phrase = " ".join(words)
+    if phrase in _YES:
+        return True
+    if phrase in _NO:
+        return False
+    return None

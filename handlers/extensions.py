@@ -21,6 +21,7 @@ from bot.core.results import parse_extension
 from bot.core.text import fold
 from handlers import results
 from handlers.commands import Buttons, Command, Payload, Wait
+from handlers.conversation import ask_to_confirm
 from handlers.requests import payload_id
 from handlers.results_chat import fresh, stamp
 from storage.results import ExtensionRecord
@@ -180,6 +181,14 @@ async def decide_extension(turn: Turn, conv: Conversation, *, approve: bool, pay
         return [Reply([_("Đề nghị này đã được xử lý.")])]
     if ext.requested_by == turn.req.account or not await _may_decide(turn, ext.occurrence_id):
         return [Reply([_("Chỉ lãnh đạo của đơn vị chủ trì mới duyệt được đề nghị gia hạn.")])]
+    if approve and not turn.confirmed:
+        found = await turn.ctx.storage.occurrence(ext.occurrence_id)
+        summary = _("Đồng ý gia hạn {title}: hạn {old} → {new}?").format(
+            title=f"<b>{esc(found[0].title)}</b>" if found else "—",
+            old=f"{ext.old_due:%d/%m/%Y}",
+            new=f"{ext.new_due:%d/%m/%Y}",
+        )
+        return await ask_to_confirm(turn, conv, summary, APPROVE.build(ext.id))
     if not approve:
         await conv.state.wait_for(turn.req.account, Wait.EXT_REJECT, stamp(turn, ext.id))
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]

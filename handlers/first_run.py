@@ -17,12 +17,13 @@ from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
 from bot.core.replies import Reply
 from bot.core.text import fold
-from handlers.commands import Command
+from handlers.commands import Buttons, Command, Payload
 from handlers.context import AppContext
+from handlers.conversation import ask_to_confirm
 from handlers.importing import parse_file, save_parsed
 
 if TYPE_CHECKING:
-    from handlers.conversation import Turn
+    from handlers.conversation import Conversation, Turn
 
 
 class UnknownRole(ValueError):
@@ -50,12 +51,15 @@ async def console_user(ctx: AppContext, address: Address, *, agency: str | None,
     return directory.full_name(agency_id)
 
 
-async def load_demo(turn: Turn) -> list[Reply]:
+async def load_demo(turn: Turn, conv: Conversation) -> list[Reply]:
     """/demo (console only): import the sample plan, dated around today, and suggest questions."""
     if turn.req.channel != "console":
         return [Reply([_("Lệnh /demo chỉ dùng trên console (nhacviec run khi chưa có token).")])]
     ctx = turn.ctx
     if fold(turn.args).strip() in ("xoa", "bo", "remove", "delete"):
+        if not turn.confirmed and await sample_warning(ctx) is not None:
+            summary = _("Xoá kế hoạch mẫu {plan} cùng mọi nhiệm vụ, kết quả và nhắc việc của nó. Đồng ý?")
+            return await ask_to_confirm(turn, conv, summary.format(plan=esc(DEMO_PLAN)), DEMO.build("xoa"))
         removed = await ctx.storage.remove_sample_plans(DEMO_PLAN, DEMO_FILE)
         if not removed:
             return [Reply([_("Không có kế hoạch mẫu nào để xoá.")])]
@@ -104,4 +108,13 @@ def first_words(has_tasks: bool, agency: str | None, role: str) -> str:
     return who + " " + _("Chưa có kế hoạch nào: gõ /demo để nạp kế hoạch mẫu, hoặc /import ĐƯỜNG-DẪN-TỆP.")
 
 
-COMMANDS = (Command("demo", lambda t, c: load_demo(t), None, ("mau",), None),)
+DEMO = Payload("demo", ("action",))
+
+
+async def _demo_button(turn: Turn, conv: Conversation, rest: str) -> list[Reply]:
+    turn.args = rest
+    return await load_demo(turn, conv)
+
+
+COMMANDS = (Command("demo", load_demo, None, ("mau",), None),)
+BUTTONS = (Buttons(DEMO, _demo_button, public=True),)

@@ -13,10 +13,11 @@ from bot.core.i18n import _
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
 from handlers.commands import Buttons, Command, Payload
+from handlers.conversation import ask_to_confirm
 from handlers.requests import payload_id
 
 if TYPE_CHECKING:
-    from handlers.conversation import Turn
+    from handlers.conversation import Conversation, Turn
 
 LIST_LIMIT = 20
 PLAN = Payload("plan", ("action", "plan_id"))
@@ -48,7 +49,7 @@ async def plans(turn: Turn) -> list[Reply]:
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_plan_button(turn: Turn, payload: str) -> list[Reply]:
+async def on_plan_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới quản lý được các kế hoạch.")])]
     action, _sep, ref = payload.partition(":")
@@ -57,10 +58,22 @@ async def on_plan_button(turn: Turn, payload: str) -> list[Reply]:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     plan = found[0]
     archive = action == "a"
+    label = f"<b>{esc(plan.label)}</b>"
+    if plan.archived == archive:  # an old button: the plan is already so
+        already = _("Kế hoạch {plan} đã được lưu trữ trước đó.") if archive else _("Kế hoạch {plan} đang được theo dõi.")
+        return [Reply([already.format(plan=label)])]
+    if not turn.confirmed:
+        summary = (
+            _("Lưu trữ kế hoạch {plan}: {open} hạn chưa xong sẽ không còn được nhắc. Đồng ý?")
+            if archive
+            else _("Khôi phục kế hoạch {plan}: {open} hạn chưa xong sẽ được nhắc lại. Đồng ý?")
+        )
+        return await ask_to_confirm(
+            turn, conv, summary.format(plan=label, open=plan.open_occurrences), PLAN.build(action, plan.id)
+        )
     changed = await turn.ctx.storage.set_plan_archived(
         plan.id, archived=archive, by=turn.req.account, at=turn.ctx.clock()
     )
-    label = f"<b>{esc(plan.label)}</b>"
     if archive:
         text = (
             _("Đã lưu trữ kế hoạch {plan}: không còn nhắc việc.")
@@ -81,4 +94,4 @@ COMMANDS = (
         Role.ADMIN,
     ),
 )
-BUTTONS = (Buttons(PLAN, lambda t, c, rest: on_plan_button(t, rest)),)
+BUTTONS = (Buttons(PLAN, on_plan_button),)

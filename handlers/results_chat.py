@@ -16,6 +16,7 @@ from bot.core.replies import Button, Reply
 from bot.core.results import due_label
 from handlers import results
 from handlers.commands import Buttons, Command, Payload, Wait
+from handlers.conversation import ask_to_confirm
 from handlers.requests import payload_id
 from handlers.tasks_cmds import DONE, done_menu
 
@@ -132,10 +133,21 @@ async def undo_menu(turn: Turn) -> list[Reply]:
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_undo_button(turn: Turn, payload: str) -> list[Reply]:
+async def on_undo_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     ref = payload_id(payload)
     if ref is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
+    if not turn.confirmed:
+        try:  # an old button (nothing to undo any more) or someone else's result: said at once
+            task = await results.undo_done(turn.ctx, ref, _actor(turn), check_only=True)
+        except UserError as exc:
+            return [Reply([esc(str(exc))])]
+        found = await turn.ctx.storage.occurrence(ref)
+        await conv.state.stop_waiting(turn.req.account)
+        summary = _("Hoàn tác kết quả của {title} ({due}): việc trở lại chưa xong. Đồng ý?").format(
+            title=_title(task), due=due_label(found[1]) if found else ""
+        )
+        return await ask_to_confirm(turn, conv, summary, UNDO.build(ref))
     try:
         task = await results.undo_done(turn.ctx, ref, _actor(turn))
     except UserError as exc:
@@ -197,6 +209,6 @@ COMMANDS = (
 )
 BUTTONS = (
     Buttons(DONE, on_done_button),
-    Buttons(UNDO, lambda t, c, rest: on_undo_button(t, rest)),
+    Buttons(UNDO, on_undo_button),
     Buttons(PROGRESS, on_progress_button),
 )

@@ -36,9 +36,9 @@ from handlers import (
     tasks_cmds,
 )
 from handlers.catalog import ALIASES, BUTTONS, BY_NAME
-from handlers.commands import Wait
+from handlers.commands import Wait, yes_or_no
 from handlers.context import AppContext
-from handlers.conversation import Conversation, Turn
+from handlers.conversation import CONFIRM, Choices, Conversation, Turn, confirmed_action
 from handlers.help import help_reply
 from handlers.requests import Request
 from storage.users import UserRecord
@@ -107,9 +107,9 @@ class Router:
         """A chat got a new address (a Telegram group upgraded to a supergroup): links follow it."""
         if await self.ctx.storage.move_chat(old, new):
             log.info("chat %s moved to %s; its link and reminders follow", old, new)
-        buttons = await self.conv.state.buttons(old)
-        if buttons:
-            await self.conv.state.show_buttons(new, buttons)
+        shown = await self.conv.state.choices(old)
+        if shown is not None and shown.live:
+            await self.conv.state.show_buttons(new, shown.buttons, prompt=shown.prompt)
 
     async def buttons_shown(self, address: Address, buttons: list[Button]) -> None:
         """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later
@@ -135,7 +135,10 @@ class Router:
                     for reply in replies:
                         if reply.buttons:  # remembered where they are shown, so "1" there presses the first
                             await self.conv.state.show_buttons(
-                                reply.to or chat, [b for row in reply.buttons for b in row]
+                                reply.to or chat,
+                                [b for row in reply.buttons for b in row],
+                                prompt=turn.command if reply.to is None else None,
+                                proposal=reply.proposal,
                             )
             except UserError as exc:  # the database is full, unreachable…: one sentence, logged
                 log.warning("could not handle a request from %s: %s", req.account, exc)
@@ -149,12 +152,18 @@ class Router:
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         req = turn.req
         chat = req.chat
-        if req.callback is None:
-            choice = (
-                _numbered_choice(req.text, await self.conv.state.buttons(chat)) if _is_number(req.text) else None
-            )
-            if choice is not None:
-                req.callback = choice.data
+        shown = await self.conv.state.choices(chat) if req.callback is None else None
+        if shown is not None and shown.live and shown.proposal and (answer := yes_or_no(req.text)) is not None:
+            req.callback = shown.buttons[0 if answer else -1].data  # "có" / "không" to an open proposal
+        if req.callback is None and _is_number(req.text):
+            if shown is not None and not shown.live:
+                return [_stale(shown.prompt)]
+            if shown is not None:
+                number = int(req.text.strip().rstrip("."))
+                if not 1 <= number <= len(shown.buttons):
+                    return [Reply([_("Hãy gõ một số từ 1 đến {n}.").format(n=len(shown.buttons))])]
+                req.callback = shown.buttons[number - 1].data
+        await self.conv.state.void_choices(chat)  # any other message or press: the list is old
         if req.callback is not None:
             return await self._callback(turn, req.callback)
 
@@ -163,12 +172,12 @@ class Router:
                 return []  # a sticker in a group is not the bot's business
             return [Reply([_("Nhắc Việc chỉ đọc tin nhắn chữ. Hãy gõ câu hỏi hoặc lệnh, ví dụ /help.")])]
         command, args = _split_command(req.text, req.bot_username)
-        turn.args = args
+        turn.args, turn.command = args, command
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
         if command is not None:
             return await self._command(turn, command)
-        if (social := await self._social_turn(turn, chat)) is not None:
+        if (social := self._social_turn(turn, shown)) is not None:
             return social
         waiting = await self.conv.state.waiting(req.account)
         if waiting is not None and waiting[0] in results_chat.WAITS:
@@ -215,19 +224,28 @@ class Router:
             return await access.not_approved(turn, self.conv)
         return await found.handler(turn, self.conv)
 
-    async def _social_turn(self, turn: Turn, chat: Address) -> list[Reply] | None:
+    def _social_turn(self, turn: Turn, shown: Choices | None) -> list[Reply] | None:
         """Thanks, goodbyes and greetings of an approved account get their short reply, and never
         become a note, a reason or an agency name (a wait stays open); an acknowledgement ("ok",
         "vâng") too, unless a choice is shown (a proposal's yes or no is the conversation's)."""
         if not turn.approved or turn.req.file_name is not None:
             return None
         kind = social_turn(fold(turn.req.text))
-        if kind is None or (kind == "ack" and await self.conv.state.buttons(chat)):
+        if kind is None or (kind == "ack" and shown is not None and shown.live):
             return None
         return [Reply(social_reply(kind))]
 
     async def _callback(self, turn: Turn, data: str) -> list[Reply]:
         prefix, _sep, rest = data.partition(":")
+        if prefix == CONFIRM.prefix:
+            decided = await confirmed_action(turn, self.conv, rest)
+            if decided is None:
+                return [Reply([_("Câu hỏi xác nhận này đã cũ; chưa làm gì cả. Hãy gõ lại lệnh.")])]
+            if not decided[0]:
+                return [Reply([_("Đã huỷ; không thay đổi gì.")])]
+            turn.confirmed = True
+            data = decided[1]
+            prefix, _sep, rest = data.partition(":")
         entry = BUTTONS.get(prefix)
         if entry is None:
             return [Reply([_("Nút này đã hết hiệu lực.")])]
@@ -259,11 +277,8 @@ def _is_number(text: str) -> bool:
     return stripped.isascii() and stripped.isdigit() and len(stripped) <= 3
 
 
-def _numbered_choice(text: str, buttons: list[Button] | None) -> Button | None:
-    """ "2" after a reply with buttons means the second button (channels without buttons)."""
-    if not buttons:
-        return None
-    stripped = text.strip().rstrip(".")
-    if _is_number(stripped) and 1 <= int(stripped) <= len(buttons):
-        return buttons[int(stripped) - 1]
-    return None
+def _stale(prompt: str | None) -> Reply:
+    """A number for a list that is no longer the latest, or too old: one sentence, no action."""
+    if prompt and prompt in BY_NAME:
+        return Reply([_("Danh sách này đã cũ — gõ lại /{command}.").format(command=prompt)])
+    return Reply([_("Danh sách này đã cũ; chưa làm gì cả. Hãy gõ lại lệnh hoặc câu hỏi.")])

@@ -74,7 +74,9 @@ async def test_chat_request_approved_by_the_agency_manager(chat: Chat) -> None:
     data = to_manager[-1].buttons[0][0].data
     assert "Chỉ lãnh đạo" in " ".join(await chat.say(callback=data, account="telegram:9"))
     assert "Chỉ lãnh đạo" in " ".join(await chat.say(callback=data, account="telegram:5"))
-    approved = " ".join(await chat.press("Đồng ý", account="telegram:8"))
+    asked = " ".join(await chat.press("Đồng ý", account="telegram:8"))
+    assert "30/06/2022 → 15/08/2022" in asked  # the one-line summary, then Có / Không
+    approved = " ".join(await chat.press("Có", account="telegram:8"))
     assert "Đã đồng ý gia hạn" in approved
     told = [r.text for a, r in chat.sent if a == "telegram:5" and "đã được đồng ý" in r.text]
     assert told and "15/08/2022" in told[-1]

@@ -78,7 +78,8 @@ async def test_demo_answers_the_suggested_questions_on_any_date(sqlite_url: str,
         assert "đã có" in again
         assert len(await storage.all_tasks()) == 12
         assert "/demo xoa" in (await sample_warning(ctx) or "")
-        assert "Đã xoá kế hoạch mẫu" in await _say(router, "/demo xoa")
+        assert "Đồng ý?" in await _say(router, "/demo xoa")
+        assert "Đã xoá kế hoạch mẫu" in await _say(router, "có")
         assert await storage.all_tasks() == [] and await sample_warning(ctx) is None
         assert "Không có kế hoạch mẫu" in await _say(router, "/demo xoa")
         assert "Không có việc" in await _say(router, "so tai nguyen moi truong nam nay")  # reloaded
