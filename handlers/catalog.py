@@ -20,6 +20,7 @@ from handlers import (
     results_chat,
     settings_cmds,
     tasks_cmds,
+    waits,
 )
 from handlers.commands import Buttons, Command
 
@@ -37,8 +38,9 @@ _MODULES = (
     help,
     access,
     conversation,
+    waits,
 )
-COMMANDS: tuple[Command, ...] = tuple(c for m in _MODULES for c in m.COMMANDS)
+COMMANDS: tuple[Command, ...] = tuple(c for m in _MODULES for c in getattr(m, "COMMANDS", ()))
 BUTTONS: dict[str, Buttons] = {
     b.payload.prefix: b for m in _MODULES for b in getattr(m, "BUTTONS", ())
 }

@@ -9,7 +9,7 @@ of the deployment. With no such manager the request goes to the admins.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.core.address import Address
@@ -112,19 +112,46 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
         return None
     if what == Wait.EXT_REJECT:
         return await _rejected_with_reason(turn, conv, ref)
-    parsed = parse_extension(turn.req.text, today=turn.ctx.today())
     found = await turn.ctx.storage.occurrence(ref)
     if found is None:
         await conv.state.stop_waiting(turn.req.account)
         return [Reply([_("Việc này không còn trong kế hoạch.")])]
     task, occ = found
-    if parsed is None:
-        return [Reply([_("Chưa thấy ngày hạn mới. Gõ ví dụ: 15/07/2022 chờ số liệu (hoặc /huy).")])]
-    new_due, reason = parsed
-    if new_due <= occ.due:
-        return [Reply([_("Hạn mới phải sau hạn hiện tại ({due}).").format(due=f"{occ.due:%d/%m/%Y}")])]
-    if not reason:
-        return [Reply([_("Hãy ghi kèm lý do xin gia hạn, ví dụ: {date} chờ số liệu.").format(date=f"{new_due:%d/%m/%Y}")])]
+    if what == Wait.EXT_REASON:  # the date came in the message before; this one is the reason
+        new_due = date.fromisoformat(str(data[2])) if isinstance(data, (list, tuple)) and len(data) == 3 else None
+        reason = turn.req.text.strip()
+        if new_due is None:
+            await conv.state.stop_waiting(turn.req.account)
+            return None
+        if not reason:
+            return [Reply([_("Hãy gõ lý do xin gia hạn (hoặc /huy).")])]
+    else:
+        parsed = parse_extension(turn.req.text, today=turn.ctx.today())
+        if parsed is None:
+            example = max(occ.due, turn.ctx.today()) + timedelta(days=14)
+            return [
+                Reply(
+                    [
+                        _("Chưa thấy ngày hạn mới. Gõ ví dụ: {date} chờ số liệu (hoặc /huy).").format(
+                            date=f"{example:%d/%m/%Y}"
+                        )
+                    ]
+                )
+            ]
+        new_due, reason = parsed
+        if new_due <= occ.due:
+            return [Reply([_("Hạn mới phải sau hạn hiện tại ({due}).").format(due=f"{occ.due:%d/%m/%Y}")])]
+        if not reason:  # the reason may come in the next message
+            await conv.state.wait_for(turn.req.account, Wait.EXT_REASON, [*stamp(turn, ref), new_due.isoformat()])
+            return [
+                Reply(
+                    [
+                        _("Hạn mới: {date}. Gõ lý do xin gia hạn trong tin nhắn tiếp theo (hoặc /huy).").format(
+                            date=f"{new_due:%d/%m/%Y}"
+                        )
+                    ]
+                )
+            ]
     await conv.state.stop_waiting(turn.req.account)
     ext = await turn.ctx.storage.request_extension(
         occ.id, by=turn.req.account, at=turn.ctx.clock(), new_due=new_due, reason=reason

@@ -37,9 +37,9 @@ def stamp(turn: Turn, ref: object) -> list[object]:
 
 def fresh(turn: Turn, data: object) -> object | None:
     """The reference of a follow-up still inside EVIDENCE_WINDOW, else None."""
-    if not isinstance(data, (list, tuple)) or len(data) != 2:
+    if not isinstance(data, (list, tuple)) or len(data) < 2:
         return None
-    ref, since = data
+    ref, since = data[0], data[1]
     return ref if turn.ctx.clock().timestamp() - float(since) <= EVIDENCE_WINDOW else None
 
 

@@ -34,6 +34,7 @@ from handlers import (
     onboarding,
     results_chat,
     tasks_cmds,
+    waits,
 )
 from handlers.catalog import ALIASES, BUTTONS, BY_NAME
 from handlers.commands import Wait, yes_or_no
@@ -180,11 +181,8 @@ class Router:
         if (social := self._social_turn(turn, shown)) is not None:
             return social
         waiting = await self.conv.state.waiting(req.account)
-        if waiting is not None and waiting[0] in results_chat.WAITS:
-            if (replies := await results_chat.evidence(turn, self.conv, waiting)) is not None:
-                return replies
-        elif waiting is not None and waiting[0] in extensions.WAITS:
-            if (replies := await extensions.typed(turn, self.conv, waiting)) is not None:
+        if waiting is not None and waiting[0] in waits.FREE_TEXT_WAITS:
+            if (replies := await waits.during_wait(turn, self.conv, waiting)) is not None:
                 return replies
         if req.file_name is not None:
             return await import_chat.on_import(turn, self.conv)
