@@ -229,7 +229,7 @@ def read_export_words(text: str, *, today: date) -> tuple[str, date | None, date
 async def export_command(turn: Turn) -> list[Reply]:
     """/xuat [TÊN CƠ QUAN] [KỲ] [word]: the report of my agency or a unit under it (managers, admins)."""
     if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
-        return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
+        return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo.")])]
     today = turn.ctx.today()
     fmt, start, end, name = read_export_words(turn.args, today=today)
     own = turn.user.agency_id if turn.user else None

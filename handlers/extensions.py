@@ -57,7 +57,7 @@ async def menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ) in enumerate(items[:MENU_LIMIT], 1):
         blocks.append(f"{n}. {occ.due:%d/%m/%Y} — {esc(task.title)}")
-        buttons.append([Button(f"⏳ {n}. {task.title[:40]}", CHOOSE.build(occ.id))])
+        buttons.append([Button(f"⏳ {task.title[:40]}", CHOOSE.build(occ.id))])
     return [Reply(blocks, buttons=buttons)]
 
 

@@ -96,12 +96,19 @@ async def sample_warning(ctx: AppContext) -> str | None:
     ).format(plan=DEMO_PLAN)
 
 
+def _role_label(role: str) -> str:
+    try:
+        return Role(role).label
+    except ValueError:
+        return role
+
+
 def first_words(has_tasks: bool, agency: str | None, role: str) -> str:
     """What the console prints under its title: who you are, and where to start."""
     who = (
-        _("Bạn là {role} của {agency}.").format(role=role, agency=agency)
+        _("Bạn là {role} của {agency}.").format(role=_role_label(role), agency=agency)
         if agency
-        else _("Bạn là {role} (chưa gắn cơ quan; chạy với --as \"TÊN CƠ QUAN\").").format(role=role)
+        else _("Bạn là {role} (chưa gắn cơ quan; chạy với --as \"TÊN CƠ QUAN\").").format(role=_role_label(role))
     )
     if has_tasks:
         return who + " " + _("Hỏi về việc của một cơ quan, hoặc gõ /help.")

@@ -93,8 +93,8 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
         return [
             Reply(
                 [
-                    _("Cách dùng: /moi TÊN CƠ QUAN [officer|manager|admin] [duyet]"),
-                    _("Ví dụ: /moi Sở Tư pháp officer — thêm “duyet” để người mở liên kết được duyệt ngay."),
+                    _("Cách dùng: /moi TÊN CƠ QUAN [canbo|lanhdao|quantri] [duyet]"),
+                    _("Ví dụ: /moi Sở Tư pháp canbo — thêm “duyet” để người mở liên kết được duyệt ngay."),
                 ]
             )
         ]
@@ -114,7 +114,7 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
         else _("Người mở liên kết gửi yêu cầu tham gia; quản trị viên duyệt bằng nút.")
     )
     blocks = [
-        _("Liên kết mời vào {agency} (vai trò {role}):").format(agency=f"<b>{esc(agency)}</b>", role=role.value),
+        _("Liên kết mời vào {agency} (vai trò {role}):").format(agency=f"<b>{esc(agency)}</b>", role=role.label),
         esc(link),
         how,
     ]
@@ -153,7 +153,7 @@ async def start_with_code(turn: Turn, conv: Conversation, code: str) -> list[Rep
         replies = await access.join_chosen(turn, conv, str(invite.agency_id))
         for reply in replies:
             if reply.to is not None:
-                reply.blocks.append(_("(qua liên kết mời, vai trò {role})").format(role=invite.role))
+                reply.blocks.append(_("(qua liên kết mời, vai trò {role})").format(role=Role(invite.role).label))
         return replies
     await st.upsert_user(
         turn.req.account,
@@ -167,7 +167,7 @@ async def start_with_code(turn: Turn, conv: Conversation, code: str) -> list[Rep
         Reply(
             [
                 _("Chào mừng! Bạn đã tham gia {agency} với vai trò {role}.").format(
-                    agency=f"<b>{esc(agency)}</b>", role=invite.role
+                    agency=f"<b>{esc(agency)}</b>", role=Role(invite.role).label
                 )
             ]
         ),

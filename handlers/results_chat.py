@@ -129,7 +129,7 @@ async def undo_menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ_id) in enumerate(found[:MENU_LIMIT], 1):
         blocks.append(f"{n}. {esc(task.title)}")
-        buttons.append([Button(f"↩️ {n}. {task.title[:40]}", UNDO.build(occ_id))])
+        buttons.append([Button(f"↩️ {task.title[:40]}", UNDO.build(occ_id))])
     return [Reply(blocks, buttons=buttons)]
 
 
@@ -167,7 +167,7 @@ async def progress_menu(turn: Turn) -> list[Reply]:
     for n, (task, occ) in enumerate(items[:MENU_LIMIT], 1):
         mark = " 🔄" if occ.in_progress else ""
         blocks.append(f"{n}. {due_label(occ)} — {esc(task.title)}{mark}")
-        buttons.append([Button(f"🔄 {n}. {task.title[:40]}", PROGRESS.build(occ.id))])
+        buttons.append([Button(f"🔄 {task.title[:40]}", PROGRESS.build(occ.id))])
     if len(items) > MENU_LIMIT:
         rest = len(items) - MENU_LIMIT
         blocks.append(ngettext("… và {n} việc khác", "… và {n} việc khác", rest).format(n=rest))

@@ -50,7 +50,7 @@ async def reminders(turn: Turn) -> list[Reply]:
     rhythm = digest_rhythm(folded)
     if rhythm is not None:
         if not user.role.oversees_units and not turn.is_admin:
-            return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
+            return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo.")])]
         await st.set_digest_rhythm(user.address, rhythm)
     elif folded in ("macdinh", "mac dinh", "default", "reset"):
         await st.set_reminder_prefs(user.address, reset=True)

@@ -62,7 +62,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ) in enumerate(items[:DONE_MENU_LIMIT], 1):
         blocks.append(f"{n}. {due_label(occ)} — {esc(task.title)}")
-        buttons.append([Button(f"✅ {n}. {task.title[:40]}", DONE.build(occ.id))])
+        buttons.append([Button(f"✅ {task.title[:40]}", DONE.build(occ.id))])
     if len(items) > DONE_MENU_LIMIT:
         blocks.append(
             ngettext("… và {n} việc khác", "… và {n} việc khác", len(items) - DONE_MENU_LIMIT).format(
@@ -74,7 +74,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
 
 async def report_command(turn: Turn) -> list[Reply]:
     if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
-        return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
+        return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo.")])]
     agency_id = turn.user.agency_id if turn.user else None
     if turn.args:
         directory = await turn.ctx.directory()

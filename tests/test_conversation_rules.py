@@ -126,3 +126,15 @@ async def test_undo_is_confirmed(chat: Chat) -> None:
     assert "Đã hoàn tác" in " ".join(await chat.say("đúng"))
     tasks = await chat.ctx.storage.all_tasks()
     assert not [o for t in tasks for o in t.occurrences if o.status == OccurrenceStatus.DONE]
+
+
+async def test_roles_are_vietnamese_and_choices_numbered_once(chat: Chat) -> None:
+    from bot.channels.console import render
+    from bot.core.domain import Role
+
+    await chat.load(SAMPLE)
+    await chat.say("/dangthuchien")
+    menu = next(r for _a, r in reversed(chat.sent) if r.buttons)
+    shown = render(menu)
+    assert "1. 🔄 1." not in shown and "1. 🔄 " in shown
+    assert [r.label for r in Role] == ["cán bộ", "lãnh đạo", "quản trị viên"]

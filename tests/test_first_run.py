@@ -108,7 +108,7 @@ def test_console_session_as_an_officer_on_an_injected_date(tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "officer của Sở Tư pháp" in out
+    assert "Bạn là cán bộ của Sở Tư pháp" in out
     assert "Đã nạp kế hoạch mẫu" in out
     assert "Số hóa hồ sơ đăng ký đất đai" in out and "31/12/2033" in out
     assert "Việc của Sở Tư pháp" in out and "chưa gắn với cơ quan" not in out
