@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.address import Address
 from bot.core.demo import DEMO_FILE, DEMO_ISSUER, DEMO_PLAN, DEMO_QUESTIONS, demo_plan
-from bot.core.domain import Role
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _, ngettext
 from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
@@ -30,20 +30,40 @@ class UnknownRole(ValueError):
     pass
 
 
-async def console_user(ctx: AppContext, address: Address, *, agency: str | None, role: str) -> str | None:
-    """Make the console's account an approved user of `agency` with `role`; the agency's full name."""
+class UnknownAgency(UserError):
+    """`--as` named no agency of the directory: refused with the closest names, never created."""
+
+
+async def console_user(
+    ctx: AppContext, address: Address, *, agency: str | None, role: str | None
+) -> str | None:
+    """Make the console's account an approved user of `agency` with `role`; the agency's full name.
+
+    `agency` is read by the questions' matcher (no diacritics, abbreviations: "so tu phap",
+    "STP"); a name it does not know is refused with the closest ones. `role` None keeps an
+    existing account's role (a new one is an admin)."""
+    existing = await ctx.storage.user(address)
     try:
-        chosen = Role(role)
+        chosen = Role(role) if role is not None else (existing.role if existing else Role.ADMIN)
     except ValueError as exc:
         raise UnknownRole(role) from exc
-    agency_id = None
+    agency_id = existing.agency_id if existing is not None and agency is None and role is None else None
     if agency:
         directory = await ctx.directory()
-        agency_id = directory.resolve(agency).agency_id
-        if agency_id is None:
-            agency_id = await ctx.storage.add_agency(agency.strip())
+        hit = directory.resolve(agency, qualified=True)
+        agency_id = hit.agency_id
+        if agency_id is None or hit.ambiguous:
+            if len(directory) == 0:
+                raise UnknownAgency(
+                    _("Chưa có cơ quan nào trong cơ sở dữ liệu: chạy nhacviec run --console, gõ /demo hoặc /import, rồi chạy lại với --as.")
+                )
+            closest = hit.suggestions[:3]
+            message = _("Không tìm thấy cơ quan “{name}”; không tạo cơ quan mới.").format(name=agency.strip()[:200])
+            if closest:
+                message += " " + _("Có phải: {names}?").format(names="; ".join(closest))
+            raise UnknownAgency(message)
     await ctx.storage.upsert_user(
-        address, agency_id=agency_id, role=chosen, approved=True, active=True, name="console"
+        address, agency_id=agency_id, role=chosen, approved=True, active=True, name=str(address).partition(":")[2]
     )
     if agency_id is None:
         return None
