@@ -230,6 +230,10 @@ async def decide_extension(turn: Turn, conv: Conversation, *, approve: bool, pay
 
 async def _rejected_with_reason(turn: Turn, conv: Conversation, ext_id: int) -> list[Reply]:
     reason = turn.req.text.strip()
+    pending = await turn.ctx.storage.extension(ext_id)
+    if pending is None or not await _may_decide(turn, pending.occurrence_id):  # removed or demoted since
+        await conv.state.stop_waiting(turn.req.account)
+        return [Reply([_("Chỉ lãnh đạo của đơn vị chủ trì mới duyệt được đề nghị gia hạn.")])]
     if not reason:
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
     await conv.state.stop_waiting(turn.req.account)

@@ -94,7 +94,8 @@ async def during_wait(turn: Turn, conv: Conversation, waiting: tuple[Wait, Any])
     """A free-text message while `waiting` is open: a question is answered (the wait stays open),
     a note is taken; None when the wait is over (the message is then handled as any other)."""
     what, data = waiting
-    if results_chat.fresh(turn, data) is None:
+    if not turn.approved or results_chat.fresh(turn, data) is None:
+        # a removed (or never approved) account's wait ends at once: nothing it sends is stored
         await conv.state.stop_waiting(turn.req.account)
         return None
     text = turn.req.text

@@ -138,3 +138,24 @@ async def test_roles_are_vietnamese_and_choices_numbered_once(chat: Chat) -> Non
     shown = render(menu)
     assert "1. 🔄 1." not in shown and "1. 🔄 " in shown
     assert [r.label for r in Role] == ["cán bộ", "lãnh đạo", "quản trị viên"]
+
+
+async def test_yes_to_a_suggested_agency_asks_it(chat: Chat) -> None:
+    await chat.load(SAMPLE)
+    await chat.ctx.storage.add_agency("Sở Tư pháp")
+    answer = " ".join(await chat.say("Sở Tư tháng này"))
+    assert "Có phải: Sở Tư pháp?" in answer
+    again = " ".join(await chat.say("có"))
+    assert "Sở Tư pháp" in again and "Không tìm thấy" not in again and "Tôi chưa hiểu" not in again
+    await chat.say("Sở Tư tháng này")
+    assert "gõ lại" in " ".join(await chat.say("không"))
+
+
+async def test_yes_to_the_one_agency_proposed_when_joining(chat: Chat) -> None:
+    await chat.load(SAMPLE)
+    await chat.say("/start", account="telegram:7")
+    proposal = " ".join(await chat.say("so noi vu", account="telegram:7"))
+    assert "Có phải: Sở Nội vụ?" in proposal
+    asked = " ".join(await chat.say("có", account="telegram:7"))
+    assert "Tôi chưa hiểu" not in asked
+    assert any("Yêu cầu tham gia" in r.text for _a, r in chat.sent)

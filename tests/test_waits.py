@@ -140,3 +140,28 @@ async def test_a_done_result_is_not_done_twice_from_an_old_button(chat: Chat) ->
     tasks = await chat.ctx.storage.all_tasks()
     [occ] = [o for t in tasks for o in t.occurrences if o.status == OccurrenceStatus.DONE]
     assert "trước đó" in " ".join(await chat.say(callback=f"done:{occ.id}", account=OFFICER))
+
+
+async def test_a_removed_account_s_wait_ends_and_nothing_is_stored(chat: Chat) -> None:
+    await _officer(chat)
+    await _open_wait(chat, "progress_note")
+    await chat.ctx.storage.remove_user(OFFICER)
+    answer = " ".join(await chat.say("Đã gửi báo cáo số 12/BC-STNMT", account=OFFICER))
+    assert "Đã lưu" not in answer
+    assert not await _notes(chat)
+    waiting = await chat.router.conv.state.waiting(OFFICER)
+    assert waiting is None or waiting[0] == "join_agency"  # it may ask to join again, nothing more
+
+
+async def test_a_demoted_manager_cannot_finish_a_rejection(chat: Chat) -> None:
+    await _officer(chat)
+    await _officer(chat, "telegram:8", role="manager")
+    await _open_wait(chat, "ext_date")
+    await chat.say("15/08/2022 chờ số liệu", account=OFFICER)
+    await chat.press("Từ chối", account="telegram:8")
+    agency = (await chat.ctx.storage.user("telegram:8")).agency_id  # type: ignore[union-attr]
+    await chat.ctx.storage.upsert_user("telegram:8", agency_id=agency, role="officer", approved=True, active=True)
+    answer = " ".join(await chat.say("không đủ căn cứ", account="telegram:8"))
+    assert "Đã từ chối" not in answer
+    [ext] = [e for e in [await chat.ctx.storage.extension(1)] if e is not None]
+    assert ext.status == "pending"
