@@ -166,9 +166,8 @@ async def agency_typed(turn: Turn, conv: Conversation) -> list[Reply]:
             )
         ]
     buttons.append([Button(_("Không phải, gõ lại"), JOIN.build("retype"))])
-    if len(buttons) == 2:  # one candidate: a proposal, "có" / "không" answer it
-        return [Reply([_("Có phải: {names}?").format(names=esc(buttons[0][0].label))], buttons=buttons, proposal=True)]
-    return [Reply([_("Bạn thuộc cơ quan nào dưới đây?")], buttons=buttons)]
+    # One candidate and "Không phải, gõ lại": a proposal, "có" / "không" typed answer it.
+    return [Reply([_("Bạn thuộc cơ quan nào dưới đây?")], buttons=buttons, proposal=len(buttons) == 2)]
 
 
 async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:

@@ -155,7 +155,7 @@ async def test_yes_to_the_one_agency_proposed_when_joining(chat: Chat) -> None:
     await chat.load(SAMPLE)
     await chat.say("/start", account="telegram:7")
     proposal = " ".join(await chat.say("so noi vu", account="telegram:7"))
-    assert "Có phải: Sở Nội vụ?" in proposal
+    assert "Bạn thuộc cơ quan nào" in proposal
     asked = " ".join(await chat.say("có", account="telegram:7"))
     assert "Tôi chưa hiểu" not in asked
     assert any("Yêu cầu tham gia" in r.text for _a, r in chat.sent)
