@@ -28,6 +28,7 @@ from handlers.commands import Command, Payload, Wait
 from handlers.context import AppContext
 from handlers.requests import Request
 from storage import Storage
+from storage.conversations import buttons_key, wait_key
 from storage.users import UserRecord
 
 WAITING_TTL = timedelta(hours=1)
@@ -88,7 +89,7 @@ class ChatState:
         self.storage, self.clock = storage, clock
 
     async def waiting(self, account: Address) -> tuple[Wait, Any] | None:
-        found = await self.storage.conversation(f"wait:{account}", now=self.clock())
+        found = await self.storage.conversation(wait_key(account), now=self.clock())
         if not found:
             return None
         try:
@@ -98,11 +99,11 @@ class ChatState:
 
     async def wait_for(self, account: Address, what: Wait, data: Any = None) -> None:
         await self.storage.set_conversation(
-            f"wait:{account}", {"what": what, "data": data}, expires_at=self.clock() + WAITING_TTL
+            wait_key(account), {"what": what, "data": data}, expires_at=self.clock() + WAITING_TTL
         )
 
     async def stop_waiting(self, account: Address) -> None:
-        await self.storage.set_conversation(f"wait:{account}", None, expires_at=self.clock())
+        await self.storage.set_conversation(wait_key(account), None, expires_at=self.clock())
 
     async def rejected_until(self, account: Address) -> datetime | None:
         """When an account whose join request was rejected may ask again (None: it may now)."""
@@ -124,7 +125,7 @@ class ChatState:
 
     async def choices(self, chat: Address) -> Choices | None:
         """The list last shown in `chat` (live or not), None when none was shown for days."""
-        found = await self.storage.conversation(f"buttons:{chat}", now=self.clock())
+        found = await self.storage.conversation(buttons_key(chat), now=self.clock())
         if not found:
             return None
         until = datetime.fromisoformat(found["until"]) if found.get("until") else self.clock()
@@ -146,7 +147,7 @@ class ChatState:
         """`buttons` are now the list "1", "2" choose from in `chat`, for CHOICE_TTL; `prompt`
         names the command to type again once it is old."""
         await self.storage.set_conversation(
-            f"buttons:{chat}",
+            buttons_key(chat),
             {
                 "buttons": [[b.label, b.data] for b in buttons],
                 "prompt": prompt,
@@ -158,10 +159,10 @@ class ChatState:
 
     async def void_choices(self, chat: Address) -> None:
         """Another message or press came: the list shown before no longer answers a number."""
-        found = await self.storage.conversation(f"buttons:{chat}", now=self.clock())
+        found = await self.storage.conversation(buttons_key(chat), now=self.clock())
         if found and (not found.get("until") or datetime.fromisoformat(found["until"]) > self.clock()):
             found["until"] = self.clock().isoformat()
-            await self.storage.set_conversation(f"buttons:{chat}", found, expires_at=self.clock() + BUTTONS_TTL)
+            await self.storage.set_conversation(buttons_key(chat), found, expires_at=self.clock() + BUTTONS_TTL)
 
 
 class PendingImports:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from bot.core.domain import Role
+from bot.core.access import Action, Target
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _, ngettext
 from bot.core.lang.agencies import fold_aligned
 from bot.core.markup import esc
@@ -112,6 +113,11 @@ async def report_command(turn: Turn) -> list[Reply]:
             return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(turn.args[:200]))])]
     if agency_id is None:
         return [Reply([_("Hãy ghi tên cơ quan: /baocao TÊN CƠ QUAN")])]
+    try:  # a manager reports on their agency and the units under it (the gate, as /xuat)
+        actor = results.Actor(turn.req.account, turn.user, turn.is_admin)
+        await results.authorize(turn.ctx, actor, Action.EXPORT, Target(frozenset({agency_id})))
+    except UserError as exc:
+        return [Reply([esc(str(exc))])]
     return await digest_replies(turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True)
 
 

@@ -94,11 +94,12 @@ async def during_wait(turn: Turn, conv: Conversation, waiting: tuple[Wait, Any])
     """A free-text message while `waiting` is open: a question is answered (the wait stays open),
     a note is taken; None when the wait is over (the message is then handled as any other)."""
     what, data = waiting
-    if not turn.approved or results_chat.fresh(turn, data) is None:
-        # a removed (or never approved) account's wait ends at once: nothing it sends is stored
+    if results_chat.fresh(turn, data) is None:
         await conv.state.stop_waiting(turn.req.account)
         return None
     text = turn.req.text
+    if not turn.approved:  # a removed account: the gate refuses with its sentence, nothing is stored
+        return await _take(turn, conv, waiting)
     if turn.req.file_name is None and text.strip():
         if what is Wait.EXT_DATE and extensions.parse_extension(text, today=turn.ctx.today()) and "?" not in text:
             kind = "note"  # a date typed for the request is the request
