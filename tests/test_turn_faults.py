@@ -81,3 +81,24 @@ async def test_the_console_survives_a_full_disk(chat: Chat, monkeypatch: pytest.
     out = io.StringIO()
     await run_console(chat.router, io.StringIO("/viec\n/help\n"), out)
     assert "/kehoach" in out.getvalue() and "boom" not in out.getvalue()
+
+
+async def test_a_reply_that_fails_to_send_does_not_end_the_turn(caplog: pytest.LogCaptureFixture) -> None:
+    """Sending is inside the turn's boundary too: a reply whose send raises something unexpected
+    is logged as one line and the turn's other replies still go out."""
+    from bot.channels.base import deliver_turn
+    from bot.core.replies import Reply
+
+    class Flaky:
+        name = "telegram"
+        sent: list[str] = []
+
+        async def send(self, chat_id: str, reply: Reply) -> None:
+            if "first" in reply.text:
+                raise RuntimeError("the adapter broke while rendering")
+            self.sent.append(reply.text)
+
+    channel = Flaky()
+    await deliver_turn(channel, "42", [Reply(["first"]), Reply(["second"])], None)  # type: ignore[arg-type]
+    assert channel.sent == ["second"]
+    assert "reply to telegram:42 failed" in caplog.text
