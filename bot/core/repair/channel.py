@@ -22,6 +22,8 @@ from importlib import resources
 from bot.core.repair.syllables import syllable_set
 from bot.core.text import fold
 
+TONE_SHIFT = 2.0  # a writing learned for a sibling letter (same base, another tone): this much dearer
+NARROW_WORDS = 8  # spellings the narrow search adds for an unmarked token spelled like a syllable
 MAX_WRITTEN = 3  # a letter is written as 0 to 3 characters
 NARROW = 5.0  # a token spelled like a syllable: other syllables are searched only this much dearer
 _LOOKALIKE = {frozenset(p) for p in ("il", "1l", "1i", "0o", "rn", "ce", "ec", "ao", "ou", "uv", "vy")}
@@ -122,19 +124,26 @@ class Channel:
             return known
         if written == letter:
             return 0.0
+        # OCR misreads a letter's shape, mostly whatever its tone: a writing learned for a
+        # letter of the same base ("ũ" as "ii") is likely for the others ("ụ"), a little less
+        sibling = min(
+            (self.costs[other][written] for other in self.letters.get(fold(letter), ()) if written in self.costs.get(other, {})),
+            default=math.inf,
+        )
         if not written:
-            return self.dropped
+            return min(self.dropped, sibling + TONE_SHIFT)
         if len(written) == 1:
-            return self.same_base if fold(written) == fold(letter) else self.other
-        return self.other * len(written)
+            return min(self.same_base if fold(written) == fold(letter) else self.other, sibling + TONE_SHIFT)
+        return min(self.other * len(written), sibling + TONE_SHIFT)
 
     def candidates(
-        self, token: str, limit: int = 8, margin: float = 6.0, cap: float = 16.0
+        self, token: str, limit: int = 8, margin: float = 6.0, cap: float = 16.0, keep: int = 0
     ) -> list[tuple[str, float]]:
         """The syllables most likely written as `token` (lowercase), cheapest first.
 
         A token spelled like syllables but for its marks ("tinh", "quãng") is weighed against
-        those syllables letter by letter; any other is searched for in the trie, up to `cap`."""
+        those syllables letter by letter; any other is searched for in the trie, up to `cap`.
+        `limit` bounds the spellings searched for, `keep` (else `limit`) the syllables returned."""
         same = self.by_fold.get(fold(token))
         if same is not None and len(fold(token)) == len(token):
             scored = sorted(
@@ -142,14 +151,15 @@ class Channel:
                 key=lambda item: item[1],
             )
             best = scored[0][1]
-            near = [item for item in scored if item[1] <= best + margin][:limit]
+            keep = keep or limit
+            near = [item for item in scored if item[1] <= best + margin][:keep]
             # an unmarked token may also have lost a letter ("nhim" for "nhiệm"): a narrower
             # search adds those (a token with its marks was read by an OCR that knows them)
             if token.isascii():
                 seen = {word for word, _cost in near}
-                near += [item for item in _search(self, token, 2, margin, best + NARROW)[:limit] if item[0] not in seen]
-            return sorted(near, key=lambda item: item[1])[:limit]
-        return _search(self, token, limit, margin, cap)[:limit]
+                near += [item for item in _search(self, token, NARROW_WORDS, margin, best + NARROW)[:keep] if item[0] not in seen]
+            return sorted(near, key=lambda item: item[1])[:keep]
+        return _search(self, token, limit, margin, cap)[: keep or limit]
 
     def nearby(self, token: str, limit: int = 3, cap: float = 9.0) -> list[tuple[str, float]]:
         """Syllables spelled otherwise than the token ("độc" for "déc"), up to `cap`."""

@@ -140,7 +140,7 @@ def _syllable_options(lower: str, cap: float = 0.0) -> tuple[tuple[str, float], 
     if len(lower) > 10:
         return ()
     model = language_model()
-    found = channel().candidates(lower, limit=CANDIDATE_POOL, cap=cap or SEARCH_CAP)
+    found = channel().candidates(lower, limit=CANDIDATE_POOL, cap=cap or SEARCH_CAP, keep=4 * CANDIDATE_POOL)
     if not lower.isascii() and model.unigrams.get(model.id(lower), model.floor) < RARE:
         # marks nobody writes ("déc"): the OCR misread them, look beyond the same spelling
         seen = {word for word, _cost in found}
@@ -162,12 +162,20 @@ def _split_options(lower: str, depth: int = 2) -> tuple[tuple[tuple[str, ...], f
             continue
         tails: list[tuple[tuple[str, ...], float]] = [((w,), c) for w, c in _syllable_options(tail, PART_CAP)[:3]]
         if depth > 1 and len(tail) >= 4 and not lower.isalpha():
-            tails += list(_split_options(tail, depth - 1))[:3]
+            tails += list(_split_options(tail, depth - 1))
         for hw, hc in heads:
             for tw, tc in tails:
                 found.append(((hw, *tw), hc + tc + SPLIT_COST))
+    # kept by cost less the pieces' frequency, as single syllables are ("sở nội vụ" before
+    # "sở ni vũ"); the sentence's search then weighs them in context
+    model = language_model()
     found.sort(key=lambda item: item[1])
-    return tuple(found[:5])
+    kept = found[:4]
+    for parts in (2, 3):
+        same = [item for item in found if len(item[0]) == parts]
+        same.sort(key=lambda item: item[1] - sum(model.unigrams.get(model.id(w), model.floor) for w in item[0]))
+        kept += [item for item in same[:2] if item not in kept]
+    return tuple(kept)
 
 
 @lru_cache(maxsize=50000)
