@@ -129,7 +129,10 @@ def _with_case(word: str, core: str) -> str:
     if len(letters) > 1 and all(ch.isupper() for ch in letters):
         return word.upper()
     if letters and letters[0].isupper():
-        return word[:1].upper() + word[1:]
+        pieces = word.split(" ")
+        # a split token's capitals inside ("S&Nivii") start its first pieces ("Sở Nội vụ")
+        capitals = min(len(pieces), sum(ch.isupper() for ch in letters))
+        return " ".join(p[:1].upper() + p[1:] if i < capitals else p for i, p in enumerate(pieces))
     return word
 
 
@@ -166,16 +169,27 @@ def _split_options(lower: str, depth: int = 2) -> tuple[tuple[tuple[str, ...], f
         for hw, hc in heads:
             for tw, tc in tails:
                 found.append(((hw, *tw), hc + tc + SPLIT_COST))
-    # kept by cost less the pieces' frequency, as single syllables are ("sở nội vụ" before
+    # kept by cost, and by cost less how likely the pieces are together ("sở nội vụ" before
     # "sở ni vũ"); the sentence's search then weighs them in context
     model = language_model()
     found.sort(key=lambda item: item[1])
     kept = found[:4]
     for parts in (2, 3):
         same = [item for item in found if len(item[0]) == parts]
-        same.sort(key=lambda item: item[1] - sum(model.unigrams.get(model.id(w), model.floor) for w in item[0]))
+        same.sort(key=lambda item: item[1] - _inside(item[0], model))
         kept += [item for item in same[:2] if item not in kept]
     return tuple(kept)
+
+
+@lru_cache(maxsize=50000)
+def _inside(words: tuple[str, ...], model: LanguageModel) -> float:
+    """How likely a split token's pieces are together: the first's frequency, then each piece
+    after the ones before it ("sở nội vụ" far above "sở ni vũ")."""
+    ids = [model.id(w) for w in words]
+    total = model.unigrams.get(ids[0], model.floor)
+    for i in range(1, len(ids)):
+        total += model.score(ids[i - 2] if i >= 2 else model.size, ids[i - 1], ids[i])
+    return total
 
 
 @lru_cache(maxsize=50000)
