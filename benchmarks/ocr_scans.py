@@ -9,8 +9,8 @@ ruled tables) and scanned at office qualities; the image-only PDF is read as `/i
 and scored with the agreed rule (`tests/gold_scoring.py`) against the same plan read as text.
 `--lang eng` reads with Tesseract's English model — an OCR that does not know Vietnamese —
 so the repair has to restore the diacritics. Needs the fonts-liberation2 package.
-`--cache DIR` keeps each scan's OCR words (keyed by the scan, the model and the code of
-`bot/ocr`), so the reader and the repair can be measured again without OCR'ing anew.
+`--cache DIR` keeps each scan's OCR words (keyed by the scan, the model and the code that
+makes and prepares the pages), so the reader and the repair can be measured again without OCR'ing anew.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from scans import Quality, degrade, render_pages, save_pdf  # noqa: E402
 
 from bot.core.importing.options import ImportOptions  # noqa: E402
 from bot.core.importing.reader import read_plan  # noqa: E402
-from bot.ocr.tesseract import OcrLimits  # noqa: E402
+from bot.ocr.tesseract import RENDER_DPI, OcrLimits  # noqa: E402
 from handlers.importing import ocr_words  # noqa: E402
 from tests import gold_scoring  # noqa: E402
 
@@ -120,13 +120,12 @@ def main(argv: list[str]) -> None:
 def _cached(folder: Path | None, scan: str, lang: str) -> Path | None:
     """Where the OCR words of a scan are kept: by the scan (plan, quality, pages; the scans are
     made deterministically — the PDF's bytes are not, they carry a date), the model and the
-    code of bot/ocr and of the scanner."""
+    code that makes and prepares the pages (not how many are read at once)."""
     if folder is None:
         return None
-    digest = hashlib.sha256(f"{scan}:{lang}".encode())
-    digest.update((ROOT / "benchmarks" / "tools" / "scans.py").read_bytes())
-    for source in sorted((ROOT / "bot" / "ocr").glob("*.py")):
-        digest.update(source.read_bytes())
+    digest = hashlib.sha256(f"{scan}:{lang}:{RENDER_DPI}".encode())
+    for source in ("benchmarks/tools/scans.py", "bot/ocr/images.py"):  # what makes and prepares the pages
+        digest.update((ROOT / source).read_bytes())
     return folder / f"{digest.hexdigest()[:24]}.pickle"
 
 
