@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from bot.core.access import Action, Target
 from bot.core.address import Address
 from bot.core.domain import ImportRefused, Role, UserError
 from bot.core.i18n import _, set_default_language
@@ -560,6 +561,7 @@ async def cmd_plan(args: argparse.Namespace) -> int:
             return 0
         plan = await _one_plan(ctx, args.plan)
         archive = args.plan_command == "archive"
+        await _authorize(ctx, Action.ARCHIVE if archive else Action.RESTORE)
         changed = await ctx.storage.set_plan_archived(plan.id, archived=archive, by="cli", at=datetime.now(UTC))
         if archive:
             print(
@@ -574,6 +576,13 @@ async def cmd_plan(args: argparse.Namespace) -> int:
     finally:
         await ctx.storage.close()
     return 0
+
+
+async def _authorize(ctx: AppContext, action: Action, agency: int | None = None) -> None:
+    """The command line through the one gate (`bot.core.access`): it acts as an admin."""
+    from handlers.results import authorize
+
+    await authorize(ctx, await _actor(ctx, None), action, Target(frozenset({agency} if agency is not None else ())))
 
 
 async def _actor(ctx: AppContext, by: Address | None) -> Actor:
@@ -679,6 +688,7 @@ async def cmd_export(args: argparse.Namespace) -> int:
         raise UserError(_("--from phải trước --to"))
     ctx = await _context(args)
     try:
+        await _authorize(ctx, Action.EXPORT)
         report, content = await export_to_file(
             ctx, args.agency, today=args.today or ctx.today(), start=args.start, end=args.end, fmt=fmt
         )

@@ -25,7 +25,7 @@ _QUESTION_WORDS = re.compile(
 REJECTION_COOLDOWN = timedelta(days=1)  # a rejected account may ask again after this
 
 
-def _pending(turn: Turn) -> bool:
+def is_pending(turn: Turn) -> bool:
     """The account asked to join (an agency chosen) and no admin has decided yet."""
     user = turn.user
     return user is not None and user.agency_id is not None and user.active and not user.approved
@@ -78,7 +78,7 @@ async def start(turn: Turn, conv: Conversation) -> list[Reply]:
                 ]
             )
         ]
-    if _pending(turn):
+    if is_pending(turn):
         return [Reply([_("Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt.")])]
     cooling = await _cooling_down(turn, conv)
     if cooling is not None:
@@ -118,7 +118,7 @@ async def not_approved(turn: Turn, conv: Conversation) -> list[Reply]:
                 ]
             )
         ]
-    if _pending(turn):
+    if is_pending(turn):
         return [
             Reply(
                 [
@@ -165,24 +165,31 @@ async def agency_typed(turn: Turn, conv: Conversation) -> list[Reply]:
     return [Reply([_("Bạn thuộc cơ quan nào dưới đây?")], buttons=buttons)]
 
 
-async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
+async def join_chosen(
+    turn: Turn, conv: Conversation, payload: str, *, role: Role = Role.OFFICER, invited: bool = False
+) -> list[Reply]:
+    """File the account's one join request (agency and role, named on the admins' buttons). A
+    pending account presses again: nothing new; it opens an invite naming another agency or role:
+    that request replaces the earlier one, whose buttons then grant nothing (issue 23)."""
     if payload == "retype":
         await conv.state.wait_for(turn.req.account, "join_agency")
         return [Reply([_("Hãy gõ tên cơ quan/đơn vị của bạn.")])]
     if turn.approved:
         return [Reply([_("Bạn đã là thành viên.")])]
-    if _pending(turn):  # pressed again: the admins were told once
+    directory = await turn.ctx.directory()
+    agency_id = payload_id(payload)
+    pending = is_pending(turn)
+    same = pending and turn.user is not None and (turn.user.agency_id, turn.user.role) == (agency_id, role)
+    if pending and (not invited or same):  # pressed again: the admins were told once
         return [Reply([_("Yêu cầu tham gia của bạn đang chờ quản trị viên duyệt.")])]
     cooling = await _cooling_down(turn, conv)
     if cooling is not None:
         return cooling
-    directory = await turn.ctx.directory()
-    agency_id = payload_id(payload)
     if agency_id is None or agency_id not in directory:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     await conv.state.stop_waiting(turn.req.account)
     user = await turn.ctx.storage.upsert_user(
-        turn.req.account, agency_id=agency_id, name=turn.req.display_name[:200], approved=False, active=True
+        turn.req.account, agency_id=agency_id, role=role, name=turn.req.display_name[:200], approved=False, active=True
     )
     agency = directory.full_name(agency_id)
     replies = [
@@ -194,6 +201,8 @@ async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Repl
             ]
         )
     ]
+    if pending:
+        replies[0].blocks.append(_("Yêu cầu này thay cho yêu cầu trước của bạn."))
     who = esc(turn.req.display_name or turn.req.account)
     for admin in await _admins(turn):
         with use_language(admin[1]):
@@ -202,11 +211,12 @@ async def join_chosen(turn: Turn, conv: Conversation, payload: str) -> list[Repl
                     [
                         _("Yêu cầu tham gia: {who} ({account}) — {agency}").format(
                             who=who, account=esc(turn.req.account), agency=esc(agency)
-                        )
+                        ),
+                        _("Vai trò xin: {role}").format(role=role.value),
                     ],
                     buttons=[
                         [
-                            Button(_("Duyệt"), f"ap:{user.id}:{agency_id}"),
+                            Button(_("Duyệt"), f"ap:{user.id}:{agency_id}:{role.value}"),
                             Button(_("Từ chối"), f"rj:{user.id}"),
                         ]
                     ],
@@ -229,6 +239,13 @@ async def _admins(turn: Turn) -> list[tuple[Address, str]]:
     return list(found.items())
 
 
+def _granted_role(value: str) -> Role | None:
+    try:
+        return Role(value)
+    except ValueError:
+        return None
+
+
 async def decide_join(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
     if not turn.is_admin:
         return [Reply([_("Chỉ quản trị viên mới duyệt được yêu cầu tham gia.")])]
@@ -243,13 +260,19 @@ async def decide_join(turn: Turn, conv: Conversation, *, approve: bool, payload:
             return [
                 Reply([_("Tài khoản {account} đã được duyệt trước đó.").format(account=esc(user.address))])
             ]
+        # The button names what it grants (an older button without a role: an officer's); it
+        # grants it only while that is still the account's one request.
         agency_id = (payload_id(parts[1]) if len(parts) > 1 else None) or user.agency_id
-        await turn.ctx.storage.upsert_user(user.address, agency_id=agency_id, approved=True, active=True)
+        role = _granted_role(parts[2] if len(parts) > 2 else Role.OFFICER.value)
+        if role is None or agency_id != user.agency_id or role != user.role or not user.active:
+            return [Reply([_("Yêu cầu này đã được thay bằng một yêu cầu mới (hoặc không còn nữa).")])]
+        await turn.ctx.storage.upsert_user(user.address, agency_id=agency_id, role=role, approved=True, active=True)
         with use_language(user.language):
             note = Reply(
                 [_("Yêu cầu tham gia của bạn đã được duyệt. Gõ /help để xem các lệnh.")], to=user.address
             )
-        return [Reply([_("Đã duyệt {account}.").format(account=esc(user.address))]), note]
+        said = _("Đã duyệt {account} với vai trò {role}.").format(account=esc(user.address), role=role.value)
+        return [Reply([said]), note]
     await turn.ctx.storage.upsert_user(user.address, approved=False, active=False)
     await conv.state.rejected(user.address, REJECTION_COOLDOWN)
     with use_language(user.language):

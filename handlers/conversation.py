@@ -26,6 +26,7 @@ from bot.delivery.ports import DeliveryError, Outbox
 from handlers.context import AppContext
 from handlers.requests import Request
 from storage import Storage
+from storage.conversations import buttons_key, wait_key
 from storage.users import UserRecord
 
 WAITING_TTL = timedelta(hours=1)
@@ -70,16 +71,16 @@ class ChatState:
         self.storage, self.clock = storage, clock
 
     async def waiting(self, account: Address) -> tuple[str, Any] | None:
-        found = await self.storage.conversation(f"wait:{account}", now=self.clock())
+        found = await self.storage.conversation(wait_key(account), now=self.clock())
         return (found["what"], found.get("data")) if found else None
 
     async def wait_for(self, account: Address, what: str, data: Any = None) -> None:
         await self.storage.set_conversation(
-            f"wait:{account}", {"what": what, "data": data}, expires_at=self.clock() + WAITING_TTL
+            wait_key(account), {"what": what, "data": data}, expires_at=self.clock() + WAITING_TTL
         )
 
     async def stop_waiting(self, account: Address) -> None:
-        await self.storage.set_conversation(f"wait:{account}", None, expires_at=self.clock())
+        await self.storage.set_conversation(wait_key(account), None, expires_at=self.clock())
 
     async def rejected_until(self, account: Address) -> datetime | None:
         """When an account whose join request was rejected may ask again (None: it may now)."""
@@ -91,12 +92,12 @@ class ChatState:
         await self.storage.set_conversation(f"rejected:{account}", {"until": until.isoformat()}, expires_at=until)
 
     async def buttons(self, chat: Address) -> list[Button] | None:
-        found = await self.storage.conversation(f"buttons:{chat}", now=self.clock())
+        found = await self.storage.conversation(buttons_key(chat), now=self.clock())
         return [Button(label, data) for label, data in found["buttons"]] if found else None
 
     async def show_buttons(self, chat: Address, buttons: list[Button]) -> None:
         await self.storage.set_conversation(
-            f"buttons:{chat}",
+            buttons_key(chat),
             {"buttons": [[b.label, b.data] for b in buttons]},
             expires_at=self.clock() + BUTTONS_TTL,
         )

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from bot.core.access import Action, Target
 from bot.core.domain import UserError
 from bot.core.i18n import _
 from bot.core.lang.agencies import Directory, Resolution, fold_aligned
@@ -32,6 +33,7 @@ from bot.core.reports.wording import DOTS, period_phrase, place_of
 from bot.core.reports.workbook import build_xlsx
 from bot.core.text import fold, fold_words
 from handlers.context import AppContext
+from handlers.results import Actor, authorize
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -227,11 +229,14 @@ def read_export_words(text: str, *, today: date) -> tuple[str, date | None, date
 
 async def export_command(turn: Turn) -> list[Reply]:
     """/xuat [TÊN CƠ QUAN] [KỲ] [word]: the report of my agency or a unit under it (managers, admins)."""
-    if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
-        return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
+    actor = Actor(turn.req.account, turn.user, turn.is_admin)
+    own = turn.user.agency_id if turn.user else None
+    try:  # officers never export (the gate, before anything is read)
+        await authorize(turn.ctx, actor, Action.EXPORT, Target(frozenset({own} if own is not None else ())))
+    except UserError as exc:
+        return [Reply([esc(str(exc))])]
     today = turn.ctx.today()
     fmt, start, end, name = read_export_words(turn.args, today=today)
-    own = turn.user.agency_id if turn.user else None
     agency_id = own
     directory = await turn.ctx.directory()
     if name:
@@ -239,8 +244,10 @@ async def export_command(turn: Turn) -> list[Reply]:
         if hit.agency_id is None:
             return [Reply([esc(not_found(name[:200], hit)), _("Cách dùng: /xuat [TÊN CƠ QUAN] [KỲ] [word]")])]
         agency_id = hit.agency_id
-        if not turn.is_admin and (own is None or agency_id not in directory.descendants(own)):
-            return [Reply([_("Lãnh đạo chỉ xuất được báo cáo của cơ quan mình hoặc đơn vị trực thuộc.")])]
+        try:
+            await authorize(turn.ctx, actor, Action.EXPORT, Target(frozenset({agency_id})))
+        except UserError as exc:
+            return [Reply([esc(str(exc))])]
     if agency_id is None:
         return [Reply([_("Hãy ghi tên cơ quan: /xuat TÊN CƠ QUAN [KỲ] [word]")])]
     report = await build_report(turn.ctx, agency_id, today=today, start=start, end=end)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.core.access import Action, decide
 from bot.core.address import Address
-from bot.core.domain import OccurrenceStatus, visible_agencies
+from bot.core.domain import OccurrenceStatus, TaskView, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
-from bot.core.results import parse_extension
+from bot.core.results import extension_decisions, parse_extension
 from handlers import results
 from handlers.requests import payload_id
 from handlers.results_chat import fresh, stamp
@@ -56,6 +57,10 @@ async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     found = await turn.ctx.storage.occurrence(ref)
     if found is None or found[1].status != OccurrenceStatus.OPEN:
         return [Reply([_("Việc này không còn mở.")])]
+    try:  # a copied /giahan button of another agency's task asks nothing (issue 23)
+        await results.authorize(turn.ctx, _actor(turn), Action.EXTENSION_REQUEST, results.task_target(found[0]))
+    except UserError as exc:
+        return [Reply([esc(str(exc))])]
     if found[1].is_report:
         return [Reply([_("Việc thường xuyên không có thời hạn nên không cần gia hạn.")])]
     await conv.state.wait_for(turn.req.account, "ext_date", stamp(turn, ref))
@@ -73,18 +78,18 @@ async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     ]
 
 
-async def _deciders(turn: Turn, task_lead_ids: set[int]) -> list[tuple[Address, str]]:
-    """Managers/admins over one of the task's leads, else the deployment's admins: (address, language)."""
+async def _deciders(turn: Turn, task: TaskView) -> list[tuple[Address, str]]:
+    """Those the gate lets decide the request by their agency (managers/admins over one of the
+    task's leads), else the deployment's admins: (address, language)."""
     directory = await turn.ctx.directory()
+    target = results.task_target(task, requested_by=str(turn.req.account))
     found: dict[Address, str] = {}
     for user in await turn.ctx.storage.users():
-        if not (user.approved and user.active) or user.agency_id is None or user.agency_id not in directory:
+        if not user.active or user.agency_id is None or user.agency_id not in directory:
             continue
-        if not user.role.oversees_units:
-            continue
-        if visible_agencies(user.role, user.agency_id, directory.descendants) & task_lead_ids:
+        subject = results.Actor(user.address, user, False).subject  # by agency, not as an admin of all
+        if decide(subject, Action.EXTENSION_APPROVE, target, directory.descendants):
             found[user.address] = user.language
-    found.pop(turn.req.account, None)  # nobody approves their own request
     if not found:
         languages = {u.address: u.language for u in await turn.ctx.storage.users()}
         found = {a: languages.get(a, "vi") for a in turn.ctx.settings.admins if a != turn.req.account}
@@ -106,6 +111,11 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
         await conv.state.stop_waiting(turn.req.account)
         return [Reply([_("Việc này không còn trong kế hoạch.")])]
     task, occ = found
+    try:  # asked again: the account may have been removed or moved since the wait began
+        await results.authorize(turn.ctx, _actor(turn), Action.EXTENSION_REQUEST, results.task_target(task))
+    except UserError as exc:
+        await conv.state.stop_waiting(turn.req.account)
+        return [Reply([esc(str(exc))])]
     if parsed is None:
         return [Reply([_("Chưa thấy ngày hạn mới. Gõ ví dụ: 15/07/2022 chờ số liệu (hoặc /huy).")])]
     new_due, reason = parsed
@@ -119,7 +129,8 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
     )
     who = esc(turn.req.display_name or (turn.user.name if turn.user else "") or turn.req.account)
     replies = []
-    for address, language in await _deciders(turn, await turn.ctx.storage.task_lead_ids(task.id)):
+    approve, reject = extension_decisions(ext.id)
+    for address, language in await _deciders(turn, task):
         with use_language(language):
             replies.append(
                 Reply(
@@ -131,7 +142,7 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
                             old=f"{occ.due:%d/%m/%Y}", new=f"{new_due:%d/%m/%Y}", reason=esc(reason), who=who
                         ),
                     ],
-                    buttons=[[Button(_("Đồng ý"), f"xa:{ext.id}"), Button(_("Từ chối"), f"xr:{ext.id}")]],
+                    buttons=[[Button(_("Đồng ý"), approve), Button(_("Từ chối"), reject)]],
                     to=address,
                 )
             )
@@ -147,18 +158,17 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
     return [mine, *replies]
 
 
-async def _may_decide(turn: Turn, occurrence_id: int) -> bool:
-    if turn.is_admin:
-        return True
-    user = turn.user
-    if user is None or user.agency_id is None or not user.role.oversees_units:
-        return False
-    found = await turn.ctx.storage.occurrence(occurrence_id)
+async def _refused_decision(turn: Turn, ext: ExtensionRecord, action: Action) -> list[Reply] | None:
+    """The gate's refusal of deciding `ext`, or None when this account may decide it."""
+    found = await turn.ctx.storage.occurrence(ext.occurrence_id)
     if found is None:
-        return False
-    directory = await turn.ctx.directory()
-    scope = visible_agencies(user.role, user.agency_id, directory.descendants)
-    return bool(scope & await turn.ctx.storage.task_lead_ids(found[0].id))
+        return [Reply([_("Việc này không còn trong kế hoạch.")])]
+    target = results.task_target(found[0], requested_by=str(ext.requested_by))
+    try:
+        await results.authorize(turn.ctx, _actor(turn), action, target)
+    except UserError as exc:
+        return [Reply([esc(str(exc))])]
+    return None
 
 
 async def decide_extension(turn: Turn, conv: Conversation, *, approve: bool, payload: str) -> list[Reply]:
@@ -167,8 +177,9 @@ async def decide_extension(turn: Turn, conv: Conversation, *, approve: bool, pay
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     if ext.status != "pending":
         return [Reply([_("Đề nghị này đã được xử lý.")])]
-    if ext.requested_by == turn.req.account or not await _may_decide(turn, ext.occurrence_id):
-        return [Reply([_("Chỉ lãnh đạo của đơn vị chủ trì mới duyệt được đề nghị gia hạn.")])]
+    refused = await _refused_decision(turn, ext, Action.EXTENSION_APPROVE if approve else Action.EXTENSION_REJECT)
+    if refused is not None:
+        return refused
     if not approve:
         await conv.state.wait_for(turn.req.account, "ext_reject", stamp(turn, ext.id))
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
@@ -182,6 +193,14 @@ async def decide_extension(turn: Turn, conv: Conversation, *, approve: bool, pay
 
 
 async def _rejected_with_reason(turn: Turn, conv: Conversation, ext_id: int) -> list[Reply]:
+    ext = await turn.ctx.storage.extension(ext_id)
+    if ext is None:
+        await conv.state.stop_waiting(turn.req.account)
+        return [Reply([_("Nút này đã hết hiệu lực.")])]
+    refused = await _refused_decision(turn, ext, Action.EXTENSION_REJECT)
+    if refused is not None:  # removed or demoted since pressing Từ chối: the reason is not stored
+        await conv.state.stop_waiting(turn.req.account)
+        return refused
     reason = turn.req.text.strip()
     if not reason:
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]

@@ -219,6 +219,8 @@ async def on_preview_button(turn: Turn, conv: Conversation, payload: str) -> lis
 
 async def facts_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]:
     await conv.state.stop_waiting(turn.req.account)
+    if not turn.is_admin:  # no longer an admin since the wait began: the preview stays as it was
+        return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
     parsed = await conv.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]
@@ -242,6 +244,8 @@ async def facts_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]
 async def matches_typed(turn: Turn, conv: Conversation, token: str) -> list[Reply]:
     """The admin's corrections ("Văn phòng Sở = Văn phòng Sở Y tế", one a line) → a new preview."""
     await conv.state.stop_waiting(turn.req.account)
+    if not turn.is_admin:  # no longer an admin since the wait began: the preview stays as it was
+        return [Reply([_("Chỉ quản trị viên mới nhập được kế hoạch.")])]
     parsed = await conv.imports.get(token, turn.req.account)
     if parsed is None:
         return [Reply([_("Bản xem trước này đã hết hạn. Hãy gửi lại tệp.")])]

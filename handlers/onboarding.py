@@ -149,9 +149,10 @@ async def start_with_code(turn: Turn, conv: Conversation, code: str) -> list[Rep
     agency = directory.full_name(invite.agency_id)
     await st.count_invite_use(code)
     await conv.state.stop_waiting(turn.req.account)
-    if not invite.auto_approve:
-        await st.upsert_user(turn.req.account, role=invite.role, active=True)
-        replies = await access.join_chosen(turn, conv, str(invite.agency_id))
+    if not invite.auto_approve or access.is_pending(turn):
+        # A request naming the invite's role, for an admin to approve: an invite never raises a
+        # pending account's role by itself, and replaces its earlier request (issue 23).
+        replies = await access.join_chosen(turn, conv, str(invite.agency_id), role=invite.role, invited=True)
         for reply in replies:
             if reply.to is not None:
                 reply.blocks.append(_("(qua liên kết mời, vai trò {role})").format(role=invite.role))

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.access import Action, Target
+from bot.core.domain import UserError
 from bot.core.i18n import _
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
 from handlers.requests import payload_id
+from handlers.results import Actor, authorize
 
 if TYPE_CHECKING:
     from handlers.conversation import Turn
@@ -46,14 +49,18 @@ async def plans(turn: Turn) -> list[Reply]:
 
 
 async def on_plan_button(turn: Turn, payload: str) -> list[Reply]:
-    if not turn.is_admin:
-        return [Reply([_("Chỉ quản trị viên mới quản lý được các kế hoạch.")])]
     action, _sep, ref = payload.partition(":")
+    archive = action == "a"
+    try:  # the gate: archiving and restoring are the admins'
+        await authorize(
+            turn.ctx, Actor(turn.req.account, turn.user, turn.is_admin), Action.ARCHIVE if archive else Action.RESTORE, Target()
+        )
+    except UserError as exc:
+        return [Reply([esc(str(exc))])]
     found = await turn.ctx.storage.find_plans(ref) if payload_id(ref) is not None else []
     if action not in ("a", "r") or not found:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     plan = found[0]
-    archive = action == "a"
     changed = await turn.ctx.storage.set_plan_archived(
         plan.id, archived=archive, by=turn.req.account, at=turn.ctx.clock()
     )

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core.access import Action, Standing, Subject, Target, decide, refusal
 from bot.core.address import Address
 from bot.core.domain import OccurrenceStatus, OccurrenceView, TaskView, UserError, visible_agencies
 from bot.core.i18n import _
@@ -29,6 +31,54 @@ class Actor:
     address: Address
     user: UserRecord | None = None
     is_admin: bool = False
+
+    @property
+    def subject(self) -> Subject:
+        """The actor as the gate (`bot.core.access`) sees it."""
+        user = self.user
+        if self.is_admin or (user is not None and user.approved):
+            standing = Standing.ACTIVE
+        elif user is not None and user.active:
+            standing = Standing.PENDING  # asked to join, no decision yet
+        else:
+            standing = Standing.REMOVED  # deleted (no record) or rejected
+        return Subject(
+            str(self.address),
+            user.role if user else None,
+            user.agency_id if user else None,
+            standing,
+            admin=self.is_admin,
+        )
+
+
+def task_target(task: TaskView, **more: str | None) -> Target:
+    """The gate's view of a task: its lead agencies (and who marked it done, who asked)."""
+    leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+    return Target(frozenset(leads), **more)
+
+
+async def authorize(ctx: AppContext, actor: Actor, action: Action, target: Target) -> None:
+    """The gate, for every path: raises UserError with the refusal's sentence."""
+    directory = await ctx.directory()
+    decision = decide(actor.subject, action, target, directory.descendants)
+    if not decision.allowed:
+        raise UserError(refusal(decision.reason, action))
+
+
+async def authorized_occurrence(
+    ctx: AppContext, occurrence_id: int, actor: Actor, action: Action
+) -> tuple[TaskView, OccurrenceView]:
+    """The task and occurrence `actor` may do `action` to (raises UserError otherwise)."""
+    found = await ctx.storage.occurrence(occurrence_id)
+    if found is None:
+        raise UserError(_("Không có việc (kỳ hạn) số {id}.").format(id=occurrence_id))
+    task, occ = found
+    done_by = None
+    if action is Action.UNDO:
+        result = await ctx.storage.result(occurrence_id)
+        done_by = result.done_by if result else None
+    await authorize(ctx, actor, action, task_target(task, done_by=done_by))
+    return task, occ
 
 
 async def scope_of(ctx: AppContext, actor: Actor) -> set[int] | None:
@@ -76,14 +126,8 @@ async def open_occurrences(
     return [(task, occ) for _due, _id, task, occ in (*items, *ongoing)]
 
 
-async def _task_of(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskView:
-    found = await ctx.storage.occurrence(occurrence_id)
-    if found is None:
-        raise UserError(_("Không có việc (kỳ hạn) số {id}.").format(id=occurrence_id))
-    task, _occ = found
-    scope = await scope_of(ctx, actor)
-    if scope is not None and not (await ctx.storage.task_lead_ids(task.id)) & scope:
-        raise UserError(_("Chỉ cán bộ của đơn vị chủ trì hoặc lãnh đạo mới đánh dấu được việc này."))
+async def _task_of(ctx: AppContext, occurrence_id: int, actor: Actor, action: Action) -> TaskView:
+    task, _occ = await authorized_occurrence(ctx, occurrence_id, actor, action)
     return task
 
 
@@ -98,7 +142,8 @@ async def mark_done(
     file_size: int | None = None,
 ) -> tuple[TaskView, bool]:
     """Record the result; (task, False) when it was already done (then a note/file is added to it)."""
-    task = await _task_of(ctx, occurrence_id, actor)
+    action = Action.FILE if file_id else Action.NOTE if note else Action.DONE
+    task = await _task_of(ctx, occurrence_id, actor, action)
     changed = await ctx.storage.record_result(
         occurrence_id,
         by=actor.address,
@@ -117,13 +162,10 @@ async def mark_done(
 
 async def undo_done(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskView:
     """Undo a result within 24 hours, by its marker or a manager of the lead agency (raises UserError)."""
-    task = await _task_of(ctx, occurrence_id, actor)
+    task = await _task_of(ctx, occurrence_id, actor, Action.UNDO)
     result = await ctx.storage.result(occurrence_id)
     if result is None or result.status != OccurrenceStatus.DONE.value:
         raise UserError(_("Việc này chưa được đánh dấu xong."))
-    manager = actor.is_admin or bool(actor.user and actor.user.role.oversees_units)
-    if result.done_by != actor.address and not manager:
-        raise UserError(_("Chỉ người đã đánh dấu xong hoặc lãnh đạo mới hoàn tác được."))
     if result.done_at is not None and ctx.clock() - result.done_at > UNDO_WINDOW:
         raise UserError(_("Đã quá 24 giờ kể từ khi đánh dấu xong: không hoàn tác được nữa."))
     await ctx.storage.undo_result(occurrence_id)
@@ -131,21 +173,22 @@ async def undo_done(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskVi
 
 
 async def mark_in_progress(ctx: AppContext, occurrence_id: int, actor: Actor, *, note: str | None) -> TaskView:
-    task = await _task_of(ctx, occurrence_id, actor)
+    task = await _task_of(ctx, occurrence_id, actor, Action.NOTE if note else Action.IN_PROGRESS)
     if not await ctx.storage.record_progress(occurrence_id, by=actor.address, at=ctx.clock(), note=note):
         raise UserError(_("Việc này đã xong."))
     return task
 
 
-def recent_results(tasks: list[TaskView], actor: Actor, now: datetime) -> list[tuple[TaskView, int]]:
+def recent_results(
+    tasks: list[TaskView], actor: Actor, now: datetime, units_of: Callable[[int], set[int]]
+) -> list[tuple[TaskView, int]]:
     """(task, occurrence id) of results still inside the undo window that this actor may undo."""
     since = (now - UNDO_WINDOW).date()
     found = []
+    subject = actor.subject
     for task in tasks:
         for occ in (*task.occurrences, *task.reports):
             if occ.status == OccurrenceStatus.DONE and occ.done_at is not None and occ.done_at >= since:
-                if actor.is_admin or occ.done_by == actor.address or (
-                    actor.user and actor.user.role.oversees_units
-                ):
+                if decide(subject, Action.UNDO, task_target(task, done_by=occ.done_by), units_of):
                     found.append((task, occ.id))
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.core.access import Action
 from bot.core.domain import TaskView, UserError
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
@@ -97,6 +98,11 @@ async def evidence(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> 
     if not isinstance(occurrence_id, int):
         return None
     note = turn.req.text.strip() or None
+    action = Action.FILE if turn.req.file_name is not None else Action.NOTE
+    try:  # the account may have been removed or moved since the wait began: nothing is stored then
+        await results.authorized_occurrence(turn.ctx, occurrence_id, _actor(turn), action)
+    except UserError as exc:
+        return [Reply([esc(str(exc))])]
     if what == "progress_note":
         if not note:
             return [Reply([_("Chưa có ghi chú tiến độ.")])]
@@ -118,7 +124,8 @@ async def undo_menu(turn: Turn) -> list[Reply]:
     tasks = (
         await turn.ctx.all_tasks() if scope is None else await turn.ctx.tasks_for_agencies(scope)
     )
-    found = results.recent_results(list(tasks), _actor(turn), turn.ctx.now())
+    directory = await turn.ctx.directory()
+    found = results.recent_results(list(tasks), _actor(turn), turn.ctx.now(), directory.descendants)
     if not found:
         return [Reply([_("Không có việc nào được đánh dấu xong trong 24 giờ qua để hoàn tác.")])]
     blocks = ["<b>" + _("Chọn việc cần hoàn tác (trở lại chưa xong):") + "</b>"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.core.domain import Role
+from bot.core.access import Action, Target
+from bot.core.domain import UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.reminders.times import format_days, format_hhmm, parse_days, parse_hhmm
 from bot.core.replies import Button, Reply
 from bot.core.text import fold
+from handlers import results
 from handlers.requests import payload_id
 
 if TYPE_CHECKING:
@@ -144,7 +146,8 @@ async def link_group(turn: Turn) -> list[Reply]:
     """/lienket TÊN CƠ QUAN in a group: that agency's reminders go to the group too."""
     if turn.req.chat_type != "group":
         return [Reply([_("Lệnh /lienket dùng trong nhóm chat.")])]
-    if not (turn.is_admin or (turn.user and turn.user.approved and turn.user.role == Role.MANAGER)):
+    actor = results.Actor(turn.req.account, turn.user, turn.is_admin)
+    if not turn.is_admin and not (turn.user and turn.user.role.oversees_units):  # said before the name is read
         return [Reply([_("Chỉ quản trị viên hoặc lãnh đạo mới liên kết được nhóm.")])]
     directory = await turn.ctx.directory()
     name = turn.args.strip()
@@ -163,8 +166,10 @@ async def link_group(turn: Turn) -> list[Reply]:
             )
             return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(name[:200])), *tips])]
         agency_id = hit.agency_id
-    if not turn.is_admin and turn.user and agency_id not in directory.descendants(turn.user.agency_id or -1):
-        return [Reply([_("Lãnh đạo chỉ liên kết được nhóm với cơ quan của mình hoặc đơn vị trực thuộc.")])]
+    try:  # the gate decides (the line above only words an officer's refusal early)
+        await results.authorize(turn.ctx, actor, Action.LINK_GROUP, Target(frozenset({agency_id})))
+    except UserError as exc:
+        return [Reply([esc(str(exc))])]
     await turn.ctx.storage.link_chat(turn.req.chat, agency_id, by=turn.req.account)
     return [
         Reply(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.access import Action, Target
+from bot.core.domain import UserError, visible_agencies
 from bot.core.i18n import _, ngettext
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
@@ -80,4 +82,17 @@ async def report_command(turn: Turn) -> list[Reply]:
             return [Reply([_("Không tìm thấy cơ quan “{name}”.").format(name=esc(turn.args[:200]))])]
     if agency_id is None:
         return [Reply([_("Hãy ghi tên cơ quan: /baocao TÊN CƠ QUAN")])]
-    return await digest_replies(turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True)
+    try:  # a manager reports on their agency and the units under it (the gate, as /xuat)
+        actor = results.Actor(turn.req.account, turn.user, turn.is_admin)
+        await results.authorize(turn.ctx, actor, Action.EXPORT, Target(frozenset({agency_id})))
+    except UserError as exc:
+        return [Reply([esc(str(exc))])]
+    viewer: set[int] | None = None  # whose pending extension requests they may decide (admin: all)
+    if not turn.is_admin:
+        viewer = set()
+        if turn.user is not None and turn.user.agency_id is not None:
+            directory = await turn.ctx.directory()
+            viewer = visible_agencies(turn.user.role, turn.user.agency_id, directory.descendants)
+    return await digest_replies(
+        turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True, viewer_scope=viewer
+    )

@@ -14,6 +14,22 @@ from storage.models import ConversationState
 from storage.rows import aware, utc
 
 
+def wait_key(account: str) -> str:
+    """The key of what the bot waits for from one account (a note, a reason, a date, a name)."""
+    return f"wait:{account}"
+
+
+def buttons_key(chat: str) -> str:
+    """The key of the buttons last shown in one chat ("2" presses the second)."""
+    return f"buttons:{chat}"
+
+
+def account_keys(account: str) -> list[str]:
+    """The open waits and choices of an account (its private chat is its address): what a
+    removal or a demotion ends at once (issue 23)."""
+    return [wait_key(account), buttons_key(account)]
+
+
 class ConversationStore(Repository):
     """One JSON value per conversation key ("wait:telegram:1", "import:ab12cd34"…)."""
 

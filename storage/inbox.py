@@ -38,7 +38,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     Index,
     Integer,
     String,
@@ -56,6 +55,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.database import Repository
 from storage.models import Base, Worker
 from storage.rows import aware, changed_rows, utc
+from storage.types import UTCDateTime
 
 KEEP = timedelta(days=2)  # handled keys kept this long: Telegram re-sends for up to 24 hours
 PURGE_BATCH = 5_000
@@ -87,8 +87,8 @@ class InboxUpdate(Base):
     chat: Mapped[str] = mapped_column(String(120))
     seq: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[str | None] = mapped_column(Text, nullable=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     handled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     takeovers: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -100,7 +100,7 @@ class InboxClaim(Base):
 
     chat: Mapped[str] = mapped_column(String(120), primary_key=True)
     worker: Mapped[str] = mapped_column(String(100))
-    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -39,7 +40,7 @@ class Agency(Base):
     # parent_id or 0: lets the unique constraint treat "no parent" as a value on every database.
     parent_key: Mapped[int] = mapped_column(Integer, default=0)
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Plan(Base):
@@ -58,11 +59,11 @@ class Plan(Base):
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
     source_file: Mapped[str] = mapped_column(String(500), default="")
     source_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The years the plan covers ("giai đoạn 2026 - 2030"); None: its year. Archived plans send nothing.
     period_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
     period_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     archived_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # A scan or an OCR'd file (issue 27): the text as OCR gave it, kept for the record, and the
     # repaired text the tasks were read from (None when nothing was repaired).
@@ -96,7 +97,7 @@ class Task(Base):
     kind: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(200), default="")
     # Set when a re-import no longer has the task: kept with its history, back if it returns.
-    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     occurrences: Mapped[list[Occurrence]] = relationship(
@@ -137,7 +138,7 @@ class Occurrence(Base):
     due: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(20), default="open")
     done_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The result's evidence, progress ("đang thực hiện") and the due date before an extension.
     original_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -146,7 +147,7 @@ class Occurrence(Base):
     file_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     progress_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     progress_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Continuous work's reporting occurrence: the first day of the period it reports on (`due` is
     # its last day); NULL for a due date of the plan. Never reminded (issue 26 item 7).
     period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -176,7 +177,7 @@ class User(Base):
     remind_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
     muted: Mapped[list[int]] = mapped_column(JSON, default=list)
     digest: Mapped[str | None] = mapped_column(String(10), nullable=True)  # daily | weekly | off (None: daily)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChatLink(Base):
@@ -191,7 +192,7 @@ class ChatLink(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
     linked_by: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Extension(Base):
@@ -203,13 +204,13 @@ class Extension(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
     requested_by: Mapped[str] = mapped_column(String(200))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     old_due: Mapped[date] = mapped_column(Date)
     new_due: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved | rejected
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
@@ -227,14 +228,14 @@ class ReminderLog(Base):
     status: Mapped[str] = mapped_column(String(20), default="claimed")  # claimed | delivered | failed | dead
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     worker: Mapped[str] = mapped_column(String(100), default="")
-    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Issue 15: when the key was first claimed (a failed send is retried that local day only),
     # not to be retried before `next_at` (backoff), and how many sends ended in doubt (a timeout
     # after the request left: resent at most once).
-    first_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    first_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     doubts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
@@ -248,8 +249,8 @@ class Worker(Base):
     __tablename__ = "workers"
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ConversationState(Base):
@@ -263,7 +264,7 @@ class ConversationState(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Meta(Base):
@@ -296,6 +297,6 @@ class Invite(Base):
     role: Mapped[str] = mapped_column(String(20), default="officer")
     auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     uses: Mapped[int] = mapped_column(Integer, default=0)

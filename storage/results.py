@@ -177,6 +177,14 @@ class ResultStore(Repository):
             )
             return [_extension_record(e) for e in rows.scalars()]
 
+    async def pending_extensions(self) -> list[ExtensionRecord]:
+        """Every request still waiting for a decision, oldest first (a manager's list, the digest)."""
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(Extension).where(Extension.status == "pending").order_by(Extension.requested_at, Extension.id)
+            )
+            return [_extension_record(e) for e in rows.scalars()]
+
     async def decide_extension(
         self, extension_id: int, *, approve: bool, by: str, at: datetime, note: str | None = None
     ) -> ExtensionRecord | None:

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import time
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.address import Address
 from bot.core.domain import Role
 from bot.core.reminders.times import format_days, format_hhmm, parse_days, parse_hhmm
+from storage.conversations import account_keys
 from storage.database import Repository
-from storage.models import ChatLink, User
+from storage.models import ChatLink, ConversationState, User
 from storage.rows import changed_rows, utcnow
 
 
@@ -84,12 +86,15 @@ class UserStore(Repository):
                     "",
                 )
                 s.add(user)
+            before = (_role(user.role), bool(user.approved), user.agency_id)
             if agency_id is not None:
                 user.agency_id = agency_id
             if role is not None:
                 user.role = Role(role).value
             if approved is not None:
                 user.approved = approved
+            if _lost_rights(before, (_role(user.role), bool(user.approved), user.agency_id)):
+                await _end_conversations(s, address)
             if name is not None:
                 user.name = name
             if language is not None:
@@ -112,6 +117,7 @@ class UserStore(Repository):
     async def remove_user(self, address: Address) -> bool:
         channel, account = split_account(address)
         async with self.db.write() as s:
+            await _end_conversations(s, address)  # its open waits and choices end with it
             return (
                 await changed_rows(s, delete(User).where(User.channel == channel, User.account_id == account))
                 > 0
@@ -173,6 +179,22 @@ class UserStore(Repository):
                 .where(ChatLink.channel == channel, ChatLink.chat_id == account)
                 .values(active=False)
             )
+
+
+_RANK = {Role.OFFICER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
+
+
+def _lost_rights(before: tuple[Role, bool, int | None], after: tuple[Role, bool, int | None]) -> bool:
+    """An approved account demoted, unapproved or moved to another agency."""
+    (role, approved, agency), (new_role, new_approved, new_agency) = before, after
+    if not approved:
+        return False
+    return not new_approved or _RANK[new_role] < _RANK[role] or new_agency != agency
+
+
+async def _end_conversations(s: AsyncSession, address: Address) -> None:
+    """A removed or demoted account's open waits and choices end at once (issue 23)."""
+    await s.execute(delete(ConversationState).where(ConversationState.key.in_(account_keys(Address(address)))))
 
 
 def _role(value: str) -> Role:

@@ -73,7 +73,7 @@ async def test_chat_request_approved_by_the_agency_manager(chat: Chat) -> None:
     # the other manager cannot approve it, the officer neither
     data = to_manager[-1].buttons[0][0].data
     assert "Chỉ lãnh đạo" in " ".join(await chat.say(callback=data, account="telegram:9"))
-    assert "Chỉ lãnh đạo" in " ".join(await chat.say(callback=data, account="telegram:5"))
+    assert "tự duyệt" in " ".join(await chat.say(callback=data, account="telegram:5"))  # their own request
     approved = " ".join(await chat.press("Đồng ý", account="telegram:8"))
     assert "Đã đồng ý gia hạn" in approved
     told = [r.text for a, r in chat.sent if a == "telegram:5" and "đã được đồng ý" in r.text]
@@ -116,3 +116,76 @@ async def test_a_reimport_keeps_an_extended_occurrence(storage: Storage) -> None
     assert result.tasks_updated == 1
     [kept] = (await storage.all_tasks())[0].occurrences
     assert (kept.id, kept.due, kept.original_due) == (occ.id, date(2022, 7, 15), date(2022, 6, 30))
+
+
+async def _pending_request(chat: Chat) -> str:
+    """Lan (officer of Sở Tài nguyên và Môi trường) asks to move her first task to 15/08/2022;
+    → the task's title. The push to the manager is not looked at: he was not online."""
+    await _people(chat)
+    await chat.say("/giahan", account="telegram:5")
+    await chat.press("1.", account="telegram:5")
+    assert "Đã gửi đề nghị gia hạn" in " ".join(
+        await chat.say("15/08/2022 chờ số liệu của Sở Tài chính", account="telegram:5")
+    )
+    [ext] = await chat.ctx.storage.pending_extensions()
+    found = await chat.ctx.storage.occurrence(ext.occurrence_id)
+    assert found is not None
+    return found[0].title
+
+
+async def test_baocao_lists_pending_requests_and_decides_them_later(chat: Chat) -> None:
+    title = await _pending_request(chat)
+    report = " ".join(await chat.say("/baocao", account="telegram:8"))
+    assert "1 đề nghị gia hạn chờ duyệt" in report
+    assert title[:30] in report and "15/08/2022" in report and "chờ số liệu của Sở Tài chính" in report
+    assert "Người đề nghị: Lan" in report
+    listed = [r for a, r in chat.sent if a == "telegram:8" and "chờ duyệt" in r.text][-1]
+    assert [b.label.split(":")[0] for b in listed.buttons[0]] == ["Đồng ý", "Từ chối"]
+    # another agency's manager does not see it, in /baocao or /baocao of that agency
+    assert "chờ duyệt" not in " ".join(await chat.say("/baocao", account="telegram:9"))
+    assert "chờ duyệt" not in " ".join(await chat.say("/baocao Sở Tài nguyên và Môi trường", account="telegram:9"))
+    # an admin sees it in the agency's report
+    assert "chờ duyệt" in " ".join(await chat.say("/baocao Sở Tài nguyên và Môi trường", account="telegram:1"))
+    # decided from the list, later, with the same handlers as the push
+    approved = " ".join(await chat.press("Đồng ý:", account="telegram:8"))
+    assert "Đã đồng ý gia hạn" in approved
+    assert [r.text for a, r in chat.sent if a == "telegram:5" and "đã được đồng ý" in r.text]
+    assert await chat.ctx.storage.pending_extensions() == []
+    assert "chờ duyệt" not in " ".join(await chat.say("/baocao", account="telegram:8"))
+    # a stale list's button does nothing a second time
+    assert "đã được xử lý" in " ".join(await chat.say(callback=listed.buttons[0][0].data, account="telegram:8"))
+
+
+async def test_a_pending_request_is_rejected_from_the_list_with_a_reason(chat: Chat) -> None:
+    await _pending_request(chat)
+    await chat.say("/baocao", account="telegram:8")
+    assert "lý do từ chối" in " ".join(await chat.press("Từ chối:", account="telegram:8"))
+    assert "Đã từ chối" in " ".join(await chat.say("Hạn đã được phê duyệt, không lùi", account="telegram:8"))
+    told = [r.text for a, r in chat.sent if a == "telegram:5" and "không được đồng ý" in r.text]
+    assert told and "không lùi" in told[-1]
+
+
+async def test_the_digest_shows_pending_requests_to_the_managers_who_decide_them(chat: Chat) -> None:
+    from bot.core.replies import Reply
+    from bot.delivery.digests import run_digests
+
+    title = await _pending_request(chat)
+
+    class Box(FakeOutbox):
+        replies: list[tuple[str, Reply]] = []
+
+        async def send(self, address: str, reply: Reply) -> None:
+            await super().send(address, reply)
+            self.replies.append((address, reply))
+
+    box = Box()
+    box.replies = []
+    monday = date(2022, 6, 20)
+    assert await run_digests(ctx_at(chat.ctx.storage, at(monday, 7, 31)).delivery(), sender=box) == 2
+    mine = " ".join(text for address, text in box.sent if address == "telegram:8")
+    assert "1 đề nghị gia hạn chờ duyệt" in mine and title[:30] in mine and "15/08/2022" in mine
+    assert "Lan" in mine and "chờ số liệu" in mine
+    assert "chờ duyệt" not in " ".join(text for address, text in box.sent if address == "telegram:9")
+    [listed] = [r for a, r in box.replies if a == "telegram:8" and r.buttons]
+    # the digest's button decides it, as the push's would
+    assert "Đã đồng ý gia hạn" in " ".join(await chat.say(callback=listed.buttons[0][0].data, account="telegram:8"))

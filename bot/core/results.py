@@ -83,3 +83,13 @@ def parse_extension(text: str, *, today: date) -> tuple[date, str] | None:
     rest = re.sub(r"^(?:đến\s+ngày|đến|tới|ngày|sang)\s+", "", rest, flags=re.IGNORECASE)
     rest = re.sub(r"^[\s,;:–—-]*(?:(?:lý|ly)\s*do|vì|vi|do|bởi\s+vì)?\s*[:,–—-]?\s*", "", rest, flags=re.IGNORECASE)
     return found, rest.strip(" ,;:–—-")
+
+
+# An extension request's two decisions as button data: the push to the managers and the list of
+# pending requests (/baocao, the digest) build them here; the router reads the prefix.
+APPROVE_EXTENSION, REJECT_EXTENSION = "xa", "xr"
+
+
+def extension_decisions(extension_id: int) -> tuple[str, str]:
+    """(approve, reject) button data of one extension request."""
+    return f"{APPROVE_EXTENSION}:{extension_id}", f"{REJECT_EXTENSION}:{extension_id}"

@@ -4,22 +4,26 @@ days (`run_digests`), claimed like a reminder so each goes out once per manager 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.core.domain import UserError
-from bot.core.i18n import _, use_language
+from bot.core.domain import UserError, visible_agencies
+from bot.core.i18n import _, ngettext, use_language
 from bot.core.markup import esc, plain_text
 from bot.core.reminders.digest import Digest, build_digest, digest_blocks, digest_json
-from bot.core.replies import Reply
+from bot.core.replies import Button, Reply
+from bot.core.results import extension_decisions
 from bot.delivery.context import DeliveryContext
 from bot.delivery.outcomes import record_failure
 from bot.delivery.ports import DeliveryError, Dispatch
 from bot.delivery.reports import AgencyDigest, DigestReport
 from storage.cache import ReadCache
 from storage.leases import Lease
+from storage.results import ExtensionRecord
 from storage.users import UserRecord
 
 DIGEST_PREFIX = "digest:"  # claim keys of digests: "digest:2022-06-27:telegram:1"
+PENDING_LIMIT = 10  # pending extension requests listed (with buttons) in one digest
 
 
 async def digest_of(
@@ -51,10 +55,91 @@ async def agency_digest(cache: ReadCache, agency_id: int, today: date) -> tuple[
     return digest, directory.full_name(agency_id)
 
 
-async def digest_replies(cache: ReadCache, agency_id: int, *, today: date, with_chart: bool) -> list[Reply]:
-    """The digest as messages: its text, and (when asked and it can be drawn) its chart."""
+@dataclass(frozen=True)
+class PendingExtension:
+    """An extension request waiting for a decision, with what a manager needs to decide it."""
+
+    request: ExtensionRecord
+    title: str
+    lead: str
+    who: str  # the requester's name (or address)
+
+
+async def pending_extensions(cache: ReadCache, scope: set[int]) -> list[PendingExtension]:
+    """The pending extension requests of tasks led by an agency of `scope` (who may decide them:
+    see `handlers.extensions`), oldest first."""
+    pending = await cache.storage.pending_extensions()
+    if not pending or not scope:
+        return []
+    tasks = {
+        occ.id: task
+        for task in await cache.tasks_for_agencies(scope)
+        if set(task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())) & scope
+        for occ in task.occurrences
+    }
+    names: dict[str, str] = {}
+    found = []
+    for request in pending:
+        task = tasks.get(request.occurrence_id)
+        if task is None:
+            continue
+        if request.requested_by not in names:
+            user = await cache.storage.user(request.requested_by)
+            names[request.requested_by] = (user.name if user else "") or request.requested_by
+        found.append(PendingExtension(request, task.title, task.lead, names[request.requested_by]))
+    return found
+
+
+def pending_reply(pending: list[PendingExtension], *, limit: int = PENDING_LIMIT) -> Reply:
+    """The list of pending requests, each with its Đồng ý / Từ chối buttons (the same decisions as
+    the push the managers got when it was asked)."""
+    blocks = [
+        "<b>"
+        + ngettext(
+            "⏳ {n} đề nghị gia hạn chờ duyệt:", "⏳ {n} đề nghị gia hạn chờ duyệt:", len(pending)
+        ).format(n=len(pending))
+        + "</b>"
+    ]
+    buttons = []
+    for n, item in enumerate(pending[:limit], 1):
+        ext = item.request
+        blocks.append(
+            _("{n}. {title} — {lead}: hạn {old} → {new}. Lý do: {reason}. Người đề nghị: {who}").format(
+                n=n,
+                title=f"<b>{esc(item.title)}</b>",
+                lead=esc(item.lead),
+                old=f"{ext.old_due:%d/%m/%Y}",
+                new=f"{ext.new_due:%d/%m/%Y}",
+                reason=esc(ext.reason),
+                who=esc(item.who),
+            )
+        )
+        approve, reject = extension_decisions(ext.id)
+        short = item.title[:30]
+        buttons.append(
+            [
+                Button(_("Đồng ý: {title}").format(title=short), approve),
+                Button(_("Từ chối: {title}").format(title=short), reject),
+            ]
+        )
+    if len(pending) > limit:
+        more = len(pending) - limit
+        blocks.append(ngettext("… và {n} đề nghị khác", "… và {n} đề nghị khác", more).format(n=more))
+    return Reply(blocks, buttons=buttons)
+
+
+async def digest_replies(
+    cache: ReadCache, agency_id: int, *, today: date, with_chart: bool, viewer_scope: set[int] | None = None
+) -> list[Reply]:
+    """The digest as messages: its text, the pending extension requests of its agency that the
+    viewer may decide (`viewer_scope`: the agencies they oversee; None for an admin), with their
+    buttons, and (when asked and it can be drawn) its chart."""
     digest, label = await agency_digest(cache, agency_id, today)
     replies = [Reply(digest_blocks(digest, agency_label=label, today=today))]
+    scope = (await cache.directory()).descendants(agency_id)
+    pending = await pending_extensions(cache, scope if viewer_scope is None else scope & viewer_scope)
+    if pending:
+        replies.append(pending_reply(pending))
     if with_chart:
         # Imported here: matplotlib takes about a second to load, and only /baocao draws a chart
         # (a bot that never draws one starts — and sends its first reminders — that much sooner).
@@ -137,8 +222,12 @@ async def _send_digest(
     """Send one claimed digest and record the outcome; True when it went out."""
     assert user.agency_id is not None
     try:
+        directory = await dctx.cache.directory()
+        scope = visible_agencies(user.role, user.agency_id, directory.descendants)
         with use_language(user.language):
-            replies = await digest_replies(dctx.cache, user.agency_id, today=today, with_chart=False)
+            replies = await digest_replies(
+                dctx.cache, user.agency_id, today=today, with_chart=False, viewer_scope=scope
+            )
         for reply in replies:
             await sender.send(user.address, reply)
     except DeliveryError as exc:

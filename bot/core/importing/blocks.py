@@ -114,15 +114,18 @@ def _segments(lines: list[str]) -> list[tuple[str, Any]]:
         if _PIPE_ROW.match(line) and line.count("|") >= 3 and not _LONE_PIPE.match(line):
             start = index
             region: list[str] = []
+            more: list[list[str]] = []  # the lines continuing each row, joined once (not line by line)
             # the table runs over lines starting with "|" and the lines that continue them
             while index < n and lines[index].strip() and (
                 lines[index].lstrip().startswith("|") or (region and not _MARKER_START.match(lines[index]))
             ):
                 if lines[index].lstrip().startswith("|") or not region:
                     region.append(lines[index])
+                    more.append([])
                 else:
-                    region[-1] = f"{region[-1].rstrip()} {lines[index].strip()}"
+                    more[-1].append(lines[index].strip())
                 index += 1
+            region = [" ".join([row.rstrip(), *rest]) if rest else row for row, rest in zip(region, more, strict=True)]
             if prose:
                 out.append((PARAGRAPH, prose))
                 prose = []

@@ -52,10 +52,15 @@ class Item:
     level: int
     lines: list[tuple[str, str]] = field(default_factory=list)
     heading: bool = False
+    _text: tuple[int, str] = field(default=(-1, ""), init=False, compare=False, repr=False)
 
     @property
     def text(self) -> str:
-        return nfc(" ".join(text for _label, text in self.lines))
+        """The item's lines as one text, computed again only when lines were added (readers
+        look at it many times, and a long item must not be joined again each time)."""
+        if self._text[0] != len(self.lines):
+            self._text = (len(self.lines), nfc(" ".join(text for _label, text in self.lines)))
+        return self._text[1]
 
     @property
     def source(self) -> str:
@@ -85,7 +90,7 @@ def _marker(text: str) -> tuple[int, str, bool]:
     if match:
         depth = match[1].count(".") + 1
         rest = text[match.end() :]
-        upper = _is_upper(rest) and len(rest) < 100
+        upper = len(rest) < 100 and _is_upper(rest)
         return (LEVEL_TOP if upper else depth), rest, upper
     match = _ALPHA.match(text)
     if match:
@@ -96,7 +101,7 @@ def _marker(text: str) -> tuple[int, str, bool]:
     match = _PLUS.match(text)
     if match:
         return LEVEL_PLUS, text[match.end() :], False
-    if _is_upper(text) and len(text) < 100:
+    if len(text) < 100 and _is_upper(text):
         return LEVEL_TOP, text, True
     return LEVEL_TEXT, text, False
 
@@ -111,6 +116,9 @@ def split_items(lines: Sequence[tuple[str, str]]) -> list[Item]:
     blocks: list[Item] = []
     blank = False
     stopped = False
+    # what the current item's text holds, kept as lines are added (joining it again for every
+    # line would be quadratic in an item's length): unclosed "(" and its last line
+    unclosed, tail = 0, ""
     for label, raw in lines:
         text = _clean_line(raw)
         if not text:
@@ -127,17 +135,23 @@ def split_items(lines: Sequence[tuple[str, str]]) -> list[Item]:
             continue
         level, rest, heading = _marker(text)
         current = blocks[-1] if blocks else None
-        open_paren = current is not None and current.text.count("(") > current.text.count(")")
+        open_paren = current is not None and unclosed > 0
+        # the suffixes looked for hold no space, so the last non-empty line ends as the text does
         continues = (open_paren and level in (LEVEL_TEXT, LEVEL_DASH)) or (
             level == LEVEL_TEXT
             and current is not None
-            and not (current.heading and not current.text.endswith((",", "-")))
-            and not (blank and current.text.endswith((".", ":", ";", "!", "?", "./.")) and rest[:1].isupper())
+            and not (current.heading and not tail.endswith((",", "-")))
+            and not (blank and tail.endswith((".", ":", ";", "!", "?", "./.")) and rest[:1].isupper())
         )
+        added = rest if not continues or level == LEVEL_TEXT else text
         if continues and current is not None:
-            current.lines.append((label, rest if level == LEVEL_TEXT else text))
+            current.lines.append((label, added))
         else:
-            blocks.append(Item(level, [(label, rest)], heading))
+            blocks.append(Item(level, [(label, added)], heading))
+            unclosed, tail = 0, ""
+        part = nfc(added)
+        unclosed += part.count("(") - part.count(")")
+        tail = part or tail
         blank = False
     return blocks
 
@@ -337,7 +351,11 @@ class Phrase:
 
 
 def deadline_phrases(text: str) -> list[Phrase]:
-    """Deadline phrases found in a sentence, in order, without overlaps."""
+    """Deadline phrases found in a sentence, in order, without overlaps.
+
+    The patterns are tried in order of precedence; a later pattern's match that overlaps a phrase
+    already kept is dropped (`without_overlaps`: one sweep, linear in the number of phrases).
+    """
     folded = fold_aligned(text)
     found: list[Phrase] = []
     for pattern, explicit in (
@@ -347,16 +365,53 @@ def deadline_phrases(text: str) -> list[Phrase]:
         (_MONTH, True),
         (_RECURRING, False),
     ):
+        candidates: list[Phrase] = []
         for match in pattern.finditer(folded):
             if not explicit and pattern is not _DAY_EVERY:
                 # A recurrence is a deadline only when it says "định kỳ" or follows a report/duty verb.
                 before = folded[max(0, match.start() - 60) : match.start()]
-                if "dinh ky" not in match[0] and not re.search(r"bao cao|gui|tong hop|bao cao", before):
+                if "dinh ky" not in match[0] and not _REPORT_BEFORE.search(before):
                     continue
-            if any(p.start < match.end() and match.start() < p.end for p in found):
-                continue
-            found.append(Phrase(match.start(), match.end(), explicit))
-    return sorted(found, key=lambda p: p.start)
+            candidates.append(Phrase(match.start(), match.end(), explicit))
+        found = without_overlaps(found, candidates)
+    return found
+
+
+_REPORT_BEFORE = re.compile(r"bao cao|gui|tong hop")
+
+# The most text between two phrases of one recurring report's run of deadlines ("hằng tháng
+# (trước ngày 18 hằng tháng), 6 tháng (trước ngày 18/5), tổng kết năm (…)"): a clause, not a page.
+# A run is a deadline, never more than `RUN_LONGEST` characters.
+RUN_GAP, RUN_LONGEST = 300, 1000
+
+
+def phrase_run(phrases: Sequence[Phrase]) -> Phrase:
+    """The run of `phrases` (sorted, at least one) from the first, as one phrase: the phrases
+    that follow one another with at most `RUN_GAP` characters between them."""
+    end = phrases[0].end
+    for phrase in phrases[1:]:
+        if phrase.start - end > RUN_GAP or phrase.end - phrases[0].start > RUN_LONGEST:
+            break
+        end = phrase.end
+    return Phrase(phrases[0].start, end, False)
+
+
+def without_overlaps(kept: Sequence[Phrase], candidates: Sequence[Phrase]) -> list[Phrase]:
+    """`kept` (sorted, disjoint) with each of `candidates` (sorted, disjoint) that overlaps none
+    of `kept`, in order: one sweep over both lists, so each phrase is compared a bounded number
+    of times (never each with every earlier one)."""
+    out: list[Phrase] = []
+    i = 0
+    for candidate in candidates:
+        # the kept phrases that end before the candidate starts come first, unchanged
+        while i < len(kept) and kept[i].end <= candidate.start:
+            out.append(kept[i])
+            i += 1
+        if i < len(kept) and kept[i].start < candidate.end:
+            continue  # overlaps kept[i] (the first kept phrase that ends after it starts)
+        out.append(candidate)
+    out.extend(kept[i:])
+    return out
 
 
 # ----------------------------------------------------------------------------- recognisers
@@ -664,10 +719,12 @@ def receivers(text: str) -> list[str]:
     """Units a sentence sends work to ("(qua Phòng HC-TH)", "về Văn phòng Sở"): its partners."""
     folded = fold_aligned(text)
     out: list[str] = []
+    seen: set[str] = set()  # the folded names in `out`
     for pattern in (_RECEIVER, _TO, _WITH):
         for match in pattern.finditer(folded):
             name = nfc(text[match.start(1) : match.end(1)]).strip(" ,;:.")
-            if name and fold(name) not in {fold(o) for o in out}:
+            if name and fold(name) not in seen:
+                seen.add(fold(name))
                 out.append(name)
     return out
 
@@ -689,6 +746,9 @@ class _Context:
     task_level: int | None = None  # the level of the unit's tasks (deeper items add to the task)
     skip_level: int | None = None  # inside a section that holds no tasks (purpose, basis…)
     partner_notes: list[tuple[str, str, str]] = field(default_factory=list)  # (unit, text, source)
+    # deeper items that add to a task's activity (task index → their texts), joined once at the
+    # end: joining them to the task one by one would be quadratic in a long section
+    more_activity: dict[int, list[str]] = field(default_factory=dict)
 
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
@@ -703,7 +763,8 @@ class _Context:
         self, title: str, lead: str, source: str, *, partners: str = "", deadline: str = "", **extra: str
     ) -> None:
         title = clean_title(title)
-        if len(fold_words(title)) < 4 or _CATCH_ALL.search(fold_words(title)):
+        words = fold_words(title)
+        if len(words) < 4 or _CATCH_ALL.search(words):
             return
         found = self.deadline(deadline) if deadline else Deadline("", Kind.UNSPECIFIED)
         task = ParsedTask(
@@ -811,6 +872,9 @@ def tasks_from_items(
     for index, block in enumerate(blocks):
         if index not in consumed and not _skipped(ctx, block):
             consumed.update(_read_item(ctx, blocks, index))
+    for index, parts in ctx.more_activity.items():
+        task = ctx.tasks[index]
+        ctx.tasks[index] = replace(task, activity=nfc(" ".join([task.activity, *parts])))
     for unit_name, note, source in ctx.partner_notes:
         _attach_partner(ctx, unit_name, note, source)
     ctx.warnings.extend(_incomplete(ctx.tasks))
@@ -898,7 +962,7 @@ def _unit_item(ctx: _Context, unit_name: str, block: Item, following: Item | Non
     if ctx.task_level is None:
         ctx.task_level = block.level
     if block.level > ctx.task_level and ctx.tasks and ctx.tasks[-1].lead == ctx.agency(unit_name):
-        ctx.tasks[-1] = replace(ctx.tasks[-1], activity=nfc(f"{ctx.tasks[-1].activity} {block.text}"))
+        ctx.more_activity.setdefault(len(ctx.tasks) - 1, []).append(block.text)
         return
     _unit_task(ctx, unit_name, block)
 
@@ -950,7 +1014,7 @@ def _unit_task(ctx: _Context, unit_name: str, block: Item) -> None:
     phrases = deadline_phrases(text)
     if len(phrases) >= 2 and not all(p.explicit for p in phrases):
         # a recurring report with its days: the whole run of phrases is one deadline
-        span = Phrase(phrases[0].start, phrases[-1].end, False)
+        span = phrase_run(phrases)
         ctx.add(_sentence_at(text, span.start), unit_name, block.source, deadline=text[span.start : span.end])
         return
     inline = _INLINE_DEADLINE.search(fold_aligned(text))
@@ -1010,9 +1074,16 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     match = re.match(r"\S+\s+\S+\s+(?:chat che\s+)?(?:v\S{1,3}\s+)?", folded)
     rest = note[match.end() :] if match else note
     best: tuple[float, int] | None = None  # (score, index of the task)
+    named = fold(rest)[:80]
+    words = fold_words(rest)
+    leads: dict[str, bool] = {}  # a lead → whether the note names it: once per lead, not per task
     for index, task in enumerate(ctx.tasks):
-        if task.lead and fuzz.partial_ratio(fold(task.lead), fold(rest)[:80]) >= 85:
-            score = fuzz.token_set_ratio(fold_words(task.title), fold_words(rest))
+        if not task.lead:
+            continue
+        if task.lead not in leads:
+            leads[task.lead] = fuzz.partial_ratio(fold(task.lead), named) >= 85
+        if leads[task.lead]:
+            score = fuzz.token_set_ratio(fold_words(task.title), words)
             if best is None or score > best[0]:
                 best = (score, index)
     if best and best[0] >= 70:
@@ -1047,13 +1118,15 @@ def _duty_tasks(ctx: _Context, block: Item) -> None:
     if not phrases and not told and (collective or not (duty or numbered)):
         return
     prefix = _DUTY_PREFIX.match(folded_rest)
-    rest = nfc(rest[prefix.end() :]) if prefix else rest
-    phrases = deadline_phrases(rest)
+    if prefix:
+        rest = nfc(rest[prefix.end() :])
+        phrases = deadline_phrases(rest)
     dated = [p for p in phrases if p.explicit]
     if len(phrases) >= 2 and not all(p.explicit for p in phrases):
         # "định kỳ hằng tháng (trước ngày 18 hằng tháng), 6 tháng (trước ngày 18/5), tổng kết năm
         # (…)": one recurring report, its deadline the whole run of phrases
-        span = rest[phrases[0].start : phrases[-1].end]
+        run = phrase_run(phrases)
+        span = rest[run.start : run.end]
         ctx.add(text, subject, block.source, deadline=span, partners=", ".join(receivers(rest)))
         return
     if len(dated) >= 2:

@@ -11,6 +11,7 @@ from bot.core.importing.guard import check_size, sniff
 from bot.core.importing.ocr_layout import OcrPage
 from bot.core.importing.options import ImportOptions
 from bot.core.importing.tables import read_table
+from bot.core.text import forget_long_texts
 
 
 def read_plan(
@@ -23,11 +24,14 @@ def read_plan(
     saw; `scanned.pages_to_read` says which pages need it) — what the file holds, not an option.
     """
     check_size(len(data), options.max_bytes)
-    kind = sniff(data, filename)
-    if kind.is_table:
-        parsed = read_table(data, filename, options, kind=kind)
-    else:
-        parsed = read_document(data, filename, options, kind=kind, ocr_pages=ocr_pages)
+    try:
+        kind = sniff(data, filename)
+        if kind.is_table:
+            parsed = read_table(data, filename, options, kind=kind)
+        else:
+            parsed = read_document(data, filename, options, kind=kind, ocr_pages=ocr_pages)
+    finally:
+        forget_long_texts()  # the plan's long paragraphs are not kept once it is read
     return replace(
         parsed,
         issuer=options.issuer or parsed.issuer,

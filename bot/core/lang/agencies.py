@@ -23,7 +23,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.core.domain import AgencyRecord
 from bot.core.lang import vocabulary
 from bot.core.lang.places import Places
-from bot.core.text import fold, fold_words, nfc
+from bot.core.text import fold, fold_words, nfc, remember_long
 
 # Words dropped from initials and fuzzy cores (but initials are also tried with them).
 STOP_WORDS = frozenset({"va", "cua", "cac", "voi"})
@@ -360,9 +360,10 @@ def _fold_char(ch: str) -> str:
     return folded[0] if folded else " "
 
 
+@remember_long
 def fold_aligned(text: str) -> str:
     """`fold` that keeps every character in place, so spans found in it map back to `text`."""
-    return "".join(_fold_char(ch) for ch in text)
+    return text.translate({ord(ch): _fold_char(ch) for ch in set(text)})
 
 
 class Directory:
