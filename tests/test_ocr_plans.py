@@ -60,3 +60,27 @@ def test_a_damaged_list_of_two_leads_is_two_agencies_of_the_directory() -> None:
     assert len(placed) == 2
     assert placed[0].status == "matched" and placed[0].agency_id == 3, placed
     assert fold(placed[1].written).startswith("so y t"), placed
+
+
+def test_a_table_whose_cells_the_ocr_scattered_gives_no_junk_task_but_a_warning() -> None:
+    """The Quảng Trị plan's appendix table came out of the OCR as loose lines, a cell's words
+    at a time ("- Quýt định của", "UBND", "huyn."): no task is made of those fragments, none is
+    led by a bare "UBND", and the preview says where the table is."""
+    plan = read(QUANG_TRI.name)
+    sources = [int(task.source.split()[-1]) for task in plan.tasks]
+    assert max(sources) < 480, [t.source for t in plan.tasks]  # the body ends at line ~470
+    assert not [task for task in plan.tasks if fold(task.lead) in ("ubnd", "hdnd", "hdnd va ubnd", "hdnd, ubnd")]
+    assert all(len(task.title.split()) >= 6 for task in plan.tasks), [t.title for t in plan.tasks]
+    table = [w for w in plan.warnings if "dòng rời" in w]
+    assert len(table) == 1 and table[0].startswith("dòng 485 – dòng 2610"), table
+    assert len(plan.tasks) == 26
+
+
+def test_a_clean_plan_written_a_paragraph_a_line_has_no_scattered_table() -> None:
+    from bot.core.importing.extraction import scattered_cells
+
+    clean = (PLANS / "ke-hoach-so-cong-thuong-2022.txt").read_text(encoding="utf-8").splitlines()
+    assert scattered_cells(clean) == []
+    wrapped = ["Một dòng văn bản dài như trang in của kế hoạch, gần bảy mươi chữ cái."] * 20
+    cells = ["- Sở Nội vụ", "UBND", "huyn.", "Quyết định của"] * 4
+    assert scattered_cells(wrapped + cells + wrapped) == [(20, 35)]
