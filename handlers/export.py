@@ -20,18 +20,19 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from bot.core.access import Action, Target
-from bot.core.domain import UserError
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _
 from bot.core.lang.agencies import Directory, Resolution, fold_aligned
 from bot.core.lang.periods import find_period_span
 from bot.core.markup import esc
-from bot.core.reminders.digest import STATES, percent, state_labels
+from bot.core.reminders.digest import NO_LEAD, STATES, percent, state_labels
 from bot.core.replies import Reply
 from bot.core.reports.data import Issuer, PlanRef, Report, collect, person_label
 from bot.core.reports.document import build_docx
 from bot.core.reports.wording import DOTS, period_phrase, place_of
 from bot.core.reports.workbook import build_xlsx
 from bot.core.text import fold, fold_words
+from handlers.commands import Command
 from handlers.context import AppContext
 from handlers.results import Actor, authorize
 
@@ -157,8 +158,8 @@ async def build_report(
     left out; with `plan_id`, that plan's tasks only)."""
     directory = await ctx.directory()
     every = [a.id for a in await ctx.storage.agencies()]
-    if agency_id is None:
-        scope = set(every)
+    if agency_id is None:  # every agency, and the tasks whose lead names no agency (nothing left out)
+        scope = {*every, NO_LEAD}
         tasks = await ctx.storage.all_tasks()
     else:
         scope = directory.descendants(agency_id)
@@ -171,7 +172,10 @@ async def build_report(
     return collect(
         tasks,
         agency_ids=scope,
-        unit_names={i: unit_label(directory, i, agency_id) for i in scope},
+        unit_names={
+            i: unit_label(directory, i, agency_id) if i != NO_LEAD else _("Chưa rõ cơ quan chủ trì")
+            for i in scope
+        },
         agency_names={i: unit_label(directory, i, agency_id) for i in every},  # joint leads anywhere
         today=today,
         start=start,
@@ -270,3 +274,14 @@ async def export_to_file(
         agency_id = hit.agency_id
     report = await build_report(ctx, agency_id, today=today, start=start, end=end)
     return report, builder(fmt)(report)
+
+
+COMMANDS = (
+    Command(
+        "xuat",
+        lambda t, c: export_command(t),
+        lambda: _("Xuất báo cáo Excel hoặc Word: /xuat [CƠ QUAN] [KỲ] [word] (lãnh đạo)"),
+        ("export",),
+        Role.MANAGER,
+    ),
+)

@@ -13,7 +13,7 @@ from typing import Any
 from bot.core.domain import ParsedPlan
 from bot.core.i18n import _
 from bot.core.importing.guard import FileKind, check_size, sniff
-from bot.core.importing.leads import Place, Placement, place_names
+from bot.core.importing.leads import Place, Placement, is_agency_name, place_names
 from bot.core.importing.ocr_layout import OcrPage
 from bot.core.importing.options import ImportOptions
 from bot.core.importing.plan_json import plan_to_json
@@ -204,14 +204,28 @@ async def save_parsed(ctx: AppContext, parsed: ParsedPlan, options: ImportOption
     leads: dict[str, list[Place]] = {}
     partners: dict[str, list[Place]] = {}
     preview: dict[tuple[str, str], dict[str, Any]] = {}
+    refused: dict[str, str] = {}  # a name that is no agency (issue 26) → the task's source
     for task in parsed.tasks:
         for text, table, role in ((task.lead, leads, "lead"), (task.partners, partners, "partner")):
             if not text or text in table:
                 continue
-            placements = placed(text)
+            placements = []
+            for placement in placed(text):
+                if placement.status != "matched" and not is_agency_name(placement.written):
+                    refused.setdefault(placement.written, task.source)
+                    continue
+                placements.append(placement)
             table[text] = [p.place for p in placements]
             for placement in placements:
                 preview.setdefault((fold(placement.written), role), _preview(placement, role))
+    if refused:
+        notes = tuple(
+            _("{source}: “{name}” không phải tên một cơ quan, không thêm vào danh bạ.").format(
+                source=source, name=name
+            )
+            for name, source in refused.items()
+        )
+        parsed = replace(parsed, warnings=parsed.warnings + notes)
     result = await ctx.storage.save_plan(
         parsed,
         leads,

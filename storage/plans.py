@@ -212,11 +212,16 @@ class PlanStore(Repository):
 
 
 def plan_identity(parsed: ParsedPlan, issuer_id: int | None) -> str:
-    """How a re-import finds its plan: issuer + number when known, else the file's hash, else its title."""
+    """How a re-import finds its plan: issuer + number when known, else issuer + year + title,
+    else issuer + signing date, else the file's hash."""
     if parsed.number:
         return f"n:{issuer_id or 0}:{fold(parsed.number).replace(' ', '')}"
     if parsed.title and parsed.year:
         return f"t:{issuer_id or 0}:{parsed.year}:{fold(parsed.title)[:400]}"
+    if parsed.date and (issuer_id or parsed.issuer):
+        # no number, no title: the same issuer's document of the same day is the same plan,
+        # whatever bytes the edited file has (issue 26)
+        return f"d:{issuer_id or fold(parsed.issuer or '')}:{parsed.date.isoformat()}"
     return f"h:{parsed.source_hash or fold(parsed.source_file)}"
 
 

@@ -3,7 +3,8 @@
 A task matches a gold task when the titles match after folding case and diacritics (difflib
 ratio ≥ 0.6, or ≥ 60 % of the shorter title's words when both have ≥ 4 words), one extracted
 task per gold task, greedily by best match; it counts when its lead names the gold lead (one
-contains the other after folding, or ratio ≥ 0.8). Dates are right when they equal the gold's.
+contains the other after folding, or ratio ≥ 0.8). Dates are right when they equal the gold's; partners are right when both name none or
+one names the other after folding (`lead_match`), over the counted tasks.
 Recall = counted / gold; precision = counted / extracted.
 
 Run `python -m tests.gold_scoring [--held-back] [--format md|docx|pdf] [--examples DIR]` for the table.
@@ -80,6 +81,7 @@ class Score:
     matched: int
     dates_right: int
     misses: list[tuple[str, str, str]]  # (gold title, gold lead, why)
+    partners_right: int = 0
 
     @property
     def recall(self) -> float:
@@ -98,6 +100,10 @@ class Score:
     def dates(self) -> float:
         return self.dates_right / self.counted if self.counted else 0.0
 
+    @property
+    def partners(self) -> float:
+        return self.partners_right / self.counted if self.counted else 0.0
+
 
 def score_tasks(name: str, gold_tasks: list[dict], tasks: list) -> Score:
     pairs = []
@@ -114,7 +120,7 @@ def score_tasks(name: str, gold_tasks: list[dict], tasks: list) -> Score:
             continue
         used_gold[gi] = ti
         used_task.add(ti)
-    counted = dates_right = 0
+    counted = dates_right = partners_right = 0
     misses = []
     for gi, expected in enumerate(gold_tasks):
         ti = used_gold.get(gi)
@@ -126,6 +132,11 @@ def score_tasks(name: str, gold_tasks: list[dict], tasks: list) -> Score:
             misses.append((expected["title"], expected["lead"], f"lead {task.lead!r}"))
             continue
         counted += 1
+        want, have = expected.get("partners", ""), getattr(task, "partners", "")
+        if (not want and not have) or (want and have and lead_match(want, have)):
+            partners_right += 1
+        else:
+            misses.append((expected["title"], expected["lead"], f"partners {have!r} ≠ {want!r}"))
         got = [d.isoformat() for d in task.dates]
         if got == expected["dates"]:
             dates_right += 1
@@ -134,7 +145,7 @@ def score_tasks(name: str, gold_tasks: list[dict], tasks: list) -> Score:
     for ti, task in enumerate(tasks):
         if ti not in used_task:
             misses.append((task.title, task.lead, f"extra ({task.source})"))
-    return Score(name, len(gold_tasks), len(tasks), counted, len(used_gold), dates_right, misses)
+    return Score(name, len(gold_tasks), len(tasks), counted, len(used_gold), dates_right, misses, partners_right)
 
 
 def syllables_of(title: str) -> list[str]:
@@ -190,14 +201,17 @@ def score_file(gold_path: Path, fmt: str = "md") -> Score:
 
 
 def table(scores: list[Score], title: str = "plan") -> str:
-    lines = [f"| {title} | gold | found | recall | precision | F1 | due dates |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| {title} | gold | found | recall | precision | F1 | due dates | partners |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for s in scores:
         lines.append(
-            f"| {s.name} | {s.gold} | {s.found} | {s.recall:.2f} | {s.precision:.2f} | {s.f1:.2f} | {s.dates:.2f} |"
+            f"| {s.name} | {s.gold} | {s.found} | {s.recall:.2f} | {s.precision:.2f} | {s.f1:.2f} | {s.dates:.2f} | {s.partners:.2f} |"
         )
     total = overall(scores)
     lines.append(
-        f"| **overall** | {total.gold} | {total.found} | {total.recall:.2f} | {total.precision:.2f} | {total.f1:.2f} | {total.dates:.2f} |"
+        f"| **overall** | {total.gold} | {total.found} | {total.recall:.2f} | {total.precision:.2f} | {total.f1:.2f} | {total.dates:.2f} | {total.partners:.2f} |"
     )
     return "\n".join(lines)
 
@@ -211,6 +225,7 @@ def overall(scores: list[Score]) -> Score:
         sum(s.matched for s in scores),
         sum(s.dates_right for s in scores),
         [],
+        sum(s.partners_right for s in scores),
     )
 
 

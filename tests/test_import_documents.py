@@ -230,3 +230,50 @@ def test_pdf_text_layer_is_read_with_page_and_line() -> None:
 def test_scanned_pdf_without_text_is_refused() -> None:
     with pytest.raises(ImportRefused, match="không có lớp chữ"):
         read_document(_pdf_bytes([]), "scan.pdf", ImportOptions(today=TODAY), kind=FileKind.PDF)
+
+
+def test_word_task_table_nested_in_a_layout_table_with_a_tracked_insertion() -> None:
+    """Issue 26 item 6: the task table inside a one-cell layout table is read (all 4 tasks, before
+    none), and a cell's tracked insertion is part of its text (tests/data/tables/, made by
+    benchmarks/tools/make_hard_table.py)."""
+    from pathlib import Path
+
+    from bot.core.importing.reader import read_plan
+
+    path = Path(__file__).resolve().parent / "data" / "tables" / "ke-hoach-bang-long.docx"
+    plan = read_plan(path.read_bytes(), path.name, ImportOptions(today=date(2022, 1, 5)))
+    assert [(t.title, t.lead) for t in plan.tasks] == [
+        ("Rà soát văn bản quy phạm pháp luật", "Phòng Xây dựng và Kiểm tra văn bản"),
+        ("Kiểm tra công tác pháp chế tại các sở", "Thanh tra Sở"),
+        ("Tập huấn nghiệp vụ pháp chế", "Văn phòng Sở"),
+        ("Tổng kết công tác pháp chế", "Phòng Hành chính tư pháp"),
+    ]
+    assert plan.tasks[0].source == "bảng 1.1, hàng 2"
+    assert (plan.issuer, plan.number, plan.title) == ("Sở Tư pháp", "15/KH-STP", "Công tác pháp chế năm 2022")
+
+
+@pytest.mark.parametrize("suffix", ["docx", "pdf"])
+def test_appendix_table_after_the_signature_word_and_pdf_alike(suffix: str) -> None:
+    """Issue 26 item 3: a decision with its appendix task table after the signature — a two-row
+    header ("Phân công" over "Cơ quan chủ trì" / "Cơ quan phối hợp"), a lead merged down over two
+    rows, a continuation row, a range in "Thời gian" (its end) — read alike from Word and PDF;
+    the decision's subject is the plan's title; the signer's title is no task."""
+    from pathlib import Path
+
+    from bot.core.importing.reader import read_plan
+
+    path = Path(__file__).resolve().parent / "data" / "tables" / f"qd-phu-luc-bang-gop.{suffix}"
+    plan = read_plan(path.read_bytes(), path.name, ImportOptions(today=date(2025, 3, 5)))
+    assert (plan.issuer, plan.number, plan.date, plan.title) == (
+        "Ủy ban nhân dân tỉnh Quảng Ngãi",
+        "20/QĐ-UBND",
+        date(2025, 3, 5),
+        "Ban hành Kế hoạch chuyển đổi số năm 2025",
+    )
+    assert [(t.title, t.lead, t.partners, t.dates) for t in plan.tasks] == [
+        ("Xây dựng cơ sở dữ liệu đất đai", "Sở Nông nghiệp và Môi trường", "Sở Tài chính, UBND các xã, phường", (date(2026, 12, 31),)),
+        ("Triển khai nền tảng số dùng chung và hướng dẫn các xã sử dụng", "Sở Khoa học và Công nghệ", "Các sở, ban, ngành", (date(2025, 9, 30),)),
+        ("Đào tạo kỹ năng số cho cán bộ", "Sở Nội vụ", "Sở Khoa học và Công nghệ", (date(2025, 9, 30),)),
+        ("Báo cáo kết quả thực hiện", "Sở Khoa học và Công nghệ", "", (date(2025, 12, 15),)),
+        ("Tổng kết đánh giá kế hoạch", "Sở Khoa học và Công nghệ", "", (date(2025, 12, 31),)),
+    ]

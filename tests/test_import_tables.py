@@ -320,3 +320,21 @@ def test_tasks_from_rows_for_a_word_table() -> None:
         rows[1:2], Dating(today=TODAY), columns=columns, source_prefix="", first_row_number=7
     )
     assert tasks[0].source == "hàng 7" and tasks[0].dates == (date(2022, 6, 30),)
+
+
+def test_nothing_in_a_sheet_is_dropped_without_a_word() -> None:
+    """Issue 26 item 6: a date stored as a serial number in a General cell is read, rows after
+    6,000 blank (formatted) rows are read, a formula without a computed value is named with its
+    cell (tests/data/tables/ke-hoach-kho-doc.xlsx, made by benchmarks/tools/make_hard_table.py)."""
+    from datetime import date as _date
+    from pathlib import Path
+
+    from bot.core.importing.options import ImportOptions as _Options
+    from bot.core.importing.reader import read_plan
+
+    path = Path(__file__).resolve().parent / "data" / "tables" / "ke-hoach-kho-doc.xlsx"
+    plan = read_plan(path.read_bytes(), path.name, _Options(today=_date(2022, 1, 5)))
+    by_title = {t.title: t for t in plan.tasks}
+    assert by_title["Rà soát thủ tục hành chính"].dates == (_date(2022, 6, 30),)
+    assert by_title["Tổng kết công tác năm"].source.endswith("hàng 6005")
+    assert any("ô B4" in w and "công thức" in w for w in plan.warnings)

@@ -97,3 +97,35 @@ async def test_reimport_keeps_done_across_small_edits_and_moves(db_url: str) -> 
         assert len(await st.all_tasks()) == 3
     finally:
         await st.close()
+
+
+def test_same_title_with_its_lead_written_another_way_is_the_same_task() -> None:
+    """A lead list punctuated differently ("A; - B" / "A, B") keeps the task (issue 26)."""
+    matcher = TaskMatcher(
+        [StoredTask(1, "Xây dựng các chuyên mục về chất lượng không khí", "- Đài Truyền hình Việt Nam; - Thông tấn xã Việt Nam.")]
+    )
+    assert matcher.take("Xây dựng các chuyên mục về chất lượng không khí", "Đài Truyền hình Việt Nam, Thông tấn xã Việt Nam") == 1
+
+
+async def test_plan_without_number_or_title_is_found_again_by_issuer_and_date(db_url: str) -> None:
+    from dataclasses import replace
+
+    from bot.core.importing.documents import plan_from_text
+
+    text = (
+        "SỞ TƯ PHÁP\nNgày 10 tháng 1 năm 2022\n\n"
+        "1. Văn phòng Sở có trách nhiệm rà soát thủ tục hành chính trước ngày 30/6/2022.\n"
+    )
+    st = await Storage.open(db_url)
+    try:
+        ctx = AppContext(storage=st, settings=Settings(), clock=lambda: NOW)
+        options = ImportOptions(today=date(2022, 1, 10))
+        first = replace(plan_from_text(text, options), number=None, title=None, source_hash="a")
+        assert first.date == date(2022, 1, 10) and first.issuer
+        created = await save_parsed(ctx, first, options)
+        edited = replace(first, source_hash="b")
+        again = await save_parsed(ctx, edited, options)
+        assert created.result.created and not again.result.created
+        assert (again.result.tasks_added, again.result.tasks_removed) == (0, 0)
+    finally:
+        await st.close()

@@ -175,7 +175,7 @@ def _plan_facts(
     plan_year = options.year or plan_year or _common_year(text)
     if not options.year and signed is None and plan_year:
         plan_year = max(plan_year, basis_year(text) or plan_year)  # signed after what it carries out
-    period = title_period(text)
+    period = title_period(text, plan_year)
     if year_of_next_plan and period is None and plan_year and signed and plan_year != signed.year:
         period = (plan_year, plan_year)  # next year's plan signed in November: its year
     return ParsedPlan(
@@ -261,20 +261,39 @@ def docx_blocks(data: bytes) -> list[DocBlock]:
                 blocks.append(block)
         elif tag == "tbl":
             table_no += 1
-            table = Table(element, document)
-            rows: list[list[str]] = []
-            for row in table.rows:
-                cells: list[str] = []
-                seen: set[int] = set()
-                for cell in row.cells:
-                    if id(cell._tc) in seen:
-                        cells.append("")
-                        continue
-                    seen.add(id(cell._tc))
-                    cells.append(nfc(cell.text))
-                rows.append(cells)
-            blocks.extend(table_blocks(rows, _("bảng {n}").format(n=table_no)))
+            _word_table(element, document, Table, str(table_no), blocks, w)
     return drop_wrapper(blocks)
+
+
+def _word_table(element: Any, document: Any, table_type: Any, number: str, blocks: list[DocBlock], w: str) -> None:
+    """A Word table as blocks, then each table nested in its cells ("bảng 2.1"): a task table
+    inside a layout table is read too (issue 26). A cell's text is its own paragraphs with
+    tracked insertions accepted (deleted text is `w:delText`, never read)."""
+    table = table_type(element, document)
+    rows: list[list[str]] = []
+    nested: list[Any] = []
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                cells.append("")
+                continue
+            seen.add(id(cell._tc))
+            cells.append(_word_cell_text(cell._tc, w))
+            nested.extend(cell._tc.iterchildren(f"{w}tbl"))
+        rows.append(cells)
+    blocks.extend(table_blocks(rows, _("bảng {n}").format(n=number)))
+    for index, inner in enumerate(nested, start=1):
+        _word_table(inner, document, table_type, f"{number}.{index}", blocks, w)
+
+
+def _word_cell_text(tc: Any, w: str) -> str:
+    """The cell's own paragraphs (not those of a table nested in it), runs inside `w:ins` too."""
+    lines = []
+    for paragraph in tc.iterchildren(f"{w}p"):
+        lines.append("".join(t.text or "" for t in paragraph.iter(f"{w}t")))
+    return nfc("\n".join(lines))
 
 
 def _as_markdown(runs: list[tuple[str, bool]]) -> str:
@@ -460,6 +479,7 @@ def _page_items(page: Any) -> tuple[list[_PageItem], int]:
     for table in tables:
         try:
             rows = [[nfc(cell) if cell else "" for cell in row] for row in table.extract()]
+            _fill_pdf_merges(table, rows)
         except Exception:
             continue
         items.append((table.bbox[1], "table", rows))
@@ -478,6 +498,25 @@ def _page_items(page: Any) -> tuple[list[_PageItem], int]:
         items.append((top, "line", (line_no, text, top, bottom)))
     items.sort(key=lambda item: item[0])
     return items, letters
+
+
+def _fill_pdf_merges(table: Any, rows: list[list[str]]) -> None:
+    """A cell merged down over several rows (a lead for a group of tasks) applies to each of
+    them, as in Word and Excel: a cell missing from a row whose column the box above spans."""
+    boxes = [list(row.cells) for row in table.rows]
+    for r in range(1, min(len(rows), len(boxes))):
+        row_top = min((b[1] for b in boxes[r] if b is not None), default=None)
+        if row_top is None:
+            continue
+        for c, box in enumerate(boxes[r]):
+            if box is not None or c >= len(rows[r]) or rows[r][c]:
+                continue
+            above = next((k for k in range(r - 1, -1, -1) if c < len(boxes[k]) and boxes[k][c] is not None), None)
+            if above is None:
+                continue
+            owner = boxes[above][c]
+            if owner[3] > row_top + 1 and c < len(rows[above]):
+                rows[r][c] = rows[above][c]
 
 
 def _read_page(

@@ -23,7 +23,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.core.domain import Deadline, Kind, ParsedTask
 from bot.core.i18n import _
 from bot.core.importing.blocks import DocBlock
-from bot.core.importing.leads import split_agencies
+from bot.core.importing.leads import is_agency_name, split_agencies
 from bot.core.importing.options import Dating
 from bot.core.importing.plan_facts import match_known
 from bot.core.lang import vocabulary
@@ -208,34 +208,7 @@ _FIELD_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _SKIP_HEADINGS = ("muc dich", "yeu cau", "can cu", "kinh phi", "muc tieu", "quan diem", "ket qua dat duoc")
 _AGENCY_HEADS = vocabulary.NAME_STARTS + vocabulary.ROLE_STARTS
-_NOT_AGENCY = (
-    "ban hanh",
-    "phong chong",
-    "phong ngua",
-    "bao cao",
-    "bao dam",
-    "bao ve",
-    "dai hoi",
-    "hoi nghi",
-    "to chuc",
-    "cac noi dung",
-    "cac nhiem vu",
-    "cac chi so",
-    "cac van ban",
-    "cac giai phap",
-    "cac hoat dong",
-    "doi moi",
-    "cuc bo",
-    "so hoa",
-    "so lieu",
-    "truong hop",
-    "thi truong",
-    "doi tuong",
-    "san pham",
-    "cac san pham",
-    "du an",
-    "tieu du an",
-)
+_NOT_AGENCY = vocabulary.NOT_NAME_STARTS
 # Bodies whose name has no capitalised word after its type ("Công an tỉnh", "Ủy ban nhân dân các
 # xã, phường", "Bộ Chỉ huy Quân sự tỉnh"), and the words that introduce a unit in a heading.
 _NAMED_BODIES = (
@@ -572,12 +545,17 @@ def _starts_with_agency(folded_words: str, *, strict_case: str | None = None) ->
             head_words = head.split()
             got = " ".join(words[: len(head_words)])
             if got == head or (
-                len(head) >= 5 and len(got) == len(head) and Levenshtein.normalized_similarity(got, head) >= 0.8
+                len(head) >= 5
+                and len(got) == len(head)
+                and first not in vocabulary.LEVELS  # "Phường Trúc Lâm" is a place, not "Thường trực"
+                and Levenshtein.normalized_similarity(got, head) >= 0.8
             ):  # scanner damage substitutes letters; "phường" is not a damaged "phòng"
                 head_len = len(head_words)
                 break
     if not head_len:
         return False
+    if folded_words in vocabulary.ROLE_STARTS:
+        return False  # "CHỦ TỊCH" over a signature: a person's title alone names no unit
     if strict_case is not None:
         # An agency name has a capitalised word after its type word ("Thanh tra Ban", not
         # "Thanh tra, kiểm tra"); "Các phòng, đơn vị" is a collective name.
@@ -697,6 +675,9 @@ def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
     if match:
         offset, told = match.end(), True
     verb = _VERB_RE.search(folded, offset)
+    while verb is not None and vocabulary.is_bare_kind(fold_words(text[offset : verb.start()])):
+        # "Sở Xây dựng chủ trì …": "xây dựng" is the Sở's name here, not its verb
+        verb = _VERB_RE.search(folded, verb.end())
     if verb is None or verb.start() - offset < 3:
         return None
     subject = nfc(text[offset : verb.start()]).strip(" ,;:-–")
@@ -713,6 +694,31 @@ _TO = re.compile(
 _WITH = re.compile(
     r"phoi hop\s+(?:chat che\s+)?voi\s+([^,;.()]{3,80}?)(?=\s+(?:de|trong|thuc hien|xay dung|trien khai|tham muu|to chuc)\b|[;.(]|$)"
 )
+
+
+_COOPERATING = re.compile(r"(?<![\w&])phoi hop\s+(?:chat che\s+)?(?:voi\s+)?")
+_PARTNERS_END = re.compile(
+    r"\s+(?:de|trong|nham|theo|tai|cho|ve|nang cao|day manh|bo tri|su dung|tuyen truyen|quan ly|giam sat"
+    r"|ho tro|xu ly|cung cap|tham gia|van dong|hoan thien|phat hien|dau tranh)\s|[.;:(]|\s+-\s|"
+    + _VERB_RE.pattern.replace("(?<![\\w&])", "(?<=\\s)")
+)
+
+
+def partners_in(text: str) -> str:
+    """The units a sentence works with: "… chủ trì, phối hợp với Sở A, UBND các phường tổ chức
+    …" → "Sở A, UBND các phường" (up to the next verb or clause); "" when it names none."""
+    low = text.lower()
+    if "hợp" not in low and "hop" not in low:  # cheap: most items name no partner
+        return ""
+    folded = fold_aligned(text)
+    found = _COOPERATING.search(folded)
+    if found is None:
+        return ""
+    end = _PARTNERS_END.search(folded, found.end())
+    stop = end.start() if end else len(folded)
+    names = nfc(text[found.end() : stop]).strip(" ,;:.-–")
+    kept = [name for name in split_agencies(names) if is_agency_name(name)]
+    return ", ".join(kept)
 
 
 def receivers(text: str) -> list[str]:
@@ -749,6 +755,8 @@ class _Context:
     # deeper items that add to a task's activity (task index → their texts), joined once at the
     # end: joining them to the task one by one would be quadratic in a long section
     more_activity: dict[int, list[str]] = field(default_factory=dict)
+    # "a) Chủ trì, phối hợp với X:" over a unit's items: (the unit, X), the partners of its items
+    role_partners: tuple[str, str] | None = None
 
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
@@ -766,6 +774,11 @@ class _Context:
         words = fold_words(title)
         if len(words) < 4 or _CATCH_ALL.search(words):
             return
+        if not partners:
+            # "… chủ trì, phối hợp với X, Y tổ chức …" in the item; else its role sub-heading's
+            partners = partners_in(title)
+            if not partners and self.role_partners and self.role_partners[0] == lead:
+                partners = self.role_partners[1]
         found = self.deadline(deadline) if deadline else Deadline("", Kind.UNSPECIFIED)
         task = ParsedTask(
             title=title,
@@ -795,13 +808,22 @@ def resolve_agency(name: str, known: Iterable[str]) -> str:
     known = list(known)
     if not known:
         return name
+    # A list is rewritten only when a name in it is damaged (letters, not just diacritics, off):
+    # a list as written keeps its own punctuation, so a plan reads the same whatever the
+    # directory holds and a re-import finds its tasks again (issue 26).
     exact = match_known(name, known)
     if exact:
         return exact
     parts = split_agencies(name)
     if len(parts) > 1:
-        return ", ".join(match_known(part, known) or part for part in parts)
+        fixed = [match_known(part, known) or part for part in parts]
+        if any(not _same_letters(f, p) for f, p in zip(fixed, parts, strict=True)):
+            return ", ".join(fixed)
     return name
+
+
+def _same_letters(a: str, b: str) -> bool:
+    return re.sub(r"[^a-z0-9]", "", fold(a)) == re.sub(r"[^a-z0-9]", "", fold(b))
 
 
 def clean_title(text: str) -> str:
@@ -1012,6 +1034,7 @@ def _unit_item(ctx: _Context, unit_name: str, block: Item, following: Item | Non
     ):
         # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
         ctx.task_level = None
+        ctx.role_partners = (unit_name, partners_in(block.text))
         return
     if ctx.task_level is None:
         ctx.task_level = block.level
@@ -1207,4 +1230,5 @@ def _duty_tasks(ctx: _Context, block: Item) -> None:
     deadline = rest[chosen.start : chosen.end] if chosen else ""
     title = _without(rest, chosen)
     title = re.split(r"\s+(?:để|de)\s+(?:làm|lam)\s+(?:cơ sở|co so)\b", title)[0]
-    ctx.add(title, subject, block.source, deadline=deadline, partners=", ".join(receivers(rest)))
+    partners = partners_in(rest) or ", ".join(receivers(rest))
+    ctx.add(title, subject, block.source, deadline=deadline, partners=partners)

@@ -3,7 +3,9 @@
 Plans are re-issued with small edits: a final ".", a fixed typo, a word added. Such a task must
 keep its done occurrences and must not be reminded again as new. A task is the same when its
 title and lead are equal after folding case, diacritics, punctuation and spacing; failing that,
-when the lead is the same and the titles are at least `SIMILAR` alike (rapidfuzz ratio). Each
+when the title is the same and the leads name the same units however punctuated
+(`SIMILAR_LEAD`, token-set ratio); failing that, when the lead is the same and the titles are at
+least `SIMILAR` alike (rapidfuzz ratio). Each
 stored task is taken at most once, the most alike first.
 """
 
@@ -18,6 +20,7 @@ from rapidfuzz import fuzz
 from bot.core.text import fold_words
 
 SIMILAR = 90.0  # ratio (0-100) of folded titles above which a task with the same lead is the same
+SIMILAR_LEAD = 85.0  # token-set ratio of folded leads above which a task with the same title is the same
 
 
 def identity(title: str, lead: str) -> tuple[str, str]:
@@ -38,16 +41,28 @@ class TaskMatcher:
     def __init__(self, stored: Iterable[StoredTask]) -> None:
         self._exact: dict[tuple[str, str], list[int]] = {}
         self._by_lead: dict[str, dict[int, str]] = {}
+        self._title_leads: dict[str, dict[int, str]] = {}
         for task in stored:
             title, lead = identity(task.title, task.lead)
             self._exact.setdefault((title, lead), []).append(task.id)
             self._by_lead.setdefault(lead, {})[task.id] = title
+            self._title_leads.setdefault(title, {})[task.id] = lead
         self.taken: set[int] = set()
 
     def take(self, title: str, lead: str) -> int | None:
         folded = identity(title, lead)
         for task_id in self._exact.get(folded, ()):
             if task_id not in self.taken:
+                return self._mark(task_id)
+        same_title = [
+            (fuzz.token_set_ratio(folded[1], lead), task_id)
+            for task_id, lead in self._title_leads.get(folded[0], {}).items()
+            if task_id not in self.taken
+        ]
+        if same_title:
+            # the same title, its lead written another way ("A; - B" / "A, B"; "Bộ … và các bộ")
+            score, task_id = max(same_title)
+            if score >= SIMILAR_LEAD:
                 return self._mark(task_id)
         candidates = self._by_lead.get(folded[1], {})
         best: tuple[float, int] | None = None

@@ -34,6 +34,34 @@ _STARTS_AGENCY = re.compile(r"^(?:" + "|".join(sorted(AGENCY_WORDS, key=len, rev
 _LEAD_NOISE = re.compile(r"^(?:chủ trì|chu tri|cơ quan chủ trì|đơn vị chủ trì)\s*[:\-]\s*", re.IGNORECASE)
 
 
+_DANGLING = re.compile(r"\b(?:va|cac|hoac|voi|cua|va cac|nhung)$")
+_OTHER_STARTS = ("thong tan xa", "dai ", "bao ", "hoi ", "lien hiep", "doan ", "hoc vien", "truong ")
+
+
+def is_agency_name(name: str, known: bool = False) -> bool:
+    """The one rule for a name proposed for the directory (issue 26): already in the directory
+    (`known`), or a collective name ("các sở, ban, ngành", "UBND các xã, phường"), or it opens
+    with an agency word and names more than the kind ("Sở Xây dựng", "UBND xã Tịnh Ấn", "Văn
+    phòng Sở") and does not break off ("… thành phố và các"). A bare place ("Phường Trúc Lâm"),
+    a fragment ("đối tượng") or a person's title ("Trưởng Ban Chỉ đạo") is not an agency."""
+    if known:
+        return True
+    words = vocabulary.compact_words(fold(nfc(name)))
+    if not words or len(words) > 160:
+        return False
+    if vocabulary.is_collective(words):
+        return True
+    if _DANGLING.search(words) or vocabulary.is_bare_kind(words):
+        return False
+    if words.startswith(vocabulary.NOT_NAME_STARTS) or words.startswith(vocabulary.PERSON_TITLES):
+        return False
+    if words.startswith(_OTHER_STARTS) or words.startswith("tinh doan"):
+        return True
+    if words.split()[0] in vocabulary.LEVELS:
+        return False
+    return bool(_STARTS_AGENCY.match(words)) and (len(words.split()) >= 2 or vocabulary.is_relative(words))
+
+
 def split_agencies(text: str) -> list[str]:
     """Cut a lead cell into agency names, only where a new agency clearly starts."""
     text = _LEAD_NOISE.sub("", nfc(text)).strip(" .;:-")
@@ -47,7 +75,7 @@ def split_agencies(text: str) -> list[str]:
             continue
         if _keeps_together(names[-1], separator, piece):
             names[-1] = f"{names[-1]}{separator}{piece}"
-        elif (_STARTS_AGENCY.match(fold(piece)) and " " in piece) or not names[-1]:
+        elif (" " in piece and (_STARTS_AGENCY.match(fold(piece)) or is_agency_name(piece))) or not names[-1]:
             names.append(piece)
         else:  # "Sở Văn hóa, Thể thao và Du lịch": not a new agency, glue it back as written.
             names[-1] = f"{names[-1]}{separator}{piece}"

@@ -97,9 +97,18 @@ def header_lines(text: str, limit: int = 14) -> list[str]:
     lines = [nfc(line) for line in text.splitlines()]
     lines = [line for line in lines if line][:40]
     for index, line in enumerate(lines[:limit]):
-        if _TITLE_WORD.match(fold_words(line)) and len(fold_words(line)) <= 14:
+        if is_title_line(line, first=index == 0):
             return lines[:index]
     return lines[:6]
+
+
+def is_title_line(line: str, *, first: bool = False) -> bool:
+    """The document's title line: "KẾ HOẠCH" alone, or a heading "# Kế hoạch … năm 2022" (a
+    Markdown heading, or the document's `first` line): a title, never the issuer nor an agency."""
+    folded = fold_words(line)
+    if not _TITLE_WORD.match(folded):
+        return False
+    return len(folded) <= 14 or ((first or line.lstrip().startswith("#")) and len(folded.split()) <= 40)
 
 
 def plan_facts(text: str, known_agencies: Iterable[str] = ()) -> tuple[str | None, str | None, date | None]:
@@ -118,8 +127,14 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
     """
     lines = [nfc(line) for line in text.splitlines()][:80]
     title: str | None = None
+    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
     for index, line in enumerate(lines):
-        if line and _TITLE_WORD.match(fold_words(line)) and len(fold_words(line)) <= 14:
+        if line and is_title_line(line, first=index == first):
+            heading = len(fold_words(line)) > 14 and (index == first or line.lstrip().startswith("#"))
+            line = line.lstrip("# ").strip()
+            if heading:  # "# Kế hoạch … năm 2022": the whole title on its line
+                title = line
+                break
             parts = [line] if len(fold_words(line)) > 9 else []
             for following in lines[index + 1 : index + 6]:
                 folded = fold_words(following)
@@ -127,8 +142,10 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
                     if parts:
                         break
                     continue
-                if folded.startswith(("thuc hien", "can cu")) or len(following) > 120:
+                if folded.startswith(("thuc hien", "can cu", "phu luc")) or len(following) > 120:
                     break
+                if folded in ("tt", "stt") or re.match(r"^(?:[ivx]+|\d+|[a-z])[.)]\s", fold(following)):
+                    break  # a table's header, the first section: the body
                 parts.append(following)
                 if following.endswith((".", ":")):
                     break
@@ -136,6 +153,10 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
             break
     found = _TITLE_YEAR.findall(fold(title or ""))
     title_year = int(found[-1]) if found else None
+    if title is None:
+        # a decision's subject names the plan (its title), not the plan's year: the decision
+        # may issue next year's plan or one ending later
+        title = _decision_title(lines)
     if signed is None:
         return title, title_year
     if title_year == signed.year + 1 and signed.month >= 10:
@@ -159,6 +180,22 @@ def basis_year(text: str, limit: int = 60) -> int | None:
         if _BASIS.match(line) or (paragraph and line):
             paragraph.append(line)
     return latest
+
+
+_DECISION_WORD = re.compile(r"^(?:quyet dinh|nghi quyet|chi thi|cong van)$")
+_SUBJECT = re.compile(r"^(?:ban hanh|ve viec|phe duyet|v/v)\b")
+
+
+def _decision_title(lines: list[str]) -> str | None:
+    """A decision's subject under its "QUYẾT ĐỊNH" line ("Ban hành Kế hoạch … năm 2025"): the
+    title of the plan it carries when the plan has no "KẾ HOẠCH" line of its own."""
+    for index, line in enumerate(lines[:60]):
+        if not _DECISION_WORD.match(fold_words(line)):
+            continue
+        for following in lines[index + 1 : index + 4]:
+            if following.strip():
+                return nfc(following.strip()) if _SUBJECT.match(fold(following.strip())) else None
+    return None
 
 
 def _plan_number(head: list[str]) -> str | None:
@@ -261,10 +298,24 @@ def match_known(name: str, known: Iterable[str], threshold: float = 0.86) -> str
     return None
 
 
+def spelled_as_known(name: str, known: Iterable[str]) -> str | None:
+    """The known name written with the same letters as `name` (after folding case, diacritics
+    and punctuation), or None: what a clean document's name may take from the directory."""
+    key = re.sub(r"[^a-z0-9]", "", fold(name))
+    if not key:
+        return None
+    for candidate in known:
+        if re.sub(r"[^a-z0-9]", "", fold(candidate)) == key:
+            return nfc(candidate)
+    return None
+
+
 def proper_agency_name(raw: str, known: Iterable[str] = ()) -> str:
     """A header agency name in proper Vietnamese: a known agency, a typical type, or title case."""
     raw = nfc(raw).strip(" -–—_:;,.")
-    found = match_known(raw, known) or match_known(raw, AGENCY_TYPES, threshold=0.75)
+    # A known agency only restores the spelling of the same words (case, diacritics): the issuer
+    # and its province are read from the document, never borrowed from another plan (issue 26).
+    found = spelled_as_known(raw, known) or match_known(raw, AGENCY_TYPES, threshold=0.75)
     if found:
         return found
     words = fold_words(raw).split()
@@ -303,9 +354,55 @@ _PERIOD = re.compile(r"\bgiai doan\s*(?:tu\s*(?:nam\s*)?)?(20\d\d)\s*(?:-|–|de
 _BODY_START = ("can cu", "thuc hien ", "theo de nghi", "kinh gui", "dieu 1", "i ", "phan i", "i.")
 
 
-def title_period(text: str) -> tuple[int, int] | None:
-    """The period a plan covers ("giai đoạn 2026 - 2030" in its title), from its title lines:
-    the lines above the first legal basis or body line, not a programme named in "Căn cứ …"."""
+# "từ nay đến năm 2030", "đến hết năm 2027", "năm 2025 và các năm tiếp theo": periods that start
+# with the plan (its year) or name their first year and run on.
+_UNTIL = re.compile(r"\b(?:tu nay\s+)?den\s+(?:het\s+)?nam\s+(20\d\d)\b")
+_ONWARDS = re.compile(r"\bnam\s+(20\d\d)\s+va\s+(?:cac|nhung)\s+nam\s+tiep\s+theo\b")
+ONWARDS_YEARS = 5  # "năm 2025 và các năm tiếp theo": 2025 and the four years after it
+_TIME_LINE = re.compile(r"^\W*(?:\d+[.)]\s*|[a-z][.)]\s*)?thoi gian(?:\s+(?:thuc hien|trien khai|ap dung))?\s*:")
+
+
+def title_period(text: str, start_year: int | None = None) -> tuple[int, int] | None:
+    """The period a plan covers, from its title lines (the lines above the first legal basis or
+    body line, not a programme named in "Căn cứ …"), else from a "Thời gian thực hiện: …" line
+    of its body: "giai đoạn 2026 - 2030"; "từ nay đến năm 2030", "đến hết năm 2027" (from
+    `start_year`, the plan's year); "năm 2025 và các năm tiếp theo" (`ONWARDS_YEARS` years)."""
+    found = _title_period(text)
+    if found is not None:
+        return found
+    lines = [fold(nfc(line)) for line in text.splitlines()[:60]]
+    timed = [
+        line
+        for line in text.splitlines()[:3000]
+        if "gian" in line[:40].lower() and _TIME_LINE.match(fold(nfc(line)))
+    ]
+    candidates = [("title", "\n".join(_title_lines(lines)))] + [("time", fold(nfc(t))) for t in timed[:3]]
+    for where, line in candidates:
+        match = _PERIOD.search(line)
+        if match and int(match[1]) <= int(match[2]) and where == "time":
+            return int(match[1]), int(match[2])
+        match = _ONWARDS.search(line)
+        if match:
+            return int(match[1]), int(match[1]) + ONWARDS_YEARS - 1
+        match = _UNTIL.search(line)
+        # a title's bare "đến năm 2030" names the programme the plan carries out, not its period
+        if match and (where == "time" or "tu nay" in match[0]) and start_year and start_year <= int(match[1]):
+            return start_year, int(match[1])
+    return None
+
+
+def _title_lines(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for folded in lines:
+        if folded.startswith(_BODY_START) or folded.startswith("(") and "kem theo" in folded:
+            if out and any("ke hoach" in x or "chuong trinh" in x for x in out):
+                break
+            continue
+        out.append(folded)
+    return out
+
+
+def _title_period(text: str) -> tuple[int, int] | None:
     lines: list[str] = []
     for line in text.splitlines()[:60]:
         folded = fold(nfc(line))

@@ -15,7 +15,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.core.domain import Deadline, ImportRefused, Kind, ParsedPlan, ParsedTask
@@ -34,7 +35,6 @@ from bot.core.text import fold, nfc
 MAX_ROWS = 200_000
 MAX_COLUMNS = 60
 LONG_CELL = 2_000
-_TRAILING_EMPTY_STOP = 5_000  # formatting-only rows at the end of a sheet
 
 _MARKER = r"(?:[ivxlc]{1,6}|[a-z]|\d{1,2})"
 _SECTION_NUMBER = re.compile(rf"^(?:phan |muc |chuong )?{_MARKER}[.)]?$")
@@ -138,6 +138,12 @@ class _RowReader:
         if _is_section(cells, values, next_cells, self.columns):
             return None
         title = values.get("title", "")
+        if self._continues(values):
+            # "và hướng dẫn các xã sử dụng" alone in the title cell, under a task: the rest of
+            # that task's text wrapped into a row of its own
+            last = self.tasks[-1]
+            self.tasks[-1] = replace(last, title=nfc(f"{last.title} {title}"))
+            return None
         if not title:
             where = self.where(row_number)
             self.errors.append(_("{where}: thiếu tên nhiệm vụ, bỏ qua dòng này.").format(where=where))
@@ -157,7 +163,7 @@ class _RowReader:
                     where=self.where(row_number), length=longest
                 )
             )
-        deadline_text = values.get("deadline", "")
+        deadline_text = _serial_date(values.get("deadline", ""))
         deadline = self._deadline(deadline_text)
         if deadline is None or deadline.kind == Kind.UNSPECIFIED:
             if deadline_text:
@@ -184,6 +190,13 @@ class _RowReader:
             )
         )
         return None
+
+    def _continues(self, values: dict[str, str]) -> bool:
+        """A continuation row: only a title that goes on in lower case, under a task."""
+        title = values.get("title", "")
+        if not self.tasks or not title or not title[:1].islower():
+            return False
+        return not any(value for name, value in values.items() if name != "title")
 
     def _deadline(self, text: str) -> Deadline | None:
         """Parse once per distinct phrase: plans repeat "Quý II/2022" hundreds of times."""
@@ -233,6 +246,14 @@ def _next_filled(rows: list[list[str]], index: int) -> list[str] | None:
 
 def _texts(row: Iterable[object]) -> list[str]:
     return [_cell_text(value) for value in row]
+
+
+def _serial_date(text: str) -> str:
+    """A date stored as an Excel serial number in a General cell ("44742") as dd/mm/yyyy; the
+    numbers 20000–80000 are the years 1954–2119, any other text stays as it is."""
+    if len(text) == 5 and text.isdigit() and 20000 <= int(text) <= 80000:
+        return (date(1899, 12, 30) + timedelta(days=int(text))).strftime("%d/%m/%Y")
+    return text
 
 
 def _cell_text(value: object) -> str:
@@ -362,6 +383,14 @@ def _read_workbook(
             header = locate_header(rows, HEADER_SCAN_ROWS)
             if header is not None:
                 chosen = (sheet.title, rows, header)
+                cells = uncached_formulas(book, sheet)
+                if cells:
+                    warnings.append(
+                        _(
+                            "Trang tính “{sheet}”: ô {cells} có công thức chưa được tính (tệp không lưu giá trị), "
+                            "đọc như ô trống; hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại."
+                        ).format(sheet=sheet.title, cells=", ".join(cells[:10]) + ("…" if len(cells) > 10 else ""))
+                    )
     finally:
         book.close()
     if chosen is None:
@@ -388,21 +417,38 @@ def _sheet_rows(book: Any, sheet: Any, *, limit: int | None) -> list[list[str]]:
     """Cell texts of a read-only sheet (row i = Excel row i+1), vertical merges filled down."""
     sheet.reset_dimensions()  # the stored dimension is often wrong; read what is there
     rows: list[list[str]] = []
-    empty_run = 0
+    blanks = 0  # blank rows not yet kept: kept only when a filled row follows them (issue 26:
+    filled = 0  # rows after a long run of blank rows are read, not dropped)
     for values in sheet.iter_rows(values_only=True):
         row = _texts(values[:MAX_COLUMNS])
         while row and not row[-1]:
             row.pop()
+        if not row:
+            blanks += 1
+            continue
+        rows.extend([] for _ in range(blanks))  # row i stays Excel row i+1
+        blanks = 0
         rows.append(row)
-        empty_run = 0 if row else empty_run + 1
-        if empty_run > _TRAILING_EMPTY_STOP or (limit is not None and len(rows) >= limit):
+        filled += 1
+        if limit is not None and len(rows) >= limit:
             break
-        if len(rows) > MAX_ROWS:
+        if filled > MAX_ROWS:
             raise _too_many_rows()
-    while rows and not rows[-1]:
-        rows.pop()
     _fill_merged(rows, _merged_ranges(book, sheet))
     return rows
+
+
+_UNCACHED = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]+\d+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
+
+
+def uncached_formulas(book: object, sheet: object) -> list[str]:
+    """Cells ("B5") holding a formula the file carries no computed value for (written by a
+    program that does not calculate): read as empty, so they are named in the warnings."""
+    archive = getattr(book, "_archive", None)
+    path = getattr(sheet, "_worksheet_path", None)
+    if archive is None or path is None:
+        return []
+    return [ref.decode() for ref in _UNCACHED.findall(archive.read(path))]
 
 
 def _merged_ranges(book: object, sheet: object) -> list[tuple[int, int, int, int]]:

@@ -123,6 +123,35 @@ NAME_STARTS: tuple[str, ...] = tuple(
         key=lambda p: (-len(p), p),
     )
 )
+# Starts that look like an agency word but open ordinary words ("Đối tượng", "Tổ chức hội nghị").
+NOT_NAME_STARTS: tuple[str, ...] = (
+    "ban hanh",
+    "phong chong",
+    "phong ngua",
+    "bao cao",
+    "bao dam",
+    "bao ve",
+    "dai hoi",
+    "hoi nghi",
+    "to chuc",
+    "cac noi dung",
+    "cac nhiem vu",
+    "cac chi so",
+    "cac van ban",
+    "cac giai phap",
+    "cac hoat dong",
+    "doi moi",
+    "cuc bo",
+    "so hoa",
+    "so lieu",
+    "truong hop",
+    "thi truong",
+    "doi tuong",
+    "san pham",
+    "cac san pham",
+    "du an",
+    "tieu du an",
+)
 # People who answer for a unit ("Thủ trưởng các cơ quan", "Giám đốc Sở"): a heading that starts
 # so assigns the unit's work too.
 ROLE_STARTS: tuple[str, ...] = (
@@ -200,6 +229,32 @@ _UNIT_START = re.compile(r"^(?:van phong|vp|thanh tra|phong|chi cuc|trung tam|ba
 def compact_words(folded: str) -> str:
     """Folded words with punctuation turned into single spaces ("kế hoạch - tài chính")."""
     return " ".join(re.sub(r"[^a-z0-9&]+", " ", folded).split())
+
+
+# A person's title ("Trưởng Ban Chỉ đạo", "Giám đốc Sở"): not an agency of the directory.
+PERSON_TITLES: tuple[str, ...] = (
+    "truong ban",
+    "truong phong",
+    "pho truong",
+    "pho chu tich",
+    "pho giam doc",
+    "chu tich",
+    "giam doc",
+    "bi thu",
+    "thu truong",
+    "lanh dao",
+    "nguoi dung dau",
+    "can bo",
+    "cong chuc",
+)
+
+
+def is_bare_kind(folded_words: str) -> bool:
+    """A kind word alone ("sở", "bộ", "phòng"): the start of a name, not yet a name."""
+    return folded_words in _BARE_KINDS
+
+
+_BARE_KINDS = frozenset({"so", "bo", "phong", "ban", "cuc", "vu", "vien", "trung tam", "chi cuc", "uy ban", "ubnd"})
 
 
 def is_collective(folded: str) -> bool:

@@ -152,9 +152,13 @@ def in_period(occ: OccurrenceView, period: Period | None) -> bool:
     return first <= period[1] and occ.due >= period[0]
 
 
+NO_LEAD = 0  # the "agency" of tasks whose lead is in no directory row; a whole-deployment report counts it
+
+
 def counts_for(task: TaskView, agency_ids: set[int] | frozenset[int]) -> bool:
-    """A task counts for its first lead only (so a joint task is counted once)."""
-    return task.lead_id is not None and task.lead_id in agency_ids
+    """A task counts for its first lead only (so a joint task is counted once); a task whose lead
+    named no agency counts only where `NO_LEAD` is asked for (a report of every agency)."""
+    return (task.lead_id if task.lead_id is not None else NO_LEAD) in agency_ids
 
 
 def counted_occurrences(task: TaskView, period: Period | None) -> list[OccurrenceView]:
@@ -187,12 +191,12 @@ def build_digest(
         if not task.occurrences and not task.reports:
             digest.without_deadline += 1
             continue
-        assert task.lead_id is not None
+        lead_id = task.lead_id if task.lead_id is not None else NO_LEAD
         name = unit_name(task, unit_names)
-        unit = per_unit.get(task.lead_id)
+        unit = per_unit.get(lead_id)
         for occ in counted_occurrences(task, period):
             if unit is None:
-                unit = per_unit[task.lead_id] = UnitCounts(task.lead_id, name, StateCounts())
+                unit = per_unit[lead_id] = UnitCounts(lead_id, name, StateCounts())
             state = report_state(occ, today)
             unit.counts.add(state)
             digest.total.add(state)
