@@ -148,7 +148,7 @@ class Channel:
         same = self.by_fold.get(fold(token))
         if same is not None and len(fold(token)) == len(token):
             scored = sorted(
-                ((word, sum(self.cost(a, b) for a, b in zip(word, token, strict=True))) for word in same),
+                ((word, sum(map(self.cost, word, token))) for word in same),  # as long as the token
                 key=lambda item: item[1],
             )
             best = scored[0][1]
@@ -198,9 +198,11 @@ def _search(channel: Channel, token: str, limit: int, margin: float, cap: float)
         if j == m and node.word is not None:
             folded_found += 1
             path = _unrolled(linked)
-            extra = cost - sum(channel.base_cost(b, w) for b, w in zip(node.word, path, strict=True))
+            # (the folded word and each of its syllables are as long as the path: one writing
+            # a letter; `map` over the pairs, not a generator: this runs ~500k times a plan)
+            extra = cost - sum(map(channel.base_cost, node.word, path))
             for word in channel.by_fold[node.word]:
-                exact = extra + sum(channel.cost(a, w) for a, w in zip(word, path, strict=True))
+                exact = extra + sum(map(channel.cost, word, path))
                 if exact < found.get(word, inf):
                     found[word] = exact
             if folded_found == 1:
