@@ -145,8 +145,9 @@ class Channel:
         A token spelled like syllables but for its marks ("tinh", "quãng") is weighed against
         those syllables letter by letter; any other is searched for in the trie, up to `cap`.
         `limit` bounds the spellings searched for, `keep` (else `limit`) the syllables returned."""
-        same = self.by_fold.get(fold(token))
-        if same is not None and len(fold(token)) == len(token):
+        folded = fold(token)
+        same = self.by_fold.get(folded)
+        if same is not None and len(folded) == len(token):
             scored = sorted(
                 ((word, sum(map(self.cost, word, token))) for word in same),  # as long as the token
                 key=lambda item: item[1],
