@@ -73,6 +73,7 @@ def test_a_table_whose_cells_the_ocr_scattered_gives_no_junk_task_but_a_warning(
     assert all(len(task.title.split()) >= 6 for task in plan.tasks), [t.title for t in plan.tasks]
     table = [w for w in plan.warnings if "dòng rời" in w]
     assert len(table) == 1 and table[0].startswith("dòng 485 – dòng 2610"), table
+    assert plan.warnings[0] == table[0]  # shown first: the preview lists a plan's first warnings
     assert len(plan.tasks) == 26
 
 

@@ -867,7 +867,7 @@ def tasks_from_lines(
         )
         lines[start : end + 1] = [(label, "") for label, _text in lines[start : end + 1]]
     tasks, found = tasks_from_items(split_items(_after_header(lines)), dating, known)
-    return tasks, found + warnings
+    return tasks, warnings + found  # first: the preview shows a plan's first few warnings
 
 
 _WRAPPED_WIDTH = 160  # a text whose long lines are at most this long is wrapped as printed lines
