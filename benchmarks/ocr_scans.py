@@ -1,7 +1,7 @@
 """Scans made from the labelled plans, read back: OCR speed, extraction F1, title syllables.
 
     .venv/bin/python benchmarks/ocr_scans.py [--held-back] [--lang vie|eng] [--quality NAME ...]
-        [--plans NAME ...] [--pages N]
+        [--plans NAME ...] [--pages N] [--cache DIR]
 
 Each labelled plan (tests/data) is printed to pages (`benchmarks/tools/scans.py`: 13 pt Times-like type,
 ruled tables) and scanned at office qualities; the image-only PDF is read as `/import` reads it
@@ -9,12 +9,16 @@ ruled tables) and scanned at office qualities; the image-only PDF is read as `/i
 and scored with the agreed rule (`tests/gold_scoring.py`) against the same plan read as text.
 `--lang eng` reads with Tesseract's English model — an OCR that does not know Vietnamese —
 so the repair has to restore the diacritics. Needs the fonts-liberation2 package.
+`--cache DIR` keeps each scan's OCR words (keyed by the scan, the model and the code that
+makes and prepares the pages), so the reader and the repair can be measured again without OCR'ing anew.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import pickle
 import resource
 import sys
 import time
@@ -29,7 +33,7 @@ from scans import Quality, degrade, render_pages, save_pdf  # noqa: E402
 
 from bot.core.importing.options import ImportOptions  # noqa: E402
 from bot.core.importing.reader import read_plan  # noqa: E402
-from bot.ocr.tesseract import OcrLimits  # noqa: E402
+from bot.ocr.tesseract import RENDER_DPI, OcrLimits  # noqa: E402
 from handlers.importing import ocr_words  # noqa: E402
 from tests import gold_scoring  # noqa: E402
 
@@ -52,6 +56,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quality", nargs="*", default=list(QUALITIES))
     parser.add_argument("--plans", nargs="*", default=[])
     parser.add_argument("--pages", type=int, default=None, help="at most this many pages a plan")
+    parser.add_argument("--cache", type=Path, default=None, help="keep OCR words here")
     parser.add_argument("-v", action="store_true", help="print the misses (never with --held-back)")
     args = parser.parse_args(argv)
     limits = OcrLimits(max_pages=200, max_seconds=3600, language=args.lang)
@@ -71,7 +76,14 @@ def main(argv: list[str]) -> None:
             quality = QUALITIES[quality_name]
             pdf = save_pdf([degrade(p, quality) for p in pages], quality.dpi)
             started, cpu = time.perf_counter(), _cpu()
-            words = ocr_words(pdf, f"{name}.pdf", limits)
+            cached = _cached(args.cache, f"{name}:{quality_name}:{args.pages}", args.lang)
+            if cached is not None and cached.exists():
+                words = pickle.loads(cached.read_bytes())
+            else:
+                words = ocr_words(pdf, f"{name}.pdf", limits)
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    cached.write_bytes(pickle.dumps(words))
             ocr_seconds, ocr_cpu = time.perf_counter() - started, _cpu() - cpu
             started = time.perf_counter()
             plan = read_plan(pdf, f"{name}.pdf", ImportOptions(today=today), words)
@@ -103,6 +115,18 @@ def main(argv: list[str]) -> None:
             f"| {quality_name} | {len(items)} | {pages} | {seconds / pages:.2f} ({cpu / pages:.2f}) | "
             f"{text.f1:.2f} | {scan.f1:.2f} | {right / total:.2f} |"
         )
+
+
+def _cached(folder: Path | None, scan: str, lang: str) -> Path | None:
+    """Where the OCR words of a scan are kept: by the scan (plan, quality, pages; the scans are
+    made deterministically — the PDF's bytes are not, they carry a date), the model and the
+    code that makes and prepares the pages (not how many are read at once)."""
+    if folder is None:
+        return None
+    digest = hashlib.sha256(f"{scan}:{lang}:{RENDER_DPI}".encode())
+    for source in ("benchmarks/tools/scans.py", "bot/ocr/images.py"):  # what makes and prepares the pages
+        digest.update((ROOT / source).read_bytes())
+    return folder / f"{digest.hexdigest()[:24]}.pickle"
 
 
 def _cpu() -> float:

@@ -71,9 +71,10 @@ def main() -> None:
     texts = [p.read_text(encoding="utf-8") for p in sorted((DATA / "plans").glob("*.ocr.txt"))]
     pages = sum(len(t) for t in texts) / PAGE
     for label in ("cold", "warm"):
-        if label == "cold":
-            decoder._syllable_options.cache_clear()
-            decoder._split_options.cache_clear()
+        if label == "cold":  # every cache of the repair emptied (the models stay loaded)
+            for cached in (decoder.options, decoder._syllable_options, decoder._split_options, decoder._inside):
+                cached.cache_clear()
+            channel()._memo.clear()
         started, cpu = time.perf_counter(), time.process_time()
         for text in texts:
             decoder.repair_text(text)

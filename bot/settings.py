@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     nhacviec_ocr_max_pages: int = Field(default=30, ge=1)
     nhacviec_ocr_max_seconds: float = Field(default=300.0, gt=0)
     nhacviec_ocr_language: str = "vie"
+    nhacviec_ocr_workers: int = Field(default=2, ge=1, le=16)
 
     @field_validator("nhacviec_remind_partners")
     @classmethod

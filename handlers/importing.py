@@ -80,7 +80,12 @@ async def parse_file(
     known = tuple(a.name for a in await ctx.storage.agencies())
     reading = replace(_with_deployment(ctx, options), known_agencies=known)
     settings = ctx.settings
-    limits = OcrLimits(settings.nhacviec_ocr_max_pages, settings.nhacviec_ocr_max_seconds, settings.nhacviec_ocr_language)
+    limits = OcrLimits(
+        settings.nhacviec_ocr_max_pages,
+        settings.nhacviec_ocr_max_seconds,
+        settings.nhacviec_ocr_language,
+        settings.nhacviec_ocr_workers,
+    )
 
     def read() -> ParsedPlan:
         check_size(len(data), reading.max_bytes)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,11 +33,13 @@ Progress = Callable[[int, int], None]  # (page being read, pages to read)
 
 @dataclass(frozen=True)
 class OcrLimits:
-    """Settings (NHACVIEC_OCR_MAX_PAGES, NHACVIEC_OCR_MAX_SECONDS, NHACVIEC_OCR_LANGUAGE)."""
+    """Settings (NHACVIEC_OCR_MAX_PAGES, NHACVIEC_OCR_MAX_SECONDS, NHACVIEC_OCR_LANGUAGE,
+    NHACVIEC_OCR_WORKERS)."""
 
     max_pages: int = 30
     max_seconds: float = 300.0
     language: str = "vie"
+    workers: int = 2  # pages read at once, one Tesseract thread each (NHACVIEC_OCR_WORKERS)
 
 
 class OcrUnavailable(ImportRefused):
@@ -79,11 +83,29 @@ def read_images(images: Iterable[Image.Image], total: int, limits: OcrLimits, pr
     check_pages(total, limits)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one thread per page: steadier on a shared server
     deadline = time.monotonic() + limits.max_seconds
-    pages = []
-    for number, image in enumerate(images, start=1):
-        if progress is not None:
-            progress(number, total)
-        pages.append(_read_page(prepare(image), limits.language, deadline, limits.max_seconds))
+
+    def read(image: Image.Image) -> OcrPage:
+        return _read_page(prepare(image), limits.language, deadline, limits.max_seconds)
+
+    pages: list[OcrPage] = []
+    if limits.workers <= 1 or total <= 1:
+        for number, image in enumerate(images, start=1):
+            if progress is not None:
+                progress(number, total)
+            pages.append(read(image))
+    else:
+        # Tesseract runs as a program: threads overlap its pages (and the numpy straightening,
+        # which releases the GIL); at most `workers` pages are rendered and waiting at once.
+        with ThreadPoolExecutor(max_workers=limits.workers) as pool:
+            waiting: deque[Future[OcrPage]] = deque()
+            for number, image in enumerate(images, start=1):
+                if progress is not None:
+                    progress(number, total)
+                waiting.append(pool.submit(read, image))
+                if len(waiting) >= limits.workers:
+                    pages.append(waiting.popleft().result())
+            while waiting:
+                pages.append(waiting.popleft().result())
     if sum(1 for page in pages for w in page.words if w.confidence >= LOW_CONFIDENCE and len(w.text) > 1) < 10:
         raise ImportRefused(
             _("Không đọc được chữ trong ảnh: ảnh mờ, tối hoặc chụp nghiêng. Hãy chụp thẳng, đủ sáng, rồi gửi lại.")

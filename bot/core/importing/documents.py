@@ -39,6 +39,7 @@ from bot.core.importing.ocr_layout import OcrPage
 from bot.core.importing.options import Dating, ImportOptions
 from bot.core.importing.plan_facts import (
     attached_facts,
+    basis_year,
     plan_facts,
     plan_title_and_year,
     proper_agency_name,
@@ -172,6 +173,8 @@ def _plan_facts(
     """
     title, plan_year = plan_title_and_year(text, signed)
     plan_year = options.year or plan_year or _common_year(text)
+    if not options.year and signed is None and plan_year:
+        plan_year = max(plan_year, basis_year(text) or plan_year)  # signed after what it carries out
     period = title_period(text, plan_year)
     if year_of_next_plan and period is None and plan_year and signed and plan_year != signed.year:
         period = (plan_year, plan_year)  # next year's plan signed in November: its year

@@ -852,8 +852,62 @@ def _is_skip_heading(block: Item) -> bool:
 def tasks_from_lines(
     lines: Sequence[tuple[str, str]], dating: Dating, known: Sequence[str] = ()
 ) -> tuple[list[ParsedTask], list[str]]:
-    """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…")."""
-    return tasks_from_items(split_items(_after_header(lines)), dating, known)
+    """Read the tasks of a plan's text; `lines` are (source label, text), e.g. ("dòng 12", "…").
+
+    A table whose cells an OCR scattered into loose lines (`scattered_cells`) is left out, with a
+    warning naming where it is: its fragments are not tasks."""
+    lines = list(lines)
+    warnings: list[str] = []
+    for start, end in scattered_cells([text for _label, text in lines]):
+        warnings.append(
+            _(
+                "{start} – {end}: một bảng bị nhận dạng (OCR) thành các dòng rời, không ghép lại được "
+                "thành nhiệm vụ; hãy đối chiếu với bản gốc và thêm các nhiệm vụ của bảng này."
+            ).format(start=lines[start][0], end=lines[end][0])
+        )
+        lines[start : end + 1] = [(label, "") for label, _text in lines[start : end + 1]]
+    tasks, found = tasks_from_items(split_items(_after_header(lines)), dating, known)
+    return tasks, warnings + found  # first: the preview shows a plan's first few warnings
+
+
+_WRAPPED_WIDTH = 160  # a text whose long lines are at most this long is wrapped as printed lines
+_MIN_FRAGMENTS = 12  # so many narrow lines in a row (a wider line between them at most) make a table
+
+
+def scattered_cells(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """(first, last) line indexes of each run of table cells scattered into loose lines.
+
+    An OCR that does not see a table's grid writes each cell's wrapped words as lines of their
+    own, column after column: runs of lines far narrower than the page's (under 40 % of the
+    width of its long lines), at least `_MIN_FRAGMENTS` of them, with at most one wider line
+    between two of them. Only text wrapped as printed lines has a page width: text written a
+    paragraph a line never has such runs.
+    """
+    lengths = [len(text.strip()) for text in texts]
+    filled = [index for index, length in enumerate(lengths) if length]
+    if len(filled) < _MIN_FRAGMENTS:
+        return []
+    wide = sorted(lengths[index] for index in filled)[int(len(filled) * 0.9)]
+    if wide > _WRAPPED_WIDTH:
+        return []
+    narrow = max(20.0, 0.4 * wide)
+    runs: list[tuple[int, int]] = []
+    at = 0
+    while at < len(filled):
+        if lengths[filled[at]] >= narrow:
+            at += 1
+            continue
+        last, count, cursor = at, 1, at + 1
+        while cursor < len(filled):
+            if lengths[filled[cursor]] < narrow:
+                last, count = cursor, count + 1
+            elif cursor + 1 >= len(filled) or lengths[filled[cursor + 1]] >= narrow:
+                break
+            cursor += 1
+        if count >= _MIN_FRAGMENTS:
+            runs.append((filled[at], filled[last]))
+        at = last + 1
+    return runs
 
 
 def layout_items(doc_blocks: Sequence[DocBlock]) -> list[Item]:

@@ -73,6 +73,7 @@ _BODY_ISSUER = re.compile(
 )
 _PLACE_DATE = re.compile(r"^[^\d,]{2,30},\s*ngay\s*\d")
 _TITLE_YEAR = re.compile(r"\bnam\s+(20\d\d)(?!\d|\s*-)")
+_BASIS = re.compile(r"^[-–•]?\s*(?:thuc hien|can cu)\b")
 _TITLE_WORD = re.compile(r"^(?:ke hoach|chuong trinh|phuong an|de an)\b")
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _SMALL_WORDS = {"va", "cua", "ve", "thuoc", "tinh", "huyen"}
@@ -161,6 +162,24 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
     if title_year == signed.year + 1 and signed.month >= 10:
         return title, title_year  # next year's plan, signed at the end of this one
     return title, signed.year
+
+
+def basis_year(text: str, limit: int = 60) -> int | None:
+    """The latest year of the documents a plan says it carries out or rests on ("Thực hiện
+    Quyết định số 93/QĐ-UBND ngày 24 tháng 01 năm 2022…", "Căn cứ …"): a plan is signed no
+    earlier, so its year is at least this one when its own date is lost (an OCR'd copy
+    without its header line)."""
+    latest: int | None = None
+    paragraph: list[str] = []
+    lines = [fold(nfc(line)).strip() for line in text.splitlines()[:limit]]
+    for line in [*lines, ""]:
+        if paragraph and (not line or _BASIS.match(line)):
+            for match in _DATE.finditer(" ".join(paragraph)):
+                latest = max(latest or 0, int(match[3]))
+            paragraph = []
+        if _BASIS.match(line) or (paragraph and line):
+            paragraph.append(line)
+    return latest
 
 
 _DECISION_WORD = re.compile(r"^(?:quyet dinh|nghi quyet|chi thi|cong van)$")

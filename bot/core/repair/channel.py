@@ -22,6 +22,8 @@ from importlib import resources
 from bot.core.repair.syllables import syllable_set
 from bot.core.text import fold
 
+TONE_SHIFT = 2.0  # a writing learned for a sibling letter (same base, another tone): this much dearer
+NARROW_WORDS = 8  # spellings the narrow search adds for an unmarked token spelled like a syllable
 MAX_WRITTEN = 3  # a letter is written as 0 to 3 characters
 NARROW = 5.0  # a token spelled like a syllable: other syllables are searched only this much dearer
 _LOOKALIKE = {frozenset(p) for p in ("il", "1l", "1i", "0o", "rn", "ce", "ec", "ao", "ou", "uv", "vy")}
@@ -74,9 +76,10 @@ def align_letters(clean: str, ocr: str) -> list[tuple[str, str]]:
 class _Node:
     children: dict[str, _Node] = field(default_factory=dict)
     word: str | None = None
+    index: int = 0  # the node's number in its trie (states of the search are keyed by it)
     # the search's moves from here, made on first visit: by the token's next character,
     # [(written, cost, child)]; and the children whose letter OCR may drop, [(cost, child)]
-    moves: dict[str, list[tuple[str, float, _Node]]] | None = None
+    moves: dict[str, list[tuple[str, int, float, _Node]]] | None = None
     drops: list[tuple[float, _Node]] = field(default_factory=list)
 
 
@@ -122,34 +125,43 @@ class Channel:
             return known
         if written == letter:
             return 0.0
+        # OCR misreads a letter's shape, mostly whatever its tone: a writing learned for a
+        # letter of the same base ("ũ" as "ii") is likely for the others ("ụ"), a little less
+        sibling = min(
+            (self.costs[other][written] for other in self.letters.get(fold(letter), ()) if written in self.costs.get(other, {})),
+            default=math.inf,
+        )
         if not written:
-            return self.dropped
+            return min(self.dropped, sibling + TONE_SHIFT)
         if len(written) == 1:
-            return self.same_base if fold(written) == fold(letter) else self.other
-        return self.other * len(written)
+            return min(self.same_base if fold(written) == fold(letter) else self.other, sibling + TONE_SHIFT)
+        return min(self.other * len(written), sibling + TONE_SHIFT)
 
     def candidates(
-        self, token: str, limit: int = 8, margin: float = 6.0, cap: float = 16.0
+        self, token: str, limit: int = 8, margin: float = 6.0, cap: float = 16.0, keep: int = 0
     ) -> list[tuple[str, float]]:
         """The syllables most likely written as `token` (lowercase), cheapest first.
 
         A token spelled like syllables but for its marks ("tinh", "quãng") is weighed against
-        those syllables letter by letter; any other is searched for in the trie, up to `cap`."""
-        same = self.by_fold.get(fold(token))
-        if same is not None and len(fold(token)) == len(token):
+        those syllables letter by letter; any other is searched for in the trie, up to `cap`.
+        `limit` bounds the spellings searched for, `keep` (else `limit`) the syllables returned."""
+        folded = fold(token)
+        same = self.by_fold.get(folded)
+        if same is not None and len(folded) == len(token):
             scored = sorted(
-                ((word, sum(self.cost(a, b) for a, b in zip(word, token, strict=True))) for word in same),
+                ((word, sum(map(self.cost, word, token))) for word in same),  # as long as the token
                 key=lambda item: item[1],
             )
             best = scored[0][1]
-            near = [item for item in scored if item[1] <= best + margin][:limit]
+            keep = keep or limit
+            near = [item for item in scored if item[1] <= best + margin][:keep]
             # an unmarked token may also have lost a letter ("nhim" for "nhiệm"): a narrower
             # search adds those (a token with its marks was read by an OCR that knows them)
             if token.isascii():
                 seen = {word for word, _cost in near}
-                near += [item for item in _search(self, token, 2, margin, best + NARROW)[:limit] if item[0] not in seen]
-            return sorted(near, key=lambda item: item[1])[:limit]
-        return _search(self, token, limit, margin, cap)[:limit]
+                near += [item for item in _search(self, token, NARROW_WORDS, margin, best + NARROW)[:keep] if item[0] not in seen]
+            return sorted(near, key=lambda item: item[1])[:keep]
+        return _search(self, token, limit, margin, cap)[: keep or limit]
 
     def nearby(self, token: str, limit: int = 3, cap: float = 9.0) -> list[tuple[str, float]]:
         """Syllables spelled otherwise than the token ("độc" for "déc"), up to `cap`."""
@@ -164,67 +176,113 @@ def _search(channel: Channel, token: str, limit: int, margin: float, cap: float)
     other marks) and the drops seen in training are followed. Each folded word found is then
     priced exactly for every syllable spelled so, along the same letter-to-writing path."""
     m = len(token)
-    heap: list[tuple[float, int, int, _Node, tuple[str, ...]]] = [(0.0, 0, 0, channel.root, ())]
-    seen: dict[tuple[int, int], float] = {}
+    width = m + 1
+    # a state: (cost, tie, position in the token, trie node, the writings so far as a linked
+    # list (written, rest) — made in constant time, unrolled only for a word found)
+    heap: list[tuple[float, int, int, _Node, _Path]] = [(0.0, 0, 0, channel.root, None)]
+    # the cheapest cost a (node, position) state was pushed at: a dearer push is never made
+    # (it would only be popped after the cheaper one, and skipped)
+    best: dict[int, float] = {0: 0.0}
     found: dict[str, float] = {}
     tie = 1
     bound = cap
     folded_found = 0
-    writings, drops = channel.writings, channel.drops
+    writings, drops, extra_cost = channel.writings, channel.drops, channel.extra
+    inf = math.inf
+    pop, push = heapq.heappop, heapq.heappush
     while heap:
-        cost, _tie, j, node, path = heapq.heappop(heap)
+        cost, _tie, j, node, linked = pop(heap)
         if cost > bound:
             break
-        key = (id(node), j)
-        if seen.get(key, math.inf) <= cost:
-            continue
-        seen[key] = cost
+        if cost > best[node.index * width + j]:
+            continue  # a cheaper push of this state came later
         if j == m and node.word is not None:
             folded_found += 1
-            extra = cost - sum(channel.base_cost(b, w) for b, w in zip(node.word, path, strict=True))
+            path = _unrolled(linked)
+            # (the folded word and each of its syllables are as long as the path: one writing
+            # a letter; `map` over the pairs, not a generator: this runs ~500k times a plan)
+            extra = cost - sum(map(channel.base_cost, node.word, path))
             for word in channel.by_fold[node.word]:
-                exact = extra + sum(channel.cost(a, w) for a, w in zip(word, path, strict=True))
-                if exact < found.get(word, math.inf):
+                exact = extra + sum(map(channel.cost, word, path))
+                if exact < found.get(word, inf):
                     found[word] = exact
             if folded_found == 1:
                 bound = min(cap, cost + margin)
             if folded_found >= limit:
                 break
-        nxt = token[j] if j < m else ""
-        if nxt:  # a stray character of the token
-            heapq.heappush(heap, (cost + channel.extra, tie, j + 1, node, path))
-            tie += 1
+        if j < m:
+            nxt = token[j]
+            step_cost = cost + extra_cost  # a stray character of the token
+            key = node.index * width + j + 1
+            if step_cost <= bound and step_cost < best.get(key, inf):
+                best[key] = step_cost
+                push(heap, (step_cost, tie, j + 1, node, linked))
+                tie += 1
+        else:
+            nxt = ""
         moves = node.moves if node.moves is not None else _moves(node, writings, drops)
-        for dropped, child in node.drops:
-            if cost + dropped <= bound:
-                heapq.heappush(heap, (cost + dropped, tie, j, child, (*path, "")))
+        for dropped, child in node.drops:  # cheapest first
+            step_cost = cost + dropped
+            if step_cost > bound:
+                break
+            key = child.index * width + j
+            if step_cost < best.get(key, inf):
+                best[key] = step_cost
+                push(heap, (step_cost, tie, j, child, ("", linked)))
                 tie += 1
-        for written, step, child in moves.get(nxt, ()):
-            if cost + step <= bound and token.startswith(written, j):
-                heapq.heappush(heap, (cost + step, tie, j + len(written), child, (*path, written)))
-                tie += 1
+        for written, size, step, child in moves.get(nxt, ()):  # cheapest first
+            step_cost = cost + step
+            if step_cost > bound:
+                break
+            if size == 1 or token.startswith(written, j):
+                key = child.index * width + j + size
+                if step_cost < best.get(key, inf):
+                    best[key] = step_cost
+                    push(heap, (step_cost, tie, j + size, child, (written, linked)))
+                    tie += 1
     return sorted(found.items(), key=lambda item: item[1])  # every syllable of the folded words found
+
+
+_Path = tuple[str, "_Path"] | None
+
+
+def _unrolled(linked: _Path) -> tuple[str, ...]:
+    out: list[str] = []
+    while linked is not None:
+        out.append(linked[0])
+        linked = linked[1]
+    return tuple(reversed(out))
 
 
 def _moves(
     node: _Node, writings: dict[str, dict[str, list[tuple[str, float]]]], drops: dict[str, float]
-) -> dict[str, list[tuple[str, float, _Node]]]:
-    moves: dict[str, list[tuple[str, float, _Node]]] = {}
+) -> dict[str, list[tuple[str, int, float, _Node]]]:
+    """A node's moves by the token's next character, and its drops, each cheapest first (the
+    search stops at the first beyond its bound)."""
+    moves: dict[str, list[tuple[str, int, float, _Node]]] = {}
     for base, child in node.children.items():
         if base in drops:
             node.drops.append((drops[base], child))
         for first, options in writings[base].items():
-            moves.setdefault(first, []).extend((written, step, child) for written, step in options)
+            moves.setdefault(first, []).extend((written, len(written), step, child) for written, step in options)
+    for listed in moves.values():
+        listed.sort(key=lambda move: move[2])
+    node.drops.sort(key=lambda drop: drop[0])
     node.moves = moves
     return moves
 
 
 def _trie(words: Iterable[str]) -> _Node:
     root = _Node()
+    count = 1
     for word in words:
         node = root
         for letter in word:
-            node = node.children.setdefault(letter, _Node())
+            child = node.children.get(letter)
+            if child is None:
+                child = node.children[letter] = _Node(index=count)
+                count += 1
+            node = child
         node.word = word
     return root
 

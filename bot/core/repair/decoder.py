@@ -13,6 +13,7 @@ Vietnamese model drops them). Clean text is returned byte-identical.
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -28,11 +29,15 @@ KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable:
 KEEP_DAMAGED = 12.0  # keeping letters broken by a mark or a digit ("S&Nivii", "niro'c", "v11")
 KEEP_ABBREVIATION = 2.0  # keeping an all-capitals token, a number or a code (UBND, 12/KH-SCT)
 SPLIT_COST = 2.5  # the OCR lost a space
+SEARCH_CAP = 16.0  # syllables dearer than this for a token are not looked for
+PART_CAP = 10.0  # a piece of a split token dearer than this is not looked for
 SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
 MAX_CANDIDATES = 6
+CANDIDATE_POOL = 18  # syllables the channel offers before the re-ranking by frequency
 HOPELESS = 8.0  # a reading dearer than the best one by this much is not weighed
 RARE = -13.0  # log-probability under which a marked token is taken for misread marks
 BEAM = 8
+BEAM_MARGIN = 8.0  # a state this far behind the best of its step is dropped
 _TOKEN = re.compile(r"\S+")
 _WORD = re.compile(r"[^\s,;|\t]+")  # what `measure` counts: words of prose, cells of a table
 _LETTER = re.compile(r"[^\W\d_]")
@@ -124,18 +129,21 @@ def _with_case(word: str, core: str) -> str:
     if len(letters) > 1 and all(ch.isupper() for ch in letters):
         return word.upper()
     if letters and letters[0].isupper():
-        return word[:1].upper() + word[1:]
+        pieces = word.split(" ")
+        # a split token's capitals inside ("S&Nivii") start its first pieces ("Sở Nội vụ")
+        capitals = min(len(pieces), sum(ch.isupper() for ch in letters))
+        return " ".join(p[:1].upper() + p[1:] if i < capitals else p for i, p in enumerate(pieces))
     return word
 
 
 @lru_cache(maxsize=50000)
-def _syllable_options(lower: str) -> tuple[tuple[str, float], ...]:
-    """The likeliest syllables for a token: the channel's best, re-ranked with how common each
-    syllable is (so "văn" is weighed for "van" though "vản" is as close)."""
+def _syllable_options(lower: str, cap: float = 0.0) -> tuple[tuple[str, float], ...]:
+    """The likeliest syllables for a token: the channel's best (up to `cap`), re-ranked with how
+    common each syllable is (so "văn" is weighed for "van" though "vản" is as close)."""
     if len(lower) > 10:
         return ()
     model = language_model()
-    found = channel().candidates(lower, limit=3 * MAX_CANDIDATES)
+    found = channel().candidates(lower, limit=CANDIDATE_POOL, cap=cap or SEARCH_CAP, keep=4 * CANDIDATE_POOL)
     if not lower.isascii() and model.unigrams.get(model.id(lower), model.floor) < RARE:
         # marks nobody writes ("déc"): the OCR misread them, look beyond the same spelling
         seen = {word for word, _cost in found}
@@ -152,27 +160,46 @@ def _split_options(lower: str, depth: int = 2) -> tuple[tuple[tuple[str, ...], f
         head, tail = lower[:cut], lower[cut:]
         if not (_VOWELISH.search(tail) and (_VOWELISH.search(head) or not head.isalpha())):
             continue  # each syllable has a vowel (or the mark OCR wrote for one: "s&")
-        heads = _syllable_options(head)[:3]
+        heads = _syllable_options(head, PART_CAP)[:3]
         if not heads:
             continue
-        tails: list[tuple[tuple[str, ...], float]] = [((w,), c) for w, c in _syllable_options(tail)[:3]]
+        tails: list[tuple[tuple[str, ...], float]] = [((w,), c) for w, c in _syllable_options(tail, PART_CAP)[:3]]
         if depth > 1 and len(tail) >= 4 and not lower.isalpha():
-            tails += list(_split_options(tail, depth - 1))[:3]
+            tails += list(_split_options(tail, depth - 1))
         for hw, hc in heads:
             for tw, tc in tails:
                 found.append(((hw, *tw), hc + tc + SPLIT_COST))
+    # kept by cost, and by cost less how likely the pieces are together ("sở nội vụ" before
+    # "sở ni vũ"); the sentence's search then weighs them in context
+    model = language_model()
     found.sort(key=lambda item: item[1])
-    return tuple(found[:5])
-
-
-def options(core: str, model: LanguageModel) -> list[_Option]:
-    """Every reading of one token's core the search will weigh (the hopeless ones dropped)."""
-    found = _options(core, model)
-    best = min(option.cost for option in found)
-    return [option for option in found if option.cost <= best + HOPELESS]
+    kept = found[:4]
+    for parts in (2, 3):
+        same = [item for item in found if len(item[0]) == parts]
+        same.sort(key=lambda item: item[1] - _inside(item[0], model))
+        kept += [item for item in same[:2] if item not in kept]
+    return tuple(kept)
 
 
 @lru_cache(maxsize=50000)
+def _inside(words: tuple[str, ...], model: LanguageModel) -> float:
+    """How likely a split token's pieces are together: the first's frequency, then each piece
+    after the ones before it ("sở nội vụ" far above "sở ni vũ")."""
+    ids = [model.id(w) for w in words]
+    total = model.unigrams.get(ids[0], model.floor)
+    for i in range(1, len(ids)):
+        total += model.score(ids[i - 2] if i >= 2 else model.size, ids[i - 1], ids[i])
+    return total
+
+
+@lru_cache(maxsize=50000)
+def options(core: str, model: LanguageModel) -> tuple[_Option, ...]:
+    """Every reading of one token's core the search will weigh (the hopeless ones dropped)."""
+    found = _options(core, model)
+    best = min(option.cost for option in found)
+    return tuple(option for option in found if option.cost <= best + HOPELESS)
+
+
 def _options(core: str, model: LanguageModel) -> list[_Option]:
     word = lm_word(core)
     if not _LETTER.search(core):
@@ -204,50 +231,75 @@ def _looks_like_code(core: str) -> bool:
 
 
 def decode(cores: list[str], model: LanguageModel) -> list[str]:
-    """The best reading of a sentence's cores (Viterbi with a beam over trigram states)."""
+    """The best reading of a sentence's cores (Viterbi with a beam over trigram states).
+
+    Written for speed (it is most of a warm repair's time): a state is the pair of the last two
+    word ids; the bigram-or-unigram part of a score depends only on (v, w) and is computed once
+    a step; a token with one reading moves every state without weighing alternatives."""
     if not cores:
         return []
     start = model.ids[START]
     n = model.size
     trigrams, bigrams, unigrams, floor = model.trigrams, model.bigrams, model.unigrams, model.floor
+    tri_get, bi_get, uni_get = trigrams.get, bigrams.get, unigrams.get
     back1, back2 = BACKOFF, 2 * BACKOFF
+    lower: dict[int, float] = {}  # v * n + w → the score when no trigram (v, w) follows u
 
-    def score(u: int, v: int, w: int) -> float:
-        found = trigrams.get((u * n + v) * n + w)
-        if found is not None:
-            return found
-        found = bigrams.get(v * n + w)
-        if found is not None:
-            return back1 + found
-        return back2 + unigrams.get(w, floor)
+    def below(v: int, w: int) -> float:
+        key = v * n + w
+        found = lower.get(key)
+        if found is None:
+            bigram = bi_get(key)
+            found = back1 + bigram if bigram is not None else back2 + uni_get(w, floor)
+            lower[key] = found
+        return found
 
     # per step: state (u, v) → (score, previous state, chosen text)
     steps: list[dict[tuple[int, int], tuple[float, tuple[int, int], str]]] = []
     beam: dict[tuple[int, int], float] = {(start, start): 0.0}
     for core in cores:
         nxt: dict[tuple[int, int], tuple[float, tuple[int, int], str]] = {}
-        choices = options(core, model)
-        for state, total in beam.items():
-            for option in choices:
-                s = total - option.cost
+        for option in options(core, model):
+            words, text, cost = option.words, option.text, option.cost
+            if len(words) == 1:
+                w = words[0]
+                for state, total in beam.items():
+                    a, b = state
+                    found = tri_get((a * n + b) * n + w)
+                    s = total - cost + (found if found is not None else below(b, w))
+                    key = (b, w)
+                    held = nxt.get(key)
+                    if held is None or held[0] < s:
+                        nxt[key] = (s, state, text)
+                continue
+            for state, total in beam.items():
+                s = total - cost
                 a, b = state
-                for w in option.words:
-                    s += score(a, b, w)
+                for w in words:
+                    found = tri_get((a * n + b) * n + w)
+                    s += found if found is not None else below(b, w)
                     a, b = b, w
                 key = (a, b)
                 held = nxt.get(key)
                 if held is None or held[0] < s:
-                    nxt[key] = (s, state, option.text)
-        kept = sorted(nxt.items(), key=lambda item: -item[1][0])[:BEAM] if len(nxt) > BEAM else list(nxt.items())
-        steps.append(dict(kept))
-        beam = {key: value[0] for key, value in kept}
-    state = max(beam, key=lambda key: beam[key])
+                    nxt[key] = (s, state, text)
+        if len(nxt) > 1:  # the beam: the BEAM best states, none far behind the best
+            kept = heapq.nlargest(BEAM, nxt.items(), key=_first_of_value)
+            worst = kept[0][1][0] - BEAM_MARGIN
+            nxt = {key: value for key, value in kept if value[0] >= worst}
+        steps.append(nxt)
+        beam = {key: value[0] for key, value in nxt.items()}
+    state = max(beam, key=beam.__getitem__)
     out = []
     for step in reversed(steps):
         _score, previous, text = step[state]
         out.append(text)
         state = previous
     return out[::-1]
+
+
+def _first_of_value(item: tuple[tuple[int, int], tuple[float, tuple[int, int], str]]) -> float:
+    return item[1][0]
 
 
 def split_glued(text: str) -> str:
