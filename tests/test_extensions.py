@@ -189,3 +189,42 @@ async def test_the_digest_shows_pending_requests_to_the_managers_who_decide_them
     [listed] = [r for a, r in box.replies if a == "telegram:8" and r.buttons]
     # the digest's button decides it, as the push's would
     assert "Đã đồng ý gia hạn" in " ".join(await chat.say(callback=listed.buttons[0][0].data, account="telegram:8"))
+
+
+async def test_the_pending_list_shows_what_the_gate_lets_the_reader_decide(chat: Chat) -> None:
+    """/baocao and the digest list a pending request to exactly those whose buttons would decide it
+    (one rule, `bot.core.access.decide`): a manager's own request is not in their list — the
+    button would refuse it ("tự duyệt") — but it is in the admin's."""
+    from bot.core.replies import Reply
+    from bot.delivery.digests import run_digests
+
+    await _people(chat)
+    await chat.say("/giahan", account="telegram:8")
+    await chat.press("1.", account="telegram:8")
+    assert "Đã gửi đề nghị gia hạn" in " ".join(await chat.say("15/08/2022 chờ số liệu", account="telegram:8"))
+    assert "chờ duyệt" not in " ".join(await chat.say("/baocao", account="telegram:8"))
+    listed = " ".join(await chat.say("/baocao Sở Tài nguyên và Môi trường", account="telegram:1"))
+    assert "1 đề nghị gia hạn chờ duyệt" in listed
+
+    class Box(FakeOutbox):
+        replies: list[tuple[str, Reply]] = []
+
+        async def send(self, address: str, reply: Reply) -> None:
+            await super().send(address, reply)
+            self.replies.append((address, reply))
+
+    box = Box()
+    box.replies = []
+    await run_digests(ctx_at(chat.ctx.storage, at(date(2022, 6, 20), 7, 31)).delivery(), sender=box)
+    assert "chờ duyệt" not in " ".join(text for address, text in box.sent if address == "telegram:8")
+    [ext] = await chat.ctx.storage.pending_extensions()
+    # the button the manager cannot see is the one the gate refuses him
+    from bot.core.access import Action, decide
+    from handlers.results import Actor, task_target
+
+    user = await chat.ctx.storage.user("telegram:8")
+    found = await chat.ctx.storage.occurrence(ext.occurrence_id)
+    assert user is not None and found is not None
+    directory = await chat.ctx.directory()
+    target = task_target(found[0], requested_by=str(ext.requested_by))
+    assert not decide(Actor(user.address, user).subject, Action.EXTENSION_APPROVE, target, directory.descendants)
