@@ -141,7 +141,10 @@ class _Name:
         return " ".join(self.words)
 
     def shared_office(self) -> bool:
-        """The name so far is a shared office's ("Văn phòng HĐND", "VP Đoàn ĐBQH và HĐND")."""
+        """The name so far is a shared office's ("Văn phòng HĐND", "VP Đoàn ĐBQH và HĐND").
+
+        Read whole at most once per name: only while all its words are an office's, and only
+        before a " và " (asked at one); gluing that " và " on puts "va" among its words."""
         return self.not_office == 0 and bool(_SHARED_OFFICE.fullmatch(self.compact()))
 
 
