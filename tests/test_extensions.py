@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.core.replies import Reply
 from bot.core.results import parse_extension
 from bot.delivery.tick import run_tick
 from storage import Storage
@@ -118,6 +119,18 @@ async def test_a_reimport_keeps_an_extended_occurrence(storage: Storage) -> None
     assert (kept.id, kept.due, kept.original_due) == (occ.id, date(2022, 7, 15), date(2022, 6, 30))
 
 
+class _Box(FakeOutbox):
+    """An outbox keeping the replies sent (with their buttons)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.replies: list[tuple[str, Reply]] = []
+
+    async def send(self, address: str, reply: Reply) -> None:
+        await super().send(address, reply)
+        self.replies.append((address, reply))
+
+
 async def _pending_request(chat: Chat) -> str:
     """Lan (officer of Sở Tài nguyên và Môi trường) asks to move her first task to 15/08/2022;
     → the task's title. The push to the manager is not looked at: he was not online."""
@@ -166,20 +179,11 @@ async def test_a_pending_request_is_rejected_from_the_list_with_a_reason(chat: C
 
 
 async def test_the_digest_shows_pending_requests_to_the_managers_who_decide_them(chat: Chat) -> None:
-    from bot.core.replies import Reply
     from bot.delivery.digests import run_digests
 
     title = await _pending_request(chat)
 
-    class Box(FakeOutbox):
-        replies: list[tuple[str, Reply]] = []
-
-        async def send(self, address: str, reply: Reply) -> None:
-            await super().send(address, reply)
-            self.replies.append((address, reply))
-
-    box = Box()
-    box.replies = []
+    box = _Box()
     monday = date(2022, 6, 20)
     assert await run_digests(ctx_at(chat.ctx.storage, at(monday, 7, 31)).delivery(), sender=box) == 2
     mine = " ".join(text for address, text in box.sent if address == "telegram:8")
@@ -195,7 +199,6 @@ async def test_the_pending_list_shows_what_the_gate_lets_the_reader_decide(chat:
     """/baocao and the digest list a pending request to exactly those whose buttons would decide it
     (one rule, `bot.core.access.decide`): a manager's own request is not in their list — the
     button would refuse it ("tự duyệt") — but it is in the admin's."""
-    from bot.core.replies import Reply
     from bot.delivery.digests import run_digests
 
     await _people(chat)
@@ -206,15 +209,7 @@ async def test_the_pending_list_shows_what_the_gate_lets_the_reader_decide(chat:
     listed = " ".join(await chat.say("/baocao Sở Tài nguyên và Môi trường", account="telegram:1"))
     assert "1 đề nghị gia hạn chờ duyệt" in listed
 
-    class Box(FakeOutbox):
-        replies: list[tuple[str, Reply]] = []
-
-        async def send(self, address: str, reply: Reply) -> None:
-            await super().send(address, reply)
-            self.replies.append((address, reply))
-
-    box = Box()
-    box.replies = []
+    box = _Box()
     await run_digests(ctx_at(chat.ctx.storage, at(date(2022, 6, 20), 7, 31)).delivery(), sender=box)
     assert "chờ duyệt" not in " ".join(text for address, text in box.sent if address == "telegram:8")
     [ext] = await chat.ctx.storage.pending_extensions()
