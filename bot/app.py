@@ -32,6 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import Channel
 from bot.core.address import Address
+from bot.core.domain import UserError
 from bot.core.i18n import _
 from bot.delivery.context import DeliveryContext
 from bot.delivery.digests import run_digests
@@ -162,18 +163,17 @@ class ConsoleOptions:
     """`nhacviec run --console [--as AGENCY] [--role ROLE] [--today DATE]`."""
 
     agency: str | None = None
-    role: str = "admin"
+    role: str | None = None  # None: an existing account keeps its role; a new one is an admin
     today: date | None = None
+    user: str = "local"  # --user: one console account per name
 
 
 def console_context(storage: Storage, settings: Settings, options: ConsoleOptions) -> AppContext:
     """The console's context, built with what it needs: `--today`'s clock, and the console user
     among the admins when it is one."""
-    from bot.channels.console import CONSOLE_ACCOUNT
-
-    if options.role == "admin":
+    if options.role == "admin" or (options.role is None and options.agency is None and options.user == "local"):
         settings = settings.model_copy(
-            update={"nhacviec_admins": ",".join([*settings.admins, f"console:{CONSOLE_ACCOUNT}"])}
+            update={"nhacviec_admins": ",".join([*settings.admins, f"console:{options.user}"])}
         )
     if options.today is None:
         return AppContext(storage=storage, settings=settings)
@@ -226,14 +226,19 @@ async def serving_web(ctx: AppContext) -> AsyncIterator[WebServer | None]:
 
 async def run_console_session(ctx: AppContext, router: Router, options: ConsoleOptions) -> int:
     """The console chat as `console:local`: an admin by default, or `--as`/`--role`'s member."""
-    from bot.channels.console import CONSOLE_ACCOUNT, run_console
+    from bot.channels.console import run_console, valid_user
     from handlers.first_run import console_user, first_words
 
-    address = Address.of("console", CONSOLE_ACCOUNT)
+    if not valid_user(options.user):
+        raise UserError(_("Tên tài khoản console chỉ gồm chữ không dấu, số, “_”, “-” hoặc “.”: {name}").format(name=options.user[:60]))
+    address = Address.of("console", options.user)
     agency = await console_user(ctx, address, agency=options.agency, role=options.role)
-    intro = first_words(bool(await ctx.all_tasks()), agency, options.role)
+    user = await ctx.storage.user(address)
+    intro = first_words(bool(await ctx.all_tasks()), agency, user.role.value if user else "admin")
+    if options.user != "local":
+        intro = _("Tài khoản console: {name}.").format(name=options.user) + " " + intro
     async with serving_web(ctx):
-        await run_console(router, intro=intro)
+        await run_console(router, intro=intro, account=options.user)
     return 0
 
 

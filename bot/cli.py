@@ -771,9 +771,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
     has_token = bool(settings.telegram_bot_token or settings.zalo_bot_token)
     console = None
     if args.console or not has_token:
-        console = ConsoleOptions(agency=args.as_agency, role=args.role or "admin", today=args.today)
-    elif args.as_agency or args.role or args.today:
-        raise UserError(_("--as, --role và --today chỉ dùng cho console (nhacviec run --console)."))
+        console = ConsoleOptions(agency=args.as_agency, role=args.role, today=args.today, user=args.user)
+    elif args.as_agency or args.role or args.today or args.user != "local":
+        raise UserError(_("--as, --role, --user và --today chỉ dùng cho console (nhacviec run --console)."))
     return await run(settings, db=args.db, console=console)
 
 
@@ -885,6 +885,9 @@ def _add_chat_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--console", action="store_true", help=_("trò chuyện trên console (đọc stdin từng dòng)"))
     p.add_argument("--as", dest="as_agency", metavar="AGENCY", help=_("cơ quan của người dùng console"))
+    p.add_argument(
+        "--user", default="local", metavar="NAME", help=_("tài khoản console (mặc định local); mỗi tên một tài khoản")
+    )
     p.add_argument("--role", choices=["officer", "manager", "admin"], help=_("vai trò của người dùng console"))
     p.add_argument("--today", type=_date, help=_("ngày hôm nay của console (YYYY-MM-DD), để thử"))
     p.set_defaults(func=cmd_run)

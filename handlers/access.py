@@ -12,6 +12,7 @@ from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
 from bot.core.text import fold
+from handlers.commands import Buttons, Command, Payload, Wait
 from handlers.help import help_reply
 from handlers.requests import payload_id
 
@@ -22,6 +23,9 @@ _QUESTION_WORDS = re.compile(
     r"\b(?:co viec gi|viec gi|nhung viec|cac viec|qua han|sap den han|da xong|bao gio|khi nao|the nao|ai chu tri"
     r"|thang nay|tuan nay|nam nay|hom nay|quy nay)\b"
 )
+JOIN = Payload("join", ("agency",))  # an agency id, or "retype"
+APPROVE_JOIN = Payload("ap", ("user_id", "agency_id", "role"))
+REJECT_JOIN = Payload("rj", ("user_id",))
 REJECTION_COOLDOWN = timedelta(days=1)  # a rejected account may ask again after this
 
 
@@ -83,7 +87,7 @@ async def start(turn: Turn, conv: Conversation) -> list[Reply]:
     cooling = await _cooling_down(turn, conv)
     if cooling is not None:
         return cooling
-    await conv.state.wait_for(turn.req.account, "join_agency")
+    await conv.state.wait_for(turn.req.account, Wait.JOIN_AGENCY)
     return [
         Reply(
             [
@@ -147,11 +151,11 @@ async def agency_typed(turn: Turn, conv: Conversation) -> list[Reply]:
     hit = directory.resolve(text)
     buttons: list[list[Button]] = []
     if hit.agency_id is not None:
-        buttons.append([Button(directory.full_name(hit.agency_id), f"join:{hit.agency_id}")])
+        buttons.append([Button(directory.full_name(hit.agency_id), JOIN.build(hit.agency_id))])
     for name in hit.suggestions[:3]:
         other = directory.resolve(name).agency_id
         if other is not None and other != hit.agency_id:
-            buttons.append([Button(name, f"join:{other}")])
+            buttons.append([Button(name, JOIN.build(other))])
     if not buttons:
         return [
             Reply(
@@ -161,8 +165,9 @@ async def agency_typed(turn: Turn, conv: Conversation) -> list[Reply]:
                 ]
             )
         ]
-    buttons.append([Button(_("Không phải, gõ lại"), "join:retype")])
-    return [Reply([_("Bạn thuộc cơ quan nào dưới đây?")], buttons=buttons)]
+    buttons.append([Button(_("Không phải, gõ lại"), JOIN.build("retype"))])
+    # One candidate and "Không phải, gõ lại": a proposal, "có" / "không" typed answer it.
+    return [Reply([_("Bạn thuộc cơ quan nào dưới đây?")], buttons=buttons, proposal=len(buttons) == 2)]
 
 
 async def join_chosen(
@@ -172,7 +177,7 @@ async def join_chosen(
     pending account presses again: nothing new; it opens an invite naming another agency or role:
     that request replaces the earlier one, whose buttons then grant nothing (issue 23)."""
     if payload == "retype":
-        await conv.state.wait_for(turn.req.account, "join_agency")
+        await conv.state.wait_for(turn.req.account, Wait.JOIN_AGENCY)
         return [Reply([_("Hãy gõ tên cơ quan/đơn vị của bạn.")])]
     if turn.approved:
         return [Reply([_("Bạn đã là thành viên.")])]
@@ -216,8 +221,8 @@ async def join_chosen(
                     ],
                     buttons=[
                         [
-                            Button(_("Duyệt"), f"ap:{user.id}:{agency_id}:{role.value}"),
-                            Button(_("Từ chối"), f"rj:{user.id}"),
+                            Button(_("Duyệt"), APPROVE_JOIN.build(user.id, agency_id, role.value)),
+                            Button(_("Từ chối"), REJECT_JOIN.build(user.id)),
                         ]
                     ],
                     to=admin[0],
@@ -280,3 +285,11 @@ async def decide_join(turn: Turn, conv: Conversation, *, approve: bool, payload:
             [_("Yêu cầu tham gia của bạn chưa được chấp nhận. Hãy liên hệ quản trị viên.")], to=user.address
         )
     return [Reply([_("Đã từ chối {account}.").format(account=esc(user.address))]), note]
+
+
+COMMANDS = (Command("start", start, lambda: _("Bắt đầu"), ("batdau",), None),)
+BUTTONS = (
+    Buttons(JOIN, join_chosen, public=True),
+    Buttons(APPROVE_JOIN, lambda t, c, rest: decide_join(t, c, approve=True, payload=rest), public=True),
+    Buttons(REJECT_JOIN, lambda t, c, rest: decide_join(t, c, approve=False, payload=rest), public=True),
+)

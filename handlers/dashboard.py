@@ -32,6 +32,7 @@ from bot.core.markup import esc
 from bot.core.reminders.digest import STATES, Digest, StateCounts, occurrence_state
 from bot.core.replies import Reply
 from bot.delivery.digests import digest_of
+from handlers.commands import Command
 from handlers.context import AppContext
 from handlers.export import REPORT_FORMATS, build_report, file_name
 from storage.plans import PlanRecord
@@ -376,3 +377,13 @@ async def report_file(
         ctx, agency_id, today=ctx.today(), start=filters.start, end=filters.end, plan_id=filters.plan_id
     )
     return ReportFile(file_name(data, form.extension), form.media_type, form.build(data))
+
+
+COMMANDS = (
+    Command(
+        "web",
+        lambda t, c: web_command(t),
+        lambda: _("Trang tổng hợp trên trình duyệt (liên kết dùng một lần)"),
+        ("trang", "dashboard"),
+    ),
+)

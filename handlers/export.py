@@ -20,7 +20,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from bot.core.access import Action, Target
-from bot.core.domain import UserError
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _
 from bot.core.lang.agencies import Directory, Resolution, fold_aligned
 from bot.core.lang.periods import find_period_span
@@ -32,6 +32,7 @@ from bot.core.reports.document import build_docx
 from bot.core.reports.wording import DOTS, period_phrase, place_of
 from bot.core.reports.workbook import build_xlsx
 from bot.core.text import fold, fold_words
+from handlers.commands import Command
 from handlers.context import AppContext
 from handlers.results import Actor, authorize
 
@@ -273,3 +274,14 @@ async def export_to_file(
         agency_id = hit.agency_id
     report = await build_report(ctx, agency_id, today=today, start=start, end=end)
     return report, builder(fmt)(report)
+
+
+COMMANDS = (
+    Command(
+        "xuat",
+        lambda t, c: export_command(t),
+        lambda: _("Xuất báo cáo Excel hoặc Word: /xuat [CƠ QUAN] [KỲ] [word] (lãnh đạo)"),
+        ("export",),
+        Role.MANAGER,
+    ),
+)

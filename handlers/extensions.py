@@ -9,7 +9,7 @@ of the deployment. With no such manager the request goes to the admins.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.core.access import Action, decide
@@ -18,8 +18,11 @@ from bot.core.domain import OccurrenceStatus, TaskView, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
-from bot.core.results import extension_decisions, parse_extension
+from bot.core.results import APPROVE_EXTENSION, REJECT_EXTENSION, parse_extension
+from bot.core.text import fold
 from handlers import results
+from handlers.commands import Buttons, Command, Payload, Wait
+from handlers.conversation import ask_to_confirm
 from handlers.requests import payload_id
 from handlers.results_chat import fresh, stamp
 from storage.results import ExtensionRecord
@@ -27,8 +30,17 @@ from storage.results import ExtensionRecord
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
 
-WAITS = ("ext_date", "ext_reject")
+WAITS = (Wait.EXT_DATE, Wait.EXT_REASON, Wait.EXT_REJECT)
+CHOOSE = Payload("ext")
+APPROVE = Payload(APPROVE_EXTENSION)  # the data is spelled once, in bot.core.results (the pending list builds it too)
+REJECT = Payload(REJECT_EXTENSION)
 MENU_LIMIT = 10
+_ASK_EXTENSION = {"xin gia han", "gia han", "toi muon xin gia han", "xin gia han thoi han"}
+
+
+def asks_for_extension(text: str) -> bool:
+    """ "xin gia hạn" typed in words opens the same menu as /giahan."""
+    return fold(text).strip(" .!?") in _ASK_EXTENSION
 
 
 def _actor(turn: Turn) -> results.Actor:
@@ -46,7 +58,7 @@ async def menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ) in enumerate(items[:MENU_LIMIT], 1):
         blocks.append(f"{n}. {occ.due:%d/%m/%Y} — {esc(task.title)}")
-        buttons.append([Button(f"⏳ {n}. {task.title[:40]}", f"ext:{occ.id}")])
+        buttons.append([Button(f"⏳ {task.title[:40]}", CHOOSE.build(occ.id))])
     return [Reply(blocks, buttons=buttons)]
 
 
@@ -63,7 +75,7 @@ async def chosen(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
         return [Reply([esc(str(exc))])]
     if found[1].is_report:
         return [Reply([_("Việc thường xuyên không có thời hạn nên không cần gia hạn.")])]
-    await conv.state.wait_for(turn.req.account, "ext_date", stamp(turn, ref))
+    await conv.state.wait_for(turn.req.account, Wait.EXT_DATE, stamp(turn, ref))
     return [
         Reply(
             [
@@ -103,9 +115,8 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
     if not isinstance(ref, int):
         await conv.state.stop_waiting(turn.req.account)
         return None
-    if what == "ext_reject":
+    if what == Wait.EXT_REJECT:
         return await _rejected_with_reason(turn, conv, ref)
-    parsed = parse_extension(turn.req.text, today=turn.ctx.today())
     found = await turn.ctx.storage.occurrence(ref)
     if found is None:
         await conv.state.stop_waiting(turn.req.account)
@@ -116,20 +127,47 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
     except UserError as exc:
         await conv.state.stop_waiting(turn.req.account)
         return [Reply([esc(str(exc))])]
-    if parsed is None:
-        return [Reply([_("Chưa thấy ngày hạn mới. Gõ ví dụ: 15/07/2022 chờ số liệu (hoặc /huy).")])]
-    new_due, reason = parsed
-    if new_due <= occ.due:
-        return [Reply([_("Hạn mới phải sau hạn hiện tại ({due}).").format(due=f"{occ.due:%d/%m/%Y}")])]
-    if not reason:
-        return [Reply([_("Hãy ghi kèm lý do xin gia hạn, ví dụ: {date} chờ số liệu.").format(date=f"{new_due:%d/%m/%Y}")])]
+    if what == Wait.EXT_REASON:  # the date came in the message before; this one is the reason
+        new_due = date.fromisoformat(str(data[2])) if isinstance(data, (list, tuple)) and len(data) == 3 else None
+        reason = turn.req.text.strip()
+        if new_due is None:
+            await conv.state.stop_waiting(turn.req.account)
+            return None
+        if not reason:
+            return [Reply([_("Hãy gõ lý do xin gia hạn (hoặc /huy).")])]
+    else:
+        parsed = parse_extension(turn.req.text, today=turn.ctx.today())
+        if parsed is None:
+            example = max(occ.due, turn.ctx.today()) + timedelta(days=14)
+            return [
+                Reply(
+                    [
+                        _("Chưa thấy ngày hạn mới. Gõ ví dụ: {date} chờ số liệu (hoặc /huy).").format(
+                            date=f"{example:%d/%m/%Y}"
+                        )
+                    ]
+                )
+            ]
+        new_due, reason = parsed
+        if new_due <= occ.due:
+            return [Reply([_("Hạn mới phải sau hạn hiện tại ({due}).").format(due=f"{occ.due:%d/%m/%Y}")])]
+        if not reason:  # the reason may come in the next message
+            await conv.state.wait_for(turn.req.account, Wait.EXT_REASON, [*stamp(turn, ref), new_due.isoformat()])
+            return [
+                Reply(
+                    [
+                        _("Hạn mới: {date}. Gõ lý do xin gia hạn trong tin nhắn tiếp theo (hoặc /huy).").format(
+                            date=f"{new_due:%d/%m/%Y}"
+                        )
+                    ]
+                )
+            ]
     await conv.state.stop_waiting(turn.req.account)
     ext = await turn.ctx.storage.request_extension(
         occ.id, by=turn.req.account, at=turn.ctx.clock(), new_due=new_due, reason=reason
     )
     who = esc(turn.req.display_name or (turn.user.name if turn.user else "") or turn.req.account)
     replies = []
-    approve, reject = extension_decisions(ext.id)
     for address, language in await _deciders(turn, task):
         with use_language(language):
             replies.append(
@@ -142,7 +180,7 @@ async def typed(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> lis
                             old=f"{occ.due:%d/%m/%Y}", new=f"{new_due:%d/%m/%Y}", reason=esc(reason), who=who
                         ),
                     ],
-                    buttons=[[Button(_("Đồng ý"), approve), Button(_("Từ chối"), reject)]],
+                    buttons=[[Button(_("Đồng ý"), APPROVE.build(ext.id)), Button(_("Từ chối"), REJECT.build(ext.id))]],
                     to=address,
                 )
             )
@@ -180,8 +218,16 @@ async def decide_extension(turn: Turn, conv: Conversation, *, approve: bool, pay
     refused = await _refused_decision(turn, ext, Action.EXTENSION_APPROVE if approve else Action.EXTENSION_REJECT)
     if refused is not None:
         return refused
+    if approve and not turn.confirmed:
+        found = await turn.ctx.storage.occurrence(ext.occurrence_id)
+        summary = _("Đồng ý gia hạn {title}: hạn {old} → {new}?").format(
+            title=f"<b>{esc(found[0].title)}</b>" if found else "—",
+            old=f"{ext.old_due:%d/%m/%Y}",
+            new=f"{ext.new_due:%d/%m/%Y}",
+        )
+        return await ask_to_confirm(turn, conv, summary, APPROVE.build(ext.id))
     if not approve:
-        await conv.state.wait_for(turn.req.account, "ext_reject", stamp(turn, ext.id))
+        await conv.state.wait_for(turn.req.account, Wait.EXT_REJECT, stamp(turn, ext.id))
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
     try:
         decided = await turn.ctx.storage.decide_extension(ext.id, approve=True, by=turn.req.account, at=turn.ctx.clock())
@@ -202,6 +248,15 @@ async def _rejected_with_reason(turn: Turn, conv: Conversation, ext_id: int) -> 
         await conv.state.stop_waiting(turn.req.account)
         return refused
     reason = turn.req.text.strip()
+    pending = await turn.ctx.storage.extension(ext_id)
+    refused = (
+        await _refused_decision(turn, pending, Action.EXTENSION_REJECT)
+        if pending is not None
+        else [Reply([_("Đề nghị này đã được xử lý.")])]
+    )
+    if refused is not None:  # removed or demoted since the wait began: the gate's sentence
+        await conv.state.stop_waiting(turn.req.account)
+        return refused
     if not reason:
         return [Reply([_("Gõ lý do từ chối (người đề nghị sẽ nhận được):")])]
     await conv.state.stop_waiting(turn.req.account)
@@ -232,3 +287,18 @@ async def _tell(turn: Turn, ext: ExtensionRecord, *, approved: bool) -> list[Rep
         else _("Đã từ chối đề nghị gia hạn {title}.").format(title=title)
     )
     return [Reply([mine]), Reply([note], to=ext.requested_by)]
+
+
+COMMANDS = (
+    Command(
+        "giahan",
+        lambda t, c: menu(t),
+        lambda: _("Xin gia hạn một việc"),
+        ("extend", "extension"),
+    ),
+)
+BUTTONS = (
+    Buttons(CHOOSE, chosen),
+    Buttons(APPROVE, lambda t, c, rest: decide_extension(t, c, approve=True, payload=rest)),
+    Buttons(REJECT, lambda t, c, rest: decide_extension(t, c, approve=False, payload=rest)),
+)

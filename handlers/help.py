@@ -1,35 +1,29 @@
-"""/help: the command list and example questions, in the asker's language."""
+"""/help: the command list and example questions, in the asker's language — derived from the
+command registry (`handlers.catalog`), so a command's name and help line are written once."""
 
 from __future__ import annotations
 
+from bot.core.domain import Role
 from bot.core.i18n import _
 from bot.core.markup import esc
 from bot.core.replies import Reply
+from handlers.commands import Command
+
+
+def _registry() -> list[Command]:
+    from handlers.catalog import COMMANDS  # the catalog imports every feature module, this one too
+
+    return list(COMMANDS)
 
 
 def command_descriptions() -> list[tuple[str, str]]:
-    """For /help and Telegram's setMyCommands (in the current language)."""
-    return [
-        ("viec", _("Việc của tôi")),
-        ("quahan", _("Việc quá hạn")),
-        ("sapden", _("Việc sắp đến hạn (7 ngày tới)")),
-        ("xong", _("Đánh dấu một việc đã xong")),
-        ("dangthuchien", _("Báo một việc đang thực hiện")),
-        ("giahan", _("Xin gia hạn một việc")),
-        ("chuaxong", _("Hoàn tác việc đã đánh dấu xong (24 giờ)")),
-        ("baocao", _("Báo cáo tổng hợp (lãnh đạo)")),
-        ("xuat", _("Xuất báo cáo Excel hoặc Word: /xuat [CƠ QUAN] [KỲ] [word] (lãnh đạo)")),
-        ("web", _("Trang tổng hợp trên trình duyệt (liên kết dùng một lần)")),
-        ("nhacnho", _("Cài đặt nhắc việc của tôi")),
-        ("import", _("Nhập kế hoạch (quản trị)")),
-        ("kehoach", _("Các kế hoạch: lưu trữ, khôi phục (quản trị)")),
-        ("moi", _("Tạo liên kết mời cán bộ (quản trị)")),
-        ("lienket", _("Liên kết nhóm chat với cơ quan")),
-        ("id", _("Mã tài khoản của tôi")),
-        ("lang", _("Đổi ngôn ngữ (vi/en)")),
-        ("help", _("Hướng dẫn")),
-        ("start", _("Bắt đầu")),
-    ]
+    """For /help and Telegram's setMyCommands (in the current language): every listed command."""
+    return [(c.name, c.help()) for c in _registry() if c.help is not None]
+
+
+def menu_of(role: Role) -> list[tuple[str, str]]:
+    """The command menu of a role (least role from the registry), in the current language."""
+    return [(c.name, c.help()) for c in _registry() if c.help is not None and c.allowed_for(role)]
 
 
 def help_reply() -> Reply:
@@ -41,9 +35,16 @@ def help_reply() -> Reply:
     return Reply(lines)
 
 
+async def _help(_turn: object, _conv: object) -> list[Reply]:
+    return [help_reply()]
+
+
 def examples() -> list[str]:
     return [
         _("việc của Văn phòng Sở tháng này"),
         _("Sở Tư pháp có việc gì quá hạn?"),
         _("ai chủ trì chữ ký số?"),
     ]
+
+
+COMMANDS = (Command("help", _help, lambda: _("Hướng dẫn"), ("trogiup", "huongdan"), None),)

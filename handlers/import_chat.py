@@ -6,11 +6,12 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from bot.core.domain import ImportRefused, ParsedPlan
+from bot.core.domain import ImportRefused, ParsedPlan, Role
 from bot.core.i18n import _
 from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
+from handlers.commands import Buttons, Command, Payload, Wait
 from handlers.importing import parse_file, placement_line, save_parsed
 
 if TYPE_CHECKING:
@@ -152,10 +153,10 @@ async def preview(
         dates = ", ".join(f"{d:%d/%m/%Y}" for d in task.dates) or esc(task.deadline or "—")
         blocks.append(f"• [{esc(task.source)}] {esc(task.title[:200])} — {esc(task.lead or '?')} — {dates}")
     buttons = [
-        [Button(_("Xác nhận"), f"imp:ok:{token}"), Button(_("Huỷ"), f"imp:no:{token}")],
+        [Button(_("Xác nhận"), PREVIEW.build("ok", token)), Button(_("Huỷ"), PREVIEW.build("no", token))],
         [
-            Button(_("Sửa cơ quan/số/năm"), f"imp:set:{token}"),
-            Button(_("Sửa tên cơ quan"), f"imp:map:{token}"),
+            Button(_("Sửa cơ quan/số/năm"), PREVIEW.build("set", token)),
+            Button(_("Sửa tên cơ quan"), PREVIEW.build("map", token)),
         ],
     ]
     return [Reply(blocks, buttons=buttons)]
@@ -172,7 +173,7 @@ async def on_preview_button(turn: Turn, conv: Conversation, payload: str) -> lis
         await conv.imports.pop(token)
         return [Reply([_("Đã huỷ, không ghi gì.")])]
     if action == "set":
-        await conv.state.wait_for(turn.req.account, "import_facts", token)
+        await conv.state.wait_for(turn.req.account, Wait.IMPORT_FACTS, token)
         return [
             Reply(
                 [
@@ -183,7 +184,7 @@ async def on_preview_button(turn: Turn, conv: Conversation, payload: str) -> lis
             )
         ]
     if action == "map":
-        await conv.state.wait_for(turn.req.account, "import_match", token)
+        await conv.state.wait_for(turn.req.account, Wait.IMPORT_MATCH, token)
         return [
             Reply(
                 [
@@ -256,3 +257,11 @@ async def matches_typed(turn: Turn, conv: Conversation, token: str) -> list[Repl
             found[written.strip()[:300]] = target.strip()[:300]
     await conv.imports.set_matches(token, found)
     return await preview(turn, parsed, token, found)
+
+
+PREVIEW = Payload("imp", ("action", "token"))
+COMMANDS = (
+    Command("import", on_import, lambda: _("Nhập kế hoạch (quản trị)"), ("nhap",), Role.ADMIN),
+)
+# Pressed by an admin; the handler checks (a stranger's press gets its sentence, not "join first").
+BUTTONS = (Buttons(PREVIEW, on_preview_button, public=True),)

@@ -23,14 +23,13 @@ from bot.core.markup import esc
 from bot.core.replies import Reply
 from bot.core.text import fold
 from handlers import access
-from handlers.help import command_descriptions, help_reply
+from handlers.commands import Command
+from handlers.help import help_reply, menu_of
 
 if TYPE_CHECKING:
     from handlers.context import AppContext
     from handlers.conversation import Conversation, Turn
 
-ADMIN_ONLY = {"import", "moi", "kehoach"}
-MANAGER_UP = {"baocao", "lienket", "xuat"}
 _ROLE_WORDS = {
     "officer": Role.OFFICER,
     "canbo": Role.OFFICER,
@@ -94,8 +93,8 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
         return [
             Reply(
                 [
-                    _("Cách dùng: /moi TÊN CƠ QUAN [officer|manager|admin] [duyet]"),
-                    _("Ví dụ: /moi Sở Tư pháp officer — thêm “duyet” để người mở liên kết được duyệt ngay."),
+                    _("Cách dùng: /moi TÊN CƠ QUAN [canbo|lanhdao|quantri] [duyet]"),
+                    _("Ví dụ: /moi Sở Tư pháp canbo — thêm “duyet” để người mở liên kết được duyệt ngay."),
                 ]
             )
         ]
@@ -115,7 +114,7 @@ async def create_invite(turn: Turn, bot_username: str) -> list[Reply]:
         else _("Người mở liên kết gửi yêu cầu tham gia; quản trị viên duyệt bằng nút.")
     )
     blocks = [
-        _("Liên kết mời vào {agency} (vai trò {role}):").format(agency=f"<b>{esc(agency)}</b>", role=role.value),
+        _("Liên kết mời vào {agency} (vai trò {role}):").format(agency=f"<b>{esc(agency)}</b>", role=role.label),
         esc(link),
         how,
     ]
@@ -155,7 +154,7 @@ async def start_with_code(turn: Turn, conv: Conversation, code: str) -> list[Rep
         replies = await access.join_chosen(turn, conv, str(invite.agency_id), role=invite.role, invited=True)
         for reply in replies:
             if reply.to is not None:
-                reply.blocks.append(_("(qua liên kết mời, vai trò {role})").format(role=invite.role))
+                reply.blocks.append(_("(qua liên kết mời, vai trò {role})").format(role=Role(invite.role).label))
         return replies
     await st.upsert_user(
         turn.req.account,
@@ -169,7 +168,7 @@ async def start_with_code(turn: Turn, conv: Conversation, code: str) -> list[Rep
         Reply(
             [
                 _("Chào mừng! Bạn đã tham gia {agency} với vai trò {role}.").format(
-                    agency=f"<b>{esc(agency)}</b>", role=invite.role
+                    agency=f"<b>{esc(agency)}</b>", role=Role(invite.role).label
                 )
             ]
         ),
@@ -206,12 +205,7 @@ class Menu:
 
 def commands_for(role: Role) -> list[tuple[str, str]]:
     """The menu of a role, in the current language."""
-    hidden = set()
-    if role is not Role.ADMIN:
-        hidden |= ADMIN_ONLY
-    if role is Role.OFFICER:
-        hidden |= MANAGER_UP
-    return [(name, text) for name, text in command_descriptions() if name not in hidden]
+    return menu_of(role)
 
 
 async def command_menus(ctx: AppContext, channel: str) -> list[Menu]:
@@ -248,3 +242,14 @@ async def account_menus(ctx: AppContext, address: Address) -> list[Menu]:
         with use_language(language):
             menus.append(Menu(account, language, commands_for(role)))
     return menus
+
+
+COMMANDS = (
+    Command("moi", lambda t, c: create_invite(t, t.req.bot_username), lambda: _("Tạo liên kết mời cán bộ (quản trị)"),
+            ("invite",), Role.ADMIN),
+    Command("id", lambda t, c: _answer(my_id(t)), lambda: _("Mã tài khoản của tôi"), ("myid", "ma"), None),
+)
+
+
+async def _answer(replies: list[Reply]) -> list[Reply]:
+    return replies

@@ -154,15 +154,17 @@ async def mark_done(
     return task, changed
 
 
-async def undo_done(ctx: AppContext, occurrence_id: int, actor: Actor) -> TaskView:
-    """Undo a result within 24 hours, by its marker or a manager of the lead agency (raises UserError)."""
+async def undo_done(ctx: AppContext, occurrence_id: int, actor: Actor, *, check_only: bool = False) -> TaskView:
+    """Undo a result within 24 hours, by its marker or a manager of the lead agency (raises UserError);
+    `check_only`: only whether it may be undone (before asking to confirm)."""
     task = await _task_of(ctx, occurrence_id, actor, Action.UNDO)
     result = await ctx.storage.result(occurrence_id)
     if result is None or result.status != OccurrenceStatus.DONE.value:
         raise UserError(_("Việc này chưa được đánh dấu xong."))
     if result.done_at is not None and ctx.clock() - result.done_at > UNDO_WINDOW:
         raise UserError(_("Đã quá 24 giờ kể từ khi đánh dấu xong: không hoàn tác được nữa."))
-    await ctx.storage.undo_result(occurrence_id)
+    if not check_only:
+        await ctx.storage.undo_result(occurrence_id)
     return task
 
 

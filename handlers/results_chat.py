@@ -16,13 +16,17 @@ from bot.core.markup import esc
 from bot.core.replies import Button, Reply
 from bot.core.results import due_label
 from handlers import results
+from handlers.commands import Buttons, Command, Payload, Wait
+from handlers.conversation import ask_to_confirm
 from handlers.requests import payload_id
-from handlers.tasks_cmds import done_menu
+from handlers.tasks_cmds import DONE, done_menu
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
 
-WAITS = ("done_evidence", "progress_note")
+WAITS = (Wait.DONE_EVIDENCE, Wait.PROGRESS_NOTE)
+UNDO = Payload("undo")
+PROGRESS = Payload("prog")
 MENU_LIMIT = 10
 EVIDENCE_WINDOW = 15 * 60  # seconds: a later message is a message of its own, not the note
 
@@ -34,9 +38,9 @@ def stamp(turn: Turn, ref: object) -> list[object]:
 
 def fresh(turn: Turn, data: object) -> object | None:
     """The reference of a follow-up still inside EVIDENCE_WINDOW, else None."""
-    if not isinstance(data, (list, tuple)) or len(data) != 2:
+    if not isinstance(data, (list, tuple)) or len(data) < 2:
         return None
-    ref, since = data
+    ref, since = data[0], data[1]
     return ref if turn.ctx.clock().timestamp() - float(since) <= EVIDENCE_WINDOW else None
 
 
@@ -59,7 +63,7 @@ async def done_with_file(turn: Turn, conv: Conversation) -> list[Reply]:
     """A document sent with /xong: choose the task it reports on."""
     if turn.req.channel != "telegram" or turn.req.file_id is None:
         return [Reply([_("Kênh này chưa nhận tệp báo cáo; hãy gửi ghi chú bằng chữ.")])]
-    await conv.state.wait_for(turn.req.account, "done_file", stamp(turn, _file(turn)))
+    await conv.state.wait_for(turn.req.account, Wait.DONE_FILE, stamp(turn, _file(turn)))
     return await done_menu(turn)
 
 
@@ -68,7 +72,7 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
     if ref is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
     waiting = await conv.state.waiting(turn.req.account)
-    attached = fresh(turn, waiting[1]) if waiting and waiting[0] == "done_file" else None
+    attached = fresh(turn, waiting[1]) if waiting and waiting[0] == Wait.DONE_FILE else None
     if not isinstance(attached, dict):
         attached = None
     try:
@@ -84,9 +88,9 @@ async def on_done_button(turn: Turn, conv: Conversation, payload: str) -> list[R
     if attached:
         blocks.append(_("Đã lưu tệp báo cáo {name}.").format(name=f"<i>{esc(attached['file_name'])}</i>"))
     else:
-        await conv.state.wait_for(turn.req.account, "done_evidence", stamp(turn, ref))
+        await conv.state.wait_for(turn.req.account, Wait.DONE_EVIDENCE, stamp(turn, ref))
         blocks.append(_("Nếu có, gửi ghi chú kết quả hoặc tệp báo cáo ngay trong tin nhắn tiếp theo."))
-    return [Reply(blocks, buttons=[[Button(_("Hoàn tác"), f"undo:{ref}")]])]
+    return [Reply(blocks, buttons=[[Button(_("Hoàn tác"), UNDO.build(ref))]])]
 
 
 async def evidence(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> list[Reply] | None:
@@ -103,7 +107,7 @@ async def evidence(turn: Turn, conv: Conversation, waiting: tuple[str, Any]) -> 
         await results.authorized_occurrence(turn.ctx, occurrence_id, _actor(turn), action)
     except UserError as exc:
         return [Reply([esc(str(exc))])]
-    if what == "progress_note":
+    if what == Wait.PROGRESS_NOTE:
         if not note:
             return [Reply([_("Chưa có ghi chú tiến độ.")])]
         await turn.ctx.storage.record_progress(occurrence_id, by=turn.req.account, at=turn.ctx.clock(), note=note)
@@ -132,14 +136,25 @@ async def undo_menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ_id) in enumerate(found[:MENU_LIMIT], 1):
         blocks.append(f"{n}. {esc(task.title)}")
-        buttons.append([Button(f"↩️ {n}. {task.title[:40]}", f"undo:{occ_id}")])
+        buttons.append([Button(f"↩️ {task.title[:40]}", UNDO.build(occ_id))])
     return [Reply(blocks, buttons=buttons)]
 
 
-async def on_undo_button(turn: Turn, payload: str) -> list[Reply]:
+async def on_undo_button(turn: Turn, conv: Conversation, payload: str) -> list[Reply]:
     ref = payload_id(payload)
     if ref is None:
         return [Reply([_("Nút này đã hết hiệu lực.")])]
+    if not turn.confirmed:
+        try:  # an old button (nothing to undo any more) or someone else's result: said at once
+            task = await results.undo_done(turn.ctx, ref, _actor(turn), check_only=True)
+        except UserError as exc:
+            return [Reply([esc(str(exc))])]
+        found = await turn.ctx.storage.occurrence(ref)
+        await conv.state.stop_waiting(turn.req.account)
+        summary = _("Hoàn tác kết quả của {title} ({due}): việc trở lại chưa xong. Đồng ý?").format(
+            title=_title(task), due=due_label(found[1]) if found else ""
+        )
+        return await ask_to_confirm(turn, conv, summary, UNDO.build(ref))
     try:
         task = await results.undo_done(turn.ctx, ref, _actor(turn))
     except UserError as exc:
@@ -159,7 +174,7 @@ async def progress_menu(turn: Turn) -> list[Reply]:
     for n, (task, occ) in enumerate(items[:MENU_LIMIT], 1):
         mark = " 🔄" if occ.in_progress else ""
         blocks.append(f"{n}. {due_label(occ)} — {esc(task.title)}{mark}")
-        buttons.append([Button(f"🔄 {n}. {task.title[:40]}", f"prog:{occ.id}")])
+        buttons.append([Button(f"🔄 {task.title[:40]}", PROGRESS.build(occ.id))])
     if len(items) > MENU_LIMIT:
         rest = len(items) - MENU_LIMIT
         blocks.append(ngettext("… và {n} việc khác", "… và {n} việc khác", rest).format(n=rest))
@@ -174,7 +189,7 @@ async def on_progress_button(turn: Turn, conv: Conversation, payload: str) -> li
         task = await results.mark_in_progress(turn.ctx, ref, _actor(turn), note=None)
     except UserError as exc:
         return [Reply([esc(str(exc))])]
-    await conv.state.wait_for(turn.req.account, "progress_note", stamp(turn, ref))
+    await conv.state.wait_for(turn.req.account, Wait.PROGRESS_NOTE, stamp(turn, ref))
     return [
         Reply(
             [
@@ -183,3 +198,24 @@ async def on_progress_button(turn: Turn, conv: Conversation, payload: str) -> li
             ]
         )
     ]
+
+
+COMMANDS = (
+    Command(
+        "dangthuchien",
+        lambda t, c: progress_menu(t),
+        lambda: _("Báo một việc đang thực hiện"),
+        ("dang", "progress"),
+    ),
+    Command(
+        "chuaxong",
+        lambda t, c: undo_menu(t),
+        lambda: _("Hoàn tác việc đã đánh dấu xong (24 giờ)"),
+        ("undone", "hoantac"),
+    ),
+)
+BUTTONS = (
+    Buttons(DONE, on_done_button),
+    Buttons(UNDO, on_undo_button),
+    Buttons(PROGRESS, on_progress_button),
+)

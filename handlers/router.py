@@ -29,18 +29,17 @@ from bot.core.text import fold
 from bot.delivery.ports import Outbox
 from handlers import (
     access,
-    dashboard,
     extensions,
-    first_run,
     import_chat,
     onboarding,
-    plans_cmds,
     results_chat,
-    settings_cmds,
     tasks_cmds,
+    waits,
 )
+from handlers.catalog import ALIASES, BUTTONS, BY_NAME
+from handlers.commands import Wait, yes_or_no
 from handlers.context import AppContext
-from handlers.conversation import Conversation, Turn
+from handlers.conversation import CONFIRM, Choices, Conversation, Turn, confirmed_action
 from handlers.help import help_reply
 from handlers.requests import Request
 from storage.users import UserRecord
@@ -48,34 +47,6 @@ from storage.users import UserRecord
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # a 10,000-character message is read only this far
-
-# Vietnamese command first, then English aliases.
-COMMANDS: dict[str, tuple[str, ...]] = {
-    "start": ("start", "batdau"),
-    "help": ("help", "trogiup", "huongdan"),
-    "viec": ("viec", "tasks", "mytasks"),
-    "quahan": ("quahan", "overdue"),
-    "sapden": ("sapden", "soon", "duesoon"),
-    "xong": ("xong", "done"),
-    "baocao": ("baocao", "report", "digest"),
-    "nhacnho": ("nhacnho", "reminders", "remind"),
-    "import": ("import", "nhap"),
-    "lang": ("lang", "ngonngu", "language"),
-    "lienket": ("lienket", "link"),
-    "huy": ("huy", "cancel"),
-    "kehoach": ("kehoach", "plans"),
-    "chuaxong": ("chuaxong", "undone", "hoantac"),
-    "dangthuchien": ("dangthuchien", "dang", "progress"),
-    "xuat": ("xuat", "export"),
-    "giahan": ("giahan", "extend", "extension"),
-    "demo": ("demo", "mau"),
-    "id": ("id", "myid", "ma"),
-    "moi": ("moi", "invite"),
-    "web": ("web", "trang", "dashboard"),
-}
-_ASK_EXTENSION = {"xin gia han", "gia han", "toi muon xin gia han", "xin gia han thoi han"}
-ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
-
 
 class Router:
     """Channel-agnostic handling of every message and button press."""
@@ -137,9 +108,9 @@ class Router:
         """A chat got a new address (a Telegram group upgraded to a supergroup): links follow it."""
         if await self.ctx.storage.move_chat(old, new):
             log.info("chat %s moved to %s; its link and reminders follow", old, new)
-        buttons = await self.conv.state.buttons(old)
-        if buttons:
-            await self.conv.state.show_buttons(new, buttons)
+        shown = await self.conv.state.choices(old)
+        if shown is not None and shown.live:
+            await self.conv.state.show_buttons(new, shown.buttons, prompt=shown.prompt)
 
     async def buttons_shown(self, address: Address, buttons: list[Button]) -> None:
         """A reply with buttons reached a chat outside a turn (a join request, a reminder): a later
@@ -148,34 +119,52 @@ class Router:
             await self.conv.state.show_buttons(address, buttons)
 
     async def handle(self, req: Request) -> list[Reply]:
-        """Never raises for bad input; an unexpected error is logged and answered with an apology."""
+        """Never raises for bad input or a failing database. One error boundary covers the whole
+        turn — reading the account, the handler's reads and writes, remembering the buttons shown —
+        so a fault gives its one sentence (full disk, read-only, locked, vanished) and the next
+        turn starts afresh (a database that recovered is simply used again)."""
         req.text = (req.text or "")[:MAX_TEXT]
-        user = await self.ctx.storage.user(req.account)
-        turn = Turn(self.ctx, req, user, await self.is_admin(req.account, user), outbox=self.outbox)
-        with use_language(turn.language):
+        language = "vi"
+        with use_language(language):
             try:
-                replies = await self._dispatch(turn)
+                user = await self.ctx.storage.user(req.account)
+                turn = Turn(self.ctx, req, user, await self.is_admin(req.account, user), outbox=self.outbox)
+                language = turn.language
+                with use_language(language):
+                    replies = await self._dispatch(turn)
+                    chat = req.chat
+                    for reply in replies:
+                        if reply.buttons:  # remembered where they are shown, so "1" there presses the first
+                            await self.conv.state.show_buttons(
+                                reply.to or chat,
+                                [b for row in reply.buttons for b in row],
+                                prompt=turn.command if reply.to is None else None,
+                                proposal=reply.proposal,
+                            )
             except UserError as exc:  # the database is full, unreachable…: one sentence, logged
                 log.warning("could not handle a request from %s: %s", req.account, exc)
                 replies = [Reply([esc(str(exc))])]
             except Exception:
                 log.exception("error handling %s from %s", (req.text or req.callback or "")[:80], req.account)
-                replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
-        chat = req.chat
-        for reply in replies:
-            if reply.buttons:  # remembered where they are shown, so "1" there presses the first
-                await self.conv.state.show_buttons(reply.to or chat, [b for row in reply.buttons for b in row])
+                with use_language(language):
+                    replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
         return replies
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         req = turn.req
         chat = req.chat
-        if req.callback is None:
-            choice = (
-                _numbered_choice(req.text, await self.conv.state.buttons(chat)) if _is_number(req.text) else None
-            )
-            if choice is not None:
-                req.callback = choice.data
+        shown = await self.conv.state.choices(chat) if req.callback is None else None
+        if shown is not None and shown.live and shown.proposal and (answer := yes_or_no(req.text)) is not None:
+            req.callback = shown.buttons[0 if answer else -1].data  # "có" / "không" to an open proposal
+        if req.callback is None and _is_number(req.text):
+            if shown is not None and not shown.live:
+                return [_stale(shown.prompt)]
+            if shown is not None:
+                number = int(req.text.strip().rstrip("."))
+                if not 1 <= number <= len(shown.buttons):
+                    return [Reply([_("Hãy gõ một số từ 1 đến {n}.").format(n=len(shown.buttons))])]
+                req.callback = shown.buttons[number - 1].data
+        await self.conv.state.void_choices(chat)  # any other message or press: the list is old
         if req.callback is not None:
             return await self._callback(turn, req.callback)
 
@@ -184,129 +173,86 @@ class Router:
                 return []  # a sticker in a group is not the bot's business
             return [Reply([_("Nhắc Việc chỉ đọc tin nhắn chữ. Hãy gõ câu hỏi hoặc lệnh, ví dụ /help.")])]
         command, args = _split_command(req.text, req.bot_username)
-        turn.args = args
+        turn.args, turn.command = args, command
         if req.chat_type == "group" and command is None and not req.mentioned:
             return []  # groups: only commands, mentions and buttons (a shared file is not an import)
-        if command is None and (social := await self._social_turn(turn, chat)) is not None:
+        if command is not None:
+            return await self._command(turn, command)
+        if (social := self._social_turn(turn, shown)) is not None:
             return social
-        if command == "huy":
-            await self.conv.state.stop_waiting(req.account)
-            return [Reply([_("Đã huỷ.")])]
-        if command == "id":
-            return onboarding.my_id(turn)
-        if command == "start" and args:
-            invited = await onboarding.start_with_code(turn, self.conv, args)
-            if invited is not None:
-                self._menus_changed.add(req.account)
-                return invited
-        if command in ("start", "help"):
-            return await access.start(turn, self.conv) if command == "start" else [help_reply()]
-        if command == "lang":
-            return await settings_cmds.language(turn)
-        # A note or file after /xong, a progress note, an extension's date and reason (issue 17).
-        follow_up = await self.conv.state.waiting(req.account) if command is None else None
-        if follow_up is not None and follow_up[0] in results_chat.WAITS:
-            if (replies := await results_chat.evidence(turn, self.conv, follow_up)) is not None:
+        waiting = await self.conv.state.waiting(req.account)
+        if waiting is not None and waiting[0] in waits.FREE_TEXT_WAITS:
+            if (replies := await waits.during_wait(turn, self.conv, waiting)) is not None:
                 return replies
-        elif follow_up is not None and follow_up[0] in extensions.WAITS:
-            if (replies := await extensions.typed(turn, self.conv, follow_up)) is not None:
-                return replies
-        if command == "xong" and req.file_name is not None and turn.approved:
-            return await results_chat.done_with_file(turn, self.conv)
-        if command == "demo":
-            return await first_run.load_demo(turn)
-        if req.file_name is not None or command == "import":
+        if req.file_name is not None:
             return await import_chat.on_import(turn, self.conv)
-
-        waiting = await self.conv.state.waiting(req.account) if command is None else None
-        if command is None and waiting is not None:
-            what, data = waiting
-            if what == "join_agency":
+        if waiting is not None:
+            if waiting[0] is Wait.JOIN_AGENCY:
                 return await access.agency_typed(turn, self.conv)
-            if what == "import_facts":
-                return await import_chat.facts_typed(turn, self.conv, data)
-            if what == "import_match":
-                return await import_chat.matches_typed(turn, self.conv, data)
-
+            elif waiting[0] is Wait.IMPORT_FACTS:
+                return await import_chat.facts_typed(turn, self.conv, waiting[1])
+            elif waiting[0] is Wait.IMPORT_MATCH:
+                return await import_chat.matches_typed(turn, self.conv, waiting[1])
         if not turn.approved:
             return await access.not_approved(turn, self.conv)
-        if command == "viec":
-            return await tasks_cmds.my_tasks(turn, status=None)
-        if command == "quahan":
-            return await tasks_cmds.my_tasks(turn, status="overdue")
-        if command == "sapden":
-            return await tasks_cmds.my_tasks(turn, status="due_soon")
-        if command == "xong":
-            return await tasks_cmds.done_menu(turn)
-        if command == "baocao":
-            return await tasks_cmds.report_command(turn)
-        if command == "nhacnho":
-            return await settings_cmds.reminders(turn)
-        if command == "lienket":
-            return await settings_cmds.link_group(turn)
-        if command == "kehoach":
-            return await plans_cmds.plans(turn)
-        if command == "giahan" or (command is None and fold(req.text).strip(" .!?") in _ASK_EXTENSION):
+        if extensions.asks_for_extension(req.text):
             return await extensions.menu(turn)
-        if command == "xuat":
-            from handlers.export import export_command
-
-            return await export_command(turn)
-        if command == "chuaxong":
-            return await results_chat.undo_menu(turn)
-        if command == "dangthuchien":
-            return await results_chat.progress_menu(turn)
-        if command == "moi":
-            return await onboarding.create_invite(turn, turn.req.bot_username)
-        if command == "web":
-            return await dashboard.web_command(turn)
-        if command is not None:
-            return [Reply([_("Không có lệnh /{command}.").format(command=esc(command))]), help_reply()]
         if not req.text.strip():
             return [help_reply()]
         return await tasks_cmds.question(turn)
 
-    async def _social_turn(self, turn: Turn, chat: Address) -> list[Reply] | None:
+    async def _command(self, turn: Turn, name: str) -> list[Reply]:
+        """A command ends any wait of the account and runs (its least role checked by the handler
+        with that role's own sentence; approval here)."""
+        req = turn.req
+        found = BY_NAME.get(name)
+        if found is None:
+            return [Reply([_("Không có lệnh /{command}.").format(command=esc(name))]), help_reply()]
+        if found.name == "start" and turn.args:
+            invited = await onboarding.start_with_code(turn, self.conv, turn.args)
+            if invited is not None:
+                self._menus_changed.add(req.account)
+                return invited
+        if found.name == "xong" and req.file_name is not None and turn.approved:
+            return await results_chat.done_with_file(turn, self.conv)  # the file waits for its task
+        if req.file_name is not None and found.role is not None:
+            return await import_chat.on_import(turn, self.conv)
+        await self.conv.state.stop_waiting(req.account)
+        if found.role is not None and found.name != "import" and not turn.approved:
+            return await access.not_approved(turn, self.conv)
+        return await found.handler(turn, self.conv)
+
+    def _social_turn(self, turn: Turn, shown: Choices | None) -> list[Reply] | None:
         """Thanks, goodbyes and greetings of an approved account get their short reply, and never
         become a note, a reason or an agency name (a wait stays open); an acknowledgement ("ok",
         "vâng") too, unless a choice is shown (a proposal's yes or no is the conversation's)."""
         if not turn.approved or turn.req.file_name is not None:
             return None
         kind = social_turn(fold(turn.req.text))
-        if kind is None or (kind == "ack" and await self.conv.state.buttons(chat)):
+        if kind is None or (kind == "ack" and shown is not None and shown.live):
             return None
         return [Reply(social_reply(kind))]
 
     async def _callback(self, turn: Turn, data: str) -> list[Reply]:
-        kind, _sep, rest = data.partition(":")
-        if kind == "join":
-            return await access.join_chosen(turn, self.conv, rest)
-        if kind in ("ap", "rj"):
-            replies = await access.decide_join(turn, self.conv, approve=kind == "ap", payload=rest)
-            self._menus_changed.update(r.to for r in replies if r.to)  # the account decided on
-            return replies
-        if kind == "imp":
-            return await import_chat.on_preview_button(turn, self.conv, rest)
-        if kind == "lang":
-            turn.args = rest
-            return await settings_cmds.language(turn)
-        if not turn.approved:
+        prefix, _sep, rest = data.partition(":")
+        if prefix == CONFIRM.prefix:
+            decided = await confirmed_action(turn, self.conv, rest)
+            if decided is None:
+                return [Reply([_("Câu hỏi xác nhận này đã cũ; chưa làm gì cả. Hãy gõ lại lệnh.")])]
+            if not decided[0]:
+                return [Reply([_("Đã huỷ; không thay đổi gì.")])]
+            turn.confirmed = True
+            data = decided[1]
+            prefix, _sep, rest = data.partition(":")
+        entry = BUTTONS.get(prefix)
+        if entry is None:
+            return [Reply([_("Nút này đã hết hiệu lực.")])]
+        if not entry.public and not turn.approved:
             return await access.not_approved(turn, self.conv)
-        if kind == "done":
-            return await results_chat.on_done_button(turn, self.conv, rest)
-        if kind == "undo":
-            return await results_chat.on_undo_button(turn, rest)
-        if kind == "prog":
-            return await results_chat.on_progress_button(turn, self.conv, rest)
-        if kind == "dg":
-            return await settings_cmds.digest_button(turn, rest)
-        if kind == "ext":
-            return await extensions.chosen(turn, self.conv, rest)
-        if kind in ("xa", "xr"):
-            return await extensions.decide_extension(turn, self.conv, approve=kind == "xa", payload=rest)
-        if kind == "plan":
-            return await plans_cmds.on_plan_button(turn, rest)
-        return [Reply([_("Nút này đã hết hiệu lực.")])]
+        replies = await entry.handler(turn, self.conv, rest)
+        if prefix in (access.APPROVE_JOIN.prefix, access.REJECT_JOIN.prefix):
+            self._menus_changed.update(r.to for r in replies if r.to)  # the account decided on
+        return replies
 
 
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\S+))?\s*(.*)$", re.DOTALL)
@@ -324,14 +270,13 @@ def _split_command(text: str, bot_username: str) -> tuple[str | None, str]:
 
 
 def _is_number(text: str) -> bool:
-    return text.strip().rstrip(".").isdigit()
-
-
-def _numbered_choice(text: str, buttons: list[Button] | None) -> Button | None:
-    """ "2" after a reply with buttons means the second button (channels without buttons)."""
-    if not buttons:
-        return None
+    """Only ASCII digits choose ("²", "①", "١", "𝟏" are text, never a button)."""
     stripped = text.strip().rstrip(".")
-    if stripped.isdigit() and 1 <= int(stripped) <= len(buttons):
-        return buttons[int(stripped) - 1]
-    return None
+    return stripped.isascii() and stripped.isdigit() and len(stripped) <= 3
+
+
+def _stale(prompt: str | None) -> Reply:
+    """A number for a list that is no longer the latest, or too old: one sentence, no action."""
+    if prompt and prompt in BY_NAME:
+        return Reply([_("Danh sách này đã cũ — gõ lại /{command}.").format(command=prompt)])
+    return Reply([_("Danh sách này đã cũ; chưa làm gì cả. Hãy gõ lại lệnh hoặc câu hỏi.")])

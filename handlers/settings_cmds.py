@@ -6,17 +6,18 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.core.access import Action, Target
-from bot.core.domain import UserError
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _, use_language
 from bot.core.markup import esc
 from bot.core.reminders.times import format_days, format_hhmm, parse_days, parse_hhmm
 from bot.core.replies import Button, Reply
 from bot.core.text import fold
 from handlers import results
+from handlers.commands import Buttons, Command, Payload
 from handlers.requests import payload_id
 
 if TYPE_CHECKING:
-    from handlers.conversation import Turn
+    from handlers.conversation import Conversation, Turn
 
 _HOUR = re.compile(r"^(\d{1,2})(?:[:h](\d{2})?)?$")
 _DAYS = re.compile(r"^\d{1,2}(?:\s*,\s*\d{1,2})*$")
@@ -28,7 +29,7 @@ async def language(turn: Turn) -> list[Reply]:
         return [
             Reply(
                 [_("Chọn ngôn ngữ:")],
-                buttons=[[Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")]],
+                buttons=[[Button("Tiếng Việt", LANGUAGE.build("vi")), Button("English", LANGUAGE.build("en"))]],
             )
         ]
     if turn.user is None:
@@ -51,7 +52,7 @@ async def reminders(turn: Turn) -> list[Reply]:
     rhythm = digest_rhythm(folded)
     if rhythm is not None:
         if not user.role.oversees_units and not turn.is_admin:
-            return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
+            return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo.")])]
         await st.set_digest_rhythm(user.address, rhythm)
     elif folded in ("macdinh", "mac dinh", "default", "reset"):
         await st.set_reminder_prefs(user.address, reset=True)
@@ -89,7 +90,7 @@ async def reminders(turn: Turn) -> list[Reply]:
         names = digest_rhythm_names()
         blocks.append(_("Báo cáo tổng hợp: {rhythm}.").format(rhythm=names[user.digest or "daily"]))
         buttons = [
-            [Button(names[r], f"dg:{r}") for r in ("daily", "weekly", "off") if r != (user.digest or "daily")]
+            [Button(names[r], DIGEST.build(r)) for r in ("daily", "weekly", "off") if r != (user.digest or "daily")]
         ]
     return [Reply(blocks + reminder_help(manager=bool(buttons)), buttons=buttons)]
 
@@ -180,3 +181,29 @@ async def link_group(turn: Turn) -> list[Reply]:
             ]
         )
     ]
+
+
+LANGUAGE = Payload("lang", ("language",))
+DIGEST = Payload("dg", ("rhythm",))
+
+
+async def _language_button(turn: Turn, conv: Conversation, rest: str) -> list[Reply]:
+    turn.args = rest
+    return await language(turn)
+
+
+COMMANDS = (
+    Command("nhacnho", lambda t, c: reminders(t), lambda: _("Cài đặt nhắc việc của tôi"), ("reminders", "remind")),
+    Command(
+        "lienket",
+        lambda t, c: link_group(t),
+        lambda: _("Liên kết nhóm chat với cơ quan"),
+        ("link",),
+        Role.MANAGER,
+    ),
+    Command("lang", lambda t, c: language(t), lambda: _("Đổi ngôn ngữ (vi/en)"), ("ngonngu", "language"), None),
+)
+BUTTONS = (
+    Buttons(LANGUAGE, _language_button, public=True),
+    Buttons(DIGEST, lambda t, c, rest: digest_button(t, rest)),
+)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from bot.core.access import Action, Target
-from bot.core.domain import UserError
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _, ngettext
+from bot.core.lang.agencies import fold_aligned
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
 from bot.core.results import due_label
 from bot.delivery.digests import digest_replies
 from handlers import results
 from handlers.ask import ask
+from handlers.commands import Buttons, Command, Payload
+from handlers.conversation import CHOICE_TTL
 
 if TYPE_CHECKING:
-    from handlers.conversation import Turn
+    from handlers.conversation import Conversation, Turn
 
 DONE_MENU_LIMIT = 10
+DONE = Payload("done")  # pressed: handlers.results_chat
+SUGGEST = Payload("sg", ("token",))
 
 
 def _asker(turn: Turn) -> int | None:
@@ -25,10 +31,35 @@ def _asker(turn: Turn) -> int | None:
 
 
 async def question(turn: Turn, text: str | None = None) -> list[Reply]:
-    _result, blocks = await ask(
-        turn.ctx, text or turn.req.text, asker_id=_asker(turn), today=turn.ctx.today()
+    """The answer; an agency name not found with a closest one is a proposal ("Có phải: …?"):
+    "có" asks the same question of that agency, "không" asks for the name again."""
+    typed = text or turn.req.text
+    result, blocks = await ask(turn.ctx, typed, asker_id=_asker(turn), today=turn.ctx.today())
+    suggestions, asked = result.get("suggestions") or [], result.get("agency_asked")
+    if not suggestions or not asked:
+        return [Reply(blocks)]
+    name = str(suggestions[0])
+    start = fold_aligned(typed).find(fold_aligned(str(asked)))
+    fixed = typed[:start] + name + typed[start + len(str(asked)) :] if start >= 0 else name
+    token = secrets.token_hex(4)
+    await turn.ctx.storage.set_conversation(
+        f"suggest:{token}", {"account": turn.req.account, "text": fixed}, expires_at=turn.ctx.clock() + CHOICE_TTL
     )
-    return [Reply(blocks)]
+    buttons = [[Button(_("Có — {name}").format(name=name[:40]), SUGGEST.build(token)), Button(_("Không"), SUGGEST.build("no"))]]
+    return [Reply(blocks, buttons=buttons, proposal=True)]
+
+
+async def on_suggestion(turn: Turn, conv: Conversation, token: str) -> list[Reply]:
+    found = (
+        await turn.ctx.storage.conversation(f"suggest:{token}", now=turn.ctx.clock())
+        if token.isascii() and token.isalnum() and token != "no"
+        else None
+    )
+    if token == "no":
+        return [Reply([_("Vâng. Hãy gõ lại câu hỏi với tên đầy đủ của cơ quan.")])]
+    if not found or found.get("account") != turn.req.account:
+        return [Reply([_("Danh sách này đã cũ; chưa làm gì cả. Hãy gõ lại lệnh hoặc câu hỏi.")])]
+    return await question(turn, str(found["text"]))
 
 
 async def my_tasks(turn: Turn, *, status: str | None) -> list[Reply]:
@@ -61,7 +92,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
     buttons = []
     for n, (task, occ) in enumerate(items[:DONE_MENU_LIMIT], 1):
         blocks.append(f"{n}. {due_label(occ)} — {esc(task.title)}")
-        buttons.append([Button(f"✅ {n}. {task.title[:40]}", f"done:{occ.id}")])
+        buttons.append([Button(f"✅ {task.title[:40]}", DONE.build(occ.id))])
     if len(items) > DONE_MENU_LIMIT:
         blocks.append(
             ngettext("… và {n} việc khác", "… và {n} việc khác", len(items) - DONE_MENU_LIMIT).format(
@@ -73,7 +104,7 @@ async def done_menu(turn: Turn) -> list[Reply]:
 
 async def report_command(turn: Turn) -> list[Reply]:
     if not turn.is_admin and (turn.user is None or not turn.user.role.oversees_units):
-        return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo (vai trò manager).")])]
+        return [Reply([_("Báo cáo tổng hợp dành cho lãnh đạo.")])]
     agency_id = turn.user.agency_id if turn.user else None
     if turn.args:
         directory = await turn.ctx.directory()
@@ -91,3 +122,24 @@ async def report_command(turn: Turn) -> list[Reply]:
     return await digest_replies(
         turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True, decider=actor.subject
     )
+
+
+COMMANDS = (
+    Command("viec", lambda t, c: my_tasks(t, status=None), lambda: _("Việc của tôi"), ("tasks", "mytasks")),
+    Command("quahan", lambda t, c: my_tasks(t, status="overdue"), lambda: _("Việc quá hạn"), ("overdue",)),
+    Command(
+        "sapden",
+        lambda t, c: my_tasks(t, status="due_soon"),
+        lambda: _("Việc sắp đến hạn (7 ngày tới)"),
+        ("soon", "duesoon"),
+    ),
+    Command("xong", lambda t, c: done_menu(t), lambda: _("Đánh dấu một việc đã xong"), ("done",)),
+    Command(
+        "baocao",
+        lambda t, c: report_command(t),
+        lambda: _("Báo cáo tổng hợp (lãnh đạo)"),
+        ("report", "digest"),
+        Role.MANAGER,
+    ),
+)
+BUTTONS = (Buttons(SUGGEST, on_suggestion),)

@@ -277,6 +277,10 @@ def _explain_error(context: ExceptionContext) -> None:
     explained = explain(context.original_exception)
     if explained is not None:
         log.warning("database error: %s", str(context.original_exception).splitlines()[0][:300])
+        if not isinstance(explained, DatabaseBusy):
+            # A connection opened while the file was read-only (or the disk full, or the server
+            # gone) keeps that state: drop the pool, so a database that recovers is used again.
+            context.is_disconnect = True
         raise explained from context.sqlalchemy_exception
 
 

@@ -61,7 +61,13 @@ class Chat:
         return here
 
     async def press(self, label_part: str, *, account: str = "telegram:1") -> list[str]:
-        """Press the button (shown to `account` last) whose label contains `label_part`."""
+        """Press the button (shown to `account` last) whose label contains `label_part`; "2."
+        presses the second button of the last reply with buttons (labels carry no numbers)."""
+        if label_part.rstrip(".").isdigit() and label_part.endswith("."):
+            for address, reply in reversed(self.sent):
+                if address == account and reply.buttons:
+                    flat = [b for row in reply.buttons for b in row]
+                    return await self.say(account=account, callback=flat[int(label_part[:-1]) - 1].data)
         for address, reply in reversed(self.sent):
             if address != account:
                 continue

@@ -101,6 +101,16 @@ async def _send(chat: Chat, account: str, *, text: str = "", callback: str | Non
     )
 
 
+async def _confirmed(chat: Chat, account: str, replies: list[Reply]) -> None:
+    """A destructive step asks Có / Không first (issue 24): the rightful user says Có."""
+    for reply in replies:
+        for row in reply.buttons:
+            for button in row:
+                if button.data.startswith("cf:y:"):
+                    await _send(chat, account, callback=button.data)
+                    return
+
+
 async def _forge_wait(chat: Chat, account: str, what: str, ref: int) -> None:
     """A wait as a copied or earlier button would have left it (forged, or from before a removal)."""
     await chat.router.conv.state.wait_for(account, what, [ref, CHAT_NOW.timestamp()])
@@ -116,7 +126,7 @@ async def _outcomes(w: World, account: str) -> set[str]:
     await _send(chat, account, callback=f"prog:{occ['progress']}")
     if (await st.result(occ["progress"])).progress_by == account:  # type: ignore[union-attr]
         done.add("progress")
-    await _send(chat, account, callback=f"undo:{occ['undo']}")
+    await _confirmed(chat, account, await _send(chat, account, callback=f"undo:{occ['undo']}"))
     if (await st.result(occ["undo"])).status == "open":  # type: ignore[union-attr]
         done.add("undo")
     await _send(chat, account, callback=f"ext:{occ['extension']}")
@@ -145,7 +155,7 @@ async def _outcomes(w: World, account: str) -> set[str]:
     await _send(chat, account, text="không lùi được")
     if (await st.extension(w.ext_reject)).status == "rejected":  # type: ignore[union-attr]
         done.add("reject_reason")
-    await _send(chat, account, callback=f"xa:{w.ext_approve}")
+    await _confirmed(chat, account, await _send(chat, account, callback=f"xa:{w.ext_approve}"))
     if (await st.extension(w.ext_approve)).status == "approved":  # type: ignore[union-attr]
         done.add("approve")
     replies = await _send(chat, account, text=f"/baocao {LEAD}")
@@ -165,7 +175,7 @@ async def _outcomes(w: World, account: str) -> set[str]:
     )
     if [link for link in await st.chat_links() if link.chat_id == "-77"]:
         done.add("link_group")
-    await _send(chat, account, callback=f"plan:a:{w.plan_id}")
+    await _confirmed(chat, account, await _send(chat, account, callback=f"plan:a:{w.plan_id}"))
     if any(p.archived for p in await st.plans()):
         done.add("archive")
     return done

@@ -75,7 +75,9 @@ async def test_chat_request_approved_by_the_agency_manager(chat: Chat) -> None:
     data = to_manager[-1].buttons[0][0].data
     assert "Chỉ lãnh đạo" in " ".join(await chat.say(callback=data, account="telegram:9"))
     assert "tự duyệt" in " ".join(await chat.say(callback=data, account="telegram:5"))  # their own request
-    approved = " ".join(await chat.press("Đồng ý", account="telegram:8"))
+    asked = " ".join(await chat.press("Đồng ý", account="telegram:8"))
+    assert "30/06/2022 → 15/08/2022" in asked  # the one-line summary, then Có / Không
+    approved = " ".join(await chat.press("Có", account="telegram:8"))
     assert "Đã đồng ý gia hạn" in approved
     told = [r.text for a, r in chat.sent if a == "telegram:5" and "đã được đồng ý" in r.text]
     assert told and "15/08/2022" in told[-1]
@@ -159,8 +161,9 @@ async def test_baocao_lists_pending_requests_and_decides_them_later(chat: Chat) 
     assert "chờ duyệt" not in " ".join(await chat.say("/baocao Sở Tài nguyên và Môi trường", account="telegram:9"))
     # an admin sees it in the agency's report
     assert "chờ duyệt" in " ".join(await chat.say("/baocao Sở Tài nguyên và Môi trường", account="telegram:1"))
-    # decided from the list, later, with the same handlers as the push
-    approved = " ".join(await chat.press("Đồng ý:", account="telegram:8"))
+    # decided from the list, later, with the same handlers as the push (and its confirmation)
+    assert "15/08/2022?" in " ".join(await chat.press("Đồng ý:", account="telegram:8"))
+    approved = " ".join(await chat.press("Có", account="telegram:8"))
     assert "Đã đồng ý gia hạn" in approved
     assert [r.text for a, r in chat.sent if a == "telegram:5" and "đã được đồng ý" in r.text]
     assert await chat.ctx.storage.pending_extensions() == []
@@ -191,8 +194,9 @@ async def test_the_digest_shows_pending_requests_to_the_managers_who_decide_them
     assert "Lan" in mine and "chờ số liệu" in mine
     assert "chờ duyệt" not in " ".join(text for address, text in box.sent if address == "telegram:9")
     [listed] = [r for a, r in box.replies if a == "telegram:8" and r.buttons]
-    # the digest's button decides it, as the push's would
-    assert "Đã đồng ý gia hạn" in " ".join(await chat.say(callback=listed.buttons[0][0].data, account="telegram:8"))
+    # the digest's button decides it, as the push's would (after its Có / Không)
+    assert "15/08/2022?" in " ".join(await chat.say(callback=listed.buttons[0][0].data, account="telegram:8"))
+    assert "Đã đồng ý gia hạn" in " ".join(await chat.press("Có", account="telegram:8"))
 
 
 async def test_the_pending_list_shows_what_the_gate_lets_the_reader_decide(chat: Chat) -> None:

@@ -58,8 +58,8 @@ async def test_demo_answers_the_suggested_questions_on_any_date(sqlite_url: str,
         moment = datetime.combine(today, time(9, 0), tzinfo=UTC)
         ctx = AppContext(storage=storage, settings=settings, clock=lambda: moment)
         router = Router(ctx)
-        await console_user(ctx, ADDRESS, agency="Sở Tư pháp", role="manager")
         loaded = await _say(router, "/demo")
+        await console_user(ctx, ADDRESS, agency="Sở Tư pháp", role="manager")
         assert "12 nhiệm vụ" in loaded
         assert DEMO_QUESTIONS[0] in loaded
         answer = await _say(router, "so tai nguyen moi truong nam nay")
@@ -78,7 +78,8 @@ async def test_demo_answers_the_suggested_questions_on_any_date(sqlite_url: str,
         assert "đã có" in again
         assert len(await storage.all_tasks()) == 12
         assert "/demo xoa" in (await sample_warning(ctx) or "")
-        assert "Đã xoá kế hoạch mẫu" in await _say(router, "/demo xoa")
+        assert "Đồng ý?" in await _say(router, "/demo xoa")
+        assert "Đã xoá kế hoạch mẫu" in await _say(router, "có")
         assert await storage.all_tasks() == [] and await sample_warning(ctx) is None
         assert "Không có kế hoạch mẫu" in await _say(router, "/demo xoa")
         assert "Không có việc" in await _say(router, "so tai nguyen moi truong nam nay")  # reloaded
@@ -99,6 +100,11 @@ def test_import_of_a_missing_path_says_file_not_found(tmp_path: Path) -> None:
 
 
 def test_console_session_as_an_officer_on_an_injected_date(tmp_path: Path) -> None:
+    first = subprocess.run(  # the agencies come from a plan (--as never creates one)
+        [sys.executable, "-m", "bot.cli", "run", "--console", "--today", "2033-12-30"],
+        input="/demo\n", env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert first.returncode == 0, first.stderr
     lines = "/demo\nso tai nguyen moi truong nam nay\n/viec\n/import khong-co-tep.csv\n"
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run", "--console", "--as", "Sở Tư pháp", "--role", "officer",
@@ -107,7 +113,7 @@ def test_console_session_as_an_officer_on_an_injected_date(tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "officer của Sở Tư pháp" in out
+    assert "Bạn là cán bộ của Sở Tư pháp" in out
     assert "Đã nạp kế hoạch mẫu" in out
     assert "Số hóa hồ sơ đăng ký đất đai" in out and "31/12/2033" in out
     assert "Việc của Sở Tư pháp" in out and "chưa gắn với cơ quan" not in out

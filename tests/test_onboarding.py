@@ -112,7 +112,7 @@ async def test_invite_link_files_a_join_request_with_the_agency_filled_in(bot: B
     bot.api.add_user_message(5, f"/start {code}")  # what Telegram sends when the link is opened
     await bot.api.wait_for_message(5, "chờ quản trị viên duyệt", since=since)
     request = await bot.api.wait_for_message(ADMIN, "Yêu cầu tham gia", since=since)
-    assert "Sở Tư pháp" in (request.text or "") and "officer" in (request.text or "")
+    assert "Sở Tư pháp" in (request.text or "") and "cán bộ" in (request.text or "")
     user = await bot.ctx.storage.user("telegram:5")
     assert user is not None and not user.approved and user.agency_id is not None
 

@@ -168,11 +168,14 @@ async def test_kehoach_lists_plans_and_archives_with_a_button(chat: Chat) -> Non
     await chat.load(SAMPLE)
     listing = " ".join(await chat.say("/kehoach"))
     assert "đang theo dõi" in listing and "10 nhiệm vụ" in listing
-    done = " ".join(await chat.press("Lưu trữ"))
+    asked = " ".join(await chat.press("Lưu trữ"))
+    assert "hạn chưa xong sẽ không còn được nhắc" in asked
+    done = " ".join(await chat.press("Có"))
     assert "Đã lưu trữ" in done
     assert (await chat.ctx.storage.plans())[0].archived
     assert "đã lưu trữ" in " ".join(await chat.say("/kehoach"))
-    assert "Đã khôi phục" in " ".join(await chat.press("Khôi phục"))
+    await chat.press("Khôi phục")
+    assert "Đã khôi phục" in " ".join(await chat.press("Có"))
     refused = " ".join(await chat.say("/kehoach", account="telegram:9"))
     assert "Các kế hoạch" not in refused
 

@@ -43,7 +43,8 @@ async def test_done_with_a_note_then_undo_by_the_marker(chat: Chat) -> None:
     assert "Chỉ người đã đánh dấu xong" in refused
     undo_menu = " ".join(await chat.say("/chuaxong", account="telegram:5"))
     assert "hoàn tác" in undo_menu
-    undone = " ".join(await chat.press("1.", account="telegram:5"))
+    await chat.press("1.", account="telegram:5")
+    undone = " ".join(await chat.press("Có", account="telegram:5"))
     assert "Đã hoàn tác" in undone
     result = await chat.ctx.storage.result(occ.id)
     assert result is not None and result.status == "open" and result.note is None
@@ -79,7 +80,8 @@ async def test_undo_after_24_hours_is_refused_but_a_manager_may_undo_within(chat
     await chat.say("/xong", account="telegram:5")
     await chat.press("1.", account="telegram:5")
     [occ] = [o for t in await chat.ctx.storage.all_tasks() for o in t.occurrences if o.status == OccurrenceStatus.DONE]
-    assert "Đã hoàn tác" in " ".join(await chat.say(callback=f"undo:{occ.id}", account="telegram:8"))
+    await chat.say(callback=f"undo:{occ.id}", account="telegram:8")
+    assert "Đã hoàn tác" in " ".join(await chat.press("Có", account="telegram:8"))
     await chat.say(callback=f"done:{occ.id}", account="telegram:5")
     later = CHAT_NOW + timedelta(hours=25)
     chat.ctx.clock = lambda: later

@@ -122,3 +122,5 @@ async def deliver_turn(
                 log.warning("no channel to deliver a reply to %s", target)
         except DeliveryError as exc:
             log.warning("reply to %s not delivered: %s", target or f"{channel.name}:{chat_id}", exc)
+        except Exception:  # sending is part of the turn's error boundary (issue 23 item 5): the rest go out
+            log.exception("reply to %s failed", target or f"{channel.name}:{chat_id}")

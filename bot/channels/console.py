@@ -1,12 +1,15 @@
 """The console chat: `nhacviec run` with no token talks on stdin/stdout through the same handlers.
 
-The console user is "console:local" and is treated as an admin, so a newcomer can try every
-command (including /import PATH) at once. Buttons show as numbered choices: type the number.
+The console user is "console:NAME" (`--user NAME`, default "local"): one account per name, so an
+officer's request can be approved by a manager in a second console on the same database. With no
+--as/--role the account is an admin, so a newcomer can try every command (including /import
+PATH) at once. Buttons show as numbered choices: type the number.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 from pathlib import Path
@@ -19,6 +22,8 @@ from handlers.requests import Request
 from handlers.router import Router
 
 CONSOLE_ACCOUNT = "local"
+
+log = logging.getLogger(__name__)
 
 
 def render(reply: Reply) -> str:
@@ -42,14 +47,22 @@ def missing_file(line: str) -> str | None:
     return _("Không tìm thấy tệp {path} (thư mục hiện tại: {cwd}).").format(path=path, cwd=Path.cwd())
 
 
-def _request(line: str) -> Request:
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
+def valid_user(name: str) -> bool:
+    """A console account name: ASCII letters, digits, "_", "-", "." (it is part of an address)."""
+    return bool(_NAME.match(name))
+
+
+def _request(line: str, account: str = CONSOLE_ACCOUNT) -> Request:
     """ "/import path/to/file.xlsx" attaches that file, as a chat upload would."""
     req = Request(
         channel="console",
-        account_id=CONSOLE_ACCOUNT,
-        chat_id=CONSOLE_ACCOUNT,
+        account_id=account,
+        chat_id=account,
         text=line,
-        display_name="console",
+        display_name=account if account != CONSOLE_ACCOUNT else "console",
     )
     match = re.match(r"^/(?:import|nhap)\s+(.+)$", line.strip())
     if match:
@@ -67,7 +80,12 @@ def _request(line: str) -> Request:
 
 
 async def run_console(
-    router: Router, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, *, intro: str = ""
+    router: Router,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    *,
+    intro: str = "",
+    account: str = CONSOLE_ACCOUNT,
 ) -> None:
     print(
         _(
@@ -91,6 +109,11 @@ async def run_console(
         if missing is not None:
             print(missing, file=stdout, flush=True)
             continue
-        for reply in await router.handle(_request(line.rstrip("\n"))):
-            prefix = f"[→ {reply.to}] " if reply.to and reply.to != f"console:{CONSOLE_ACCOUNT}" else ""
+        try:
+            replies = await router.handle(_request(line.rstrip("\n"), account))
+        except Exception:  # the router answers every fault itself; this is the last net
+            log.exception("console turn failed")
+            replies = [Reply([_("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")])]
+        for reply in replies:
+            prefix = f"[→ {reply.to}] " if reply.to and reply.to != f"console:{account}" else ""
             print(prefix + render(reply), file=stdout, flush=True)

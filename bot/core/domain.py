@@ -28,6 +28,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
     @property
+    def label(self) -> str:
+        """The role as said to a person: "cán bộ", "lãnh đạo", "quản trị viên" (translated)."""
+        from bot.core.i18n import _
+
+        return {Role.OFFICER: _("cán bộ"), Role.MANAGER: _("lãnh đạo"), Role.ADMIN: _("quản trị viên")}[self]
+
+    @property
     def oversees_units(self) -> bool:
         """Managers and admins answer for their agency and every unit under it (and get the digest)."""
         return self is not Role.OFFICER

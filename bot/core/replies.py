@@ -40,6 +40,8 @@ class Reply:
     # A file to send with the text: (file name, content). Channels that take no files (Zalo, the
     # console) send the text only, so the text must stand on its own.
     document: tuple[str, bytes] | None = None
+    # The buttons are a proposal: the first says yes, the last no ("có" / "không" typed choose them).
+    proposal: bool = False
 
     @property
     def text(self) -> str:
