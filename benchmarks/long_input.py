@@ -5,7 +5,10 @@ Four Markdown plans read with `read_plan`:
   report, again and again: every date phrase of one paragraph);
 - a 2 MB plan whose body is ONE line of numbered items (≈ 10,000 dated reports in one paragraph);
 - the same numbered items as ordinary lines, 2 MB and 20 MB (the file cap): the 20 MB one should
-  take about ten times the 2 MB one, not a hundred.
+  take about ten times the 2 MB one, not a hundred;
+- a lead cell of 1,000 pieces glued into one name ("Sở Văn hóa, Thể thao 1, Thể thao 2, …",
+  ≈ 20 KB) cut with `split_agencies`, and one of 10,000: ten times the pieces, about ten times
+  the time (before: 12 s for the 1,000, quadratic).
 
 Budget: the 2 MB line ≤ 2 s of CPU (process time, so that other jobs on the machine do not
 count; wall time is printed too). Before issue 23 the prose line took 58 s (the date-phrase
@@ -19,6 +22,7 @@ import sys
 import time
 from datetime import date
 
+from bot.core.importing.leads import split_agencies
 from bot.core.importing.options import ImportOptions
 from bot.core.importing.reader import read_plan
 
@@ -68,6 +72,17 @@ def measure(data: bytes) -> tuple[float, float, int]:
     return time.perf_counter() - wall, time.process_time() - cpu, len(plan.tasks)
 
 
+def lead_cell(pieces: int) -> str:
+    """One name glued from `pieces` pieces (none starts a new agency), then one more agency."""
+    return "Sở Văn hóa, " + ", ".join(f"Thể thao khu vực {k}" for k in range(pieces)) + "; Sở Tư pháp"
+
+
+def measure_cell(cell: str) -> tuple[float, float, int]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    names = split_agencies(cell)
+    return time.perf_counter() - wall, time.process_time() - cpu, len(names)
+
+
 def main() -> int:
     ok = True
     rates: dict[str, float] = {}
@@ -87,6 +102,18 @@ def main() -> int:
     ratio = rates["20 MB plan of dated items"] / rates["2 MB plan of dated items"]
     print(f"CPU seconds per MB, 20 MB plan / 2 MB plan: {ratio:.2f} (linear ≈ 1)")
     ok &= ratio < 2.0
+    cells: dict[int, float] = {}
+    for pieces in (1_000, 10_000):
+        cell = lead_cell(pieces)
+        wall, cpu, names = measure_cell(cell)
+        cells[pieces] = cpu
+        print(
+            f"lead cell of {pieces:6,} pieces {len(cell.encode()) / 1000:7.1f} KB  {cpu:6.2f} s CPU  {wall:6.2f} s wall"
+            f"  {names:6d} names"
+        )
+    cell_ratio = cells[10_000] / max(cells[1_000], 1e-6)
+    print(f"lead cell, 10,000 pieces / 1,000 pieces: {cell_ratio:.1f}× the CPU (linear ≈ 10, quadratic ≈ 100)")
+    ok &= cells[1_000] <= BUDGET_SECONDS and cell_ratio < 25
     return 0 if ok else 1
 
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.access import Action, Standing, Subject, Target, decide, refusal
+from bot.core.access import Action, Subject, Target, decide, refusal, standing_of
+from bot.core.access import task_target as task_target  # the gate's view of a task, used from here
 from bot.core.address import Address
 from bot.core.domain import OccurrenceStatus, OccurrenceView, TaskView, UserError, visible_agencies
 from bot.core.i18n import _
@@ -36,12 +37,11 @@ class Actor:
     def subject(self) -> Subject:
         """The actor as the gate (`bot.core.access`) sees it."""
         user = self.user
-        if self.is_admin or (user is not None and user.approved):
-            standing = Standing.ACTIVE
-        elif user is not None and user.active:
-            standing = Standing.PENDING  # asked to join, no decision yet
-        else:
-            standing = Standing.REMOVED  # deleted (no record) or rejected
+        standing = standing_of(
+            known=self.is_admin or user is not None,
+            approved=self.is_admin or (user is not None and user.approved),
+            active=user is not None and user.active,
+        )
         return Subject(
             str(self.address),
             user.role if user else None,
@@ -49,12 +49,6 @@ class Actor:
             standing,
             admin=self.is_admin,
         )
-
-
-def task_target(task: TaskView, **more: str | None) -> Target:
-    """The gate's view of a task: its lead agencies (and who marked it done, who asked)."""
-    leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
-    return Target(frozenset(leads), **more)
 
 
 async def authorize(ctx: AppContext, actor: Actor, action: Action, target: Target) -> None:

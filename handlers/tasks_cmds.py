@@ -6,7 +6,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from bot.core.access import Action, Target
-from bot.core.domain import Role, UserError, visible_agencies
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _, ngettext
 from bot.core.lang.agencies import fold_aligned
 from bot.core.markup import esc
@@ -118,14 +118,9 @@ async def report_command(turn: Turn) -> list[Reply]:
         await results.authorize(turn.ctx, actor, Action.EXPORT, Target(frozenset({agency_id})))
     except UserError as exc:
         return [Reply([esc(str(exc))])]
-    viewer: set[int] | None = None  # whose pending extension requests they may decide (admin: all)
-    if not turn.is_admin:
-        viewer = set()
-        if turn.user is not None and turn.user.agency_id is not None:
-            directory = await turn.ctx.directory()
-            viewer = visible_agencies(turn.user.role, turn.user.agency_id, directory.descendants)
+    # the pending extension requests listed: those the gate lets this account decide, as their buttons
     return await digest_replies(
-        turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True, viewer_scope=viewer
+        turn.ctx.cache, agency_id, today=turn.ctx.today(), with_chart=True, decider=actor.subject
     )
 
 

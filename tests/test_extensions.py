@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.core.replies import Reply
 from bot.core.results import parse_extension
 from bot.delivery.tick import run_tick
 from storage import Storage
@@ -120,6 +121,18 @@ async def test_a_reimport_keeps_an_extended_occurrence(storage: Storage) -> None
     assert (kept.id, kept.due, kept.original_due) == (occ.id, date(2022, 7, 15), date(2022, 6, 30))
 
 
+class _Box(FakeOutbox):
+    """An outbox keeping the replies sent (with their buttons)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.replies: list[tuple[str, Reply]] = []
+
+    async def send(self, address: str, reply: Reply) -> None:
+        await super().send(address, reply)
+        self.replies.append((address, reply))
+
+
 async def _pending_request(chat: Chat) -> str:
     """Lan (officer of Sở Tài nguyên và Môi trường) asks to move her first task to 15/08/2022;
     → the task's title. The push to the manager is not looked at: he was not online."""
@@ -169,20 +182,11 @@ async def test_a_pending_request_is_rejected_from_the_list_with_a_reason(chat: C
 
 
 async def test_the_digest_shows_pending_requests_to_the_managers_who_decide_them(chat: Chat) -> None:
-    from bot.core.replies import Reply
     from bot.delivery.digests import run_digests
 
     title = await _pending_request(chat)
 
-    class Box(FakeOutbox):
-        replies: list[tuple[str, Reply]] = []
-
-        async def send(self, address: str, reply: Reply) -> None:
-            await super().send(address, reply)
-            self.replies.append((address, reply))
-
-    box = Box()
-    box.replies = []
+    box = _Box()
     monday = date(2022, 6, 20)
     assert await run_digests(ctx_at(chat.ctx.storage, at(monday, 7, 31)).delivery(), sender=box) == 2
     mine = " ".join(text for address, text in box.sent if address == "telegram:8")
@@ -193,3 +197,33 @@ async def test_the_digest_shows_pending_requests_to_the_managers_who_decide_them
     # the digest's button decides it, as the push's would (after its Có / Không)
     assert "15/08/2022?" in " ".join(await chat.say(callback=listed.buttons[0][0].data, account="telegram:8"))
     assert "Đã đồng ý gia hạn" in " ".join(await chat.press("Có", account="telegram:8"))
+
+
+async def test_the_pending_list_shows_what_the_gate_lets_the_reader_decide(chat: Chat) -> None:
+    """/baocao and the digest list a pending request to exactly those whose buttons would decide it
+    (one rule, `bot.core.access.decide`): a manager's own request is not in their list — the
+    button would refuse it ("tự duyệt") — but it is in the admin's."""
+    from bot.delivery.digests import run_digests
+
+    await _people(chat)
+    await chat.say("/giahan", account="telegram:8")
+    await chat.press("1.", account="telegram:8")
+    assert "Đã gửi đề nghị gia hạn" in " ".join(await chat.say("15/08/2022 chờ số liệu", account="telegram:8"))
+    assert "chờ duyệt" not in " ".join(await chat.say("/baocao", account="telegram:8"))
+    listed = " ".join(await chat.say("/baocao Sở Tài nguyên và Môi trường", account="telegram:1"))
+    assert "1 đề nghị gia hạn chờ duyệt" in listed
+
+    box = _Box()
+    await run_digests(ctx_at(chat.ctx.storage, at(date(2022, 6, 20), 7, 31)).delivery(), sender=box)
+    assert "chờ duyệt" not in " ".join(text for address, text in box.sent if address == "telegram:8")
+    [ext] = await chat.ctx.storage.pending_extensions()
+    # the button the manager cannot see is the one the gate refuses him
+    from bot.core.access import Action, decide
+    from handlers.results import Actor, task_target
+
+    user = await chat.ctx.storage.user("telegram:8")
+    found = await chat.ctx.storage.occurrence(ext.occurrence_id)
+    assert user is not None and found is not None
+    directory = await chat.ctx.directory()
+    target = task_target(found[0], requested_by=str(ext.requested_by))
+    assert not decide(Actor(user.address, user).subject, Action.EXTENSION_APPROVE, target, directory.descendants)

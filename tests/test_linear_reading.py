@@ -181,3 +181,183 @@ def test_long_texts_are_folded_once_and_let_go_when_the_plan_is_read() -> None:
     head = "**KẾ HOẠCH**\n\nTriển khai nhiệm vụ năm 2025\n\n**I. TỔ CHỨC THỰC HIỆN**\n\n"
     read_plan((head + sentence * 200).encode(), "long.md", ImportOptions(today=date(2025, 1, 5)))
     assert all(not kept for kept in text._KEPT)
+
+
+def _pairwise_split(text: str) -> list[str]:
+    """`split_agencies` as it was before issue 23 item 7: every piece folds the whole name again."""
+    import re
+
+    from bot.core.importing import leads
+    from bot.core.lang import vocabulary
+
+    def keeps_together(before: str, separator: str, piece: str) -> bool:
+        head = vocabulary.compact_words(fold(before))
+        if (
+            vocabulary.is_collective(fold(before))
+            and not leads._STARTS_AGENCY.match(fold(piece))
+            or (vocabulary.is_collective(fold(before)) and len(piece.split()) == 1)
+        ):
+            return True
+        if "va" in fold(separator) and re.fullmatch(
+            r"(?:van phong|vp)(?:\s+(?:hdnd|hoi dong nhan dan|doan dbqh|doan dai bieu quoc hoi))+", head
+        ):
+            return bool(re.match(r"(?:ubnd|uy ban nhan dan|hdnd|hoi dong nhan dan)\b", fold(piece)))
+        return False
+
+    text = leads._LEAD_NOISE.sub("", nfc(text)).strip(" .;:-")
+    if not text:
+        return []
+    parts = leads._SEPARATORS.split(text)
+    names = [parts[0].strip(" .;:-")]
+    for separator, piece in zip(parts[1::2], parts[2::2], strict=False):
+        piece = piece.strip(" .;:-")
+        if not piece:
+            continue
+        if keeps_together(names[-1], separator, piece):
+            names[-1] = f"{names[-1]}{separator}{piece}"
+        elif (" " in piece and (leads._STARTS_AGENCY.match(fold(piece)) or leads.is_agency_name(piece))) or not names[
+            -1
+        ]:
+            names.append(piece)
+        else:
+            names[-1] = f"{names[-1]}{separator}{piece}"
+    return [n for n in names if n]
+
+
+_CELL_WORDS = [
+    "Sở", "Văn hóa", "Thể thao", "Du lịch", "các", "xã", "phường", "thị trấn", "UBND", "Ủy ban nhân dân", "cấp",
+    "huyện", "Văn phòng", "VP", "HĐND", "Hội đồng nhân dân", "Đoàn ĐBQH", "Phòng", "Tư pháp", "Trung tâm",
+    "đơn vị", "liên quan", "địa phương", "sở, ban, ngành", "ngành", "&", "A&", "Công an tỉnh", "những", "đoàn",
+]
+_CELL_SEPARATORS = [", ", "; ", " và ", "và ", " + ", "\n", ",", " "]
+
+
+def test_split_agencies_cuts_as_the_pairwise_glueing_did() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from bot.core.importing.leads import split_agencies
+
+    cell = st.lists(st.tuples(st.sampled_from(_CELL_WORDS), st.sampled_from(_CELL_SEPARATORS)), max_size=40).map(
+        lambda pairs: "".join(word + sep for word, sep in pairs)
+    )
+
+    @settings(max_examples=600, deadline=None)
+    @given(cell)
+    def same(text: str) -> None:
+        assert split_agencies(text) == _pairwise_split(text)
+
+    same()
+    for text in (
+        "Sở Văn hóa, Thể thao và Du lịch; UBND các xã, phường, thị trấn",
+        "Văn phòng HĐND và UBND huyện, Phòng Tư pháp",
+        "Văn phòng Đoàn ĐBQH và HĐND và UBND tỉnh và Sở Tư pháp",
+        "A&và Sở Tư pháp, Văn phòng Sở",
+        "Sở Nội vụ, " + ", ".join(f"Thể thao {k}" for k in range(30)) + ", các xã, phường",
+    ):
+        assert split_agencies(text) == _pairwise_split(text)
+
+
+def test_a_lead_cell_of_many_glued_pieces_folds_each_piece_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """1,000 pieces glued into one name ("Sở Văn hóa, Thể thao 1, Thể thao 2, …"): the text folded
+    grows with the cell, not with the cell times its pieces (before: the whole name per piece)."""
+    from bot.core.importing import leads
+
+    folded: list[int] = []
+    real = leads.fold
+
+    def counting(text: str | None) -> str:
+        folded.append(len(text or ""))
+        return real(text)
+
+    monkeypatch.setattr(leads, "fold", counting)
+
+    def cost(pieces: int) -> tuple[int, list[str]]:
+        folded.clear()
+        cell = "Sở Văn hóa, " + ", ".join(f"Thể thao {k}" for k in range(pieces)) + ", UBND các xã, phường"
+        names = leads.split_agencies(cell)
+        return sum(folded), names
+
+    small, _names = cost(100)
+    large, names = cost(1_000)
+    assert len(names) == 2 and names[0].count("Thể thao") == 1_000
+    assert large <= 12 * small  # linear: 10× the pieces, 10× the folding (before: ≈ 100×)
+
+
+def test_a_partner_note_is_compared_with_the_tasks_of_the_leads_it_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Partner notes ("Phối hợp với Phòng Tư pháp …") look among the tasks of the lead they name,
+    not at every task of the plan (notes × tasks before issue 23 item 7)."""
+    ctx = extraction._Context(ImportOptions(today=date(2025, 1, 5)).dating(2025), known=[])
+    for k in range(2_000):
+        ctx.add(f"Rà soát, cập nhật quy trình nội bộ số {k} của văn phòng", "Văn phòng Sở", "d1")
+    ctx.add("Thẩm định dự thảo văn bản quy phạm pháp luật của tỉnh", "Phòng Tư pháp", "d2")
+    ctx.add("Kiểm tra công tác thi đua khen thưởng của các phòng", "Thanh tra Sở", "d3")
+    assert len(ctx.tasks) == 2_002
+    looked = [0]
+
+    class Counting(list):  # type: ignore[type-arg]
+        """The plan's tasks, counting how many are looked at."""
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            for task in super().__iter__():
+                looked[0] += 1
+                yield task
+
+        def __getitem__(self, index):  # type: ignore[no-untyped-def]
+            looked[0] += 1
+            return super().__getitem__(index)
+
+    ctx.tasks = Counting(ctx.tasks)
+    titles: list[str] = []
+    real = extraction.fuzz.token_set_ratio
+
+    def counting(a: str, b: str, **kwargs: object) -> float:
+        titles.append(a)
+        return float(real(a, b))
+
+    monkeypatch.setattr(extraction.fuzz, "token_set_ratio", counting)
+    for _k in range(100):
+        extraction._attach_partner(
+            ctx, "Sở Nội vụ", "Phối hợp với Phòng Tư pháp thẩm định dự thảo văn bản quy phạm pháp luật", "d9"
+        )
+    assert len(titles) == 100  # one task of Phòng Tư pháp per note
+    assert looked[0] <= 100 * 3  # the tasks of the lead named, not all 2,002 per note
+    assert ctx.tasks[2_000].partners == "Sở Nội vụ" and len(ctx.tasks) == 2_002
+    # a note naming no lead of the plan is a task of its own, and later notes find it
+    extraction._attach_partner(ctx, "Sở Nội vụ", "Phối hợp với Công an tỉnh tổ chức diễn tập phòng cháy", "d10")
+    assert len(ctx.tasks) == 2_003 and ctx.by_lead["Sở Nội vụ"] == [2_002]
+
+
+def test_a_bold_heading_wrapped_over_many_pdf_lines_is_joined_once() -> None:
+    """A bold heading wrapped over N lines of a PDF page is one bold span, made once (joining it
+    line by line copied the growing heading N times: quadratic in its length)."""
+    from bot.core.importing.documents import _read_page
+
+    writes = [0]
+
+    class Counting(list):  # type: ignore[type-arg]
+        """A page's prose lines, counting the entries rewritten."""
+
+        def __setitem__(self, index, value):  # type: ignore[no-untyped-def]
+            writes[0] += 1
+            super().__setitem__(index, value)
+
+    def line(no: int, text: str, top: float) -> tuple[float, str, tuple[int, str, float, float]]:
+        return (top, "line", (no, text, top, top + 10))
+
+    items = [line(1, "Sở Tư pháp báo cáo", 11)]
+    items += [line(k, f"**KẾ HOẠCH TRIỂN KHAI NHIỆM VỤ PHẦN {k}**", 11 * k) for k in range(2, 2_002)]
+    items += [line(2_002, "1. Văn phòng Sở rà soát", 11 * 2_002), line(2_003, "**II. TỔ CHỨC**", 11 * 2_003)]
+    items += [line(2_004, "**THỰC HIỆN**", 11 * 2_004)]
+    pending: list[tuple[str, str]] = Counting()
+    _read_page(items, 1, [], pending)  # type: ignore[arg-type]
+    heading = "**" + " ".join(f"KẾ HOẠCH TRIỂN KHAI NHIỆM VỤ PHẦN {k}" for k in range(2, 2_002)) + "**"
+    assert [text for _source, text in pending] == [
+        "Sở Tư pháp báo cáo",
+        heading,
+        "1. Văn phòng Sở rà soát",
+        "**II. TỔ CHỨC THỰC HIỆN**",
+    ]
+    assert pending[1][0].endswith("2") and writes[0] == 2  # once per heading, not once per line

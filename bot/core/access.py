@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core.domain import Role, visible_agencies
+from bot.core.domain import Role, TaskView, visible_agencies
 from bot.core.i18n import _
 
 
@@ -92,6 +92,16 @@ class Subject:
     admin: bool = False
 
 
+def standing_of(*, known: bool, approved: bool, active: bool) -> Standing:
+    """Where an account stands from its record: approved acts; asked and not yet decided waits;
+    no record (deleted) or rejected is gone."""
+    if known and approved:
+        return Standing.ACTIVE
+    if known and active:
+        return Standing.PENDING
+    return Standing.REMOVED
+
+
 @dataclass(frozen=True)
 class Target:
     """What is acted on: a task (its lead agencies) or, for an export, an agency (`lead_ids` is
@@ -101,6 +111,12 @@ class Target:
     lead_ids: frozenset[int] = frozenset()
     done_by: str | None = None
     requested_by: str | None = None
+
+
+def task_target(task: TaskView, **more: str | None) -> Target:
+    """The gate's view of a task: its lead agencies (and who marked it done, who asked)."""
+    leads = task.lead_ids or ((task.lead_id,) if task.lead_id is not None else ())
+    return Target(frozenset(leads), **more)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.core.domain import UserError, visible_agencies
+from bot.core.access import Action, Subject, decide, standing_of, task_target
+from bot.core.domain import Role, UserError
 from bot.core.i18n import _, ngettext, use_language
 from bot.core.markup import esc, plain_text
 from bot.core.reminders.digest import Digest, build_digest, digest_blocks, digest_json
@@ -65,12 +66,16 @@ class PendingExtension:
     who: str  # the requester's name (or address)
 
 
-async def pending_extensions(cache: ReadCache, scope: set[int]) -> list[PendingExtension]:
-    """The pending extension requests of tasks led by an agency of `scope` (who may decide them:
-    see `handlers.extensions`), oldest first."""
+async def pending_extensions(
+    cache: ReadCache, scope: set[int], decider: Subject | None = None
+) -> list[PendingExtension]:
+    """The pending extension requests of tasks led by an agency of `scope`, oldest first; with a
+    `decider`, only those the gate (`bot.core.access.decide`) lets them decide — the rule their
+    Đồng ý / Từ chối buttons are decided by, so the list and the buttons agree."""
     pending = await cache.storage.pending_extensions()
     if not pending or not scope:
         return []
+    units_of = (await cache.directory()).descendants
     tasks = {
         occ.id: task
         for task in await cache.tasks_for_agencies(scope)
@@ -82,6 +87,9 @@ async def pending_extensions(cache: ReadCache, scope: set[int]) -> list[PendingE
     for request in pending:
         task = tasks.get(request.occurrence_id)
         if task is None:
+            continue
+        target = task_target(task, requested_by=str(request.requested_by))
+        if decider is not None and not decide(decider, Action.EXTENSION_APPROVE, target, units_of):
             continue
         if request.requested_by not in names:
             user = await cache.storage.user(request.requested_by)
@@ -129,15 +137,15 @@ def pending_reply(pending: list[PendingExtension], *, limit: int = PENDING_LIMIT
 
 
 async def digest_replies(
-    cache: ReadCache, agency_id: int, *, today: date, with_chart: bool, viewer_scope: set[int] | None = None
+    cache: ReadCache, agency_id: int, *, today: date, with_chart: bool, decider: Subject | None = None
 ) -> list[Reply]:
-    """The digest as messages: its text, the pending extension requests of its agency that the
-    viewer may decide (`viewer_scope`: the agencies they oversee; None for an admin), with their
-    buttons, and (when asked and it can be drawn) its chart."""
+    """The digest as messages: its text, the pending extension requests of its agency that
+    `decider` (who reads it) may decide by the gate, with their buttons, and (when asked and it
+    can be drawn) its chart. Without a `decider`, every pending request of the agency."""
     digest, label = await agency_digest(cache, agency_id, today)
     replies = [Reply(digest_blocks(digest, agency_label=label, today=today))]
     scope = (await cache.directory()).descendants(agency_id)
-    pending = await pending_extensions(cache, scope if viewer_scope is None else scope & viewer_scope)
+    pending = await pending_extensions(cache, scope, decider)
     if pending:
         replies.append(pending_reply(pending))
     if with_chart:
@@ -207,6 +215,12 @@ async def _send_digests(dctx: DeliveryContext, sender: Dispatch, now: datetime, 
     return count
 
 
+def _reader(user: UserRecord) -> Subject:
+    """A digest's reader as the gate sees them when they press its buttons (an admin by role)."""
+    standing = standing_of(known=True, approved=user.approved, active=user.active)
+    return Subject(str(user.address), user.role, user.agency_id, standing, admin=user.role is Role.ADMIN)
+
+
 def _wants_digest(user: UserRecord, now: datetime) -> bool:
     """An approved, active manager or admin of an agency whose rhythm (/nhacnho: daily, weekly on
     Mondays, or off) includes today."""
@@ -222,11 +236,9 @@ async def _send_digest(
     """Send one claimed digest and record the outcome; True when it went out."""
     assert user.agency_id is not None
     try:
-        directory = await dctx.cache.directory()
-        scope = visible_agencies(user.role, user.agency_id, directory.descendants)
         with use_language(user.language):
             replies = await digest_replies(
-                dctx.cache, user.agency_id, today=today, with_chart=False, viewer_scope=scope
+                dctx.cache, user.agency_id, today=today, with_chart=False, decider=_reader(user)
             )
         for reply in replies:
             await sender.send(user.address, reply)

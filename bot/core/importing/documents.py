@@ -526,8 +526,20 @@ def _read_page(
     from the page before (a blank entry where the spacing says a paragraph ends)."""
     previous_bottom = None
     height = None
+    # A bold heading wrapped onto several lines is one bold span: its lines after the first are
+    # kept here and joined to it once (joining them line by line copied the growing heading
+    # for every line: quadratic in its length).
+    wrapped: list[str] = []
+
+    def join_wrapped() -> None:
+        if wrapped:
+            source, first = pending[-1]
+            pending[-1] = (source, first[:-2] + "".join(" " + line[2:-2] for line in wrapped) + "**")
+            wrapped.clear()
+
     for _top, kind, payload in items:
         if kind == "table":
+            join_wrapped()
             if pending:
                 blocks.extend(_prose_blocks(pending))
                 pending.clear()
@@ -540,20 +552,21 @@ def _read_page(
         size = bottom - top
         height = size if height is None else min(height, size) if size > 0 else height
         if previous_bottom is not None and height and top - previous_bottom > 0.6 * height:
+            join_wrapped()
             pending.append(("", ""))
         source = _("trang {page}, dòng {line}").format(page=page_no, line=line_no)
-        if (
-            pending
-            and pending[-1][1].startswith("**")
-            and pending[-1][1].endswith("**")
-            and text.startswith("**")
-            and text.endswith("**")
-        ):
-            # a bold heading wrapped onto several lines is one bold span
-            pending[-1] = (pending[-1][0], f"{pending[-1][1][:-2]} {text[2:]}")
+        if pending and _bold(pending[-1][1]) and _bold(text):
+            wrapped.append(text)
         else:
+            join_wrapped()
             pending.append((source, text))
         previous_bottom = bottom
+    join_wrapped()
+
+
+def _bold(text: str) -> bool:
+    """A line all in bold ("**…**", as `_page_items` marks it)."""
+    return len(text) >= 4 and text.startswith("**") and text.endswith("**")
 
 
 def _strip_emphasis_text(text: str) -> str:

@@ -757,6 +757,9 @@ class _Context:
     more_activity: dict[int, list[str]] = field(default_factory=dict)
     # "a) Chủ trì, phối hợp với X:" over a unit's items: (the unit, X), the partners of its items
     role_partners: tuple[str, str] | None = None
+    # the tasks of each lead (lead → task indices, in order): a partner note looks among the
+    # tasks of the leads it names, not at every task (notes × tasks)
+    by_lead: dict[str, list[int]] = field(default_factory=dict)
 
     def deadline(self, text: str) -> Deadline:
         if text not in self.cache:
@@ -791,6 +794,8 @@ class _Context:
             **extra,
         )
         self.tasks.append(task)
+        if task.lead:
+            self.by_lead.setdefault(task.lead, []).append(len(self.tasks) - 1)
 
 
 # "… thi hành Quyết định này", "tổ chức thực hiện Kế hoạch này": the whole plan, not a task.
@@ -1150,24 +1155,21 @@ def _attach_partner(ctx: _Context, unit_name: str, note: str, source: str) -> No
     folded = fold_aligned(note)
     match = re.match(r"\S+\s+\S+\s+(?:chat che\s+)?(?:v\S{1,3}\s+)?", folded)
     rest = note[match.end() :] if match else note
-    best: tuple[float, int] | None = None  # (score, index of the task)
+    best: tuple[float, int] | None = None  # (score, -index of the task): the first of the best
     named = fold(rest)[:80]
     words = fold_words(rest)
-    leads: dict[str, bool] = {}  # a lead → whether the note names it: once per lead, not per task
-    for index, task in enumerate(ctx.tasks):
-        if not task.lead:
+    for lead, indices in ctx.by_lead.items():  # whether the note names a lead: once per lead
+        if fuzz.partial_ratio(fold(lead), named) < 85:
             continue
-        if task.lead not in leads:
-            leads[task.lead] = fuzz.partial_ratio(fold(task.lead), named) >= 85
-        if leads[task.lead]:
-            score = fuzz.token_set_ratio(fold_words(task.title), words)
-            if best is None or score > best[0]:
-                best = (score, index)
+        for index in indices:
+            score = fuzz.token_set_ratio(fold_words(ctx.tasks[index].title), words)
+            if best is None or (score, -index) > best:
+                best = (score, -index)
     if best and best[0] >= 70:
         partner = ctx.agency(unit_name)
-        task = ctx.tasks[best[1]]
+        task = ctx.tasks[-best[1]]
         if fold(partner) not in fold(task.partners):
-            ctx.tasks[best[1]] = replace(task, partners=f"{task.partners}, {partner}" if task.partners else partner)
+            ctx.tasks[-best[1]] = replace(task, partners=f"{task.partners}, {partner}" if task.partners else partner)
         return
     phrases = deadline_phrases(note)
     phrase = phrases[0] if phrases else None

@@ -63,38 +63,109 @@ def is_agency_name(name: str, known: bool = False) -> bool:
 
 
 def split_agencies(text: str) -> list[str]:
-    """Cut a lead cell into agency names, only where a new agency clearly starts."""
+    """Cut a lead cell into agency names, only where a new agency clearly starts.
+
+    Linear in the cell's length (issue 23 item 7): a name glued from many pieces keeps its
+    folded words and its checks as it grows (`_Name`), instead of folding all of it again for
+    every piece added."""
     text = _LEAD_NOISE.sub("", nfc(text)).strip(" .;:-")
     if not text:
         return []
     parts = _SEPARATORS.split(text)  # name, separator, name, separator, …
-    names = [parts[0].strip(" .;:-")]
+    names = [_Name(parts[0].strip(" .;:-"))]
     for separator, piece in zip(parts[1::2], parts[2::2], strict=False):
         piece = piece.strip(" .;:-")
         if not piece:
             continue
-        if _keeps_together(names[-1], separator, piece):
-            names[-1] = f"{names[-1]}{separator}{piece}"
-        elif (" " in piece and (_STARTS_AGENCY.match(fold(piece)) or is_agency_name(piece))) or not names[-1]:
-            names.append(piece)
+        last = names[-1]
+        if _keeps_together(last, separator, piece):
+            last.glue(separator, piece)
+        elif (" " in piece and (_STARTS_AGENCY.match(fold(piece)) or is_agency_name(piece))) or last.empty:
+            names.append(_Name(piece))
         else:  # "Sở Văn hóa, Thể thao và Du lịch": not a new agency, glue it back as written.
-            names[-1] = f"{names[-1]}{separator}{piece}"
-    return [n for n in names if n]
+            last.glue(separator, piece)
+    return [written for written in (name.text() for name in names) if written]
 
 
-def _keeps_together(before: str, separator: str, piece: str) -> bool:
+# "Văn phòng HĐND | và | UBND huyện": an office serving several bodies, one name.
+_SHARED_OFFICE = re.compile(
+    r"(?:van phong|vp)(?:\s+(?:hdnd|hoi dong nhan dan|doan dbqh|doan dai bieu quoc hoi))+"
+)
+_SHARED_OFFICE_WORDS = frozenset("van phong vp hdnd hoi dong nhan dan doan dbqh dai bieu quoc".split())
+_SERVES_BODIES = re.compile(r"(?:ubnd|uy ban nhan dan|hdnd|hoi dong nhan dan)\b")
+
+
+class _Name:
+    """A name being glued from a cell's pieces, as written, with what the splitting rules ask of
+    it kept up to date piece by piece: its folded words (`compact_words(fold(...))`), whether it
+    names many agencies (`is_collective`), and how many of its words cannot be part of a shared
+    office's name. Each piece costs its own length, not the name's."""
+
+    def __init__(self, first: str) -> None:
+        self.parts = [first]
+        self.last_part = first
+        self.words = vocabulary.compact_words(fold(first)).split()
+        self.collective = vocabulary.is_collective(" ".join(self.words))
+        self.not_office = sum(word not in _SHARED_OFFICE_WORDS for word in self.words)
+
+    @property
+    def empty(self) -> bool:
+        return not self.last_part and len(self.parts) == 1
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def glue(self, separator: str, piece: str) -> None:
+        added = separator + piece
+        new = vocabulary.compact_words(fold(added)).split()
+        # Where the name and the added text meet, a word may run on ("…&" + "và"): the words of
+        # the last piece and the added text together say so.
+        before = vocabulary.compact_words(fold(self.last_part)).split()
+        together = vocabulary.compact_words(fold(self.last_part + added)).split()
+        old_count = len(self.words)
+        if before and new and len(together) < len(before) + len(new):
+            merged = self.words[-1] + new[0]
+            self.not_office -= self.words[-1] not in _SHARED_OFFICE_WORDS
+            self.words[-1] = merged
+            self.not_office += merged not in _SHARED_OFFICE_WORDS
+            new = new[1:]
+            old_count -= 1
+        self.words.extend(new)
+        self.not_office += sum(word not in _SHARED_OFFICE_WORDS for word in new)
+        self.parts.append(added)
+        self.last_part = piece
+        if not self.collective:
+            self.collective = _collective_since(self.words, old_count)
+
+    def compact(self) -> str:
+        return " ".join(self.words)
+
+    def shared_office(self) -> bool:
+        """The name so far is a shared office's ("Văn phòng HĐND", "VP Đoàn ĐBQH và HĐND").
+
+        Read whole at most once per name: only while all its words are an office's, and only
+        before a " và " (asked at one); gluing that " và " on puts "va" among its words."""
+        return self.not_office == 0 and bool(_SHARED_OFFICE.fullmatch(self.compact()))
+
+
+def _collective_since(words: list[str], old_count: int) -> bool:
+    """Whether `words` name many agencies, knowing their first `old_count` words did not: a
+    collective phrase is at most `vocabulary.COLLECTIVE_WORDS` words long, so only the words
+    from that far before the new ones need looking at (a phrase anchored at the name's start
+    is looked at while the name is that short)."""
+    start = max(0, old_count - vocabulary.COLLECTIVE_WORDS)
+    if start == 0:
+        return vocabulary.is_collective(" ".join(words))
+    # "0" stands for the words before the window: nothing anchored at the start matches there.
+    return vocabulary.is_collective("0 " + " ".join(words[start:]))
+
+
+def _keeps_together(before: _Name, separator: str, piece: str) -> bool:
     """ "Văn phòng HĐND | và | UBND huyện", "UBND các xã, | phường": one name, not two."""
-    head = vocabulary.compact_words(fold(before))
-    if (
-        vocabulary.is_collective(fold(before))
-        and not _STARTS_AGENCY.match(fold(piece))
-        or (vocabulary.is_collective(fold(before)) and len(piece.split()) == 1)
-    ):
+    if before.collective and (not _STARTS_AGENCY.match(fold(piece)) or len(piece.split()) == 1):
         return True
-    if "va" in fold(separator) and re.fullmatch(
-        r"(?:van phong|vp)(?:\s+(?:hdnd|hoi dong nhan dan|doan dbqh|doan dai bieu quoc hoi))+", head
-    ):
-        return bool(re.match(r"(?:ubnd|uy ban nhan dan|hdnd|hoi dong nhan dan)\b", fold(piece)))
+    if "va" in fold(separator) and before.shared_office():
+        return bool(_SERVES_BODIES.match(fold(piece)))
     return False
 
 

@@ -221,6 +221,9 @@ _COLLECTIVE = re.compile(
     r"|^(?:ubnd|uy ban nhan dan)\s+cap\s+(?:xa|huyen)\b|\bdia phuong\s+lien quan\b|\bdon vi\s+lien quan\b"
     r"|^(?:cac\s+)?so\s+ban\s+nganh\b|^(?:cac\s+)?so\s+nganh\b"
 )
+# The most words a collective phrase above spans ("uy ban nhan dan cap huyen": 6): a name growing
+# piece by piece becomes collective only through its last this many words (`leads._Name`).
+COLLECTIVE_WORDS = 8
 # Units that name their kind and a subject, so they are units of the implied parent when
 # they name no place: "Phòng Tư pháp", "Phòng Kế hoạch - Tài chính", "Trung tâm Y tế".
 _UNIT_START = re.compile(r"^(?:van phong|vp|thanh tra|phong|chi cuc|trung tam|ban|doi|to|cong an)\b")
