@@ -38,7 +38,7 @@ HELD_BACK = (
 )
 
 
-# Plans picked from /work/shared/corpus/ and labelled by hand in one session (issue 26) before the
+# Plans picked from the project's corpus (not shipped) and labelled by hand in one session (issue 26) before the
 # extractor was ever run on them; scored once on the code as it was, and measured only (no floor):
 # never read them or tune a rule on them while developing.
 HELD_BACK_CORPUS = (
