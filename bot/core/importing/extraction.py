@@ -666,6 +666,10 @@ def inline_unit(block: Item) -> tuple[str, str] | None:
     return name, rest
 
 
+# A plural marker right before a verb's word: "các tổ chức", "những đơn vị thực hiện"… a noun.
+_PLURAL_BEFORE = re.compile(r"(?<![\w&])(?:cac|nhung)\s+$")
+
+
 def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
     """(subject, what it must do, told explicitly) for "Giao X …" / "X có trách nhiệm …" sentences."""
     folded = fold_aligned(text)
@@ -675,14 +679,19 @@ def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
     if match:
         offset, told = match.end(), True
     verb = _VERB_RE.search(folded, offset)
-    while verb is not None and vocabulary.is_bare_kind(fold_words(text[offset : verb.start()])):
-        # "Sở Xây dựng chủ trì …": "xây dựng" is the Sở's name here, not its verb
+    while verb is not None and (
+        vocabulary.is_bare_kind(fold_words(text[offset : verb.start()]))
+        or _PLURAL_BEFORE.search(folded, 0, verb.start())
+    ):
+        # "Sở Xây dựng chủ trì …": "xây dựng" is the Sở's name here, not its verb; "… và các tổ
+        # chức thành viên, Thủ trưởng …": after "các" a verb's word is a noun, the list goes on
         verb = _VERB_RE.search(folded, verb.end())
     if verb is None or verb.start() - offset < 3:
         return None
     subject = nfc(text[offset : verb.start()]).strip(" ,;:-–")
     words = fold_words(subject)
-    if not words or len(words.split()) > 30 or not _starts_with_agency(words, strict_case=subject):
+    longest = 40 if told else 30  # "Đề nghị A và các B, Thủ trưởng C và Chủ tịch D …": a list
+    if not words or len(words.split()) > longest or not _starts_with_agency(words, strict_case=subject):
         return None
     return subject, nfc(text[verb.start() :]), told
 
