@@ -96,6 +96,9 @@ def test_partners_inside_the_sentence() -> None:
     assert partners_in("Phối hợp với UBND các xã, phường và các đơn vị liên quan triển khai") == (
         "UBND các xã, phường, các đơn vị liên quan"
     )
+    # a force of an agency is that agency; "các lực lượng" stays a collective
+    assert partners_in("phối hợp chặt chẽ lực lượng Công an thành phố thực hiện") == "Công an thành phố"
+    assert partners_in("Phối hợp chặt chẽ các lực lượng, sử dụng đồng bộ") == "các lực lượng"
 
 
 def test_heading_is_the_title_and_a_kind_word_not_the_lead() -> None:

@@ -726,8 +726,18 @@ def partners_in(text: str) -> str:
     end = _PARTNERS_END.search(folded, found.end())
     stop = end.start() if end else len(folded)
     names = nfc(text[found.end() : stop]).strip(" ,;:.-–")
-    kept = [name for name in split_agencies(names) if is_agency_name(name)]
+    kept = [name for name in map(_without_force, split_agencies(names)) if is_agency_name(name)]
     return ", ".join(kept)
+
+
+def _without_force(name: str) -> str:
+    """ "lực lượng Công an thành phố" is the agency "Công an thành phố" (its force); any other
+    name as written."""
+    match = re.match(r"(?:cac\s+)?luc luong\s+", fold(name))
+    if match is None:
+        return name
+    body = nfc(" ".join(name.split()[len(match[0].split()) :]))
+    return body if body and is_agency_name(body) and not vocabulary.is_collective(fold(body)) else name
 
 
 def receivers(text: str) -> list[str]:
