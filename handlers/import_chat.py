@@ -12,7 +12,7 @@ from bot.core.importing.options import ImportOptions
 from bot.core.markup import esc
 from bot.core.replies import Button, Reply
 from handlers.commands import Buttons, Command, Payload, Wait
-from handlers.importing import parse_file, placement_line, save_parsed
+from handlers.importing import parse_file, placement_line, same_plan_note, save_parsed
 
 if TYPE_CHECKING:
     from handlers.conversation import Conversation, Turn
@@ -129,6 +129,9 @@ async def preview(
             if parsed.repaired_text is not None
             else _("Chữ được nhận dạng từ bản quét (OCR); bản OCR gốc được lưu kèm.")
         )
+    same = same_plan_note(report.result, parsed)
+    if same:
+        blocks.append(esc(same))
     if not report.result.created:
         blocks.append(
             _("Kế hoạch này đã có: sẽ cập nhật (thêm {a}, sửa {u}, bỏ {r}); việc đã xong vẫn giữ.").format(

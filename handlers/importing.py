@@ -139,6 +139,28 @@ def _preview(placement: Placement, role: str) -> dict[str, Any]:
     }
 
 
+def same_plan_note(result: SaveResult, parsed: ParsedPlan) -> str:
+    """One sentence of the preview on which stored plan this file is (issue 26): recognised as
+    the same plan (by its number, its title, its issuer and signing date, or the same file), or
+    created, though it names no number and no title, beside a plan that looks like it."""
+    if result.found_by == "number":
+        return _("Nhận ra là cùng kế hoạch đã nhập (cùng số {number}).").format(number=parsed.number)
+    if result.found_by == "title":
+        return _("Nhận ra là cùng kế hoạch đã nhập (cùng cơ quan ban hành, năm và tên).")
+    if result.found_by == "date":
+        return _(
+            "Nhận ra là cùng kế hoạch đã nhập: không có số và tên, nhưng cùng cơ quan ban hành và ngày ký {day}."
+        ).format(day=f"{parsed.date:%d/%m/%Y}" if parsed.date else "")
+    if result.found_by == "file":
+        return _("Nhận ra là cùng kế hoạch đã nhập (cùng tệp).")
+    if result.similar:
+        return _(
+            "Kế hoạch không có số và tên: sẽ tạo một kế hoạch mới bên cạnh kế hoạch tương tự “{other}” "
+            "đã có (cùng cơ quan ban hành), không cập nhật kế hoạch đó."
+        ).format(other=result.similar)
+    return ""
+
+
 def placement_line(name: dict[str, Any]) -> str:
     """One name of the preview in words: "[chủ trì] Văn phòng Sở → Sở Y tế › Văn phòng Sở"."""
     role = _("chủ trì") if name["role"] == "lead" else _("phối hợp")

@@ -74,6 +74,12 @@ class SaveResult:
     tasks_updated: int = 0
     tasks_removed: int = 0
     new_agencies: list[str] = field(default_factory=list)
+    # how a stored plan was found again (`plan_identity`'s way): "number", "title", "date" (issuer
+    # and signing date: no number, no title) or "file" (the same file); "" when created
+    found_by: str = ""
+    # created though the plan names no number and no title, beside a stored plan that looks
+    # like it (same issuer, same year or same file name): that plan's label, else ""
+    similar: str = ""
 
 
 class PlanStore(Repository):
@@ -211,6 +217,9 @@ class PlanStore(Repository):
             return gone
 
 
+_FOUND_BY = {"n": "number", "t": "title", "d": "date", "h": "file"}  # `plan_identity`'s prefixes
+
+
 def plan_identity(parsed: ParsedPlan, issuer_id: int | None) -> str:
     """How a re-import finds its plan: issuer + number when known, else issuer + year + title,
     else issuer + signing date, else the file's hash."""
@@ -290,6 +299,10 @@ class PlanWriter:
         rows = await self.task_rows(parsed.tasks, plan.id, stored, matcher)
         reopened = len(matcher.taken & stored.archived)
         result = SaveResult(plan_id=plan.id, created=created)
+        if not created:
+            result.found_by = _FOUND_BY.get(plan.identity[:1], "file")
+        elif not parsed.number and not parsed.title:
+            result.similar = await self.similar_plan(parsed, plan.id, issuer_id)
         result.tasks_added = len(rows.inserts) + reopened
         result.tasks_updated = len(rows.updates) - reopened
         ids = await self.write_tasks(rows, {stored.key_of[t]: t for t in matcher.taken})
@@ -364,6 +377,18 @@ class PlanWriter:
         plan.ocr_text, plan.repaired_text = parsed.ocr_text, parsed.repaired_text
         await self.s.flush()
         return plan, created
+
+    async def similar_plan(self, parsed: ParsedPlan, plan_id: int, issuer_id: int | None) -> str:
+        """A stored plan a plan without number and title may be the same as: the same issuer's
+        plan without a number, of the same year or from a file of the same name (its label)."""
+        query = select(Plan).where(Plan.id != plan_id, Plan.number.is_(None) | (Plan.number == ""))
+        query = query.where(Plan.issuer_id == issuer_id if issuer_id is not None else Plan.issuer_id.is_(None))
+        for other in await self.s.scalars(query.order_by(Plan.id)):
+            same_year = parsed.year is not None and other.year == parsed.year
+            if same_year or fold(other.source_file or "") == fold(parsed.source_file or ""):
+                when = f" ({other.issued_on:%d/%m/%Y})" if other.issued_on else ""
+                return f"{other.title or other.source_file}{when}"
+        return ""
 
     async def stored(self, plan_id: int) -> _Stored:
         """The plan's stored tasks (live first, in order) and their occurrences."""

@@ -65,6 +65,30 @@ def test_lead_lists_and_compound_names() -> None:
     ]
 
 
+def test_a_lead_list_runs_across_collectives_and_heads_up_to_the_verb() -> None:
+    """kh-153: "Đề nghị A và các tổ chức thành viên, Thủ trưởng sở, ban, ngành … và Chủ tịch
+    UBND xã, phường tổ chức quán triệt …": the whole list leads (not "A và các"), each head's
+    title names the body they head."""
+    path = DATA / "plans-real" / "kh-153-2025-ubnd-can-tho-phong-chong-ma-tuy.md"
+    plan = read_plan(path.read_bytes(), path.name, ImportOptions(today=date(2025, 6, 1)))
+    task = next(t for t in plan.tasks if "quán triệt sâu rộng" in t.title)
+    assert task.lead == (
+        "Ủy ban Mặt trận Tổ quốc Việt Nam thành phố và các tổ chức thành viên, Thủ trưởng sở, ban, "
+        "ngành thành phố và Chủ tịch Ủy ban nhân dân xã, phường"
+    )
+    assert task.title.startswith("Tổ chức quán triệt")
+    names = split_agencies(task.lead)
+    assert names == [
+        "Ủy ban Mặt trận Tổ quốc Việt Nam thành phố",
+        "các tổ chức thành viên",
+        "sở, ban, ngành thành phố",
+        "Ủy ban nhân dân xã, phường",
+    ]
+    assert all(is_agency_name(name) for name in names)
+    assert split_agencies("Trưởng Ban Chỉ đạo") == ["Trưởng Ban Chỉ đạo"]  # a person, still refused
+    assert split_agencies("Thủ trưởng các cơ quan, đơn vị") == ["các cơ quan, đơn vị"]
+
+
 def test_partners_inside_the_sentence() -> None:
     assert partners_in(
         "chủ trì, phối hợp với Sở Nông nghiệp và Môi trường, UBND các phường tổ chức tập huấn"
@@ -72,6 +96,9 @@ def test_partners_inside_the_sentence() -> None:
     assert partners_in("Phối hợp với UBND các xã, phường và các đơn vị liên quan triển khai") == (
         "UBND các xã, phường, các đơn vị liên quan"
     )
+    # a force of an agency is that agency; "các lực lượng" stays a collective
+    assert partners_in("phối hợp chặt chẽ lực lượng Công an thành phố thực hiện") == "Công an thành phố"
+    assert partners_in("Phối hợp chặt chẽ các lực lượng, sử dụng đồng bộ") == "các lực lượng"
 
 
 def test_heading_is_the_title_and_a_kind_word_not_the_lead() -> None:

@@ -241,6 +241,27 @@ def test_recurring_expands_inside_the_window() -> None:
     assert _iso("Hằng quý năm 2023")[1] == ["2023-03-31", "2023-06-30", "2023-09-30", "2023-12-31"]
 
 
+def test_a_year_and_the_years_after_it_recur_yearly_inside_the_plans_period() -> None:
+    """"năm 2025 và các năm tiếp theo" is every year from 2025: inside the plan's period (the
+    window), else the five years a plan's period would be (2025–2029)."""
+    period = (date(2025, 3, 20), date(2027, 12, 31))
+    assert _iso("Năm 2025 và các năm tiếp theo", window=period) == (
+        "recurring",
+        ["2025-12-31", "2026-12-31", "2027-12-31"],
+    )
+    assert _iso("năm 2025 và các năm tiếp theo", year=2025)[1] == [f"{y}-12-31" for y in range(2025, 2030)]
+    assert _iso("Nam 2026 va nhung nam tiep theo", window=(date(2025, 1, 1), date(2027, 12, 31)))[1] == [
+        "2026-12-31",
+        "2027-12-31",
+    ]  # not before the year it names
+    assert _iso("Quý IV năm 2025 và các năm tiếp theo", window=period)[1] == [
+        "2025-12-31",
+        "2026-12-31",
+        "2027-12-31",
+    ]
+    assert _iso("Năm 2025", window=period) == ("once", ["2025-12-31"])  # one year stays one date
+
+
 def test_quarter_day_moves_quarterly_rules_only() -> None:
     assert _iso("hằng quý", quarter_day=15)[1] == ["2022-03-15", "2022-06-15", "2022-09-15", "2022-12-15"]
     assert _iso("hằng quý", quarter_day=31)[1] == QUARTER_ENDS

@@ -277,3 +277,27 @@ def test_appendix_table_after_the_signature_word_and_pdf_alike(suffix: str) -> N
         ("Báo cáo kết quả thực hiện", "Sở Khoa học và Công nghệ", "", (date(2025, 12, 15),)),
         ("Tổng kết đánh giá kế hoạch", "Sở Khoa học và Công nghệ", "", (date(2025, 12, 31),)),
     ]
+
+
+def test_every_warning_names_its_place() -> None:
+    """Nothing dropped without a word (issue 26 item 6), and the word says where: every warning
+    and error of the developed real plans (text, Word, PDF) and of the hard table fixtures names
+    its line, paragraph, page, row, cell or sheet."""
+    import re
+    from pathlib import Path
+
+    from bot.core.importing.reader import read_plan
+    from tests.gold_scoring import HELD_BACK
+
+    place = re.compile(r"\b(?:dòng|đoạn|trang|hàng|ô|bảng|Dòng|Đoạn|Trang|Hàng|Bảng)\s+\S", re.UNICODE)
+    data = Path(__file__).resolve().parent / "data"
+    paths = [
+        p
+        for p in sorted((data / "plans-real").iterdir())
+        if p.suffix in (".md", ".docx", ".pdf") and p.stem not in HELD_BACK and p.name != "README.md"
+    ] + sorted((data / "tables").iterdir())
+    unplaced = []
+    for path in paths:
+        plan = read_plan(path.read_bytes(), path.name, ImportOptions(today=date(2025, 6, 1)))
+        unplaced += [(path.name, w) for w in (*plan.warnings, *plan.errors) if not place.search(w)]
+    assert unplaced == []

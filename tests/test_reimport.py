@@ -9,7 +9,7 @@ from bot.core.importing.identity import StoredTask, TaskMatcher, pair_moved_date
 from bot.core.importing.options import ImportOptions
 from bot.settings import Settings
 from handlers.context import AppContext
-from handlers.importing import parse_file, save_parsed
+from handlers.importing import parse_file, same_plan_note, save_parsed
 from storage import Storage
 
 HEADER = "TT,Nhiệm vụ,Cơ quan chủ trì,Thời gian hoàn thành\n"
@@ -127,5 +127,29 @@ async def test_plan_without_number_or_title_is_found_again_by_issuer_and_date(db
         again = await save_parsed(ctx, edited, options)
         assert created.result.created and not again.result.created
         assert (again.result.tasks_added, again.result.tasks_removed) == (0, 0)
+        # the preview says how it was recognised, in one sentence
+        assert (created.result.found_by, again.result.found_by) == ("", "date")
+        assert same_plan_note(created.result, first) == ""
+        assert "cùng cơ quan ban hành và ngày ký 10/01/2022" in same_plan_note(again.result, edited)
+        # another signing date: a new plan, and the preview says it is created beside the other
+        moved = replace(first, date=date(2022, 1, 12), source_hash="c")
+        beside = await save_parsed(ctx, moved, replace(options, dry_run=True))
+        assert beside.result.created and beside.result.similar
+        note = same_plan_note(beside.result, moved)
+        assert "sẽ tạo một kế hoạch mới bên cạnh" in note and "10/01/2022" in note
+    finally:
+        await st.close()
+
+
+async def test_preview_says_a_numbered_plan_is_recognised_by_its_number(db_url: str) -> None:
+    st = await Storage.open(db_url)
+    try:
+        ctx = AppContext(storage=st, settings=Settings(), clock=lambda: NOW)
+        data = _csv(("Rà soát thủ tục hành chính", "Văn phòng Sở", "30/6/2022"))
+        first = await _import(ctx, data)
+        again = await _import(ctx, data)
+        assert (first.result.found_by, again.result.found_by) == ("", "number")
+        assert same_plan_note(again.result, again.parsed) == "Nhận ra là cùng kế hoạch đã nhập (cùng số 12/KH-STP)."
+        assert not first.result.similar  # it has a number: nothing to warn about
     finally:
         await st.close()

@@ -217,6 +217,21 @@ async def test_admin_imports_a_csv_after_a_preview_and_a_confirmation(bot: Bot) 
     assert bot.api.callback_answers(), "every button press is answered"
 
 
+async def test_the_preview_says_a_plan_sent_again_is_recognised_as_the_same_plan(bot: Bot) -> None:
+    since = bot.mark()
+    bot.api.add_document(ADMIN, SAMPLE.read_bytes(), SAMPLE.name, caption="/import")
+    preview = await bot.api.wait_for_message(ADMIN, "Xem trước", since=since)
+    assert "Nhận ra là cùng kế hoạch" not in (preview.text or "")
+    since = bot.mark()
+    await bot.press(ADMIN, preview, "imp:ok:")
+    await bot.api.wait_for_message(ADMIN, "Đã nhập kế hoạch", since=since)
+    since = bot.mark()
+    bot.api.add_document(ADMIN, SAMPLE.read_bytes(), SAMPLE.name, caption="/import")
+    preview = await bot.api.wait_for_message(ADMIN, "Xem trước", since=since)
+    assert "Nhận ra là cùng kế hoạch đã nhập" in (preview.text or ""), preview.text
+    assert "thêm 0" in (preview.text or "") and "bỏ 0" in (preview.text or "")
+
+
 async def test_admin_corrects_an_agency_match_in_the_preview(bot: Bot) -> None:
     await bot.storage.add_agency("Sở Nội vụ")
     since = bot.mark()

@@ -666,6 +666,10 @@ def inline_unit(block: Item) -> tuple[str, str] | None:
     return name, rest
 
 
+# A plural marker right before a verb's word: "các tổ chức", "những đơn vị thực hiện"… a noun.
+_PLURAL_BEFORE = re.compile(r"(?<![\w&])(?:cac|nhung)\s+$")
+
+
 def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
     """(subject, what it must do, told explicitly) for "Giao X …" / "X có trách nhiệm …" sentences."""
     folded = fold_aligned(text)
@@ -675,14 +679,19 @@ def _subject_and_rest(text: str) -> tuple[str, str, bool] | None:
     if match:
         offset, told = match.end(), True
     verb = _VERB_RE.search(folded, offset)
-    while verb is not None and vocabulary.is_bare_kind(fold_words(text[offset : verb.start()])):
-        # "Sở Xây dựng chủ trì …": "xây dựng" is the Sở's name here, not its verb
+    while verb is not None and (
+        vocabulary.is_bare_kind(fold_words(text[offset : verb.start()]))
+        or _PLURAL_BEFORE.search(folded, 0, verb.start())
+    ):
+        # "Sở Xây dựng chủ trì …": "xây dựng" is the Sở's name here, not its verb; "… và các tổ
+        # chức thành viên, Thủ trưởng …": after "các" a verb's word is a noun, the list goes on
         verb = _VERB_RE.search(folded, verb.end())
     if verb is None or verb.start() - offset < 3:
         return None
     subject = nfc(text[offset : verb.start()]).strip(" ,;:-–")
     words = fold_words(subject)
-    if not words or len(words.split()) > 30 or not _starts_with_agency(words, strict_case=subject):
+    longest = 40 if told else 30  # "Đề nghị A và các B, Thủ trưởng C và Chủ tịch D …": a list
+    if not words or len(words.split()) > longest or not _starts_with_agency(words, strict_case=subject):
         return None
     return subject, nfc(text[verb.start() :]), told
 
@@ -717,8 +726,18 @@ def partners_in(text: str) -> str:
     end = _PARTNERS_END.search(folded, found.end())
     stop = end.start() if end else len(folded)
     names = nfc(text[found.end() : stop]).strip(" ,;:.-–")
-    kept = [name for name in split_agencies(names) if is_agency_name(name)]
+    kept = [name for name in map(_without_force, split_agencies(names)) if is_agency_name(name)]
     return ", ".join(kept)
+
+
+def _without_force(name: str) -> str:
+    """ "lực lượng Công an thành phố" is the agency "Công an thành phố" (its force); any other
+    name as written."""
+    match = re.match(r"(?:cac\s+)?luc luong\s+", fold(name))
+    if match is None:
+        return name
+    body = nfc(" ".join(name.split()[len(match[0].split()) :]))
+    return body if body and is_agency_name(body) and not vocabulary.is_collective(fold(body)) else name
 
 
 def receivers(text: str) -> list[str]:

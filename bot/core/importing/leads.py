@@ -73,18 +73,46 @@ def split_agencies(text: str) -> list[str]:
         return []
     parts = _SEPARATORS.split(text)  # name, separator, name, separator, …
     names = [_Name(parts[0].strip(" .;:-"))]
+    headed = False  # the last name was opened by its head's title ("Thủ trưởng sở, ban, ngành")
     for separator, piece in zip(parts[1::2], parts[2::2], strict=False):
         piece = piece.strip(" .;:-")
         if not piece:
             continue
         last = names[-1]
-        if _keeps_together(last, separator, piece):
+        folded_piece = fold(piece)
+        if re.match(_HEAD_TITLE, folded_piece):
+            names.append(_Name(piece))  # "…, Thủ trưởng sở, ban, ngành và Chủ tịch UBND xã": the next body
+            headed = True
+        elif headed and not _STARTS_AGENCY.match(folded_piece):
+            last.glue(separator, piece)  # "Thủ trưởng sở, | ban, | ngành"
+        elif _keeps_together(last, separator, piece):
             last.glue(separator, piece)
-        elif (" " in piece and (_STARTS_AGENCY.match(fold(piece)) or is_agency_name(piece))) or last.empty:
+        elif (" " in piece and (_STARTS_AGENCY.match(folded_piece) or is_agency_name(piece))) or last.empty:
             names.append(_Name(piece))
+            headed = False
         else:  # "Sở Văn hóa, Thể thao và Du lịch": not a new agency, glue it back as written.
             last.glue(separator, piece)
-    return [written for written in (name.text() for name in names) if written]
+    return [headed_body(written) for written in (name.text() for name in names) if written]
+
+
+# The title of the person heading a body ("Thủ trưởng sở, ban, ngành", "Chủ tịch UBND xã,
+# phường"): in a lead list it names the body they head.
+_HEAD_TITLE = r"(?:thu truong|chu tich|nguoi dung dau|lanh dao)\s+(?:cac\s+)?(?=\S)"
+
+
+def headed_body(name: str) -> str:
+    """A lead written as the head of a body, as the body: "Thủ trưởng sở, ban, ngành thành phố"
+    → "sở, ban, ngành thành phố", "Chủ tịch Ủy ban nhân dân xã, phường" → "Ủy ban nhân dân xã,
+    phường"; any other name (and "Chủ tịch" over no body) as written."""
+    match = re.match(_HEAD_TITLE, fold(name))
+    if match is None:
+        return name
+    cut = len(fold(name[: match.end()]).split())
+    body = nfc(" ".join(name.split()[cut - (1 if fold(name).split()[cut - 1] == "cac" else 0) :]))
+    folded = fold(body)
+    if vocabulary.is_collective(folded) or re.match(r"(?:ubnd|uy ban nhan dan|hdnd)\b", folded):
+        return body
+    return name
 
 
 # "Văn phòng HĐND | và | UBND huyện": an office serving several bodies, one name.

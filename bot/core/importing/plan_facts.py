@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.lang.agencies import fold_aligned
+from bot.core.lang.deadlines import ONWARDS, ONWARDS_YEARS
 from bot.core.text import fold, fold_words, nfc
 
 # Typical issuers of provincial plans: a damaged header close to one of these is shown like it.
@@ -357,8 +358,6 @@ _BODY_START = ("can cu", "thuc hien ", "theo de nghi", "kinh gui", "dieu 1", "i 
 # "từ nay đến năm 2030", "đến hết năm 2027", "năm 2025 và các năm tiếp theo": periods that start
 # with the plan (its year) or name their first year and run on.
 _UNTIL = re.compile(r"\b(?:tu nay\s+)?den\s+(?:het\s+)?nam\s+(20\d\d)\b")
-_ONWARDS = re.compile(r"\bnam\s+(20\d\d)\s+va\s+(?:cac|nhung)\s+nam\s+tiep\s+theo\b")
-ONWARDS_YEARS = 5  # "năm 2025 và các năm tiếp theo": 2025 and the four years after it
 _TIME_LINE = re.compile(r"^\W*(?:\d+[.)]\s*|[a-z][.)]\s*)?thoi gian(?:\s+(?:thuc hien|trien khai|ap dung))?\s*:")
 
 
@@ -381,7 +380,7 @@ def title_period(text: str, start_year: int | None = None) -> tuple[int, int] | 
         match = _PERIOD.search(line)
         if match and int(match[1]) <= int(match[2]) and where == "time":
             return int(match[1]), int(match[2])
-        match = _ONWARDS.search(line)
+        match = ONWARDS.search(line)
         if match:
             return int(match[1]), int(match[1]) + ONWARDS_YEARS - 1
         match = _UNTIL.search(line)

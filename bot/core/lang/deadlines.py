@@ -79,6 +79,13 @@ Continuous and unspecified
   then `once`/`recurring`), but a bare year does not: "Thường xuyên trong năm 2022" is continuous.
 - Everything else ("Theo quy định", empty, noise) → `unspecified` with no dates.
 
+Onwards
+-------
+- "năm 2025 và các năm tiếp theo" (also "những năm", "… sau đó", "… kế tiếp") is "hằng năm"
+  from 2025: 31/12 of every year of `window` from 2025 on (the plan's period), else of the five
+  years 2025–2029 (`ONWARDS_YEARS`, as a plan's period is read); "Quý IV năm 2025 và các năm
+  tiếp theo" → 31/12 each year.
+
 Performance and safety
 ----------------------
 Parsing is a fold, two guarded `re.sub` repairs, one `finditer` and a single pass over the
@@ -814,6 +821,11 @@ def _rules_with_days(p: _Parser, rules: list[_Rule]) -> list[_Rule]:
 # ---------------------------------------------------------------------------------------------
 
 
+# "năm 2025 và các năm tiếp theo": that year and every year after it, as a plan's period the
+# `ONWARDS_YEARS` years from it (bot.core.importing.plan_facts), as a deadline each year's end.
+ONWARDS = re.compile(r"\bnam\s+(20\d\d)\s+va\s+(?:cac|nhung)\s+nam\s+(?:tiep\s+theo|sau\s+do|ke\s+tiep)\b")
+ONWARDS_YEARS = 5  # 2025 and the four years after it
+
 # Context rules (before the grammar): a start date is not a due date; an event is not a date.
 _START_ONLY = re.compile(r"^\W*(?:bat dau\s+)?(?:ke\s+)?tu\s+(?!nay\b)")
 _UNTIL_DATE = re.compile(r"\b(?:den|toi)\s+(?:het\s+)?(?:ngay|thang|quy|nam|\d)|\d\s*-\s*(?:thang\s+|quy\s+|nam\s+)?\d")
@@ -837,6 +849,17 @@ def _parse_uncached(
     if not f:
         return Deadline(raw, Kind.UNSPECIFIED)
     f = _ORDINAL_EVENT.sub(" ", f)
+    onwards = ONWARDS.search(f)
+    if onwards:
+        # "năm 2025 và các năm tiếp theo": every year from 2025, inside the plan's period (the
+        # window), else over the `ONWARDS_YEARS` years it names as a plan's period
+        first = int(onwards[1])
+        f = f"{f[: onwards.start()]} hang nam {f[onwards.end() :]}".strip()
+        start = date(first, 1, 1)
+        if window is None or window[1] < start:
+            window = (start, date(first + ONWARDS_YEARS - 1, 12, 31))
+        else:
+            window = (max(window[0], start), window[1])
     f = _LIST_DASH.sub(r"\1 ", f)  # "…(tháng 4/2025); - Trình …": a list, not a range
     if _START_ONLY.match(f) and not _UNTIL_DATE.search(f) or _UNTIL_EVENT.search(f):
         # "Từ 01/7/2025" says when work starts, "… đến khi kết thúc kiểm kê" ends at an event:
