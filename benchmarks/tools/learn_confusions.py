@@ -2,6 +2,7 @@
 
     python benchmarks/tools/learn_confusions.py CORPUS.txt[.gz] --pages 40 [--cache DIR]
         [--pair CLEAN.txt OCR.txt ...] [--out bot/core/repair/data/confusions.json]
+        [--exclude benchmarks/tools/lm_exclude.txt]
 
 Pages of clean text from the corpus are rendered as scans (`benchmarks/tools/scans.py`: several
 resolutions, JPEG qualities, a little skew, a shadow) and read by Tesseract twice — with its
@@ -9,6 +10,9 @@ Vietnamese model and with its English one (an OCR that does not know Vietnamese)
 word is aligned to its clean syllable and then letter by letter; the table counts, for each
 clean letter, the strings OCR wrote for it (0–3 characters). `--pair` adds a clean text and
 its OCR'd copy made elsewhere. OCR output is cached in `--cache` so counting can be re-run.
+`--exclude FILE` leaves out the corpus documents it names (the plans measured on; default
+`benchmarks/tools/lm_exclude.txt`); they are dropped after the shuffle, so the other pages
+picked stay the same.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks" / "tools"))
 
-from build_repair_lm import documents  # noqa: E402
+from build_repair_lm import EXCLUDE, excluded, named_documents  # noqa: E402
 from scans import Quality, degrade, plain_lines, render_pages  # noqa: E402
 
 from bot.core.repair.channel import align_letters  # noqa: E402
@@ -46,12 +50,16 @@ QUALITIES = [
 ]
 
 
-def sample_pages(corpus: Path, pages: int, seed: int = 7) -> list[str]:
-    """Texts of `pages` first pages of plans and decisions from the corpus."""
+def sample_pages(corpus: Path, pages: int, seed: int = 7, exclude: frozenset[str] = frozenset()) -> list[str]:
+    """Texts of `pages` first pages of plans and decisions from the corpus, none of `exclude`."""
     rng = random.Random(seed)
-    docs = [d for d in documents(corpus) if len(d) > 4000 and re.search(r"(?i)kế hoạch|quyết định", d[:3000])]
+    docs = [
+        (name, d)
+        for name, d in named_documents(corpus)
+        if len(d) > 4000 and re.search(r"(?i)kế hoạch|quyết định", d[:3000])
+    ]
     rng.shuffle(docs)
-    return docs[:pages]
+    return [d for name, d in docs if name not in exclude][:pages]
 
 
 def ocr_pages(texts: list[str], cache: Path) -> list[dict]:
@@ -155,8 +163,9 @@ def main(argv: list[str]) -> None:
         help="an OCR'd plan and its labels: the clean titles, leads and deadlines are aligned to it",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bot/core/repair/data/confusions.json")
+    parser.add_argument("--exclude", type=Path, default=EXCLUDE, help="document names to leave out, one a line")
     args = parser.parse_args(argv)
-    records = ocr_pages(sample_pages(args.corpus, args.pages), args.cache)
+    records = ocr_pages(sample_pages(args.corpus, args.pages, exclude=excluded(args.exclude)), args.cache)
     pairs: list[tuple[str, str]] = []
     for record in records:
         for lang in ("vie", "eng"):
