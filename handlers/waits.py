@@ -90,6 +90,9 @@ async def _take(turn: Turn, conv: Conversation, waiting: tuple[Wait, Any]) -> li
     return await extensions.typed(turn, conv, waiting)
 
 
+ASCII_DIGITS = frozenset("0123456789")
+
+
 async def during_wait(turn: Turn, conv: Conversation, waiting: tuple[Wait, Any]) -> list[Reply] | None:
     """A free-text message while `waiting` is open: a question is answered (the wait stays open),
     a note is taken; None when the wait is over (the message is then handled as any other)."""
@@ -100,6 +103,9 @@ async def during_wait(turn: Turn, conv: Conversation, waiting: tuple[Wait, Any])
     text = turn.req.text
     if not turn.approved:  # a removed account: the gate refuses with its sentence, nothing is stored
         return await _take(turn, conv, waiting)
+    if turn.req.file_name is None and text.strip() and not any(c.isalpha() or c in ASCII_DIGITS for c in text):
+        # "²", "…", "👍": no word and no number, so no note or reason (a stray key, a reaction)
+        return [Reply([_("Chưa lưu gì: ghi chú cần có chữ hoặc số."), still_open(what)])]
     if turn.req.file_name is None and text.strip():
         if what is Wait.EXT_DATE and extensions.parse_extension(text, today=turn.ctx.today()) and "?" not in text:
             kind = "note"  # a date typed for the request is the request

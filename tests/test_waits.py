@@ -165,3 +165,14 @@ async def test_a_demoted_manager_cannot_finish_a_rejection(chat: Chat) -> None:
     assert "Đã từ chối" not in answer
     [ext] = [e for e in [await chat.ctx.storage.extension(1)] if e is not None]
     assert ext.status == "pending"
+
+
+@pytest.mark.parametrize("wait", WAITS)
+@pytest.mark.parametrize("typed", ["²", "👍", "…"])
+async def test_a_message_without_a_word_or_a_number_is_no_note(chat: Chat, wait: str, typed: str) -> None:
+    await _officer(chat)
+    await _open_wait(chat, wait)
+    answer = " ".join(await chat.say(typed, account=OFFICER))
+    assert "Chưa lưu gì" in answer and "Vẫn đang chờ" in answer
+    assert typed not in " ".join(await _notes(chat))
+    assert await chat.ctx.storage.pending_extensions() == []
