@@ -123,7 +123,7 @@ _NO = {"khong", "ko", "k", "kg", "sai", "khong phai", "no", "n", "khong dung", "
 def yes_or_no(text: str) -> bool | None:
     """ "có", "co", "đúng", "ừ", "ok", "vâng", "được" → True; "không", "ko", "sai" → False; anything
     else None. Only meaningful while a proposal is open (the router checks)."""
-    words = fold(text).replace("đ", "d").strip(" .!?,").split()
+    words = fold(text).strip(" .!?,").split()
     while len(words) > 1 and words[-1] in ("a", "roi", "nhe", "nha", "ban", "a!"):
         words.pop()  # "có ạ", "đúng rồi", "ok nhé"
     phrase = " ".join(words)

@@ -164,7 +164,8 @@ class Router:
                 if not 1 <= number <= len(shown.buttons):
                     return [Reply([_("Hãy gõ một số từ 1 đến {n}.").format(n=len(shown.buttons))])]
                 req.callback = shown.buttons[number - 1].data
-        await self.conv.state.void_choices(chat)  # any other message or press: the list is old
+        if req.callback is not None or (shown is not None and shown.live):  # (read above: else none is live)
+            await self.conv.state.void_choices(chat)  # any other message or press: the list is old
         if req.callback is not None:
             return await self._callback(turn, req.callback)
 

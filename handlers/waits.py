@@ -50,7 +50,7 @@ _NOTE_WORDS = re.compile(
 def reads_as(turn: Turn, text: str, directory: Any) -> str:
     """ "question" | "either" | "note" (the rule in the module's docstring)."""
     stripped = text.strip()
-    folded = " ".join(fold(stripped).replace("đ", "d").strip(" .!").split())
+    folded = " ".join(fold(stripped).strip(" .!").split())
     if not folded:
         return "note"
     if stripped.endswith("?") or _OPENERS.match(folded) or _YES_NO_QUESTION.match(folded):
