@@ -73,6 +73,19 @@ def test_spacing_punctuation_and_lines_are_kept() -> None:
     assert fixed == "1. Mục đích,  yêu cầu:\n- Tăng cường công tác;\n\n  II. NỘI DUNG\n"
 
 
+def test_list_markers_are_labels_not_words() -> None:
+    """An item's letter ("b)", "c)", "đ)") is kept as written: read as a word it became "ở)" or
+    "có)", and the reader no longer saw the plan's items (issue 27, scans read by `eng`)."""
+    text = (
+        "1. Cong an thanh pho\na) Tham muu tong hop tinh hinh.\nb) Chu tri, phoi hop voi cac so, ban, nganh\n"
+        "c) Phoi hop voi cac co quan; d) Chi dao cac co so (e) va g),\n"
+    )
+    fixed = repair_text(text, force=True)
+    assert [line[:3] for line in fixed.splitlines()] == ["1. ", "a) ", "b) ", "c) "]
+    assert "; d) Chỉ đạo" in fixed and "g)," in fixed
+    assert fixed.splitlines()[2] == "b) Chủ trì, phối hợp với các sở, ban, ngành"
+
+
 def _clean_files() -> list[Path]:
     files = [p for p in EXAMPLES.rglob("*") if p.is_file() and p.suffix in (".md", ".txt", ".json", ".jsonl", ".csv")]
     return sorted(p for p in files if not p.name.endswith(".ocr.txt"))

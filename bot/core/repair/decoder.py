@@ -22,7 +22,7 @@ from functools import lru_cache
 from bot.core.repair.channel import channel
 from bot.core.repair.lm import BACKOFF, LanguageModel, language_model
 from bot.core.repair.syllables import folded_set, is_syllable
-from bot.core.repair.tokens import NUM, START, UNK, ends_sentence, lm_word, split_token
+from bot.core.repair.tokens import NUM, START, UNK, ends_sentence, lm_word, opens_item, split_token
 from bot.core.text import fold
 
 KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable: mostly damage
@@ -107,8 +107,12 @@ def repair_text(text: str, *, force: bool = False) -> str:
         if sentence and "\n\n" in text[previous_end : match.start()].replace(" ", ""):
             flush()
         lead, core, trail = split_token(match[0])
-        sentence.append((match.start(), match.end(), lead, core, trail))
+        if sentence and (opens_item(lead) or (not core and ends_sentence(trail))):
+            flush()
         previous_end = match.end()
+        if not core:  # a marker or punctuation alone ("b)", "-"): kept as it is, as training skips it
+            continue
+        sentence.append((match.start(), match.end(), lead, core, trail))
         if ends_sentence(trail):
             flush()
     if sentence:

@@ -19,8 +19,9 @@ NUM = "<num>"
 UNK = "<unk>"
 
 _TOKEN = re.compile(r"\S+")
-# Leading: quotes and brackets, a list marker ("1.", "a)", "-"); trailing: punctuation.
-_LEAD = re.compile(r"^(?:[\"'“‘(\[\-–•*+]+|\d{1,2}[.)](?=\D))")
+# Leading: quotes and brackets, a list marker ("1.", "a)", "-"); trailing: punctuation. A
+# letter marker ("b)", "đ)") is the item's label, never a word to repair ("b)" is not "ở)").
+_LEAD = re.compile(r"^(?:[\"'“‘(\[\-–•*+]+|\d{1,2}[.)](?=\D)|[a-zA-ZđĐ]\)(?!\S*\)))")
 _TRAIL = re.compile(r"[\"'”’)\]\.,;:!?…*]+$")
 _NUMBER = re.compile(r"^[\d.,/\-–%]+$")
 _SENTENCE_END = re.compile(r"[.;:!?…)(\]]$")
@@ -47,6 +48,11 @@ def lm_word(core: str) -> str:
     return UNK
 
 
+def opens_item(lead: str) -> bool:
+    """A list marker ("b)", "2.") starts an item: the words before it are another sentence."""
+    return bool(lead) and lead[-1] in ".)" and lead[0].isalnum()
+
+
 def ends_sentence(trail: str) -> bool:
     return bool(trail) and bool(_SENTENCE_END.search(trail))
 
@@ -58,7 +64,7 @@ def sentences(text: str) -> Iterator[list[str]]:
         words: list[str] = []
         for match in _TOKEN.finditer(paragraph):
             lead, core, trail = split_token(match[0])
-            if lead.startswith(("(", "[")) and words:
+            if (lead.startswith(("(", "[")) or opens_item(lead)) and words:
                 yield words
                 words = []
             if core:
