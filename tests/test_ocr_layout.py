@@ -95,3 +95,24 @@ def test_an_unruled_table_is_cut_at_wide_gaps() -> None:
     blocks = page_blocks(OcrPage(tuple(words)), 1)
     assert blocks[0].kind == TABLE
     assert blocks[0].rows[1] == ["1", "Rà soát văn bản", "Sở Tư pháp", "Quý II"]
+
+
+def test_a_paragraph_running_over_a_page_break_is_one_paragraph() -> None:
+    """As in a PDF's text layer: the next page's first line continues the page's last paragraph
+    unless it starts an item; split, the task's title stopped at the page's last word."""
+    from bot.core.importing.scanned import read_scanned
+
+    first = OcrPage(tuple(words_of("- Đẩy mạnh tập huấn, học tập mô hình sản xuất phù hợp với điều kiện của", 3000)))
+    second = OcrPage(
+        tuple(
+            words_of("tỉnh; tiếp tục thành lập mới các hợp tác xã.", 200)
+            + words_of("- Phối hợp với các sở, ngành tổ chức hội chợ.", 250)
+        )
+    )
+    third = OcrPage(tuple(words_of("- Thường xuyên nắm bắt khó khăn của doanh nghiệp.", 200)))
+    blocks = read_scanned({1: first, 2: second, 3: third}).blocks
+    assert [b.text for b in blocks[1]] == [
+        "- Đẩy mạnh tập huấn, học tập mô hình sản xuất phù hợp với điều kiện của tỉnh; tiếp tục thành lập mới các hợp tác xã."
+    ]
+    assert [b.text for b in blocks[2]] == ["- Phối hợp với các sở, ngành tổ chức hội chợ."]
+    assert [b.text for b in blocks[3]] == ["- Thường xuyên nắm bắt khó khăn của doanh nghiệp."]  # an item starts it

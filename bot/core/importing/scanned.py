@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.core.domain import ImportRefused
 from bot.core.i18n import _
-from bot.core.importing.blocks import TABLE, DocBlock
+from bot.core.importing.blocks import PARAGRAPH, TABLE, DocBlock, paragraphs
 from bot.core.importing.ocr_layout import OcrPage, page_blocks, page_text
 from bot.core.repair.decoder import needs_repair, repair_text, split_glued
 from bot.core.text import fold
@@ -71,7 +71,27 @@ def read_scanned(pages: Mapping[int, OcrPage]) -> ScanReading:
 
     blocks = {number: page_blocks(pages[number], number, repair) for number in sorted(pages)}
     _join_continued_tables(blocks)
+    _join_continued_prose(blocks)
     return ScanReading(blocks, raw, damaged)
+
+
+def _join_continued_prose(blocks: dict[int, list[DocBlock]]) -> None:
+    """A paragraph that runs on over a page break is one paragraph, as in a PDF's text layer:
+    the next page's first paragraph continues the page's last one unless the one rule of
+    `paragraphs` starts a new one there (a marker, a finished sentence then a heading…). Split,
+    the task's title stopped at the page's last word and the rest became no task."""
+    for number in sorted(blocks):
+        following = blocks.get(number + 1)
+        page = blocks[number]
+        if not page or not following:
+            continue
+        last, first = page[-1], following[0]
+        if last.kind != PARAGRAPH or first.kind != PARAGRAPH or len(first.lines) != 1:
+            continue
+        if len(paragraphs([(0, last.lines[-1]), (1, first.lines[0])])) != 1:
+            continue
+        last.lines[-1] = f"{last.lines[-1]} {first.lines[0]}"
+        del following[0]
 
 
 def _join_continued_tables(blocks: dict[int, list[DocBlock]]) -> None:

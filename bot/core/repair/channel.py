@@ -167,7 +167,9 @@ class Channel:
         """Syllables spelled otherwise than the token ("độc" for "déc"), up to `cap`."""
         folded = fold(token)
         found = _search(self, token, limit + 2, 6.0, cap)
-        return [item for item in found if fold(item[0]) != folded][: 4 * limit]
+        # every syllable of the spellings found: most of the closed set is never written
+        # ("dỗng", "dớng"), so cutting by cost here would drop the one that is ("động")
+        return [item for item in found if fold(item[0]) != folded]
 
 
 def _search(channel: Channel, token: str, limit: int, margin: float, cap: float) -> list[tuple[str, float]]:
