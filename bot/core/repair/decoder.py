@@ -65,19 +65,28 @@ class Report:
 
 def measure(text: str) -> Report:
     words = syllables = unmarked = spelled = 0
-    folded = folded_set()
     for match in _WORD.finditer(text):
-        core = split_token(match[0])[1]
-        if not _LETTER.search(core) or (core.isupper() and len(core) > 1 and not is_syllable(core)):
+        kind = _kind(match[0])  # a plan repeats its words: each is weighed once
+        if kind is None:
             continue  # numbers, abbreviations (UBND, CCHC) say nothing either way
         words += 1
-        spelled += fold(core) in folded
-        if is_syllable(core):
-            syllables += 1
-            unmarked += bool(_ASCII.match(core.lower()))
+        spelled += kind[0]
+        syllables += kind[1]
+        unmarked += kind[2]
     if not words:
         return Report(0, 0.0, 0.0, 0.0)
     return Report(words, 1 - syllables / words, unmarked / syllables if syllables else 1.0, spelled / words)
+
+
+@lru_cache(maxsize=50000)
+def _kind(token: str) -> tuple[bool, bool, bool] | None:
+    """(spelled like a syllable but for the marks, a syllable, a syllable without marks) of a
+    word, or None for what says nothing either way."""
+    core = split_token(token)[1]
+    if not _LETTER.search(core) or (core.isupper() and len(core) > 1 and not is_syllable(core)):
+        return None
+    syllable = is_syllable(core)
+    return fold(core) in folded_set(), syllable, syllable and bool(_ASCII.match(core.lower()))
 
 
 def needs_repair(text: str) -> bool:
@@ -248,6 +257,7 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
     tri_get, bi_get, uni_get = trigrams.get, bigrams.get, unigrams.get
     back1, back2 = BACKOFF, 2 * BACKOFF
     lower: dict[int, float] = {}  # v * n + w → the score when no trigram (v, w) follows u
+    lower_get = lower.get
 
     def below(v: int, w: int) -> float:
         key = v * n + w
@@ -270,7 +280,11 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
                 for state, total in beam.items():
                     a, b = state
                     found = tri_get((a * n + b) * n + w)
-                    s = total - cost + (found if found is not None else below(b, w))
+                    if found is None:
+                        found = lower_get(b * n + w)
+                        if found is None:
+                            found = below(b, w)
+                    s = total - cost + found
                     key = (b, w)
                     held = nxt.get(key)
                     if held is None or held[0] < s:
