@@ -86,6 +86,14 @@ def test_list_markers_are_labels_not_words() -> None:
     assert fixed.splitlines()[2] == "b) Chủ trì, phối hợp với các sở, ban, ngành"
 
 
+def test_a_token_that_is_only_an_onset_gets_its_rime_back_from_the_sentence() -> None:
+    """OCR may lose a syllable's vowels whole ("Sở Y t", "th hien"); a lowercase onset alone is
+    offered the commonest syllables on it, and the language model picks (a capital alone, an
+    initial, is not offered them)."""
+    assert repair_text("S& Giáo diic và Dào tao, S& Y t chủ trì", force=True) == "Sở Giáo dục và Đào tạo, Sở Y tế chủ trì"
+    assert repair_text("cac co quan, don vi th hien ke hoach", force=True) == "các cơ quan, đơn vị thực hiện kế hoạch"
+
+
 def _clean_files() -> list[Path]:
     files = [p for p in EXAMPLES.rglob("*") if p.is_file() and p.suffix in (".md", ".txt", ".json", ".jsonl", ".csv")]
     return sorted(p for p in files if not p.name.endswith(".ocr.txt"))

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from bot.core.repair.channel import channel
 from bot.core.repair.lm import BACKOFF, LanguageModel, language_model
-from bot.core.repair.syllables import folded_set, is_syllable
+from bot.core.repair.syllables import ONSETS, folded_set, is_syllable
 from bot.core.repair.tokens import NUM, START, UNK, ends_sentence, lm_word, opens_item, split_token
 from bot.core.text import fold
 
@@ -37,8 +37,13 @@ CANDIDATE_POOL = 18  # syllables the channel offers before the re-ranking by fre
 HOPELESS = 8.0  # a reading dearer than the best one by this much is not weighed
 RARE = -13.0  # log-probability under which a marked token is taken for misread marks
 BEAM = 8
+LOST_RIME = 5.0  # a token that is only an onset ("t"): the OCR lost its vowels whole
+LOST_LETTER = 0.5
+LOST_RIME_CANDIDATES = 12
 BEAM_MARGIN = 8.0  # a state this far behind the best of its step is dropped
 _TOKEN = re.compile(r"\S+")
+# the onsets folded, longest first (so "th" is found before "t"), "" last
+_FOLDED_ONSETS = sorted({fold(onset) for onset in ONSETS}, key=len, reverse=True)
 _WORD = re.compile(r"[^\s,;|\t]+")  # what `measure` counts: words of prose, cells of a table
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII = re.compile(r"^[a-z]+$")
@@ -165,6 +170,25 @@ def _syllable_options(lower: str, cap: float = 0.0) -> tuple[tuple[str, float], 
     return tuple(ranked[:MAX_CANDIDATES])
 
 
+@lru_cache(maxsize=64)
+def _lost_rime(onset: str) -> tuple[tuple[str, float], ...]:
+    """The commonest syllables on an onset ("t" → tế, tư, tổ…) for a token that is only the
+    onset: the vowels and coda were lost, a letter at a time dearer; the sentence decides."""
+    model = language_model()
+    by_onset = [
+        word
+        for word in model.ids
+        if is_syllable(word) and _onset(fold(word)) == fold(onset)
+    ]
+    by_onset.sort(key=lambda word: -model.unigrams.get(model.ids[word], model.floor))
+    return tuple((word, LOST_RIME + LOST_LETTER * (len(word) - len(onset))) for word in by_onset[:LOST_RIME_CANDIDATES])
+
+
+def _onset(folded: str) -> str:
+    """The onset of a folded syllable ("thuong" → "th", "gia" → "gi", "an" → "")."""
+    return next(onset for onset in _FOLDED_ONSETS if folded.startswith(onset) and len(folded) > len(onset))
+
+
 @lru_cache(maxsize=50000)
 def _split_options(lower: str, depth: int = 2) -> tuple[tuple[tuple[str, ...], float], ...]:
     """Readings of `lower` as 2..depth+1 syllables (each part at least one character)."""
@@ -219,6 +243,9 @@ def _options(core: str, model: LanguageModel) -> list[_Option]:
         return [_Option((model.id(word),), core, 0.0)]
     lower = unicodedata.normalize("NFC", core.lower())
     found = [_Option((model.id(w),), _with_case(w, core), c) for w, c in _syllable_options(lower)]
+    if core.islower() and lower in ONSETS:  # only an onset ("Sở Y t"): the OCR lost the rest
+        seen = {option.text for option in found}  # (a capital alone is an initial: "Văn T.")
+        found += [_Option((model.id(w),), w, c) for w, c in _lost_rime(lower) if w not in seen]
     best = min((o.cost for o in found), default=99.0)
     if best > SPLIT_FROM and len(lower) >= 4:
         for words, c in _split_options(lower):
