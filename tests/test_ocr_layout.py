@@ -116,3 +116,19 @@ def test_a_paragraph_running_over_a_page_break_is_one_paragraph() -> None:
     ]
     assert [b.text for b in blocks[2]] == ["- Phối hợp với các sở, ngành tổ chức hội chợ."]
     assert [b.text for b in blocks[3]] == ["- Thường xuyên nắm bắt khó khăn của doanh nghiệp."]  # an item starts it
+
+
+def test_a_wider_gap_before_a_line_that_goes_on_with_the_sentence_is_no_new_paragraph() -> None:
+    """A line of short letters ("quan:") has a lower top, so its gap looks wide; it still goes
+    on with the unfinished sentence above it. After a finished sentence the gap still counts."""
+    words = (
+        words_of("Chủ trì, phối hợp với các cơ quan, đơn vị có liên", 100)
+        + words_of("quan:", 185)  # gap 45 > 0.9 × 40
+        + words_of("Triển khai thực hiện các chính sách.", 240)
+        + words_of("Tập trung cao cho việc xây dựng.", 325)
+    )
+    blocks = page_blocks(OcrPage(tuple(words)), 1)
+    assert [b.text for b in blocks] == [
+        "Chủ trì, phối hợp với các cơ quan, đơn vị có liên quan: Triển khai thực hiện các chính sách.",
+        "Tập trung cao cho việc xây dựng.",
+    ]

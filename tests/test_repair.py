@@ -84,6 +84,7 @@ def test_list_markers_are_labels_not_words() -> None:
     assert [line[:3] for line in fixed.splitlines()] == ["1. ", "a) ", "b) ", "c) "]
     assert "; d) Chỉ đạo" in fixed and "g)," in fixed
     assert fixed.splitlines()[2] == "b) Chủ trì, phối hợp với các sở, ban, ngành"
+    assert repair_text("V. CHE DO BAO CAO\nVI. TO CHUC THUC HIEN", force=True) == "V. CHẾ ĐỘ BÁO CÁO\nVI. TỔ CHỨC THỰC HIỆN"
 
 
 def test_a_token_that_is_only_an_onset_gets_its_rime_back_from_the_sentence() -> None:

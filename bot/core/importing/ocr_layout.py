@@ -235,13 +235,15 @@ def page_blocks(
     for kind, payload in regions:
         if kind == "prose":
             previous_bottom = None
+            previous_text = ""
             for line in payload:
                 number += 1
                 text = next(fixed)
-                if previous_bottom is not None and line.top - previous_bottom > 0.9 * height:
+                if previous_bottom is not None and line.top - previous_bottom > 0.9 * height and not _runs_on(previous_text, text):
                     pending.append(("", ""))
                 pending.append((_("trang {page}, dòng {line}").format(page=page, line=number), text))
                 previous_bottom = line.bottom
+                previous_text = text
             continue
         blocks.extend(_prose(pending))
         pending = []
@@ -249,6 +251,12 @@ def page_blocks(
         blocks.extend(table_blocks(rows, _("trang {page}, bảng").format(page=page)))
     blocks.extend(_prose(pending))
     return blocks
+
+
+def _runs_on(previous: str, text: str) -> bool:
+    """A line that goes on with an unfinished sentence ("… có liên" / "quan:"): a wider gap
+    before it is the line's shape (a line of short letters has a lower top), not a new paragraph."""
+    return bool(text[:1].islower()) and not previous.rstrip().endswith((".", ";", ":", "!", "?"))
 
 
 def _prose(lines: list[tuple[str, str]]) -> list[DocBlock]:

@@ -20,8 +20,9 @@ UNK = "<unk>"
 
 _TOKEN = re.compile(r"\S+")
 # Leading: quotes and brackets, a list marker ("1.", "a)", "-"); trailing: punctuation. A
-# letter marker ("b)", "đ)") is the item's label, never a word to repair ("b)" is not "ở)").
-_LEAD = re.compile(r"^(?:[\"'“‘(\[\-–•*+]+|\d{1,2}[.)](?=\D)|[a-zA-ZđĐ]\)(?!\S*\)))")
+# letter marker ("b)", "đ)") or a Roman numeral ("V.") is the item's label, never a word to
+# repair ("b)" is not "ở)", "V." is not "Vũ.").
+_LEAD = re.compile(r"^(?:[\"'“‘(\[\-–•*+]+|\d{1,2}[.)](?=\D)|[a-zA-ZđĐ]\)(?!\S*\))|[IVXL]{1,5}\.$)")
 _TRAIL = re.compile(r"[\"'”’)\]\.,;:!?…*]+$")
 _NUMBER = re.compile(r"^[\d.,/\-–%]+$")
 _SENTENCE_END = re.compile(r"[.;:!?…)(\]]$")
