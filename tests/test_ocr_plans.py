@@ -33,6 +33,16 @@ def test_the_ocr_copy_without_its_date_line_takes_the_year_of_its_clean_twin() -
     assert (ocr.year, ocr.issuer) == (clean.year, clean.issuer)
 
 
+def test_the_ocr_copy_reads_the_header_and_title_of_its_clean_twin() -> None:
+    """The title's quoted name goes on after a blank line the scan put inside it, and a motto
+    whose first word the OCR damaged ("Pọc lập - Tự do - Hạnh phúc") is not part of the issuer."""
+    clean = read("ke-hoach-so-cong-thuong-2022.txt")
+    ocr = read("ke-hoach-so-cong-thuong-2022.ocr.txt")
+    assert ocr.title == "Hưởng ứng phong trào thi đua “Đẩy mạnh cải cách hành chính tỉnh Quảng Ngãi giai đoạn 2021-2025”"
+    assert fold(ocr.title) == fold(clean.title)  # (the typed copy misspells it "Hướng ứng")
+    assert read("ke-hoach-564-ban-dan-toc-2022.ocr.txt").issuer == "Ban Dân tộc"
+
+
 def directory() -> Directory:
     names = ["Ủy ban nhân dân tỉnh Quảng Trị", "Sở Nội vụ", "Sở Giáo dục và Đào tạo", "Sở Y tế", "Sở Tài chính"]
     records = [AgencyRecord(1, names[0])] + [AgencyRecord(i + 2, name, 1) for i, name in enumerate(names[1:])]

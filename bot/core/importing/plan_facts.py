@@ -140,9 +140,9 @@ def plan_title_and_year(text: str, signed: date | None) -> tuple[str | None, int
             for following in lines[index + 1 : index + 6]:
                 folded = fold_words(following)
                 if not following:
-                    if parts:
+                    if parts and not _open_quote(" ".join(parts)):
                         break
-                    continue
+                    continue  # (a quoted name is not over: the blank line is the scan's)
                 if folded.startswith(("thuc hien", "can cu", "phu luc")) or len(following) > 120:
                     break
                 if folded in ("tt", "stt") or re.match(r"^(?:[ivx]+|\d+|[a-z])[.)]\s", fold(following)):
@@ -187,6 +187,11 @@ _DECISION_WORD = re.compile(r"^(?:quyet dinh|nghi quyet|chi thi|cong van)$")
 _SUBJECT = re.compile(r"^(?:ban hanh|ve viec|phe duyet|v/v)\b")
 
 
+def _open_quote(text: str) -> bool:
+    """A quotation opened and not closed ("… phong trào thi đua “Đẩy mạnh cải cách hành chính")."""
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
+
+
 def _decision_title(lines: list[str]) -> str | None:
     """A decision's subject under its "QUYẾT ĐỊNH" line ("Ban hành Kế hoạch … năm 2025"): the
     title of the plan it carries when the plan has no "KẾ HOẠCH" line of its own."""
@@ -227,10 +232,12 @@ def _left_column(line: str) -> str:
         at = folded.find(phrase)
         if at >= 0:
             cut = min(cut, at)
+    # the motto's first word may be damaged ("Pọc lập - Tự do - Hạnh phúc"): found whole by
+    # its likeness, it is cut where it starts, not where its intact words do
+    alignment = fuzz.partial_ratio_alignment("doc lap - tu do - hanh phuc", folded)
+    if alignment is not None and alignment.score >= 65:
+        cut = min(cut, alignment.dest_start)
     if cut == len(line):
-        alignment = fuzz.partial_ratio_alignment("doc lap - tu do - hanh phuc", folded)
-        if alignment is not None and alignment.score >= 65:
-            cut = alignment.dest_start
         alignment = fuzz.partial_ratio_alignment("cong hoa xa hoi chu nghia viet nam", folded)
         if alignment is not None and alignment.score >= 70:
             cut = min(cut, alignment.dest_start)
