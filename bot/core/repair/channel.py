@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from bot.core.repair.lm import language_model
 from bot.core.repair.syllables import syllable_set
 from bot.core.text import fold
 
@@ -299,8 +300,13 @@ UNSEEN_SHARE = 0.05
 _PRIOR_SELF, _PRIOR_SAME, _PRIOR_DROPPED, _PRIOR_OTHER, _PRIOR_LONGER = 0.8, 0.1, 0.02, 0.001, 0.0002
 
 
-def build_channel(counts: dict[str, dict[str, int]], words: list[str]) -> Channel:
-    """Costs −log P(written | letter) from the counts, smoothed towards the prior."""
+def build_channel(counts: dict[str, dict[str, int]], words: list[str], written: Iterable[str] = ()) -> Channel:
+    """Costs −log P(written | letter) from the counts, smoothed towards the prior.
+
+    `written`: the syllables seen in the language model's training text. Of the syllables a
+    spelling may be read as, only those are offered when there are any — three in four of the
+    closed set ("dỗng", "dớng") are never written, and pricing them was a third of the search;
+    a spelling with no written syllable still offers them all."""
     costs: dict[str, dict[str, float]] = {}
     totals = {letter: sum(writings.values()) for letter, writings in counts.items()}
     for word in words:
@@ -320,7 +326,7 @@ def build_channel(counts: dict[str, dict[str, int]], words: list[str]) -> Channe
         dropped=-math.log(_share(0, _PRIOR_DROPPED, typical)),
         extra=-math.log(_share(0, _PRIOR_DROPPED, typical)),
         root=_trie(sorted({fold(w) for w in words})),
-        by_fold=_by_fold(words),
+        by_fold=_by_fold(words, frozenset(written)),
         letters=_letters(totals),
     )
     _index_writings(made, counts)
@@ -369,15 +375,20 @@ def _prior(letter: str, written: str) -> float:
     return _PRIOR_LONGER
 
 
-def _by_fold(words: Iterable[str]) -> dict[str, list[str]]:
+def _by_fold(words: Iterable[str], written: frozenset[str] = frozenset()) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for word in words:
         out.setdefault(fold(word), []).append(word)
+    for key, spelled in out.items():
+        seen = [word for word in spelled if word in written]
+        if seen:
+            out[key] = seen
     return out
 
 
 @lru_cache(maxsize=1)
 def channel() -> Channel:
-    """The shipped channel over the closed syllable set."""
+    """The shipped channel over the closed syllable set (the syllables offered: those the shipped
+    language model has seen, where a spelling has any)."""
     text = resources.files("bot.core.repair").joinpath("data/confusions.json").read_text(encoding="utf-8")
-    return build_channel(json.loads(text), sorted(syllable_set()))
+    return build_channel(json.loads(text), sorted(syllable_set()), written=language_model().ids)

@@ -33,7 +33,7 @@ SEARCH_CAP = 16.0  # syllables dearer than this for a token are not looked for
 PART_CAP = 10.0  # a piece of a split token dearer than this is not looked for
 SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
 MAX_CANDIDATES = 6
-CANDIDATE_POOL = 18  # syllables the channel offers before the re-ranking by frequency
+CANDIDATE_POOL = 12  # syllables the channel offers before the re-ranking by frequency
 HOPELESS = 8.0  # a reading dearer than the best one by this much is not weighed
 RARE = -13.0  # log-probability under which a marked token is taken for misread marks
 BEAM = 8
@@ -170,18 +170,30 @@ def _syllable_options(lower: str, cap: float = 0.0) -> tuple[tuple[str, float], 
     return tuple(ranked[:MAX_CANDIDATES])
 
 
-@lru_cache(maxsize=64)
 def _lost_rime(onset: str) -> tuple[tuple[str, float], ...]:
-    """The commonest syllables on an onset ("t" → tế, tư, tổ…) for a token that is only the
+    """The commonest syllables on an onset ("t" → tại, tư, tế…) for a token that is only the
     onset: the vowels and coda were lost, a letter at a time dearer; the sentence decides."""
+    return _by_onset().get(fold(onset), ())
+
+
+@lru_cache(maxsize=1)
+def _by_onset() -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each folded onset's commonest syllables, priced as lost rimes: one pass over the model's
+    vocabulary (its words are syllables, commonest first once sorted)."""
     model = language_model()
-    by_onset = [
-        word
-        for word in model.ids
-        if is_syllable(word) and _onset(fold(word)) == fold(onset)
-    ]
-    by_onset.sort(key=lambda word: -model.unigrams.get(model.ids[word], model.floor))
-    return tuple((word, LOST_RIME + LOST_LETTER * (len(word) - len(onset))) for word in by_onset[:LOST_RIME_CANDIDATES])
+    floor = model.floor
+    groups: dict[str, list[str]] = {}
+    for word in sorted(model.ids, key=lambda w: -model.unigrams.get(model.ids[w], floor)):
+        if word.startswith("<"):
+            continue
+        onset = _onset(fold(word))
+        group = groups.setdefault(onset, [])
+        if len(group) < LOST_RIME_CANDIDATES:
+            group.append(word)
+    return {
+        onset: tuple((word, LOST_RIME + LOST_LETTER * (len(word) - len(onset))) for word in words)
+        for onset, words in groups.items()
+    }
 
 
 def _onset(folded: str) -> str:
