@@ -116,7 +116,7 @@ def main(argv: list[str]) -> None:
         pages, seconds, cpu = sum(i[4] for i in items), sum(i[5] for i in items), sum(i[6] for i in items)
         print(
             f"| {quality_name} | {len(items)} | {pages} | {seconds / pages:.2f} ({cpu / pages:.2f}) | "
-            f"{text.f1:.2f} | {scan.f1:.2f} | {right / total:.2f} |"
+            f"{text.f1:.2f} | {scan.f1:.2f} | {right / total:.3f} ({right:,}/{total:,}) |"
         )
 
 

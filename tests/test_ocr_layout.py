@@ -132,3 +132,19 @@ def test_a_wider_gap_before_a_line_that_goes_on_with_the_sentence_is_no_new_para
         "Chủ trì, phối hợp với các cơ quan, đơn vị có liên quan: Triển khai thực hiện các chính sách.",
         "Tập trung cao cho việc xây dựng.",
     ]
+
+
+def test_a_short_word_read_without_confidence_is_kept_when_it_stands_as_tall_as_the_text() -> None:
+    """Bold "Sở" is often read at almost no confidence ("Sé" 6 %): as tall as the page's text it
+    is a word, and "1. Sở Công Thương" keeps its agency; a speck of the same confidence, far
+    smaller than the text, is still dropped."""
+    words = (
+        words_of("Kế hoạch xuất khẩu nông sản của tỉnh giai đoạn 2026 - 2030.", 100)
+        + words_of("1.", 200)
+        + [OcrWord("Sé", 160, 200, 40, 40, 6.0), OcrWord("ti", 900, 210, 10, 12, 4.0)]
+        + words_of("Công Thương", 200, left=215)
+        + words_of("a) Chủ trì, phối hợp với các sở, ban, ngành.", 300)
+    )
+    texts = [b.text for b in page_blocks(OcrPage(tuple(words)), 1)]
+    assert "1. Sé Công Thương" in texts, texts
+    assert not any("ti" in text.split() for text in texts)

@@ -179,17 +179,31 @@ def parse_tsv(tsv: str) -> list[OcrWord]:
     return words
 
 
-def is_noise(word: OcrWord) -> bool:
-    """A speck, a stamp's ring or a signature's stroke rather than a word."""
+def is_noise(word: OcrWord, typical_height: float = 0.0) -> bool:
+    """A speck, a stamp's ring or a signature's stroke rather than a word.
+
+    A short word read with almost no confidence is a speck unless it stands as tall as the
+    page's text: "Sở" in a bold heading is often read so ("Sé" at 6 %, "S@" at 0 %), and
+    dropping it left "1. Công Thương" — no agency — at the head of the Sở's tasks."""
     if not _WORDLIKE.search(word.text):
         return word.confidence < MIN_CONFIDENCE or word.text in {"|", "\\", "/", "~", "_", "—", "'", "‘"}
-    return word.confidence < 10 and len(word.text) <= 2 and not word.text.isdigit()
+    if word.confidence < 10 and len(word.text) <= 2 and not word.text.isdigit():
+        return not (typical_height and 0.7 * typical_height <= word.height <= 1.5 * typical_height)
+    return False
+
+
+def without_noise(words: Iterable[OcrWord]) -> list[OcrWord]:
+    """The words that are no noise, judged against the height of the page's confident words."""
+    words = list(words)
+    heights = sorted(w.height for w in words if w.confidence >= 50 and _WORDLIKE.search(w.text))
+    typical = heights[len(heights) // 2] if len(heights) >= 5 else 0.0
+    return [w for w in words if not is_noise(w, typical)]
 
 
 def physical_lines(words: Iterable[OcrWord]) -> list[OcrLine]:
     """Words regrouped into lines by vertical overlap, top to bottom."""
     lines: list[OcrLine] = []
-    for word in sorted((w for w in words if not is_noise(w)), key=lambda w: (w.top + w.bottom) / 2):
+    for word in sorted(without_noise(words), key=lambda w: (w.top + w.bottom) / 2):
         middle = (word.top + word.bottom) / 2
         if lines:
             line = lines[-1]
@@ -204,7 +218,7 @@ def page_blocks(
     page_words: OcrPage, page: int, repair: Callable[[list[str]], list[str]] = lambda texts: texts
 ) -> list[DocBlock]:
     """One page's blocks; `repair` maps line and cell texts to their repaired texts (in order)."""
-    words = [w for w in page_words.words if not is_noise(w)]
+    words = without_noise(page_words.words)
     tables = sorted(grids(page_words), key=lambda grid: grid.top)
     loose = [w for w in words if not any(grid.holds(w) for grid in tables)]
     lines = [line for line in physical_lines(loose) if not _PAGE_NUMBER.match(line.text())]
