@@ -72,9 +72,7 @@ def main() -> None:
     pages = sum(len(t) for t in texts) / PAGE
     for label in ("cold", "warm"):
         if label == "cold":  # every cache of the repair emptied (the models stay loaded)
-            for cached in (decoder.options, decoder._syllable_options, decoder._split_options, decoder._inside):
-                cached.cache_clear()
-            channel()._memo.clear()
+            decoder.clear_caches()
         started, cpu = time.perf_counter(), time.process_time()
         for text in texts:
             decoder.repair_text(text)

@@ -295,7 +295,9 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
     trigrams, bigrams, unigrams, floor = model.trigrams, model.bigrams, model.unigrams, model.floor
     tri_get, bi_get, uni_get = trigrams.get, bigrams.get, unigrams.get
     back1, back2 = BACKOFF, 2 * BACKOFF
-    lower: dict[int, float] = {}  # v * n + w → the score when no trigram (v, w) follows u
+    lower = _lower_scores(model)  # v * n + w → the score when no trigram (v, w) follows u
+    if len(lower) > 400_000:
+        lower.clear()  # (bounded: a few MB)
     lower_get = lower.get
 
     def below(v: int, w: int) -> float:
@@ -353,6 +355,21 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
         out.append(text)
         state = previous
     return out[::-1]
+
+
+@lru_cache(maxsize=1)
+def _lower_scores(model: LanguageModel) -> dict[int, float]:
+    """The bigram-or-unigram scores computed so far, kept across sentences (a plan repeats its pairs)."""
+    return {}
+
+
+def clear_caches() -> None:
+    """Forget every reading and score computed so far (the models stay loaded): what a process
+    starts with, for the benchmark's cold figure."""
+    for cached in (options, _syllable_options, _split_options, _inside, _kind, _glued):
+        cached.cache_clear()
+    _lower_scores(language_model()).clear()
+    channel()._memo.clear()
 
 
 def _first_of_value(item: tuple[tuple[int, int], tuple[float, tuple[int, int], str]]) -> float:
