@@ -162,3 +162,17 @@ def test_partners_in_real_plans_sentence_and_role_heading() -> None:
     plan = read_plan(can_tho.read_bytes(), can_tho.name, ImportOptions(today=date(2025, 11, 17)))
     item = next(t for t in plan.tasks if t.title.startswith("Chủ trì, phối hợp với các đơn vị liên quan tổ chức tập huấn"))
     assert item.partners == "các đơn vị liên quan"
+
+
+def test_a_plain_role_paragraph_over_dashed_items_gives_their_partners() -> None:
+    """ "Chủ trì, phối hợp với …:" written as a plain paragraph (no "a)") over a unit's dashed
+    items is no task: the items are the unit's, with those partners, as under "a) Chủ trì …"."""
+    text = (
+        "KẾ HOẠCH\nXuất khẩu nông sản năm 2025\n\nV. TỔ CHỨC THỰC HIỆN\n\n**4. Sở Khoa học và Công nghệ**\n\n"
+        "Chủ trì, phối hợp với các sở, ngành, UBND các xã, phường và các cơ quan, đơn vị có liên quan:\n\n"
+        "- Triển khai thực hiện các chính sách khuyến khích doanh nghiệp, HTX đầu tư.\n\n"
+        "- Tập trung cao cho việc xây dựng, quản lý nhãn hiệu, tem truy xuất nguồn gốc.\n"
+    )
+    plan = read_plan(text.encode(), "ke-hoach.md", ImportOptions(today=date(2025, 6, 1)))
+    assert [t.title[:12] for t in plan.tasks] == ["Triển khai t", "Tập trung ca"]
+    assert all(t.lead == "Sở Khoa học và Công nghệ" and "các sở, ngành" in t.partners for t in plan.tasks)

@@ -1052,8 +1052,12 @@ def _unit_item(ctx: _Context, unit_name: str, block: Item, following: Item | Non
     """An item inside a unit's section: its task, or more of the task above it (a deeper item)."""
     if (
         following is not None
-        and following.level > block.level
         and not following.heading
+        and (
+            following.level > block.level
+            # a plain paragraph "Chủ trì, phối hợp với …:" over the unit's dashed items
+            or (block.level == LEVEL_TEXT and following.level in (LEVEL_DASH, LEVEL_PLUS) and block.text.rstrip().endswith(":"))
+        )
         and _is_role_heading(block)
     ):
         # "a) Chủ trì, phối hợp với …" / "b) Phối hợp với …:" over the unit's items
