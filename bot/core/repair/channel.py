@@ -305,7 +305,7 @@ def build_channel(counts: dict[str, dict[str, int]], words: list[str], written: 
 
     `written`: the syllables seen in the language model's training text. Of the syllables a
     spelling may be read as, only those are offered when there are any — three in four of the
-    closed set ("dỗng", "dớng") are never written, and pricing them was a third of the search;
+    closed set ("dỗng", "dớng") are never written, and pricing them was a quarter of the search;
     a spelling with no written syllable still offers them all."""
     costs: dict[str, dict[str, float]] = {}
     totals = {letter: sum(writings.values()) for letter, writings in counts.items()}
