@@ -201,9 +201,10 @@ def without_noise(words: Iterable[OcrWord]) -> list[OcrWord]:
 
 
 def physical_lines(words: Iterable[OcrWord]) -> list[OcrLine]:
-    """Words regrouped into lines by vertical overlap, top to bottom."""
+    """Words regrouped into lines by vertical overlap, top to bottom (noise already dropped:
+    a page's words are judged once, against the page, by `without_noise`)."""
     lines: list[OcrLine] = []
-    for word in sorted(without_noise(words), key=lambda w: (w.top + w.bottom) / 2):
+    for word in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
         middle = (word.top + word.bottom) / 2
         if lines:
             line = lines[-1]
@@ -334,4 +335,4 @@ def _table_rows(lines: list[OcrLine], gap: float) -> list[list[str]]:
 
 def page_text(page: OcrPage) -> str:
     """The page as plain lines (the raw OCR kept for the record)."""
-    return "\n".join(line.text() for line in physical_lines(page.words))
+    return "\n".join(line.text() for line in physical_lines(without_noise(page.words)))
