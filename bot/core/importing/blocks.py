@@ -53,6 +53,12 @@ _MARKER_START = re.compile(
 )
 _ONLY_MARKER = re.compile(r"^(?:[-–—+•·▪●○]|[a-zđ]\s?\)|\d{1,3}(?:\.\d{1,2}){0,4}\s?[.)]?|[IVXL]{1,5}\s?[.)])$")
 _SENTENCE_END = (".", ":", ";", "!", "?", "./.")
+
+
+def ends_sentence(text: str) -> bool:
+    """A line that finishes its sentence (the paragraph rule's test, shared with the OCR layout)."""
+    return text.rstrip().endswith(_SENTENCE_END)
+
 _HEADING_RULE = re.compile(r"^\s*(?:-{3,}|_{3,}|={3,})\s*$")
 _MD_HEADING = re.compile(r"^#{1,6}(?:\s+|$)")
 
@@ -423,7 +429,7 @@ def paragraphs(numbered: list[tuple[int, str]], label: str | None = None) -> lis
                 current.append((number, line))
                 continue
             starts_item = bool(_MARKER_START.match(plain))
-            ended = previous.endswith(_SENTENCE_END) or previous_raw.rstrip().endswith("**")
+            ended = ends_sentence(previous) or previous_raw.rstrip().endswith("**")
             new_paragraph = (
                 starts_item
                 or previous.endswith("./.")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.core.i18n import _
-from bot.core.importing.blocks import DocBlock, paragraphs, table_blocks
+from bot.core.importing.blocks import DocBlock, ends_sentence, paragraphs, table_blocks
 from bot.core.text import nfc
 
 MIN_CONFIDENCE = 30.0  # Tesseract's 0-100; below it a word of no letters is noise
@@ -271,7 +271,7 @@ def page_blocks(
 def _runs_on(previous: str, text: str) -> bool:
     """A line that goes on with an unfinished sentence ("… có liên" / "quan:"): a wider gap
     before it is the line's shape (a line of short letters has a lower top), not a new paragraph."""
-    return bool(text[:1].islower()) and not previous.rstrip().endswith((".", ";", ":", "!", "?"))
+    return bool(text[:1].islower()) and not ends_sentence(previous)
 
 
 def _prose(lines: list[tuple[str, str]]) -> list[DocBlock]:
