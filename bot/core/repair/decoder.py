@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from bot.core.repair.channel import channel
 from bot.core.repair.lm import BACKOFF, LanguageModel, language_model
-from bot.core.repair.syllables import ONSETS, folded_set, is_syllable
+from bot.core.repair.syllables import ONSETS, folded_onset, folded_set, is_syllable
 from bot.core.repair.tokens import NUM, START, UNK, ends_sentence, lm_word, opens_item, split_token
 from bot.core.text import fold
 
@@ -42,8 +42,6 @@ LOST_LETTER = 0.5
 LOST_RIME_CANDIDATES = 12
 BEAM_MARGIN = 8.0  # a state this far behind the best of its step is dropped
 _TOKEN = re.compile(r"\S+")
-# the onsets folded, longest first (so "th" is found before "t"), "" last
-_FOLDED_ONSETS = sorted({fold(onset) for onset in ONSETS}, key=len, reverse=True)
 _WORD = re.compile(r"[^\s,;|\t]+")  # what `measure` counts: words of prose, cells of a table
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII = re.compile(r"^[a-z]+$")
@@ -186,7 +184,7 @@ def _by_onset() -> dict[str, tuple[tuple[str, float], ...]]:
     for word in sorted(model.ids, key=lambda w: -model.unigrams.get(model.ids[w], floor)):
         if word.startswith("<"):
             continue
-        onset = _onset(fold(word))
+        onset = folded_onset(fold(word))
         group = groups.setdefault(onset, [])
         if len(group) < LOST_RIME_CANDIDATES:
             group.append(word)
@@ -194,11 +192,6 @@ def _by_onset() -> dict[str, tuple[tuple[str, float], ...]]:
         onset: tuple((word, LOST_RIME + LOST_LETTER * (len(word) - len(onset))) for word in words)
         for onset, words in groups.items()
     }
-
-
-def _onset(folded: str) -> str:
-    """The onset of a folded syllable ("thuong" → "th", "gia" → "gi", "an" → "")."""
-    return next(onset for onset in _FOLDED_ONSETS if folded.startswith(onset) and len(folded) > len(onset))
 
 
 @lru_cache(maxsize=50000)

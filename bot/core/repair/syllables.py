@@ -112,6 +112,15 @@ def folded_set() -> frozenset[str]:
     return frozenset(fold(word) for word in syllable_set())
 
 
+# the onsets folded, longest first (so "th" is found before "t"), "" last
+_FOLDED_ONSETS = sorted({fold(onset) for onset in ONSETS}, key=len, reverse=True)
+
+
+def folded_onset(folded: str) -> str:
+    """The onset of a folded syllable ("thuong" → "th", "gia" → "gi", "an" → "")."""
+    return next(onset for onset in _FOLDED_ONSETS if folded.startswith(onset) and len(folded) > len(onset))
+
+
 def is_syllable(word: str) -> bool:
     """A Vietnamese syllable, any case ("Công", "CÔNG", "công")."""
     return unicodedata.normalize("NFC", word.lower()) in syllable_set()
