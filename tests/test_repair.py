@@ -95,6 +95,23 @@ def test_a_token_that_is_only_an_onset_gets_its_rime_back_from_the_sentence() ->
     assert repair_text("cac co quan, don vi th hien ke hoach", force=True) == "các cơ quan, đơn vị thực hiện kế hoạch"
 
 
+def test_the_search_looks_only_among_written_spellings() -> None:
+    """Half of the closed set's folded spellings have no syllable anybody writes; the trie holds
+    the others, and a token spelled exactly like an unwritten one is still weighed against it."""
+    made = channel()
+    written = language_model().ids
+
+    searched, nodes = set(), [made.root]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.children.values())
+        if node.word is not None:
+            searched.add(node.word)
+    assert searched and all(any(w in written for w in made.by_fold[key]) for key in searched)
+    unwritten = next(key for key, words in made.by_fold.items() if not any(w in written for w in words))
+    assert unwritten not in searched and made.candidates(unwritten)
+
+
 def _clean_files() -> list[Path]:
     files = [p for p in EXAMPLES.rglob("*") if p.is_file() and p.suffix in (".md", ".txt", ".json", ".jsonl", ".csv")]
     return sorted(p for p in files if not p.name.endswith(".ocr.txt"))

@@ -319,14 +319,20 @@ def build_channel(counts: dict[str, dict[str, int]], words: list[str], written: 
         table.setdefault(letter, _mixed(0, letter, letter, denominator))
         costs[letter] = table
     typical = sorted(totals.values())[len(totals) // 2] + PRIOR_WEIGHT
+    seen = frozenset(written)
+    by_fold = _by_fold(words, seen)
+    # the search looks only among spellings somebody writes (half of the closed set's folded
+    # spellings have no syllable in the training text); a token spelled exactly like one of
+    # the others is still weighed against it through `by_fold`
+    searched = [key for key, spelled in by_fold.items() if not seen or any(w in seen for w in spelled)]
     made = Channel(
         costs,
         same_base=-math.log(_share(0, _PRIOR_SAME, typical)),
         other=-math.log(_share(0, _PRIOR_OTHER, typical)),
         dropped=-math.log(_share(0, _PRIOR_DROPPED, typical)),
         extra=-math.log(_share(0, _PRIOR_DROPPED, typical)),
-        root=_trie(sorted({fold(w) for w in words})),
-        by_fold=_by_fold(words, frozenset(written)),
+        root=_trie(sorted(searched)),
+        by_fold=by_fold,
         letters=_letters(totals),
     )
     _index_writings(made, counts)
