@@ -25,8 +25,6 @@ sys.path.insert(0, str(ROOT))
 from bot.core.importing.documents import plan_from_text  # noqa: E402
 from bot.core.importing.options import ImportOptions  # noqa: E402
 from bot.core.repair import decoder  # noqa: E402
-from bot.core.repair.channel import channel  # noqa: E402
-from bot.core.repair.lm import language_model  # noqa: E402
 from tests import gold_scoring  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -44,8 +42,7 @@ def score(name: str, text: str) -> tuple[gold_scoring.Score, int, int]:
 
 def main() -> None:
     started = time.perf_counter()
-    language_model()
-    channel()
+    decoder.load()
     print(f"models loaded in {time.perf_counter() - started:.2f} s")
     print("| OCR'd plan | set | F1 raw | F1 repaired | title syllables raw | repaired |")
     print("|---|---|---|---|---|---|")

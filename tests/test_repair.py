@@ -112,6 +112,14 @@ def test_the_search_looks_only_among_written_spellings() -> None:
     assert unwritten not in searched and made.candidates(unwritten)
 
 
+def test_a_kept_trigram_always_has_its_bigram() -> None:
+    """The decoder looks a trigram up only where its bigram is kept (the model is pruned so:
+    a trigram needs more occurrences than a bigram)."""
+    model = language_model()
+    n = model.size
+    assert all(key % (n * n) in model.bigrams for key in model.trigrams)
+
+
 def _clean_files() -> list[Path]:
     files = [p for p in EXAMPLES.rglob("*") if p.is_file() and p.suffix in (".md", ".txt", ".json", ".jsonl", ".csv")]
     return sorted(p for p in files if not p.name.endswith(".ocr.txt"))
@@ -179,6 +187,13 @@ def test_the_build_script_makes_a_model_from_a_corpus(tmp_path: Path) -> None:
     model = decode(out.read_bytes())
     ids = model.ids
     assert model.score(ids["cải"], ids["cách"], ids["hành"]) > model.score(ids["cải"], ids["cách"], ids["vụ"])
+    loose = tmp_path / "loose.bin"  # trigrams asked for below the bigrams' threshold: kept only with their bigram
+    corpus.write_text(corpus.read_text(encoding="utf-8") + "Sở Tài chính phối hợp.\n" * 3, encoding="utf-8")
+    module.main([str(corpus), "--out", str(loose), "--min-bigram", "5", "--min-trigram", "1"])
+    model = decode(loose.read_bytes())
+    n, ids = model.size, model.ids
+    assert model.trigrams and all(key % (n * n) in model.bigrams for key in model.trigrams)
+    assert (ids["tài"] * n + ids["chính"]) not in model.bigrams
 
 
 def test_words_an_ocr_ran_together_are_cut_apart_and_nothing_else() -> None:

@@ -104,7 +104,11 @@ def main(argv: list[str]) -> None:
         context2[key // n] += c
     unigrams = {w: math.log(c / total) for w, c in uni.items()}
     bigrams = {k: math.log(c / context1[k // n]) for k, c in bi.items() if c >= args.min_bigram}
-    trigrams = {k: math.log(c / context2[k // n]) for k, c in tri.items() if c >= args.min_trigram}
+    # a trigram is kept only with its bigram: the decoder looks a trigram up only where the
+    # bigram is kept (so with --min-trigram below --min-bigram, the bigram's threshold rules)
+    trigrams = {
+        k: math.log(c / context2[k // n]) for k, c in tri.items() if c >= args.min_trigram and k % (n * n) in bigrams
+    }
     floor = math.log(0.5 / total)
     blob = encode(vocab, [unigrams, bigrams, trigrams], floor)
     args.out.parent.mkdir(parents=True, exist_ok=True)

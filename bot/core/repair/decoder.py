@@ -285,21 +285,16 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
         return []
     start = model.ids[START]
     n = model.size
-    trigrams, bigrams, unigrams, floor = model.trigrams, model.bigrams, model.unigrams, model.floor
-    tri_get, bi_get, uni_get = trigrams.get, bigrams.get, unigrams.get
-    back1, back2 = BACKOFF, 2 * BACKOFF
-    lower = _lower_scores(model)  # v * n + w → the score when no trigram (v, w) follows u
-    if len(lower) > 400_000:
-        lower.clear()  # (bounded: a few MB)
-    lower_get = lower.get
+    tri_get = model.trigrams.get
+    pairs = _pair_scores(model)  # v * n + w → (the score when no trigram (u, v, w) is kept, a bigram (v, w) is)
+    if len(pairs) > 400_000:
+        pairs.clear()  # (bounded: a few MB)
+    pair_get = pairs.get
 
-    def below(v: int, w: int) -> float:
-        key = v * n + w
-        found = lower.get(key)
-        if found is None:
-            bigram = bi_get(key)
-            found = back1 + bigram if bigram is not None else back2 + uni_get(w, floor)
-            lower[key] = found
+    def pair(key: int, w: int) -> tuple[float, bool]:
+        bigram = model.bigrams.get(key)
+        found = (BACKOFF + bigram, True) if bigram is not None else (2 * BACKOFF + model.unigrams.get(w, model.floor), False)
+        pairs[key] = found
         return found
 
     # per step: state (u, v) → (score, previous state, chosen text)
@@ -307,17 +302,20 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
     beam: dict[tuple[int, int], float] = {(start, start): 0.0}
     for core in cores:
         nxt: dict[tuple[int, int], tuple[float, tuple[int, int], str]] = {}
+        # each state with its keys' parts: (u·n + v)·n for a trigram, v·n for a pair
+        states = [(state, total, state[1], (state[0] * n + state[1]) * n, state[1] * n) for state, total in beam.items()]
         for option in options(core, model):
             words, text, cost = option.words, option.text, option.cost
             if len(words) == 1:
                 w = words[0]
-                for state, total in beam.items():
-                    a, b = state
-                    found = tri_get((a * n + b) * n + w)
-                    if found is None:
-                        found = lower_get(b * n + w)
+                for state, total, b, uv, v in states:
+                    lower, bigram = pair_get(v + w) or pair(v + w, w)
+                    if bigram:  # a trigram is kept only where its bigram is (the model is pruned so)
+                        found = tri_get(uv + w)
                         if found is None:
-                            found = below(b, w)
+                            found = lower
+                    else:
+                        found = lower
                     s = total - cost + found
                     key = (b, w)
                     held = nxt.get(key)
@@ -329,16 +327,19 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
                 a, b = state
                 for w in words:
                     found = tri_get((a * n + b) * n + w)
-                    s += found if found is not None else below(b, w)
+                    s += found if found is not None else (pair_get(b * n + w) or pair(b * n + w, w))[0]
                     a, b = b, w
                 key = (a, b)
                 held = nxt.get(key)
                 if held is None or held[0] < s:
                     nxt[key] = (s, state, text)
-        if len(nxt) > 1:  # the beam: the BEAM best states, none far behind the best
+        if len(nxt) > BEAM:  # the beam: the BEAM best states, none far behind the best
             kept = heapq.nlargest(BEAM, nxt.items(), key=_first_of_value)
             worst = kept[0][1][0] - BEAM_MARGIN
             nxt = {key: value for key, value in kept if value[0] >= worst}
+        elif len(nxt) > 1:
+            worst = max(value[0] for value in nxt.values()) - BEAM_MARGIN
+            nxt = {key: value for key, value in nxt.items() if value[0] >= worst}
         steps.append(nxt)
         beam = {key: value[0] for key, value in nxt.items()}
     state = max(beam, key=beam.__getitem__)
@@ -351,9 +352,20 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _lower_scores(model: LanguageModel) -> dict[int, float]:
-    """The bigram-or-unigram scores computed so far, kept across sentences (a plan repeats its pairs)."""
+def _pair_scores(model: LanguageModel) -> dict[int, tuple[float, bool]]:
+    """The bigram-or-unigram scores computed so far, kept across sentences (a plan repeats its
+    pairs), each with whether the bigram is kept."""
     return {}
+
+
+def load() -> LanguageModel:
+    """Load every table the repair reads — the language model, the channel, the folded
+    syllables, the onsets' commonest syllables: what a process pays once, before its first repair."""
+    model = language_model()
+    channel()
+    folded_set()
+    _by_onset()
+    return model
 
 
 def clear_caches() -> None:
@@ -361,7 +373,7 @@ def clear_caches() -> None:
     starts with, for the benchmark's cold figure."""
     for cached in (options, _syllable_options, _split_options, _inside, _kind, _glued):
         cached.cache_clear()
-    _lower_scores(language_model()).clear()
+    _pair_scores(language_model()).clear()
     channel()._memo.clear()
 
 
