@@ -95,6 +95,14 @@ def test_a_token_that_is_only_an_onset_gets_its_rime_back_from_the_sentence() ->
     assert repair_text("cac co quan, don vi th hien ke hoach", force=True) == "các cơ quan, đơn vị thực hiện kế hoạch"
 
 
+def test_a_question_mark_inside_a_sentence_is_the_hook_of_a_letter() -> None:
+    """An OCR without Vietnamese reads the hook of "ữ", "ử" as "?" ("git?" for "giữ"): where the
+    sentence goes on after it, it is part of the word; a real question ends its sentence."""
+    fixed = repair_text("Cac co quan phai st? dung tiet kiem kinh phi, git? vitng an ninh trat tu", force=True)
+    assert fixed == "Các cơ quan phải sử dụng tiết kiệm kinh phí, giữ vững an ninh trật tự"
+    assert repair_text("Vi sao? Cac don vi", force=True) == "Vì sao? Các đơn vị"
+
+
 def test_the_search_looks_only_among_written_spellings() -> None:
     """Half of the closed set's folded spellings have no syllable anybody writes; the trie holds
     the others, and a token spelled exactly like an unwritten one is still weighed against it."""

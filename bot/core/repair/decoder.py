@@ -115,10 +115,13 @@ def repair_text(text: str, *, force: bool = False) -> str:
         sentence.clear()
 
     previous_end = 0
-    for match in _TOKEN.finditer(text):
+    matches = list(_TOKEN.finditer(text))
+    for index, match in enumerate(matches):
         if sentence and "\n\n" in text[previous_end : match.start()].replace(" ", ""):
             flush()
         lead, core, trail = split_token(match[0])
+        if trail.startswith("?") and core[-1:].isalpha() and _continues(matches, index):
+            core, trail = core + "?", trail[1:]  # "git? vitng": the hook of "ữ" read as "?", not a question
         if sentence and (opens_item(lead) or (not core and ends_sentence(trail))):
             flush()
         previous_end = match.end()
@@ -131,6 +134,12 @@ def repair_text(text: str, *, force: bool = False) -> str:
         flush()
     out.append(text[pos:])
     return "".join(out)
+
+
+def _continues(matches: list[re.Match[str]], index: int) -> bool:
+    """The token after `index` goes on with the sentence (it starts with a lowercase letter)."""
+    following = matches[index + 1][0] if index + 1 < len(matches) else ""
+    return following[:1].isalpha() and following[:1].islower()
 
 
 @dataclass(frozen=True)
