@@ -103,6 +103,20 @@ def test_a_question_mark_inside_a_sentence_is_the_hook_of_a_letter() -> None:
     assert repair_text("Vi sao? Cac don vi", force=True) == "Vì sao? Các đơn vị"
 
 
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        ("Giao Cong an tinh theo doi, don doc viec thuc hien", "Giao Công an tỉnh theo dõi, đôn đốc việc thực hiện"),
+        ("Day manh long ghep noi dung giao duc vao cac hoat dong", "Đẩy mạnh lồng ghép nội dung giáo dục vào các hoạt động"),
+        ("Cong tac phong, chong ma tly tren dia ban", "Công tác phòng, chống ma túy trên địa bàn"),
+    ],
+)
+def test_a_rarer_syllable_is_weighed_where_a_neighbour_calls_for_it(damaged: str, clean: str) -> None:
+    """"dõi", "lồng", "túy" are not among the likeliest readings of "doi", "long", "tly" by
+    frequency alone; "theo", "ghép", "ma" call for them, so the sentence is offered them."""
+    assert repair_text(damaged, force=True) == clean
+
+
 def test_the_search_looks_only_among_written_spellings() -> None:
     """Half of the closed set's folded spellings have no syllable anybody writes; the trie holds
     the others, and a token spelled exactly like an unwritten one is still weighed against it."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.core.repair.channel import channel
@@ -29,10 +29,13 @@ KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable:
 KEEP_DAMAGED = 12.0  # keeping letters broken by a mark or a digit ("S&Nivii", "niro'c", "v11")
 KEEP_ABBREVIATION = 2.0  # keeping an all-capitals token, a number or a code (UBND, 12/KH-SCT)
 SPLIT_COST = 2.5  # the OCR lost a space
+SEARCH_MARGIN = 4.5  # syllables dearer than the cheapest found by this much are not looked for
 SEARCH_CAP = 16.0  # syllables dearer than this for a token are not looked for
 PART_CAP = 10.0  # a piece of a split token dearer than this is not looked for
 SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
-MAX_CANDIDATES = 6
+MAX_CANDIDATES = 5
+RESERVE = 16  # syllables ranked after the likeliest, offered where a neighbour calls for them
+CALLED_FOR = -5.0  # log P(w | v) from which a neighbour calls for a rarer syllable
 CANDIDATE_POOL = 12  # syllables the channel offers before the re-ranking by frequency
 HOPELESS = 8.0  # a reading dearer than the best one by this much is not weighed
 RARE = -13.0  # log-probability under which a marked token is taken for misread marks
@@ -161,20 +164,30 @@ def _with_case(word: str, core: str) -> str:
     return word
 
 
-@lru_cache(maxsize=50000)
 def _syllable_options(lower: str, cap: float = 0.0) -> tuple[tuple[str, float], ...]:
     """The likeliest syllables for a token: the channel's best (up to `cap`), re-ranked with how
     common each syllable is (so "văn" is weighed for "van" though "vản" is as close)."""
+    return _ranked_syllables(lower, cap)[:MAX_CANDIDATES]
+
+
+def _reserve(lower: str) -> tuple[tuple[str, float], ...]:
+    """The syllables ranked after the likeliest for a token ("dõi" for "doi", after đối, đổi,
+    đội…): weighed only where a neighbour calls for them (`_called_for`)."""
+    return _ranked_syllables(lower, 0.0)[MAX_CANDIDATES:RESERVE]
+
+
+@lru_cache(maxsize=50000)
+def _ranked_syllables(lower: str, cap: float) -> tuple[tuple[str, float], ...]:
     if len(lower) > 10:
         return ()
     model = language_model()
-    found = channel().candidates(lower, limit=CANDIDATE_POOL, cap=cap or SEARCH_CAP, keep=4 * CANDIDATE_POOL)
+    found = channel().candidates(lower, limit=CANDIDATE_POOL, margin=SEARCH_MARGIN, cap=cap or SEARCH_CAP, keep=4 * CANDIDATE_POOL)
     if not lower.isascii() and model.unigrams.get(model.id(lower), model.floor) < RARE:
         # marks nobody writes ("déc"): the OCR misread them, look beyond the same spelling
         seen = {word for word, _cost in found}
         found += [item for item in channel().nearby(lower) if item[0] not in seen]
     ranked = sorted(found, key=lambda item: item[1] - model.unigrams.get(model.id(item[0]), model.floor))
-    return tuple(ranked[:MAX_CANDIDATES])
+    return tuple(ranked[:RESERVE])
 
 
 def _lost_rime(onset: str) -> tuple[tuple[str, float], ...]:
@@ -251,6 +264,68 @@ def options(core: str, model: LanguageModel) -> tuple[_Option, ...]:
     return tuple(option for option in found if option.cost <= best + HOPELESS)
 
 
+@lru_cache(maxsize=50000)
+def reserve(core: str, model: LanguageModel) -> tuple[_Option, ...]:
+    """The readings of a token kept back from `options` (rarer syllables, in lowercase), for `_called_for`."""
+    if not _LETTER.search(core) or len(core) < 2:
+        return ()
+    lower = unicodedata.normalize("NFC", core.lower())
+    shown = {option.words for option in options(core, model)}
+    return tuple(_Option(ids, w, c) for w, c in _reserve(lower) if (ids := (model.id(w),)) not in shown)
+
+
+def _called_for(
+    cores: list[str], readings: list[tuple[_Option, ...]], model: LanguageModel
+) -> list[tuple[_Option, ...]]:
+    """Each token's readings with the rarer syllables its neighbours strongly call for: "dõi"
+    after "theo", "túy" after "ma", "lồng" before "ghép" — the likeliest few by frequency alone
+    miss them, and the sentence cannot choose what it is not offered."""
+    out = list(readings)
+    last = len(cores) - 1
+    for i, core in enumerate(cores):
+        if not reserve(core, model):
+            continue
+        called = (_called(cores[i - 1], core, model, after=False) if i else ()) + (
+            _called(cores[i + 1], core, model, after=True) if i < last else ()
+        )
+        if called:
+            out[i] = readings[i] + tuple(dict.fromkeys(called))  # (once, if both sides call for it)
+    return out
+
+
+@lru_cache(maxsize=50000)
+def _called(neighbour: str, core: str, model: LanguageModel, *, after: bool) -> tuple[_Option, ...]:
+    """The reserve readings of `core` that a reading of the token before it (or after it)
+    strongly calls for."""
+    ids = {o.words[0] if after else o.words[-1] for o in options(neighbour, model)}
+    follows, precedes = _strong_pairs(model)
+    calling = follows if after else precedes
+    empty: frozenset[int] = frozenset()
+    return tuple(
+        replace(option, text=_with_case(option.text, core))  # (cased only when called for)
+        for option in reserve(core, model)
+        if not ids.isdisjoint(calling.get(option.words[0], empty))
+    )
+
+
+@lru_cache(maxsize=1)
+def _strong_pairs(model: LanguageModel) -> tuple[dict[int, frozenset[int]], dict[int, frozenset[int]]]:
+    """(the words each word strongly calls for after it, the words that call for it before
+    them): bigrams with log P(w | v) ≥ CALLED_FOR, indexed both ways once."""
+    n = model.size
+    follows: dict[int, set[int]] = {}
+    precedes: dict[int, set[int]] = {}
+    for key, value in model.bigrams.items():
+        if value >= CALLED_FOR:
+            v, w = divmod(key, n)
+            follows.setdefault(v, set()).add(w)
+            precedes.setdefault(w, set()).add(v)
+    return (
+        {v: frozenset(ws) for v, ws in follows.items()},
+        {w: frozenset(vs) for w, vs in precedes.items()},
+    )
+
+
 def _options(core: str, model: LanguageModel) -> list[_Option]:
     word = lm_word(core)
     if not _LETTER.search(core):
@@ -309,11 +384,11 @@ def decode(cores: list[str], model: LanguageModel) -> list[str]:
     # per step: state (u, v) → (score, previous state, chosen text)
     steps: list[dict[tuple[int, int], tuple[float, tuple[int, int], str]]] = []
     beam: dict[tuple[int, int], float] = {(start, start): 0.0}
-    for core in cores:
+    for readings in _called_for(cores, [options(core, model) for core in cores], model):
         nxt: dict[tuple[int, int], tuple[float, tuple[int, int], str]] = {}
         # each state with its keys' parts: (u·n + v)·n for a trigram, v·n for a pair
         states = [(state, total, state[1], (state[0] * n + state[1]) * n, state[1] * n) for state, total in beam.items()]
-        for option in options(core, model):
+        for option in readings:
             words, text, cost = option.words, option.text, option.cost
             if len(words) == 1:
                 w = words[0]
@@ -369,18 +444,20 @@ def _pair_scores(model: LanguageModel) -> dict[int, tuple[float, bool]]:
 
 def load() -> LanguageModel:
     """Load every table the repair reads — the language model, the channel, the folded
-    syllables, the onsets' commonest syllables: what a process pays once, before its first repair."""
+    syllables, the onsets' commonest syllables, the strong pairs: what a process pays once,
+    before its first repair."""
     model = language_model()
     channel()
     folded_set()
     _by_onset()
+    _strong_pairs(model)
     return model
 
 
 def clear_caches() -> None:
     """Forget every reading and score computed so far (the models stay loaded): what a process
     starts with, for the benchmark's cold figure."""
-    for cached in (options, _syllable_options, _split_options, _inside, _kind, _glued):
+    for cached in (options, reserve, _called, _ranked_syllables, _split_options, _inside, _kind, _glued):
         cached.cache_clear()
     _pair_scores(language_model()).clear()
     channel()._memo.clear()
