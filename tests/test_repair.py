@@ -109,11 +109,13 @@ def test_a_question_mark_inside_a_sentence_is_the_hook_of_a_letter() -> None:
         ("Giao Cong an tinh theo doi, don doc viec thuc hien", "Giao Công an tỉnh theo dõi, đôn đốc việc thực hiện"),
         ("Day manh long ghep noi dung giao duc vao cac hoat dong", "Đẩy mạnh lồng ghép nội dung giáo dục vào các hoạt động"),
         ("Cong tac phong, chong ma tly tren dia ban", "Công tác phòng, chống ma túy trên địa bàn"),
+        ("Cac so, nganh thu hien nghiem tuc ke hoach nay", "Các sở, ngành thực hiện nghiêm túc kế hoạch này"),
     ],
 )
 def test_a_rarer_syllable_is_weighed_where_a_neighbour_calls_for_it(damaged: str, clean: str) -> None:
     """"dõi", "lồng", "túy" are not among the likeliest readings of "doi", "long", "tly" by
-    frequency alone; "theo", "ghép", "ma" call for them, so the sentence is offered them."""
+    frequency alone; "theo", "ghép", "ma" call for them, so the sentence is offered them. An
+    unmarked token may also have lost a letter ("thu" for "thực"), which "hiện" calls for."""
     assert repair_text(damaged, force=True) == clean
 
 

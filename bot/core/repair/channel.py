@@ -26,7 +26,7 @@ from bot.core.text import fold
 TONE_SHIFT = 2.0  # a writing learned for a sibling letter (same base, another tone): this much dearer
 NARROW_WORDS = 8  # spellings the narrow search adds for an unmarked token spelled like a syllable
 MAX_WRITTEN = 3  # a letter is written as 0 to 3 characters
-NARROW = 5.0  # a token spelled like a syllable: other syllables are searched only this much dearer
+NARROW = 7.5  # a token spelled like a syllable: other syllables are searched only this much dearer
 _LOOKALIKE = {frozenset(p) for p in ("il", "1l", "1i", "0o", "rn", "ce", "ec", "ao", "ou", "uv", "vy")}
 
 
@@ -156,11 +156,13 @@ class Channel:
             best = scored[0][1]
             keep = keep or limit
             near = [item for item in scored if item[1] <= best + margin][:keep]
-            # an unmarked token may also have lost a letter ("nhim" for "nhiệm"): a narrower
-            # search adds those (a token with its marks was read by an OCR that knows them)
+            # an unmarked token may also have lost a letter ("nhim" for "nhiệm", "thu" for
+            # "thực"): a narrower search adds those, with no stray letter ("truong" is not
+            # "trong"; a token with its marks was read by an OCR that knows them)
             if token.isascii():
                 seen = {word for word, _cost in near}
-                near += [item for item in _search(self, token, NARROW_WORDS, margin, best + NARROW)[:keep] if item[0] not in seen]
+                lost = _search(self, token, NARROW_WORDS, NARROW, best + NARROW, strays=False)
+                near += [item for item in lost[:keep] if item[0] not in seen]
             return sorted(near, key=lambda item: item[1])[:keep]
         return _search(self, token, limit, margin, cap)[: keep or limit]
 
@@ -173,7 +175,9 @@ class Channel:
         return [item for item in found if fold(item[0]) != folded]
 
 
-def _search(channel: Channel, token: str, limit: int, margin: float, cap: float) -> list[tuple[str, float]]:
+def _search(
+    channel: Channel, token: str, limit: int, margin: float, cap: float, *, strays: bool = True
+) -> list[tuple[str, float]]:
     """Best-first search over the trie of folded syllables ("thuong"): from each node only the
     writings that fit the token's next characters (learned ones, the letter itself or with
     other marks) and the drops seen in training are followed. Each folded word found is then
@@ -190,7 +194,7 @@ def _search(channel: Channel, token: str, limit: int, margin: float, cap: float)
     tie = 1
     bound = cap
     folded_found = 0
-    writings, drops, extra_cost = channel.writings, channel.drops, channel.extra
+    writings, drops, extra_cost = channel.writings, channel.drops, channel.extra if strays else math.inf
     inf = math.inf
     pop, push = heapq.heappop, heapq.heappush
     while heap:

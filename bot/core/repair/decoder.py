@@ -270,8 +270,10 @@ def reserve(core: str, model: LanguageModel) -> tuple[_Option, ...]:
     if not _LETTER.search(core) or len(core) < 2:
         return ()
     lower = unicodedata.normalize("NFC", core.lower())
-    shown = {option.words for option in options(core, model)}
-    return tuple(_Option(ids, w, c) for w, c in _reserve(lower) if (ids := (model.id(w),)) not in shown)
+    shown = options(core, model)
+    seen = {option.words for option in shown}
+    worst = min(option.cost for option in shown) + HOPELESS
+    return tuple(_Option(ids, w, c) for w, c in _reserve(lower) if c <= worst and (ids := (model.id(w),)) not in seen)
 
 
 def _called_for(
@@ -285,8 +287,8 @@ def _called_for(
     for i, core in enumerate(cores):
         if not reserve(core, model):
             continue
-        called = (_called(cores[i - 1], core, model, after=False) if i else ()) + (
-            _called(cores[i + 1], core, model, after=True) if i < last else ()
+        called = (_called(cores[i - 1], core, model, False) if i else ()) + (
+            _called(cores[i + 1], core, model, True) if i < last else ()
         )
         if called:
             out[i] = readings[i] + tuple(dict.fromkeys(called))  # (once, if both sides call for it)
@@ -294,7 +296,7 @@ def _called_for(
 
 
 @lru_cache(maxsize=50000)
-def _called(neighbour: str, core: str, model: LanguageModel, *, after: bool) -> tuple[_Option, ...]:
+def _called(neighbour: str, core: str, model: LanguageModel, after: bool) -> tuple[_Option, ...]:
     """The reserve readings of `core` that a reading of the token before it (or after it)
     strongly calls for."""
     ids = {o.words[0] if after else o.words[-1] for o in options(neighbour, model)}
