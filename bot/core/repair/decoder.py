@@ -2,7 +2,8 @@
 
 Each token's core gets candidates — syllables from the channel, a split into two or three
 syllables when the OCR ran words together ("S&Nivii" → "Sở Nội vụ"), and the token kept as
-it is (names, abbreviations, numbers) — and a Viterbi search over a sentence picks the
+it is (names, abbreviations, numbers); a rarer syllable is added where a neighbour strongly
+calls for it ("dõi" after "theo") — and a Viterbi search over a sentence picks the
 sequence maximising  λ·log P_LM  −  channel cost. The case of each token is carried over
 ("ChInh" → "Chính", "HQI" → "HỘI"); spacing, punctuation and line breaks are kept as they were.
 
@@ -29,7 +30,7 @@ KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable:
 KEEP_DAMAGED = 12.0  # keeping letters broken by a mark or a digit ("S&Nivii", "niro'c", "v11")
 KEEP_ABBREVIATION = 2.0  # keeping an all-capitals token, a number or a code (UBND, 12/KH-SCT)
 SPLIT_COST = 2.5  # the OCR lost a space
-SEARCH_MARGIN = 4.5  # syllables dearer than the cheapest found by this much are not looked for
+SEARCH_MARGIN = 6.0  # syllables dearer than the cheapest found by this much are not looked for
 SEARCH_CAP = 16.0  # syllables dearer than this for a token are not looked for
 PART_CAP = 10.0  # a piece of a split token dearer than this is not looked for
 SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
