@@ -30,7 +30,6 @@ KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable:
 KEEP_DAMAGED = 12.0  # keeping letters broken by a mark or a digit ("S&Nivii", "niro'c", "v11")
 KEEP_ABBREVIATION = 2.0  # keeping an all-capitals token, a number or a code (UBND, 12/KH-SCT)
 SPLIT_COST = 2.5  # the OCR lost a space
-SEARCH_MARGIN = 6.0  # syllables dearer than the cheapest found by this much are not looked for
 SEARCH_CAP = 16.0  # syllables dearer than this for a token are not looked for
 PART_CAP = 10.0  # a piece of a split token dearer than this is not looked for
 SPLIT_FROM = 6.0  # try splits only when no single syllable costs less than this
@@ -171,7 +170,7 @@ def _syllable_options(lower: str, cap: float = 0.0) -> tuple[tuple[str, float], 
     return _ranked_syllables(lower, cap)[:MAX_CANDIDATES]
 
 
-def _reserve(lower: str) -> tuple[tuple[str, float], ...]:
+def _reserve_syllables(lower: str) -> tuple[tuple[str, float], ...]:
     """The syllables ranked after the likeliest for a token ("dõi" for "doi", after đối, đổi,
     đội…): weighed only where a neighbour calls for them (`_called_for`)."""
     return _ranked_syllables(lower, 0.0)[MAX_CANDIDATES:RESERVE]
@@ -182,7 +181,7 @@ def _ranked_syllables(lower: str, cap: float) -> tuple[tuple[str, float], ...]:
     if len(lower) > 10:
         return ()
     model = language_model()
-    found = channel().candidates(lower, limit=CANDIDATE_POOL, margin=SEARCH_MARGIN, cap=cap or SEARCH_CAP, keep=4 * CANDIDATE_POOL)
+    found = channel().candidates(lower, limit=CANDIDATE_POOL, cap=cap or SEARCH_CAP, keep=4 * CANDIDATE_POOL)
     if not lower.isascii() and model.unigrams.get(model.id(lower), model.floor) < RARE:
         # marks nobody writes ("déc"): the OCR misread them, look beyond the same spelling
         seen = {word for word, _cost in found}
@@ -274,7 +273,7 @@ def reserve(core: str, model: LanguageModel) -> tuple[_Option, ...]:
     shown = options(core, model)
     seen = {option.words for option in shown}
     worst = min(option.cost for option in shown) + HOPELESS
-    return tuple(_Option(ids, w, c) for w, c in _reserve(lower) if c <= worst and (ids := (model.id(w),)) not in seen)
+    return tuple(_Option(ids, w, c) for w, c in _reserve_syllables(lower) if c <= worst and (ids := (model.id(w),)) not in seen)
 
 
 def _called_for(
