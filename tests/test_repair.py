@@ -95,6 +95,27 @@ def test_a_token_that_is_only_an_onset_gets_its_rime_back_from_the_sentence() ->
     assert repair_text("cac co quan, don vi th hien ke hoach", force=True) == "các cơ quan, đơn vị thực hiện kế hoạch"
 
 
+def test_a_line_number_opens_its_item_and_a_misread_numeral_is_kept() -> None:
+    """"1." alone at a line's start numbers an item: it is no word of the heading above (glued to
+    it as "<num>", "TO CHUC THUC HIEN" stayed unrepaired). A Roman numeral as an OCR without
+    Vietnamese writes it ("Vv.", "Iv.") before an upper-case heading is kept as written and read as
+    the section's number: repaired to "Vũ.", the heading became a lead of the tasks under it."""
+    raw = (
+        "KE HOACH\nThuc hien cong tac cai cach hanh chinh nam 2025 cua tinh\n"
+        "III. TO CHUC THUC HIEN\n1. So Noi vu\n- Chu tri trien khai ke hoach nay, bao cao ket qua truoc ngay 15/12/2025.\n"
+        "2. So Tai chinh\n- Bo tri kinh phi thuc hien ke hoach theo quy dinh hien hanh.\n"
+        "Vv. CHE DO BAO CAO\nCac so, ban, nganh bao cao ket qua thuc hien ve So Noi vu truoc ngay 10/12/2025 de tong hop.\n"
+        "Iv. KINH PHI\nThuc hien theo khoan 1. Dieu 2 cua Thong tu.\n"
+    )
+    fixed = repair_text(raw, force=True)
+    lines = fixed.splitlines()
+    assert lines[2:4] == ["III. TỔ CHỨC THỰC HIỆN", "1. Sở Nội vụ"]
+    assert "Vv. CHẾ ĐỘ BÁO CÁO" in lines and "Iv. KINH PHÍ" in lines
+    assert lines[-1] == "Thực hiện theo khoản 1. Điều 2 của Thông tư."  # (mid-line: no item)
+    plan = plan_from_text(fixed, ImportOptions(today=date(2025, 3, 1)))
+    assert [task.lead for task in plan.tasks] == ["Sở Nội vụ", "Sở Tài chính", "Các sở, ban, ngành"]
+
+
 def test_a_question_mark_inside_a_sentence_is_the_hook_of_a_letter() -> None:
     """An OCR without Vietnamese reads the hook of "ữ", "ử" as "?" ("git?" for "giữ"): where the
     sentence goes on after it, it is part of the word; a real question ends its sentence."""

@@ -33,6 +33,9 @@ from bot.core.text import fold, fold_words, nfc
 # ----------------------------------------------------------------------------- lines → blocks
 
 _ROMAN = re.compile(r"^(?=[IVX])[IVXl1]{1,5}\s*[.)]\s*")
+# a Roman numeral as an OCR without Vietnamese may write it ("Iv.", "v.", "Vv.", "Ill."): a
+# section's number only before an upper-case heading
+_ROMAN_READ = re.compile(r"^(?=[IVXivx])[IVXivxl1|]{1,4}\s*[.)]\s+")
 _NUMERIC = re.compile(r"^(\d{1,3}(?:\s?\.\s?\d{1,2}){0,4})\s*[.)](?![\d/])\s*")
 _ALPHA = re.compile(r"^([a-zđ])\s*\)\s*")
 _DASH = re.compile(r"^(?:[-–—•·▪●○]|\*(?=\s))\s*")
@@ -86,6 +89,9 @@ def _marker(text: str) -> tuple[int, str, bool]:
     if match and len(text) > match.end():
         rest = text[match.end() :]
         return LEVEL_TOP, rest, True
+    match = _ROMAN_READ.match(text)
+    if match and len(text) - match.end() < 100 and _is_upper(text[match.end() :]):
+        return LEVEL_TOP, text[match.end() :], True
     match = _NUMERIC.match(text)
     if match:
         depth = match[1].count(".") + 1

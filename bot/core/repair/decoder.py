@@ -45,6 +45,8 @@ LOST_LETTER = 0.5
 LOST_RIME_CANDIDATES = 12
 BEAM_MARGIN = 8.0  # a state this far behind the best of its step is dropped
 _TOKEN = re.compile(r"\S+")
+_OCR_NUMERAL = re.compile(r"^(?=[IVXivx])[IVXivxl1|]{1,4}[.)]$")
+_ITEM_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,3}[.)]$")
 _WORD = re.compile(r"[^\s,;|\t]+")  # what `measure` counts: words of prose, cells of a table
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII = re.compile(r"^[a-z]+$")
@@ -123,6 +125,8 @@ def repair_text(text: str, *, force: bool = False) -> str:
         if sentence and "\n\n" in text[previous_end : match.start()].replace(" ", ""):
             flush()
         lead, core, trail = split_token(match[0])
+        if _line_marker(text, matches, index):
+            lead, core, trail = match[0], "", ""  # "1.", "Iv. TO CHUC": an item's number, kept as written
         if trail.startswith("?") and core[-1:].isalpha() and _continues(matches, index):
             core, trail = core + "?", trail[1:]  # "git? vitng": the hook of "ữ" read as "?", not a question
         if sentence and (opens_item(lead) or (not core and ends_sentence(trail))):
@@ -137,6 +141,24 @@ def repair_text(text: str, *, force: bool = False) -> str:
         flush()
     out.append(text[pos:])
     return "".join(out)
+
+
+def _line_marker(text: str, matches: list[re.Match[str]], index: int) -> bool:
+    """A line's first token that numbers an item: "1.", "2.3." (a marker alone, the item's words
+    after a space), or a Roman numeral as an OCR may write it ("Iv.", "v.", "Vv.") before an
+    upper-case word. It opens the item's sentence, is not a word of the line before ("… THỰC
+    HIỆN 1."), and is kept as written ("Vv." is not "Vũ.")."""
+    token = matches[index][0]
+    numbered = _ITEM_NUMBER.match(token) is not None
+    if not numbered and not _OCR_NUMERAL.match(token):
+        return False
+    start = matches[index].start()
+    if text[text.rfind("\n", 0, start) + 1 : start].strip():
+        return False  # not the line's first token
+    if numbered:
+        return True
+    following = matches[index + 1][0] if index + 1 < len(matches) else ""
+    return len(following) > 1 and following.isupper()
 
 
 def _continues(matches: list[re.Match[str]], index: int) -> bool:
