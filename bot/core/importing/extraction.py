@@ -28,6 +28,7 @@ from bot.core.importing.options import Dating
 from bot.core.importing.plan_facts import match_known
 from bot.core.lang import vocabulary
 from bot.core.lang.agencies import fold_aligned
+from bot.core.repair.tokens import OCR_NUMERAL
 from bot.core.text import fold, fold_words, nfc
 
 # ----------------------------------------------------------------------------- lines → blocks
@@ -35,7 +36,7 @@ from bot.core.text import fold, fold_words, nfc
 _ROMAN = re.compile(r"^(?=[IVX])[IVXl1]{1,5}\s*[.)]\s*")
 # a Roman numeral as an OCR without Vietnamese may write it ("Iv.", "v.", "Vv.", "Ill."): a
 # section's number only before an upper-case heading
-_ROMAN_READ = re.compile(r"^(?=[IVXivx])[IVXivxl1|]{1,4}\s*[.)]\s+")
+_ROMAN_READ = re.compile(rf"^{OCR_NUMERAL}\s*[.)]\s+")
 _NUMERIC = re.compile(r"^(\d{1,3}(?:\s?\.\s?\d{1,2}){0,4})\s*[.)](?![\d/])\s*")
 _ALPHA = re.compile(r"^([a-zđ])\s*\)\s*")
 _DASH = re.compile(r"^(?:[-–—•·▪●○]|\*(?=\s))\s*")

@@ -23,7 +23,16 @@ from functools import lru_cache
 from bot.core.repair.channel import channel
 from bot.core.repair.lm import BACKOFF, LanguageModel, language_model
 from bot.core.repair.syllables import ONSETS, folded_onset, folded_set, is_syllable
-from bot.core.repair.tokens import NUM, START, UNK, ends_sentence, lm_word, opens_item, split_token
+from bot.core.repair.tokens import (
+    NUM,
+    START,
+    UNK,
+    ends_sentence,
+    lm_word,
+    numbers_line,
+    opens_item,
+    split_token,
+)
 from bot.core.text import fold
 
 KEEP_WORD = 4.0  # keeping a lowercase or capitalised token that is no syllable: mostly damage
@@ -45,8 +54,6 @@ LOST_LETTER = 0.5
 LOST_RIME_CANDIDATES = 12
 BEAM_MARGIN = 8.0  # a state this far behind the best of its step is dropped
 _TOKEN = re.compile(r"\S+")
-_OCR_NUMERAL = re.compile(r"^(?=[IVXivx])[IVXivxl1|]{1,4}[.)]$")
-_ITEM_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,3}[.)]$")
 _WORD = re.compile(r"[^\s,;|\t]+")  # what `measure` counts: words of prose, cells of a table
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII = re.compile(r"^[a-z]+$")
@@ -144,21 +151,14 @@ def repair_text(text: str, *, force: bool = False) -> str:
 
 
 def _line_marker(text: str, matches: list[re.Match[str]], index: int) -> bool:
-    """A line's first token that numbers an item: "1.", "2.3." (a marker alone, the item's words
-    after a space), or a Roman numeral as an OCR may write it ("Iv.", "v.", "Vv.") before an
-    upper-case word. It opens the item's sentence, is not a word of the line before ("… THỰC
-    HIỆN 1."), and is kept as written ("Vv." is not "Vũ.")."""
-    token = matches[index][0]
-    numbered = _ITEM_NUMBER.match(token) is not None
-    if not numbered and not _OCR_NUMERAL.match(token):
-        return False
-    start = matches[index].start()
-    if text[text.rfind("\n", 0, start) + 1 : start].strip():
-        return False  # not the line's first token
-    if numbered:
-        return True
+    """The token numbers its line's item (`tokens.numbers_line`) and is the line's first: it opens
+    the item's sentence, is not a word of the line before ("… THỰC HIỆN 1."), and is kept as
+    written ("Vv." is not "Vũ.")."""
+    match = matches[index]
     following = matches[index + 1][0] if index + 1 < len(matches) else ""
-    return len(following) > 1 and following.isupper()
+    if not numbers_line(match[0], following):
+        return False
+    return not text[text.rfind("\n", 0, match.start()) + 1 : match.start()].strip()
 
 
 def _continues(matches: list[re.Match[str]], index: int) -> bool:

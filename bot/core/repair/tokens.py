@@ -25,6 +25,11 @@ _TOKEN = re.compile(r"\S+")
 _LEAD = re.compile(r"^(?:[\"'“‘(\[\-–•*+]+|\d{1,2}[.)](?=\D)|[a-zA-ZđĐ]\)(?!\S*\))|[IVXL]{1,5}\.$)")
 _TRAIL = re.compile(r"[\"'”’)\]\.,;:!?…*]+$")
 _NUMBER = re.compile(r"^[\d.,/\-–%]+$")
+# A Roman numeral as an OCR without Vietnamese may write it ("Iv", "v", "Vv", "Ill"): one shape
+# for the repair (kept as written) and the reader (a section's number before its heading)
+OCR_NUMERAL = r"(?=[IVXivx])[IVXivxl1|]{1,4}"
+_OCR_NUMERAL = re.compile(rf"^{OCR_NUMERAL}[.)]$")
+_ITEM_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,3}[.)]$")
 _SENTENCE_END = re.compile(r"[.;:!?…)(\]]$")
 
 
@@ -47,6 +52,15 @@ def lm_word(core: str) -> str:
     if _NUMBER.match(core) and any(ch.isdigit() for ch in core):
         return NUM
     return UNK
+
+
+def numbers_line(token: str, following: str) -> bool:
+    """A line's first token that numbers an item: "1.", "2.3." (a marker alone, the item's words
+    after a space), or a Roman numeral as an OCR may write it ("Iv.", "Vv.") before an
+    upper-case word (the token after it: `following`)."""
+    if _ITEM_NUMBER.match(token):
+        return True
+    return _OCR_NUMERAL.match(token) is not None and len(following) > 1 and following.isupper()
 
 
 def opens_item(lead: str) -> bool:
